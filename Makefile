@@ -1,0 +1,126 @@
+# keizoku — build, test, run, install.  See README.md.
+#
+#   make            build build/keizokud, build/keizoku, build/plugins/*.so
+#   make deps       install missing Debian packages (idempotent)
+#   make run        deps + build, then keizokud on config/keizokud.yaml
+#   make test       deps + build + every unit and integration test
+#   make bench      every benchmark, table in tests/bench/RESULTS.md
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
+#   SANITIZE=1      ASan + UBSan build (in build-san/)
+
+VERSION		:= 0.1.0
+PREFIX		?= /usr/local
+DESTDIR		?=
+SANITIZE	?=
+ifeq ($(SANITIZE),1)
+BUILD		?= build-san
+else
+BUILD		?= build
+endif
+
+CC		?= cc
+PKGS		:= libevent libevent_openssl libcurl sqlite3 yaml-0.1 jansson libcrypto libssl
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+		   -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS		?= -O2 -g
+ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(WARN) $(CFLAGS) \
+		   -fPIC -Idaemon -Iplugins $(PKG_CFLAGS) \
+		   -DKZ_VERSION='"$(VERSION)"' -DKZ_PREFIX='"$(PREFIX)"'
+LDLIBS		:= $(PKG_LIBS) -lm -ldl
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=undefined -U_FORTIFY_SOURCE -O1
+LDFLAGS		+= -fsanitize=address,undefined
+endif
+
+LIB_SRCS	:= $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_SRCS	:= $(wildcard client/*.c)
+CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o)
+PLUGIN_SRCS	:= $(wildcard plugins/*.c)
+PLUGINS		:= $(PLUGIN_SRCS:plugins/%.c=$(BUILD)/plugins/%.so)
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRCS	:= $(wildcard tests/bench/*.c)
+BENCH_BINS	:= $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps run test unit integration bench fuzz install clean check-config
+
+all: $(BUILD)/keizokud $(BUILD)/keizoku $(PLUGINS)
+
+$(BUILD)/%.o: %.c $(wildcard daemon/*.h plugins/*.h client/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libkz.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/keizokud: $(BUILD)/daemon/main.o $(BUILD)/libkz.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
+
+$(BUILD)/keizoku: $(CLI_OBJS) $(BUILD)/libkz.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/plugins/%.so: plugins/%.c plugins/keizoku-plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@ $<
+	@chmod 0755 $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@sh tests/deps.sh
+
+run: deps all
+	@mkdir -p var
+	$(BUILD)/keizokud -c config/keizokud.yaml
+
+unit: all $(UNIT_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@KZ_BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+check-config: all
+	$(BUILD)/keizokud -t -c config/keizokud.yaml
+
+bench: deps all $(BENCH_BINS)
+	@KZ_BUILD=$(abspath $(BUILD)) sh tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/lib/keizoku/plugins \
+	    $(DESTDIR)$(PREFIX)/include/keizoku \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(PREFIX)/share/keizoku/runbooks \
+	    $(DESTDIR)$(PREFIX)/share/keizoku/examples \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system \
+	    $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+	install -m 0755 $(BUILD)/keizokud $(DESTDIR)$(PREFIX)/sbin/keizokud
+	install -m 0755 $(BUILD)/keizoku $(DESTDIR)$(PREFIX)/bin/keizoku
+	install -m 0755 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/keizoku/plugins/
+	install -m 0644 plugins/keizoku-plugin.h $(DESTDIR)$(PREFIX)/include/keizoku/
+	install -m 0644 docs/keizoku.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/keizoku-runbook.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/keizokud.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 runbooks/*.yaml $(DESTDIR)$(PREFIX)/share/keizoku/runbooks/
+	install -m 0644 config/*.yaml $(DESTDIR)$(PREFIX)/share/keizoku/examples/
+	sed 's|@PREFIX@|$(PREFIX)|g' systemd/keizokud.service > \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system/keizokud.service
+	install -m 0644 systemd/keizoku.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/keizoku.conf
+	install -m 0644 systemd/keizoku.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/keizoku.conf
+
+clean:
+	rm -rf build build-san

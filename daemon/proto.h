@@ -1,0 +1,62 @@
+/* The control protocol shared by keizokud and keizoku.
+ *
+ * A frame is a 4-byte big-endian length followed by that many bytes of
+ * UTF-8 JSON. The client sends one request frame and reads one response
+ * frame; a connection may carry several in turn.
+ *
+ *   request:  {"v": 1, "cmd": "ack", "params": {"incident": "7",
+ *              "step": "decide", "note": "..."}, "as": "tanaka" | null}
+ *   response: {"v": 1, "status": 200, "body": <JSON>}
+ *
+ * status follows HTTP (SPEC §11): 2xx done, 400 bad input, 403 not
+ * allowed, 404 unknown, 409 wrong state, 503 storage unavailable; on an
+ * error body is {"error": "message"}. The same command table (cmdtab.c)
+ * maps every command to its REST route, so the HTTP API and the socket
+ * carry the same params and answer the same bodies. */
+#ifndef KZ_PROTO_H
+#define KZ_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KZ_PROTO_VERSION	1
+#define KZ_REQUEST_MAX		(4 * 1024 * 1024)
+#define KZ_RESPONSE_MAX		(256 * 1024 * 1024)
+
+/* Flag kinds. */
+#define KZ_F_BOOL	0	/* --drill            -> "drill": true */
+#define KZ_F_STR	1	/* --note TEXT        -> "note": "TEXT" */
+#define KZ_F_LIST	2	/* --var K=V (repeat) -> "var": ["K=V", ...] */
+
+struct kz_flagspec {
+	const char	*name;		/* without "--"; dashes become _ */
+	int		 kind;
+	const char	*help;
+};
+
+struct kz_cmdspec {
+	const char			*name;	/* "ack", "exception add" */
+	const char			*args[3]; /* positional param names */
+	int				 min_args;
+	const struct kz_flagspec	*flags;	/* {NULL}-terminated */
+	const char			*method; /* REST */
+	const char			*path;	/* "/v1/incidents/{incident}" */
+	const char			*readfile; /* param holding a path the
+						    client reads into
+						    "content" */
+	int				 write;	/* changes state */
+	const char			*help;
+};
+
+extern const struct kz_cmdspec kz_cmdspecs[];
+
+/* Finds the command named by argv (one or two words); *used says how many
+ * words the name took. NULL when unknown. */
+const struct kz_cmdspec	*kz_cmdspec_find(int argc, char *const *argv,
+			    int *used);
+const struct kz_cmdspec	*kz_cmdspec_byname(const char *);
+/* Writes 4-byte big-endian length. */
+void			 kz_put_be32(unsigned char *, uint32_t);
+uint32_t		 kz_get_be32(const unsigned char *);
+
+#endif
