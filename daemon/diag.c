@@ -3,7 +3,7 @@
 
 #include "diag.h"
 #include "xmalloc.h"
-#include "yaml.h"
+#include "ytree.h"
 
 static void
 vdiag(struct diags *d, int warn, const char *file, int line, int col,

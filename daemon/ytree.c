@@ -10,7 +10,7 @@
 #include "diag.h"
 #include "duration.h"
 #include "xmalloc.h"
-#include "yaml.h"
+#include "ytree.h"
 
 char *
 read_file(const char *path, size_t *lenp)

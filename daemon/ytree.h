@@ -1,8 +1,8 @@
 /* A YAML document as a tree of nodes that remember their positions, so
  * every loader can say FILE:LINE:COL. Parsing is libyaml's; this only
  * reshapes its document graph and offers typed getters that report. */
-#ifndef KZ_YAML_H
-#define KZ_YAML_H
+#ifndef KZ_YTREE_H
+#define KZ_YTREE_H
 
 #include <jansson.h>
 #include <stddef.h>
