@@ -1,0 +1,45 @@
+/* Asynchronous HTTP client: libcurl's multi interface driven by the
+ * libevent loop (socket and timer callbacks, as curl's hiperfifo example).
+ * Nothing here blocks. Used by the notification outbox and by plugins. */
+#ifndef KZ_CURLEV_H
+#define KZ_CURLEV_H
+
+#include <stddef.h>
+
+struct event_base;
+struct curlev;
+
+struct http_req {
+	const char	 *method;	/* "POST" when NULL */
+	const char	 *url;
+	const char *const *headers;	/* "Name: value", NULL-terminated */
+	const char	 *body;		/* may be NULL */
+	size_t		  body_len;
+	long		  timeout_ms;	/* whole request; 0: 10 s */
+};
+
+struct http_resp {
+	long		 status;	/* 0 when no HTTP response */
+	const char	*body;		/* first 64 KiB, NUL-terminated */
+	size_t		 body_len;
+	const char	*retry_after;	/* Retry-After header value or NULL */
+	const char	*error;		/* transport error text or NULL */
+	long		 elapsed_ms;
+};
+
+/* Called exactly once per request, from the loop, never from inside
+ * curlev_request. The response is valid only during the call. */
+typedef void (*http_done_fn)(const struct http_resp *, void *arg);
+
+struct curlev	*curlev_new(struct event_base *);
+/* Aborts in-flight requests without calling their callbacks. */
+void		 curlev_free(struct curlev *);
+/* Copies everything it needs from req. Returns a handle usable with
+ * curlev_cancel, or NULL (and *why, static) when it cannot start. */
+struct curlev_xfer *curlev_request(struct curlev *, const struct http_req *,
+		    http_done_fn, void *arg, const char **why);
+/* Cancels one request; its callback is not called. */
+void		 curlev_cancel(struct curlev *, struct curlev_xfer *);
+size_t		 curlev_inflight(const struct curlev *);
+
+#endif
