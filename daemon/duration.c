@@ -81,6 +81,8 @@ duration_fmt(int64_t secs)
 
 	if (secs == 0)
 		return xstrdup("0s");
+	if (secs == INT64_MIN)
+		secs = INT64_MIN + 1;	/* -INT64_MIN overflows */
 	if (neg) {
 		buf_addc(&b, '-');
 		secs = -secs;

@@ -1,7 +1,8 @@
 /* Templates: "{{path}}" in strings is replaced from a context object
  * (roots such as trigger, vars, incident, runbook, steps). Spaces inside
- * the braces are allowed: "{{ vars.site }}". A literal "{{" is written
- * "{{{{"? No: templates have no escape; text without "{{" is literal. */
+ * the braces are allowed: "{{ vars.site }}". Paths are made of
+ * [A-Za-z0-9_.-]. There is no escape: every "{{" opens a hole, and text
+ * without "{{" (a lone "}}" included) is literal. */
 #ifndef KZ_TEMPLATE_H
 #define KZ_TEMPLATE_H
 

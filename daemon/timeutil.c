@@ -72,6 +72,16 @@ rfc3339(int64_t ms)
 }
 
 static int
+days_in_month(int y, int m)
+{
+	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+	    31 };
+
+	return d[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) ||
+	    y % 400 == 0));
+}
+
+static int
 digits(const char **p, int n, int *out)
 {
 	int v = 0;
@@ -120,14 +130,14 @@ rfc3339_parse(const char *s, int64_t *ms)
 			int sign = *p++ == '-' ? -1 : 1, oh, om;
 
 			if (digits(&p, 2, &oh) || *p++ != ':' ||
-			    digits(&p, 2, &om))
+			    digits(&p, 2, &om) || oh > 23 || om > 59)
 				return -1;
 			off = sign * (oh * 3600 + om * 60);
 		} else
 			return -1;
 	}
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 ||
+	    d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
 		return -1;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;

@@ -1,0 +1,90 @@
+/* keizokud.yaml (SPEC §2). Relative paths resolve against the config
+ * file's directory; secrets ("env:NAME", "file:PATH") are resolved at
+ * load time. */
+#ifndef KZ_CONFIG_H
+#define KZ_CONFIG_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct diags;
+
+enum auth_kind { AUTH_NONE, AUTH_BEARER, AUTH_HMAC, AUTH_STDWH };
+
+struct source_conf {
+	char		*name;
+	char		*format;
+	enum auth_kind	 auth;
+	char		*secret;	/* token, hmac secret or whsec_ */
+	char		*header;	/* hmac signature header */
+	char		*ts_header;	/* hmac timestamp header, optional */
+	int64_t		 window_s;	/* replay window / tolerance */
+	int		 drill;		/* everything from here is a drill */
+	char		*drill_label;	/* label/field that marks a drill */
+};
+
+struct channel_conf {
+	char		*name;
+	char		*type;		/* slack | teams | webhook */
+	char		*url;
+	char		*secret;	/* webhook: whsec_ */
+	int64_t		 timeout_s;
+	int64_t		*retry_s;	/* delays between attempts */
+	size_t		 nretry;
+	int64_t		 max_age_s;
+	char		*lang;		/* "ja", "en" or "both" */
+};
+
+struct route_conf {
+	char	 *channel;
+	char	**events;		/* NULL-terminated; NULL: all */
+};
+
+struct token_conf {
+	char	*member;
+	char	 sha256[65];
+};
+
+struct config {
+	char			*path;
+	char			*dir;
+	char			*state_dir;
+	char			*runbooks;
+	char			*plugins;
+	char			*plan;
+	char			*roster;
+	char			**admins;
+	char			*socket;
+	int			 socket_mode;
+	char			*http_listen;	/* NULL or "" : no HTTP */
+	char			*tls_cert;
+	char			*tls_key;
+	int64_t			 max_body;
+	int64_t			 http_timeout_s;
+	struct token_conf	*tokens;
+	size_t			 ntokens;
+	struct source_conf	*sources;
+	size_t			 nsources;
+	char			**source_names;
+	struct channel_conf	*channels;
+	size_t			 nchannels;
+	struct route_conf	*routes;
+	size_t			 nroutes;
+	char			*approver_role;
+	int64_t			*exc_remind_s;	/* before revert_by */
+	size_t			 nexc_remind;
+	json_t			*templates;	/* event -> text overrides */
+	char			*scenarios;	/* drill scenario dir */
+};
+
+struct config		*config_load(const char *path, struct diags *);
+void			 config_free(struct config *);
+const struct source_conf *config_source(const struct config *, const char *);
+const struct channel_conf *config_channel(const struct config *,
+			    const char *);
+/* Resolves "env:NAME", "file:PATH" or a literal; NULL and *why when the
+ * variable or file is missing. */
+char			*secret_resolve(const char *spec, const char *dir,
+			    int *literal, char **why);
+
+#endif

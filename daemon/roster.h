@@ -1,0 +1,68 @@
+/* The roster (SPEC §4): members, their contacts and unix users, and
+ * roles with members in order of precedence (primary, then deputies). */
+#ifndef KZ_ROSTER_H
+#define KZ_ROSTER_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+struct diags;
+
+struct contact {
+	char	*channel;
+	char	*mention;
+};
+
+struct member {
+	char		*id;
+	char		*name;
+	char		*unix_user;	/* a user name, or a numeric uid */
+	char		*site;
+	struct contact	*contacts;
+	size_t		 ncontacts;
+};
+
+struct role {
+	char	 *id;
+	char	 *title;
+	char	**members;	/* NULL-terminated, in order of precedence */
+	size_t	  nmembers;
+	int	  proxy;
+};
+
+struct roster {
+	struct member	*members;
+	size_t		 nmembers;
+	struct role	*roles;
+	size_t		 nroles;
+	char		*file;
+};
+
+/* Loads and checks (unknown members, empty roles, duplicate ids with
+ * positions). NULL when there were errors. */
+struct roster		*roster_load(const char *path, struct diags *);
+struct roster		*roster_parse(const char *file, const char *text,
+			    size_t, struct diags *);
+void			 roster_free(struct roster *);
+const struct member	*roster_member(const struct roster *, const char *);
+const struct role	*roster_role(const struct roster *, const char *);
+int			 roster_in_role(const struct roster *,
+			    const char *role, const char *member);
+/* Member of any proxy role. */
+int			 roster_is_proxy(const struct roster *, const char *);
+/* The member whose unix_user is this name or this uid; NULL if none. */
+const struct member	*roster_by_unix(const struct roster *,
+			    const char *user, uid_t);
+/* Checks an assignee: "role:X" names a role, else a member id. 0, or -1
+ * with *why allocated. */
+int			 roster_check_ref(const struct roster *, const char *,
+			    char **why);
+/* Whether member may act as the assignee ref ("role:X" or member). */
+int			 roster_matches(const struct roster *, const char *ref,
+			    const char *member);
+/* The ordered candidates for ref: the role's members, or the member. */
+char *const		*roster_candidates(const struct roster *,
+			    const char *ref, size_t *n);
+json_t			*roster_json(const struct roster *);
+
+#endif

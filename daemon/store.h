@@ -1,0 +1,89 @@
+/* Durable state in SQLite (WAL, synchronous=FULL). Every change is made
+ * inside the batch transaction the daemon commits once per loop turn
+ * (group commit); each operation inside it is a savepoint, so a failed
+ * operation leaves nothing half-written. A reply is sent only after
+ * store_commit() succeeded. The rest of the daemon sees only this
+ * interface. */
+#ifndef KZ_STORE_H
+#define KZ_STORE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct incident;
+struct runbook;
+struct store;
+
+struct store	*store_open(const char *path, char **why);
+void		 store_close(struct store *);
+const char	*store_errmsg(const struct store *);
+/* Whether the last failure was the disk (full, I/O): answer 503. */
+int		 store_failed(const struct store *);
+
+/* Operation scope: opens the batch transaction if needed. */
+int		 store_op_begin(struct store *);
+int		 store_op_end(struct store *, int ok);	/* release/rollback */
+int		 store_in_tx(const struct store *);
+/* Commits the batch; -1 (rolled back) on failure. */
+int		 store_commit(struct store *);
+void		 store_rollback(struct store *);
+
+/* Runbook versions (content-addressed). */
+int		 store_put_runbook(struct store *, const struct runbook *);
+/* Source text of a version, allocated, with its file name; NULL if none. */
+char		*store_runbook_source(struct store *, const char *hash,
+		    char **file);
+
+/* Incidents. Inserting assigns inc->id. */
+int		 store_incident_save(struct store *, struct incident *);
+/* Loads the incident's row and steps; the caller supplies the runbook for
+ * its version through lookup. NULL with *status 404 or 503. */
+struct incident	*store_incident_load(struct store *, int64_t id,
+		    struct runbook *(*lookup)(void *, const char *hash),
+		    void *arg, int *status);
+json_t		*store_incidents(struct store *, int all);
+/* Open (pending/active) incident of runbook with key, started after
+ * since, drill or not; 0 if none. */
+int64_t		 store_find_open(struct store *, const char *runbook,
+		    const char *key, int64_t since, int drill);
+/* Every open incident id (for recovery). */
+json_t		*store_open_incidents(struct store *);
+/* (incident, step) pairs of steps in state running. */
+json_t		*store_running_steps(struct store *);
+json_t		*store_counts(struct store *, const char *table,
+		    const char *column);
+
+/* The hash-chained event log. */
+int		 store_event(struct store *, int64_t incident, int64_t at,
+		    const char *actor, const char *on_behalf,
+		    const char *type, const char *step, json_t *data);
+json_t		*store_events(struct store *, int64_t incident);
+/* {"ok","events","head","first_bad"}. */
+json_t		*store_verify(struct store *);
+const char	*store_head(const struct store *);
+
+/* Timers: one per (incident, step, kind); step "" for the incident. */
+int		 store_timer_set(struct store *, int64_t incident,
+		    const char *step, const char *kind, int64_t due,
+		    json_t *data);
+/* kind NULL: all of the step; step NULL: all of the incident. */
+int		 store_timer_clear(struct store *, int64_t incident,
+		    const char *step, const char *kind);
+int64_t		 store_timer_next(struct store *);	/* INT64_MAX: none */
+/* Due timers, oldest first: [{"id","incident","step","kind","due",
+ * "data"}], at most limit. */
+json_t		*store_timers_due(struct store *, int64_t now, int limit);
+int		 store_timer_delete(struct store *, int64_t id);
+int64_t		 store_timer_count(struct store *);
+
+/* Raw access for modules that own their tables (outbox, exceptions,
+ * plan, triggers): run a statement with JSON-array parameters and get
+ * rows as an array of objects. Statements are prepared once and cached
+ * by SQL text. */
+json_t		*store_query(struct store *, const char *sql, json_t *params);
+int		 store_exec(struct store *, const char *sql, json_t *params);
+int64_t		 store_last_id(struct store *);
+/* For the test clock and health checks. */
+int		 store_ping(struct store *);
+
+#endif

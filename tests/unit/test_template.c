@@ -1,0 +1,324 @@
+/* Templates: rendering of every JSON type, missing values, the path
+ * checker (unknown roots), malformed holes, JSON bodies, Japanese. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "template.h"
+#include "xmalloc.h"
+
+#define NITEMS(a) (sizeof (a) / sizeof (a)[0])
+
+static const char *tt_ctx_text =
+    "{\"trigger\": {\"labels\": {\"alertname\": \"PrimarySiteDown\","
+    " \"site\": \"東京\"}, \"count\": 3, \"neg\": -5, \"ratio\": 0.1,"
+    " \"big\": 2.0, \"huge\": 1e21, \"firing\": true, \"off\": false,"
+    " \"nothing\": null, \"tags\": [\"a\", \"b\"],"
+    " \"obj\": {\"k\": \"v\", \"日本\": \"語\"}},"
+    " \"vars\": {\"alt_site\": \"osaka\"},"
+    " \"incident\": {\"id\": \"INC-1\", \"title\": \"本社停電\"},"
+    " \"steps\": {\"switch-dns\": {\"state\": \"done\", \"by\": \"tanaka\"}}}";
+
+static json_t *
+tt_json(const char *text)
+{
+	json_error_t	 err;
+	json_t		*j = json_loads(text, JSON_DECODE_ANY, &err);
+
+	if (j == NULL)
+		fail_msg("bad test JSON: %s", err.text);
+	return j;
+}
+
+/* The runbook loader's rule, in small: only these roots exist. */
+static int
+tt_check(const char *path, void *arg, char **why)
+{
+	static const char *roots[] = { "trigger", "vars", "incident",
+	    "runbook", "steps" };
+	size_t	len = strcspn(path, ".");
+	size_t	i;
+
+	for (i = 0; i < NITEMS(roots); i++)
+		if (strlen(roots[i]) == len &&
+		    strncmp(roots[i], path, len) == 0)
+			return 0;
+	*why = xprintf("unknown root \"%.*s\"", (int)len, path);
+	return -1;
+}
+
+/* Refuses everything and says nothing, to test the fallback message. */
+static int
+tt_refuse(const char *path, void *arg, char **why)
+{
+	return -1;
+}
+
+static void
+test_render(void **state)
+{
+	static const struct {
+		const char	*tmpl;
+		const char	*want;
+	} cases[] = {
+		{ "", "" },
+		{ "plain text", "plain text" },
+		{ "{{vars.alt_site}}", "osaka" },
+		{ "{{ vars.alt_site }}", "osaka" },
+		{ "{{\tvars.alt_site  }}", "osaka" },
+		{ "Switch to {{vars.alt_site}} for {{incident.id}}.",
+		    "Switch to osaka for INC-1." },
+		{ "{{vars.alt_site}}{{vars.alt_site}}", "osakaosaka" },
+		{ "{{trigger.count}}", "3" },
+		{ "{{trigger.neg}}", "-5" },
+		{ "{{trigger.ratio}}", "0.1" },
+		{ "{{trigger.big}}", "2" },
+		{ "{{trigger.huge}}", "1e+21" },
+		{ "{{trigger.firing}}/{{trigger.off}}", "true/false" },
+		{ "[{{trigger.nothing}}]", "[]" },
+		{ "[{{vars.nope}}]", "[]" },
+		{ "[{{trigger.labels.alertname.x}}]", "[]" },
+		{ "{{trigger.tags}}", "[\"a\",\"b\"]" },
+		{ "{{trigger.tags.1}}", "b" },
+		{ "{{trigger.obj}}", "{\"k\":\"v\",\"日本\":\"語\"}" },
+		{ "{{steps.switch-dns.state}} by {{steps.switch-dns.by}}",
+		    "done by tanaka" },
+		{ "a }} b {x} {", "a }} b {x} {" },
+		{ "{{incident.title}}が発生しました（{{trigger.labels.site}}）",
+		    "本社停電が発生しました（東京）" },
+		{ "拠点: {{ vars.alt_site }} へ切替", "拠点: osaka へ切替" },
+	};
+	json_t		*ctx = tt_json(tt_ctx_text);
+	struct tmpl	*t;
+	char		*why, *out;
+	size_t		 i;
+
+	for (i = 0; i < NITEMS(cases); i++) {
+		t = tmpl_compile(cases[i].tmpl, tt_check, NULL, &why);
+		if (t == NULL)
+			fail_msg("case %zu \"%s\": %s", i, cases[i].tmpl, why);
+		assert_null(why);
+		out = tmpl_render(t, ctx);
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, out,
+			    cases[i].want);
+		free(out);
+		/* A NULL context renders every hole empty. */
+		free(tmpl_render(t, NULL));
+		tmpl_free(t);
+	}
+	json_decref(ctx);
+}
+
+static void
+test_compile_errors(void **state)
+{
+	static const struct {
+		const char	*tmpl;
+		path_check_fn	 check;
+		const char	*want;
+	} cases[] = {
+		{ "Hello {{name", NULL,
+		    "unterminated \"{{\" in \"Hello {{name\"" },
+		{ "ok {{vars.x}} then {{", NULL,
+		    "unterminated \"{{\" in \"ok {{vars.x}} then {{\"" },
+		{ "{{vars.x}", NULL, "unterminated \"{{\"" },
+		{ "{{}}", NULL, "empty \"{{}}\" in \"{{}}\"" },
+		{ "a {{  }} b", NULL, "empty \"{{}}\" in \"a {{  }} b\"" },
+		{ "{{a b}}", NULL, "bad path (use letters" },
+		{ "{{東京}}", NULL, "bad path (use letters" },
+		{ "{{{vars.x}}}", NULL, "bad path (use letters" },
+		{ "{{a..b}}", NULL, "bad path (empty part between dots)" },
+		{ "{{.a}}", NULL, "bad path (empty part" },
+		{ "{{a.}}", NULL, "bad path (empty part" },
+		{ "{{foo.bar}}", tt_check,
+		    "unknown root \"foo\" in \"{{foo.bar}}\"" },
+		{ "{{vars.a}} {{ trigger }} {{bogus}}", tt_check,
+		    "unknown root \"bogus\" in " },
+		{ "{{x.y}}", tt_refuse,
+		    "path \"x.y\" not allowed here in \"{{x.y}}\"" },
+	};
+	struct tmpl	*t;
+	char		*why;
+	size_t		 i;
+
+	for (i = 0; i < NITEMS(cases); i++) {
+		t = tmpl_compile(cases[i].tmpl, cases[i].check, NULL, &why);
+		if (t != NULL)
+			fail_msg("case %zu \"%s\" should not compile", i,
+			    cases[i].tmpl);
+		if (why == NULL || strncmp(why, cases[i].want,
+		    strlen(cases[i].want)) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s...\"", i,
+			    why ? why : "(null)", cases[i].want);
+		free(why);
+	}
+}
+
+/* Long templates are shortened in messages without splitting a UTF-8
+ * sequence: the message must still be valid UTF-8. */
+static void
+test_long_message(void **state)
+{
+	struct buf	 b = { 0 };
+	struct tmpl	*t;
+	json_t		*j;
+	char		*s, *why;
+	int		 i;
+
+	for (i = 0; i < 40; i++)
+		buf_adds(&b, "東京都");
+	buf_adds(&b, "{{vars.x");
+	s = buf_steal(&b);
+	t = tmpl_compile(s, NULL, NULL, &why);
+	assert_null(t);
+	assert_non_null(why);
+	assert_true(strlen(why) < 140);
+	assert_non_null(strstr(why, "...\""));
+	j = json_string(why);
+	assert_non_null(j);
+	json_decref(j);
+	free(why);
+	free(s);
+}
+
+static void
+test_check_json(void **state)
+{
+	static const struct {
+		const char	*json;
+		const char	*why;		/* NULL: valid */
+	} cases[] = {
+		{ "{\"url\": \"https://dns.example/{{vars.alt_site}}\","
+		    " \"body\": {\"site\": \"{{vars.alt_site}}\", \"n\": 5,"
+		    " \"list\": [\"{{incident.id}}\", null, true]}}", NULL },
+		{ "\"{{incident.title}}\"", NULL },
+		{ "42", NULL },
+		{ "{\"{{foo}}\": \"keys are not templates\"}", NULL },
+		{ "{\"body\": {\"site\": \"{{foo.bar}}\"}}",
+		    "body.site: unknown root \"foo\" in \"{{foo.bar}}\"" },
+		{ "[\"ok\", \"{{vars.x\"]",
+		    "1: unterminated \"{{\" in \"{{vars.x\"" },
+		{ "{\"argv\": [\"/bin/echo\", \"{{ }}\"]}",
+		    "argv.1: empty \"{{}}\" in \"{{ }}\"" },
+		{ "\"{{foo}}\"", "unknown root \"foo\" in \"{{foo}}\"" },
+		{ "{\"text\": \"{{incident.title}}：{{場所}}\"}",
+		    "text: bad path" },
+	};
+	json_t	*j;
+	char	*why;
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; i < NITEMS(cases); i++) {
+		j = tt_json(cases[i].json);
+		r = tmpl_check_json(j, tt_check, NULL, &why);
+		json_decref(j);
+		if (cases[i].why == NULL) {
+			if (r != 0)
+				fail_msg("case %zu: %s", i, why);
+			assert_null(why);
+			continue;
+		}
+		assert_int_equal(r, -1);
+		if (why == NULL || strncmp(why, cases[i].why,
+		    strlen(cases[i].why)) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s...\"", i,
+			    why ? why : "(null)", cases[i].why);
+		free(why);
+	}
+}
+
+static void
+test_render_json(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;
+	} cases[] = {
+		{ "{\"text\": \"{{incident.title}}: {{trigger.count}}\","
+		    " \"n\": 5, \"r\": 1.5, \"arr\": [\"{{vars.alt_site}}\", true,"
+		    " null, [\"{{trigger.tags.0}}\"]], \"{{k}}\": \"v\"}",
+		  "{\"text\": \"本社停電: 3\", \"n\": 5, \"r\": 1.5,"
+		    " \"arr\": [\"osaka\", true, null, [\"a\"]], \"{{k}}\": \"v\"}" },
+		/* Paths are ASCII; a malformed one is kept as written. */
+		{ "\"{{trigger.obj.日本}}\"", "\"{{trigger.obj.日本}}\"" },
+		{ "\"{{trigger.obj}}\"", "\"{\\\"k\\\":\\\"v\\\",\\\"日本\\\":\\\"語\\\"}\"" },
+		{ "\"{{vars.nope}}\"", "\"\"" },
+		{ "\"bad {{x\"", "\"bad {{x\"" },
+		{ "[]", "[]" },
+		{ "false", "false" },
+	};
+	json_t	*ctx = tt_json(tt_ctx_text), *in, *copy, *want, *out;
+	size_t	 i;
+
+	for (i = 0; i < NITEMS(cases); i++) {
+		in = json_loads(cases[i].in, JSON_DECODE_ANY, NULL);
+		want = json_loads(cases[i].want, JSON_DECODE_ANY, NULL);
+		assert_non_null(in);
+		assert_non_null(want);
+		copy = json_deep_copy(in);
+		out = tmpl_render_json(in, ctx);
+		if (!json_equal(out, want)) {
+			char *s = json_dumps(out, JSON_ENCODE_ANY);
+
+			fail_msg("case %zu: got %s", i, s);
+		}
+		/* The input is left alone, and containers are not shared
+		 * (true, false and null are jansson singletons). */
+		assert_true(json_equal(in, copy));
+		if (json_is_object(in) || json_is_array(in))
+			assert_true(out != in);
+		json_decref(in);
+		json_decref(copy);
+		json_decref(want);
+		json_decref(out);
+	}
+	assert_null(tmpl_render_json(NULL, ctx));
+	json_decref(ctx);
+}
+
+static void
+test_expand(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;
+	} cases[] = {
+		{ "{{incident.id}}: {{incident.title}}", "INC-1: 本社停電" },
+		{ "no holes", "no holes" },
+		{ "broken {{incident.id", "broken {{incident.id" },
+		{ "{{}} kept", "{{}} kept" },
+		{ "{{anything.at.all}}", "" },
+	};
+	json_t	*ctx = tt_json(tt_ctx_text);
+	char	*s;
+	size_t	 i;
+
+	for (i = 0; i < NITEMS(cases); i++) {
+		s = tmpl_expand(cases[i].in, ctx);
+		assert_string_equal(s, cases[i].want);
+		free(s);
+	}
+	json_decref(ctx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_compile_errors),
+		cmocka_unit_test(test_long_message),
+		cmocka_unit_test(test_check_json),
+		cmocka_unit_test(test_render_json),
+		cmocka_unit_test(test_expand),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
