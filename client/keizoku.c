@@ -81,19 +81,22 @@ struct parse {
 	char			*error;		/* first usage error */
 };
 
-static void
-metavar(FILE *f, const char *name)
+/* The name of a value in usage lines; brief for the command overview. */
+static char *
+metavar(const char *name, int brief)
 {
-	size_t	i;
+	size_t	 i;
+	char	*s, *q;
 
 	for (i = 0; i < sizeof metavars / sizeof metavars[0]; i++) {
-		if (strcmp(metavars[i].name, name) == 0) {
-			fputs(metavars[i].metavar, f);
-			return;
-		}
+		if (strcmp(metavars[i].name, name) == 0 &&
+		    (!brief || strchr(metavars[i].metavar, '|') == NULL))
+			return xstrdup(metavars[i].metavar);
 	}
-	for (; *name != '\0'; name++)
-		fputc(*name == '-' ? '_' : toupper((unsigned char)*name), f);
+	s = xstrdup(name);
+	for (q = s; *q != '\0'; q++)
+		*q = *q == '-' ? '_' : (char)toupper((unsigned char)*q);
+	return s;
 }
 
 static int
@@ -106,28 +109,43 @@ cmd_nargs(const struct kz_cmdspec *cmd)
 	return n;
 }
 
-/* "ack INC STEP [--note TEXT]" */
+/* "ack INC STEP [--note TEXT]"; without flags for the overview. */
 static void
 print_synopsis(FILE *f, const struct kz_cmdspec *cmd, int flags)
 {
 	const struct kz_flagspec	*fl;
 	int				 i, n = cmd_nargs(cmd);
+	char				*mv;
 
 	fputs(cmd->name, f);
 	for (i = 0; i < n; i++) {
-		fputs(i < cmd->min_args ? " " : " [", f);
-		metavar(f, cmd->args[i]);
-		if (i >= cmd->min_args)
-			fputc(']', f);
+		mv = metavar(cmd->args[i], !flags);
+		fprintf(f, i < cmd->min_args ? " %s" : " [%s]", mv);
+		free(mv);
 	}
 	for (fl = cmd->flags; flags && fl->name != NULL; fl++) {
 		fprintf(f, " [--%s", fl->name);
 		if (fl->kind != KZ_F_BOOL) {
-			fputc(' ', f);
-			metavar(f, fl->name);
+			mv = metavar(fl->name, 0);
+			fprintf(f, " %s", mv);
+			free(mv);
 		}
 		fputs(fl->kind == KZ_F_LIST ? "]..." : "]", f);
 	}
+}
+
+/* "--var K=V" as the flag list shows it. */
+static char *
+flag_synopsis(const struct kz_flagspec *fl)
+{
+	char *mv, *s;
+
+	if (fl->kind == KZ_F_BOOL)
+		return xprintf("--%s", fl->name);
+	mv = metavar(fl->name, 0);
+	s = xprintf("--%s %s", fl->name, mv);
+	free(mv);
+	return s;
 }
 
 static void
@@ -135,18 +153,24 @@ usage_command(FILE *f, const struct kz_cmdspec *cmd)
 {
 	const struct kz_flagspec	*fl;
 	size_t				 w = 0, len;
+	char				*s;
 
 	fputs("usage: keizoku ", f);
 	print_synopsis(f, cmd, 1);
 	fprintf(f, "\n\n%s.\n", cmd->help);
-	for (fl = cmd->flags; fl->name != NULL; fl++)
-		if ((len = strlen(fl->name)) > w)
+	for (fl = cmd->flags; fl->name != NULL; fl++) {
+		s = flag_synopsis(fl);
+		if ((len = strlen(s)) > w)
 			w = len;
+		free(s);
+	}
 	if (cmd->flags[0].name != NULL)
 		fputs("\nflags:\n", f);
-	for (fl = cmd->flags; fl->name != NULL; fl++)
-		fprintf(f, "  --%-*s  %s%s\n", (int)w, fl->name, fl->help,
-		    fl->kind == KZ_F_LIST ? " (repeatable)" : "");
+	for (fl = cmd->flags; fl->name != NULL; fl++) {
+		s = flag_synopsis(fl);
+		fprintf(f, "  %-*s  %s\n", (int)w, s, fl->help);
+		free(s);
+	}
 	fputs("\nGlobal options (-s, -u, -T, --json, --as, ...) may come "
 	    "before or after the\ncommand; see keizoku --help.\n", f);
 }
@@ -210,6 +234,10 @@ usage_group(FILE *f, const char *word)
 	for (c = kz_cmdspecs; c->name != NULL; c++) {
 		if (strncmp(c->name, word, n) != 0 || c->name[n] != ' ')
 			continue;
+		if (f == NULL) {	/* only counting */
+			found++;
+			continue;
+		}
 		if (!found++)
 			fputs("usage:\n", f);
 		fputs("  keizoku ", f);
@@ -399,7 +427,8 @@ parse_positional(struct parse *p, const char *arg)
 static void
 parse_command_line(struct parse *p, int argc, char **argv, int i)
 {
-	int	dashdash = 0;
+	int	 dashdash = 0;
+	char	*mv;
 
 	for (; i < argc; i++) {
 		if (dashdash || argv[i][0] != '-' || argv[i][1] == '\0')
@@ -416,8 +445,9 @@ parse_command_line(struct parse *p, int argc, char **argv, int i)
 	}
 	if (p->nargs < p->cmd->min_args) {
 		/* parse_error keeps the first error, which says more. */
-		parse_error(p, "%s: missing %s", p->cmd->name,
-		    p->cmd->args[p->nargs]);
+		mv = metavar(p->cmd->args[p->nargs], 0);
+		parse_error(p, "%s: missing %s", p->cmd->name, mv);
+		free(mv);
 	}
 }
 
@@ -512,6 +542,12 @@ pick_transport(struct parse *p)
 	p->o.url = p->url;
 	if (p->o.url == NULL && p->socket == NULL)
 		p->o.url = env("KEIZOKU_URL");
+	if (p->o.url != NULL && strncmp(p->o.url, "http://", 7) != 0 &&
+	    strncmp(p->o.url, "https://", 8) != 0) {
+		fprintf(stderr, "keizoku: %s: the URL must start with http:// "
+		    "or https://\n", p->o.url);
+		return -1;
+	}
 	p->o.socket = p->socket != NULL ? p->socket : env("KEIZOKU_SOCKET");
 	if (p->o.socket == NULL)
 		p->o.socket = CLI_DEFAULT_SOCKET;
@@ -576,26 +612,22 @@ parse_command(struct parse *p, int argc, char **argv, int i)
 	int used;
 
 	p->cmd = kz_cmdspec_find(argc - i, argv + i, &used);
-	if (p->cmd == NULL) {
-		if (argc - i < 2 || argv[i + 1][0] == '-') {
-			if (usage_group(stderr, argv[i]) == 0)
-				goto unknown;
+	if (p->cmd != NULL) {
+		parse_command_line(p, argc, argv, i + used);
+		return 0;
+	}
+	if (usage_group(NULL, argv[i]) == 0)
+		fprintf(stderr, "keizoku: no command '%s'; keizoku --help "
+		    "lists them\n", argv[i]);
+	else {
+		if (argc - i < 2 || argv[i + 1][0] == '-')
 			fprintf(stderr, "keizoku: %s needs a subcommand\n",
 			    argv[i]);
-			return CLI_EXIT_USAGE;
-		}
-		if (usage_group(stderr, argv[i]) != 0) {
+		else
 			fprintf(stderr, "keizoku: no command '%s %s'\n",
 			    argv[i], argv[i + 1]);
-			return CLI_EXIT_USAGE;
-		}
-		goto unknown;
+		usage_group(stderr, argv[i]);
 	}
-	parse_command_line(p, argc, argv, i + used);
-	return 0;
-unknown:
-	fprintf(stderr, "keizoku: no command '%s'; keizoku --help lists "
-	    "them\n", argv[i]);
 	return CLI_EXIT_USAGE;
 }
 
@@ -609,7 +641,8 @@ refused(const struct parse *p, const struct cli_reply *r)
 	if (err != NULL)
 		fprintf(stderr, "keizoku: %s\n", err);
 	else
-		fprintf(stderr, "keizoku: keizokud answered %ld\n", r->status);
+		fprintf(stderr, "keizoku: keizokud failed with status %ld "
+		    "without saying why; see its log\n", r->status);
 	if (r->status == 401 && p->o.url != NULL)
 		fputs("keizoku: check the token (-T or KEIZOKU_TOKEN)\n",
 		    stderr);
@@ -688,7 +721,11 @@ main(int argc, char **argv)
 	if (p.error != NULL || i == argc) {
 		if (p.error != NULL)
 			fprintf(stderr, "keizoku: %s\n", p.error);
-		usage(stderr);
+		else
+			fputs("keizoku: no command given\n", stderr);
+		fputs("usage: keizoku [-s SOCKET] [-u URL -T TOKEN] [--json] "
+		    "[--as MEMBER] COMMAND ...\nkeizoku --help lists the "
+		    "commands and options.\n", stderr);
 		return finish(&p, CLI_EXIT_USAGE);
 	}
 	if ((rc = parse_command(&p, argc, argv, i)) != 0)

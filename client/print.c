@@ -200,12 +200,12 @@ cli_localtime(const char *s)
 	return xstrdup(buf);
 }
 
-/* "in 12m", "overdue 3m": minutes are precise enough past the first
- * one, and seconds would make every line look urgent. */
+/* "in 12m", "overdue 3m": seconds only in the last minute, hours once
+ * it is days away; rounded to the nearest unit shown. */
 char *
 cli_relative(int64_t now, const char *s)
 {
-	int64_t	 ms, d;
+	int64_t	 ms, d, a, unit;
 	char	*f, *r;
 
 	if (s == NULL)
@@ -215,7 +215,9 @@ cli_relative(int64_t now, const char *s)
 	d = (ms - now) / 1000;
 	if (d == 0)
 		return xstrdup("now");
-	f = duration_fmt(llabs(d) >= 60 ? llabs(d) / 60 * 60 : llabs(d));
+	a = d < 0 ? -d : d;
+	unit = a >= 86400 ? 3600 : a >= 60 ? 60 : 1;
+	f = duration_fmt((a + unit / 2) / unit * unit);
 	r = xprintf(d > 0 ? "in %s" : "overdue %s", f);
 	free(f);
 	return r;

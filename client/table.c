@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -223,10 +224,10 @@ fit_widths(struct cli_table *t, size_t *w, size_t indent, size_t cols)
 		total += w[i] + (i > 0 ? TABLE_GAP : 0);
 	if (total <= cols)
 		return;
+	/* When the other columns alone overflow, lines wrap anyway: then
+	 * cutting the title would only lose it. */
 	if (total - cols + TABLE_MINFLEX <= w[t->flex])
 		w[t->flex] -= total - cols;
-	else if (w[t->flex] > TABLE_MINFLEX)
-		w[t->flex] = TABLE_MINFLEX;
 }
 
 static void

@@ -147,10 +147,10 @@ socket_decode(const char *data, size_t len, struct cli_reply *reply,
 	v = json_object_get(resp, "v");
 	status = json_object_get(resp, "status");
 	if (!json_is_integer(v) || json_integer_value(v) != KZ_PROTO_VERSION) {
-		*cause = xprintf("keizokud speaks control protocol %s, this "
-		    "keizoku speaks %d: use the keizoku of the same release",
-		    json_is_integer(v) ? "of another version" : "unknown",
-		    KZ_PROTO_VERSION);
+		*cause = xprintf("keizokud speaks control protocol version "
+		    "%lld, this keizoku speaks %d: use the keizoku of the same "
+		    "release", json_is_integer(v) ?
+		    (long long)json_integer_value(v) : 0LL, KZ_PROTO_VERSION);
 		json_decref(resp);
 		return -1;
 	}
@@ -349,6 +349,19 @@ http_headers(const struct cli_opts *o, int body)
 	return h;
 }
 
+/* TLS failures and what usually causes them. */
+static const struct {
+	CURLcode	 code;
+	const char	*hint;
+} tls_hints[] = {
+	{ CURLE_PEER_FAILED_VERIFICATION, " (for a private CA, pass its "
+	    "certificate with --cacert FILE)" },
+	{ CURLE_SSL_CONNECT_ERROR, " (does that port speak https?)" },
+	{ CURLE_SSL_CACERT_BADFILE, "" },
+	{ CURLE_SSL_CERTPROBLEM, "" },
+	{ CURLE_SSL_ISSUER_ERROR, "" },
+};
+
 /* Turns a transfer error into a message and an exit code. */
 static int
 http_failure(const char *url, CURLcode code, const char *errbuf,
@@ -356,29 +369,26 @@ http_failure(const char *url, CURLcode code, const char *errbuf,
 {
 	const char	*msg = *errbuf != '\0' ? errbuf :
 			    curl_easy_strerror(code);
+	size_t		 i;
 
-	switch (code) {
-	case CURLE_WRITE_ERROR:
+	if (code == CURLE_WRITE_ERROR) {
 		*cause = xprintf("answer from %s is over the limit of %d "
 		    "bytes", url, KZ_RESPONSE_MAX);
 		return CLI_EXIT_REFUSED;
-	case CURLE_OPERATION_TIMEDOUT:
+	}
+	for (i = 0; i < sizeof tls_hints / sizeof tls_hints[0]; i++) {
+		if (tls_hints[i].code == code) {
+			*cause = xprintf("TLS failed with %s: %s%s", url, msg,
+			    tls_hints[i].hint);
+			return CLI_EXIT_UNREACHABLE;
+		}
+	}
+	if (code == CURLE_OPERATION_TIMEDOUT)
 		*cause = xprintf("keizokud at %s did not answer in time (%s); "
 		    "the change may or may not have been made: check before "
 		    "retrying", url, msg);
-		break;
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_ISSUER_ERROR:
-		*cause = xprintf("TLS failed with %s: %s (for a private CA, "
-		    "pass its certificate with --cacert FILE)", url, msg);
-		break;
-	default:
+	else
 		*cause = xprintf("cannot reach keizokud at %s: %s", url, msg);
-		break;
-	}
 	return CLI_EXIT_UNREACHABLE;
 }
 
@@ -389,7 +399,7 @@ http_decode(const char *url, long status, struct buf *b,
     struct cli_reply *reply, char **cause)
 {
 	json_error_t	 err;
-	char		*line, *nl;
+	char		*cut, *line, *msg, *nl;
 
 	reply->status = status;
 	if (b->len == 0) {
@@ -407,11 +417,14 @@ http_decode(const char *url, long status, struct buf *b,
 	buf_addc(b, '\0');
 	if ((nl = strchr(b->s, '\n')) != NULL)
 		*nl = '\0';
-	line = cli_truncate(b->s, 200);
-	nl = cli_oneline(line);
-	reply->body = json_pack("{s:s+}", "error", "HTTP error: ", nl);
-	free(nl);
+	cut = cli_truncate(b->s, 200);
+	line = cli_oneline(cut);
+	msg = xprintf("HTTP %ld from %s, not an answer of keizokud (a proxy "
+	    "in between?): %s", status, url, line);
+	reply->body = json_pack("{s:s}", "error", msg);
+	free(msg);
 	free(line);
+	free(cut);
 	return 0;
 }
 

@@ -65,6 +65,11 @@ static const struct kz_flagspec f_planrep[] = {
 	{ NULL, 0, NULL }
 };
 
+static const struct kz_flagspec f_clock[] = {
+	{ "advance", KZ_F_STR, "move the test clock forward by a duration" },
+	{ NULL, 0, NULL }
+};
+
 #define STEP_CMD(n, h) \
 	{ n, { "incident", "step", NULL }, 2, f_note, "POST", \
 	    "/v1/incidents/{incident}/steps/{step}/" n, NULL, 1, h }
@@ -143,6 +148,9 @@ const struct kz_cmdspec kz_cmdspecs[] = {
 	    "re-read config, runbooks, plan and roster" },
 	{ "verify", { NULL }, 0, f_none, "GET", "/v1/verify", NULL, 0,
 	    "check the audit log's hash chain" },
+	/* Hidden (names starting with _): only with KEIZOKU_TEST_CLOCK. */
+	{ "_clock", { NULL }, 0, f_clock, "POST", "/v1/_clock", NULL, 1,
+	    "advance the test clock" },
 	{ NULL, { NULL }, 0, NULL, NULL, NULL, NULL, 0, NULL }
 };
 

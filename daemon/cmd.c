@@ -1,0 +1,30 @@
+/* The daemon's command table: name (as in cmdtab.c) to handler. */
+#include <stddef.h>
+
+#include "cmd.h"
+#include "daemon.h"
+
+const struct kz_cmd kz_cmds[] = {
+	{ "status", cmd_status },
+	{ "runbooks", cmd_runbooks },
+	{ "activate", cmd_activate },
+	{ "confirm", cmd_confirm },
+	{ "dismiss", cmd_confirm },
+	{ "incidents", cmd_incidents },
+	{ "show", cmd_show },
+	{ "ack", cmd_step },
+	{ "done", cmd_step },
+	{ "skip", cmd_step },
+	{ "fail", cmd_step },
+	{ "approve", cmd_step },
+	{ "reject", cmd_step },
+	{ "close", cmd_close },
+	{ "log", cmd_log },
+	{ "roster", cmd_roster },
+	{ "reload", cmd_reload },
+	{ "verify", cmd_verify },
+	{ "notifications", cmd_notifications },
+	{ "inbox", cmd_inbox },
+	{ "_clock", cmd_clock },
+	{ NULL, NULL }
+};

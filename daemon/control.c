@@ -1,0 +1,282 @@
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "roster.h"
+#include "xmalloc.h"
+#include "ytree.h"
+
+struct control {
+	struct kz_daemon	*d;
+	struct evconnlistener	*lev;
+	char			*path;
+};
+
+struct conn {
+	struct control		*ctl;
+	struct bufferevent	*bev;
+	uid_t			 uid;
+	char			*user;
+	int			 busy;		/* a request is being served */
+	int			 closed;	/* peer gone; free on reply */
+};
+
+static void
+conn_free(struct conn *c)
+{
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	free(c->user);
+	free(c);
+}
+
+static void
+send_frame(struct conn *c, int status, json_t *body)
+{
+	json_t		*msg = json_pack("{s:i,s:i,s:o}", "v", KZ_PROTO_VERSION,
+	    "status", status, "body", body ? body : json_object());
+	char		*text = json_dumps(msg, JSON_COMPACT);
+	unsigned char	 hdr[4];
+	size_t		 len = strlen(text);
+
+	kz_put_be32(hdr, (uint32_t)len);
+	bufferevent_write(c->bev, hdr, sizeof hdr);
+	bufferevent_write(c->bev, text, len);
+	free(text);
+	json_decref(msg);
+}
+
+static void
+reply_cb(void *arg, int status, json_t *body)
+{
+	struct conn *c = arg;
+
+	c->busy = 0;
+	if (c->closed) {
+		json_decref(body);
+		conn_free(c);
+		return;
+	}
+	send_frame(c, status, body);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+static int
+is_admin(const struct config *conf, const char *user, uid_t uid)
+{
+	return user != NULL && strv_has(conf->admins, user);
+}
+
+static void
+handle(struct conn *c, json_t *msg)
+{
+	struct kz_daemon	*d = c->ctl->d;
+	struct kz_req		 r;
+	const struct member	*m;
+	json_t			*params, *as;
+	const char		*cmd;
+
+	memset(&r, 0, sizeof r);
+	if (json_integer_value(json_object_get(msg, "v")) != KZ_PROTO_VERSION) {
+		send_frame(c, 400, kz_error("protocol version %lld, this "
+		    "keizokud speaks %d: use a keizoku of the same version",
+		    (long long)json_integer_value(json_object_get(msg, "v")),
+		    KZ_PROTO_VERSION));
+		return;
+	}
+	cmd = json_string_value(json_object_get(msg, "cmd"));
+	params = json_object_get(msg, "params");
+	as = json_object_get(msg, "as");
+	if (cmd == NULL || (r.spec = kz_cmdspec_byname(cmd)) == NULL) {
+		send_frame(c, 404, kz_error("unknown command \"%s\"",
+		    cmd ? cmd : ""));
+		return;
+	}
+	if (params != NULL && !json_is_object(params)) {
+		send_frame(c, 400, kz_error("params must be an object"));
+		return;
+	}
+	r.admin = is_admin(d->conf, c->user, c->uid);
+	m = roster_by_unix(d->roster, c->user, c->uid);
+	if (m == NULL && !r.admin) {
+		send_frame(c, 403, kz_error("unix user %s (uid %lu) is not in "
+		    "the roster and not an admin", c->user ? c->user : "?",
+		    (unsigned long)c->uid));
+		return;
+	}
+	r.actor = xstrdup(m != NULL ? m->id : c->user);
+	r.member = json_is_string(as) ? xstrdup(json_string_value(as)) : NULL;
+	r.params = params ? json_incref(params) : json_object();
+	r.via = "socket";
+	c->busy = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	kz_dispatch(d, &r, reply_cb, c);
+	free(r.actor);
+	free(r.member);
+	json_decref(r.params);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	unsigned char	 hdr[4];
+	uint32_t	 len;
+	json_t		*msg;
+	json_error_t	 err;
+	char		*data;
+
+	while (!c->busy && evbuffer_get_length(in) >= 4) {
+		evbuffer_copyout(in, hdr, 4);
+		len = kz_get_be32(hdr);
+		if (len > KZ_REQUEST_MAX) {
+			log_warnx("control: request of %u bytes from uid %lu "
+			    "refused", len, (unsigned long)c->uid);
+			send_frame(c, 413, kz_error("request too large"));
+			evbuffer_drain(in, evbuffer_get_length(in));
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		if (evbuffer_get_length(in) < 4 + (size_t)len)
+			return;
+		evbuffer_drain(in, 4);
+		data = xmalloc(len + 1);
+		evbuffer_remove(in, data, len);
+		data[len] = '\0';
+		msg = json_loadb(data, len, 0, &err);
+		free(data);
+		if (msg == NULL || !json_is_object(msg)) {
+			send_frame(c, 400, msg == NULL ? kz_error("invalid JSON "
+			    "at line %d column %d: %s", err.line, err.column,
+			    err.text) : kz_error("a request must be an object"));
+			json_decref(msg);
+			continue;
+		}
+		handle(c, msg);
+		json_decref(msg);
+	}
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (c->busy) {
+			/* The reply is still coming; free the conn then. */
+			c->closed = 1;
+			bufferevent_free(c->bev);
+			c->bev = NULL;
+			return;
+		}
+		conn_free(c);
+	}
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+}
+
+static void
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct control	*ctl = arg;
+	struct conn	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof cred;
+	struct passwd	 pw, *pwp = NULL;
+	char		 pwbuf[4096];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("control: SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->ctl = ctl;
+	c->uid = cred.uid;
+	if (getpwuid_r(cred.uid, &pw, pwbuf, sizeof pwbuf, &pwp) == 0 &&
+	    pwp != NULL)
+		c->user = xstrdup(pw.pw_name);
+	c->bev = bufferevent_socket_new(ctl->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+struct control *
+control_listen(struct kz_daemon *d, const char *path, int mode, char **why)
+{
+	struct control		*ctl;
+	struct sockaddr_un	 sun;
+	int			 fd;
+	mode_t			 old;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		*why = xprintf("control socket path too long: %s", path);
+		return NULL;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	/* A stale socket from a crash: remove it only if nobody answers. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1) {
+		if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+			close(fd);
+			*why = xprintf("%s: another keizokud is running", path);
+			return NULL;
+		}
+		close(fd);
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		*why = xprintf("cannot remove stale socket %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	ctl = xcalloc(1, sizeof *ctl);
+	ctl->d = d;
+	ctl->path = xstrdup(path);
+	old = umask(0177);
+	ctl->lev = evconnlistener_new_bind(d->base, accept_cb, ctl,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 64,
+	    (struct sockaddr *)&sun, sizeof sun);
+	umask(old);
+	if (ctl->lev == NULL) {
+		*why = xprintf("cannot listen on %s: %s", path,
+		    strerror(errno));
+		free(ctl->path);
+		free(ctl);
+		return NULL;
+	}
+	if (chmod(path, (mode_t)mode) == -1)
+		log_warn("chmod %s", path);
+	return ctl;
+}
+
+void
+control_close(struct control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	evconnlistener_free(ctl->lev);
+	unlink(ctl->path);
+	free(ctl->path);
+	free(ctl);
+}

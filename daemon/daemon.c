@@ -1,0 +1,272 @@
+/* Start, reload and stop of keizokud. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "curlev.h"
+#include "daemon.h"
+#include "diag.h"
+#include "engine.h"
+#include "log.h"
+#include "outbox.h"
+#include "plugin.h"
+#include "roster.h"
+#include "runbook.h"
+#include "store.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+#include "ytree.h"
+
+static void
+set_errors(struct kz_daemon *d, struct diags *dg)
+{
+	size_t i;
+
+	strv_free(d->load_errors);
+	d->load_errors = xcalloc(dg->n + (d->rbs ? d->rbs->nerrors : 0) + 1,
+	    sizeof *d->load_errors);
+	for (i = 0; i < dg->n; i++)
+		d->load_errors[i] = xstrdup(dg->msgs[i]);
+	for (size_t j = 0; d->rbs != NULL && j < d->rbs->nerrors; j++)
+		d->load_errors[i++] = xstrdup(d->rbs->errors[j]);
+	for (i = 0; d->load_errors[i] != NULL; i++)
+		log_warnx("%s", d->load_errors[i]);
+}
+
+/* Loads roster and runbooks; on reload, what fails keeps its previous
+ * version in force. */
+static void
+load_parts(struct kz_daemon *d, struct diags *dg)
+{
+	struct roster		*ro;
+	struct rbset		*set;
+	struct rb_context	 ctx;
+	size_t			 i;
+
+	if ((ro = roster_load(d->conf->roster, dg)) != NULL) {
+		roster_free(d->roster);
+		d->roster = ro;
+	} else if (d->roster != NULL)
+		diag_warn(dg, d->conf->roster, 0, 0, "keeping the previous "
+		    "roster in force");
+	else
+		d->roster = xcalloc(1, sizeof *d->roster);
+	ctx.roster = d->roster;
+	ctx.plugins = d->plugins;
+	ctx.sources = d->conf->source_names;
+	set = rbset_load(d->conf->runbooks, &ctx, d->rbs);
+	for (i = 0; i < set->n; i++)
+		if (store_put_runbook(d->store, set->v[i]) == -1)
+			log_warnx("cannot store runbook %s: %s", set->v[i]->id,
+			    store_errmsg(d->store));
+	rbset_free(d->rbs);
+	d->rbs = set;
+	log_info("loaded %zu runbooks from %s", set->n, d->conf->runbooks);
+}
+
+int
+kz_reload(struct kz_daemon *d, json_t **errors)
+{
+	struct diags	 dg = { 0 };
+	struct config	*c;
+	size_t		 i;
+
+	log_info("reloading %s", d->conf_path);
+	if ((c = config_load(d->conf_path, &dg)) != NULL) {
+		/* The socket, state dir and listeners stay as started. */
+		free(c->socket);
+		c->socket = xstrdup(d->conf->socket);
+		free(c->state_dir);
+		c->state_dir = xstrdup(d->conf->state_dir);
+		config_free(d->conf);
+		d->conf = c;
+	} else
+		diag_warn(&dg, d->conf_path, 0, 0, "keeping the previous "
+		    "config in force");
+	load_parts(d, &dg);
+	set_errors(d, &dg);
+	*errors = json_array();
+	for (i = 0; d->load_errors[i] != NULL; i++)
+		json_array_append_new(*errors, json_string(d->load_errors[i]));
+	diag_free(&dg);
+	return 0;
+}
+
+static void
+signal_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct kz_daemon	*d = arg;
+	json_t			*errors = NULL;
+
+	switch (sig) {
+	case SIGHUP:
+		kz_reload(d, &errors);
+		json_decref(errors);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		sd_notify_msg("STOPPING=1");
+		d->stopping = 1;
+		control_close(d->control);
+		d->control = NULL;
+		kz_commit_now(d);
+		event_base_loopexit(d->base, NULL);
+		break;
+	}
+}
+
+/* After a restart: actions that were running when the daemon stopped
+ * are interrupted; the engine re-runs or fails them per the step. */
+static void
+recover_actions(struct kz_daemon *d)
+{
+	json_t	*rows = store_running_steps(d->store);
+	size_t	 i;
+
+	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
+		json_t		*r = json_array_get(rows, i);
+		struct incident	*inc;
+		struct effects	 fx = { 0 };
+		struct actx	 a;
+		int		 status, ok = 0;
+
+		memset(&a, 0, sizeof a);
+		a.roster = d->roster;
+		a.now = clock_now();
+		a.actor = "keizokud";
+		if (kz_op_begin(d) == -1)
+			break;
+		inc = kz_incident_load(d, json_integer_value(json_object_get(r,
+		    "incident")), &status);
+		if (inc != NULL) {
+			engine_action_interrupted(&a, inc, (int)
+			    json_integer_value(json_object_get(r, "idx")), &fx);
+			ok = kz_apply(d, &a, inc, &fx) == 0;
+			incident_free(inc);
+		}
+		effects_free(&fx);
+		kz_op_end(d, ok, NULL, NULL);
+	}
+	json_decref(rows);
+}
+
+static void
+watchdog_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct kz_daemon *d = arg;
+
+	/* Only a loop that turns and a database that answers is alive. */
+	if (store_ping(d->store) == 0)
+		sd_notify_msg("WATCHDOG=1");
+}
+
+int
+kz_daemon_run(const char *conf_path)
+{
+	struct kz_daemon	 dd, *d = &dd;
+	struct diags		 dg = { 0 };
+	struct event		*sigs[4], *wd = NULL;
+	const int		 signos[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
+	char			*why = NULL, *dbpath;
+	const char		*wdusec;
+	size_t			 i;
+
+	memset(d, 0, sizeof *d);
+	d->conf_path = xstrdup(conf_path);
+	d->started_at = clock_now();
+	if ((d->conf = config_load(conf_path, &dg)) == NULL) {
+		for (i = 0; i < dg.n; i++)
+			log_warnx("%s", dg.msgs[i]);
+		fatalx("%s: invalid config, not starting", conf_path);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (mkdir(d->conf->state_dir, 0750) == -1 && errno != EEXIST)
+		fatal("cannot create state directory %s", d->conf->state_dir);
+	dbpath = xprintf("%s/keizoku.db", d->conf->state_dir);
+	if ((d->store = store_open(dbpath, &why)) == NULL)
+		fatalx("%s", why);
+	log_info("database %s", dbpath);
+	free(dbpath);
+	if ((d->base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	d->commit_ev = event_new(d->base, -1, 0, kz_commit_cb, d);
+	d->timer_ev = evtimer_new(d->base, kz_timer_cb, d);
+	d->curl = curlev_new(d->base);
+	d->plugins = plugins_load(d->conf->plugins, d->base, d->curl, &dg);
+	load_parts(d, &dg);
+	set_errors(d, &dg);
+	diag_free(&dg);
+	d->outbox = outbox_new(d);
+	if ((d->control = control_listen(d, d->conf->socket,
+	    d->conf->socket_mode, &why)) == NULL)
+		fatalx("%s", why);
+	if (kz_http_start(d, &why) == -1)
+		fatalx("%s", why);
+	for (i = 0; signos[i] != 0; i++) {
+		sigs[i] = evsignal_new(d->base, signos[i], signal_cb, d);
+		evsignal_add(sigs[i], NULL);
+	}
+	recover_actions(d);
+	if (store_in_tx(d->store))
+		kz_commit_now(d);
+	kz_timers_rearm(d);
+	/* Timers that fell due while we were down fire now. */
+	kz_timers_run(d);
+	if (store_in_tx(d->store))
+		kz_commit_now(d);
+	outbox_kick(d);
+	if ((wdusec = getenv("WATCHDOG_USEC")) != NULL) {
+		long long	us;
+		struct timeval	tv;
+
+		if (parse_i64(wdusec, &us) == 0 && us > 0) {
+			tv.tv_sec = us / 2000000;
+			tv.tv_usec = us / 2 % 1000000;
+			wd = event_new(d->base, -1, EV_PERSIST, watchdog_cb, d);
+			event_add(wd, &tv);
+		}
+	}
+	log_info("keizokud %s ready: %zu runbooks, control %s%s%s", KZ_VERSION,
+	    d->rbs->n, d->conf->socket, d->conf->http_listen &&
+	    *d->conf->http_listen ? ", http " : "", d->conf->http_listen ?
+	    d->conf->http_listen : "");
+	sd_notify_msg("READY=1");
+	event_base_dispatch(d->base);
+	/* Stopping: nothing further is accepted; what was committed stays. */
+	if (store_in_tx(d->store))
+		kz_commit_now(d);
+	kz_http_stop(d);
+	for (i = 0; signos[i] != 0; i++)
+		event_free(sigs[i]);
+	if (wd != NULL)
+		event_free(wd);
+	outbox_free(d->outbox);
+	plugins_free(d->plugins);
+	curlev_free(d->curl);
+	control_close(d->control);
+	event_free(d->commit_ev);
+	event_free(d->timer_ev);
+	event_base_free(d->base);
+	rbset_free(d->rbs);
+	for (i = 0; i < d->nrbcache; i++)
+		runbook_unref(d->rbcache[i]);
+	free(d->rbcache);
+	roster_free(d->roster);
+	store_close(d->store);
+	strv_free(d->load_errors);
+	json_decref(d->metrics.triggers);
+	config_free(d->conf);
+	free(d->conf_path);
+	log_info("stopped");
+	return 0;
+}

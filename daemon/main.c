@@ -1,0 +1,124 @@
+/* keizokud: runs an organisation's IT continuity plan. */
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "curlev.h"
+#include "daemon.h"
+#include "diag.h"
+#include "log.h"
+#include "plan.h"
+#include "plugin.h"
+#include "roster.h"
+#include "runbook.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+#include "ytree.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: keizokud [-c CONFIG] [-t] [-v] [-V]\n"
+	    "  -c CONFIG  config file (default /etc/keizoku/keizokud.yaml)\n"
+	    "  -t         check config, roster, plan, plugins and every "
+	    "runbook; print\n"
+	    "             FILE:LINE:COL: message for each problem; exit 0 "
+	    "if all valid\n"
+	    "  -v         more logging (repeatable)\n"
+	    "  -V         print the version\n"
+	    "See keizokud(8).\n");
+}
+
+/* -t: every problem of every file, then 0 or 1. */
+static int
+check(const char *path)
+{
+	struct diags		 dg = { 0 };
+	struct config		*c;
+	struct roster		*ro = NULL;
+	struct plugins		*pl = NULL;
+	struct rbset		*set = NULL;
+	struct rb_context	 ctx;
+	size_t			 i, nerr = 0;
+
+	if ((c = config_load(path, &dg)) != NULL) {
+		ro = roster_load(c->roster, &dg);
+		pl = plugins_load(c->plugins, NULL, NULL, &dg);
+		if (c->plan != NULL) {
+			struct ydoc *doc = ydoc_load(c->plan, &dg);
+
+			if (doc != NULL)
+				plan_free(plan_load(doc, &dg));
+			ydoc_free(doc);
+		}
+		ctx.roster = ro;
+		ctx.plugins = pl;
+		ctx.sources = c->source_names;
+		set = rbset_load(c->runbooks, &ctx, NULL);
+	}
+	for (i = 0; i < dg.n; i++)
+		printf("%s\n", dg.msgs[i]);
+	nerr = dg.nerrors;
+	for (i = 0; set != NULL && i < set->nerrors; i++) {
+		printf("%s\n", set->errors[i]);
+		if (strstr(set->errors[i], ": warning: ") == NULL)
+			nerr++;
+	}
+	if (nerr == 0)
+		fprintf(stderr, "%s: ok (%zu runbooks)\n", path,
+		    set ? set->n : 0);
+	rbset_free(set);
+	plugins_free(pl);
+	roster_free(ro);
+	config_free(c);
+	diag_free(&dg);
+	return nerr == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*conf = "/etc/keizoku/keizokud.yaml";
+	int		 ch, test = 0, verbose = 0;
+
+	setlocale(LC_CTYPE, "C.UTF-8");
+	while ((ch = getopt_long(argc, argv, "c:htvV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("keizokud %s\n", KZ_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("keizokud", verbose);
+	clock_init();
+	if (test)
+		return check(conf);
+	return kz_daemon_run(conf);
+}

@@ -1,0 +1,117 @@
+# Shared helpers for integration tests: each test sources this, starts its
+# own keizokud on a private directory, drives it with the real binaries,
+# and prints "ok N - what" / "not ok N - what" lines.
+set -u
+: "${KZ_BUILD:?set KZ_BUILD (make test does)}"
+: "${KZ_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+KZD="$KZ_BUILD/keizokud"
+KZ="$KZ_BUILD/keizoku"
+T=$(mktemp -d /tmp/kz-it.XXXXXX)
+chmod 755 "$T"
+export KEIZOKU_SOCKET="$T/keizoku.sock"
+unset KEIZOKU_URL KEIZOKU_TOKEN
+_n=0
+_failed=0
+_pids=""
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
+nok() { _n=$((_n + 1)); _failed=1; echo "not ok $_n - $*"; }
+# check "what" command...: ok when the command succeeds.
+check() { _w=$1; shift; if "$@"; then ok "$_w"; else nok "$_w"; fi; }
+# expect_eq "what" actual expected
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1: got '$2', want '$3'"; fi
+}
+# expect_rc "what" rc command...: the command exits with rc.
+expect_rc() {
+	_w=$1; _want=$2; shift 2
+	"$@" >"$T/out" 2>"$T/err"; _rc=$?
+	if [ "$_rc" -eq "$_want" ]; then ok "$_w"; else
+		nok "$_w: exit $_rc, want $_want; stderr: $(head -c 300 "$T/err")"; fi
+}
+# A free TCP port on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+# jq-less JSON field access: jget 'expr' < json  (expr in Python, d = doc)
+jget() { python3 -c "import json,sys; d=json.load(sys.stdin); v=$1; print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)"; }
+
+# write_config [extra yaml appended]: a config in $T using $T/runbooks,
+# $T/roster.yaml (written if absent) and the built plugins.
+write_config() {
+	mkdir -p "$T/runbooks" "$T/state"
+	[ -f "$T/roster.yaml" ] || cat >"$T/roster.yaml" <<'YAML'
+members:
+  - {id: tanaka, name: 田中 太郎, unix_user: "1101"}
+  - {id: suzuki, name: 鈴木 花子, unix_user: "1102"}
+  - {id: sato, name: 佐藤 次郎, unix_user: "1103"}
+  - {id: yamada, name: 山田 事務, unix_user: "1104"}
+  - {id: ito, name: 伊藤 一郎, unix_user: "1105"}
+roles:
+  - {id: it-lead, title: 情報システム責任者, members: [tanaka, suzuki, sato]}
+  - {id: operator, title: 担当者, members: [sato, ito]}
+  - {id: secretariat, title: 事務局, members: [yamada], proxy: true}
+YAML
+	cat >"$T/keizokud.yaml" <<YAML
+state_dir: state
+runbooks: runbooks
+plugins: $KZ_BUILD/plugins
+roster: roster.yaml
+admins: [root]
+control: {socket: keizoku.sock, mode: "0666"}
+http: {listen: "${KZ_HTTP_LISTEN:-}"}
+${1:-}
+YAML
+}
+
+# start_kzd: starts keizokud in the background, waits for its socket.
+start_kzd() {
+	"$KZD" -c "$T/keizokud.yaml" ${KZD_ARGS:-} >>"$T/kzd.log" 2>&1 &
+	KZD_PID=$!
+	_pids="$_pids $KZD_PID"
+	_i=0
+	while [ $_i -lt 200 ]; do
+		if "$KZ" status >/dev/null 2>&1; then return 0; fi
+		if ! kill -0 "$KZD_PID" 2>/dev/null; then
+			echo "# keizokud died at start:"; sed 's/^/# /' "$T/kzd.log"
+			return 1
+		fi
+		sleep 0.05; _i=$((_i + 1))
+	done
+	echo "# keizokud did not answer"; sed 's/^/# /' "$T/kzd.log"
+	return 1
+}
+stop_kzd() {
+	[ -n "${KZD_PID:-}" ] || return 0
+	kill -TERM "$KZD_PID" 2>/dev/null
+	wait "$KZD_PID" 2>/dev/null
+	KZD_RC=$?
+	KZD_PID=""
+}
+kill9_kzd() {
+	kill -9 "$KZD_PID" 2>/dev/null
+	wait "$KZD_PID" 2>/dev/null
+	KZD_PID=""
+}
+# as UID command...: run a command as another uid (roster maps by uid).
+as_uid() { _u=$1; shift; setpriv --reuid="$_u" --regid="$_u" --clear-groups "$@"; }
+
+# wait_for "what" seconds command...: polls until the command succeeds.
+wait_for() {
+	_w=$1; _s=$2; shift 2
+	_end=$(( $(date +%s) + _s ))
+	while [ "$(date +%s)" -le "$_end" ]; do
+		if "$@" >/dev/null 2>&1; then ok "$_w"; return 0; fi
+		sleep 0.1
+	done
+	nok "$_w (waited ${_s}s)"; return 1
+}
+
+cleanup() {
+	for p in $_pids; do kill -9 "$p" 2>/dev/null; done
+	if [ "$_failed" -ne 0 ]; then
+		echo "# keizokud log:"; sed 's/^/# /' "$T/kzd.log" 2>/dev/null | tail -n 80
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
