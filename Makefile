@@ -65,10 +65,16 @@ $(BUILD)/keizokud: $(BUILD)/daemon/main.o $(BUILD)/libkz.a
 $(BUILD)/keizoku: $(CLI_OBJS) $(BUILD)/libkz.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The loader refuses plugins in group- or world-writable places.
 $(BUILD)/plugins/%.so: plugins/%.c plugins/keizoku-plugin.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@ $<
+	@chmod go-w $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@ $< $(shell pkg-config --libs jansson)
 	@chmod 0755 $@
+
+$(BUILD)/fixtures/plugins/%.so: tests/fixtures/plugins/%.c plugins/keizoku-plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS) -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkz.a
 	@mkdir -p $(dir $@)
@@ -85,7 +91,7 @@ run: deps all
 	@mkdir -p var
 	$(BUILD)/keizokud -c config/keizokud.yaml
 
-unit: all $(UNIT_BINS)
+unit: all $(UNIT_BINS) $(BUILD)/fixtures/plugins/badabi.so
 
 test: deps
 	@$(MAKE) --no-print-directory all unit

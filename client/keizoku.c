@@ -354,6 +354,19 @@ find_flag(const struct kz_cmdspec *cmd, const char *name, size_t len)
 	return NULL;
 }
 
+/* A JSON string of an argument; jansson takes UTF-8 only, and so does
+ * the daemon. */
+static json_t *
+arg_string(struct parse *p, const char *arg)
+{
+	json_t *v = json_string(arg);
+
+	if (v == NULL)
+		parse_error(p, "'%s' is not UTF-8 text: check the terminal's "
+		    "encoding (LANG)", arg);
+	return v;
+}
+
 static char *
 param_name(const char *flag)
 {
@@ -373,7 +386,7 @@ parse_flag(struct parse *p, int argc, char **argv, int *i)
 	const struct kz_flagspec	*f;
 	size_t				 len;
 	char				*key;
-	json_t				*list;
+	json_t				*list, *v;
 
 	eq = strchr(arg, '=');
 	len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
@@ -399,14 +412,16 @@ parse_flag(struct parse *p, int argc, char **argv, int *i)
 		parse_error(p, "--%s given twice", f->name);
 	else if (f->kind == KZ_F_BOOL)
 		json_object_set_new(p->params, key, json_true());
+	else if ((v = arg_string(p, value)) == NULL)
+		;
 	else if (f->kind == KZ_F_STR)
-		json_object_set_new(p->params, key, json_string(value));
+		json_object_set_new(p->params, key, v);
 	else {
 		if ((list = json_object_get(p->params, key)) == NULL) {
 			list = json_array();
 			json_object_set_new(p->params, key, list);
 		}
-		json_array_append_new(list, json_string(value));
+		json_array_append_new(list, v);
 	}
 	free(key);
 }
@@ -414,13 +429,16 @@ parse_flag(struct parse *p, int argc, char **argv, int *i)
 static void
 parse_positional(struct parse *p, const char *arg)
 {
+	json_t *v;
+
 	if (p->nargs >= cmd_nargs(p->cmd)) {
 		parse_error(p, "%s: unexpected argument '%s'", p->cmd->name,
 		    arg);
 		return;
 	}
-	json_object_set_new(p->params, p->cmd->args[p->nargs++],
-	    json_string(arg));
+	if ((v = arg_string(p, arg)) != NULL)
+		json_object_set_new(p->params, p->cmd->args[p->nargs], v);
+	p->nargs++;
 }
 
 /* Everything after the command name: flags, args and global options. */
@@ -738,8 +756,10 @@ main(int argc, char **argv)
 		return finish(&p, CLI_EXIT_OK);
 	}
 	if (p.error != NULL) {
-		fprintf(stderr, "keizoku: %s\n\n", p.error);
-		usage_command(stderr, p.cmd);
+		fprintf(stderr, "keizoku: %s\nusage: keizoku ", p.error);
+		print_synopsis(stderr, p.cmd, 1);
+		fprintf(stderr, "\n'keizoku help %s' explains the flags.\n",
+		    p.cmd->name);
 		return finish(&p, CLI_EXIT_USAGE);
 	}
 	if (pick_transport(&p) == -1)

@@ -127,46 +127,52 @@ cli_pr_incidents(struct cli_out *o, json_t *body)
 }
 
 static void
+show_line(struct cli_out *o, const char *label, const char *value)
+{
+	char *s;
+
+	if (value == NULL)
+		return;
+	s = cli_oneline(value);
+	fprintf(o->out, "  %-9s %s\n", label, s);
+	free(s);
+}
+
+static void
 show_header(struct cli_out *o, json_t *inc)
 {
 	const char	*key;
 	json_t		*v;
-	char		*s, *t, *u;
+	char		*s, *t;
 
 	s = cli_get(inc, "id");
 	t = incident_title(inc);
-	u = cli_oneline(t);
-	fprintf(o->out, "incident %s: %s\n", s, u);
-	free(u);
+	fprintf(o->out, "incident %s: ", s);
+	cli_print_text(o->out, "", t);
 	free(t);
 	free(s);
-	s = cli_get(inc, "runbook");
-	t = cli_get(inc, "state");
-	fprintf(o->out, "  runbook:  %s\n  state:    %s\n", s, t);
-	free(t);
-	free(s);
+	show_line(o, "runbook:", cli_getstr(inc, "runbook"));
+	show_line(o, "state:", cli_getstr(inc, "state"));
 	s = cli_localtime(cli_getstr(inc, "started_at"));
-	fprintf(o->out, "  started:  %s\n", s);
+	show_line(o, "started:", s);
 	free(s);
 	if (cli_getstr(inc, "closed_at") != NULL) {
 		s = cli_localtime(cli_getstr(inc, "closed_at"));
-		fprintf(o->out, "  closed:   %s\n", s);
+		show_line(o, "closed:", s);
 		free(s);
 	}
 	v = json_object_get(inc, "trigger");
 	s = json_is_null(v) || v == NULL ? xstrdup("manual") : cli_scalar(v);
-	t = cli_oneline(s);
-	fprintf(o->out, "  trigger:  %s\n", t);
-	free(t);
+	show_line(o, "trigger:", s);
 	free(s);
+	show_line(o, "by:", cli_getstr(inc, "activated_by"));
+	show_line(o, "note:", cli_getstr(inc, "note"));
 	json_object_foreach(json_object_get(inc, "vars"), key, v) {
-		s = cli_scalar(v);
-		t = xprintf("%s=%s", key, s);
-		u = cli_oneline(t);
-		fprintf(o->out, "  var:      %s\n", u);
-		free(u);
-		free(t);
+		t = cli_scalar(v);
+		s = xprintf("%s=%s", key, t);
+		show_line(o, "var:", s);
 		free(s);
+		free(t);
 	}
 }
 
@@ -196,7 +202,9 @@ step_row(struct cli_out *o, struct cli_table *t, json_t *step)
 	s = cli_get(step, "type");
 	cli_table_cell(t, s);
 	free(s);
-	s = cli_get(step, "assignee");
+	/* Who must act: the member it went to, else the role. */
+	s = cli_getstr(step, "assignee") != NULL ? cli_get(step, "assignee") :
+	    cli_get(step, "role");
 	cli_table_cell(t, s);
 	free(s);
 	s = step_by(step);

@@ -27,6 +27,7 @@ struct cli_table {
 	int		  flex;		/* -1: none */
 	char		***rows;
 	int		  nrows;
+	int		  cap;		/* rows allocated */
 	int		  cur;		/* cells filled in the last row */
 };
 
@@ -159,8 +160,11 @@ cli_table_flex(struct cli_table *t, int col)
 void
 cli_table_row(struct cli_table *t)
 {
-	t->rows = xreallocarray(t->rows, (size_t)t->nrows + 1,
-	    sizeof *t->rows);
+	if (t->nrows == t->cap) {
+		t->cap = t->cap == 0 ? 16 : t->cap * 2;
+		t->rows = xreallocarray(t->rows, (size_t)t->cap,
+		    sizeof *t->rows);
+	}
 	t->rows[t->nrows++] = xcalloc((size_t)t->ncols, sizeof **t->rows);
 	t->cur = 0;
 }

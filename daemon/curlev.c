@@ -50,7 +50,7 @@ struct curlev_xfer {
 	CURL			*easy;
 	struct curl_slist	*headers;
 	char			*body;		/* request body (our copy) */
-	struct buf		 resp;		/* first 64 KiB of the response */
+	struct buf		 resp;		/* the first 64 KiB of it */
 	char			*retry_after;
 	char			 errbuf[CURL_ERROR_SIZE];
 	const char		*failed;	/* set: complete via `defer` */
@@ -69,7 +69,7 @@ struct curlev {
 	TAILQ_HEAD(, curlev_sock)	 socks;
 	size_t				 n;
 	int				 depth;	/* inside a dispatch */
-	int				 dying;	/* curlev_free during dispatch */
+	int				 dying;	/* freed during dispatch */
 };
 
 static void	curlev_destroy(struct curlev *);
@@ -161,7 +161,8 @@ curlev_action(struct curlev *cv, curl_socket_t fd, int what)
 
 	rc = curl_multi_socket_action(cv->multi, fd, what, &running);
 	if (rc != CURLM_OK)
-		log_warnx("curl_multi_socket_action: %s", curl_multi_strerror(rc));
+		log_warnx("curl_multi_socket_action: %s",
+		    curl_multi_strerror(rc));
 	curlev_check_done(cv);
 }
 
@@ -374,7 +375,8 @@ curlev_setup(struct curlev_xfer *x, const struct http_req *req)
 	long		 timeout, connect;
 	CURLcode	 rc = CURLE_OK;
 
-	timeout = req->timeout_ms > 0 ? req->timeout_ms : CURLEV_DEFAULT_TIMEOUT;
+	timeout = req->timeout_ms > 0 ? req->timeout_ms :
+	    CURLEV_DEFAULT_TIMEOUT;
 	connect = timeout < CURLEV_MAX_CONNECT ? timeout : CURLEV_MAX_CONNECT;
 
 #define SET(opt, val)	do {						\

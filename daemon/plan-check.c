@@ -554,8 +554,9 @@ rule_countermeasures_due(struct cctx *c)
 
 	for (i = 0; i < c->p->ncms; i++) {
 		cm = &c->p->cms[i];
-		if ((cm->status != CM_PLANNED && cm->status != CM_IN_PROGRESS) ||
-		    cm->due == PLAN_NONE || !overdue(cm->due, 0, c->now))
+		if ((cm->status != CM_PLANNED &&
+		    cm->status != CM_IN_PROGRESS) || cm->due == PLAN_NONE ||
+		    !overdue(cm->due, 0, c->now))
 			continue;
 		finding(c->warnings, "countermeasure-overdue", cm->id,
 		    "countermeasure \"%s\" was due %s and is still %s", cm->id,

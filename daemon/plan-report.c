@@ -248,8 +248,9 @@ plan_show(const struct plan *p, const char *what, const char **why)
 		plan_eval_free(ev);
 		return j;
 	}
-	*why = "plan show: use tasks, systems, gaps, countermeasures, events "
-	    "or drills";
+	if (why != NULL)
+		*why = "plan show: use tasks, systems, gaps, countermeasures, "
+		    "events or drills";
 	return NULL;
 }
 
@@ -393,14 +394,17 @@ name_in(const struct doc *d, const char *const *en, const char *const *ja,
 	return d->ja ? ja[i] : en[i];
 }
 
-/* Markdown: table cells cannot hold a pipe or a line break. */
+/* Markdown text: a "<" could open raw HTML in a renderer; table cells
+ * cannot hold a pipe or a line break either. */
 static void
-md_cell(struct buf *b, const char *s)
+md_text(struct buf *b, const char *s, int cell)
 {
 	for (; *s != '\0'; s++) {
-		if (*s == '|')
+		if (*s == '<')
+			buf_adds(b, "\\<");
+		else if (cell && *s == '|')
 			buf_adds(b, "\\|");
-		else if (*s == '\n' || *s == '\r')
+		else if (cell && (*s == '\n' || *s == '\r'))
 			buf_addc(b, ' ');
 		else
 			buf_addc(b, *s);
@@ -410,7 +414,9 @@ md_cell(struct buf *b, const char *s)
 static void
 md_begin(struct doc *d, const char *title)
 {
-	buf_printf(&d->b, "# %s\n\n", title);
+	buf_adds(&d->b, "# ");
+	md_text(&d->b, title, 1);
+	buf_adds(&d->b, "\n\n");
 }
 
 static void
@@ -422,13 +428,16 @@ md_end(struct doc *d)
 static void
 md_heading(struct doc *d, int level, const char *s)
 {
-	buf_printf(&d->b, "%.*s %s\n\n", level, "######", s);
+	buf_printf(&d->b, "%.*s ", level, "######");
+	md_text(&d->b, s, 1);
+	buf_adds(&d->b, "\n\n");
 }
 
 static void
 md_para(struct doc *d, const char *s)
 {
-	buf_printf(&d->b, "%s\n\n", s);
+	md_text(&d->b, s, 0);
+	buf_adds(&d->b, "\n\n");
 }
 
 static void
@@ -442,7 +451,7 @@ static void
 md_item(struct doc *d, const char *s)
 {
 	buf_adds(&d->b, "- ");
-	md_cell(&d->b, s);
+	md_text(&d->b, s, 1);
 	buf_addc(&d->b, '\n');
 }
 
@@ -460,7 +469,7 @@ md_row(struct doc *d, char *const *cells, size_t n, int head)
 
 	for (i = 0; i < n; i++) {
 		buf_adds(&d->b, "| ");
-		md_cell(&d->b, cells[i]);
+		md_text(&d->b, cells[i], 1);
 		buf_addc(&d->b, ' ');
 	}
 	buf_adds(&d->b, "|\n");
@@ -952,6 +961,8 @@ sec_systems(struct rctx *c)
 		cell_ids(d, &r, s->supports);
 		if (si->current == 0 && si->target == 0)
 			cell(&r, "%s", T(d, L_NOT_SET));
+		else if (si->current == 0)
+			cell(&r, "-/%d", si->target);
 		else
 			cell(&r, "%d/%d", si->current, si->target);
 		row_emit(d, &r, 0);
@@ -1036,6 +1047,24 @@ sec_gaps(struct rctx *c)
 	d->ops->table(d, 0);
 }
 
+/* 45000000 reads as 45,000,000 on paper. */
+static void
+cell_cost(struct row *r, int64_t cost)
+{
+	char	digits[24], out[32];
+	size_t	i, n, k = 0;
+
+	snprintf(digits, sizeof digits, "%lld", (long long)cost);
+	n = strlen(digits);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			out[k++] = ',';
+		out[k++] = digits[i];
+	}
+	out[k] = '\0';
+	cell(r, "%s", out);
+}
+
 static int
 cm_prio(const struct rctx *c, const struct plan_cm *cm)
 {
@@ -1061,7 +1090,7 @@ cm_row(struct rctx *c, const struct plan_cm *cm, int prio)
 	if (cm->cost == PLAN_NONE)
 		cell(&r, "%s", T(d, L_NOT_SET));
 	else
-		cell(&r, "%lld", (long long)cm->cost);
+		cell_cost(&r, cm->cost);
 	row_emit(d, &r, 0);
 }
 
@@ -1153,7 +1182,8 @@ plan_report(const struct plan *p, const char *format, int64_t now_ms,
 	else if (strcmp(format, "html") == 0)
 		d.ops = &html_ops;
 	else {
-		*why = "plan report: the format is md or html";
+		if (why != NULL)
+			*why = "plan report: the format is md or html";
 		return NULL;
 	}
 	d.lang = d.ja ? "ja" : "en";

@@ -44,6 +44,7 @@ const char *const plan_dtype_names[] = {
 
 #define YEAR_S		(365 * 86400LL)
 #define MAX_YEARS	1000
+#define MAX_COST	1000000000000000LL	/* 10^15, in any currency */
 
 enum pf_type {
 	PF_ID,		/* char *, [a-z0-9][a-z0-9_-]* */
@@ -648,7 +649,7 @@ load_field(struct lctx *c, const struct ynode *map, const struct pfield *f,
 	case PF_COST:
 		if (yget_int(c->d, c->file, map, f->key, f->required,
 		    f->type == PF_LEVEL ? 1 : 0, f->type == PF_LEVEL ? 4 :
-		    INT64_MAX, &v) != 1)
+		    MAX_COST, &v) != 1)
 			break;
 		if (f->type == PF_LEVEL)
 			*(int *)p = (int)v;
@@ -728,12 +729,13 @@ plan_load(const struct ydoc *doc, struct diags *d)
 	load_record(&c, doc->root, &plan_rec, p);
 	if ((i = thresholds_bad(p)) != -1) {
 		pr = ymap_get(doc->root, "priority");
+		if (ymap_get(pr, plan_prio_names[i]) != NULL)
+			pr = ymap_get(pr, plan_prio_names[i]);
 		a = plan_duration_fmt(p->prio_max[i]);
 		b = plan_duration_fmt(p->prio_max[i - 1]);
-		diag_node(d, doc->file, ymap_get(pr, plan_prio_names[i]) ?
-		    ymap_get(pr, plan_prio_names[i]) : pr, "priority "
-		    "thresholds must increase: %s (%s) is not longer than "
-		    "%s (%s)", plan_prio_names[i], a, plan_prio_names[i - 1], b);
+		diag_node(d, doc->file, pr, "priority thresholds must "
+		    "increase: %s (%s) is not longer than %s (%s)",
+		    plan_prio_names[i], a, plan_prio_names[i - 1], b);
 		free(a);
 		free(b);
 	}

@@ -103,7 +103,7 @@ struct plan_drill {
 
 struct plan {
 	struct plan_header	 hdr;
-	int64_t			 prio_max[PLAN_NPRIO - 1];  /* S..D, inclusive */
+	int64_t			 prio_max[PLAN_NPRIO - 1]; /* S..D bounds */
 	/* Target level ladders: row 0 is the default, row 1 + c the
 	 * optional ladder of component c (0 = use the default). */
 	int			 levels[PLAN_NCOMP + 1][PLAN_NPRIO];

@@ -232,6 +232,9 @@ pl_note_clean(const char *s)
 
 /* ---- core: log, HTTP, timers ---- */
 
+static void	core_log(const struct kz_core *, enum kz_log_level,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+
 static void
 core_log(const struct kz_core *core, enum kz_log_level level,
     const char *fmt, ...)
@@ -384,11 +387,14 @@ child_read(struct kz_child *c)
 				event_del(&c->ev_out);
 			return;
 		}
-		room = c->out.len < c->max_output ? c->max_output - c->out.len : 0;
+		room = c->out.len < c->max_output ?
+		    c->max_output - c->out.len : 0;
 		if ((size_t)n > room)
 			c->truncated = 1;
+		else
+			room = (size_t)n;
 		if (room > 0)
-			buf_add(&c->out, chunk, (size_t)n < room ? (size_t)n : room);
+			buf_add(&c->out, chunk, room);
 	}
 }
 
@@ -730,7 +736,8 @@ pl_check_file(const char *path, struct diags *d)
 	}
 	close(fd);
 	if (!S_ISREG(st.st_mode)) {
-		diag_error(d, path, 0, 0, "refusing plugin: not a regular file");
+		diag_error(d, path, 0, 0, "refusing plugin: not a regular "
+		    "file");
 		return -1;
 	}
 	if ((who = pl_writable(st.st_mode)) != NULL) {
@@ -788,7 +795,8 @@ pl_check_desc(struct plugins *ps, const char *path,
 		for (b = desc->actions; b != a; b++)
 			if (strcmp((*a)->name, (*b)->name) == 0) {
 				diag_error(d, path, 0, 0, "refusing plugin: "
-				    "action \"%s\" is defined twice", (*a)->name);
+				    "action \"%s\" is defined twice",
+				    (*a)->name);
 				return -1;
 			}
 	}

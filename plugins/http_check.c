@@ -86,7 +86,8 @@ hc_duration_ms(const char *s, long long *out)
 		{ "w", 604800000LL }, { "d", 86400000LL }, { "h", 3600000LL },
 		{ "ms", 1 }, { "m", 60000 }, { "s", 1000 },
 	};
-	static const int	order[] = { 0, 1, 2, 5, 3, 4 }; /* w d h ms m s */
+	/* Rank of each unit above, largest first: w d h m s ms. */
+	static const int	order[] = { 0, 1, 2, 5, 3, 4 };
 	long long		total = 0, n;
 	int			last = -1, digits;
 	size_t			i, len;
@@ -302,6 +303,9 @@ hc_http_done(const struct kz_http_resp *resp, void *arg)
 
 	r->http = NULL;
 	r->polls++;
+	r->st->core->log(r->st->core, KZ_LOG_DEBUG, "http_check: GET %s -> "
+	    "%ld%s%s", r->url, resp->status, resp->error != NULL ? ": " : "",
+	    resp->error != NULL ? resp->error : "");
 	free(r->last_error);
 	r->last_error = resp->error != NULL ? hc_strdup(resp->error) : NULL;
 	r->last_status = resp->status;
@@ -351,8 +355,8 @@ hc_last_seen(const struct hc_run *r)
 	if (r->polls == 0)
 		return hc_printf("GET %s has not answered", r->url);
 	if (r->last_mismatch)
-		return hc_printf("last GET %s -> %ld but the body did not match "
-		    "/%s/", r->url, r->last_status, r->re_src);
+		return hc_printf("last GET %s -> %ld but the body did not "
+		    "match /%s/", r->url, r->last_status, r->re_src);
 	return hc_printf("last GET %s -> %ld (want %ld)", r->url,
 	    r->last_status, r->want);
 }
@@ -361,7 +365,8 @@ static void
 hc_deadline(void *arg)
 {
 	struct hc_run	*r = arg;
-	char		*dur = hc_ms_text(r->timeout_ms), *seen = hc_last_seen(r);
+	char		*dur = hc_ms_text(r->timeout_ms);
+	char		*seen = hc_last_seen(r);
 
 	r->deadline = NULL;
 	hc_finish(r, 0, hc_printf("not ready within %s after %d poll%s: %s",

@@ -58,7 +58,7 @@ struct kz_timer;	/* a one-shot timer */
 struct kz_http_req {
 	const char		 *method;	/* "POST" when NULL */
 	const char		 *url;		/* http:// or https:// only */
-	const char *const	 *headers;	/* "Name: value", NULL-terminated */
+	const char *const	 *headers;	/* "Name: value", then NULL */
 	const char		 *body;		/* may be NULL */
 	size_t			  body_len;
 	long			  timeout_ms;	/* whole request; 0: 10 s */

@@ -92,7 +92,8 @@ wh_check_method(json_t *v)
 	for (m = wh_methods; json_is_string(v) && *m != NULL; m++)
 		if (strcmp(json_string_value(v), *m) == 0)
 			return NULL;
-	return wh_strdup("method: must be one of GET, POST, PUT, PATCH, DELETE");
+	return wh_strdup("method: must be one of GET, POST, PUT, PATCH, "
+	    "DELETE");
 }
 
 static int
@@ -118,8 +119,8 @@ wh_check_headers(json_t *v)
 		    "values");
 	json_object_foreach(v, k, hv) {
 		if (!wh_header_name_ok(k))
-			return wh_printf("headers: \"%s\" is not a valid header "
-			    "name", k);
+			return wh_printf("headers: \"%s\" is not a valid "
+			    "header name", k);
 		if (!json_is_string(hv) ||
 		    strpbrk(json_string_value(hv), "\r\n") != NULL)
 			return wh_printf("headers.%s: must be a single-line "
@@ -132,7 +133,8 @@ static char *
 wh_check_body(json_t *v)
 {
 	if (!json_is_string(v) && !json_is_object(v) && !json_is_array(v))
-		return wh_strdup("body: must be a string or a map (sent as JSON)");
+		return wh_strdup("body: must be a string or a map (sent as "
+		    "JSON)");
 	return NULL;
 }
 
@@ -141,7 +143,8 @@ wh_check_expect(json_t *v)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < 100 ||
 	    json_integer_value(v) > 599)
-		return wh_strdup("expect: must be an HTTP status code (100-599)");
+		return wh_strdup("expect: must be an HTTP status code "
+		    "(100-599)");
 	return NULL;
 }
 

@@ -39,7 +39,7 @@ struct t_env {
 	struct evhttp_request	*held[T_MAX_HELD];	/* never answered */
 	char			*last_body;		/* what /echo got */
 	char			*last_header;		/* its X-Test */
-	int			 expected;		/* callbacks to wait for */
+	int			 expected;		/* callbacks awaited */
 	int			 got;
 	int			 timed_out;
 };

@@ -362,7 +362,8 @@ test_load_shipped(void **state)
 	list = plugins_list(env->ps);
 	assert_int_equal(json_array_size(list), 3);
 	json_array_foreach(list, i, e) {
-		assert_non_null(json_string_value(json_object_get(e, "plugin")));
+		assert_non_null(json_string_value(json_object_get(e,
+		    "plugin")));
 		assert_non_null(json_string_value(json_object_get(e,
 		    "version")));
 		assert_non_null(strstr(json_string_value(json_object_get(e,
@@ -618,7 +619,8 @@ static const struct {
 	const char	*want[4];
 	long		 max_ms;
 } p_execs[] = {
-	{ "{\"argv\": [\"sh\", \"-c\", \"echo こんにちは; echo err >&2\"]}",
+	{ "{\"argv\": [\"sh\", \"-c\", \"echo こんにちは; "
+	  "echo err >&2\"]}",
 	  5000, 1, { "exit 0\n", "こんにちは", "err" }, 3000 },
 	{ "{\"argv\": [\"sh\", \"-c\", \"echo failing; exit 3\"]}",
 	  5000, 0, { "exit 3\nfailing" }, 3000 },

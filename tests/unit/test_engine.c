@@ -1,0 +1,284 @@
+/* Engine transitions, pure and with the clock injected: each case is a
+ * runbook, a script of inputs and the states expected after each. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "diag.h"
+#include "engine.h"
+#include "roster.h"
+#include "runbook.h"
+#include "xmalloc.h"
+
+static const char roster_yaml[] =
+    "members:\n"
+    "  - {id: tanaka}\n  - {id: suzuki}\n  - {id: sato}\n  - {id: ito}\n"
+    "roles:\n"
+    "  - {id: lead, members: [tanaka, suzuki, sato]}\n"
+    "  - {id: ops, members: [ito]}\n";
+
+static const char rb_yaml[] =
+    "runbook: t\n"
+    "owner: role:lead\n"
+    "vars: {site: osaka, skipme: \"\"}\n"
+    "steps:\n"
+    "  - id: decide\n"
+    "    type: approval\n"
+    "    assign: role:lead\n"
+    "    escalate_after: 10m\n"
+    "    remind: 4m\n"
+    "    timeout: 1h\n"
+    "    on_timeout: fail\n"
+    "  - id: a\n"
+    "    needs: [decide]\n"
+    "    assign: role:ops\n"
+    "  - id: b\n"
+    "    needs: [decide]\n"
+    "    when: {vars.skipme: {\"!=\": \"\"}}\n"
+    "  - id: c\n"
+    "    needs: [a, b]\n"
+    "    type: notify\n"
+    "    with: {text: \"done at {{vars.site}}\"}\n"
+    "  - id: w\n"
+    "    needs: [c]\n"
+    "    type: wait\n"
+    "    with: {duration: 5m}\n"
+    "  - id: t\n"
+    "    needs: [w]\n"
+    "    assign: role:ops\n"
+    "    timeout: 2m\n"
+    "    on_timeout: skip\n"
+    "  - id: z\n"
+    "    needs: [t]\n";
+
+/* A script line: "who act step [note]" or "timer kind step" or
+ * "clock +SECONDS"; then "expect" with the states of all steps and the
+ * status the input must return. */
+struct line {
+	const char	*input;
+	int		 status;
+	const char	*states;	/* decide a b c w t z, one letter each:
+					   B R A N(running) D F S */
+};
+
+static const struct {
+	const char	*name;
+	struct line	 lines[16];
+} cases[] = {
+	{ "happy path with when-skip, notify, wait, timeout-skip", {
+		{ "start", 200, "RBBBBBB" },
+		{ "tanaka approve decide", 200, "DRSBBBB" },
+		{ "ito done a", 200, "DDSDRBB" },
+		{ "timer wait w", 200, "DDSDDRB" },
+		{ "timer timeout t", 200, "DDSDDSR" },
+		{ NULL, 0, NULL } } },
+	{ "escalation walks the deputies, then the owner", {
+		{ "start", 200, "RBBBBBB" },
+		{ "timer escalate decide", 200, "RBBBBBB" },
+		{ "assignee decide suzuki", 0, NULL },
+		{ "timer escalate decide", 200, "RBBBBBB" },
+		{ "assignee decide sato", 0, NULL },
+		{ "timer escalate decide", 200, "RBBBBBB" },
+		{ "level decide 3", 0, NULL },
+		{ NULL, 0, NULL } } },
+	{ "ack stops escalation; timeout fails", {
+		{ "start", 200, "RBBBBBB" },
+		{ "suzuki ack decide", 200, "ABBBBBB" },
+		{ "timer escalate decide", 200, "ABBBBBB" },
+		{ "assignee decide tanaka", 0, NULL },
+		{ "timer timeout decide", 200, "FBBBBBB" },
+		{ NULL, 0, NULL } } },
+	{ "permissions and wrong states", {
+		{ "start", 200, "RBBBBBB" },
+		{ "ito approve decide", 403, "RBBBBBB" },
+		{ "admin approve decide", 403, "RBBBBBB" },
+		{ "ito done a", 409, "RBBBBBB" },
+		{ "tanaka done decide", 409, "RBBBBBB" },
+		{ "tanaka ack nosuch", 404, "RBBBBBB" },
+		{ "tanaka reject decide", 200, "FBBBBBB" },
+		{ "tanaka approve decide", 409, "FBBBBBB" },
+		{ "tanaka skip decide", 200, "SRSBBBB" },
+		{ NULL, 0, NULL } } },
+	{ "failed blocks dependents; skip unblocks", {
+		{ "start", 200, "RBBBBBB" },
+		{ "tanaka approve decide", 200, "DRSBBBB" },
+		{ "ito fail a", 200, "DFSBBBB" },
+		{ "ito done a", 200, "DDSDRBB" },
+		{ NULL, 0, NULL } } },
+	{ "stale timers are ignored", {
+		{ "start", 200, "RBBBBBB" },
+		{ "timer wait w", 200, "RBBBBBB" },
+		{ "timer timeout a", 200, "RBBBBBB" },
+		{ NULL, 0, NULL } } },
+};
+
+static char
+letter(enum step_state s)
+{
+	return "BRANDFS"[s];
+}
+
+static int
+run_line(struct incident *inc, const struct roster *ro, const char *input,
+    int64_t *now, struct effects *fx)
+{
+	char		 who[32], act[32], step[32];
+	struct actx	 a;
+	char		*why = NULL;
+	int		 st;
+
+	memset(&a, 0, sizeof a);
+	a.roster = ro;
+	a.now = *now;
+	if (strcmp(input, "start") == 0) {
+		a.actor = "root";
+		a.admin = 1;
+		return engine_activate(&a, inc, 0, fx, &why);
+	}
+	if (sscanf(input, "%31s %31s %31s", who, act, step) != 3)
+		return -1;
+	if (strcmp(who, "timer") == 0) {
+		a.actor = "keizokud";
+		return engine_timer(&a, inc, runbook_step_index(inc->rb, step),
+		    act, fx);
+	}
+	a.actor = strcmp(who, "admin") == 0 ? "root" : who;
+	a.admin = strcmp(who, "admin") == 0;
+	{
+		static const char *const acts[] = { "ack", "done", "skip",
+		    "fail", "approve", "reject" };
+		size_t i;
+
+		for (i = 0; i < 6; i++)
+			if (strcmp(acts[i], act) == 0)
+				break;
+		st = engine_step(&a, inc, step, (enum step_act)i, NULL, fx,
+		    &why);
+	}
+	free(why);
+	return st;
+}
+
+static void
+test_cases(void **state)
+{
+	struct diags		 d = { 0 };
+	struct roster		*ro = roster_parse("r.yaml", roster_yaml,
+	    strlen(roster_yaml), &d);
+	struct rb_context	 ctx = { ro, NULL, NULL };
+	struct runbook		*rb = runbook_parse("t.yaml", rb_yaml,
+	    strlen(rb_yaml), &ctx, &d);
+	size_t			 c, l, i;
+	int			 fails = 0;
+
+	if (rb == NULL)
+		fprintf(stderr, "%s\n", d.msgs[0]);
+	assert_non_null(rb);
+	for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct incident	*inc = incident_new(rb, 0, NULL, rb->vars);
+		int64_t		 now = 1700000000000;
+
+		inc->id = 1;
+		for (l = 0; cases[c].lines[l].input != NULL; l++) {
+			const struct line	*ln = &cases[c].lines[l];
+			struct effects		 fx = { 0 };
+			char			 got[16], a1[32], a2[32], a3[32];
+			int			 st;
+
+			if (sscanf(ln->input, "%31s %31s %31s", a1, a2, a3) ==
+			    3 && (strcmp(a1, "assignee") == 0 ||
+			    strcmp(a1, "level") == 0)) {
+				int k = runbook_step_index(rb, a2);
+				char lv[16];
+
+				snprintf(lv, sizeof lv, "%d",
+				    inc->steps[k].esc_level);
+				if (strcmp(strcmp(a1, "level") == 0 ? lv :
+				    inc->steps[k].assignee ?
+				    inc->steps[k].assignee : "", a3) != 0) {
+					fprintf(stderr, "%s: line %zu: %s: "
+					    "got %s\n", cases[c].name, l,
+					    ln->input, strcmp(a1, "level") ==
+					    0 ? lv : inc->steps[k].assignee);
+					fails++;
+				}
+				continue;
+			}
+			now += 1000;
+			st = run_line(inc, ro, ln->input, &now, &fx);
+			for (i = 0; i < rb->nsteps; i++)
+				got[i] = letter(inc->steps[i].state);
+			got[i] = '\0';
+			if (st != ln->status || strcmp(got, ln->states) != 0) {
+				fprintf(stderr, "%s: line %zu \"%s\": status "
+				    "%d (want %d), states %s (want %s)\n",
+				    cases[c].name, l, ln->input, st,
+				    ln->status, got, ln->states);
+				fails++;
+			}
+			effects_free(&fx);
+		}
+		incident_free(inc);
+	}
+	runbook_unref(rb);
+	roster_free(ro);
+	diag_free(&d);
+	assert_int_equal(fails, 0);
+}
+
+/* The effects of activation: events, timers from the injected clock,
+ * the ready notification. */
+static void
+test_effects(void **state)
+{
+	struct diags		 d = { 0 };
+	struct roster		*ro = roster_parse("r.yaml", roster_yaml,
+	    strlen(roster_yaml), &d);
+	struct rb_context	 ctx = { ro, NULL, NULL };
+	struct runbook		*rb = runbook_parse("t.yaml", rb_yaml,
+	    strlen(rb_yaml), &ctx, &d);
+	struct incident		*inc = incident_new(rb, 0, NULL, rb->vars);
+	struct effects		 fx = { 0 };
+	struct actx		 a = { ro, 1000000, "root", NULL, 1 };
+	char			*why = NULL;
+	size_t			 i;
+	int			 esc = 0, rem = 0, tmo = 0, ready = 0;
+
+	assert_int_equal(engine_activate(&a, inc, 0, &fx, &why), 200);
+	for (i = 0; i < fx.n; i++) {
+		const struct effect *e = &fx.v[i];
+
+		if (e->kind == EF_TIMER_SET && strcmp(e->type, "escalate") == 0)
+			esc = e->due == 1000000 + 600000;
+		if (e->kind == EF_TIMER_SET && strcmp(e->type, "remind") == 0)
+			rem = e->due == 1000000 + 240000;
+		if (e->kind == EF_TIMER_SET && strcmp(e->type, "timeout") == 0)
+			tmo = e->due == 1000000 + 3600000;
+		if (e->kind == EF_NOTIFY && strcmp(e->type, "step.ready") == 0)
+			ready = e->to != NULL && strcmp(e->to, "role:lead") == 0;
+	}
+	assert_true(esc && rem && tmo && ready);
+	assert_int_equal(inc->steps[0].deadline_at, 1000000 + 3600000);
+	assert_string_equal(inc->steps[0].assignee, "tanaka");
+	effects_free(&fx);
+	incident_free(inc);
+	runbook_unref(rb);
+	roster_free(ro);
+	diag_free(&d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_effects),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
