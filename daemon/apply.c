@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "diag.h"
 #include "log.h"
+#include "plan.h"
 #include "plugin.h"
 #include "runbook.h"
 #include "store.h"
@@ -48,6 +49,22 @@ kz_runbook_by_hash(struct kz_daemon *d, const char *hash)
 	    sizeof *d->rbcache);
 	d->rbcache[d->nrbcache++] = runbook_ref(rb);
 	return rb;
+}
+
+json_t *
+kz_rtos(struct kz_daemon *d, const struct runbook *rb)
+{
+	json_t	*o = json_object();
+	size_t	 i;
+
+	for (i = 0; d->plan != NULL && rb->systems[i] != NULL; i++) {
+		int64_t rto = plan_system_rto(d->plan, rb->systems[i]);
+
+		if (rto > 0)
+			json_object_set_new(o, rb->systems[i],
+			    json_integer(rto));
+	}
+	return o;
 }
 
 static struct runbook *
@@ -164,12 +181,13 @@ timer_effect(struct kz_daemon *d, struct incident *inc,
     const struct effect *e)
 {
 	const char *step = e->step >= 0 ? inc->rb->steps[e->step].id : "";
+	const char *kind = e->key != NULL ? e->key : e->type;
 
 	if (e->kind == EF_TIMER_SET)
-		return store_timer_set(d->store, inc->id, step, e->type, e->due,
+		return store_timer_set(d->store, inc->id, step, kind, e->due,
 		    NULL);
 	return store_timer_clear(d->store, inc->id, e->step >= 0 ||
-	    e->type != NULL ? step : NULL, e->type);
+	    kind != NULL ? step : NULL, kind);
 }
 
 int
@@ -197,6 +215,9 @@ kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			break;
 		case EF_NOTIFY:
 			rc = notify_enqueue(d, inc, e);
+			break;
+		case EF_EXCEPTION:
+			rc = kz_exception_from_step(d, a, inc, e);
 			break;
 		case EF_ACTION: {
 			struct action_job *j = xcalloc(1, sizeof *j);

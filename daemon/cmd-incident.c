@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 #include "daemon.h"
+#include "duration.h"
 #include "roster.h"
 #include "runbook.h"
 #include "store.h"
@@ -52,8 +53,11 @@ kz_start_incident(struct kz_daemon *d, const struct actx *a,
 {
 	struct incident	*inc = incident_new(rb, drill, trigger, vars);
 	struct effects	 fx = { 0 };
+	struct actx	 ax = *a;
 	int		 rc;
 
+	ax.rtos = kz_rtos(d, rb);
+	a = &ax;
 	inc->source = source ? xstrdup(source) : NULL;
 	inc->dedup_key = key ? xstrdup(key) : NULL;
 	inc->confirm_by = confirm_by ? xstrdup(confirm_by) : NULL;
@@ -71,6 +75,7 @@ kz_start_incident(struct kz_daemon *d, const struct actx *a,
 	*id = inc->id;
 	effects_free(&fx);
 	incident_free(inc);
+	json_decref(ax.rtos);
 	if (rc != 200)
 		*why = xstrdup("storage unavailable");
 	return rc;
@@ -153,7 +158,9 @@ with_incident(struct kz_daemon *d, struct kz_req *r, json_t **body,
 	if ((status = load(d, r, &inc, body)) != 200)
 		return status;
 	kz_actx(d, r, &a);
+	a.rtos = kz_rtos(d, inc->rb);
 	status = fn(&a, inc, r, &fx, &why);
+	json_decref(a.rtos);
 	if (status == 200 && kz_apply(d, &a, inc, &fx) == -1) {
 		status = 503;
 		why = xprintf("storage unavailable: %s",
@@ -168,6 +175,68 @@ with_incident(struct kz_daemon *d, struct kz_req *r, json_t **body,
 	effects_free(&fx);
 	incident_free(inc);
 	return status;
+}
+
+static int
+do_respond(const struct actx *a, struct incident *inc, struct kz_req *r,
+    struct effects *fx, char **why)
+{
+	static const char *const flags[] = { "available", "unavailable",
+	    "arrived" };
+	static const enum answer ans[] = { AN_AVAILABLE, AN_UNAVAILABLE,
+	    AN_ARRIVED };
+	const char	*eta = req_str(r, "eta"), *err;
+	int64_t		 eta_s = 0;
+	int		 n = 0, k = 0, i;
+
+	for (i = 0; i < 3; i++)
+		if (req_bool(r, flags[i])) {
+			n++;
+			k = i;
+		}
+	if (n != 1) {
+		*why = xstrdup("give exactly one of --available, --unavailable "
+		    "or --arrived");
+		return 400;
+	}
+	if (eta != NULL && duration_parse(eta, &eta_s, &err) == -1) {
+		*why = xprintf("--eta %s: %s", eta, err);
+		return 400;
+	}
+	if (eta != NULL && ans[k] != AN_AVAILABLE) {
+		*why = xstrdup("--eta goes with --available");
+		return 400;
+	}
+	return engine_respond(a, inc, a->member ? a->member : a->actor, ans[k],
+	    eta ? a->now + eta_s * 1000 : 0, req_str(r, "note"), fx, why);
+}
+
+static json_t *
+respond_result(struct incident *inc, struct kz_req *r)
+{
+	const char	*me = r->member ? r->member : r->actor;
+	size_t		 i;
+
+	for (i = 0; i < inc->ncallouts; i++) {
+		const struct callout	*c = &inc->callouts[i];
+		char			 ts[40];
+
+		if (strcmp(c->member, me) == 0 && c->answered_at != 0)
+			return json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s}",
+			    "incident", (json_int_t)inc->id, "member", me,
+			    "role", c->role, "answer", answer_name(c->answer),
+			    "eta_at", c->eta_at ? rfc3339_buf(c->eta_at, ts,
+			    sizeof ts) : NULL, "step",
+			    inc->rb->steps[c->step].id);
+	}
+	return json_pack("{s:I,s:s}", "incident", (json_int_t)inc->id,
+	    "member", me);
+}
+
+int
+cmd_respond(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	return with_incident(d, r, body, do_respond, respond_result);
 }
 
 static json_t *
@@ -296,9 +365,8 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 		    rs->timeout_s ? json_integer(rs->timeout_s) : json_null(),
 		    "guidance", rs->note, "attempts", s->attempts));
 	}
-	for (i = 0; rb->systems[i] != NULL; i++)
-		json_array_append_new(sys, json_pack("{s:s,s:n,s:n,s:n}", "id",
-		    rb->systems[i], "rto_s", "deadline_at", "recovered_at"));
+	json_decref(sys);
+	sys = engine_systems_json(inc, clock_now());
 	exc = store_query(d->store, "SELECT id FROM exceptions WHERE "
 	    "incident = ? ORDER BY id", p = json_pack("[I]",
 	    (json_int_t)inc->id));
@@ -314,7 +382,7 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 	    jtime(inc->started_at), "closed_at", jtime(inc->closed_at),
 	    "trigger", inc->trigger, "vars", inc->vars, "activated_by",
 	    inc->activated_by, "note", inc->note, "source", inc->source,
-	    "steps", steps, "systems", sys, "assembly", json_object(),
+	    "steps", steps, "systems", sys, "assembly", engine_assembly_json(inc),
 	    "exceptions", ids);
 }
 
@@ -345,6 +413,45 @@ event_text(const char *type, json_t *data)
 		    json_object_get(data, "level")), json_is_true(
 		    json_object_get(data, "exhausted")) ? ", every deputy "
 		    "was called" : "");
+	const char *member = json_string_value(json_object_get(data, "member"));
+	const char *role = json_string_value(json_object_get(data, "role"));
+	const char *sys = json_string_value(json_object_get(data, "system"));
+
+	if (strcmp(type, "assembly.called") == 0)
+		return xprintf("called %s for %s", member, role);
+	if (strcmp(type, "assembly.no_answer") == 0)
+		return xprintf("no answer from %s (%s): calling the next deputy",
+		    member, role);
+	if (strcmp(type, "assembly.response") == 0)
+		return xprintf("%s (%s): %s%s%s", member, role,
+		    json_string_value(json_object_get(data, "answer")),
+		    json_string_value(json_object_get(data, "eta_at")) ?
+		    ", eta " : "", json_string_value(json_object_get(data,
+		    "eta_at")) ? json_string_value(json_object_get(data,
+		    "eta_at")) : "");
+	if (strcmp(type, "assembly.short") == 0) {
+		char *t = json_dumps(json_object_get(data, "short"),
+		    JSON_COMPACT);
+		char *r = xprintf("quota not met at the timeout: %s", t);
+
+		free(t);
+		return r;
+	}
+	if (strcmp(type, "rto.warning") == 0 || strcmp(type, "rto.breached") ==
+	    0)
+		return xprintf("%s: %lld%% of its RTO has passed", sys,
+		    (long long)json_integer_value(json_object_get(data, "pct")));
+	if (strcmp(type, "system.recovered") == 0)
+		return xprintf("%s recovered after %llds (RTO %s): %s", sys,
+		    (long long)json_integer_value(json_object_get(data,
+		    "elapsed_s")), json_is_integer(json_object_get(data,
+		    "rto_s")) ? "set" : "unknown", json_is_true(json_object_get(
+		    data, "met")) ? "met" : json_is_false(json_object_get(data,
+		    "met")) ? "missed" : "-");
+	if (strcmp(type, "exception.requested") == 0)
+		return xprintf("exception %lld requested",
+		    (long long)json_integer_value(json_object_get(data,
+		    "exception")));
 	if (strcmp(type, "step.ready") == 0)
 		return xprintf("ready%s%s", json_string_value(json_object_get(
 		    data, "assignee")) ? ", assigned to " : "",

@@ -26,5 +26,6 @@ const struct kz_cmd kz_cmds[] = {
 	{ "notifications", cmd_notifications },
 	{ "inbox", cmd_inbox },
 	{ "_clock", cmd_clock },
+	{ "respond", cmd_respond },
 	{ NULL, NULL }
 };

@@ -26,6 +26,7 @@ CMD(cmd_verify);
 CMD(cmd_notifications);
 CMD(cmd_inbox);
 CMD(cmd_clock);
+CMD(cmd_respond);
 #undef CMD
 
 json_t	*jtime(int64_t ms);

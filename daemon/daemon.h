@@ -106,6 +106,12 @@ int	 kz_apply(struct kz_daemon *, const struct actx *, struct incident *,
 void	 kz_actx(struct kz_daemon *, const struct kz_req *, struct actx *);
 
 int	 kz_reload(struct kz_daemon *, json_t **errors);
+/* Exceptions (exception.c): an exception step became ready. */
+int	 kz_exception_from_step(struct kz_daemon *, const struct actx *,
+	    struct incident *, const struct effect *);
+/* {"SYSTEM": rto_s} of the runbook's systems known to the plan; new
+ * reference (an empty object without a plan). */
+json_t	*kz_rtos(struct kz_daemon *, const struct runbook *);
 int	 kz_daemon_run(const char *conf_path);
 void	 sd_notify_msg(const char *);
 /* HTTP front end (http.c): webhooks, REST API, health, metrics. */

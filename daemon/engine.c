@@ -5,6 +5,7 @@
 
 #include "duration.h"
 #include "engine.h"
+#include "engine-int.h"
 #include "matcher.h"
 #include "roster.h"
 #include "template.h"
@@ -74,6 +75,7 @@ incident_new(struct runbook *rb, int drill, json_t *trigger, json_t *vars)
 	inc->trigger = trigger ? json_incref(trigger) : json_null();
 	inc->vars = vars ? json_incref(vars) : json_object();
 	inc->steps = xcalloc(rb->nsteps + 1, sizeof *inc->steps);
+	inc->systems = json_object();
 	inc->is_new = 1;
 	inc->dirty = 1;
 	return inc;
@@ -93,6 +95,13 @@ incident_free(struct incident *inc)
 		free(inc->steps[i].note);
 	}
 	free(inc->steps);
+	for (i = 0; i < inc->ncallouts; i++) {
+		free(inc->callouts[i].role);
+		free(inc->callouts[i].member);
+		free(inc->callouts[i].entered_by);
+	}
+	free(inc->callouts);
+	json_decref(inc->systems);
 	runbook_unref(inc->rb);
 	free(inc->title);
 	free(inc->note);
@@ -113,14 +122,15 @@ effects_free(struct effects *fx)
 	for (i = 0; i < fx->n; i++) {
 		json_decref(fx->v[i].data);
 		free(fx->v[i].to);
+		free(fx->v[i].key);
 	}
 	free(fx->v);
 	fx->v = NULL;
 	fx->n = 0;
 }
 
-static struct effect *
-emit(struct effects *fx, enum eff_kind kind, const char *type, int step,
+struct effect *
+eng_emit(struct effects *fx, enum eff_kind kind, const char *type, int step,
     json_t *data)
 {
 	struct effect *e;
@@ -135,43 +145,58 @@ emit(struct effects *fx, enum eff_kind kind, const char *type, int step,
 	return e;
 }
 
-static void
-event(struct effects *fx, const char *type, int step, json_t *data)
+void
+eng_event(struct effects *fx, const char *type, int step, json_t *data)
 {
-	emit(fx, EF_EVENT, type, step, data);
+	eng_emit(fx, EF_EVENT, type, step, data);
 }
 
-static void
-notify(struct effects *fx, const char *ev, int step, const char *to,
+void
+eng_notify(struct effects *fx, const char *ev, int step, const char *to,
     json_t *data)
 {
-	struct effect *e = emit(fx, EF_NOTIFY, ev, step, data);
+	struct effect *e = eng_emit(fx, EF_NOTIFY, ev, step, data);
 
 	e->to = to != NULL ? xstrdup(to) : NULL;
 }
 
-static void
-timer_set(struct effects *fx, const char *kind, int step, int64_t due)
+void
+eng_timer_set(struct effects *fx, const char *kind, int step, int64_t due)
 {
-	emit(fx, EF_TIMER_SET, kind, step, NULL)->due = due;
+	eng_emit(fx, EF_TIMER_SET, kind, step, NULL)->due = due;
 }
 
 /* kind NULL: every timer of the step (or of the incident, step -1). */
-static void
-timer_clear(struct effects *fx, const char *kind, int step)
+void
+eng_timer_clear(struct effects *fx, const char *kind, int step)
 {
-	emit(fx, EF_TIMER_CLEAR, kind, step, NULL);
+	eng_emit(fx, EF_TIMER_CLEAR, kind, step, NULL);
 }
 
-static void
-set_str(char **p, const char *v)
+void
+eng_timer_set_key(struct effects *fx, char *key, int step, int64_t due)
+{
+	struct effect *e = eng_emit(fx, EF_TIMER_SET, NULL, step, NULL);
+
+	e->key = key;
+	e->due = due;
+}
+
+void
+eng_timer_clear_key(struct effects *fx, char *key, int step)
+{
+	eng_emit(fx, EF_TIMER_CLEAR, NULL, step, NULL)->key = key;
+}
+
+void
+eng_set_str(char **p, const char *v)
 {
 	free(*p);
 	*p = v != NULL ? xstrdup(v) : NULL;
 }
 
-static const char *
-who(const struct actx *a)
+const char *
+eng_who(const struct actx *a)
 {
 	return a->member != NULL ? a->member : a->actor;
 }
@@ -206,8 +231,8 @@ engine_context(const struct incident *inc)
 	    "owner", rb->owner, "steps", steps);
 }
 
-static json_t *
-step_data(const struct incident *inc, int i)
+json_t *
+eng_step_data(const struct incident *inc, int i)
 {
 	const struct rb_step *rs = &inc->rb->steps[i];
 
@@ -215,11 +240,9 @@ step_data(const struct incident *inc, int i)
 	    "type", step_type_name(rs->type));
 }
 
-static void advance(const struct actx *, struct incident *,
-    struct effects *);
 
-static void
-finish(const struct actx *a, struct incident *inc, int i,
+void
+eng_finish(const struct actx *a, struct incident *inc, int i,
     enum step_state to, const char *by, const char *note,
     struct effects *fx)
 {
@@ -227,11 +250,13 @@ finish(const struct actx *a, struct incident *inc, int i,
 
 	s->state = to;
 	s->done_at = a->now;
-	set_str(&s->done_by, by);
+	eng_set_str(&s->done_by, by);
 	if (note != NULL && *note != '\0')
-		set_str(&s->note, note);
+		eng_set_str(&s->note, note);
 	s->dirty = 1;
-	timer_clear(fx, NULL, i);
+	eng_timer_clear(fx, NULL, i);
+	if (to == SS_DONE)
+		eng_rto_restored(a, inc, i, fx);
 }
 
 static void
@@ -239,15 +264,15 @@ start_action(const struct actx *a, struct incident *inc, int i,
     struct effects *fx)
 {
 	struct step_st	*s = &inc->steps[i];
-	json_t		*d = step_data(inc, i);
+	json_t		*d = eng_step_data(inc, i);
 
 	s->state = SS_RUNNING;
 	s->attempts++;
 	s->dirty = 1;
 	json_object_set_new(d, "attempt", json_integer(s->attempts));
 	json_object_set_new(d, "action", json_string(inc->rb->steps[i].action));
-	event(fx, "action.started", i, json_deep_copy(d));
-	emit(fx, EF_ACTION, "action", i, d)->due = s->attempts;
+	eng_event(fx, "action.started", i, json_deep_copy(d));
+	eng_emit(fx, EF_ACTION, "action", i, d)->due = s->attempts;
 }
 
 static void
@@ -265,16 +290,16 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 	s->esc_level = 0;
 	if (rs->timeout_s > 0) {
 		s->deadline_at = a->now + rs->timeout_s * 1000;
-		timer_set(fx, "timeout", i, s->deadline_at);
+		eng_timer_set(fx, "timeout", i, s->deadline_at);
 	}
 	cand = roster_candidates(a->roster, rs->assign, &n);
-	set_str(&s->assignee, n > 0 ? cand[0] : NULL);
+	eng_set_str(&s->assignee, n > 0 ? cand[0] : NULL);
 	if (rs->escalate_after_s > 0 && rs->assign != NULL)
-		timer_set(fx, "escalate", i, a->now +
+		eng_timer_set(fx, "escalate", i, a->now +
 		    rs->escalate_after_s * 1000);
 	if (rs->remind_s > 0 && rs->assign != NULL)
-		timer_set(fx, "remind", i, a->now + rs->remind_s * 1000);
-	event(fx, "step.ready", i, json_pack("{s:s?,s:s?}", "assignee",
+		eng_timer_set(fx, "remind", i, a->now + rs->remind_s * 1000);
+	eng_event(fx, "step.ready", i, json_pack("{s:s?,s:s?}", "assignee",
 	    s->assignee, "role", rs->assign));
 
 	switch (rs->type) {
@@ -282,16 +307,16 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 		json_t	*ctx = engine_context(inc);
 		char	*text = tmpl_expand(json_string_value(json_object_get(
 		    rs->with, "text")), ctx);
-		json_t	*d = step_data(inc, i);
+		json_t	*d = eng_step_data(inc, i);
 
 		json_object_set_new(d, "text", json_string(text));
 		json_object_set(d, "channels", json_object_get(rs->with,
 		    "channels"));
-		event(fx, "step.notify", i, json_deep_copy(d));
-		notify(fx, "step.notify", i, json_string_value(
+		eng_event(fx, "step.notify", i, json_deep_copy(d));
+		eng_notify(fx, "step.notify", i, json_string_value(
 		    json_object_get(rs->with, "to")), d);
-		finish(a, inc, i, SS_DONE, "keizokud", text, fx);
-		event(fx, "step.done", i, NULL);
+		eng_finish(a, inc, i, SS_DONE, "keizokud", text, fx);
+		eng_event(fx, "step.done", i, NULL);
 		free(text);
 		json_decref(ctx);
 		return;
@@ -302,22 +327,36 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 
 		duration_parse(json_string_value(json_object_get(rs->with,
 		    "duration")), &dur, &why);
-		timer_set(fx, "wait", i, a->now + dur * 1000);
+		eng_timer_set(fx, "wait", i, a->now + dur * 1000);
 		break;
 	}
 	case ST_ACTION:
 		start_action(a, inc, i, fx);
 		break;
+	case ST_ASSEMBLE:
+		eng_assemble_start(a, inc, i, fx);
+		return;
+	case ST_EXCEPTION: {
+		json_t *ctx = engine_context(inc), *d;
+
+		d = tmpl_render_json(rs->with, ctx);
+		json_decref(ctx);
+		json_object_set_new(d, "requested_by", json_string(
+		    s->assignee ? s->assignee : inc->activated_by ?
+		    inc->activated_by : "keizokud"));
+		eng_emit(fx, EF_EXCEPTION, "exception", i, d);
+		break;
+	}
 	default:
 		break;
 	}
-	notify(fx, "step.ready", i, rs->assign, step_data(inc, i));
+	eng_notify(fx, "step.ready", i, rs->assign, eng_step_data(inc, i));
 }
 
 /* Makes blocked steps whose needs are met ready (or skips them when
  * `when` is false), until nothing changes. */
-static void
-advance(const struct actx *a, struct incident *inc, struct effects *fx)
+void
+eng_advance(const struct actx *a, struct incident *inc, struct effects *fx)
 {
 	const struct runbook	*rb = inc->rb;
 	int			 changed = 1;
@@ -349,10 +388,10 @@ advance(const struct actx *a, struct incident *inc, struct effects *fx)
 
 				json_decref(ctx);
 				if (!ok) {
-					finish(a, inc, (int)i, SS_SKIPPED,
+					eng_finish(a, inc, (int)i, SS_SKIPPED,
 					    "keizokud", "when: condition not "
 					    "met", fx);
-					event(fx, "step.skipped", (int)i,
+					eng_event(fx, "step.skipped", (int)i,
 					    json_pack("{s:s}", "reason",
 					    "when"));
 					continue;
@@ -368,23 +407,24 @@ engine_activate(const struct actx *a, struct incident *inc, int pending,
     struct effects *fx, char **why)
 {
 	inc->started_at = a->now;
-	set_str(&inc->activated_by, who(a));
+	eng_set_str(&inc->activated_by, eng_who(a));
 	inc->dirty = 1;
 	if (pending) {
 		inc->state = IS_PENDING;
-		event(fx, "incident.pending", -1, json_pack("{s:s?,s:b}",
+		eng_event(fx, "incident.pending", -1, json_pack("{s:s?,s:b}",
 		    "confirm_by", inc->confirm_by, "drill", inc->drill));
-		notify(fx, "incident.pending", -1, inc->confirm_by,
+		eng_notify(fx, "incident.pending", -1, inc->confirm_by,
 		    json_pack("{s:s?}", "confirm_by", inc->confirm_by));
 		return 200;
 	}
 	inc->state = IS_ACTIVE;
-	event(fx, "incident.activated", -1, json_pack("{s:s,s:s,s:b,s:s?,"
+	eng_event(fx, "incident.activated", -1, json_pack("{s:s,s:s,s:b,s:s?,"
 	    "s:O}", "runbook", inc->rb->id, "version", inc->rb->hash, "drill",
 	    inc->drill, "note", inc->note, "vars", inc->vars));
-	notify(fx, "incident.activated", -1, inc->rb->owner, json_pack(
+	eng_notify(fx, "incident.activated", -1, inc->rb->owner, json_pack(
 	    "{s:s?}", "note", inc->note));
-	advance(a, inc, fx);
+	eng_rto_start(a, inc, fx);
+	eng_advance(a, inc, fx);
 	return 200;
 }
 
@@ -396,8 +436,8 @@ may_act(const struct actx *a, const char *ref, int member_only)
 	if (a->admin && a->member == NULL && !member_only)
 		return 1;
 	if (ref == NULL)
-		return a->admin || who(a) != NULL;
-	return roster_matches(a->roster, ref, who(a));
+		return a->admin || eng_who(a) != NULL;
+	return roster_matches(a->roster, ref, eng_who(a));
 }
 
 int
@@ -412,7 +452,7 @@ engine_confirm(const struct actx *a, struct incident *inc, int confirm,
 		return 409;
 	}
 	if (!may_act(a, ref, 0) && !(ref != NULL && roster_matches(a->roster,
-	    inc->rb->owner, who(a)))) {
+	    inc->rb->owner, eng_who(a)))) {
 		*why = xprintf("only %s may %s incident %lld", ref,
 		    confirm ? "confirm" : "dismiss", (long long)inc->id);
 		return 403;
@@ -421,18 +461,18 @@ engine_confirm(const struct actx *a, struct incident *inc, int confirm,
 	if (!confirm) {
 		inc->state = IS_DISMISSED;
 		inc->closed_at = a->now;
-		event(fx, "incident.dismissed", -1, json_pack("{s:s?}", "note",
+		eng_event(fx, "incident.dismissed", -1, json_pack("{s:s?}", "note",
 		    note));
-		notify(fx, "incident.dismissed", -1, inc->rb->owner,
+		eng_notify(fx, "incident.dismissed", -1, inc->rb->owner,
 		    json_pack("{s:s?}", "note", note));
-		timer_clear(fx, NULL, -1);
 		return 200;
 	}
 	inc->state = IS_ACTIVE;
-	event(fx, "incident.confirmed", -1, json_pack("{s:s?}", "note", note));
-	notify(fx, "incident.activated", -1, inc->rb->owner,
+	eng_event(fx, "incident.confirmed", -1, json_pack("{s:s?}", "note", note));
+	eng_notify(fx, "incident.activated", -1, inc->rb->owner,
 	    json_pack("{s:s?}", "note", note));
-	advance(a, inc, fx);
+	eng_rto_start(a, inc, fx);
+	eng_advance(a, inc, fx);
 	return 200;
 }
 
@@ -467,10 +507,14 @@ engine_close(const struct actx *a, struct incident *inc, const char *note,
 	inc->state = IS_CLOSED;
 	inc->closed_at = a->now;
 	inc->dirty = 1;
-	timer_clear(fx, NULL, -1);
-	event(fx, "incident.closed", -1, json_pack("{s:s?,s:o}", "note", note,
+	/* Step and RTO timers end with the incident; exception reminders
+	 * do not (exceptions outlive their incident). */
+	for (i = 0; i < inc->rb->nsteps; i++)
+		eng_timer_clear(fx, NULL, (int)i);
+	eng_rto_stop(inc, fx);
+	eng_event(fx, "incident.closed", -1, json_pack("{s:s?,s:o}", "note", note,
 	    "open_steps", open));
-	notify(fx, "incident.closed", -1, inc->rb->owner, json_pack("{s:s?}",
+	eng_notify(fx, "incident.closed", -1, inc->rb->owner, json_pack("{s:s?}",
 	    "note", note));
 	return 200;
 }
@@ -492,7 +536,7 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 	struct step_st		*s;
 	int			 i = runbook_step_index(inc->rb, id);
 	enum step_state		 st;
-	const char		*by = who(a);
+	const char		*by = eng_who(a);
 
 	if (i < 0) {
 		*why = xprintf("incident %lld has no step \"%s\"",
@@ -507,6 +551,13 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 	rs = &inc->rb->steps[i];
 	s = &inc->steps[i];
 	st = s->state;
+	if (rs->type == ST_EXCEPTION && act != SA_SKIP) {
+		*why = xprintf("step \"%s\" records an exception measure: "
+		    "decide it with keizoku exception approve|reject ID (see "
+		    "keizoku exceptions --incident %lld)", id,
+		    (long long)inc->id);
+		return 409;
+	}
 	if (act == SA_APPROVE || act == SA_REJECT) {
 		if (rs->type != ST_APPROVAL) {
 			*why = xprintf("step \"%s\" is a %s step, not an "
@@ -539,12 +590,12 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 			return step_refuse(inc, i, "ack", why);
 		s->state = SS_ACKED;
 		s->acked_at = a->now;
-		set_str(&s->acked_by, by);
+		eng_set_str(&s->acked_by, by);
 		s->dirty = 1;
-		timer_clear(fx, "escalate", i);
-		timer_clear(fx, "remind", i);
-		event(fx, "step.acked", i, json_pack("{s:s?}", "note", note));
-		notify(fx, "step.acked", i, NULL, step_data(inc, i));
+		eng_timer_clear(fx, "escalate", i);
+		eng_timer_clear(fx, "remind", i);
+		eng_event(fx, "step.acked", i, json_pack("{s:s?}", "note", note));
+		eng_notify(fx, "step.acked", i, NULL, eng_step_data(inc, i));
 		return 200;
 	case SA_DONE:
 		if (rs->type == ST_APPROVAL) {
@@ -555,8 +606,8 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 		if (st != SS_READY && st != SS_ACKED && st != SS_RUNNING &&
 		    st != SS_FAILED)
 			return step_refuse(inc, i, "finish", why);
-		finish(a, inc, i, SS_DONE, by, note, fx);
-		event(fx, "step.done", i, json_pack("{s:s?,s:s?}", "note", note,
+		eng_finish(a, inc, i, SS_DONE, by, note, fx);
+		eng_event(fx, "step.done", i, json_pack("{s:s?,s:s?}", "note", note,
 		    "from", st != SS_READY && st != SS_ACKED ?
 		    step_state_name(st) : NULL));
 		break;
@@ -565,29 +616,29 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 		if (st != SS_READY && st != SS_ACKED)
 			return step_refuse(inc, i, act == SA_APPROVE ?
 			    "approve" : "reject", why);
-		finish(a, inc, i, act == SA_APPROVE ? SS_DONE : SS_FAILED, by,
+		eng_finish(a, inc, i, act == SA_APPROVE ? SS_DONE : SS_FAILED, by,
 		    note, fx);
-		event(fx, act == SA_APPROVE ? "step.approved" : "step.rejected",
+		eng_event(fx, act == SA_APPROVE ? "step.approved" : "step.rejected",
 		    i, json_pack("{s:s?}", "note", note));
 		if (act == SA_REJECT)
-			notify(fx, "step.failed", i, inc->rb->owner,
-			    step_data(inc, i));
+			eng_notify(fx, "step.failed", i, inc->rb->owner,
+			    eng_step_data(inc, i));
 		break;
 	case SA_SKIP:
 		if (st == SS_DONE || st == SS_SKIPPED)
 			return step_refuse(inc, i, "skip", why);
-		finish(a, inc, i, SS_SKIPPED, by, note, fx);
-		event(fx, "step.skipped", i, json_pack("{s:s?}", "note", note));
+		eng_finish(a, inc, i, SS_SKIPPED, by, note, fx);
+		eng_event(fx, "step.skipped", i, json_pack("{s:s?}", "note", note));
 		break;
 	case SA_FAIL:
 		if (st != SS_READY && st != SS_ACKED && st != SS_RUNNING)
 			return step_refuse(inc, i, "fail", why);
-		finish(a, inc, i, SS_FAILED, by, note, fx);
-		event(fx, "step.failed", i, json_pack("{s:s?}", "note", note));
-		notify(fx, "step.failed", i, inc->rb->owner, step_data(inc, i));
+		eng_finish(a, inc, i, SS_FAILED, by, note, fx);
+		eng_event(fx, "step.failed", i, json_pack("{s:s?}", "note", note));
+		eng_notify(fx, "step.failed", i, inc->rb->owner, eng_step_data(inc, i));
 		break;
 	}
-	advance(a, inc, fx);
+	eng_advance(a, inc, fx);
 	return 200;
 }
 
@@ -606,23 +657,23 @@ escalate(const struct actx *a, struct incident *inc, int i,
 	cand = roster_candidates(a->roster, rs->assign, &n);
 	s->esc_level++;
 	s->dirty = 1;
-	d = step_data(inc, i);
+	d = eng_step_data(inc, i);
 	json_object_set_new(d, "from", from ? json_string(from) : json_null());
 	json_object_set_new(d, "level", json_integer(s->esc_level));
 	if ((size_t)s->esc_level < n) {
-		set_str(&s->assignee, cand[s->esc_level]);
+		eng_set_str(&s->assignee, cand[s->esc_level]);
 		json_object_set_new(d, "to", json_string(s->assignee));
-		event(fx, "step.escalated", i, json_deep_copy(d));
-		notify(fx, "step.escalated", i, s->assignee, d);
-		timer_set(fx, "escalate", i, a->now +
+		eng_event(fx, "step.escalated", i, json_deep_copy(d));
+		eng_notify(fx, "step.escalated", i, s->assignee, d);
+		eng_timer_set(fx, "escalate", i, a->now +
 		    rs->escalate_after_s * 1000);
 	} else {
 		/* Every deputy was called: the owner must act. */
 		json_object_set_new(d, "to", inc->rb->owner ?
 		    json_string(inc->rb->owner) : json_null());
 		json_object_set_new(d, "exhausted", json_true());
-		event(fx, "step.escalated", i, json_deep_copy(d));
-		notify(fx, "step.escalated", i, inc->rb->owner, d);
+		eng_event(fx, "step.escalated", i, json_deep_copy(d));
+		eng_notify(fx, "step.escalated", i, inc->rb->owner, d);
 	}
 	free(from);
 }
@@ -635,8 +686,18 @@ engine_timer(const struct actx *a, struct incident *inc, int i,
 	struct step_st		*s;
 	enum step_state		 st;
 
-	if (inc->state != IS_ACTIVE || i < 0 || (size_t)i >= inc->rb->nsteps)
+	if (inc->state != IS_ACTIVE)
 		return 200;
+	if (strncmp(kind, "rto", 3) == 0) {
+		eng_rto_timer(a, inc, kind, fx);
+		return 200;
+	}
+	if (i < 0 || (size_t)i >= inc->rb->nsteps)
+		return 200;
+	if (strncmp(kind, "callout:", 8) == 0) {
+		eng_assemble_timer(a, inc, i, kind, fx);
+		return 200;
+	}
 	rs = &inc->rb->steps[i];
 	s = &inc->steps[i];
 	st = s->state;
@@ -645,20 +706,20 @@ engine_timer(const struct actx *a, struct incident *inc, int i,
 			escalate(a, inc, i, fx);
 	} else if (strcmp(kind, "remind") == 0) {
 		if (st == SS_READY) {
-			json_t *d = step_data(inc, i);
+			json_t *d = eng_step_data(inc, i);
 
-			event(fx, "step.reminder", i, json_pack("{s:s?}", "to",
+			eng_event(fx, "step.reminder", i, json_pack("{s:s?}", "to",
 			    s->assignee));
-			notify(fx, "step.reminder", i, s->assignee ?
+			eng_notify(fx, "step.reminder", i, s->assignee ?
 			    s->assignee : rs->assign, d);
-			timer_set(fx, "remind", i, a->now + rs->remind_s * 1000);
+			eng_timer_set(fx, "remind", i, a->now + rs->remind_s * 1000);
 		}
 	} else if (strcmp(kind, "wait") == 0) {
 		if (st == SS_READY) {
-			finish(a, inc, i, SS_DONE, "keizokud", NULL, fx);
-			event(fx, "step.done", i, json_pack("{s:s}", "reason",
+			eng_finish(a, inc, i, SS_DONE, "keizokud", NULL, fx);
+			eng_event(fx, "step.done", i, json_pack("{s:s}", "reason",
 			    "waited"));
-			advance(a, inc, fx);
+			eng_advance(a, inc, fx);
 		}
 	} else if (strcmp(kind, "retry") == 0) {
 		if (st == SS_RUNNING)
@@ -668,30 +729,32 @@ engine_timer(const struct actx *a, struct incident *inc, int i,
 
 		if (st != SS_READY && st != SS_ACKED && st != SS_RUNNING)
 			return 200;
-		d = step_data(inc, i);
+		if (rs->type == ST_ASSEMBLE)
+			eng_assemble_shortage(a, inc, i, fx);
+		d = eng_step_data(inc, i);
 		json_object_set_new(d, "on_timeout",
 		    json_string(on_timeout_name(rs->on_timeout)));
-		event(fx, "step.overdue", i, json_deep_copy(d));
-		notify(fx, "step.overdue", i, inc->rb->owner, d);
+		eng_event(fx, "step.overdue", i, json_deep_copy(d));
+		eng_notify(fx, "step.overdue", i, inc->rb->owner, d);
 		switch (rs->on_timeout) {
 		case OT_ESCALATE:
 			if (rs->assign != NULL && st == SS_READY)
 				escalate(a, inc, i, fx);
 			break;
 		case OT_FAIL:
-			finish(a, inc, i, SS_FAILED, "keizokud", "timed out",
+			eng_finish(a, inc, i, SS_FAILED, "keizokud", "timed out",
 			    fx);
-			event(fx, "step.failed", i, json_pack("{s:s}",
+			eng_event(fx, "step.failed", i, json_pack("{s:s}",
 			    "reason", "timeout"));
-			notify(fx, "step.failed", i, inc->rb->owner,
-			    step_data(inc, i));
+			eng_notify(fx, "step.failed", i, inc->rb->owner,
+			    eng_step_data(inc, i));
 			break;
 		case OT_SKIP:
-			finish(a, inc, i, SS_SKIPPED, "keizokud", "timed out",
+			eng_finish(a, inc, i, SS_SKIPPED, "keizokud", "timed out",
 			    fx);
-			event(fx, "step.skipped", i, json_pack("{s:s}",
+			eng_event(fx, "step.skipped", i, json_pack("{s:s}",
 			    "reason", "timeout"));
-			advance(a, inc, fx);
+			eng_advance(a, inc, fx);
 			break;
 		case OT_CONTINUE:
 			break;
@@ -712,7 +775,7 @@ engine_action_done(const struct actx *a, struct incident *inc, int i,
 		return 404;
 	rs = &inc->rb->steps[i];
 	s = &inc->steps[i];
-	d = step_data(inc, i);
+	d = eng_step_data(inc, i);
 	json_object_set_new(d, "attempt", json_integer(attempt));
 	json_object_set_new(d, "note", json_string(note ? note : ""));
 	if (inc->state != IS_ACTIVE || s->state != SS_RUNNING ||
@@ -720,33 +783,33 @@ engine_action_done(const struct actx *a, struct incident *inc, int i,
 		/* Overridden by hand, or the incident ended: keep the record
 		 * of what the action did, change nothing. */
 		json_object_set_new(d, "ok", json_boolean(ok));
-		event(fx, "action.late", i, d);
+		eng_event(fx, "action.late", i, d);
 		return 200;
 	}
 	if (ok) {
-		event(fx, "action.succeeded", i, d);
-		finish(a, inc, i, SS_DONE, "keizokud", note, fx);
-		event(fx, "step.done", i, NULL);
-		advance(a, inc, fx);
+		eng_event(fx, "action.succeeded", i, d);
+		eng_finish(a, inc, i, SS_DONE, "keizokud", note, fx);
+		eng_event(fx, "step.done", i, NULL);
+		eng_advance(a, inc, fx);
 		return 200;
 	}
-	set_str(&s->note, note);
+	eng_set_str(&s->note, note);
 	s->dirty = 1;
 	if (s->attempts < rs->retry_attempts) {
 		json_object_set_new(d, "retry_in_s",
 		    json_integer(rs->retry_backoff_s));
-		event(fx, "action.failed", i, d);
+		eng_event(fx, "action.failed", i, d);
 		if (rs->retry_backoff_s > 0)
-			timer_set(fx, "retry", i, a->now +
+			eng_timer_set(fx, "retry", i, a->now +
 			    rs->retry_backoff_s * 1000);
 		else
 			start_action(a, inc, i, fx);
 		return 200;
 	}
-	event(fx, "action.failed", i, d);
-	finish(a, inc, i, SS_FAILED, "keizokud", note, fx);
-	event(fx, "step.failed", i, json_pack("{s:s}", "reason", "action"));
-	notify(fx, "step.failed", i, inc->rb->owner, step_data(inc, i));
+	eng_event(fx, "action.failed", i, d);
+	eng_finish(a, inc, i, SS_FAILED, "keizokud", note, fx);
+	eng_event(fx, "step.failed", i, json_pack("{s:s}", "reason", "action"));
+	eng_notify(fx, "step.failed", i, inc->rb->owner, eng_step_data(inc, i));
 	return 200;
 }
 
@@ -758,7 +821,7 @@ engine_action_interrupted(const struct actx *a, struct incident *inc, int i,
 
 	if (inc->state != IS_ACTIVE || s->state != SS_RUNNING)
 		return 200;
-	event(fx, "action.interrupted", i, json_pack("{s:i}", "attempt",
+	eng_event(fx, "action.interrupted", i, json_pack("{s:i}", "attempt",
 	    s->attempts));
 	return engine_action_done(a, inc, i, s->attempts, 0,
 	    "interrupted: keizokud stopped while the action ran", fx);
@@ -776,8 +839,31 @@ engine_trigger_repeat(const struct actx *a, struct incident *inc,
 		inc->trigger = json_incref(doc);
 		inc->dirty = 1;
 	}
-	event(fx, type, -1, json_pack("{s:O}", "trigger", doc));
-	notify(fx, "trigger.repeated", -1, inc->rb->owner, json_pack("{s:s}",
+	eng_event(fx, type, -1, json_pack("{s:O}", "trigger", doc));
+	eng_notify(fx, "trigger.repeated", -1, inc->rb->owner, json_pack("{s:s}",
 	    "kind", correction ? "correction" : resolved ? "resolved" :
 	    "repeat"));
+}
+
+int
+engine_exception_decided(const struct actx *a, struct incident *inc, int i,
+    int64_t exception, int approved, const char *note, struct effects *fx)
+{
+	struct step_st *s;
+
+	if (i < 0 || (size_t)i >= inc->rb->nsteps || inc->state != IS_ACTIVE)
+		return 200;
+	s = &inc->steps[i];
+	if (s->state != SS_READY && s->state != SS_ACKED)
+		return 200;
+	eng_finish(a, inc, i, approved ? SS_DONE : SS_FAILED, eng_who(a), note,
+	    fx);
+	eng_event(fx, approved ? "step.done" : "step.failed", i, json_pack(
+	    "{s:I,s:s}", "exception", (json_int_t)exception, "reason",
+	    approved ? "exception approved" : "exception rejected"));
+	if (!approved)
+		eng_notify(fx, "step.failed", i, inc->rb->owner,
+		    eng_step_data(inc, i));
+	eng_advance(a, inc, fx);
+	return 200;
 }

@@ -35,6 +35,24 @@ struct step_st {
 	int		 dirty;
 };
 
+/* Staff assembly (SPEC §6): one row per member called for a role of an
+ * assemble step. */
+enum answer { AN_CALLED, AN_NOANSWER, AN_AVAILABLE, AN_UNAVAILABLE,
+	AN_ARRIVED };
+
+struct callout {
+	int		 step;
+	char		*role;
+	char		*member;
+	enum answer	 answer;
+	int64_t		 eta_at;
+	int64_t		 called_at;
+	int64_t		 answered_at;
+	char		*entered_by;	/* who typed the answer (proxy) */
+	int		 dirty;
+	int		 is_new;
+};
+
 struct incident {
 	int64_t		 id;
 	struct runbook	*rb;		/* the version it started with */
@@ -51,12 +69,17 @@ struct incident {
 	int64_t		 started_at;
 	int64_t		 closed_at;
 	struct step_st	*steps;		/* rb->nsteps */
+	struct callout	*callouts;
+	size_t		 ncallouts;
+	/* RTO clocks: {"SYSTEM": {"rto_s", "deadline_at", "recovered_at"}}
+	 * with times in ms; null rto_s when the plan does not know it. */
+	json_t		*systems;
 	int		 dirty;
 	int		 is_new;
 };
 
 enum eff_kind { EF_EVENT, EF_NOTIFY, EF_TIMER_SET, EF_TIMER_CLEAR,
-	EF_ACTION };
+	EF_ACTION, EF_EXCEPTION };
 
 struct effect {
 	enum eff_kind	 kind;
@@ -66,6 +89,7 @@ struct effect {
 	int64_t		 due;		/* timers */
 	json_t		*data;		/* owned */
 	char		*to;		/* notify: "role:X" / member */
+	char		*key;		/* timers: a dynamic kind, owned */
 };
 
 struct effects {
@@ -81,6 +105,8 @@ struct actx {
 	const char		*member;	/* on whose behalf, for
 						   permission; NULL: actor */
 	int			 admin;		/* the actor is an admin */
+	json_t			*rtos;		/* {"SYSTEM": rto_s} from the
+						   plan, or NULL */
 };
 
 enum step_act { SA_ACK, SA_DONE, SA_SKIP, SA_FAIL, SA_APPROVE, SA_REJECT };
@@ -118,6 +144,20 @@ int	 engine_action_interrupted(const struct actx *, struct incident *,
 /* A repeat of the trigger joined this incident. */
 void	 engine_trigger_repeat(const struct actx *, struct incident *,
 	    json_t *doc, int resolved, int correction, struct effects *);
+
+/* A staff-assembly answer from member (SPEC §6). eta_at 0: none. */
+int	 engine_respond(const struct actx *, struct incident *,
+	    const char *member, enum answer, int64_t eta_at, const char *note,
+	    struct effects *, char **why);
+/* An exception measure requested by an exception step was decided. */
+int	 engine_exception_decided(const struct actx *, struct incident *,
+	    int step, int64_t exception, int approved, const char *note,
+	    struct effects *);
+const char	*answer_name(enum answer);
+int		 answer_parse(const char *);
+/* Assembly as in SPEC §5 `show`. */
+json_t	*engine_assembly_json(const struct incident *);
+json_t	*engine_systems_json(const struct incident *, int64_t now);
 
 /* Builds the render context {trigger, vars, incident, runbook, steps}. */
 json_t	*engine_context(const struct incident *);

@@ -1,7 +1,6 @@
-/* The continuity plan's data: loading plan.yaml, the JSON storage form and
- * YAML export. One declarative table per record (as tmux's options-table)
- * drives all four walks, so a key added to a table is loaded, stored,
- * exported and freed without touching the walkers. */
+/* The continuity plan's data: the record tables, loading plan.yaml and
+ * lookups. The tables (plan-int.h) also drive the YAML export
+ * (plan-export.c) and the JSON storage form (plan-json.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -9,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <yaml.h>
 
 #include "diag.h"
 #include "duration.h"
 #include "plan.h"
+#include "plan-int.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 #include "ytree.h"
@@ -45,42 +43,6 @@ const char *const plan_dtype_names[] = {
 #define YEAR_S		(365 * 86400LL)
 #define MAX_YEARS	1000
 #define MAX_COST	1000000000000000LL	/* 10^15, in any currency */
-
-enum pf_type {
-	PF_ID,		/* char *, [a-z0-9][a-z0-9_-]* */
-	PF_TEXT,	/* char * */
-	PF_DURATION,	/* int64_t seconds */
-	PF_DATE,	/* int64_t ms, YYYY-MM-DD */
-	PF_LEVEL,	/* int 1-4, 0 when absent */
-	PF_COST,	/* int64_t >= 0 */
-	PF_SHARE,	/* double 0-1 */
-	PF_ENUM,	/* int index into names */
-	PF_IDLIST,	/* char **, NULL-terminated */
-	PF_LEVELMAP,	/* int[] indexed like names */
-	PF_TEXTMAP,	/* char *[] indexed like names */
-	PF_RECORD,	/* an embedded struct described by sub */
-	PF_LIST		/* an array of sub, count at noff */
-};
-
-struct precord;
-
-struct pfield {
-	const char		*key;
-	enum pf_type		 type;
-	size_t			 off;
-	int			 required;
-	int			 positive;	/* durations: 0 is refused */
-	int			 flow;		/* exported on one line */
-	const char *const	*names;
-	const struct precord	*sub;
-	size_t			 noff;
-};
-
-struct precord {
-	const char		*what;
-	size_t			 size;
-	const struct pfield	*fields;
-};
 
 #define F(k, t, s, m)	{ .key = k, .type = t, .off = offsetof(s, m) }
 #define R(k, t, s, m)	{ .key = k, .type = t, .off = offsetof(s, m), \
@@ -232,11 +194,9 @@ static const struct pfield plan_fields[] = {
 	LIST("drills", drill_rec, drills),
 	FEND
 };
-static const struct precord plan_rec = {
+const struct precord plan_file_rec = {
 	"plan file", sizeof(struct plan), plan_fields
 };
-
-#define AT(base, f)	((char *)(base) + (f)->off)
 
 static size_t
 names_len(const char *const *names)
@@ -248,8 +208,8 @@ names_len(const char *const *names)
 	return n;
 }
 
-static int
-name_index(const char *const *names, const char *s)
+int
+plan_name_index(const char *const *names, const char *s)
 {
 	int i;
 
@@ -353,8 +313,8 @@ plan_date_fmt(int64_t ms, char *buf, size_t len)
 }
 
 /* Initialises absent values; lists start empty. */
-static void
-record_init(const struct precord *rec, void *base)
+void
+plan_record_init(const struct precord *rec, void *base)
 {
 	const struct pfield *f;
 
@@ -366,11 +326,45 @@ record_init(const struct precord *rec, void *base)
 			*(int64_t *)AT(base, f) = PLAN_NONE;
 			break;
 		case PF_RECORD:
-			record_init(f->sub, AT(base, f));
+			plan_record_init(f->sub, AT(base, f));
 			break;
 		default:
 			break;
 		}
+	}
+}
+
+/* Whether a field has a value worth writing. */
+int
+plan_field_present(const struct pfield *f, const void *base)
+{
+	const char	*p = AT(base, f);
+	size_t		 i;
+
+	switch (f->type) {
+	case PF_ID:
+	case PF_TEXT:
+		return *(char *const *)p != NULL;
+	case PF_DURATION:
+	case PF_DATE:
+	case PF_COST:
+		return *(const int64_t *)p != PLAN_NONE;
+	case PF_LEVEL:
+		return *(const int *)p != 0;
+	case PF_IDLIST:
+		return *(char **const *)p != NULL && **(char **const *)p !=
+		    NULL;
+	case PF_LEVELMAP:
+	case PF_TEXTMAP:
+		for (i = 0; f->names[i] != NULL; i++)
+			if (f->type == PF_LEVELMAP ? ((const int *)p)[i] != 0 :
+			    ((char *const *)p)[i] != NULL)
+				return 1;
+		return 0;
+	case PF_LIST:
+		return *(const size_t *)((const char *)base + f->noff) != 0;
+	default:
+		return 1;
 	}
 }
 
@@ -411,7 +405,7 @@ record_free(const struct precord *rec, void *base)
 	}
 }
 
-static struct plan *
+struct plan *
 plan_new(void)
 {
 	static const int64_t	 prio[] = { 3 * 3600, 86400, 3 * 86400,
@@ -419,7 +413,7 @@ plan_new(void)
 	static const int	 ladder[] = { 4, 3, 3, 2, 2, 1 };
 	struct plan		*p = xcalloc(1, sizeof *p);
 
-	record_init(&plan_rec, p);
+	plan_record_init(&plan_file_rec, p);
 	p->hdr.review_every = YEAR_S;
 	memcpy(p->prio_max, prio, sizeof p->prio_max);
 	memcpy(p->levels[0], ladder, sizeof p->levels[0]);
@@ -432,7 +426,7 @@ plan_free(struct plan *p)
 {
 	if (p == NULL)
 		return;
-	record_free(&plan_rec, p);
+	record_free(&plan_file_rec, p);
 	free(p);
 }
 
@@ -557,7 +551,7 @@ load_list(struct lctx *c, const struct ynode *map, const struct pfield *f,
 		return;
 	items = xcalloc(seq->n, rec->size);
 	for (i = 0; i < seq->n; i++) {
-		record_init(rec, items + i * rec->size);
+		plan_record_init(rec, items + i * rec->size);
 		if (seq->items[i]->type != Y_MAP) {
 			diag_node(c->d, c->file, seq->items[i], "each item "
 			    "of \"%s\" must be a map (a %s)", f->key,
@@ -623,7 +617,7 @@ load_scalar(struct lctx *c, const struct ynode *map, const struct pfield *f,
 			*(double *)p = dbl;
 		break;
 	case PF_ENUM:
-		if ((i = name_index(f->names, s)) == -1) {
+		if ((i = plan_name_index(f->names, s)) == -1) {
 			list = names_list(f->names);
 			diag_node(c->d, c->file, n, "unknown %s \"%s\" (use "
 			    "%s)", f->key, s, list);
@@ -698,8 +692,8 @@ load_record(struct lctx *c, const struct ynode *map,
 
 /* The thresholds must climb, or a group would be empty or inverted.
  * Returns the first group out of order, or -1. */
-static int
-thresholds_bad(const struct plan *p)
+int
+plan_thresholds_bad(const struct plan *p)
 {
 	int i;
 
@@ -726,8 +720,8 @@ plan_load(const struct ydoc *doc, struct diags *d)
 		return NULL;
 	}
 	p = plan_new();
-	load_record(&c, doc->root, &plan_rec, p);
-	if ((i = thresholds_bad(p)) != -1) {
+	load_record(&c, doc->root, &plan_file_rec, p);
+	if ((i = plan_thresholds_bad(p)) != -1) {
 		pr = ymap_get(doc->root, "priority");
 		if (ymap_get(pr, plan_prio_names[i]) != NULL)
 			pr = ymap_get(pr, plan_prio_names[i]);
@@ -824,535 +818,4 @@ plan_is_japanese(const struct plan *p)
 		if (has_non_ascii(p->systems[i].title))
 			return 1;
 	return 0;
-}
-
-/* YAML export through libyaml's emitter. */
-
-struct emit {
-	yaml_emitter_t	 e;
-	yaml_event_t	 ev;
-	int		 err;
-};
-
-static int
-emit_write(void *arg, unsigned char *data, size_t size)
-{
-	buf_add(arg, (const char *)data, size);
-	return 1;
-}
-
-static void
-emit_ev(struct emit *em, int ok)
-{
-	if (!ok || !yaml_emitter_emit(&em->e, &em->ev))
-		em->err = 1;
-}
-
-static void
-emit_scalar(struct emit *em, const char *s, yaml_scalar_style_t style)
-{
-	if (em->err)
-		return;
-	emit_ev(em, yaml_scalar_event_initialize(&em->ev, NULL, NULL,
-	    (yaml_char_t *)(uintptr_t)s, (int)strlen(s), 1, 1, style));
-}
-
-/* Text that the loader (or another YAML reader) would take for null, a
- * boolean or a number is quoted; multi-line text becomes a block. */
-static void
-emit_text(struct emit *em, const char *s)
-{
-	static const char *const bools[] = { "yes", "no", "on", "off",
-	    "y", "n" };
-	struct ynode	 tmp = { .type = Y_SCALAR, .str = (char *)(uintptr_t)s,
-			    .plain = 1 };
-	json_t		*j = ynode_json(&tmp);
-	int		 typed = !json_is_string(j);
-	size_t		 i;
-
-	json_decref(j);
-	for (i = 0; i < sizeof bools / sizeof bools[0]; i++)
-		if (strcasecmp(s, bools[i]) == 0)
-			typed = 1;
-	if (strchr(s, '\n') != NULL)
-		emit_scalar(em, s, YAML_LITERAL_SCALAR_STYLE);
-	else
-		emit_scalar(em, s, typed ? YAML_DOUBLE_QUOTED_SCALAR_STYLE :
-		    YAML_ANY_SCALAR_STYLE);
-}
-
-static void
-emit_collection(struct emit *em, int map, int start, int flow)
-{
-	if (em->err)
-		return;
-	if (map && start)
-		emit_ev(em, yaml_mapping_start_event_initialize(&em->ev, NULL,
-		    NULL, 1, flow ? YAML_FLOW_MAPPING_STYLE :
-		    YAML_BLOCK_MAPPING_STYLE));
-	else if (map)
-		emit_ev(em, yaml_mapping_end_event_initialize(&em->ev));
-	else if (start)
-		emit_ev(em, yaml_sequence_start_event_initialize(&em->ev,
-		    NULL, NULL, 1, flow ? YAML_FLOW_SEQUENCE_STYLE :
-		    YAML_BLOCK_SEQUENCE_STYLE));
-	else
-		emit_ev(em, yaml_sequence_end_event_initialize(&em->ev));
-}
-
-static void
-fmt_share(double v, char *buf, size_t len)
-{
-	int prec;
-
-	/* The shortest text that reads back as the same double. */
-	for (prec = 1; prec < 17; prec++) {
-		snprintf(buf, len, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
-	snprintf(buf, len, "%.17g", v);
-}
-
-static void	emit_record(struct emit *, const struct precord *,
-		    const void *, int);
-
-/* Whether a field has a value worth writing. */
-static int
-field_present(const struct pfield *f, const void *base)
-{
-	const char	*p = AT(base, f);
-	size_t		 i;
-
-	switch (f->type) {
-	case PF_ID:
-	case PF_TEXT:
-		return *(char *const *)p != NULL;
-	case PF_DURATION:
-	case PF_DATE:
-	case PF_COST:
-		return *(const int64_t *)p != PLAN_NONE;
-	case PF_LEVEL:
-		return *(const int *)p != 0;
-	case PF_IDLIST:
-		return *(char **const *)p != NULL && **(char **const *)p !=
-		    NULL;
-	case PF_LEVELMAP:
-	case PF_TEXTMAP:
-		for (i = 0; f->names[i] != NULL; i++)
-			if (f->type == PF_LEVELMAP ? ((const int *)p)[i] != 0 :
-			    ((char *const *)p)[i] != NULL)
-				return 1;
-		return 0;
-	case PF_LIST:
-		return *(const size_t *)((const char *)base + f->noff) != 0;
-	default:
-		return 1;
-	}
-}
-
-static void
-emit_map_field(struct emit *em, const struct pfield *f, const char *p)
-{
-	char	num[16];
-	size_t	i;
-
-	emit_collection(em, 1, 1, f->flow);
-	for (i = 0; f->names[i] != NULL; i++) {
-		if (f->type == PF_LEVELMAP && ((const int *)p)[i] != 0) {
-			emit_scalar(em, f->names[i], YAML_PLAIN_SCALAR_STYLE);
-			snprintf(num, sizeof num, "%d", ((const int *)p)[i]);
-			emit_scalar(em, num, YAML_PLAIN_SCALAR_STYLE);
-		} else if (f->type == PF_TEXTMAP &&
-		    ((char *const *)p)[i] != NULL) {
-			emit_scalar(em, f->names[i], YAML_PLAIN_SCALAR_STYLE);
-			emit_text(em, ((char *const *)p)[i]);
-		}
-	}
-	emit_collection(em, 1, 0, f->flow);
-}
-
-static void
-emit_field(struct emit *em, const struct pfield *f, const void *base)
-{
-	const char	*p = AT(base, f), *items;
-	char		 num[40], *s;
-	size_t		 i, n;
-
-	emit_scalar(em, f->key, YAML_PLAIN_SCALAR_STYLE);
-	switch (f->type) {
-	case PF_ID:
-	case PF_TEXT:
-		emit_text(em, *(char *const *)p);
-		break;
-	case PF_DURATION:
-		s = plan_duration_fmt(*(const int64_t *)p);
-		emit_scalar(em, s, YAML_PLAIN_SCALAR_STYLE);
-		free(s);
-		break;
-	case PF_DATE:
-		plan_date_fmt(*(const int64_t *)p, num, sizeof num);
-		emit_scalar(em, num, YAML_PLAIN_SCALAR_STYLE);
-		break;
-	case PF_LEVEL:
-	case PF_ENUM:
-		if (f->type == PF_ENUM)
-			emit_scalar(em, f->names[*(const int *)p],
-			    YAML_PLAIN_SCALAR_STYLE);
-		else {
-			snprintf(num, sizeof num, "%d", *(const int *)p);
-			emit_scalar(em, num, YAML_PLAIN_SCALAR_STYLE);
-		}
-		break;
-	case PF_COST:
-		snprintf(num, sizeof num, "%lld",
-		    (long long)*(const int64_t *)p);
-		emit_scalar(em, num, YAML_PLAIN_SCALAR_STYLE);
-		break;
-	case PF_SHARE:
-		fmt_share(*(const double *)p, num, sizeof num);
-		emit_scalar(em, num, YAML_PLAIN_SCALAR_STYLE);
-		break;
-	case PF_IDLIST:
-		emit_collection(em, 0, 1, f->flow);
-		for (i = 0; (*(char **const *)p)[i] != NULL; i++)
-			emit_text(em, (*(char **const *)p)[i]);
-		emit_collection(em, 0, 0, f->flow);
-		break;
-	case PF_LEVELMAP:
-	case PF_TEXTMAP:
-		emit_map_field(em, f, p);
-		break;
-	case PF_RECORD:
-		emit_record(em, f->sub, p, f->flow);
-		break;
-	case PF_LIST:
-		items = *(char *const *)p;
-		n = *(const size_t *)((const char *)base + f->noff);
-		emit_collection(em, 0, 1, 0);
-		for (i = 0; i < n; i++)
-			emit_record(em, f->sub, items + i * f->sub->size, 0);
-		emit_collection(em, 0, 0, 0);
-		break;
-	}
-}
-
-static void
-emit_record(struct emit *em, const struct precord *rec, const void *base,
-    int flow)
-{
-	const struct pfield *f;
-
-	emit_collection(em, 1, 1, flow);
-	for (f = rec->fields; f->key != NULL; f++)
-		if (field_present(f, base))
-			emit_field(em, f, base);
-	emit_collection(em, 1, 0, flow);
-}
-
-char *
-plan_export_yaml(const struct plan *p)
-{
-	struct emit	em;
-	struct buf	b = { 0 };
-
-	memset(&em, 0, sizeof em);
-	if (!yaml_emitter_initialize(&em.e))
-		return NULL;
-	yaml_emitter_set_output(&em.e, emit_write, &b);
-	yaml_emitter_set_unicode(&em.e, 1);
-	yaml_emitter_set_width(&em.e, -1);
-	yaml_emitter_set_indent(&em.e, 2);
-	emit_ev(&em, yaml_stream_start_event_initialize(&em.ev,
-	    YAML_UTF8_ENCODING));
-	if (!em.err)
-		emit_ev(&em, yaml_document_start_event_initialize(&em.ev,
-		    NULL, NULL, NULL, 1));
-	emit_record(&em, &plan_rec, p, 0);
-	if (!em.err)
-		emit_ev(&em, yaml_document_end_event_initialize(&em.ev, 1));
-	if (!em.err)
-		emit_ev(&em, yaml_stream_end_event_initialize(&em.ev));
-	if (!em.err && !yaml_emitter_flush(&em.e))
-		em.err = 1;
-	yaml_emitter_delete(&em.e);
-	if (em.err) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
-}
-
-/* The JSON storage form: the YAML's keys, durations as seconds in keys
- * ending "_s" (SPEC conventions), absent values null. */
-
-static const char *
-json_key(const struct pfield *f, char *buf, size_t len)
-{
-	if (f->type != PF_DURATION)
-		return f->key;
-	snprintf(buf, len, "%s_s", f->key);
-	return buf;
-}
-
-static json_t *
-jstr(const char *s)
-{
-	json_t *j = s != NULL ? json_string(s) : NULL;
-
-	return j != NULL ? j : json_null();
-}
-
-static json_t	*record_json(const struct precord *, const void *);
-
-static json_t *
-field_json(const struct pfield *f, const void *base)
-{
-	const char	*p = AT(base, f), *items;
-	char		 date[16];
-	json_t		*j;
-	size_t		 i, n;
-
-	if (!field_present(f, base) && f->type != PF_IDLIST &&
-	    f->type != PF_LIST && f->type != PF_LEVELMAP &&
-	    f->type != PF_TEXTMAP)
-		return json_null();
-	switch (f->type) {
-	case PF_ID:
-	case PF_TEXT:
-		return jstr(*(char *const *)p);
-	case PF_DURATION:
-	case PF_COST:
-		return json_integer(*(const int64_t *)p);
-	case PF_DATE:
-		return jstr(plan_date_fmt(*(const int64_t *)p, date,
-		    sizeof date));
-	case PF_LEVEL:
-		return json_integer(*(const int *)p);
-	case PF_ENUM:
-		return json_string(f->names[*(const int *)p]);
-	case PF_SHARE:
-		return json_real(*(const double *)p);
-	case PF_IDLIST:
-		j = json_array();
-		for (i = 0; *(char **const *)p != NULL &&
-		    (*(char **const *)p)[i] != NULL; i++)
-			json_array_append_new(j, jstr((*(char **const *)p)[i]));
-		return j;
-	case PF_LEVELMAP:
-	case PF_TEXTMAP:
-		j = json_object();
-		for (i = 0; f->names[i] != NULL; i++) {
-			if (f->type == PF_LEVELMAP && ((const int *)p)[i] != 0)
-				json_object_set_new(j, f->names[i],
-				    json_integer(((const int *)p)[i]));
-			else if (f->type == PF_TEXTMAP &&
-			    ((char *const *)p)[i] != NULL)
-				json_object_set_new(j, f->names[i],
-				    jstr(((char *const *)p)[i]));
-		}
-		return j;
-	case PF_RECORD:
-		return record_json(f->sub, p);
-	case PF_LIST:
-		items = *(char *const *)p;
-		n = *(const size_t *)((const char *)base + f->noff);
-		j = json_array();
-		for (i = 0; i < n; i++)
-			json_array_append_new(j, record_json(f->sub,
-			    items + i * f->sub->size));
-		return j;
-	}
-	return json_null();
-}
-
-static json_t *
-record_json(const struct precord *rec, const void *base)
-{
-	const struct pfield	*f;
-	json_t			*o = json_object();
-	char			 key[64];
-
-	for (f = rec->fields; f->key != NULL; f++)
-		json_object_set_new(o, json_key(f, key, sizeof key),
-		    field_json(f, base));
-	return o;
-}
-
-json_t *
-plan_to_json(const struct plan *p)
-{
-	json_t *j = record_json(&plan_rec, p);
-
-	json_object_set_new(j, "format", json_integer(1));
-	return j;
-}
-
-static int	record_from_json(const json_t *, const struct precord *,
-		    void *, char **);
-
-static int
-map_from_json(const json_t *v, const struct pfield *f, char *p, char **why)
-{
-	const char	*k;
-	json_t		*x;
-	int		 i;
-
-	if (!json_is_object(v))
-		return -1;
-	json_object_foreach((json_t *)(uintptr_t)v, k, x) {
-		if ((i = name_index(f->names, k)) == -1) {
-			*why = xprintf("unknown key \"%s\" in \"%s\"", k,
-			    f->key);
-			return -1;
-		}
-		if (f->type == PF_LEVELMAP && json_is_integer(x) &&
-		    json_integer_value(x) >= 1 && json_integer_value(x) <= 4)
-			((int *)p)[i] = (int)json_integer_value(x);
-		else if (f->type == PF_TEXTMAP && json_is_string(x))
-			((char **)p)[i] = xstrdup(json_string_value(x));
-		else
-			return -1;
-	}
-	return 0;
-}
-
-static int
-list_from_json(const json_t *v, const struct pfield *f, void *base,
-    char **why)
-{
-	const struct precord	*rec = f->sub;
-	char			*items;
-	size_t			 i, n;
-
-	if (!json_is_array(v))
-		return -1;
-	n = json_array_size(v);
-	items = xcalloc(n, rec->size);
-	for (i = 0; i < n; i++)
-		record_init(rec, items + i * rec->size);
-	*(char **)AT(base, f) = items;
-	*(size_t *)((char *)base + f->noff) = n;
-	for (i = 0; i < n; i++)
-		if (record_from_json(json_array_get(v, i), rec,
-		    items + i * rec->size, why) == -1)
-			return -1;
-	return 0;
-}
-
-/* Returns 0, or -1 for a value of the wrong shape (*why may be set). */
-static int
-field_from_json(const json_t *v, const struct pfield *f, void *base,
-    char **why)
-{
-	char		*p = AT(base, f);
-	const char	*s = json_string_value(v);
-	json_int_t	 i = json_integer_value(v);
-	size_t		 k;
-	int64_t		 ms;
-
-	switch (f->type) {
-	case PF_ID:
-	case PF_TEXT:
-		if (s == NULL || (f->type == PF_ID && !valid_id(s)))
-			return -1;
-		*(char **)p = xstrdup(s);
-		return 0;
-	case PF_DURATION:
-	case PF_COST:
-		if (!json_is_integer(v) || i < (f->positive ? 1 : 0))
-			return -1;
-		*(int64_t *)p = i;
-		return 0;
-	case PF_DATE:
-		if (s == NULL || plan_date_parse(s, &ms) == -1)
-			return -1;
-		*(int64_t *)p = ms;
-		return 0;
-	case PF_LEVEL:
-		if (!json_is_integer(v) || i < 1 || i > 4)
-			return -1;
-		*(int *)p = (int)i;
-		return 0;
-	case PF_ENUM:
-		if (s == NULL || name_index(f->names, s) == -1)
-			return -1;
-		*(int *)p = name_index(f->names, s);
-		return 0;
-	case PF_SHARE:
-		if (!json_is_number(v) || json_number_value(v) < 0 ||
-		    json_number_value(v) > 1)
-			return -1;
-		*(double *)p = json_number_value(v);
-		return 0;
-	case PF_IDLIST:
-		if (!json_is_array(v))
-			return -1;
-		*(char ***)p = xcalloc(json_array_size(v) + 1, sizeof(char *));
-		for (k = 0; k < json_array_size(v); k++) {
-			s = json_string_value(json_array_get(v, k));
-			if (s == NULL || !valid_id(s))
-				return -1;
-			(*(char ***)p)[k] = xstrdup(s);
-		}
-		return 0;
-	case PF_LEVELMAP:
-	case PF_TEXTMAP:
-		return map_from_json(v, f, p, why);
-	case PF_RECORD:
-		return record_from_json(v, f->sub, p, why);
-	case PF_LIST:
-		return list_from_json(v, f, base, why);
-	}
-	return -1;
-}
-
-static int
-record_from_json(const json_t *o, const struct precord *rec, void *base,
-    char **why)
-{
-	const struct pfield	*f;
-	const json_t		*v;
-	char			 key[64];
-
-	if (!json_is_object(o)) {
-		*why = xprintf("a %s must be an object", rec->what);
-		return -1;
-	}
-	for (f = rec->fields; f->key != NULL; f++) {
-		v = json_object_get(o, json_key(f, key, sizeof key));
-		if (v == NULL || json_is_null(v)) {
-			if (!f->required)
-				continue;
-			*why = xprintf("%s: missing \"%s\"", rec->what, key);
-			return -1;
-		}
-		if (field_from_json(v, f, base, why) == -1) {
-			if (*why == NULL)
-				*why = xprintf("%s: bad \"%s\"", rec->what,
-				    key);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-struct plan *
-plan_from_json(const json_t *j, char **why)
-{
-	struct plan	*p = plan_new();
-	int		 i;
-
-	*why = NULL;
-	if (record_from_json(j, &plan_rec, p, why) == -1) {
-		plan_free(p);
-		return NULL;
-	}
-	if ((i = thresholds_bad(p)) != -1) {
-		*why = xprintf("priority thresholds must increase (%s)",
-		    plan_prio_names[i]);
-		plan_free(p);
-		return NULL;
-	}
-	return p;
 }

@@ -61,5 +61,7 @@ const char *const store_migrations[] = {
 	"CREATE TABLE plan_revisions(id INTEGER PRIMARY KEY,"
 	"  imported_at INTEGER NOT NULL, imported_by TEXT, file TEXT,"
 	"  hash TEXT NOT NULL, source TEXT NOT NULL);",
+	/* 2: RTO clocks per incident */
+	"ALTER TABLE incidents ADD COLUMN systems TEXT;",
 	NULL
 };

@@ -489,43 +489,73 @@ save_step(struct store *s, struct incident *inc, size_t i, int insert)
 	    "incident = ? AND idx = ?", p);
 }
 
+static int
+save_callouts(struct store *s, struct incident *inc)
+{
+	size_t i;
+
+	for (i = 0; i < inc->ncallouts; i++) {
+		struct callout *c = &inc->callouts[i];
+
+		if (!c->dirty)
+			continue;
+		if (execf(s, "INSERT INTO responses(incident, step, role, member, "
+		    "answer, eta_at, called_at, answered_at, entered_by) VALUES "
+		    "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(incident, step, role, "
+		    "member) DO UPDATE SET answer = excluded.answer, eta_at = "
+		    "excluded.eta_at, called_at = excluded.called_at, "
+		    "answered_at = excluded.answered_at, entered_by = "
+		    "excluded.entered_by", json_pack("[I,s,s,s,s,o,o,o,s?]",
+		    (json_int_t)inc->id, inc->rb->steps[c->step].id, c->role,
+		    c->member, answer_name(c->answer), jnum0(c->eta_at),
+		    jnum0(c->called_at), jnum0(c->answered_at),
+		    c->entered_by)) == -1)
+			return -1;
+		c->dirty = 0;
+		c->is_new = 0;
+	}
+	return 0;
+}
+
 int
 store_incident_save(struct store *s, struct incident *inc)
 {
 	size_t	i;
 	char	*trig = json_dumps(inc->trigger, JSON_COMPACT | JSON_ENCODE_ANY);
 	char	*vars = json_dumps(inc->vars, JSON_COMPACT);
+	char	*sys = json_dumps(inc->systems, JSON_COMPACT);
 	json_t	*p;
 	int	 rc = 0;
 
-	p = json_pack("[s,s,s?,s,b,o,o,s?,s?,s?,s?,s?,s?,s?]", inc->rb->id,
+	p = json_pack("[s,s,s?,s,b,o,o,s?,s?,s?,s?,s?,s?,s?,s?]", inc->rb->id,
 	    inc->rb->hash, inc->title, inc_state_name(inc->state), inc->drill,
 	    jnum0(inc->started_at), jnum0(inc->closed_at), trig, vars,
 	    inc->source, inc->dedup_key, inc->confirm_by, inc->activated_by,
-	    inc->note);
+	    inc->note, sys);
 	free(trig);
 	free(vars);
+	free(sys);
 	if (inc->is_new) {
 		if (store_put_runbook(s, inc->rb) == -1 ||
 		    execf(s, "INSERT INTO incidents(runbook, rb_hash, title, "
 		    "state, drill, started_at, closed_at, trigger, vars, source, "
-		    "dedup_key, confirm_by, activated_by, note) VALUES (?, ?, ?, "
-		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p) == -1)
+		    "dedup_key, confirm_by, activated_by, note, systems) VALUES "
+		    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p) == -1)
 			return -1;
 		inc->id = store_last_id(s);
 		for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
 			rc = save_step(s, inc, i, 1);
 		inc->is_new = 0;
 		inc->dirty = 0;
-		return rc;
+		return rc == 0 ? save_callouts(s, inc) : rc;
 	}
 	if (inc->dirty) {
 		json_array_append_new(p, json_integer(inc->id));
 		if (execf(s, "UPDATE incidents SET runbook = ?, rb_hash = ?, "
 		    "title = ?, state = ?, drill = ?, started_at = ?, "
 		    "closed_at = ?, trigger = ?, vars = ?, source = ?, "
-		    "dedup_key = ?, confirm_by = ?, activated_by = ?, note = ? "
-		    "WHERE id = ?", p) == -1)
+		    "dedup_key = ?, confirm_by = ?, activated_by = ?, note = ?, "
+		    "systems = ? WHERE id = ?", p) == -1)
 			return -1;
 		inc->dirty = 0;
 	} else
@@ -533,7 +563,7 @@ store_incident_save(struct store *s, struct incident *inc)
 	for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
 		if (inc->steps[i].dirty)
 			rc = save_step(s, inc, i, 0);
-	return rc;
+	return rc == 0 ? save_callouts(s, inc) : rc;
 }
 
 static char *
@@ -560,6 +590,39 @@ load_json(json_t *o, const char *k, json_t *def)
 		return def;
 	json_decref(def);
 	return v;
+}
+
+static void
+load_callouts(struct store *s, struct incident *inc)
+{
+	json_t	*rows = queryf(s, "SELECT * FROM responses WHERE incident = ? "
+	    "ORDER BY called_at, rowid", json_pack("[I]", (json_int_t)inc->id));
+	size_t	 i;
+
+	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
+		json_t		*r = json_array_get(rows, i);
+		struct callout	*c;
+		int		 step = runbook_step_index(inc->rb,
+				    json_string_value(json_object_get(r, "step")));
+		int		 ans = answer_parse(json_string_value(
+				    json_object_get(r, "answer")));
+
+		if (step < 0 || ans < 0)
+			continue;
+		inc->callouts = xreallocarray(inc->callouts, inc->ncallouts + 1,
+		    sizeof *inc->callouts);
+		c = &inc->callouts[inc->ncallouts++];
+		memset(c, 0, sizeof *c);
+		c->step = step;
+		c->role = dupstr(r, "role");
+		c->member = dupstr(r, "member");
+		c->answer = (enum answer)ans;
+		c->eta_at = getnum(r, "eta_at");
+		c->called_at = getnum(r, "called_at");
+		c->answered_at = getnum(r, "answered_at");
+		c->entered_by = dupstr(r, "entered_by");
+	}
+	json_decref(rows);
 }
 
 struct incident *
@@ -609,7 +672,13 @@ store_incident_load(struct store *s, int64_t id,
 	inc->closed_at = getnum(r, "closed_at");
 	inc->trigger = load_json(r, "trigger", inc->trigger);
 	inc->vars = load_json(r, "vars", inc->vars);
+	inc->systems = load_json(r, "systems", inc->systems);
+	if (!json_is_object(inc->systems)) {
+		json_decref(inc->systems);
+		inc->systems = json_object();
+	}
 	json_decref(rows);
+	load_callouts(s, inc);
 	steps = queryf(s, "SELECT * FROM steps WHERE incident = ? ORDER BY "
 	    "idx", json_pack("[I]", (json_int_t)id));
 	for (i = 0; steps != NULL && i < json_array_size(steps); i++) {
