@@ -245,7 +245,7 @@ plan_show(const struct plan *p, const char *what, const char **why)
 		return j;
 	}
 	if (why != NULL)
-		*why = "plan show: use tasks, systems, gaps, countermeasures, "
-		    "events or drills";
+		*why = "use tasks, systems, gaps, countermeasures, events "
+		    "or drills";
 	return NULL;
 }

@@ -89,8 +89,7 @@ stop_kzd() {
 	KZD_PID=""
 }
 kill9_kzd() {
-	kill -9 "$KZD_PID" 2>/dev/null
-	wait "$KZD_PID" 2>/dev/null
+	{ kill -9 "$KZD_PID"; wait "$KZD_PID"; } 2>/dev/null
 	KZD_PID=""
 }
 # as UID command...: run a command as another uid (roster maps by uid).
@@ -108,7 +107,7 @@ wait_for() {
 }
 
 cleanup() {
-	for p in $_pids; do kill -9 "$p" 2>/dev/null; done
+	for p in $_pids; do { kill -9 "$p"; wait "$p"; } 2>/dev/null; done
 	if [ "$_failed" -ne 0 ]; then
 		echo "# keizokud log:"; sed 's/^/# /' "$T/kzd.log" 2>/dev/null | tail -n 80
 	fi
