@@ -5,52 +5,29 @@
 #include "xmalloc.h"
 #include "keizoku.h"
 
-/* Column orders for "plan show WHAT": the guideline's reading order
- * (what it is, how fast it must come back, how well it is protected). */
+/* Columns of "plan show WHAT" (field names of docs/plan-format.md), in
+ * the guideline's reading order: what it is, how fast it must come back,
+ * how well it is protected. A field ending _s matches its name without
+ * it and prints as a duration. Other fields stay in --json. */
 static const struct {
 	const char		*what;
-	const char *const	 order[11];
-} plan_orders[] = {
-	{ "tasks", { "id", "title", "rto", "priority", "alternative", NULL } },
+	const char *const	 cols[12];
+} plan_cols[] = {
+	{ "tasks", { "id", "title", "rto", "priority", "alternative",
+	    "systems", NULL } },
 	{ "systems", { "id", "title", "kind", "rto", "priority", "rlo",
-	    "current_level", "target_level", "depends_on", "supports", NULL } },
-	{ "gaps", { "system", "component", "priority", "current_level",
-	    "current", "target_level", "target", "countermeasures",
-	    "countermeasure", NULL } },
-	{ "countermeasures", { "id", "system", "component", "target", "due",
-	    "status", "cost", NULL } },
+	    "current_level", "target_level", "depends_on", "supports", "gaps",
+	    NULL } },
+	{ "gaps", { "priority", "system", "title", "component", "current",
+	    "target", "covered", "countermeasures", NULL } },
+	{ "countermeasures", { "id", "priority", "system", "component",
+	    "current", "target", "due", "status", "cost", "title", NULL } },
+	{ "events", { "id", "type", "title", NULL } },
+	{ "drills", { "type", "every", "last", "next_due", "note", NULL } },
 };
 
-void
-cli_pr_plan_import(struct cli_out *o, json_t *body)
-{
-	json_t	*w;
-	size_t	 i;
-	char	*rev, *hash, *tasks, *systems, *s;
-
-	if (!json_is_object(body) || json_object_get(body, "revision") == NULL) {
-		cli_print_generic(o, body, "");
-		return;
-	}
-	rev = cli_get(body, "revision");
-	hash = cli_get(body, "hash");
-	tasks = cli_get(body, "tasks");
-	systems = cli_get(body, "systems");
-	fprintf(o->out, "plan revision %s imported: %s tasks, %s systems "
-	    "(sha256 %.12s)\n", rev, tasks, systems, hash);
-	json_array_foreach(json_object_get(body, "warnings"), i, w) {
-		s = cli_scalar(w);
-		cli_print_text(o->out, "warning: ", s);
-		free(s);
-	}
-	free(systems);
-	free(tasks);
-	free(hash);
-	free(rev);
-}
-
 static void
-check_lines(struct cli_out *o, json_t *list, const char *kind)
+finding_lines(struct cli_out *o, json_t *list, const char *kind)
 {
 	json_t	*e;
 	size_t	 i;
@@ -78,34 +55,140 @@ check_lines(struct cli_out *o, json_t *list, const char *kind)
 }
 
 void
+cli_pr_plan_import(struct cli_out *o, json_t *body)
+{
+	long long	 rev, tasks, systems;
+	const char	*hash = cli_getstr(body, "hash");
+	char		*file, *safe;
+	size_t		 ne, nw;
+
+	if (cli_getint(body, "revision", &rev) == -1 || hash == NULL) {
+		cli_print_generic(o, body, "");
+		return;
+	}
+	if (cli_getint(body, "tasks", &tasks) == -1)
+		tasks = 0;
+	if (cli_getint(body, "systems", &systems) == -1)
+		systems = 0;
+	file = cli_get(body, "file");
+	safe = cli_oneline(file);
+	if (cli_getbool(body, "unchanged"))
+		fprintf(o->out, "plan unchanged: %s is revision %lld (sha256 "
+		    "%.12s), %lld tasks, %lld systems\n", safe, rev, hash,
+		    tasks, systems);
+	else
+		fprintf(o->out, "plan revision %lld imported from %s: %lld "
+		    "tasks, %lld systems (sha256 %.12s)\n", rev, safe, tasks,
+		    systems, hash);
+	free(safe);
+	free(file);
+	finding_lines(o, json_object_get(body, "errors"), "error");
+	finding_lines(o, json_object_get(body, "warnings"), "warning");
+	ne = json_array_size(json_object_get(body, "errors"));
+	nw = json_array_size(json_object_get(body, "warnings"));
+	if (ne + nw > 0)
+		fprintf(o->out, "plan check: %zu error%s, %zu warning%s\n", ne,
+		    ne == 1 ? "" : "s", nw, nw == 1 ? "" : "s");
+}
+
+void
 cli_pr_plan_check(struct cli_out *o, json_t *body)
 {
 	json_t	*errors = json_object_get(body, "errors");
 	json_t	*warnings = json_object_get(body, "warnings");
-	size_t	 ne, nw;
+	size_t	 ne, nw, nn;
 
 	if (!json_is_array(errors) && !json_is_array(warnings)) {
 		cli_print_generic(o, body, "");
 		return;
 	}
-	check_lines(o, errors, "error");
-	check_lines(o, warnings, "warning");
+	finding_lines(o, errors, "error");
+	finding_lines(o, warnings, "warning");
 	ne = json_array_size(errors);
 	nw = json_array_size(warnings);
-	if (ne == 0 && nw == 0) {
-		fputs("plan ok: no errors, no warnings\n", o->out);
-		return;
+	nn = json_array_size(json_object_get(body, "notes"));
+	if (ne == 0 && nw == 0)
+		fputs("plan ok: no errors, no warnings", o->out);
+	else
+		fprintf(o->out, "%zu error%s, %zu warning%s%s", ne,
+		    ne == 1 ? "" : "s", nw, nw == 1 ? "" : "s",
+		    ne == 0 && (cli_getbool(o->params, "strict") ||
+		    cli_getbool(body, "strict")) ?
+		    " (--strict: warnings count as errors)" : "");
+	/* Notes are the gaps: findings to plan for, not faults. */
+	if (nn > 0)
+		fprintf(o->out, "; %zu gap%s to the target levels (keizoku "
+		    "plan show gaps)", nn, nn == 1 ? "" : "s");
+	fputc('\n', o->out);
+}
+
+static int
+col_matches(const char *key, const char *col)
+{
+	size_t n = strlen(col);
+
+	return strcmp(key, col) == 0 || (strncmp(key, col, n) == 0 &&
+	    strcmp(key + n, "_s") == 0);
+}
+
+/* The rows with only the listed columns, so the generic table does not
+ * add every other field the daemon sends. */
+static json_t *
+only_cols(json_t *rows, const char *const *cols)
+{
+	json_t		*out = json_array(), *row, *o, *v;
+	const char	*key;
+	size_t		 i, k;
+
+	json_array_foreach(rows, i, row) {
+		o = json_object();
+		json_object_foreach(row, key, v) {
+			for (k = 0; cols[k] != NULL; k++)
+				if (col_matches(key, cols[k]))
+					json_object_set(o, key, v);
+		}
+		json_array_append_new(out, o);
 	}
-	fprintf(o->out, "%zu error%s, %zu warning%s%s\n", ne,
-	    ne == 1 ? "" : "s", nw, nw == 1 ? "" : "s",
-	    ne == 0 && nw > 0 && cli_getbool(o->params, "strict") ?
-	    " (--strict: warnings count as errors)" : "");
+	return out;
+}
+
+/* Damage assumptions are a paragraph each: one block per event. */
+static void
+print_assumptions(struct cli_out *o, json_t *events)
+{
+	json_t		*e, *as, *v;
+	const char	*key;
+	char		*id, *title, *line, *safe;
+	size_t		 i;
+
+	json_array_foreach(events, i, e) {
+		as = json_object_get(e, "assumptions");
+		if (json_object_size(as) == 0)
+			continue;
+		id = cli_get(e, "id");
+		title = cli_get(e, "title");
+		line = xprintf("%s (%s):", id, title);
+		safe = cli_oneline(line);
+		fprintf(o->out, "\n%s\n", safe);
+		free(safe);
+		free(line);
+		free(title);
+		free(id);
+		json_object_foreach(as, key, v) {
+			line = cli_scalar(v);
+			safe = xprintf("  %s: ", key);
+			cli_print_text(o->out, safe, line);
+			free(safe);
+			free(line);
+		}
+	}
 }
 
 void
 cli_pr_plan_show(struct cli_out *o, json_t *body)
 {
 	const char	*what = cli_getstr(o->params, "what");
+	json_t		*rows;
 	size_t		 i;
 
 	if (!json_is_array(body)) {
@@ -117,11 +200,15 @@ cli_pr_plan_show(struct cli_out *o, json_t *body)
 		    what != NULL ? what : "entries");
 		return;
 	}
-	for (i = 0; i < sizeof plan_orders / sizeof plan_orders[0]; i++) {
-		if (what != NULL && strcmp(plan_orders[i].what, what) == 0) {
-			cli_print_objects(o, body, plan_orders[i].order, "");
-			return;
-		}
+	for (i = 0; i < sizeof plan_cols / sizeof plan_cols[0]; i++) {
+		if (what == NULL || strcmp(plan_cols[i].what, what) != 0)
+			continue;
+		rows = only_cols(body, plan_cols[i].cols);
+		cli_print_objects(o, rows, plan_cols[i].cols, "");
+		json_decref(rows);
+		if (strcmp(what, "events") == 0)
+			print_assumptions(o, body);
+		return;
 	}
 	cli_print_generic(o, body, "");
 }
