@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan.h"
 #include "xmalloc.h"
 #include "keizoku.h"
 
@@ -132,20 +133,32 @@ col_matches(const char *key, const char *col)
 }
 
 /* The rows with only the listed columns, so the generic table does not
- * add every other field the daemon sends. */
+ * add every other field the daemon sends. Durations read as the plan
+ * writes them ("1y", "26w"), not as days. */
 static json_t *
 only_cols(json_t *rows, const char *const *cols)
 {
 	json_t		*out = json_array(), *row, *o, *v;
 	const char	*key;
+	char		*s;
 	size_t		 i, k;
 
 	json_array_foreach(rows, i, row) {
 		o = json_object();
 		json_object_foreach(row, key, v) {
-			for (k = 0; cols[k] != NULL; k++)
-				if (col_matches(key, cols[k]))
+			for (k = 0; cols[k] != NULL; k++) {
+				if (!col_matches(key, cols[k]))
+					continue;
+				if (strcmp(key, cols[k]) != 0 &&
+				    json_is_integer(v)) {
+					s = plan_duration_fmt(
+					    json_integer_value(v));
+					json_object_set_new(o, key,
+					    json_string(s));
+					free(s);
+				} else
 					json_object_set(o, key, v);
+			}
 		}
 		json_array_append_new(out, o);
 	}

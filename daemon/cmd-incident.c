@@ -160,12 +160,12 @@ with_incident(struct kz_daemon *d, struct kz_req *r, json_t **body,
 	kz_actx(d, r, &a);
 	a.rtos = kz_rtos(d, inc->rb);
 	status = fn(&a, inc, r, &fx, &why);
-	json_decref(a.rtos);
 	if (status == 200 && kz_apply(d, &a, inc, &fx) == -1) {
 		status = 503;
 		why = xprintf("storage unavailable: %s",
 		    store_errmsg(d->store));
 	}
+	json_decref(a.rtos);
 	if (status == 200)
 		*body = result(inc, r);
 	else {

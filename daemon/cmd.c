@@ -27,5 +27,10 @@ const struct kz_cmd kz_cmds[] = {
 	{ "inbox", cmd_inbox },
 	{ "_clock", cmd_clock },
 	{ "respond", cmd_respond },
+	{ "plan import", cmd_plan_import },
+	{ "plan export", cmd_plan_export },
+	{ "plan check", cmd_plan_check },
+	{ "plan show", cmd_plan_show },
+	{ "plan report", cmd_plan_report },
 	{ NULL, NULL }
 };

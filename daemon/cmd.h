@@ -27,6 +27,11 @@ CMD(cmd_notifications);
 CMD(cmd_inbox);
 CMD(cmd_clock);
 CMD(cmd_respond);
+CMD(cmd_plan_import);
+CMD(cmd_plan_export);
+CMD(cmd_plan_check);
+CMD(cmd_plan_show);
+CMD(cmd_plan_report);
 #undef CMD
 
 json_t	*jtime(int64_t ms);

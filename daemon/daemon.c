@@ -18,6 +18,8 @@
 #include "engine.h"
 #include "log.h"
 #include "outbox.h"
+#include "plan.h"
+#include "plan-store.h"
 #include "plugin.h"
 #include "roster.h"
 #include "runbook.h"
@@ -93,6 +95,7 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 		diag_warn(&dg, d->conf_path, 0, 0, "keeping the previous "
 		    "config in force");
 	load_parts(d, &dg);
+	plan_store_load(d, &dg);
 	set_errors(d, &dg);
 	*errors = json_array();
 	for (i = 0; d->load_errors[i] != NULL; i++)
@@ -120,7 +123,12 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		control_close(d->control);
 		d->control = NULL;
 		kz_commit_now(d);
-		event_base_loopexit(d->base, NULL);
+		{
+			/* A moment for replies of the last commit to go out. */
+			struct timeval tv = { 0, 200000 };
+
+			event_base_loopexit(d->base, &tv);
+		}
 		break;
 	}
 }
@@ -204,6 +212,7 @@ kz_daemon_run(const char *conf_path)
 	d->curl = curlev_new(d->base);
 	d->plugins = plugins_load(d->conf->plugins, d->base, d->curl, &dg);
 	load_parts(d, &dg);
+	plan_store_load(d, &dg);
 	set_errors(d, &dg);
 	diag_free(&dg);
 	d->outbox = outbox_new(d);
@@ -262,6 +271,7 @@ kz_daemon_run(const char *conf_path)
 		runbook_unref(d->rbcache[i]);
 	free(d->rbcache);
 	roster_free(d->roster);
+	plan_free(d->plan);
 	store_close(d->store);
 	strv_free(d->load_errors);
 	json_decref(d->metrics.triggers);

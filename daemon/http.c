@@ -20,6 +20,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -48,7 +49,7 @@ struct httpd {
 /* One request between its arrival and its reply. */
 struct hreq {
 	struct kz_daemon		*d;
-	struct evhttp_request		*req;	/* NULL: the client is gone */
+	struct evhttp_request		*req;	/* NULL: gone */
 	struct evhttp_connection	*evcon;
 	struct timespec			 t0;
 };
@@ -74,6 +75,9 @@ static const struct {
 static const double http_buckets[] = {
 	.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5,
 };
+_Static_assert(sizeof http_buckets / sizeof http_buckets[0] + 1 ==
+    sizeof ((struct kz_metrics *)0)->hist / sizeof (uint64_t),
+    "one counter per bucket and one for +Inf in struct kz_metrics");
 
 static const struct {
 	enum evhttp_cmd_type	 cmd;
@@ -210,16 +214,16 @@ http_body(struct evhttp_request *req, size_t *len)
 	return p != NULL ? p : "";
 }
 
-/* A URL-decoded path segment or query value as a JSON string; NULL when
- * it holds a NUL or is not UTF-8. */
+/* A URL-decoded path segment as a JSON string; NULL when it holds a NUL
+ * or is not UTF-8. */
 static json_t *
-http_decoded(const char *raw, size_t rawlen, int plus)
+http_decoded(const char *raw, size_t rawlen)
 {
 	char	*s = xstrndup(raw, rawlen), *dec;
 	size_t	 len = 0;
 	json_t	*v = NULL;
 
-	dec = evhttp_uridecode(s, plus, &len);
+	dec = evhttp_uridecode(s, 0, &len);
 	free(s);
 	if (dec != NULL && strlen(dec) == len)
 		v = json_stringn(dec, len);
@@ -250,7 +254,7 @@ http_match(const char *tmpl, const char *path, json_t *params)
 
 			if (pl == 0)
 				break;
-			if ((v = http_decoded(path, pl, 0)) == NULL) {
+			if ((v = http_decoded(path, pl)) == NULL) {
 				rc = -1;
 				break;
 			}
@@ -284,7 +288,9 @@ http_query(const char *q)
 		return NULL;
 	}
 	TAILQ_FOREACH(e, &kv, next) {
-		if ((v = json_string(e->value)) == NULL) {
+		/* Names and values alike must be text (UTF-8). */
+		if ((v = json_string(e->key)) == NULL || (json_decref(v),
+		    v = json_string(e->value)) == NULL) {
 			json_decref(o);
 			o = NULL;
 			break;
@@ -352,14 +358,15 @@ http_token(struct hreq *hr, const struct member **m)
 				who = c->tokens[i].member;
 	}
 	if (who == NULL) {
-		http_add_header(hr, "WWW-Authenticate", "Bearer realm=\"keizoku\"");
+		http_add_header(hr, "WWW-Authenticate",
+		    "Bearer realm=\"keizoku\"");
 		http_error(hr, 401, h == NULL ? "missing bearer token "
 		    "(Authorization: Bearer TOKEN)" : "bad bearer token");
 		return 401;
 	}
 	if ((*m = roster_member(hr->d->roster, who)) == NULL) {
-		http_error(hr, 403, "the token's member %s is not in the roster",
-		    who);
+		http_error(hr, 403, "the token's member %s is not in the "
+		    "roster", who);
 		return 403;
 	}
 	return 0;
@@ -711,6 +718,7 @@ http_tls(const struct config *c, char **why)
 {
 	SSL_CTX	*ctx;
 	char	*e;
+	int	 mismatch;
 
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		e = http_ssl_error();
@@ -727,8 +735,12 @@ http_tls(const struct config *c, char **why)
 		    c->tls_cert, e);
 	} else if (SSL_CTX_use_PrivateKey_file(ctx, c->tls_key,
 	    SSL_FILETYPE_PEM) != 1) {
+		mismatch = ERR_GET_REASON(ERR_peek_error()) ==
+		    X509_R_KEY_VALUES_MISMATCH;
 		e = http_ssl_error();
-		*why = xprintf("http.tls: cannot load the key %s: %s",
+		*why = mismatch ? xprintf("http.tls: the key %s does not "
+		    "belong to the certificate %s: %s", c->tls_key, c->tls_cert,
+		    e) : xprintf("http.tls: cannot load the key %s: %s",
 		    c->tls_key, e);
 	} else if (SSL_CTX_check_private_key(ctx) != 1) {
 		e = http_ssl_error();

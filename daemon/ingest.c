@@ -32,23 +32,23 @@
 #define INGEST_IDEM_SEP	"\x1f"
 
 /* What one trigger did for one runbook (the triggers.status column). */
-static const char *const ingest_status[] = {
-	"matched",	/* started an incident */
-	"joined",	/* a repeat, correction or resolution of an open one */
-	"unmatched",	/* no activation entry of any runbook held */
-	"resolved",	/* a resolution with no open incident to land on */
-};
 enum { IN_MATCHED, IN_JOINED, IN_UNMATCHED, IN_RESOLVED };
+static const char *const ingest_status[] = {
+	[IN_MATCHED] = "matched",	/* started an incident */
+	[IN_JOINED] = "joined",		/* repeat, correction, resolution */
+	[IN_UNMATCHED] = "unmatched",	/* no activation entry held */
+	[IN_RESOLVED] = "resolved",	/* a resolution, nothing open */
+};
 
 /* One request in flight between its operation and the commit. */
 struct ingest {
 	struct kz_daemon	*d;
 	char			*source;
-	char			*idem;		/* webhook-id or NULL */
+	char			*idem;		/* webhook-id */
 	size_t			 rows;		/* written so far */
 	kz_reply_fn		 done;
 	void			*arg;
-	json_t			*incidents;	/* ids started or joined */
+	json_t			*incidents;	/* started or joined */
 	json_t			*results;	/* status of each row */
 	size_t			 accepted;
 	int			 replay;	/* a repeated webhook-id */
@@ -130,8 +130,13 @@ ingest_json_ctype(const char *ct)
 	cs += strlen("charset=");
 	if (*cs == '"')
 		cs++;
-	return strncasecmp(cs, "utf-8", 5) == 0 &&
-	    strchr("\"; \t", cs[5]) != NULL;
+	if (strncasecmp(cs, "utf-8", 5) == 0)
+		cs += 5;
+	else if (strncasecmp(cs, "utf8", 4) == 0)
+		cs += 4;
+	else
+		return 0;
+	return strchr("\"; \t", *cs) != NULL;	/* '\0' is found too */
 }
 
 /* Authentication schemes, by the source's auth kind. Each returns 0 or
@@ -246,6 +251,19 @@ ingest_is_drill(const struct source_conf *s, const struct trigger *t)
 	    ingest_truthy(json_object_get(labels, s->drill_label));
 }
 
+/* Adds an incident id to a list unless it is there already. */
+static void
+ingest_add_id(json_t *ids, json_int_t id)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(ids, i, v)
+		if (json_integer_value(v) == id)
+			return;
+	json_array_append_new(ids, json_integer(id));
+}
+
 /* Writes one row of the triggers table. */
 static int
 ingest_record(struct ingest *in, const struct trigger *t, int drill,
@@ -269,17 +287,8 @@ ingest_record(struct ingest *in, const struct trigger *t, int drill,
 	json_decref(p);
 	in->rows++;
 	json_array_append_new(in->results, json_string(ingest_status[status]));
-	if (incident > 0) {
-		json_t	*v;
-		size_t	 i;
-		int	 seen = 0;
-
-		json_array_foreach(in->incidents, i, v)
-			seen |= json_integer_value(v) == incident;
-		if (!seen)
-			json_array_append_new(in->incidents,
-			    json_integer(incident));
-	}
+	if (incident > 0)
+		ingest_add_id(in->incidents, incident);
 	return rc;
 }
 
@@ -309,9 +318,11 @@ ingest_join(struct ingest *in, const struct trigger *t, int64_t id)
 		free(actor);
 		return -1;
 	}
+	a.rtos = kz_rtos(d, inc->rb);
 	engine_trigger_repeat(&a, inc, t->doc, t->resolved, t->correction,
 	    &fx);
 	rc = kz_apply(d, &a, inc, &fx);
+	json_decref(a.rtos);
 	effects_free(&fx);
 	incident_free(inc);
 	free(actor);
@@ -347,22 +358,44 @@ ingest_start(struct ingest *in, struct runbook *rb,
 	return 0;
 }
 
+/* What a trigger does for one activation entry: join the open incident
+ * id (when not 0), start one, or record a resolution that found nothing
+ * open. 0 or -1 (storage). */
+static int
+ingest_act(struct ingest *in, struct runbook *rb,
+    const struct rb_activation *act, const struct trigger *t, int drill,
+    const char *key, int64_t id)
+{
+	if (id > 0) {
+		log_info("hook %s: %s joins incident %lld of %s", in->source,
+		    t->correction ? "correction" : t->resolved ? "resolution" :
+		    "repeat", (long long)id, rb->id);
+		if (ingest_join(in, t, id) == -1)
+			return -1;
+		return ingest_record(in, t, drill, IN_JOINED, id, key);
+	}
+	if (t->resolved)
+		return ingest_record(in, t, drill, IN_RESOLVED, 0, key);
+	if (ingest_start(in, rb, act, t, drill, key, &id) == -1)
+		return -1;
+	return ingest_record(in, t, drill, IN_MATCHED, id, key);
+}
+
 /* The first activation entry of rb for this source that applies decides
- * what the trigger does for rb: 1 when one did (rows written), 0 when
- * none applied, -1 on a storage failure. */
+ * what the trigger does for rb: 1 when one did, 0 when none applied, -1
+ * on a storage failure. */
 static int
 ingest_runbook(struct ingest *in, struct runbook *rb,
     const struct trigger *t, int drill, json_t *ctx)
 {
-	struct kz_daemon	*d = in->d;
-	size_t			 i;
-	int64_t			 id;
-	char			*key;
-	int			 matched, rc;
+	const struct rb_activation	*act;
+	size_t				 i;
+	int64_t				 id;
+	char				*key;
+	int				 matched, rc;
 
 	for (i = 0; i < rb->nacts; i++) {
-		const struct rb_activation *act = &rb->acts[i];
-
+		act = &rb->acts[i];
 		if (act->source == NULL || strcmp(act->source, in->source) != 0)
 			continue;
 		matched = act->match == NULL || matcher_eval(act->match,
@@ -373,27 +406,14 @@ ingest_runbook(struct ingest *in, struct runbook *rb,
 			continue;
 		key = act->key != NULL ? tmpl_render(act->key, ctx) :
 		    xstrdup(t->fingerprint);
-		id = store_find_open(d->store, rb->id, key, clock_now() -
+		id = store_find_open(in->d->store, rb->id, key, clock_now() -
 		    act->window_s * 1000, drill);
-		if (id > 0) {
-			rc = ingest_join(in, t, id);
-			log_info("hook %s: %s joined incident %lld of %s",
-			    in->source, t->correction ? "correction" :
-			    t->resolved ? "resolution" : "repeat",
-			    (long long)id, rb->id);
-			if (rc == 0)
-				rc = ingest_record(in, t, drill, IN_JOINED, id,
-				    key);
-		} else if (!matched)
-			rc = 1;
-		else if (t->resolved)
-			rc = ingest_record(in, t, drill, IN_RESOLVED, 0, key);
-		else if ((rc = ingest_start(in, rb, act, t, drill, key,
-		    &id)) == 0)
-			rc = ingest_record(in, t, drill, IN_MATCHED, id, key);
-		free(key);
-		if (rc == 1)
+		if (id == 0 && !matched) {
+			free(key);
 			continue;
+		}
+		rc = ingest_act(in, rb, act, t, drill, key, id);
+		free(key);
 		return rc == 0 ? 1 : -1;
 	}
 	return 0;
@@ -405,9 +425,12 @@ ingest_trigger(struct ingest *in, const struct source_conf *s,
     const struct trigger *t)
 {
 	struct kz_daemon	*d = in->d;
-	json_t			*ctx = json_pack("{s:O}", "trigger", t->doc);
-	int			 drill = ingest_is_drill(s, t), any = 0, rc = 0;
+	json_t			*ctx;
+	int			 drill, any = 0, rc = 0;
 	size_t			 i;
+
+	ctx = json_pack("{s:O}", "trigger", t->doc);
+	drill = ingest_is_drill(s, t);
 
 	for (i = 0; d->rbs != NULL && i < d->rbs->n && rc != -1; i++) {
 		rc = ingest_runbook(in, d->rbs->v[i], t, drill, ctx);
@@ -430,10 +453,9 @@ ingest_trigger(struct ingest *in, const struct source_conf *s,
 static json_t *
 ingest_replayed(struct ingest *in)
 {
-	json_t	*p, *rows, *ids = NULL, *v;
+	json_t	*p, *rows, *ids, *id;
 	char	*prefix = xprintf("%s" INGEST_IDEM_SEP, in->idem);
-	size_t	 i, j;
-	int	 seen;
+	size_t	 i;
 
 	p = json_pack("[s,s,s,s]", in->source, in->idem, prefix, prefix);
 	rows = store_query(in->d->store, "SELECT incident FROM triggers WHERE "
@@ -447,16 +469,9 @@ ingest_replayed(struct ingest *in)
 	}
 	ids = json_array();
 	for (i = 0; i < json_array_size(rows); i++) {
-		json_t *id = json_object_get(json_array_get(rows, i),
-		    "incident");
-
-		if (!json_is_integer(id))
-			continue;
-		seen = 0;
-		json_array_foreach(ids, j, v)
-			seen |= json_integer_value(v) == json_integer_value(id);
-		if (!seen)
-			json_array_append(ids, id);
+		id = json_object_get(json_array_get(rows, i), "incident");
+		if (json_is_integer(id))
+			ingest_add_id(ids, json_integer_value(id));
 	}
 	json_decref(rows);
 	return ids;

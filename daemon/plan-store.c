@@ -18,31 +18,25 @@
 #include "xmalloc.h"
 #include "ytree.h"
 
-/* The newest revision, or of those imported by actor from file when
+#define REV_COLS	"SELECT id, imported_at, imported_by, file, hash, " \
+			"source FROM plan_revisions "
+
+/* The newest revision, or the newest imported by actor from file when
  * actor is not NULL. Returns 1 with *row (a new reference), 0 when there
  * is none, -1 when the store fails. */
 static int
 rev_latest(struct kz_daemon *d, const char *actor, const char *file,
-    int with_source, json_t **row)
+    json_t **row)
 {
-	json_t	*params, *rows;
+	json_t	*params = NULL, *rows;
 
 	*row = NULL;
-	if (actor != NULL) {
+	if (actor != NULL)
 		params = json_pack("[s,s]", actor, file);
-		rows = store_query(d->store, "SELECT id, imported_at, "
-		    "imported_by, file, hash FROM plan_revisions WHERE "
-		    "imported_by = ? AND file = ? ORDER BY id DESC LIMIT 1",
-		    params);
-		json_decref(params);
-	} else if (with_source)
-		rows = store_query(d->store, "SELECT id, imported_at, "
-		    "imported_by, file, hash, source FROM plan_revisions "
-		    "ORDER BY id DESC LIMIT 1", NULL);
-	else
-		rows = store_query(d->store, "SELECT id, imported_at, "
-		    "imported_by, file, hash FROM plan_revisions ORDER BY id "
-		    "DESC LIMIT 1", NULL);
+	rows = store_query(d->store, actor != NULL ? REV_COLS "WHERE "
+	    "imported_by = ? AND file = ? ORDER BY id DESC LIMIT 1" :
+	    REV_COLS "ORDER BY id DESC LIMIT 1", params);
+	json_decref(params);
 	if (rows == NULL)
 		return -1;
 	if (json_array_size(rows) == 1)
@@ -126,7 +120,7 @@ static json_t *
 import_answer(const struct plan *p, json_t *rev, const struct diags *dg,
     int unchanged)
 {
-	json_t	*check = plan_check(p, clock_now()), *warnings;
+	json_t	*check = plan_check(p, clock_now()), *warnings, *out;
 	size_t	 i;
 
 	warnings = json_incref(json_object_get(check, "warnings"));
@@ -135,7 +129,7 @@ import_answer(const struct plan *p, json_t *rev, const struct diags *dg,
 		json_array_append_new(warnings, json_pack("{s:s,s:s,s:s}",
 		    "code", "load", "subject", "plan", "message",
 		    dg->msgs[i]));
-	rev = json_pack("{s:I,s:s,s:s?,s:s?,s:o,s:I,s:I,s:O,s:o,s:b}",
+	out = json_pack("{s:I,s:s,s:s?,s:s?,s:o,s:I,s:I,s:O,s:o,s:b}",
 	    "revision", (json_int_t)row_int(rev, "id"), "hash",
 	    row_str(rev, "hash"), "file", row_str(rev, "file"),
 	    "imported_by", row_str(rev, "imported_by"), "imported_at",
@@ -144,7 +138,7 @@ import_answer(const struct plan *p, json_t *rev, const struct diags *dg,
 	    "errors", json_object_get(check, "errors"), "warnings", warnings,
 	    "unchanged", unchanged);
 	json_decref(check);
-	return rev;
+	return out;
 }
 
 int
@@ -162,7 +156,7 @@ plan_store_import(struct kz_daemon *d, const char *file, const char *text,
 	*result = NULL;
 	*why = NULL;
 	sha256_hex(text, len, hash);
-	if ((found = rev_latest(d, NULL, NULL, 0, &cur)) == -1) {
+	if ((found = rev_latest(d, NULL, NULL, &cur)) == -1) {
 		*why = xprintf("storage unavailable: %s",
 		    store_errmsg(d->store));
 		return 503;
@@ -175,7 +169,7 @@ plan_store_import(struct kz_daemon *d, const char *file, const char *text,
 	}
 	json_decref(cur);
 	if ((p = plan_parse(file, text, len, &dg)) == NULL) {
-		if (dg.n == 0)
+		if (dg.nerrors == 0)
 			diag_error(&dg, file, 1, 1, "not a plan");
 		*why = diags_text(&dg);
 		*result = json_array();
@@ -203,37 +197,39 @@ plan_store_import(struct kz_daemon *d, const char *file, const char *text,
 }
 
 /* Puts the latest stored revision in force (at start, or when the
- * config's plan could not be taken and none is in force). */
-static void
+ * config's plan could not be taken and none is in force). Returns its
+ * id, or 0 when none was. */
+static int64_t
 load_latest(struct kz_daemon *d, struct diags *dg)
 {
 	struct diags	 pd = { 0 };
 	struct plan	*p;
 	json_t		*row;
-	const char	*src;
 	char		*name;
+	int64_t		 id;
 
-	switch (rev_latest(d, NULL, NULL, 1, &row)) {
+	switch (rev_latest(d, NULL, NULL, &row)) {
 	case -1:
 		diag_error(dg, "plan", 0, 0, "cannot read the stored plan: %s",
 		    store_errmsg(d->store));
-		return;
+		return 0;
 	case 0:
-		return;
+		return 0;
 	}
-	src = row_str(row, "source");
+	id = row_int(row, "id");
 	name = xprintf("%s (plan revision %lld)", row_str(row, "file") ?
-	    row_str(row, "file") : "plan", (long long)row_int(row, "id"));
-	p = plan_parse(name, src, json_string_length(json_object_get(row,
-	    "source")), &pd);
+	    row_str(row, "file") : "plan", (long long)id);
+	p = plan_parse(name, row_str(row, "source"), json_string_length(
+	    json_object_get(row, "source")), &pd);
 	if (p != NULL) {
 		plan_in_force(d, p);
 		log_info("plan revision %lld in force (%zu tasks, %zu systems)",
-		    (long long)row_int(row, "id"), p->ntasks, p->nsystems);
+		    (long long)id, p->ntasks, p->nsystems);
 	}
 	diag_merge(dg, &pd);
 	free(name);
 	json_decref(row);
+	return p != NULL ? id : 0;
 }
 
 static void
@@ -264,7 +260,7 @@ load_config_plan(struct kz_daemon *d, const char *path, struct diags *dg)
 	sha256_hex(text, len, hash);
 	/* Unchanged since last taken from there: a `plan import` made
 	 * since stays in force. */
-	if (rev_latest(d, PLAN_STORE_CONFIG_ACTOR, path, 0, &last) == 1 &&
+	if (rev_latest(d, PLAN_STORE_CONFIG_ACTOR, path, &last) == 1 &&
 	    strcmp(row_str(last, "hash"), hash) == 0) {
 		json_decref(last);
 		free(text);
@@ -280,7 +276,7 @@ load_config_plan(struct kz_daemon *d, const char *path, struct diags *dg)
 		return -1;
 	}
 	diag_merge(dg, &pd);
-	same = rev_latest(d, NULL, NULL, 0, &last) == 1 &&
+	same = rev_latest(d, NULL, NULL, &last) == 1 &&
 	    strcmp(row_str(last, "hash"), hash) == 0;
 	json_decref(last);
 	if (same) {
@@ -311,11 +307,13 @@ load_config_plan(struct kz_daemon *d, const char *path, struct diags *dg)
 int
 plan_store_load(struct kz_daemon *d, struct diags *dg)
 {
-	int rc = 0;
+	int64_t	id;
+	int	rc = 0;
 
 	if (d->conf->plan != NULL)
 		rc = load_config_plan(d, d->conf->plan, dg);
-	if (d->plan == NULL)
-		load_latest(d, dg);
+	if (d->plan == NULL && (id = load_latest(d, dg)) != 0 && rc == -1)
+		diag_warn(dg, d->conf->plan, 0, 0, "keeping the stored plan "
+		    "(revision %lld) in force", (long long)id);
 	return rc;
 }

@@ -60,14 +60,16 @@ st=$(post /v1/hooks/any "$T/array.json")
 expect_resp "a top-level array for format json is 400" "$st" 400
 nothing "malformed bodies"
 
-st=$(post /v1/hooks/any "$FIX/json-generic.json" -H 'Content-Type: text/plain')
+st=$(CT=text/plain post /v1/hooks/any "$FIX/json-generic.json")
 expect_resp "text/plain is 415" "$st" 415
-st=$(post /v1/hooks/any "$FIX/json-generic.json" -H 'Content-Type: application/x-www-form-urlencoded')
+st=$(CT=application/x-www-form-urlencoded post /v1/hooks/any "$FIX/json-generic.json")
 expect_resp "a form is 415" "$st" 415
-st=$(post /v1/hooks/any "$FIX/json-generic.json" -H 'Content-Type: application/json; charset=Shift_JIS')
+st=$(CT='application/json; charset=Shift_JIS' post /v1/hooks/any "$FIX/json-generic.json")
 expect_resp "JSON in Shift_JIS is 415" "$st" 415
 st=$(curl -s -o "$T/resp" -w '%{http_code}' --data-binary @"$FIX/json-generic.json" -H 'Content-Type:' "$URL/v1/hooks/any")
 expect_resp "no content type is 415" "$st" 415
+st=$(CT='Application/JSON; charset="utf-8"' post /v1/hooks/any "$T/array.json")
+expect_resp "application/json with a UTF-8 charset is accepted (then 400 for the array)" "$st" 400
 nothing "wrong content types"
 
 head -c 8192 /dev/zero | tr '\0' ' ' >"$T/big.json"
@@ -152,7 +154,7 @@ st=$(post /v1/incidents "$T/trunc.json" -H "$AUTH")
 expect_resp "REST: malformed JSON is 400 with the position" "$st" 400
 check "REST error names line and column" grep -q 'line 1 column' "$T/resp"
 echo '{"runbook": "any"}' >"$T/act.json"
-st=$(post /v1/incidents "$T/act.json" -H "$AUTH" -H 'Content-Type: text/plain')
+st=$(CT=text/plain post /v1/incidents "$T/act.json" -H "$AUTH")
 expect_resp "REST: a body that is not JSON-typed is 415" "$st" 415
 st=$(post /v1/incidents "$T/array.json" -H "$AUTH")
 expect_resp "REST: a body that is not an object is 400" "$st" 400
@@ -163,6 +165,38 @@ expect_resp "REST: an unknown incident is 404" "$st" 404 'd["error"]' 'no incide
 st=$(curl -s -o "$T/resp" -w '%{http_code}' -X DELETE -H "$AUTH" "$URL/v1/incidents")
 expect_resp "REST: DELETE is 405" "$st" 405
 nothing "bad REST requests"
+
+# A sender that hangs up before its reply: the request is done all the
+# same (or not at all), and nothing touches the closed connection.
+python3 - "$HTTP_PORT" "$KZ_TOP/tests/fixtures/hooks/json-generic.json" <<'PY'
+import socket, sys
+body = open(sys.argv[2], "rb").read()
+for i in range(20):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"POST /v1/hooks/any HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+              % len(body) + body)
+    s.close()
+PY
+alive "after senders hung up"
+wait_for "their triggers were committed whole" 5 sh -c "[ \"\$(sqlite3 '$T/state/keizoku.db' 'SELECT count(*) FROM triggers')\" = 20 ]"
+expect_eq "as one incident" "$(sql "SELECT count(*) FROM incidents")" 1
+python3 -c 'import json; print(json.dumps({"event": "x", "pad": "あ" * 1000}, ensure_ascii=False))' >"$T/near.json"
+st=$(post /v1/hooks/any "$T/near.json" -H 'Expect: 100-continue')
+expect_resp "a body just under max_body, sent after 100-continue, is accepted" "$st" 202 'd["accepted"]' 1
 alive "at the end"
+# Stopping with a client in the middle of a request and another idle on
+# keep-alive: both connections are closed and freed.
+python3 - "$HTTP_PORT" <<'PY' &
+import socket, sys, time
+a = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+a.sendall(b"POST /v1/hooks/any HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{")
+b = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+b.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+b.recv(4096)
+time.sleep(3)
+PY
+_pids="$_pids $!"
+sleep 0.5
 stop_clean
 exit $_failed

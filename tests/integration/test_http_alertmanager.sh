@@ -1,0 +1,97 @@
+#!/bin/bash
+# Issue 3: a real Prometheus Alertmanager delivers to keizokud. An alert
+# posted to its v2 API starts the matching incident; its repeat
+# notifications join it instead of starting another; its resolution lands
+# on the timeline without closing the incident.
+. "$(dirname "$0")/lib.sh"
+. "$KZ_TOP/tests/fixtures/http/lib-http.sh"
+AMBIN=${KZ_ALERTMANAGER:-/usr/bin/prometheus-alertmanager}
+if [ ! -x "$AMBIN" ]; then
+	echo "not ok 1 - $AMBIN is not installed (apt-get install prometheus-alertmanager) # SKIP"
+	exit 0
+fi
+
+export KZ_AM_TOKEN="am-secret-$$"
+write_config "sources:
+  alertmanager:
+    format: alertmanager
+    auth: {bearer: \"env:KZ_AM_TOKEN\"}"
+cat >"$T/runbooks/failover.yaml" <<'YAML'
+runbook: failover
+title: 本番サイト被災時の代替サイト切り替え / Fail over
+kind: failover
+owner: role:it-lead
+activation:
+  - source: alertmanager
+    match:
+      labels.alertname: PrimarySiteDown
+      labels.severity: {in: [critical, page]}
+    window: 1h
+steps:
+  - {id: decide, title: 切り替えの判断, type: approval, assign: role:it-lead}
+YAML
+start_kzd || exit 1
+
+AMPORT=$(free_port)
+AM=http://127.0.0.1:$AMPORT
+mkdir -p "$T/am"
+cat >"$T/am.yml" <<YAML
+route:
+  receiver: keizoku
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 2s
+receivers:
+  - name: keizoku
+    webhook_configs:
+      - url: $URL/v1/hooks/alertmanager
+        send_resolved: true
+        http_config:
+          authorization:
+            credentials: $KZ_AM_TOKEN
+YAML
+"$AMBIN" --config.file="$T/am.yml" --storage.path="$T/am" \
+    --web.listen-address=127.0.0.1:$AMPORT --cluster.listen-address= \
+    --log.level=info >"$T/am.log" 2>&1 &
+AM_PID=$!
+_pids="$_pids $AM_PID"
+wait_for "alertmanager is ready" 20 curl -sf "$AM/-/ready" || {
+	sed 's/^/# /' "$T/am.log"; exit 1; }
+
+alert() {	# alert ENDS_AT: posts the alert, firing or (ends in the past) resolved
+	python3 - "$1" >"$T/alert.json" <<'PY'
+import json, sys, datetime
+now = datetime.datetime.now(datetime.timezone.utc)
+a = {"labels": {"alertname": "PrimarySiteDown", "severity": "critical",
+                "site": "本社"},
+     "annotations": {"summary": "本番サイトに到達できません"},
+     "startsAt": (now - datetime.timedelta(minutes=5)).isoformat(),
+     "generatorURL": "http://127.0.0.1:9090/graph"}
+if sys.argv[1] == "past":
+    a["endsAt"] = (now - datetime.timedelta(seconds=1)).isoformat()
+print(json.dumps([a], ensure_ascii=False))
+PY
+	curl -s -o "$T/am-resp" -w '%{http_code}' -H 'Content-Type: application/json' \
+	    --data-binary @"$T/alert.json" "$AM/api/v2/alerts"
+}
+nevents() { "$KZ" --json log 1 2>/dev/null | jget "[e['type'] for e in d].count('$1')"; }
+
+expect_eq "the alert is posted to Alertmanager" "$(alert firing)" 200
+wait_for "Alertmanager's notification starts incident 1" 20 sh -c "'$KZ' --json incidents | grep -q '\"id\": *1'"
+show=$("$KZ" --json show 1)
+expect_eq "incident 1 is failover, active, from source alertmanager" "$(echo "$show" | jget '[d["runbook"], d["state"], d["source"]]' | tr -d ' ')" '["failover","active","alertmanager"]'
+expect_eq "its trigger is the alert with Alertmanager's group fields" "$(echo "$show" | jget '"|".join([d["trigger"]["labels"]["site"], d["trigger"]["receiver"], d["trigger"]["version"]])')" '本社|keizoku|4'
+wait_for "repeat notifications arrive (twice)" 20 sh -c "[ \"\$('$KZ' --json log 1 | python3 -c 'import json,sys; print([e[\"type\"] for e in json.load(sys.stdin)].count(\"trigger.repeated\"))')\" -ge 2 ]"
+expect_eq "the repeats started no second incident" "$("$KZ" --json incidents --all | jget 'len(d)')" 1
+expect_eq "every notification was recorded" "$(sql "SELECT count(*) = sum(status IN ('matched','joined')) AND count(*) >= 3 FROM triggers")" 1
+expect_eq "the alert is resolved in Alertmanager" "$(alert past)" 200
+wait_for "the resolution lands on the timeline" 20 sh -c "'$KZ' --json log 1 | grep -q trigger.resolved"
+expect_eq "the incident stays active (a resolution does not close it)" "$("$KZ" --json show 1 | jget 'd["state"]')" active
+expect_eq "still one incident" "$("$KZ" --json incidents --all | jget 'len(d)')" 1
+expect_eq "no delivery was refused" "$(curl -s "$URL/metrics" | grep -c 'keizoku_triggers_rejected_total{source="alertmanager"')" 0
+check "Alertmanager logged no failed notification" sh -c "! grep -qi 'notify retry canceled\|Notify for alerts failed' '$T/am.log'"
+kill -TERM "$AM_PID" 2>/dev/null
+wait "$AM_PID" 2>/dev/null
+stop_clean
+exit $_failed
