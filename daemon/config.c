@@ -427,6 +427,8 @@ config_load(const char *path, struct diags *d)
 	get_path(d, path, root, "plan", c->dir, NULL, &c->plan);
 	get_path(d, path, root, "roster", c->dir, "roster.yaml", &c->roster);
 	get_path(d, path, root, "scenarios", c->dir, NULL, &c->scenarios);
+	if (c->scenarios == NULL)
+		c->scenarios = xprintf("%s/scenarios", c->runbooks);
 	if (yget_strlist(d, path, root, "admins", 0, &c->admins, NULL) != 1)
 		c->admins = xcalloc(1, sizeof *c->admins);
 	load_misc(c, path, root, d);

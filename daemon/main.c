@@ -14,6 +14,7 @@
 #include "plugin.h"
 #include "roster.h"
 #include "runbook.h"
+#include "scenario.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 #include "ytree.h"
@@ -58,6 +59,7 @@ check(const char *path)
 		ctx.plugins = pl;
 		ctx.sources = c->source_names;
 		set = rbset_load(c->runbooks, &ctx, NULL);
+		scenario_check_dir(c->scenarios, set, ro, &dg);
 	}
 	for (i = 0; i < dg.n; i++)
 		printf("%s\n", dg.msgs[i]);
