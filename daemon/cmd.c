@@ -32,5 +32,7 @@ const struct kz_cmd kz_cmds[] = {
 	{ "plan check", cmd_plan_check },
 	{ "plan show", cmd_plan_show },
 	{ "plan report", cmd_plan_report },
+	{ "drill start", cmd_drill_start },
+	{ "drill list", cmd_drill_list },
 	{ NULL, NULL }
 };

@@ -32,6 +32,8 @@ CMD(cmd_plan_export);
 CMD(cmd_plan_check);
 CMD(cmd_plan_show);
 CMD(cmd_plan_report);
+CMD(cmd_drill_start);
+CMD(cmd_drill_list);
 #undef CMD
 
 json_t	*jtime(int64_t ms);
