@@ -3,6 +3,8 @@
 
 #include "cmd.h"
 #include "daemon.h"
+#include "exception.h"
+#include "report.h"
 
 const struct kz_cmd kz_cmds[] = {
 	{ "status", cmd_status },
@@ -34,5 +36,11 @@ const struct kz_cmd kz_cmds[] = {
 	{ "plan report", cmd_plan_report },
 	{ "drill start", cmd_drill_start },
 	{ "drill list", cmd_drill_list },
+	{ "report", cmd_report },
+	{ "exception add", cmd_exception_add },
+	{ "exception approve", cmd_exception_decide },
+	{ "exception reject", cmd_exception_decide },
+	{ "exception resolve", cmd_exception_resolve },
+	{ "exceptions", cmd_exceptions },
 	{ NULL, NULL }
 };

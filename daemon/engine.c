@@ -867,3 +867,16 @@ engine_exception_decided(const struct actx *a, struct incident *inc, int i,
 	eng_advance(a, inc, fx);
 	return 200;
 }
+
+int
+engine_inject(const struct actx *a, struct incident *inc, json_t *data,
+    struct effects *fx)
+{
+	/* An inject belongs to a running drill; a closed one reveals none. */
+	if (inc->state != IS_ACTIVE || !inc->drill)
+		return 200;
+	eng_event(fx, "drill.inject", -1, json_deep_copy(data));
+	eng_notify(fx, "drill.inject", -1, json_string_value(json_object_get(
+	    data, "to")), json_deep_copy(data));
+	return 200;
+}

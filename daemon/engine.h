@@ -153,6 +153,9 @@ int	 engine_respond(const struct actx *, struct incident *,
 int	 engine_exception_decided(const struct actx *, struct incident *,
 	    int step, int64_t exception, int approved, const char *note,
 	    struct effects *);
+/* A scenario drill's inject fell due: reveal it (data: {n, text, to}). */
+int	 engine_inject(const struct actx *, struct incident *, json_t *data,
+	    struct effects *);
 const char	*answer_name(enum answer);
 int		 answer_parse(const char *);
 /* Assembly as in SPEC §5 `show`. */

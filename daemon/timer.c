@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "exception.h"
 #include "log.h"
 #include "runbook.h"
 #include "store.h"
@@ -60,12 +61,26 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 		return;
 	if (store_timer_delete(d->store, id) == -1)
 		ok = 0;
+	else if (strncmp(kind, "exc-", 4) == 0)
+		/* Exception reminders outlive the incident: not the
+		 * engine's business. */
+		ok = kz_exception_timer(d, incid, step, kind, now) == 0;
 	else if ((inc = kz_incident_load(d, incid, &status)) != NULL) {
 		int idx = step && *step ? runbook_step_index(inc->rb, step) : -1;
 
 		log_debug("timer %s fired for incident %lld step %s", kind,
 		    (long long)incid, step);
-		engine_timer(&a, inc, idx, kind, &fx);
+		if (strncmp(kind, "inject:", 7) == 0) {
+			const char	*ds = json_string_value(json_object_get(
+					    t, "data"));
+			json_t		*data = ds ? json_loads(ds, 0, NULL) : NULL;
+
+			if (data == NULL)
+				data = json_object();
+			engine_inject(&a, inc, data, &fx);
+			json_decref(data);
+		} else
+			engine_timer(&a, inc, idx, kind, &fx);
 		ok = kz_apply(d, &a, inc, &fx) == 0;
 		incident_free(inc);
 	} else if (status != 404)
