@@ -1,0 +1,29 @@
+/* The post-incident review (SPEC §8, guideline 2.9.2): an incident as a
+ * report object (report.c), rendered as Markdown or self-contained,
+ * printable HTML (report-html.c). Both documents are drawn from the
+ * object alone, so `--format json` shows exactly what they say. */
+#ifndef KZ_REPORT_H
+#define KZ_REPORT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct kz_daemon;
+struct kz_req;
+struct incident;
+
+#define REPORT_VERSION	1
+
+/* The report of inc generated at now: incident, activation, open_items,
+ * steps, escalations, assembly, systems, notifications, exceptions,
+ * timeline, verify, head_hash (the hash of the incident's last event)
+ * and chain_head (the head of the whole log). NULL when storage fails. */
+json_t	*report_json(struct kz_daemon *, struct incident *, int64_t now);
+/* Renders a report object as "md" or "html" (times in the local time
+ * zone); NULL with *why (static) for another format. Allocated. */
+char	*report_render(json_t *report, const char *format,
+	    const char **why);
+
+int	 cmd_report(struct kz_daemon *, struct kz_req *, json_t **);
+
+#endif
