@@ -87,9 +87,15 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkz.a
 deps:
 	@sh tests/deps.sh
 
+# The shipped config reads its webhook secrets from the environment;
+# make run supplies demo values unless you set your own.
+DEMO_ENV	= KEIZOKU_AM_TOKEN=$${KEIZOKU_AM_TOKEN:-demo-am-token} \
+		  KEIZOKU_GRAFANA_SECRET=$${KEIZOKU_GRAFANA_SECRET:-demo-grafana-secret} \
+		  KEIZOKU_QUAKE_SECRET=$${KEIZOKU_QUAKE_SECRET:-whsec_ZGVtby1xdWFrZS1zZWNyZXQ=}
+
 run: deps all
 	@mkdir -p var
-	$(BUILD)/keizokud -c config/keizokud.yaml
+	$(DEMO_ENV) $(BUILD)/keizokud -c config/keizokud.yaml
 
 unit: all $(UNIT_BINS) $(BUILD)/fixtures/plugins/badabi.so
 
@@ -98,7 +104,7 @@ test: deps
 	@KZ_BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 check-config: all
-	$(BUILD)/keizokud -t -c config/keizokud.yaml
+	$(DEMO_ENV) $(BUILD)/keizokud -t -c config/keizokud.yaml
 
 bench: deps all $(BENCH_BINS)
 	@KZ_BUILD=$(abspath $(BUILD)) sh tests/bench/run.sh

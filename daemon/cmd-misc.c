@@ -151,14 +151,114 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	return 200;
 }
 
+/* How long a call-out waits for an answer before the next deputy is
+ * called: the assemble step's with.escalate_after, else its own
+ * escalate_after (as engine-assemble.c reads them); 0 for none. */
+static int64_t
+inbox_escalate_ms(const struct rb_step *rs)
+{
+	const char	*s = json_string_value(json_object_get(rs->with,
+			    "escalate_after")), *why;
+	int64_t		 v;
+
+	if (s != NULL && duration_parse(s, &v, &why) == 0)
+		return v * 1000;
+	return rs->escalate_after_s * 1000;
+}
+
+/* A step is the caller's while it waits for someone and names them: as
+ * the member called now, the one who acked it, or (until someone acks) a
+ * member of the assigned role. */
+static int
+inbox_step_mine(const struct kz_daemon *d, const struct rb_step *rs,
+    const struct step_st *s, const char *me)
+{
+	if (s->state != SS_READY && s->state != SS_ACKED &&
+	    s->state != SS_FAILED)
+		return 0;
+	return (s->assignee && strcmp(s->assignee, me) == 0) ||
+	    (s->acked_by && strcmp(s->acked_by, me) == 0) ||
+	    (s->state != SS_ACKED && roster_matches(d->roster, rs->assign, me));
+}
+
+static json_t *
+inbox_step_row(const struct incident *inc, size_t j)
+{
+	const struct rb_step	*rs = &inc->rb->steps[j];
+	const struct step_st	*s = &inc->steps[j];
+
+	return json_pack("{s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s?,s:o}",
+	    "kind", "step", "incident", (json_int_t)inc->id, "incident_title",
+	    inc->title, "drill", inc->drill, "step", rs->id, "title",
+	    rs->title, "type", step_type_name(rs->type), "state",
+	    step_state_name(s->state), "role", rs->assign != NULL &&
+	    strncmp(rs->assign, "role:", 5) == 0 ? rs->assign + 5 : NULL,
+	    "deadline_at", jtime(s->deadline_at));
+}
+
+/* A call-out the member has not answered. Its deadline is when the next
+ * deputy is called, or, once that has happened, the step's own deadline:
+ * a late answer still counts while the step is short. */
+static json_t *
+inbox_callout_row(const struct incident *inc, const struct callout *c)
+{
+	const struct rb_step	*rs = &inc->rb->steps[c->step];
+	const struct step_st	*s = &inc->steps[c->step];
+	int64_t			 esc = inbox_escalate_ms(rs), due;
+
+	due = c->answer == AN_CALLED && esc > 0 ? c->called_at + esc :
+	    s->deadline_at;
+	return json_pack("{s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:o}",
+	    "kind", "callout", "incident", (json_int_t)inc->id,
+	    "incident_title", inc->title, "drill", inc->drill, "step", rs->id,
+	    "title", rs->title, "type", step_type_name(rs->type), "state",
+	    answer_name(c->answer), "role", c->role, "called_at",
+	    jtime(c->called_at), "deadline_at", jtime(due));
+}
+
+/* The caller's steps and unanswered call-outs of one incident, in step
+ * order. */
+static void
+inbox_incident(const struct kz_daemon *d, const struct incident *inc,
+    const char *me, json_t *out)
+{
+	size_t i, j;
+
+	if (inc->state != IS_ACTIVE)
+		return;
+	for (j = 0; j < inc->rb->nsteps; j++) {
+		if (inbox_step_mine(d, &inc->rb->steps[j], &inc->steps[j], me))
+			json_array_append_new(out, inbox_step_row(inc, j));
+		if (inc->rb->steps[j].type != ST_ASSEMBLE ||
+		    inc->steps[j].state != SS_READY)
+			continue;
+		for (i = 0; i < inc->ncallouts; i++) {
+			const struct callout *c = &inc->callouts[i];
+
+			if (c->step == (int)j && strcmp(c->member, me) == 0 &&
+			    (c->answer == AN_CALLED ||
+			    c->answer == AN_NOANSWER))
+				json_array_append_new(out,
+				    inbox_callout_row(inc, c));
+		}
+	}
+}
+
+/* What waits for the caller (or the member named with --as) across open
+ * incidents: steps to act on and staff call-outs to answer. */
 int
 cmd_inbox(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
 	const char	*me = r->member ? r->member : r->actor;
-	json_t		*out = json_array(), *ids = store_open_incidents(d->store);
-	size_t		 i, j;
+	json_t		*out = json_array(), *ids;
+	size_t		 i;
 
-	for (i = 0; ids != NULL && i < json_array_size(ids); i++) {
+	if ((ids = store_open_incidents(d->store)) == NULL) {
+		json_decref(out);
+		*body = kz_error("storage unavailable");
+		return 503;
+	}
+	for (i = 0; me != NULL && i < json_array_size(ids); i++) {
 		int64_t		 id = json_integer_value(json_object_get(
 				    json_array_get(ids, i), "id"));
 		int		 status;
@@ -166,29 +266,7 @@ cmd_inbox(struct kz_daemon *d, struct kz_req *r, json_t **body)
 
 		if (inc == NULL)
 			continue;
-		for (j = 0; inc->state == IS_ACTIVE && j < inc->rb->nsteps;
-		    j++) {
-			const struct rb_step	*rs = &inc->rb->steps[j];
-			const struct step_st	*s = &inc->steps[j];
-			int			 mine;
-
-			if (s->state != SS_READY && s->state != SS_ACKED &&
-			    s->state != SS_FAILED)
-				continue;
-			mine = (s->assignee && strcmp(s->assignee, me) == 0) ||
-			    (s->acked_by && strcmp(s->acked_by, me) == 0) ||
-			    (s->state != SS_ACKED && roster_matches(d->roster,
-			    rs->assign, me));
-			if (!mine)
-				continue;
-			json_array_append_new(out, json_pack("{s:s,s:I,s:s,"
-			    "s:s,s:s,s:s,s:s,s:o}", "kind", "step", "incident",
-			    (json_int_t)inc->id, "incident_title", inc->title,
-			    "step", rs->id, "title", rs->title, "type",
-			    step_type_name(rs->type), "state",
-			    step_state_name(s->state), "deadline_at",
-			    jtime(s->deadline_at)));
-		}
+		inbox_incident(d, inc, me, out);
 		incident_free(inc);
 	}
 	json_decref(ids);

@@ -80,7 +80,7 @@ load_role(struct roster *r, const char *file, const struct ynode *n,
     struct diags *d)
 {
 	struct role	*ro;
-	struct ynode	*ms;
+	struct ynode	*ms = NULL;
 	const char	*s;
 	size_t		 i, j;
 	int		 b;

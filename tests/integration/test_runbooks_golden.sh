@@ -1,0 +1,124 @@
+#!/bin/bash
+# Issue 5, items 1 and 4: the shipped config, roster, plan and runbooks
+# pass keizokud -t exactly as shipped (a golden test); each runbook loads on
+# its own; every title is "日本語 / English"; the roster is checked with
+# positions (unknown members, roles without members, duplicate ids) and is
+# loaded and reloaded with the config (keizoku roster, keizoku reload).
+. "$(dirname "$0")/lib.sh"
+
+# The shipped tree, as `make run` sees it: config/ beside runbooks/ and
+# build/plugins (a link to the build under test).
+mkdir -p "$T/ship/config" "$T/ship/build" "$T/ship/var"
+cp "$KZ_TOP"/config/keizokud.yaml "$KZ_TOP"/config/roster.yaml \
+    "$KZ_TOP"/config/plan.yaml "$T/ship/config/"
+ln -s "$KZ_TOP/runbooks" "$T/ship/runbooks"
+ln -s "$KZ_BUILD/plugins" "$T/ship/build/plugins"
+CONF=$T/ship/config/keizokud.yaml
+
+expect_rc "without its secrets in the environment the config is refused" 1 \
+    env -u KEIZOKU_AM_TOKEN -u KEIZOKU_GRAFANA_SECRET -u KEIZOKU_QUAKE_SECRET "$KZD" -t -c "$CONF"
+grep -q "keizokud.yaml:[0-9]*:[0-9]*: environment variable KEIZOKU_QUAKE_SECRET is not set" "$T/out" &&
+    ok "and -t names the variable with its position" || nok "-t output: $(cat "$T/out")"
+export KEIZOKU_AM_TOKEN="am-demo-token" KEIZOKU_GRAFANA_SECRET="grafana-demo-secret" \
+    KEIZOKU_QUAKE_SECRET="whsec_$(printf 'quake-demo-key-0123456789' | base64)"
+expect_rc "keizokud -t accepts the shipped config, roster, plan and runbooks" 0 "$KZD" -t -c "$CONF"
+expect_eq "with no warning at all" "$(cat "$T/out")" ""
+grep -q "ok (4 runbooks)" "$T/err" && ok "-t counts the four runbooks" || nok "-t stderr: $(cat "$T/err")"
+
+# Each runbook on its own, against the shipped roster, plan and sources.
+for rb in "$KZ_TOP"/runbooks/*.yaml; do
+	name=$(basename "$rb")
+	rm -rf "$T/one"; mkdir -p "$T/one"
+	cp "$rb" "$T/one/"
+	sed "s|^runbooks: .*|runbooks: $T/one|" "$CONF" >"$T/ship/config/one.yaml"
+	expect_rc "$name passes keizokud -t alone" 0 "$KZD" -t -c "$T/ship/config/one.yaml"
+	grep -q "ok (1 runbooks)" "$T/err" && ok "$name is loaded" || nok "$name: $(cat "$T/out" "$T/err")"
+done
+
+# A runbook that names what the roster does not have is caught.
+rm -f "$T/one"/*.yaml
+sed 's/role:it-lead/role:nosuch/; s/operator: 2/operator: 2, ghost: 1/' \
+    "$KZ_TOP/runbooks/earthquake-assembly.yaml" >"$T/one/earthquake-assembly.yaml"
+expect_rc "-t refuses a runbook with an unknown role" 1 "$KZD" -t -c "$T/ship/config/one.yaml"
+grep -q 'earthquake-assembly.yaml:[0-9]*:[0-9]*: owner: unknown role "nosuch"' "$T/out" &&
+    ok "the unknown owner role has its position" || nok "-t output: $(cat "$T/out")"
+grep -q 'earthquake-assembly.yaml:[0-9]*:[0-9]*: unknown role "ghost"' "$T/out" &&
+    ok "the unknown assemble role has its position" || nok "-t output: $(cat "$T/out")"
+
+# --- the roster checks of item 1 ---
+cp "$CONF" "$T/ship/config/bad.yaml"
+sed -i "s|^roster: .*|roster: badroster.yaml|" "$T/ship/config/bad.yaml"
+cat >"$T/ship/config/badroster.yaml" <<'YAML'
+members:
+  - {id: tanaka, name: 田中 太郎}
+  - {id: suzuki, name: 鈴木 花子}
+  - {id: tanaka, name: 田中 次郎}
+roles:
+  - {id: it-lead, members: [tanaka, nosuch, suzuki]}
+  - {id: empty, members: []}
+  - {id: it-lead, members: [suzuki]}
+  - {id: nomembers, title: 要員なし}
+YAML
+expect_rc "-t refuses a broken roster" 1 "$KZD" -t -c "$T/ship/config/bad.yaml"
+grep -q 'badroster.yaml:4:10: duplicate member id "tanaka"' "$T/out" &&
+    ok "a duplicate member id is reported at its position" || nok "-t output: $(cat "$T/out")"
+grep -q 'badroster.yaml:6:37: role "it-lead": unknown member "nosuch"' "$T/out" &&
+    ok "an unknown member is reported at its position" || nok "-t output: $(cat "$T/out")"
+grep -q 'badroster.yaml:7:26: role "empty" has no members' "$T/out" &&
+    ok "a role with an empty member list is reported" || nok "-t output: $(cat "$T/out")"
+grep -q 'badroster.yaml:8:10: duplicate role id "it-lead"' "$T/out" &&
+    ok "a duplicate role id is reported at its position" || nok "-t output: $(cat "$T/out")"
+grep -q 'badroster.yaml:9:5: role "nomembers" has no members' "$T/out" &&
+    ok "a role without a members key is reported" || nok "-t output: $(cat "$T/out")"
+
+# --- the shipped setup running: roster, runbooks, titles ---
+HTTP_PORT=$(free_port)
+sed "s|127.0.0.1:8470|127.0.0.1:$HTTP_PORT|" "$CONF" >"$T/ship/config/run.yaml"
+export KEIZOKU_SOCKET="$T/ship/var/keizoku.sock"
+KZD_ARGS="-c $T/ship/config/run.yaml"
+start_kzd || exit 1
+expect_eq "status has no load error" "$("$KZ" --json status | jget 'd["load_errors"]')" "[]"
+expect_eq "the four runbooks with their kinds" "$("$KZ" --json runbooks | jget 'sorted([r["id"], r["kind"], r["owner"]] for r in d)' | tr -d ' ')" \
+    '[["dc-failover","failover","role:it-lead"],["earthquake-assembly","staff-assembly","role:it-lead"],["ransomware-response","security","role:csirt"],["telework-switch","telework","role:it-lead"]]'
+expect_eq "their triggers" "$("$KZ" --json runbooks | jget 'sorted([r["id"], t["source"], t["mode"]] for r in d for t in r["triggers"])' | tr -d ' ')" \
+    '[["dc-failover","alertmanager","confirm"],["earthquake-assembly","quake","auto"],["earthquake-assembly","quake","auto"],["ransomware-response","alertmanager","confirm"],["telework-switch","grafana","confirm"]]'
+expect_eq "every runbook title is 日本語 / English" "$("$KZ" --json runbooks | jget '[r["id"] for r in d if not __import__("re").fullmatch(r"[^/]*[^\x00-\x7f][^/]* / [\x20-\x7e]+", r["title"])]')" "[]"
+ro=$("$KZ" --json roster)
+expect_eq "keizoku roster: it-lead in order of precedence" "$(echo "$ro" | jget '[r["members"] for r in d["roles"] if r["id"] == "it-lead"][0]' | tr -d ' ')" '["tanaka","suzuki","takahashi"]'
+expect_eq "the secretariat is a proxy role, the others are not" "$(echo "$ro" | jget '[r["id"] for r in d["roles"] if r["proxy"]]')" '["secretariat"]'
+expect_eq "every role has a primary and a deputy" "$(echo "$ro" | jget '[r["id"] for r in d["roles"] if len(r["members"]) < 2]')" "[]"
+expect_eq "members carry unix users and contacts" "$(echo "$ro" | jget '[[m["unix_user"], m["contacts"][0]["channel"]] for m in d["members"] if m["id"] == "tanaka"][0]' | tr -d ' ')" '["tanaka","ops"]'
+check "the roster table shows names" sh -c "'$KZ' roster | grep -q '田中 太郎'"
+# Every step of every runbook, seen through a drill of each.
+n=0
+for rb in earthquake-assembly dc-failover telework-switch ransomware-response; do
+	n=$((n + 1))
+	"$KZ" activate "$rb" --drill >/dev/null
+	expect_eq "$rb: every step title is 日本語 / English" "$("$KZ" --json show $n | jget '[s["id"] for s in d["steps"] if not __import__("re").fullmatch(r"[^/]*[^\x00-\x7f][^/]* / [\x20-\x7e]+", s["title"])]')" "[]"
+	expect_eq "$rb: the drill starts active" "$("$KZ" --json show $n | jget '[d["state"], d["drill"]]' | tr -d ' ')" '["active",true]'
+	"$KZ" close $n --note "確認のみ" >/dev/null
+done
+expect_eq "earthquake-assembly started by hand sends the manual notice" "$("$KZ" --json show 1 | jget '[s["state"] for s in d["steps"] if s["id"] in ("notice", "notice-manual")]' | tr -d ' ')" '["skipped","done"]'
+expect_eq "every drill is closed" "$("$KZ" --json incidents | jget 'len(d)')" 0
+
+# The roster reloads with the config: a new order, then a broken file.
+sed -i 's/members: \[tanaka, suzuki, takahashi\]/members: [suzuki, tanaka, takahashi]/' "$T/ship/config/roster.yaml"
+expect_rc "keizoku reload" 0 "$KZ" reload
+expect_eq "the new order of precedence is in force" "$("$KZ" --json roster | jget '[r["members"] for r in d["roles"] if r["id"] == "it-lead"][0]' | tr -d ' ')" '["suzuki","tanaka","takahashi"]'
+"$KZ" activate earthquake-assembly --drill >/dev/null
+expect_eq "a new call-out follows it" "$("$KZ" --json show 5 | jget '[m["member"] for m in d["assembly"]["it-lead"]["members"]]')" '["suzuki"]'
+printf '  - {id: ghost, members: [nobody]}\n' >>"$T/ship/config/roster.yaml"
+expect_rc "reload with a broken roster still answers" 0 "$KZ" reload
+expect_eq "status shows the roster error with its position" "$("$KZ" --json status | jget 'any(__import__("re").search(r"roster.yaml:\d+:\d+: role \"ghost\": unknown member \"nobody\"", e) for e in d["load_errors"])')" true
+expect_eq "the previous roster stays in force" "$("$KZ" --json roster | jget '[[r["id"], r["members"][0]] for r in d["roles"] if r["id"] in ("it-lead", "ghost")]' | tr -d ' ')" '[["it-lead","suzuki"]]'
+kill -HUP "$KZD_PID"
+sleep 0.3
+expect_eq "SIGHUP too keeps it" "$("$KZ" --json roster | jget 'len(d["roles"])')" 8
+stop_kzd
+expect_eq "SIGTERM exits 0" "$KZD_RC" 0
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/kzd.log"; then
+	nok "sanitizer report in the log"
+else
+	ok "no sanitizer report"
+fi
+exit $_failed
