@@ -896,6 +896,44 @@ audit(struct rdoc *d, json_t *rep)
 	d->ops->table(d, 0);
 }
 
+static void
+json_row(struct rdoc *d, json_t *cells, int head)
+{
+	struct row	 r = { { NULL }, 0 };
+	json_t		*v;
+	size_t		 i;
+
+	json_array_foreach(cells, i, v)
+		cell(&r, "%s", dash(json_string_value(v)));
+	emit(d, &r, head);
+}
+
+/* A section laid out as data elsewhere (report_score_doc). */
+static void
+section(struct rdoc *d, json_t *sec)
+{
+	json_t	*b, *t, *v, *row;
+	size_t	 i, k;
+
+	d->ops->heading(d, dash(str(sec, "heading")));
+	json_array_foreach(json_object_get(sec, "blocks"), i, b) {
+		if (str(b, "para") != NULL)
+			d->ops->para(d, str(b, "para"));
+		else if ((v = json_object_get(b, "list")) != NULL) {
+			d->ops->list(d, 1);
+			json_array_foreach(v, k, row)
+				d->ops->item(d, dash(json_string_value(row)));
+			d->ops->list(d, 0);
+		} else if ((t = json_object_get(b, "table")) != NULL) {
+			d->ops->table(d, 1);
+			json_row(d, json_object_get(t, "head"), 1);
+			json_array_foreach(json_object_get(t, "rows"), k, row)
+				json_row(d, row, 0);
+			d->ops->table(d, 0);
+		}
+	}
+}
+
 /* Japanese titles make a Japanese document (fonts, line breaking). */
 static const char *
 doc_lang(const char *title)
@@ -930,6 +968,12 @@ report_render(json_t *rep, const char *format, const char **why)
 	d.ops->begin(&d, title);
 	free(title);
 	summary(&d, rep);
+	if (json_is_object(json_object_get(rep, "score"))) {
+		json_t *sec = report_score_doc(json_object_get(rep, "score"));
+
+		section(&d, sec);
+		json_decref(sec);
+	}
 	open_items(&d, rep);
 	activation(&d, rep);
 	steps(&d, rep);

@@ -17,8 +17,22 @@ struct incident;
 /* The report of inc generated at now: incident, activation, open_items,
  * steps, escalations, assembly, systems, notifications, exceptions,
  * timeline, verify, head_hash (the hash of the incident's last event)
- * and chain_head (the head of the whole log). NULL when storage fails. */
+ * and chain_head (the head of the whole log); for a drill, score after
+ * incident. NULL when storage fails. */
 json_t	*report_json(struct kz_daemon *, struct incident *, int64_t now);
+/* The evaluation of a report's incident (report-score.c): per step
+ * {step, title, role, ready_at, done_at, took_s, timeout_s, within,
+ * escalations, missed, result: "on time" | "late" | "missed" | "skipped"
+ * | "n/a"}, per assembly role {role, step, required, time_to_quota_s,
+ * met, short}, per system {system, rto_s, achieved_s, met}, per role
+ * {role, steps, on_time, late, missed, skipped, no_timeout, escalations,
+ * mean_took_s, text} and overall {steps, scored, on_time, late, missed,
+ * skipped, no_timeout, escalations, score_pct, text}; drill and label say
+ * whether it is a drill's. report_json adds it as "score" for drills. */
+json_t	*report_score(json_t *report);
+/* The evaluation as a document section: {"heading", "blocks": [{"para":
+ * s} | {"list": [s]} | {"table": {"head": [s], "rows": [[s]]}}]}. */
+json_t	*report_score_doc(json_t *score);
 /* Renders a report object as "md" or "html" (times in the local time
  * zone); NULL with *why (static) for another format. Allocated. */
 char	*report_render(json_t *report, const char *format,
