@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config libevent-dev libcurl4-openssl-dev
 libsqlite3-dev libyaml-dev libjansson-dev libssl-dev libcmocka-dev
 sqlite3 python3 curl openssl util-linux procps prometheus-alertmanager
-chromium fonts-noto-cjk"
+chromium fonts-noto-cjk valgrind"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

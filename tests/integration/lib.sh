@@ -66,11 +66,19 @@ YAML
 
 # start_kzd: starts keizokud in the background, waits for its socket.
 start_kzd() {
-	"$KZD" -c "$T/keizokud.yaml" ${KZD_ARGS:-} >>"$T/kzd.log" 2>&1 &
+	# KZ_VALGRIND=1: run the daemon under valgrind; errors and leaks are
+	# reported in the log and make stop_kzd's exit status non-zero.
+	if [ "${KZ_VALGRIND:-}" = 1 ]; then
+		valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+		    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+		    "$KZD" -c "$T/keizokud.yaml" ${KZD_ARGS:-} >>"$T/kzd.log" 2>&1 &
+	else
+		"$KZD" -c "$T/keizokud.yaml" ${KZD_ARGS:-} >>"$T/kzd.log" 2>&1 &
+	fi
 	KZD_PID=$!
 	_pids="$_pids $KZD_PID"
 	_i=0
-	while [ $_i -lt 200 ]; do
+	while [ $_i -lt 600 ]; do
 		if "$KZ" status >/dev/null 2>&1; then return 0; fi
 		if ! kill -0 "$KZD_PID" 2>/dev/null; then
 			echo "# keizokud died at start:"; sed 's/^/# /' "$T/kzd.log"

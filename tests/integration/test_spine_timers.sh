@@ -73,4 +73,6 @@ expect_eq "after restart the overdue timer fired at once" "$("$KZ" --json show 2
 expect_eq "the other incident's steps are intact" "$("$KZ" --json show 1 | jget '[s["state"] for s in d["steps"]]' | tr -d ' ')" '["acked","failed","skipped","done"]'
 expect_rc "the hash chain is intact after kill -9" 0 "$KZ" verify
 check "integrity_check ok" sh -c "sqlite3 '$T/state/keizoku.db' 'PRAGMA integrity_check' | grep -qx ok"
+stop_kzd
+expect_eq "SIGTERM exits 0 (under valgrind: no errors, no leaks)" "$KZD_RC" "0"
 exit $_failed
