@@ -97,7 +97,13 @@ run: deps all
 	@mkdir -p var
 	$(DEMO_ENV) $(BUILD)/keizokud -c config/keizokud.yaml
 
-unit: all $(UNIT_BINS) $(BUILD)/fixtures/plugins/badabi.so
+unit: all $(UNIT_BINS) $(BUILD)/fixtures/plugins/badabi.so $(BUILD)/fault/ioshim.so
+
+# The I/O fault shim test_fault_ioerr.sh preloads into keizokud. Never
+# built with the sanitizers: it is loaded ahead of their runtime.
+$(BUILD)/fault/ioshim.so: tests/fault/ioshim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 test: deps
 	@$(MAKE) --no-print-directory all unit

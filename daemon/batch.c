@@ -86,14 +86,6 @@ defer(struct kz_daemon *d, kz_reply_fn fn, void *arg, int status,
 	*pp = q;
 }
 
-int
-kz_op_begin(struct kz_daemon *d)
-{
-	if (store_op_begin(d->store) == -1)
-		return -1;
-	return 0;
-}
-
 static void
 schedule_commit(struct kz_daemon *d)
 {
@@ -101,6 +93,20 @@ schedule_commit(struct kz_daemon *d)
 		d->commit_scheduled = 1;
 		event_active(d->commit_ev, 0, 0);
 	}
+}
+
+int
+kz_op_begin(struct kz_daemon *d)
+{
+	if (store_op_begin(d->store) == -1) {
+		/* Operations earlier in the batch may wait for its commit to
+		 * be answered: never roll it back here (their 200s would go
+		 * out for changes no longer there); the commit fails them
+		 * all if the transaction was lost. */
+		schedule_commit(d);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -297,7 +303,6 @@ kz_dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
 		return;
 	}
 	if (r->spec->write && kz_op_begin(d) == -1) {
-		store_rollback(d->store);
 		fn(arg, 503, kz_error("storage unavailable: %s",
 		    store_errmsg(d->store)));
 		return;

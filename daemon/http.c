@@ -443,6 +443,10 @@ http_healthz(struct hreq *hr, json_t *params)
 	else if (store_ping(d->store) == -1)
 		http_reply(hr, 503, json_pack("{s:b,s:s}", "ok", 0, "error",
 		    store_errmsg(d->store)));
+	else if (store_suspect(d->store))
+		/* Reads work, writes do not: not healthy. */
+		http_reply(hr, 503, json_pack("{s:b,s:s}", "ok", 0, "error",
+		    "writes are failing (disk full or I/O errors)"));
 	else
 		http_reply(hr, 200, json_pack("{s:b}", "ok", 1));
 }

@@ -568,7 +568,6 @@ ingest_hook(struct kz_daemon *d, const struct ingest_req *r,
 		return;
 	}
 	if (kz_op_begin(d) == -1) {
-		store_rollback(d->store);
 		triggers_free(tv, n);
 		ingest_count_rejected(d, s->name, "unavailable");
 		done(arg, 503, kz_error("storage unavailable: %s",

@@ -31,6 +31,8 @@ struct store {
 	int			 in_op;
 	int			 failed;	/* disk-level failure seen */
 	int			 broken;	/* the batch tx was lost */
+	int			 suspect;	/* a COMMIT failed since the
+						   last barrier */
 	char			 errmsg[512];
 	char			 head[65];	/* hash of the last event */
 	int64_t			 head_seq;
@@ -399,9 +401,40 @@ store_commit(struct store *s)
 		return 0;
 	if (s->broken || raw(s, "COMMIT") == -1) {
 		store_rollback(s);
+		s->suspect = 1;
 		return -1;
 	}
 	s->in_tx = 0;
+	return 0;
+}
+
+int
+store_suspect(const struct store *s)
+{
+	return s->suspect;
+}
+
+/*
+ * A COMMIT that failed may leave the frames of its transaction in the
+ * WAL file after the last valid one (their write went through, the sync
+ * did not): recovery after a crash would bring back a batch that was
+ * answered 503. The frames of any later commit overwrite them; this
+ * makes one, as small as can be.
+ */
+int
+store_barrier(struct store *s)
+{
+	if (s->in_tx || raw(s, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	if (execf(s, "INSERT INTO meta(key, value) VALUES "
+	    "('write_fault_at', strftime('%s', 'now')) ON CONFLICT(key) DO "
+	    "UPDATE SET value = excluded.value", NULL) == -1 ||
+	    raw(s, "COMMIT") == -1) {
+		store_rollback(s);
+		return -1;
+	}
+	s->suspect = 0;
+	s->failed = 0;
 	return 0;
 }
 

@@ -27,6 +27,12 @@ int		 store_in_tx(const struct store *);
 /* Commits the batch; -1 (rolled back) on failure. */
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
+/* 1 after a failed COMMIT until store_barrier has written over what it
+ * may have left in the WAL. */
+int		 store_suspect(const struct store *);
+/* Commits a transaction of its own (outside a batch) so that the frames
+ * of a failed COMMIT are never recovered; 0, or -1 while writes fail. */
+int		 store_barrier(struct store *);
 
 /* Runbook versions (content-addressed). */
 int		 store_put_runbook(struct store *, const struct runbook *);

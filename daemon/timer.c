@@ -14,6 +14,7 @@
 #include "timeutil.h"
 
 #define TIMER_BATCH	256
+#define TIMER_RETRY_MS	1000	/* after a failed commit */
 
 
 void
@@ -27,9 +28,16 @@ kz_timers_rearm(struct kz_daemon *d)
 	due = store_timer_next(d->store);
 	d->timer_due = due;
 	evtimer_del(d->timer_ev);
-	if (due == INT64_MAX || clock_is_test())
+	if (clock_is_test())
 		return;
 	now = clock_now();
+	/* A commit failed (disk full, I/O error): what fell due is due
+	 * still, and firing it at once would spin on the disk. Try again
+	 * in a while, starting with the barrier (kz_timer_cb). */
+	if (store_suspect(d->store))
+		due = now + TIMER_RETRY_MS;
+	if (due == INT64_MAX)
+		return;
 	if (due < now)
 		due = now;
 	tv.tv_sec = (due - now) / 1000;
@@ -110,7 +118,17 @@ kz_timers_run(struct kz_daemon *d)
 void
 kz_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	kz_timers_run(arg);
-	if (!store_in_tx(((struct kz_daemon *)arg)->store))
-		kz_timers_rearm(arg);
+	struct kz_daemon *d = arg;
+
+	if (store_suspect(d->store)) {
+		if (store_in_tx(d->store) || store_barrier(d->store) == -1) {
+			kz_timers_rearm(d);	/* in a while */
+			return;
+		}
+		log_info("store: writes work again");
+		outbox_kick(d);
+	}
+	kz_timers_run(d);
+	if (!store_in_tx(d->store))
+		kz_timers_rearm(d);
 }
