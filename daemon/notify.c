@@ -1,13 +1,15 @@
 /* Notifications: render the text of an event (Japanese and English, from
  * per-event templates the config may override), pick the channels the
  * config routes it to, and write one outbox row per channel in the same
- * transaction as the event that caused it. */
+ * transaction as the event that caused it. Delivery is outbox.c's. */
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "daemon.h"
+#include "log.h"
+#include "outbox.h"
 #include "roster.h"
 #include "sig.h"
 #include "store.h"
@@ -16,83 +18,191 @@
 #include "xmalloc.h"
 #include "ytree.h"
 
+#define NT_DRILL	"[訓練 DRILL] "
+
+/* The default text of each event. {{mention}} is who is called (from
+ * the roster's contacts), {{step.id}} and {{step.title}} the step of the
+ * event, {{data.*}} what the event carries; the rest as in runbooks. */
 static const struct {
 	const char	*event;
 	const char	*ja;
 	const char	*en;
-} texts[] = {
-	{ "incident.activated", "【発動】{{incident.title}}（#{{incident.id}}）"
-	    "を発動しました。{{mention}}",
-	    "Activated: {{incident.title}} (#{{incident.id}})" },
-	{ "incident.pending", "【発動確認】{{incident.title}}（#{{incident.id}}）"
-	    "の発動基準を満たしました。{{mention}} 確認してください: keizoku "
-	    "confirm {{incident.id}}",
+} nt_texts[] = {
+	{ "incident.activated",
+	    "【発動】{{incident.title}}（#{{incident.id}}）を発動しました。"
+	    "{{mention}}",
+	    "Activated: {{incident.title}} (#{{incident.id}}) {{mention}}" },
+	{ "incident.pending",
+	    "【発動確認】{{incident.title}}（#{{incident.id}}）の発動基準を"
+	    "満たしました。{{mention}} 確認してください: keizoku confirm "
+	    "{{incident.id}}",
 	    "Pending confirmation: {{incident.title}} (#{{incident.id}}); "
-	    "confirm with: keizoku confirm {{incident.id}}" },
-	{ "incident.dismissed", "【発動見送り】{{incident.title}}"
-	    "（#{{incident.id}}）",
+	    "confirm with: keizoku confirm {{incident.id}} {{mention}}" },
+	{ "incident.dismissed",
+	    "【発動見送り】{{incident.title}}（#{{incident.id}}）",
 	    "Dismissed: {{incident.title}} (#{{incident.id}})" },
-	{ "incident.closed", "【発動解除】{{incident.title}}（#{{incident.id}}）"
-	    "を解除しました。",
+	{ "incident.closed",
+	    "【発動解除】{{incident.title}}（#{{incident.id}}）を解除しました。",
 	    "Closed: {{incident.title}} (#{{incident.id}})" },
-	{ "step.ready", "【対応依頼】#{{incident.id}} {{step.title}} "
-	    "{{mention}}",
-	    "To do: #{{incident.id}} {{step.title}}" },
-	{ "step.acked", "【着手】#{{incident.id}} {{step.title}}",
+	{ "step.ready",
+	    "【対応依頼】#{{incident.id}} {{step.title}} {{mention}}",
+	    "To do: #{{incident.id}} {{step.title}} {{mention}}" },
+	{ "step.acked",
+	    "【着手】#{{incident.id}} {{step.title}}",
 	    "Acknowledged: #{{incident.id}} {{step.title}}" },
-	{ "step.escalated", "【エスカレーション】#{{incident.id}} "
-	    "{{step.title}} は応答がないため {{mention}} に回しました",
-	    "Escalated: #{{incident.id}} {{step.title}} (no answer)" },
-	{ "step.overdue", "【期限超過】#{{incident.id}} {{step.title}} "
-	    "{{mention}}",
-	    "Overdue: #{{incident.id}} {{step.title}}" },
-	{ "step.failed", "【失敗】#{{incident.id}} {{step.title}} "
-	    "{{mention}}",
-	    "Failed: #{{incident.id}} {{step.title}}" },
-	{ "step.reminder", "【リマインド】#{{incident.id}} {{step.title}} "
-	    "{{mention}}",
-	    "Reminder: #{{incident.id}} {{step.title}}" },
-	{ "trigger.repeated", "【再通知】#{{incident.id}} "
-	    "{{incident.title}}: 発動条件の通知が再度届きました"
-	    "（{{data.kind}}）",
+	{ "step.escalated",
+	    "【エスカレーション】#{{incident.id}} {{step.title}} は応答が"
+	    "ないため {{mention}} に回しました",
+	    "Escalated: #{{incident.id}} {{step.title}} (no answer) to "
+	    "{{mention}}" },
+	{ "step.overdue",
+	    "【期限超過】#{{incident.id}} {{step.title}} {{mention}}",
+	    "Overdue: #{{incident.id}} {{step.title}} {{mention}}" },
+	{ "step.failed",
+	    "【失敗】#{{incident.id}} {{step.title}} {{mention}}",
+	    "Failed: #{{incident.id}} {{step.title}} {{mention}}" },
+	{ "step.reminder",
+	    "【リマインド】#{{incident.id}} {{step.title}} {{mention}}",
+	    "Reminder: #{{incident.id}} {{step.title}} {{mention}}" },
+	{ "trigger.repeated",
+	    "【再通知】#{{incident.id}} {{incident.title}}: 発動条件の通知が"
+	    "再度届きました（{{data.kind}}）",
 	    "Trigger repeated for #{{incident.id}} ({{data.kind}})" },
+	{ "assembly.callout",
+	    "【参集】#{{incident.id}} {{incident.title}}: {{data.role}} として"
+	    "参集できるか回答してください: keizoku respond {{incident.id}} "
+	    "--available / --unavailable {{mention}}",
+	    "Call-out: #{{incident.id}} {{incident.title}}: can you come as "
+	    "{{data.role}}? keizoku respond {{incident.id}} --available | "
+	    "--unavailable {{mention}}" },
+	{ "assembly.complete",
+	    "【参集完了】#{{incident.id}} {{step.title}}: 必要な人数がそろい"
+	    "ました",
+	    "Assembled: #{{incident.id}} {{step.title}}: every quota is met" },
+	{ "assembly.short",
+	    "【参集不足】#{{incident.id}} {{step.title}}: 不足 {{data.short}} "
+	    "{{mention}}",
+	    "Short of staff: #{{incident.id}} {{step.title}}: missing "
+	    "{{data.short}} {{mention}}" },
+	{ "rto.warning",
+	    "【RTO 警告】#{{incident.id}} {{data.system}} は目標復旧時間の "
+	    "{{data.pct}}% を経過しました（期限 {{data.deadline_at}}）"
+	    "{{mention}}",
+	    "RTO warning: #{{incident.id}} {{data.system}} is at {{data.pct}}% "
+	    "of its RTO (deadline {{data.deadline_at}}) {{mention}}" },
+	{ "rto.breached",
+	    "【RTO 超過】#{{incident.id}} {{data.system}} は目標復旧時間を"
+	    "超えました（期限 {{data.deadline_at}}）{{mention}}",
+	    "RTO breached: #{{incident.id}} {{data.system}} missed its "
+	    "deadline {{data.deadline_at}} {{mention}}" },
+	{ "system.recovered",
+	    "【復旧】#{{incident.id}} {{data.system}} が復旧しました（経過 "
+	    "{{data.elapsed_s}} 秒）",
+	    "Recovered: #{{incident.id}} {{data.system}} after "
+	    "{{data.elapsed_s}}s" },
+	{ "drill.inject",
+	    "【状況付与】#{{incident.id}} {{data.text}} {{mention}}",
+	    "Inject for #{{incident.id}}: {{data.text}} {{mention}}" },
+	{ "exception.requested",
+	    "【例外措置 申請】#{{incident.id}} 例外措置 {{data.id}}"
+	    "「{{data.title}}」（{{data.policy}}）の承認を求めています: "
+	    "keizoku exception approve {{data.id}} {{mention}}",
+	    "Exception requested: {{data.id}} {{data.title}} "
+	    "({{data.policy}}); approve with: keizoku exception approve "
+	    "{{data.id}} {{mention}}" },
+	{ "exception.approved",
+	    "【例外措置 承認】例外措置 {{data.id}}「{{data.title}}」が"
+	    "承認されました。{{data.revert_by_at}} までに解除してください。"
+	    "{{mention}}",
+	    "Exception approved: {{data.id}} {{data.title}}; revert it by "
+	    "{{data.revert_by_at}} {{mention}}" },
+	{ "exception.rejected",
+	    "【例外措置 却下】例外措置 {{data.id}}「{{data.title}}」は"
+	    "却下されました: {{data.note}} {{mention}}",
+	    "Exception rejected: {{data.id}} {{data.title}}: {{data.note}} "
+	    "{{mention}}" },
+	{ "exception.resolved",
+	    "【例外措置 終了】例外措置 {{data.id}}「{{data.title}}」"
+	    "（{{data.state}}）{{data.note}}",
+	    "Exception resolved: {{data.id}} {{data.title}} ({{data.state}}) "
+	    "{{data.note}}" },
+	{ "exception.reminder",
+	    "【例外措置 期限】例外措置 {{data.id}}「{{data.title}}」は "
+	    "{{data.revert_by_at}} までに解除が必要です。{{mention}}",
+	    "Exception {{data.id}} {{data.title}} must be reverted by "
+	    "{{data.revert_by_at}} {{mention}}" },
+	{ "exception.overdue",
+	    "【例外措置 期限超過】例外措置 {{data.id}}「{{data.title}}」は"
+	    "解除期限（{{data.revert_by_at}}）を過ぎています。解除するか"
+	    "恒久化してください。{{mention}}",
+	    "Exception {{data.id}} {{data.title}} is past its revert-by "
+	    "deadline ({{data.revert_by_at}}): revert or adopt it "
+	    "{{mention}}" },
 	{ NULL, NULL, NULL }
 };
 
-/* The channels an event goes to: a notify step's own list, else the
- * routes (no routes: every channel). */
-static int
-routed(const struct config *c, const char *channel, const char *event)
-{
-	size_t i, j;
+static const char *const nt_langs[] = { "ja", "en", NULL };
 
-	if (c->nroutes == 0)
+/* Whether a route's event pattern covers event: exact, "*", or a
+ * prefix such as "step.*". */
+static int
+nt_pattern(const char *pat, const char *event)
+{
+	size_t l = strlen(pat);
+
+	if (strcmp(pat, "*") == 0 || strcmp(pat, event) == 0)
 		return 1;
+	return l >= 2 && strcmp(pat + l - 2, ".*") == 0 &&
+	    strncmp(pat, event, l - 1) == 0;
+}
+
+/* Whether the routes send event to channel. A channel no route names
+ * hears every event (no routes at all: every channel hears everything);
+ * a named one hears what its routes list. */
+static int
+nt_routed(const struct config *c, const char *channel, const char *event)
+{
+	size_t	i, j;
+	int	named = 0;
+
 	for (i = 0; i < c->nroutes; i++) {
 		const struct route_conf *r = &c->routes[i];
 
 		if (strcmp(r->channel, channel) != 0)
 			continue;
+		named = 1;
 		if (r->events == NULL)
 			return 1;
-		for (j = 0; r->events[j] != NULL; j++) {
-			size_t l = strlen(r->events[j]);
-
-			if (strcmp(r->events[j], event) == 0 ||
-			    strcmp(r->events[j], "*") == 0 ||
-			    (l > 2 && strcmp(r->events[j] + l - 2, ".*") == 0 &&
-			    strncmp(r->events[j], event, l - 1) == 0))
+		for (j = 0; r->events[j] != NULL; j++)
+			if (nt_pattern(r->events[j], event))
 				return 1;
-		}
+	}
+	return !named;
+}
+
+/* A notify step's own channel list, when it has one. */
+static int
+nt_step_channel(json_t *chans, const char *channel, int *listed)
+{
+	size_t	i;
+
+	*listed = json_is_array(chans) && json_array_size(chans) > 0;
+	if (!*listed)
+		return 0;
+	for (i = 0; i < json_array_size(chans); i++) {
+		const char *s = json_string_value(json_array_get(chans, i));
+
+		if (s != NULL && strcmp(s, channel) == 0)
+			return 1;
 	}
 	return 0;
 }
 
 static void
-add_mention(struct kz_daemon *d, struct buf *b, const char *member,
+nt_add_mention(const struct roster *ro, struct buf *b, const char *member,
     const char *channel)
 {
-	const struct member	*m = roster_member(d->roster, member);
+	const struct member	*m = roster_member(ro, member);
 	size_t			 i;
 
 	if (b->len > 0)
@@ -107,171 +217,324 @@ add_mention(struct kz_daemon *d, struct buf *b, const char *member,
 	buf_printf(b, "@%s", m != NULL && m->name != NULL ? m->name : member);
 }
 
+/* Who the event calls, as the channel writes mentions: the step's
+ * current assignee when the event goes to the step's own assignment
+ * (the primary, or the deputy it escalated to), else every candidate of
+ * the target (a member, or a role in order of precedence). */
 static char *
-mentions(struct kz_daemon *d, const char *to, const char *assignee,
-    const char *channel)
+nt_mentions(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const char *channel)
 {
 	struct buf	 b = { 0 };
 	char *const	*cand;
+	const char	*assignee = NULL;
 	size_t		 n, i;
 
+	if (e->to == NULL)
+		return xstrdup("");
+	if (e->step >= 0 && inc->rb->steps[e->step].assign != NULL &&
+	    strcmp(inc->rb->steps[e->step].assign, e->to) == 0)
+		assignee = inc->steps[e->step].assignee;
 	if (assignee != NULL)
-		add_mention(d, &b, assignee, channel);
-	else if (to != NULL) {
-		cand = roster_candidates(d->roster, to, &n);
+		nt_add_mention(d->roster, &b, assignee, channel);
+	else {
+		cand = roster_candidates(d->roster, e->to, &n);
 		for (i = 0; i < n; i++)
-			add_mention(d, &b, cand[i], channel);
+			nt_add_mention(d->roster, &b, cand[i], channel);
 	}
+	return buf_steal(&b);
+}
+
+/* The template of event in lang: the config's ({ja: ..., en: ...}),
+ * else the built-in one. */
+static const char *
+nt_template(struct kz_daemon *d, const char *event, const char *lang)
+{
+	json_t	*o = json_object_get(d->conf->templates, event);
+	size_t	 i;
+
+	if (json_is_string(json_object_get(o, lang)))
+		return json_string_value(json_object_get(o, lang));
+	for (i = 0; nt_texts[i].event != NULL; i++)
+		if (strcmp(nt_texts[i].event, event) == 0)
+			return strcmp(lang, "ja") == 0 ? nt_texts[i].ja :
+			    nt_texts[i].en;
+	return NULL;
+}
+
+/* Appends a rendered line without the blanks an empty hole leaves. */
+static void
+nt_add_line(struct buf *b, const char *s, int *lines)
+{
+	size_t len = strlen(s);
+
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\n'))
+		len--;
+	if (len == 0)
+		return;
+	if ((*lines)++ > 0)
+		buf_addc(b, '\n');
+	buf_add(b, s, len);
+}
+
+/* A line per language the channel wants, each with its mentions (a
+ * sentence may need them; a chat service calls a person once however
+ * often the message names them). */
+static void
+nt_event_text(struct kz_daemon *d, const struct effect *e,
+    const struct channel_conf *ch, json_t *ctx, const char *mention,
+    struct buf *b, int *lines)
+{
+	const char	*tp;
+	char		*t;
+	size_t		 i;
+
+	json_object_set_new(ctx, "mention", json_string(mention));
+	/* The config's one text for every language is one line. */
+	if (json_is_string(json_object_get(d->conf->templates, e->type))) {
+		t = tmpl_expand(json_string_value(json_object_get(
+		    d->conf->templates, e->type)), ctx);
+		nt_add_line(b, t, lines);
+		free(t);
+		return;
+	}
+	for (i = 0; nt_langs[i] != NULL; i++) {
+		if (strcmp(ch->lang, "both") != 0 &&
+		    strcmp(ch->lang, nt_langs[i]) != 0)
+			continue;
+		if ((tp = nt_template(d, e->type, nt_langs[i])) == NULL)
+			continue;
+		t = tmpl_expand(tp, ctx);
+		nt_add_line(b, t, lines);
+		free(t);
+	}
+}
+
+/* The text of one event for one channel: the drill mark, then a notify
+ * step's own message or the event's template. */
+static char *
+nt_render(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch, json_t *ctx)
+{
+	struct buf	 b = { 0 };
+	char		*m, *t;
+	const char	*s;
+	int		 lines = 0;
+
+	m = nt_mentions(d, inc, e, ch->name);
+	if (inc->drill)
+		buf_adds(&b, NT_DRILL);
+	if (strcmp(e->type, "step.notify") == 0) {
+		s = json_string_value(json_object_get(e->data, "text"));
+		t = xprintf("%s%s%s", s != NULL ? s : "", *m != '\0' ? " " : "",
+		    m);
+		nt_add_line(&b, t, &lines);
+		free(t);
+	} else
+		nt_event_text(d, e, ch, ctx, m, &b, &lines);
+	if (lines == 0)		/* an event nobody wrote a text for */
+		buf_printf(&b, "%s #%lld", e->type, (long long)inc->id);
+	free(m);
 	return buf_steal(&b);
 }
 
 static const char *
-template_for(struct kz_daemon *d, const char *event, const char *lang)
+nt_color(const struct incident *inc, const char *event)
 {
-	json_t	*o = d->conf->templates ? json_object_get(d->conf->templates,
-	    event) : NULL;
-	size_t	 i;
+	static const char *const alarm[] = { "step.failed", "step.overdue",
+	    "step.escalated", "rto.breached", "assembly.short",
+	    "exception.overdue", NULL };
+	size_t i;
 
-	if (json_is_string(o))
-		return json_string_value(o);
-	if (json_is_object(o) && json_is_string(json_object_get(o, lang)))
-		return json_string_value(json_object_get(o, lang));
-	for (i = 0; texts[i].event != NULL; i++)
-		if (strcmp(texts[i].event, event) == 0)
-			return strcmp(lang, "ja") == 0 ? texts[i].ja :
-			    texts[i].en;
-	return NULL;
-}
-
-static char *
-render(struct kz_daemon *d, const struct incident *inc, const struct effect *e,
-    const struct channel_conf *ch, const char *assignee)
-{
-	json_t		*ctx = engine_context(inc);
-	struct buf	 b = { 0 };
-	char		*m, *t;
-	const char	*langs[2] = { "ja", "en" }, *tp;
-	size_t		 i;
-
-	m = mentions(d, e->to, assignee, ch->name);
-	json_object_set_new(ctx, "mention", json_string(m));
-	json_object_set(ctx, "step", e->data);
-	json_object_set(ctx, "data", e->data);
 	if (inc->drill)
-		buf_adds(&b, "[訓練 DRILL] ");
-	if (strcmp(e->type, "step.notify") == 0) {
-		buf_adds(&b, json_string_value(json_object_get(e->data,
-		    "text")));
-		if (*m != '\0')
-			buf_printf(&b, " %s", m);
-	} else {
-		for (i = 0; i < 2; i++) {
-			if (strcmp(ch->lang, "both") != 0 &&
-			    strcmp(ch->lang, langs[i]) != 0)
-				continue;
-			if ((tp = template_for(d, e->type, langs[i])) == NULL)
-				continue;
-			t = tmpl_expand(tp, ctx);
-			if (b.len > 0 && (!inc->drill || b.len > 19))
-				buf_addc(&b, '\n');
-			buf_adds(&b, t);
-			free(t);
-		}
-	}
-	free(m);
-	json_decref(ctx);
-	return buf_steal(&b);
+		return "808080";
+	for (i = 0; alarm[i] != NULL; i++)
+		if (strcmp(alarm[i], event) == 0)
+			return "D70000";
+	return "0076D7";
 }
 
+/* What the body of a notification is made from. */
+struct nt_msg {
+	const char		*msg_id;
+	const char		*event;
+	const struct incident	*inc;
+	const char		*step;
+	const char		*text;
+	int64_t			 now;
+};
+
+/* Slack, Mattermost, Rocket.Chat: {"text": ...}. */
 static json_t *
-payload(const struct channel_conf *ch, const char *msg_id, const char *event,
-    const struct incident *inc, const char *step, const char *text,
-    int64_t now)
+nt_slack(const struct nt_msg *m)
+{
+	return json_pack("{s:s}", "text", m->text);
+}
+
+/* Teams: a MessageCard, the first line as its title. */
+static json_t *
+nt_teams(const struct nt_msg *m)
+{
+	const char	*nl = strchr(m->text, '\n');
+	char		*title;
+	json_t		*p;
+
+	title = nl != NULL ? xstrndup(m->text, (size_t)(nl - m->text)) :
+	    xstrdup(m->text);
+	p = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "@type", "MessageCard",
+	    "@context", "https://schema.org/extensions", "summary", title,
+	    "themeColor", nt_color(m->inc, m->event), "title", title, "text",
+	    nl != NULL ? nl + 1 : m->text);
+	free(title);
+	return p;
+}
+
+/* Webhook: the envelope of SPEC §11. */
+static json_t *
+nt_webhook(const struct nt_msg *m)
 {
 	char ts[40];
 
-	if (strcmp(ch->type, "slack") == 0)
-		return json_pack("{s:s}", "text", text);
-	if (strcmp(ch->type, "teams") == 0) {
-		const char *nl = strchr(text, '\n');
-		char *title = nl ? xstrndup(text, (size_t)(nl - text)) :
-		    xstrdup(text);
-		json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "@type",
-		    "MessageCard", "@context", "https://schema.org/extensions",
-		    "summary", title, "themeColor", inc->drill ? "808080" :
-		    strstr(event, "failed") || strstr(event, "overdue") ||
-		    strstr(event, "escalated") ? "D70000" : "0076D7", "title",
-		    title, "text", nl ? nl + 1 : text);
-
-		free(title);
-		return p;
-	}
-	return json_pack("{s:s,s:s,s:s,s:b,s:I,s:s?,s:s}", "id", msg_id,
-	    "type", event, "time", rfc3339_buf(now, ts, sizeof ts), "drill",
-	    inc->drill, "incident", (json_int_t)inc->id, "step", step, "text",
-	    text);
+	return json_pack("{s:s,s:s,s:s,s:b,s:I,s:s?,s:s}", "id", m->msg_id,
+	    "type", m->event, "time", rfc3339_buf(m->now, ts, sizeof ts),
+	    "drill", m->inc->drill, "incident", (json_int_t)m->inc->id, "step",
+	    m->step, "text", m->text);
 }
 
+static const struct {
+	const char	*type;
+	json_t		*(*body)(const struct nt_msg *);
+} nt_types[] = {
+	{ "slack", nt_slack },
+	{ "teams", nt_teams },
+	{ "webhook", nt_webhook },
+};
+
+/* The body a channel type posts (SPEC §11); NULL for an unknown type
+ * (config.c refuses those). */
+static json_t *
+nt_payload(const struct channel_conf *ch, const struct nt_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof nt_types / sizeof nt_types[0]; i++)
+		if (strcmp(nt_types[i].type, ch->type) == 0)
+			return nt_types[i].body(m);
+	return NULL;
+}
+
+/* The webhook-id of a notification: the same on every attempt, so a
+ * receiver can drop repeats. */
 static void
-new_msg_id(char out[40])
+nt_msg_id(char out[40])
 {
 	unsigned char	r[16];
 	char		hex[33];
 
 	if (RAND_bytes(r, sizeof r) != 1)
-		memset(r, 0, sizeof r);
+		fatalx("RAND_bytes failed: no randomness for message ids");
 	hex_encode(r, sizeof r, hex);
 	snprintf(out, 40, "msg_%s", hex);
+}
+
+static int
+nt_insert(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch, json_t *ctx,
+    int64_t now)
+{
+	struct nt_msg	 m;
+	char		 id[40], *text, *body;
+	json_t		*p;
+	int		 rc;
+
+	nt_msg_id(id);
+	text = nt_render(d, inc, e, ch, ctx);
+	m.msg_id = id;
+	m.event = e->type;
+	m.inc = inc;
+	m.step = e->step >= 0 ? inc->rb->steps[e->step].id : NULL;
+	m.text = text;
+	m.now = now;
+	p = nt_payload(ch, &m);
+	body = p != NULL ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (body == NULL) {
+		/* Not worth undoing the event that caused it. */
+		log_warnx("incident %lld: cannot encode the %s notification "
+		    "for channel %s; not sent", (long long)inc->id, e->type,
+		    ch->name);
+		free(text);
+		return 0;
+	}
+	p = json_pack("[I,s?,s,s,s,s,s,b,I,I]", (json_int_t)inc->id, m.step,
+	    ch->name, e->type, id, body, text, inc->drill, (json_int_t)now,
+	    (json_int_t)now);
+	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
+	    "channel, event, msg_id, payload, text, drill, state, attempts, "
+	    "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+	    "'pending', 0, ?, ?)", p);
+	json_decref(p);
+	free(body);
+	free(text);
+	return rc;
+}
+
+/* {{step.*}}: the event's step as the runbook has it. */
+static json_t *
+nt_step(const struct incident *inc, const struct effect *e)
+{
+	const struct rb_step *rs;
+
+	if (e->step < 0 || (size_t)e->step >= inc->rb->nsteps)
+		return json_object();
+	rs = &inc->rb->steps[e->step];
+	return json_pack("{s:s,s:s}", "id", rs->id, "title", rs->title != NULL ?
+	    rs->title : rs->id);
+}
+
+/* Warns about a notify step naming a channel the config lacks: its
+ * message would silently go nowhere. */
+static void
+nt_check_listed(struct kz_daemon *d, const struct incident *inc,
+    json_t *chans)
+{
+	size_t i;
+
+	for (i = 0; json_is_array(chans) && i < json_array_size(chans); i++) {
+		const char *s = json_string_value(json_array_get(chans, i));
+
+		if (s != NULL && config_channel(d->conf, s) == NULL)
+			log_warnx("incident %lld: notify step names channel "
+			    "\"%s\", which the config does not define",
+			    (long long)inc->id, s);
+	}
 }
 
 int
 notify_enqueue(struct kz_daemon *d, const struct incident *inc,
     const struct effect *e)
 {
-	json_t		*chans = json_object_get(e->data, "channels");
-	const char	*step = e->step >= 0 ? inc->rb->steps[e->step].id :
-			    NULL;
-	const char	*assignee = NULL;
-	int64_t		 now = clock_now();
-	size_t		 i;
+	json_t	*chans = json_object_get(e->data, "channels"), *ctx;
+	int64_t	 now = clock_now();
+	size_t	 i;
+	int	 listed, rc = 0;
 
-	if (e->step >= 0 && e->to != NULL && strncmp(e->to, "role:", 5) == 0)
-		assignee = inc->steps[e->step].assignee;
-	for (i = 0; i < d->conf->nchannels; i++) {
-		const struct channel_conf	*ch = &d->conf->channels[i];
-		char				 id[40], *text, *body;
-		json_t				*p;
-		int				 rc;
+	if (d->conf->nchannels == 0)
+		return 0;
+	ctx = engine_context(inc);
+	json_object_set_new(ctx, "step", nt_step(inc, e));
+	json_object_set(ctx, "data", e->data);
+	nt_check_listed(d, inc, chans);
+	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
+		const struct channel_conf *ch = &d->conf->channels[i];
 
-		if (json_is_array(chans) && json_array_size(chans) > 0) {
-			size_t	j;
-			int	found = 0;
-
-			for (j = 0; j < json_array_size(chans); j++)
-				if (strcmp(json_string_value(json_array_get(
-				    chans, j)) ?: "", ch->name) == 0)
-					found = 1;
-			if (!found)
-				continue;
-		} else if (!routed(d->conf, ch->name, e->type))
+		if (!nt_step_channel(chans, ch->name, &listed) && (listed ||
+		    !nt_routed(d->conf, ch->name, e->type)))
 			continue;
-		new_msg_id(id);
-		text = render(d, inc, e, ch, assignee);
-		p = payload(ch, id, e->type, inc, step, text, now);
-		body = json_dumps(p, JSON_COMPACT);
-		json_decref(p);
-		rc = store_exec(d->store, "INSERT INTO notifications(incident, "
-		    "step, channel, event, msg_id, payload, text, drill, state, "
-		    "attempts, created_at, next_attempt_at) VALUES (?, ?, ?, ?, "
-		    "?, ?, ?, ?, 'pending', 0, ?, ?)", p = json_pack(
-		    "[I,s?,s,s,s,s,s,b,I,I]", (json_int_t)inc->id, step,
-		    ch->name, e->type, id, body, text, inc->drill,
-		    (json_int_t)now, (json_int_t)now));
-		json_decref(p);
-		free(body);
-		free(text);
-		if (rc == -1)
-			return -1;
+		rc = nt_insert(d, inc, e, ch, ctx, now);
 	}
-	return 0;
+	json_decref(ctx);
+	if (d->outbox != NULL)
+		outbox_queued(d->outbox);
+	return rc;
 }

@@ -1,6 +1,11 @@
-/* Delivery of queued notifications (the outbox table) through libcurl's
- * multi interface on the loop: retries with backoff and jitter, honours
- * Retry-After, gives up ("dead") after the channel's max_age. */
+/* Delivery of queued notifications (the notifications table, filled by
+ * notify.c inside the transaction of the event that caused them) through
+ * libcurl's multi interface on the loop: retries with backoff and
+ * jitter from the channel's schedule, honours Retry-After on 429 and
+ * 503, gives up ("dead") after the channel's max_age, and sends the same
+ * webhook-id on every attempt. Delivery is at least once: a row leaves
+ * "pending" only after its result is committed, so a crash or restart
+ * sends again what was in flight. */
 #ifndef KZ_OUTBOX_H
 #define KZ_OUTBOX_H
 
@@ -8,6 +13,11 @@ struct kz_daemon;
 struct outbox;
 
 struct outbox	*outbox_new(struct kz_daemon *);
+/* Cancels what is in flight (sent again after restart) and writes the
+ * results not yet written; commits them itself. */
 void		 outbox_free(struct outbox *);
+/* Rows were queued in the current transaction: look for them once it
+ * commits (outbox_kick, from the commit). */
+void		 outbox_queued(struct outbox *);
 
 #endif
