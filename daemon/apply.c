@@ -80,12 +80,42 @@ kz_incident_load(struct kz_daemon *d, int64_t id, int *status)
 }
 
 struct action_job {
-	int64_t	 incident;
-	int	 step;
-	int	 attempt;
-	int	 ok;
-	char	*note;
+	int64_t			 incident;
+	int			 step;
+	int			 attempt;
+	int			 ok;
+	char			*note;
+	struct action_job	*next;	/* running, see running_jobs */
 };
+
+/* Jobs handed to a plugin and not finished: a stop cancels their runs
+ * without calling back, so they are freed here (kz_actions_free). */
+static struct action_job *running_jobs;
+
+static void
+job_unlink(struct action_job *j)
+{
+	struct action_job **pp;
+
+	for (pp = &running_jobs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			return;
+		}
+}
+
+void
+kz_actions_free(void)
+{
+	struct action_job *j, *next;
+
+	for (j = running_jobs; j != NULL; j = next) {
+		next = j->next;
+		free(j->note);
+		free(j);
+	}
+	running_jobs = NULL;
+}
 
 static void action_finish(struct kz_daemon *, struct action_job *);
 
@@ -96,6 +126,7 @@ action_done_cb(void *arg, int ok, const char *note)
 {
 	struct action_job *j = arg;
 
+	job_unlink(j);
 	j->ok = ok;
 	j->note = xstrdup(note ? note : "");
 	action_finish(action_daemon, j);
@@ -165,6 +196,9 @@ action_start(struct kz_daemon *d, void *arg)
 		    "available (no plugin provides it)", rs->action);
 		event_base_once(d->base, -1, EV_TIMEOUT, action_fail_later, j,
 		    NULL);
+	} else {
+		j->next = running_jobs;
+		running_jobs = j;
 	}
 	json_decref(with);
 	incident_free(inc);

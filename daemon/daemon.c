@@ -261,6 +261,7 @@ kz_daemon_run(const char *conf_path)
 		event_free(wd);
 	outbox_free(d->outbox);
 	plugins_free(d->plugins);
+	kz_actions_free();
 	curlev_free(d->curl);
 	control_close(d->control);
 	event_free(d->commit_ev);

@@ -113,6 +113,8 @@ int	 kz_exception_from_step(struct kz_daemon *, const struct actx *,
  * reference (an empty object without a plan). */
 json_t	*kz_rtos(struct kz_daemon *, const struct runbook *);
 int	 kz_daemon_run(const char *conf_path);
+/* Frees the jobs of actions still running at exit (apply.c). */
+void	 kz_actions_free(void);
 void	 sd_notify_msg(const char *);
 /* HTTP front end (http.c): webhooks, REST API, health, metrics. */
 int	 kz_http_start(struct kz_daemon *, char **why);
