@@ -21,6 +21,13 @@ no_plan(struct kz_daemon *d, json_t **body)
 	return 404;
 }
 
+/* A new plan may list drills that are already due. */
+static void
+drills_after_import(struct kz_daemon *d, void *arg)
+{
+	kz_plan_drills_check(d);
+}
+
 int
 cmd_plan_import(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
@@ -45,6 +52,8 @@ cmd_plan_import(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	}
 	status = plan_store_import(d, file, json_string_value(content),
 	    json_string_length(content), r->actor, &result, &why);
+	if (status == 200)
+		kz_after_commit(d, drills_after_import, NULL, NULL);
 	if (status == 200) {
 		*body = result;
 		return 200;

@@ -97,6 +97,7 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 	load_parts(d, &dg);
 	plan_store_load(d, &dg);
 	set_errors(d, &dg);
+	kz_plan_drills_check(d);
 	*errors = json_array();
 	for (i = 0; d->load_errors[i] != NULL; i++)
 		json_array_append_new(*errors, json_string(d->load_errors[i]));
@@ -183,7 +184,7 @@ kz_daemon_run(const char *conf_path)
 {
 	struct kz_daemon	 dd, *d = &dd;
 	struct diags		 dg = { 0 };
-	struct event		*sigs[4], *wd = NULL;
+	struct event		*sigs[4], *wd = NULL, *drills_ev;
 	const int		 signos[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
 	char			*why = NULL, *dbpath;
 	const char		*wdusec;
@@ -233,6 +234,9 @@ kz_daemon_run(const char *conf_path)
 	kz_timers_run(d);
 	if (store_in_tx(d->store))
 		kz_commit_now(d);
+	drills_ev = kz_plan_drills_start(d);
+	if (store_in_tx(d->store))
+		kz_commit_now(d);
 	outbox_kick(d);
 	if ((wdusec = getenv("WATCHDOG_USEC")) != NULL) {
 		long long	us;
@@ -259,6 +263,7 @@ kz_daemon_run(const char *conf_path)
 		event_free(sigs[i]);
 	if (wd != NULL)
 		event_free(wd);
+	event_free(drills_ev);
 	outbox_free(d->outbox);
 	plugins_free(d->plugins);
 	kz_actions_free();

@@ -138,5 +138,10 @@ int		 req_id(const struct kz_req *, const char *, int64_t *);
 int	 notify_enqueue(struct kz_daemon *, const struct incident *,
 	    const struct effect *);
 void	 outbox_kick(struct kz_daemon *);
+/* Plan drills falling due (plan-due.c): check now, and hourly. */
+void	 kz_plan_drills_check(struct kz_daemon *);
+struct event *kz_plan_drills_start(struct kz_daemon *);
+/* A notification about no incident; inside an operation. */
+int	 notify_system(struct kz_daemon *, const char *event, json_t *data);
 
 #endif

@@ -100,6 +100,11 @@ static const struct {
 	    "{{data.elapsed_s}} 秒）",
 	    "Recovered: #{{incident.id}} {{data.system}} after "
 	    "{{data.elapsed_s}}s" },
+	{ "plan.drill_due", "【訓練期限】計画に定める{{data.type_ja}}"
+	    "（{{data.every}}ごと）の実施期限 {{data.due}} を迎えました"
+	    "（前回 {{data.last}}）。",
+	    "Drill due: the plan's {{data.type}} drill (every {{data.every}}) "
+	    "fell due on {{data.due}} (last held {{data.last}})." },
 	{ "drill.inject",
 	    "【状況付与】#{{incident.id}} {{data.text}} {{mention}}",
 	    "Inject for #{{incident.id}}: {{data.text}} {{mention}}" },
@@ -346,7 +351,7 @@ nt_color(const struct incident *inc, const char *event)
 	    "exception.overdue", NULL };
 	size_t i;
 
-	if (inc->drill)
+	if (inc != NULL && inc->drill)
 		return "808080";
 	for (i = 0; alarm[i] != NULL; i++)
 		if (strcmp(alarm[i], event) == 0)
@@ -395,9 +400,10 @@ nt_webhook(const struct nt_msg *m)
 {
 	char ts[40];
 
-	return json_pack("{s:s,s:s,s:s,s:b,s:I,s:s?,s:s}", "id", m->msg_id,
+	return json_pack("{s:s,s:s,s:s,s:b,s:o,s:s?,s:s}", "id", m->msg_id,
 	    "type", m->event, "time", rfc3339_buf(m->now, ts, sizeof ts),
-	    "drill", m->inc->drill, "incident", (json_int_t)m->inc->id, "step",
+	    "drill", m->inc != NULL && m->inc->drill, "incident",
+	    m->inc != NULL ? json_integer(m->inc->id) : json_null(), "step",
 	    m->step, "text", m->text);
 }
 
@@ -532,6 +538,63 @@ notify_enqueue(struct kz_daemon *d, const struct incident *inc,
 		    !nt_routed(d->conf, ch->name, e->type)))
 			continue;
 		rc = nt_insert(d, inc, e, ch, ctx, now);
+	}
+	json_decref(ctx);
+	if (d->outbox != NULL)
+		outbox_queued(d->outbox);
+	return rc;
+}
+
+/* A notification about no incident (a plan drill falling due): rendered
+ * from the event's template with {{data.*}}, routed like any event. */
+int
+notify_system(struct kz_daemon *d, const char *event, json_t *data)
+{
+	struct effect	 e;
+	json_t		*ctx, *p;
+	int64_t		 now = clock_now();
+	size_t		 i;
+	int		 rc = 0;
+
+	memset(&e, 0, sizeof e);
+	e.type = event;
+	e.step = -1;
+	e.data = data;
+	ctx = json_pack("{s:O}", "data", data);
+	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
+		const struct channel_conf	*ch = &d->conf->channels[i];
+		struct nt_msg			 m;
+		struct buf			 b = { 0 };
+		char				 id[40], *text, *body;
+		int				 lines = 0;
+
+		if (!nt_routed(d->conf, ch->name, event))
+			continue;
+		nt_event_text(d, &e, ch, ctx, "", &b, &lines);
+		if (lines == 0)
+			buf_adds(&b, event);
+		text = buf_steal(&b);
+		nt_msg_id(id);
+		memset(&m, 0, sizeof m);
+		m.msg_id = id;
+		m.event = event;
+		m.text = text;
+		m.now = now;
+		p = nt_payload(ch, &m);
+		body = p != NULL ? json_dumps(p, JSON_COMPACT) : NULL;
+		json_decref(p);
+		if (body != NULL) {
+			p = json_pack("[s,s,s,s,s,I,I]", ch->name, event, id,
+			    body, text, (json_int_t)now, (json_int_t)now);
+			rc = store_exec(d->store, "INSERT INTO notifications("
+			    "incident, step, channel, event, msg_id, payload, "
+			    "text, drill, state, attempts, created_at, "
+			    "next_attempt_at) VALUES (NULL, NULL, ?, ?, ?, ?, ?, "
+			    "0, 'pending', 0, ?, ?)", p);
+			json_decref(p);
+		}
+		free(body);
+		free(text);
 	}
 	json_decref(ctx);
 	if (d->outbox != NULL)
