@@ -47,6 +47,21 @@ UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS	:= $(wildcard tests/bench/*.c)
 BENCH_BINS	:= $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
+# Fuzzing: libFuzzer targets built with clang (build-fuzz/); their corpora
+# replay under gcc in `make test` (build/fuzz-replay/).
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_JOBS	?= 1
+FUZZ_BUILD	:= build-fuzz
+FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE $(filter-out -Werror,$(WARN)) \
+		   -Wno-format-nonliteral -O1 -g -fno-omit-frame-pointer \
+		   -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		   -Idaemon -Iplugins $(PKG_CFLAGS) \
+		   -DKZ_VERSION='"$(VERSION)"' -DKZ_PREFIX='"$(PREFIX)"'
+FUZZ_NAMES	:= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS	:= $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz/%)
+REPLAY_BINS	:= $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
+
 .PHONY: all deps run test unit integration bench fuzz install clean check-config
 
 all: $(BUILD)/keizokud $(BUILD)/keizoku $(PLUGINS)
@@ -84,6 +99,27 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkz.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(FUZZ_BUILD)/%.o: %.c $(wildcard daemon/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libkz.a: $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libkz.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz-replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libkz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# make fuzz [FUZZ_SECONDS=300] [FUZZ_JOBS=2] [FUZZ=matcher]
+fuzz: deps $(FUZZ_BINS)
+	@FUZZ_BIN=$(abspath $(FUZZ_BUILD)/fuzz) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	    FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run.sh $(FUZZ)
+
 deps:
 	@sh tests/deps.sh
 
@@ -97,7 +133,8 @@ run: deps all
 	@mkdir -p var
 	$(DEMO_ENV) $(BUILD)/keizokud -c config/keizokud.yaml
 
-unit: all $(UNIT_BINS) $(BUILD)/fixtures/plugins/badabi.so $(BUILD)/fault/ioshim.so
+unit: all $(UNIT_BINS) $(BUILD)/fixtures/plugins/badabi.so $(BUILD)/fault/ioshim.so \
+	    $(REPLAY_BINS)
 
 # The I/O fault shim test_fault_ioerr.sh preloads into keizokud. Never
 # built with the sanitizers: it is loaded ahead of their runtime.
@@ -141,4 +178,4 @@ install: all
 	install -m 0644 systemd/keizoku.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/keizoku.conf
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

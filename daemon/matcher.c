@@ -473,6 +473,7 @@ mpairs(const struct ynode *y, json_t *j, size_t *np)
 	json_t		*val;
 	size_t		 i = 0;
 
+	*np = 0;
 	if (y != NULL) {
 		if (y->type != Y_MAP)
 			return NULL;
@@ -519,11 +520,99 @@ mop_names(void)
 	return buf_steal(&b);
 }
 
+/*
+ * glibc's regcomp expands bounded repeats: stacked quantifiers ("a++++")
+ * or nested bounds ("((a{1,100}){1,100}){1,100}") make it allocate
+ * gigabytes, which a runbook must not be able to do to the daemon. This
+ * estimates the expansion, the product of the repeat bounds along the
+ * deepest nesting, and refuses what is out of reason. NULL: acceptable.
+ */
+#define RE_MAX_COST	1000
+#define RE_MAX_DEPTH	16
+
+static const char *
+regex_too_costly(const char *re)
+{
+	long long	 stack[RE_MAX_DEPTH + 1], last = 1, bound, lo, hi;
+	int		 sp = 0, prev_quant = 0;
+	const char	*p = re;
+	char		*end;
+
+	stack[0] = 1;
+	for (; *p != '\0'; p++) {
+		switch (*p) {
+		case '\\':
+			if (p[1] != '\0')
+				p++;
+			last = 1;
+			prev_quant = 0;
+			continue;
+		case '[':
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']')
+				p++;
+			if (*p == '\0')
+				return NULL;	/* regcomp reports it */
+			last = 1;
+			prev_quant = 0;
+			continue;
+		case '(':
+			if (sp == RE_MAX_DEPTH)
+				return "groups nested too deeply";
+			stack[++sp] = 1;
+			prev_quant = 0;
+			continue;
+		case ')':
+			if (sp == 0)
+				return NULL;
+			last = stack[sp--];
+			if (last > stack[sp])
+				stack[sp] = last;
+			prev_quant = 0;
+			continue;
+		case '*':
+		case '+':
+		case '?':
+		case '{':
+			if (prev_quant)
+				return "a repetition of a repetition";
+			if (*p == '{') {
+				lo = strtoll(p + 1, &end, 10);
+				hi = lo;
+				if (*end == ',')
+					hi = end[1] == '}' ? (lo > 2 ? lo : 2) :
+					    strtoll(end + 1, &end, 10);
+				if (*end == ',' || *end == '}')
+					p = strchr(end, '}') ? strchr(end,
+					    '}') : end;
+				bound = hi > 0 ? hi : 1;
+			} else
+				bound = *p == '?' ? 1 : 2;
+			if (bound > RE_MAX_COST || last * bound > RE_MAX_COST)
+				return "repetitions that expand too far";
+			last *= bound;
+			if (last > stack[sp])
+				stack[sp] = last;
+			prev_quant = 1;
+			continue;
+		default:
+			last = 1;
+			prev_quant = 0;
+			continue;
+		}
+	}
+	return NULL;
+}
+
 static void
 compile_regex(struct mcomp *mc, struct mcond *c, const struct mpair *op,
     const char *path)
 {
-	const char	*re = NULL;
+	const char	*re = NULL, *err_cost;
 	char		*full, err[256], num[64];
 	int		 r;
 
@@ -538,6 +627,11 @@ compile_regex(struct mcomp *mc, struct mcond *c, const struct mpair *op,
 	if (re == NULL) {
 		merr(mc, op->vy, "\"%s\" for \"%s\" needs a regular "
 		    "expression, not %s", op->key, path, jtype_name(op->val));
+		return;
+	}
+	if ((err_cost = regex_too_costly(re)) != NULL) {
+		merr(mc, op->vy, "regular expression \"%s\" for \"%s\" is too "
+		    "costly to compile: %s (simplify it)", re, path, err_cost);
 		return;
 	}
 	/* Whole-string semantics: "Site" must not match "PrimarySiteDown". */

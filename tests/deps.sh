@@ -2,7 +2,7 @@
 # Installs the Debian packages keizoku needs to build and test, if any are
 # missing. Idempotent: a no-op when everything is present.
 set -e
-PKGS="build-essential pkg-config libevent-dev libcurl4-openssl-dev
+PKGS="build-essential pkg-config clang libevent-dev libcurl4-openssl-dev
 libsqlite3-dev libyaml-dev libjansson-dev libssl-dev libcmocka-dev
 sqlite3 python3 curl openssl util-linux procps prometheus-alertmanager
 chromium fonts-noto-cjk valgrind"

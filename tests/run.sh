@@ -40,6 +40,11 @@ for t in "$KZ_BUILD"/tests/test_*; do
 	(cd "$top" && timeout 300 "$t") >"$log" 2>&1
 	count "$name" "$log" $?
 done
+case fuzz_replay in *${TESTS:-}*)
+	log="$logdir/fuzz_replay.log"
+	(cd "$top" && timeout 300 sh tests/fuzz/replay.sh) >"$log" 2>&1
+	count fuzz_replay "$log" $? ;;
+esac
 for t in "$top"/tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)

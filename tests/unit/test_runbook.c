@@ -96,6 +96,19 @@ static const struct {
 	  "runbook: a\nactivation:\n  - source: am\n    match: {a: b}\n"
 	  "    mode: maybe\nsteps:\n  - id: x\n",
 	  "rb.yaml:5:11: mode must be auto or confirm" },
+	{ "regex that would make regcomp allocate gigabytes",
+	  "runbook: a\nvars: {a: b}\nsteps:\n  - id: x\n"
+	  "    when: {vars.a: {\"=~\": \"((a{1,100}){1,100}){1,100}\"}}\n",
+	  "rb.yaml:5:27: regular expression \"((a{1,100}){1,100}){1,100}\" for "
+	  "\"vars.a\" is too costly" },
+	{ "stacked quantifiers",
+	  "runbook: a\nvars: {a: b}\nsteps:\n  - id: x\n"
+	  "    when: {vars.a: {\"=~\": \"d+++++\"}}\n",
+	  "a repetition of a repetition" },
+	{ "a key given twice in a matcher (once plain, once an operator map)",
+	  "runbook: a\nvars: {a: b}\nsteps:\n  - id: x\n"
+	  "    when: {vars.a: b, vars.a: {\"!=\": c}}\n",
+	  "duplicate key \"vars.a\"" },
 	{ "escalate without assign",
 	  "runbook: a\nsteps:\n  - id: x\n    escalate_after: 5m\n",
 	  "escalate_after and remind need assign" },
