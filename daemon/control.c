@@ -15,6 +15,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "frame.h"
 #include "log.h"
 #include "roster.h"
 #include "xmalloc.h"
@@ -33,6 +34,7 @@ struct conn {
 	char			*user;
 	int			 busy;		/* a request is being served */
 	int			 closed;	/* peer gone; free on reply */
+	int			 closing;	/* close once the reply is out */
 };
 
 static void
@@ -90,24 +92,14 @@ handle(struct conn *c, json_t *msg)
 	json_t			*params, *as;
 	const char		*cmd;
 
+	/* frame_decode checked the version and the shape. */
 	memset(&r, 0, sizeof r);
-	if (json_integer_value(json_object_get(msg, "v")) != KZ_PROTO_VERSION) {
-		send_frame(c, 400, kz_error("protocol version %lld, this "
-		    "keizokud speaks %d: use a keizoku of the same version",
-		    (long long)json_integer_value(json_object_get(msg, "v")),
-		    KZ_PROTO_VERSION));
-		return;
-	}
 	cmd = json_string_value(json_object_get(msg, "cmd"));
 	params = json_object_get(msg, "params");
 	as = json_object_get(msg, "as");
 	if (cmd == NULL || (r.spec = kz_cmdspec_byname(cmd)) == NULL) {
 		send_frame(c, 404, kz_error("unknown command \"%s\"",
 		    cmd ? cmd : ""));
-		return;
-	}
-	if (params != NULL && !json_is_object(params)) {
-		send_frame(c, 400, kz_error("params must be an object"));
 		return;
 	}
 	r.admin = is_admin(d->conf, c->user, c->uid);
@@ -135,36 +127,35 @@ read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
-	unsigned char	 hdr[4];
-	uint32_t	 len;
 	json_t		*msg;
-	json_error_t	 err;
-	char		*data;
+	char		*why;
+	size_t		 used, len;
+	int		 rc;
 
-	while (!c->busy && evbuffer_get_length(in) >= 4) {
-		evbuffer_copyout(in, hdr, 4);
-		len = kz_get_be32(hdr);
-		if (len > KZ_REQUEST_MAX) {
-			log_warnx("control: request of %u bytes from uid %lu "
-			    "refused", len, (unsigned long)c->uid);
-			send_frame(c, 413, kz_error("request too large"));
-			evbuffer_drain(in, evbuffer_get_length(in));
+	while (!c->busy && (len = evbuffer_get_length(in)) >= 4) {
+		/* A whole frame is contiguous once it has arrived. */
+		why = NULL;
+		msg = NULL;
+		rc = frame_decode(evbuffer_pullup(in, -1), len, &used, &msg,
+		    &why);
+		if (rc == 0)
+			return;
+		if (rc == -1 && used == 0) {
+			log_warnx("control: uid %lu: %s", (unsigned long)c->uid,
+			    why);
+			send_frame(c, 413, kz_error("%s", why));
+			free(why);
+			evbuffer_drain(in, len);
 			bufferevent_disable(bev, EV_READ);
+			/* The stream cannot be resynchronised: close it once
+			 * the answer has gone out. */
+			c->closing = 1;
 			return;
 		}
-		if (evbuffer_get_length(in) < 4 + (size_t)len)
-			return;
-		evbuffer_drain(in, 4);
-		data = xmalloc(len + 1);
-		evbuffer_remove(in, data, len);
-		data[len] = '\0';
-		msg = json_loadb(data, len, 0, &err);
-		free(data);
-		if (msg == NULL || !json_is_object(msg)) {
-			send_frame(c, 400, msg == NULL ? kz_error("invalid JSON "
-			    "at line %d column %d: %s", err.line, err.column,
-			    err.text) : kz_error("a request must be an object"));
-			json_decref(msg);
+		evbuffer_drain(in, used);
+		if (rc == -1) {
+			send_frame(c, 400, kz_error("%s", why));
+			free(why);
 			continue;
 		}
 		handle(c, msg);
@@ -192,6 +183,11 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 static void
 write_cb(struct bufferevent *bev, void *arg)
 {
+	struct conn *c = arg;
+
+	if (c->closing && !c->busy &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_free(c);
 }
 
 static void
