@@ -63,5 +63,9 @@ const char *const store_migrations[] = {
 	"  hash TEXT NOT NULL, source TEXT NOT NULL);",
 	/* 2: RTO clocks per incident */
 	"ALTER TABLE incidents ADD COLUMN systems TEXT;",
+	/* 3: the dedup lookup of every trigger (it scanned every open
+	 * incident of the runbook) */
+	"CREATE INDEX incidents_dedup ON incidents(runbook, dedup_key, drill,"
+	"  started_at);",
 	NULL
 };

@@ -6,7 +6,7 @@ set -e
 : "${KZ_BUILD:?}"
 KZD=$KZ_BUILD/keizokud KZ=$KZ_BUILD/keizoku CB=$KZ_BUILD/bench/ctlbench
 T=$(mktemp -d /tmp/kz-bench.XXXXXX)
-trap 'kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$T"' EXIT
 mkdir -p "$T/runbooks"
 printf 'members:\n  - {id: op}\nroles:\n  - {id: ops, members: [op]}\n' >"$T/roster.yaml"
 {
