@@ -1,0 +1,77 @@
+# The prologue of the shipped-runbook flow tests (test_runbooks_*.sh):
+# the shipped tree copied to $T/ship with only ports and automation
+# targets changed, and helpers to drive it. Sourced after lib.sh.
+# --- the shipped tree in $T/ship (the same prologue in each flow test) ---
+# config/, runbooks/ and build/plugins as `make run` sees them; only the
+# ports and the automation targets are pointed at a stub in $T.
+export KEIZOKU_AM_TOKEN="am-demo-token" KEIZOKU_GRAFANA_SECRET="grafana-demo-secret" \
+    KEIZOKU_QUAKE_SECRET="whsec_$(printf 'quake-demo-key-0123456789' | base64)"
+mkdir -p "$T/ship/config" "$T/ship/build" "$T/ship/var"
+cp "$KZ_TOP"/config/*.yaml "$T/ship/config/"
+cp -r "$KZ_TOP/runbooks" "$T/ship/runbooks"
+ln -s "$KZ_BUILD/plugins" "$T/ship/build/plugins"
+# The stub answers every request 200 and logs it as a JSON line.
+cat >"$T/stub.py" <<'PY'
+import http.server, json, os, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n).decode("utf-8", "replace")
+        with open(sys.argv[2], "a") as f:
+            f.write(json.dumps({"method": self.command, "path": self.path,
+                                "body": body}, ensure_ascii=False) + "\n")
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    do_GET = do_POST = do_PUT = answer
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+python3 "$T/stub.py" "$T/stub.port" "$T/stub.log" &
+_pids="$_pids $!"
+_i=0; while [ ! -s "$T/stub.port" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+STUB=$(cat "$T/stub.port")
+sed -i "s|127.0.0.1:8470|127.0.0.1:$HTTP_PORT|; s|127.0.0.1:9000|127.0.0.1:$STUB|" "$T/ship/config/keizokud.yaml"
+export KEIZOKU_SOCKET="$T/ship/var/keizoku.sock"
+KZD_ARGS="-c $T/ship/config/keizokud.yaml"
+# ship_start: starts keizokud on the shipped tree.
+ship_start() {
+	start_kzd || return 1
+	expect_eq "the shipped setup loads without error" "$("$KZ" --json status | jget 'd["load_errors"]')" "[]"
+}
+# ship_stop: SIGTERM, a clean exit and a clean log.
+ship_stop() {
+	expect_rc "the audit chain verifies" 0 "$KZ" verify
+	stop_kzd
+	expect_eq "SIGTERM exits 0" "$KZD_RC" 0
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/kzd.log"; then
+		nok "sanitizer report in the log"
+	else
+		ok "no sanitizer report"
+	fi
+}
+# as MEMBER args...: root (an admin) acts on behalf of a roster member.
+as() { _m=$1; shift; "$KZ" --as "$_m" "$@"; }
+# act "what" MEMBER ARGS...: a command on behalf of MEMBER that must succeed.
+act() { _w=$1; shift; expect_rc "$_w" 0 as "$@"; }
+st() { "$KZ" --json show "$1" | jget "[s['state'] for s in d['steps'] if s['id'] == '$2'][0]"; }
+step_is() { [ "$(st "$1" "$2")" = "$3" ]; }
+states() { "$KZ" --json show "$1" | jget "{s['id']: s['state'] for s in d['steps']}"; }
+note() { "$KZ" --json show "$1" | jget "[s['note'] for s in d['steps'] if s['id'] == '$2'][0]"; }
+answers() { "$KZ" --json show "$1" | jget "[m['member'] + ':' + m['answer'] for m in d['assembly']['$2']['members']]" | tr -d ' '; }
+recovered() { "$KZ" --json show "$1" | jget "sorted(s['id'] for s in d['systems'] if s['recovered_at'])"; }
+# Exception measures (SPEC §7). excs INC|open: the list; exc_id INC STEP:
+# the measure a step requested; exc_approve INC STEP MEMBER NOTE: a member
+# of the approver role (ciso) approves it, which finishes the step.
+excs() {
+	if [ "$1" = open ]; then "$KZ" --json exceptions --open
+	else "$KZ" --json exceptions --incident "$1"; fi
+}
+exc_id() { excs "$1" | jget "[e['id'] for e in d if e['step'] == '$2'][0]"; }
+exc_approve() { act "$3 (CISO) approves the measure of $2" "$3" exception approve "$(exc_id "$1" "$2")" --note "$4"; }
+# --- end of the prologue ---
