@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "docfmt.h"
 #include "plan.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -150,28 +151,11 @@ name_in(const struct doc *d, const char *const *en, const char *const *ja,
 	return d->ja ? ja[i] : en[i];
 }
 
-/* Markdown text: a "<" could open raw HTML in a renderer; table cells
- * cannot hold a pipe or a line break either. */
-static void
-md_text(struct buf *b, const char *s, int cell)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '<')
-			buf_adds(b, "\\<");
-		else if (cell && *s == '|')
-			buf_adds(b, "\\|");
-		else if (cell && (*s == '\n' || *s == '\r'))
-			buf_addc(b, ' ');
-		else
-			buf_addc(b, *s);
-	}
-}
-
 static void
 md_begin(struct doc *d, const char *title)
 {
 	buf_adds(&d->b, "# ");
-	md_text(&d->b, title, 1);
+	doc_md_text(&d->b, title, 1);
 	buf_adds(&d->b, "\n\n");
 }
 
@@ -185,14 +169,14 @@ static void
 md_heading(struct doc *d, int level, const char *s)
 {
 	buf_printf(&d->b, "%.*s ", level, "######");
-	md_text(&d->b, s, 1);
+	doc_md_text(&d->b, s, 1);
 	buf_adds(&d->b, "\n\n");
 }
 
 static void
 md_para(struct doc *d, const char *s)
 {
-	md_text(&d->b, s, 0);
+	doc_md_text(&d->b, s, 0);
 	buf_adds(&d->b, "\n\n");
 }
 
@@ -206,9 +190,7 @@ md_list(struct doc *d, int start)
 static void
 md_item(struct doc *d, const char *s)
 {
-	buf_adds(&d->b, "- ");
-	md_text(&d->b, s, 1);
-	buf_addc(&d->b, '\n');
+	doc_md_item(&d->b, s);
 }
 
 static void
@@ -221,19 +203,7 @@ md_table(struct doc *d, int start)
 static void
 md_row(struct doc *d, char *const *cells, size_t n, int head)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		buf_adds(&d->b, "| ");
-		md_text(&d->b, cells[i], 1);
-		buf_addc(&d->b, ' ');
-	}
-	buf_adds(&d->b, "|\n");
-	if (!head)
-		return;
-	for (i = 0; i < n; i++)
-		buf_adds(&d->b, "|---");
-	buf_adds(&d->b, "|\n");
+	doc_md_row(&d->b, cells, n, head);
 }
 
 static const struct doc_ops md_ops = {
@@ -241,34 +211,6 @@ static const struct doc_ops md_ops = {
 	md_row
 };
 
-static void
-html_esc(struct buf *b, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			buf_adds(b, "&amp;");
-			break;
-		case '<':
-			buf_adds(b, "&lt;");
-			break;
-		case '>':
-			buf_adds(b, "&gt;");
-			break;
-		case '"':
-			buf_adds(b, "&quot;");
-			break;
-		case '\'':
-			buf_adds(b, "&#39;");
-			break;
-		case '\n':
-			buf_adds(b, "<br>");
-			break;
-		default:
-			buf_addc(b, *s);
-		}
-	}
-}
 
 static const char html_style[] =
     "body{font-family:\"Noto Sans CJK JP\",\"Hiragino Kaku Gothic ProN\","
@@ -292,22 +234,14 @@ static const char html_style[] =
 static void
 html_begin(struct doc *d, const char *title)
 {
-	buf_printf(&d->b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
-	    "content=\"width=device-width, initial-scale=1\">\n<title>",
-	    d->lang);
-	html_esc(&d->b, title);
-	buf_printf(&d->b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n"
-	    "<h1>", html_style);
-	html_esc(&d->b, title);
-	buf_adds(&d->b, "</h1>\n");
+	doc_html_begin(&d->b, d->lang, title, 1, html_style);
 }
 
 static void
 html_end(struct doc *d)
 {
 	buf_adds(&d->b, "<footer><p>");
-	html_esc(&d->b, T(d, L_OFFSITE));
+	doc_html_esc(&d->b, T(d, L_OFFSITE), 1);
 	buf_adds(&d->b, "</p></footer>\n</body>\n</html>\n");
 }
 
@@ -315,7 +249,7 @@ static void
 html_heading(struct doc *d, int level, const char *s)
 {
 	buf_printf(&d->b, "<h%d>", level);
-	html_esc(&d->b, s);
+	doc_html_esc(&d->b, s, 1);
 	buf_printf(&d->b, "</h%d>\n", level);
 }
 
@@ -323,7 +257,7 @@ static void
 html_para(struct doc *d, const char *s)
 {
 	buf_adds(&d->b, "<p>");
-	html_esc(&d->b, s);
+	doc_html_esc(&d->b, s, 1);
 	buf_adds(&d->b, "</p>\n");
 }
 
@@ -336,9 +270,7 @@ html_list(struct doc *d, int start)
 static void
 html_item(struct doc *d, const char *s)
 {
-	buf_adds(&d->b, "<li>");
-	html_esc(&d->b, s);
-	buf_adds(&d->b, "</li>\n");
+	doc_html_item(&d->b, s);
 }
 
 static void
@@ -350,15 +282,7 @@ html_table(struct doc *d, int start)
 static void
 html_row(struct doc *d, char *const *cells, size_t n, int head)
 {
-	size_t i;
-
-	buf_adds(&d->b, head ? "<thead><tr>" : "<tr>");
-	for (i = 0; i < n; i++) {
-		buf_adds(&d->b, head ? "<th>" : "<td>");
-		html_esc(&d->b, cells[i]);
-		buf_adds(&d->b, head ? "</th>" : "</td>");
-	}
-	buf_adds(&d->b, head ? "</tr></thead>\n<tbody>\n" : "</tr>\n");
+	doc_html_row(&d->b, cells, n, head);
 }
 
 static const struct doc_ops html_ops = {

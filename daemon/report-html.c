@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "duration.h"
+#include "docfmt.h"
 #include "report.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -52,28 +53,11 @@ static const char footer_text[] =
     "check a printed copy by comparing the hashes above with keizoku verify "
     "and keizoku log.";
 
-/* Markdown text: "<" could open raw HTML in a renderer; a table cell
- * cannot hold a pipe or a line break. */
-static void
-md_text(struct buf *b, const char *s, int cell)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '<')
-			buf_adds(b, "\\<");
-		else if (cell && *s == '|')
-			buf_adds(b, "\\|");
-		else if (cell && (*s == '\n' || *s == '\r'))
-			buf_addc(b, ' ');
-		else
-			buf_addc(b, *s);
-	}
-}
-
 static void
 md_begin(struct rdoc *d, const char *title)
 {
 	buf_adds(&d->b, "# ");
-	md_text(&d->b, title, 1);
+	doc_md_text(&d->b, title, 1);
 	buf_adds(&d->b, "\n\n");
 }
 
@@ -87,14 +71,14 @@ static void
 md_heading(struct rdoc *d, const char *s)
 {
 	buf_adds(&d->b, "## ");
-	md_text(&d->b, s, 1);
+	doc_md_text(&d->b, s, 1);
 	buf_adds(&d->b, "\n\n");
 }
 
 static void
 md_para(struct rdoc *d, const char *s)
 {
-	md_text(&d->b, s, 0);
+	doc_md_text(&d->b, s, 0);
 	buf_adds(&d->b, "\n\n");
 }
 
@@ -102,7 +86,7 @@ static void
 md_banner(struct rdoc *d, const char *s)
 {
 	buf_adds(&d->b, "> **");
-	md_text(&d->b, s, 1);
+	doc_md_text(&d->b, s, 1);
 	buf_adds(&d->b, "**\n\n");
 }
 
@@ -116,9 +100,7 @@ md_list(struct rdoc *d, int start)
 static void
 md_item(struct rdoc *d, const char *s)
 {
-	buf_adds(&d->b, "- ");
-	md_text(&d->b, s, 1);
-	buf_addc(&d->b, '\n');
+	doc_md_item(&d->b, s);
 }
 
 static void
@@ -131,19 +113,7 @@ md_table(struct rdoc *d, int start)
 static void
 md_row(struct rdoc *d, char *const *cells, size_t n, int head)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		buf_adds(&d->b, "| ");
-		md_text(&d->b, cells[i], 1);
-		buf_addc(&d->b, ' ');
-	}
-	buf_adds(&d->b, "|\n");
-	if (!head)
-		return;
-	for (i = 0; i < n; i++)
-		buf_adds(&d->b, "|---");
-	buf_adds(&d->b, "|\n");
+	doc_md_row(&d->b, cells, n, head);
 }
 
 /* A fence longer than any run of backticks inside cannot be closed by
@@ -172,34 +142,6 @@ static const struct rdoc_ops md_ops = {
 	md_table, md_row, md_code
 };
 
-static void
-html_esc(struct buf *b, const char *s, int br)
-{
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			buf_adds(b, "&amp;");
-			break;
-		case '<':
-			buf_adds(b, "&lt;");
-			break;
-		case '>':
-			buf_adds(b, "&gt;");
-			break;
-		case '"':
-			buf_adds(b, "&quot;");
-			break;
-		case '\'':
-			buf_adds(b, "&#39;");
-			break;
-		case '\n':
-			buf_adds(b, br ? "<br>" : "\n");
-			break;
-		default:
-			buf_addc(b, *s);
-		}
-	}
-}
 
 static const char html_style[] =
     "body{font-family:\"Noto Sans CJK JP\",\"Noto Sans JP\","
@@ -228,22 +170,14 @@ static const char html_style[] =
 static void
 html_begin(struct rdoc *d, const char *title)
 {
-	buf_printf(&d->b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
-	    "content=\"width=device-width, initial-scale=1\">\n<title>",
-	    d->lang);
-	html_esc(&d->b, title, 0);
-	buf_printf(&d->b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n"
-	    "<h1>", html_style);
-	html_esc(&d->b, title, 0);
-	buf_adds(&d->b, "</h1>\n");
+	doc_html_begin(&d->b, d->lang, title, 0, html_style);
 }
 
 static void
 html_end(struct rdoc *d)
 {
 	buf_adds(&d->b, "<footer><p>");
-	html_esc(&d->b, footer_text, 0);
+	doc_html_esc(&d->b, footer_text, 0);
 	buf_adds(&d->b, "</p></footer>\n</body>\n</html>\n");
 }
 
@@ -251,7 +185,7 @@ static void
 html_heading(struct rdoc *d, const char *s)
 {
 	buf_adds(&d->b, "<h2>");
-	html_esc(&d->b, s, 0);
+	doc_html_esc(&d->b, s, 0);
 	buf_adds(&d->b, "</h2>\n");
 }
 
@@ -259,7 +193,7 @@ static void
 html_para(struct rdoc *d, const char *s)
 {
 	buf_adds(&d->b, "<p>");
-	html_esc(&d->b, s, 1);
+	doc_html_esc(&d->b, s, 1);
 	buf_adds(&d->b, "</p>\n");
 }
 
@@ -267,7 +201,7 @@ static void
 html_banner(struct rdoc *d, const char *s)
 {
 	buf_adds(&d->b, "<p class=\"banner\">");
-	html_esc(&d->b, s, 1);
+	doc_html_esc(&d->b, s, 1);
 	buf_adds(&d->b, "</p>\n");
 }
 
@@ -280,9 +214,7 @@ html_list(struct rdoc *d, int start)
 static void
 html_item(struct rdoc *d, const char *s)
 {
-	buf_adds(&d->b, "<li>");
-	html_esc(&d->b, s, 1);
-	buf_adds(&d->b, "</li>\n");
+	doc_html_item(&d->b, s);
 }
 
 static void
@@ -294,22 +226,14 @@ html_table(struct rdoc *d, int start)
 static void
 html_row(struct rdoc *d, char *const *cells, size_t n, int head)
 {
-	size_t i;
-
-	buf_adds(&d->b, head ? "<thead><tr>" : "<tr>");
-	for (i = 0; i < n; i++) {
-		buf_adds(&d->b, head ? "<th>" : "<td>");
-		html_esc(&d->b, cells[i], 1);
-		buf_adds(&d->b, head ? "</th>" : "</td>");
-	}
-	buf_adds(&d->b, head ? "</tr></thead>\n<tbody>\n" : "</tr>\n");
+	doc_html_row(&d->b, cells, n, head);
 }
 
 static void
 html_code(struct rdoc *d, const char *s)
 {
 	buf_adds(&d->b, "<pre>");
-	html_esc(&d->b, s, 0);
+	doc_html_esc(&d->b, s, 0);
 	buf_adds(&d->b, "</pre>\n");
 }
 
