@@ -22,6 +22,8 @@ CC		?= cc
 PKGS		:= libevent libevent_openssl libcurl sqlite3 yaml-0.1 jansson libcrypto libssl
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CLI_PKGS	:= libcurl jansson
+CLI_LIBS	:= $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 		   -Wmissing-prototypes -Wno-unused-parameter
@@ -36,8 +38,16 @@ ALL_CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS		+= -fsanitize=address,undefined
 endif
 
-LIB_SRCS	:= $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+# The layers of daemon/, lowest first (docs/architecture.md; make layers
+# checks that includes only point down). The client links only the first
+# two: common and proto.
+LAYERS		:= common proto model engine store core cmd front
+COMMON_SRCS	:= $(wildcard daemon/common/*.c daemon/proto/*.c)
+COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+LIB_SRCS	:= $(filter-out daemon/main.c,$(wildcard daemon/*.c \
+		   $(LAYERS:%=daemon/%/*.c)))
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/%.o)
+HDRS		:= $(wildcard daemon/*/*.h plugins/*.h client/*.h)
 CLI_SRCS	:= $(wildcard client/*.c)
 CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o)
 PLUGIN_SRCS	:= $(wildcard plugins/*.c)
@@ -62,11 +72,12 @@ FUZZ_NAMES	:= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz/%)
 REPLAY_BINS	:= $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps run test unit integration bench fuzz install clean check-config
+.PHONY: all deps run test unit integration bench fuzz install clean check-config \
+	layers
 
 all: $(BUILD)/keizokud $(BUILD)/keizoku $(PLUGINS)
 
-$(BUILD)/%.o: %.c $(wildcard daemon/*.h plugins/*.h client/*.h)
+$(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -77,8 +88,12 @@ $(BUILD)/libkz.a: $(LIB_OBJS)
 $(BUILD)/keizokud: $(BUILD)/daemon/main.o $(BUILD)/libkz.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
-$(BUILD)/keizoku: $(CLI_OBJS) $(BUILD)/libkz.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/libkzcommon.a: $(COMMON_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/keizoku: $(CLI_OBJS) $(BUILD)/libkzcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) -lm
 
 # The loader refuses plugins in group- or world-writable places.
 $(BUILD)/plugins/%.so: plugins/%.c plugins/keizoku-plugin.h
@@ -99,7 +114,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkz.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(FUZZ_BUILD)/%.o: %.c $(wildcard daemon/*.h)
+$(FUZZ_BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
@@ -142,8 +157,12 @@ $(BUILD)/fault/ioshim.so: tests/fault/ioshim.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
+# Dependencies between the layers point only downward (a grep of includes).
+layers:
+	@sh tests/layers.sh $(LAYERS)
+
 test: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory layers all unit
 	@KZ_BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 check-config: all

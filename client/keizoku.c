@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "timeutil.h"
-#include "xmalloc.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
 #include "keizoku.h"
 
 enum gopt { G_SOCKET, G_URL, G_TOKEN, G_CACERT, G_JSON, G_AS, G_HELP,

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "proto.h"
+#include "proto/proto.h"
 
 #ifndef KZ_VERSION
 #define KZ_VERSION	"0.1.0"

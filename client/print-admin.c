@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmalloc.h"
+#include "common/xmalloc.h"
 #include "keizoku.h"
 
 /* "1 pending, 2 active, ..." from an object of counts, in its order. */

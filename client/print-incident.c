@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "timeutil.h"
-#include "xmalloc.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
 #include "keizoku.h"
 
 #define DRILL_MARK	"[訓練 DRILL]"

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan.h"
-#include "xmalloc.h"
+#include "common/duration.h"
+#include "common/xmalloc.h"
 #include "keizoku.h"
 
 /* Columns of "plan show WHAT" (field names of docs/plan-format.md), in
@@ -151,7 +151,7 @@ only_cols(json_t *rows, const char *const *cols)
 					continue;
 				if (strcmp(key, cols[k]) != 0 &&
 				    json_is_integer(v)) {
-					s = plan_duration_fmt(
+					s = duration_fmt_years(
 					    json_integer_value(v));
 					json_object_set_new(o, key,
 					    json_string(s));

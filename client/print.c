@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "duration.h"
-#include "timeutil.h"
-#include "xmalloc.h"
+#include "common/duration.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
 #include "keizoku.h"
 
 static const struct {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "xmalloc.h"
+#include "common/xmalloc.h"
 #include "keizoku.h"
 
 #define TABLE_GAP	2	/* spaces between columns */

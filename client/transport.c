@@ -14,7 +14,7 @@
 
 #include <curl/curl.h>
 
-#include "xmalloc.h"
+#include "common/xmalloc.h"
 #include "keizoku.h"
 
 /* What to tell a user who cannot connect, by errno. */

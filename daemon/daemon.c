@@ -10,23 +10,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "control.h"
-#include "curlev.h"
-#include "daemon.h"
-#include "diag.h"
-#include "engine.h"
-#include "log.h"
-#include "outbox.h"
-#include "plan.h"
-#include "plan-store.h"
-#include "plugin.h"
-#include "roster.h"
-#include "runbook.h"
-#include "store.h"
-#include "timeutil.h"
-#include "xmalloc.h"
-#include "ytree.h"
+#include "model/config.h"
+#include "front/control.h"
+#include "core/curlev.h"
+#include "core/daemon.h"
+#include "common/diag.h"
+#include "engine/engine.h"
+#include "common/log.h"
+#include "core/outbox.h"
+#include "model/plan.h"
+#include "core/plan-store.h"
+#include "core/plugin.h"
+#include "model/roster.h"
+#include "model/runbook.h"
+#include "store/store.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "common/ytree.h"
 
 static void
 set_errors(struct kz_daemon *d, struct diags *dg)
@@ -63,7 +63,9 @@ load_parts(struct kz_daemon *d, struct diags *dg)
 	else
 		d->roster = xcalloc(1, sizeof *d->roster);
 	ctx.roster = d->roster;
-	ctx.plugins = d->plugins;
+	ctx.check_action = d->plugins != NULL ?
+		    plugins_check_action : NULL;
+	ctx.check_arg = d->plugins;
 	ctx.sources = d->conf->source_names;
 	set = rbset_load(d->conf->runbooks, &ctx, d->rbs);
 	for (i = 0; i < set->n; i++)

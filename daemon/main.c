@@ -5,19 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "curlev.h"
-#include "daemon.h"
-#include "diag.h"
-#include "log.h"
-#include "plan.h"
-#include "plugin.h"
-#include "roster.h"
-#include "runbook.h"
-#include "scenario.h"
-#include "timeutil.h"
-#include "xmalloc.h"
-#include "ytree.h"
+#include "model/config.h"
+#include "core/curlev.h"
+#include "core/daemon.h"
+#include "common/diag.h"
+#include "common/log.h"
+#include "model/plan.h"
+#include "core/plugin.h"
+#include "model/roster.h"
+#include "model/runbook.h"
+#include "model/scenario.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "common/ytree.h"
 
 static void
 usage(FILE *f)
@@ -56,7 +56,9 @@ check(const char *path)
 			ydoc_free(doc);
 		}
 		ctx.roster = ro;
-		ctx.plugins = pl;
+		ctx.check_action = pl != NULL ?
+		    plugins_check_action : NULL;
+		ctx.check_arg = pl;
 		ctx.sources = c->source_names;
 		set = rbset_load(c->runbooks, &ctx, NULL);
 		scenario_check_dir(c->scenarios, set, ro, &dg);

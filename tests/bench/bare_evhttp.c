@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "xmalloc.h"
+#include "common/xmalloc.h"
 
 static void
 handler(struct evhttp_request *req, void *arg)

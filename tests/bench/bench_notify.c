@@ -53,8 +53,8 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
-#include "sig.h"
-#include "xmalloc.h"
+#include "common/sig.h"
+#include "common/xmalloc.h"
 
 #define BN_CONCURRENCY	32
 #define BN_STEPS	100	/* notify steps per activation */

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto.h"
-#include "xmalloc.h"
+#include "proto/proto.h"
+#include "common/xmalloc.h"
 
 static double
 now_ms(void)

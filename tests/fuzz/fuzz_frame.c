@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
-#include "proto.h"
+#include "proto/frame.h"
+#include "proto/proto.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

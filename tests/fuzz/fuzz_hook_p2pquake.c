@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "hooks.h"
+#include "model/hooks.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

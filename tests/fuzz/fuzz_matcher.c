@@ -9,9 +9,9 @@
 
 #include <jansson.h>
 
-#include "diag.h"
-#include "matcher.h"
-#include "ytree.h"
+#include "common/diag.h"
+#include "model/matcher.h"
+#include "common/ytree.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

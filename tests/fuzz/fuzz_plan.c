@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "diag.h"
-#include "plan.h"
+#include "common/diag.h"
+#include "model/plan.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

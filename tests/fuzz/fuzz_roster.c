@@ -5,9 +5,9 @@
 
 #include <jansson.h>
 
-#include "diag.h"
-#include "roster.h"
-#include "xmalloc.h"
+#include "common/diag.h"
+#include "model/roster.h"
+#include "common/xmalloc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

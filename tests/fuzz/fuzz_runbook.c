@@ -5,9 +5,9 @@
 
 #include <jansson.h>
 
-#include "diag.h"
-#include "roster.h"
-#include "runbook.h"
+#include "common/diag.h"
+#include "model/roster.h"
+#include "model/runbook.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -34,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct roster	*roster;
 	struct diags		 d = { 0 }, rd = { 0 };
-	struct rb_context	 ctx;
+	struct rb_context	 ctx = { 0 };
 	struct runbook		*rb;
 	size_t			 i;
 
@@ -44,7 +44,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	diag_free(&rd);
 	ctx.roster = roster;
-	ctx.plugins = NULL;
 	ctx.sources = fuzz_sources;
 	rb = runbook_parse("fuzz.yaml", (const char *)data, size, &ctx, &d);
 	if (rb != NULL) {

@@ -9,8 +9,8 @@
 
 #include <jansson.h>
 
-#include "template.h"
-#include "xmalloc.h"
+#include "model/template.h"
+#include "common/xmalloc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

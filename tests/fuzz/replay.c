@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmalloc.h"
-#include "ytree.h"
+#include "common/xmalloc.h"
+#include "common/ytree.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

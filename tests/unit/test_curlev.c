@@ -24,8 +24,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "curlev.h"
-#include "xmalloc.h"
+#include "core/curlev.h"
+#include "common/xmalloc.h"
 
 #define T_MAX_HELD	8
 #define T_BIG		(200 * 1024)

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "duration.h"
-#include "timeutil.h"
+#include "common/duration.h"
+#include "common/timeutil.h"
 
 #define NITEMS(a) (sizeof (a) / sizeof (a)[0])
 

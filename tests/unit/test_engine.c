@@ -9,11 +9,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "diag.h"
-#include "engine.h"
-#include "roster.h"
-#include "runbook.h"
-#include "xmalloc.h"
+#include "common/diag.h"
+#include "engine/engine.h"
+#include "model/roster.h"
+#include "model/runbook.h"
+#include "common/xmalloc.h"
 
 static const char roster_yaml[] =
     "members:\n"
@@ -170,7 +170,7 @@ test_cases(void **state)
 	struct diags		 d = { 0 };
 	struct roster		*ro = roster_parse("r.yaml", roster_yaml,
 	    strlen(roster_yaml), &d);
-	struct rb_context	 ctx = { ro, NULL, NULL };
+	struct rb_context	 ctx = { .roster = ro };
 	struct runbook		*rb = runbook_parse("t.yaml", rb_yaml,
 	    strlen(rb_yaml), &ctx, &d);
 	size_t			 c, l, i;
@@ -239,7 +239,7 @@ test_effects(void **state)
 	struct diags		 d = { 0 };
 	struct roster		*ro = roster_parse("r.yaml", roster_yaml,
 	    strlen(roster_yaml), &d);
-	struct rb_context	 ctx = { ro, NULL, NULL };
+	struct rb_context	 ctx = { .roster = ro };
 	struct runbook		*rb = runbook_parse("t.yaml", rb_yaml,
 	    strlen(rb_yaml), &ctx, &d);
 	struct incident		*inc = incident_new(rb, 0, NULL, rb->vars);

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "frame.h"
-#include "proto.h"
-#include "xmalloc.h"
+#include "proto/frame.h"
+#include "proto/proto.h"
+#include "common/xmalloc.h"
 
 #define NITEMS(a) (sizeof (a) / sizeof (a)[0])
 

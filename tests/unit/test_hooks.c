@@ -14,9 +14,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "hooks.h"
-#include "sig.h"
-#include "xmalloc.h"
+#include "model/hooks.h"
+#include "common/sig.h"
+#include "common/xmalloc.h"
 
 #define NELEM(a)	(sizeof (a) / sizeof (a)[0])
 #define MAXCHECKS	20

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "diag.h"
-#include "matcher.h"
-#include "xmalloc.h"
-#include "ytree.h"
+#include "common/diag.h"
+#include "model/matcher.h"
+#include "common/xmalloc.h"
+#include "common/ytree.h"
 
 #define NITEMS(a) (sizeof (a) / sizeof (a)[0])
 

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "diag.h"
-#include "plan.h"
-#include "timeutil.h"
-#include "xmalloc.h"
-#include "ytree.h"
+#include "common/diag.h"
+#include "model/plan.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "common/ytree.h"
 
 #define HEAD	"plan: {organization: Test, last_review: 2026-04-01}\n"
 
@@ -122,7 +122,7 @@ test_durations_and_dates(void **state)
 		assert_int_equal(plan_duration_parse(cases[i].in, &v, &why),
 		    0);
 		assert_int_equal(v, cases[i].secs);
-		s = plan_duration_fmt(v);
+		s = duration_fmt_years(v);
 		assert_string_equal(s, cases[i].out);
 		free(s);
 	}

@@ -27,10 +27,10 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-#include "curlev.h"
-#include "diag.h"
-#include "plugin.h"
-#include "xmalloc.h"
+#include "core/curlev.h"
+#include "common/diag.h"
+#include "core/plugin.h"
+#include "common/xmalloc.h"
 
 struct p_env {
 	struct event_base	*base;

@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "report.h"
+#include "model/report.h"
 
 #define MAXS	6
 

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "diag.h"
-#include "roster.h"
-#include "runbook.h"
+#include "common/diag.h"
+#include "model/roster.h"
+#include "model/runbook.h"
 
 static const char roster_yaml[] =
     "members:\n"
@@ -130,7 +130,7 @@ static void
 test_bad_runbooks(void **state)
 {
 	struct roster		*ro = test_roster();
-	struct rb_context	 ctx = { ro, NULL, NULL };
+	struct rb_context	 ctx = { .roster = ro };
 	size_t			 i, j;
 	int			 fails = 0;
 
@@ -192,7 +192,7 @@ test_good_runbook(void **state)
 	    "    remind: 5m\n"
 	    "    assign: tanaka\n";
 	struct roster		*ro = test_roster();
-	struct rb_context	 ctx = { ro, NULL, NULL };
+	struct rb_context	 ctx = { .roster = ro };
 	struct diags		 d = { 0 };
 	struct runbook		*rb = runbook_parse("ok.yaml", y, strlen(y),
 	    &ctx, &d);

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "sig.h"
+#include "common/sig.h"
 
 #define NELEM(a)	(sizeof (a) / sizeof (a)[0])
 

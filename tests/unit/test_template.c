@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "template.h"
-#include "xmalloc.h"
+#include "model/template.h"
+#include "common/xmalloc.h"
 
 #define NITEMS(a) (sizeof (a) / sizeof (a)[0])
 

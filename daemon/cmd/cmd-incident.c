@@ -1,0 +1,496 @@
+/* Commands on incidents: activate, confirm, dismiss, close, incidents,
+ * show, log, and the step actions. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/daemon.h"
+#include "common/duration.h"
+#include "model/roster.h"
+#include "model/runbook.h"
+#include "store/store.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+
+static int
+load(struct kz_daemon *d, struct kz_req *r, struct incident **inc,
+    json_t **body)
+{
+	int64_t	id;
+	int	status;
+
+	if (req_id(r, "incident", &id) == -1) {
+		*body = kz_error("incident must be a positive number, not "
+		    "\"%s\"", req_str(r, "incident") ? req_str(r, "incident") :
+		    "");
+		return 400;
+	}
+	if ((*inc = kz_incident_load(d, id, &status)) == NULL) {
+		*body = status == 404 ? kz_error("no incident %lld",
+		    (long long)id) : kz_error("cannot load incident %lld: %s",
+		    (long long)id, store_errmsg(d->store));
+		return status;
+	}
+	return 200;
+}
+
+/* Starts an incident of rb (shared by activate and the webhooks). */
+int
+kz_start_incident(struct kz_daemon *d, const struct actx *a,
+    struct runbook *rb, int drill, json_t *trigger, json_t *vars,
+    const char *source, const char *key, int pending, const char *confirm_by,
+    const char *note, int64_t *id, char **why)
+{
+	struct incident	*inc = incident_new(rb, drill, trigger, vars);
+	struct effects	 fx = { 0 };
+	struct actx	 ax = *a;
+	int		 rc;
+
+	ax.rtos = kz_rtos(d, rb);
+	a = &ax;
+	inc->source = source ? xstrdup(source) : NULL;
+	inc->dedup_key = key ? xstrdup(key) : NULL;
+	inc->confirm_by = confirm_by ? xstrdup(confirm_by) : NULL;
+	inc->note = note ? xstrdup(note) : NULL;
+	/* The id must exist before events reference it. */
+	inc->started_at = a->now;
+	inc->state = pending ? IS_PENDING : IS_ACTIVE;
+	if (store_incident_save(d->store, inc) == -1) {
+		incident_free(inc);
+		*why = xstrdup("storage unavailable");
+		return 503;
+	}
+	engine_activate(a, inc, pending, &fx, why);
+	rc = kz_apply(d, a, inc, &fx) == -1 ? 503 : 200;
+	*id = inc->id;
+	effects_free(&fx);
+	incident_free(inc);
+	json_decref(ax.rtos);
+	if (rc != 200)
+		*why = xstrdup("storage unavailable");
+	return rc;
+}
+
+int
+cmd_activate(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	const char	*name = req_str(r, "runbook");
+	struct runbook	*rb = rbset_find(d->rbs, name ? name : "");
+	json_t		*vars, *list = json_object_get(r->params, "var");
+	struct actx	 a;
+	char		*why = NULL;
+	int64_t		 id;
+	size_t		 i;
+	int		 status;
+
+	if (rb == NULL) {
+		*body = kz_error("no runbook \"%s\" (see keizoku runbooks)",
+		    name ? name : "");
+		return 404;
+	}
+	kz_actx(d, r, &a);
+	if (rb->owner != NULL && !(a.admin && a.member == NULL) &&
+	    !roster_matches(d->roster, rb->owner, a.member ? a.member :
+	    a.actor)) {
+		*body = kz_error("only the runbook's owner (%s) or an admin "
+		    "may activate %s", rb->owner, rb->id);
+		return 403;
+	}
+	vars = json_deep_copy(rb->vars);
+	for (i = 0; json_is_array(list) && i < json_array_size(list); i++) {
+		const char	*kv = json_string_value(json_array_get(list, i));
+		const char	*eq = kv ? strchr(kv, '=') : NULL;
+		char		*k;
+
+		if (eq == NULL) {
+			*body = kz_error("--var takes K=V, not \"%s\"",
+			    kv ? kv : "");
+			json_decref(vars);
+			return 400;
+		}
+		k = xstrndup(kv, (size_t)(eq - kv));
+		if (json_object_get(rb->vars, k) == NULL) {
+			*body = kz_error("runbook %s has no variable \"%s\" "
+			    "(declared: see its vars:)", rb->id, k);
+			free(k);
+			json_decref(vars);
+			return 400;
+		}
+		json_object_set_new(vars, k, json_string(eq + 1));
+		free(k);
+	}
+	status = kz_start_incident(d, &a, rb, req_bool(r, "drill"), NULL, vars,
+	    NULL, NULL, 0, NULL, req_str(r, "note"), &id, &why);
+	json_decref(vars);
+	if (status != 200) {
+		*body = kz_error("%s", why);
+		free(why);
+		return status;
+	}
+	*body = json_pack("{s:I,s:s}", "incident", (json_int_t)id, "state",
+	    "active");
+	return 201;
+}
+
+typedef int (*inc_fn)(const struct actx *, struct incident *,
+    struct kz_req *, struct effects *, char **);
+
+static int
+with_incident(struct kz_daemon *d, struct kz_req *r, json_t **body,
+    inc_fn fn, json_t *(*result)(struct incident *, struct kz_req *))
+{
+	struct incident	*inc;
+	struct effects	 fx = { 0 };
+	struct actx	 a;
+	char		*why = NULL;
+	int		 status;
+
+	if ((status = load(d, r, &inc, body)) != 200)
+		return status;
+	kz_actx(d, r, &a);
+	a.rtos = kz_rtos(d, inc->rb);
+	status = fn(&a, inc, r, &fx, &why);
+	if (status == 200 && kz_apply(d, &a, inc, &fx) == -1) {
+		status = 503;
+		why = xprintf("storage unavailable: %s",
+		    store_errmsg(d->store));
+	}
+	json_decref(a.rtos);
+	if (status == 200)
+		*body = result(inc, r);
+	else {
+		*body = kz_error("%s", why ? why : "failed");
+		free(why);
+	}
+	effects_free(&fx);
+	incident_free(inc);
+	return status;
+}
+
+static int
+do_respond(const struct actx *a, struct incident *inc, struct kz_req *r,
+    struct effects *fx, char **why)
+{
+	static const char *const flags[] = { "available", "unavailable",
+	    "arrived" };
+	static const enum answer ans[] = { AN_AVAILABLE, AN_UNAVAILABLE,
+	    AN_ARRIVED };
+	const char	*eta = req_str(r, "eta"), *err;
+	int64_t		 eta_s = 0;
+	int		 n = 0, k = 0, i;
+
+	for (i = 0; i < 3; i++)
+		if (req_bool(r, flags[i])) {
+			n++;
+			k = i;
+		}
+	if (n != 1) {
+		*why = xstrdup("give exactly one of --available, --unavailable "
+		    "or --arrived");
+		return 400;
+	}
+	if (eta != NULL && duration_parse(eta, &eta_s, &err) == -1) {
+		*why = xprintf("--eta %s: %s", eta, err);
+		return 400;
+	}
+	if (eta != NULL && ans[k] != AN_AVAILABLE) {
+		*why = xstrdup("--eta goes with --available");
+		return 400;
+	}
+	return engine_respond(a, inc, a->member ? a->member : a->actor, ans[k],
+	    eta ? a->now + eta_s * 1000 : 0, req_str(r, "note"), fx, why);
+}
+
+static json_t *
+respond_result(struct incident *inc, struct kz_req *r)
+{
+	const char	*me = r->member ? r->member : r->actor;
+	size_t		 i;
+
+	for (i = 0; i < inc->ncallouts; i++) {
+		const struct callout	*c = &inc->callouts[i];
+		char			 ts[40];
+
+		if (strcmp(c->member, me) == 0 && c->answered_at != 0)
+			return json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s}",
+			    "incident", (json_int_t)inc->id, "member", me,
+			    "role", c->role, "answer", answer_name(c->answer),
+			    "eta_at", c->eta_at ? rfc3339_buf(c->eta_at, ts,
+			    sizeof ts) : NULL, "step",
+			    inc->rb->steps[c->step].id);
+	}
+	return json_pack("{s:I,s:s}", "incident", (json_int_t)inc->id,
+	    "member", me);
+}
+
+int
+cmd_respond(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	return with_incident(d, r, body, do_respond, respond_result);
+}
+
+static json_t *
+inc_result(struct incident *inc, struct kz_req *r)
+{
+	return json_pack("{s:I,s:s}", "incident", (json_int_t)inc->id,
+	    "state", inc_state_name(inc->state));
+}
+
+static int
+do_confirm(const struct actx *a, struct incident *inc, struct kz_req *r,
+    struct effects *fx, char **why)
+{
+	return engine_confirm(a, inc, strcmp(r->spec->name, "confirm") == 0,
+	    req_str(r, "note"), fx, why);
+}
+
+static int
+do_close(const struct actx *a, struct incident *inc, struct kz_req *r,
+    struct effects *fx, char **why)
+{
+	return engine_close(a, inc, req_str(r, "note"), fx, why);
+}
+
+static int
+do_step(const struct actx *a, struct incident *inc, struct kz_req *r,
+    struct effects *fx, char **why)
+{
+	static const struct {
+		const char	*name;
+		enum step_act	 act;
+	} acts[] = {
+		{ "ack", SA_ACK }, { "done", SA_DONE }, { "skip", SA_SKIP },
+		{ "fail", SA_FAIL }, { "approve", SA_APPROVE },
+		{ "reject", SA_REJECT },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof acts / sizeof acts[0]; i++)
+		if (strcmp(acts[i].name, r->spec->name) == 0)
+			return engine_step(a, inc, req_str(r, "step") ?
+			    req_str(r, "step") : "", acts[i].act,
+			    req_str(r, "note"), fx, why);
+	*why = xstrdup("unknown step action");
+	return 400;
+}
+
+static json_t *
+step_result(struct incident *inc, struct kz_req *r)
+{
+	int i = runbook_step_index(inc->rb, req_str(r, "step"));
+
+	return json_pack("{s:I,s:s,s:s}", "incident", (json_int_t)inc->id,
+	    "step", req_str(r, "step"), "state", i >= 0 ?
+	    step_state_name(inc->steps[i].state) : "?");
+}
+
+int
+cmd_confirm(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	return with_incident(d, r, body, do_confirm, inc_result);
+}
+
+int
+cmd_close(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	return with_incident(d, r, body, do_close, inc_result);
+}
+
+int
+cmd_step(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	return with_incident(d, r, body, do_step, step_result);
+}
+
+int
+cmd_incidents(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	json_t	*rows = store_incidents(d->store, req_bool(r, "all"));
+	size_t	 i;
+
+	if (rows == NULL) {
+		*body = kz_error("storage unavailable: %s",
+		    store_errmsg(d->store));
+		return 503;
+	}
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t *o = json_array_get(rows, i);
+
+		json_object_set_new(o, "drill", json_boolean(json_integer_value(
+		    json_object_get(o, "drill"))));
+		json_object_set_new(o, "started_at", jtime(json_integer_value(
+		    json_object_get(o, "started_at"))));
+		json_object_set_new(o, "closed_at", jtime(json_integer_value(
+		    json_object_get(o, "closed_at"))));
+	}
+	*body = rows;
+	return 200;
+}
+
+json_t *
+kz_show_json(struct kz_daemon *d, struct incident *inc)
+{
+	const struct runbook	*rb = inc->rb;
+	json_t			*steps = json_array(), *sys = json_array();
+	json_t			*exc, *ids = json_array(), *p;
+	size_t			 i;
+
+	for (i = 0; i < rb->nsteps; i++) {
+		const struct rb_step	*rs = &rb->steps[i];
+		const struct step_st	*s = &inc->steps[i];
+		json_t			*needs = json_array();
+		size_t			 j;
+
+		for (j = 0; j < rs->nneeds; j++)
+			json_array_append_new(needs, json_string(rs->needs[j]));
+		json_array_append_new(steps, json_pack("{s:s,s:s,s:s,s:s,s:s?,"
+		    "s:s?,s:s?,s:s?,s:o,s:o,s:o,s:i,s:s?,s:o,s:o,s:s?,s:i}",
+		    "id", rs->id, "title", rs->title, "type",
+		    step_type_name(rs->type), "state",
+		    step_state_name(s->state), "role", rs->assign, "assignee",
+		    s->assignee, "acked_by", s->acked_by, "done_by", s->done_by,
+		    "ready_at", jtime(s->ready_at), "done_at", jtime(s->done_at),
+		    "deadline_at", jtime(s->deadline_at), "escalation_level",
+		    s->esc_level, "note", s->note, "needs", needs, "timeout_s",
+		    rs->timeout_s ? json_integer(rs->timeout_s) : json_null(),
+		    "guidance", rs->note, "attempts", s->attempts));
+	}
+	json_decref(sys);
+	sys = engine_systems_json(inc, clock_now());
+	exc = store_query(d->store, "SELECT id FROM exceptions WHERE "
+	    "incident = ? ORDER BY id", p = json_pack("[I]",
+	    (json_int_t)inc->id));
+	json_decref(p);
+	for (i = 0; exc != NULL && i < json_array_size(exc); i++)
+		json_array_append(ids, json_object_get(json_array_get(exc, i),
+		    "id"));
+	json_decref(exc);
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:O,s:O,s:s?,s:s?,"
+	    "s:s?,s:o,s:o,s:o,s:o}", "id", (json_int_t)inc->id, "runbook",
+	    rb->id, "runbook_version", rb->hash, "title", inc->title, "state",
+	    inc_state_name(inc->state), "drill", inc->drill, "started_at",
+	    jtime(inc->started_at), "closed_at", jtime(inc->closed_at),
+	    "trigger", inc->trigger, "vars", inc->vars, "activated_by",
+	    inc->activated_by, "note", inc->note, "source", inc->source,
+	    "steps", steps, "systems", sys, "assembly", engine_assembly_json(inc),
+	    "exceptions", ids);
+}
+
+int
+cmd_show(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	struct incident	*inc;
+	int		 status;
+
+	if ((status = load(d, r, &inc, body)) != 200)
+		return status;
+	*body = kz_show_json(d, inc);
+	incident_free(inc);
+	return 200;
+}
+
+/* A line a person can read for each event type. */
+static char *
+event_text(const char *type, json_t *data)
+{
+	const char *note = json_string_value(json_object_get(data, "note"));
+	const char *text = json_string_value(json_object_get(data, "text"));
+	const char *to = json_string_value(json_object_get(data, "to"));
+
+	if (strcmp(type, "step.escalated") == 0)
+		return xprintf("escalated to %s (level %lld)%s", to ? to :
+		    "the owner", (long long)json_integer_value(
+		    json_object_get(data, "level")), json_is_true(
+		    json_object_get(data, "exhausted")) ? ", every deputy "
+		    "was called" : "");
+	const char *member = json_string_value(json_object_get(data, "member"));
+	const char *role = json_string_value(json_object_get(data, "role"));
+	const char *sys = json_string_value(json_object_get(data, "system"));
+
+	if (strcmp(type, "assembly.called") == 0)
+		return xprintf("called %s for %s", member, role);
+	if (strcmp(type, "assembly.no_answer") == 0)
+		return xprintf("no answer from %s (%s): calling the next deputy",
+		    member, role);
+	if (strcmp(type, "assembly.response") == 0)
+		return xprintf("%s (%s): %s%s%s", member, role,
+		    json_string_value(json_object_get(data, "answer")),
+		    json_string_value(json_object_get(data, "eta_at")) ?
+		    ", eta " : "", json_string_value(json_object_get(data,
+		    "eta_at")) ? json_string_value(json_object_get(data,
+		    "eta_at")) : "");
+	if (strcmp(type, "assembly.short") == 0) {
+		char *t = json_dumps(json_object_get(data, "short"),
+		    JSON_COMPACT);
+		char *r = xprintf("quota not met at the timeout: %s", t);
+
+		free(t);
+		return r;
+	}
+	if (strcmp(type, "rto.warning") == 0 || strcmp(type, "rto.breached") ==
+	    0)
+		return xprintf("%s: %lld%% of its RTO has passed", sys,
+		    (long long)json_integer_value(json_object_get(data, "pct")));
+	if (strcmp(type, "system.recovered") == 0)
+		return xprintf("%s recovered after %llds (RTO %s): %s", sys,
+		    (long long)json_integer_value(json_object_get(data,
+		    "elapsed_s")), json_is_integer(json_object_get(data,
+		    "rto_s")) ? "set" : "unknown", json_is_true(json_object_get(
+		    data, "met")) ? "met" : json_is_false(json_object_get(data,
+		    "met")) ? "missed" : "-");
+	if (strcmp(type, "exception.requested") == 0)
+		return xprintf("exception %lld requested",
+		    (long long)json_integer_value(json_object_get(data,
+		    "exception")));
+	if (strcmp(type, "step.ready") == 0)
+		return xprintf("ready%s%s", json_string_value(json_object_get(
+		    data, "assignee")) ? ", assigned to " : "",
+		    json_string_value(json_object_get(data, "assignee")) ?
+		    json_string_value(json_object_get(data, "assignee")) : "");
+	if (text != NULL)
+		return xstrdup(text);
+	if (note != NULL)
+		return xstrdup(note);
+	if (json_string_value(json_object_get(data, "reason")) != NULL)
+		return xprintf("(%s)", json_string_value(json_object_get(data,
+		    "reason")));
+	return xstrdup("");
+}
+
+int
+cmd_log(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	struct incident	*inc;
+	json_t		*rows;
+	size_t		 i;
+	int		 status;
+
+	if ((status = load(d, r, &inc, body)) != 200)
+		return status;
+	rows = store_events(d->store, inc->id);
+	incident_free(inc);
+	if (rows == NULL) {
+		*body = kz_error("storage unavailable");
+		return 503;
+	}
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t		*o = json_array_get(rows, i);
+		const char	*ds = json_string_value(json_object_get(o,
+				    "data"));
+		json_t		*data = ds ? json_loads(ds, 0, NULL) : NULL;
+		char		*text;
+
+		if (data == NULL)
+			data = json_object();
+		text = event_text(json_string_value(json_object_get(o, "type")),
+		    data);
+		json_object_set_new(o, "at", jtime(json_integer_value(
+		    json_object_get(o, "at"))));
+		json_object_set_new(o, "data", data);
+		json_object_set_new(o, "text", json_string(text));
+		free(text);
+	}
+	*body = rows;
+	return 200;
+}
+

@@ -1,0 +1,46 @@
+/* Command handlers (cmd-*.c), collected in kz_cmds (cmd.c). */
+#ifndef KZ_CMD_H
+#define KZ_CMD_H
+
+#include <jansson.h>
+
+struct kz_daemon;
+struct kz_req;
+struct incident;
+struct runbook;
+struct actx;
+
+#define CMD(n) int n(struct kz_daemon *, struct kz_req *, json_t **)
+CMD(cmd_activate);
+CMD(cmd_confirm);
+CMD(cmd_close);
+CMD(cmd_step);
+CMD(cmd_incidents);
+CMD(cmd_show);
+CMD(cmd_log);
+CMD(cmd_status);
+CMD(cmd_runbooks);
+CMD(cmd_roster);
+CMD(cmd_reload);
+CMD(cmd_verify);
+CMD(cmd_notifications);
+CMD(cmd_inbox);
+CMD(cmd_clock);
+CMD(cmd_respond);
+CMD(cmd_plan_import);
+CMD(cmd_plan_export);
+CMD(cmd_plan_check);
+CMD(cmd_plan_show);
+CMD(cmd_plan_report);
+CMD(cmd_drill_start);
+CMD(cmd_drill_list);
+#undef CMD
+
+json_t	*kz_show_json(struct kz_daemon *, struct incident *);
+int	 kz_start_incident(struct kz_daemon *, const struct actx *,
+	    struct runbook *, int drill, json_t *trigger, json_t *vars,
+	    const char *source, const char *key, int pending,
+	    const char *confirm_by, const char *note, int64_t *id,
+	    char **why);
+
+#endif

@@ -1,0 +1,26 @@
+/* Wall-clock time in milliseconds since the epoch, and RFC 3339. */
+#ifndef KZ_TIMEUTIL_H
+#define KZ_TIMEUTIL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* The daemon's notion of now. Real time, unless the test clock is on
+ * (KEIZOKU_TEST_CLOCK=RFC3339 at start): then time stands still at that
+ * instant until clock_advance() moves it, which makes reports and timer
+ * tests deterministic. */
+int64_t	 clock_now(void);
+int	 clock_is_test(void);
+void	 clock_advance(int64_t ms);
+void	 clock_init(void);
+
+/* "2026-11-20T03:15:42Z" (milliseconds dropped when zero). */
+char	*rfc3339(int64_t ms);
+/* Writes into buf (at least 32 bytes). */
+const char *rfc3339_buf(int64_t ms, char *buf, size_t len);
+/* Parses RFC 3339 with optional fraction and offset; also "YYYY-MM-DD". */
+int	 rfc3339_parse(const char *, int64_t *ms);
+/* Times in JSON: an RFC 3339 string, or null for 0 (never set). */
+json_t	*jtime(int64_t ms);
+
+#endif

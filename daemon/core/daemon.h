@@ -1,0 +1,147 @@
+/* The daemon's context, handed explicitly to every module. */
+#ifndef KZ_DAEMON_H
+#define KZ_DAEMON_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "proto/proto.h"
+
+struct config;
+struct roster;
+struct rbset;
+struct store;
+struct control;
+struct httpd;
+struct outbox;
+struct curlev;
+struct plugins;
+struct plan;
+struct event_base;
+struct event;
+
+struct kz_metrics {
+	json_t	*triggers;	/* {"source": {"accepted": n, "rejected": {reason: n}}} */
+	uint64_t requests;
+	uint64_t hist[12];	/* request latency buckets */
+	double	 hist_sum;
+	uint64_t commits;
+	uint64_t commit_failures;
+};
+
+struct postcommit;
+struct deferred;
+
+struct kz_daemon {
+	struct event_base	*base;
+	char			*conf_path;
+	struct config		*conf;
+	struct roster		*roster;
+	struct rbset		*rbs;
+	struct runbook		**rbcache;	/* older versions, by hash */
+	size_t			 nrbcache;
+	struct store		*store;
+	struct control		*control;
+	struct httpd		*http;
+	struct outbox		*outbox;
+	struct curlev		*curl;
+	struct plugins		*plugins;
+	struct plan		*plan;
+	char			**load_errors;	/* from the last (re)load */
+	struct event		*commit_ev;
+	int			 commit_scheduled;
+	struct event		*timer_ev;
+	int64_t			 timer_due;	/* INT64_MAX: none armed */
+	struct deferred		*deferred;	/* replies awaiting COMMIT */
+	struct postcommit	*post;		/* effects after COMMIT */
+	struct postcommit	*op_post;	/* of the current operation */
+	int64_t			 started_at;
+	int			 stopping;
+	struct kz_metrics	 metrics;
+};
+
+/* A request from any front end (socket or HTTP). */
+struct kz_req {
+	const struct kz_cmdspec	*spec;
+	json_t			*params;	/* object */
+	char			*actor;		/* who is calling */
+	char			*member;	/* --as: acting for */
+	int			 admin;
+	const char		*via;		/* "socket", "http" */
+};
+
+typedef void (*kz_reply_fn)(void *arg, int status, json_t *body);
+
+/* Runs a command; the reply comes after its changes are committed (or
+ * at once for a read). Takes a reference to nothing; body is passed to
+ * the callback, which must json_decref it. */
+void	 kz_dispatch(struct kz_daemon *, struct kz_req *, kz_reply_fn,
+	    void *arg);
+/* Queues fn(d, arg) to run once the current operation's batch commits;
+ * dropped if it rolls back. */
+void	 kz_after_commit(struct kz_daemon *, void (*fn)(struct kz_daemon *,
+	    void *), void *arg, void (*drop)(void *));
+/* Operation scope for writers outside kz_dispatch (timers, webhooks,
+ * action results): begin, then end with ok or not. Ending schedules the
+ * batch commit; done(arg, status) (may be NULL) runs after it. */
+int	 kz_op_begin(struct kz_daemon *);
+int	 kz_op_end(struct kz_daemon *, int ok, kz_reply_fn done, void *arg);
+/* Commits the batch now (shutdown). */
+void	 kz_commit_now(struct kz_daemon *);
+void	 kz_timers_rearm(struct kz_daemon *);
+void	 kz_timers_run(struct kz_daemon *);
+/* libevent callbacks, arg is the daemon. */
+void	 kz_timer_cb(int, short, void *);
+void	 kz_commit_cb(int, short, void *);
+
+/* The runbook of a version (current, cached or from the database); a new
+ * reference. */
+struct runbook *kz_runbook_by_hash(struct kz_daemon *, const char *hash);
+struct incident *kz_incident_load(struct kz_daemon *, int64_t id,
+	    int *status);
+/* Persists an incident and its effects inside the current operation. */
+int	 kz_apply(struct kz_daemon *, const struct actx *, struct incident *,
+	    struct effects *);
+void	 kz_actx(struct kz_daemon *, const struct kz_req *, struct actx *);
+
+int	 kz_reload(struct kz_daemon *, json_t **errors);
+/* Exceptions (exception.c): an exception step became ready. */
+int	 kz_exception_from_step(struct kz_daemon *, const struct actx *,
+	    struct incident *, const struct effect *);
+/* {"SYSTEM": rto_s} of the runbook's systems known to the plan; new
+ * reference (an empty object without a plan). */
+json_t	*kz_rtos(struct kz_daemon *, const struct runbook *);
+int	 kz_daemon_run(const char *conf_path);
+/* Frees the jobs of actions still running at exit (apply.c). */
+void	 kz_actions_free(void);
+void	 sd_notify_msg(const char *);
+/* HTTP front end (http.c): webhooks, REST API, health, metrics. */
+int	 kz_http_start(struct kz_daemon *, char **why);
+void	 kz_http_stop(struct kz_daemon *);
+json_t	*kz_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Commands (cmd-*.c): a handler per command name. */
+struct kz_cmd {
+	const char	*name;
+	int		(*exec)(struct kz_daemon *, struct kz_req *,
+			    json_t **body);
+};
+extern const struct kz_cmd kz_cmds[];
+
+/* Parameters. */
+const char	*req_str(const struct kz_req *, const char *);
+int		 req_bool(const struct kz_req *, const char *);
+int		 req_id(const struct kz_req *, const char *, int64_t *);
+
+/* Notifications (notify.c): render and queue in the outbox. */
+int	 notify_enqueue(struct kz_daemon *, const struct incident *,
+	    const struct effect *);
+void	 outbox_kick(struct kz_daemon *);
+/* Plan drills falling due (plan-due.c): check now, and hourly. */
+void	 kz_plan_drills_check(struct kz_daemon *);
+struct event *kz_plan_drills_start(struct kz_daemon *);
+/* A notification about no incident; inside an operation. */
+int	 notify_system(struct kz_daemon *, const char *event, json_t *data);
+
+#endif

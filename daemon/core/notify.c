@@ -1,0 +1,603 @@
+/* Notifications: render the text of an event (Japanese and English, from
+ * per-event templates the config may override), pick the channels the
+ * config routes it to, and write one outbox row per channel in the same
+ * transaction as the event that caused it. Delivery is outbox.c's. */
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/config.h"
+#include "core/daemon.h"
+#include "common/log.h"
+#include "core/outbox.h"
+#include "model/roster.h"
+#include "common/sig.h"
+#include "store/store.h"
+#include "model/template.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "common/ytree.h"
+
+#define NT_DRILL	"[訓練 DRILL] "
+
+/* The default text of each event. {{mention}} is who is called (from
+ * the roster's contacts), {{step.id}} and {{step.title}} the step of the
+ * event, {{data.*}} what the event carries; the rest as in runbooks. */
+static const struct {
+	const char	*event;
+	const char	*ja;
+	const char	*en;
+} nt_texts[] = {
+	{ "incident.activated",
+	    "【発動】{{incident.title}}（#{{incident.id}}）を発動しました。"
+	    "{{mention}}",
+	    "Activated: {{incident.title}} (#{{incident.id}}) {{mention}}" },
+	{ "incident.pending",
+	    "【発動確認】{{incident.title}}（#{{incident.id}}）の発動基準を"
+	    "満たしました。{{mention}} 確認してください: keizoku confirm "
+	    "{{incident.id}}",
+	    "Pending confirmation: {{incident.title}} (#{{incident.id}}); "
+	    "confirm with: keizoku confirm {{incident.id}} {{mention}}" },
+	{ "incident.dismissed",
+	    "【発動見送り】{{incident.title}}（#{{incident.id}}）",
+	    "Dismissed: {{incident.title}} (#{{incident.id}})" },
+	{ "incident.closed",
+	    "【発動解除】{{incident.title}}（#{{incident.id}}）を解除しました。",
+	    "Closed: {{incident.title}} (#{{incident.id}})" },
+	{ "step.ready",
+	    "【対応依頼】#{{incident.id}} {{step.title}} {{mention}}",
+	    "To do: #{{incident.id}} {{step.title}} {{mention}}" },
+	{ "step.acked",
+	    "【着手】#{{incident.id}} {{step.title}}",
+	    "Acknowledged: #{{incident.id}} {{step.title}}" },
+	{ "step.escalated",
+	    "【エスカレーション】#{{incident.id}} {{step.title}} は応答が"
+	    "ないため {{mention}} に回しました",
+	    "Escalated: #{{incident.id}} {{step.title}} (no answer) to "
+	    "{{mention}}" },
+	{ "step.overdue",
+	    "【期限超過】#{{incident.id}} {{step.title}} {{mention}}",
+	    "Overdue: #{{incident.id}} {{step.title}} {{mention}}" },
+	{ "step.failed",
+	    "【失敗】#{{incident.id}} {{step.title}} {{mention}}",
+	    "Failed: #{{incident.id}} {{step.title}} {{mention}}" },
+	{ "step.reminder",
+	    "【リマインド】#{{incident.id}} {{step.title}} {{mention}}",
+	    "Reminder: #{{incident.id}} {{step.title}} {{mention}}" },
+	{ "trigger.repeated",
+	    "【再通知】#{{incident.id}} {{incident.title}}: 発動条件の通知が"
+	    "再度届きました（{{data.kind}}）",
+	    "Trigger repeated for #{{incident.id}} ({{data.kind}})" },
+	{ "assembly.callout",
+	    "【参集】#{{incident.id}} {{incident.title}}: {{data.role}} として"
+	    "参集できるか回答してください: keizoku respond {{incident.id}} "
+	    "--available / --unavailable {{mention}}",
+	    "Call-out: #{{incident.id}} {{incident.title}}: can you come as "
+	    "{{data.role}}? keizoku respond {{incident.id}} --available | "
+	    "--unavailable {{mention}}" },
+	{ "assembly.complete",
+	    "【参集完了】#{{incident.id}} {{step.title}}: 必要な人数がそろい"
+	    "ました",
+	    "Assembled: #{{incident.id}} {{step.title}}: every quota is met" },
+	{ "assembly.short",
+	    "【参集不足】#{{incident.id}} {{step.title}}: 不足 {{data.short}} "
+	    "{{mention}}",
+	    "Short of staff: #{{incident.id}} {{step.title}}: missing "
+	    "{{data.short}} {{mention}}" },
+	{ "rto.warning",
+	    "【RTO 警告】#{{incident.id}} {{data.system}} は目標復旧時間の "
+	    "{{data.pct}}% を経過しました（期限 {{data.deadline_at}}）"
+	    "{{mention}}",
+	    "RTO warning: #{{incident.id}} {{data.system}} is at {{data.pct}}% "
+	    "of its RTO (deadline {{data.deadline_at}}) {{mention}}" },
+	{ "rto.breached",
+	    "【RTO 超過】#{{incident.id}} {{data.system}} は目標復旧時間を"
+	    "超えました（期限 {{data.deadline_at}}）{{mention}}",
+	    "RTO breached: #{{incident.id}} {{data.system}} missed its "
+	    "deadline {{data.deadline_at}} {{mention}}" },
+	{ "system.recovered",
+	    "【復旧】#{{incident.id}} {{data.system}} が復旧しました（経過 "
+	    "{{data.elapsed_s}} 秒）",
+	    "Recovered: #{{incident.id}} {{data.system}} after "
+	    "{{data.elapsed_s}}s" },
+	{ "plan.drill_due", "【訓練期限】計画に定める{{data.type_ja}}"
+	    "（{{data.every}}ごと）の実施期限 {{data.due}} を迎えました"
+	    "（前回 {{data.last}}）。",
+	    "Drill due: the plan's {{data.type}} drill (every {{data.every}}) "
+	    "fell due on {{data.due}} (last held {{data.last}})." },
+	{ "drill.inject",
+	    "【状況付与】#{{incident.id}} {{data.text}} {{mention}}",
+	    "Inject for #{{incident.id}}: {{data.text}} {{mention}}" },
+	{ "exception.requested",
+	    "【例外措置 申請】#{{incident.id}} 例外措置 {{data.id}}"
+	    "「{{data.title}}」（{{data.policy}}）の承認を求めています: "
+	    "keizoku exception approve {{data.id}} {{mention}}",
+	    "Exception requested: {{data.id}} {{data.title}} "
+	    "({{data.policy}}); approve with: keizoku exception approve "
+	    "{{data.id}} {{mention}}" },
+	{ "exception.approved",
+	    "【例外措置 承認】例外措置 {{data.id}}「{{data.title}}」が"
+	    "承認されました。{{data.revert_by_at}} までに解除してください。"
+	    "{{mention}}",
+	    "Exception approved: {{data.id}} {{data.title}}; revert it by "
+	    "{{data.revert_by_at}} {{mention}}" },
+	{ "exception.rejected",
+	    "【例外措置 却下】例外措置 {{data.id}}「{{data.title}}」は"
+	    "却下されました: {{data.note}} {{mention}}",
+	    "Exception rejected: {{data.id}} {{data.title}}: {{data.note}} "
+	    "{{mention}}" },
+	{ "exception.resolved",
+	    "【例外措置 終了】例外措置 {{data.id}}「{{data.title}}」"
+	    "（{{data.state}}）{{data.note}}",
+	    "Exception resolved: {{data.id}} {{data.title}} ({{data.state}}) "
+	    "{{data.note}}" },
+	{ "exception.reminder",
+	    "【例外措置 期限】例外措置 {{data.id}}「{{data.title}}」は "
+	    "{{data.revert_by_at}} までに解除が必要です。{{mention}}",
+	    "Exception {{data.id}} {{data.title}} must be reverted by "
+	    "{{data.revert_by_at}} {{mention}}" },
+	{ "exception.overdue",
+	    "【例外措置 期限超過】例外措置 {{data.id}}「{{data.title}}」は"
+	    "解除期限（{{data.revert_by_at}}）を過ぎています。解除するか"
+	    "恒久化してください。{{mention}}",
+	    "Exception {{data.id}} {{data.title}} is past its revert-by "
+	    "deadline ({{data.revert_by_at}}): revert or adopt it "
+	    "{{mention}}" },
+	{ NULL, NULL, NULL }
+};
+
+static const char *const nt_langs[] = { "ja", "en", NULL };
+
+/* Whether a route's event pattern covers event: exact, "*", or a
+ * prefix such as "step.*". */
+static int
+nt_pattern(const char *pat, const char *event)
+{
+	size_t l = strlen(pat);
+
+	if (strcmp(pat, "*") == 0 || strcmp(pat, event) == 0)
+		return 1;
+	return l >= 2 && strcmp(pat + l - 2, ".*") == 0 &&
+	    strncmp(pat, event, l - 1) == 0;
+}
+
+/* Whether the routes send event to channel. A channel no route names
+ * hears every event (no routes at all: every channel hears everything);
+ * a named one hears what its routes list. */
+static int
+nt_routed(const struct config *c, const char *channel, const char *event)
+{
+	size_t	i, j;
+	int	named = 0;
+
+	for (i = 0; i < c->nroutes; i++) {
+		const struct route_conf *r = &c->routes[i];
+
+		if (strcmp(r->channel, channel) != 0)
+			continue;
+		named = 1;
+		if (r->events == NULL)
+			return 1;
+		for (j = 0; r->events[j] != NULL; j++)
+			if (nt_pattern(r->events[j], event))
+				return 1;
+	}
+	return !named;
+}
+
+/* A notify step's own channel list, when it has one. */
+static int
+nt_step_channel(json_t *chans, const char *channel, int *listed)
+{
+	size_t	i;
+
+	*listed = json_is_array(chans) && json_array_size(chans) > 0;
+	if (!*listed)
+		return 0;
+	for (i = 0; i < json_array_size(chans); i++) {
+		const char *s = json_string_value(json_array_get(chans, i));
+
+		if (s != NULL && strcmp(s, channel) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+nt_add_mention(const struct roster *ro, struct buf *b, const char *member,
+    const char *channel)
+{
+	const struct member	*m = roster_member(ro, member);
+	size_t			 i;
+
+	if (b->len > 0)
+		buf_addc(b, ' ');
+	for (i = 0; m != NULL && i < m->ncontacts; i++) {
+		if (strcmp(m->contacts[i].channel, channel) == 0 &&
+		    m->contacts[i].mention != NULL) {
+			buf_adds(b, m->contacts[i].mention);
+			return;
+		}
+	}
+	buf_printf(b, "@%s", m != NULL && m->name != NULL ? m->name : member);
+}
+
+/* Who the event calls, as the channel writes mentions: the step's
+ * current assignee when the event goes to the step's own assignment
+ * (the primary, or the deputy it escalated to), else every candidate of
+ * the target (a member, or a role in order of precedence). */
+static char *
+nt_mentions(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const char *channel)
+{
+	struct buf	 b = { 0 };
+	char *const	*cand;
+	const char	*assignee = NULL;
+	size_t		 n, i;
+
+	if (e->to == NULL)
+		return xstrdup("");
+	if (e->step >= 0 && inc->rb->steps[e->step].assign != NULL &&
+	    strcmp(inc->rb->steps[e->step].assign, e->to) == 0)
+		assignee = inc->steps[e->step].assignee;
+	if (assignee != NULL)
+		nt_add_mention(d->roster, &b, assignee, channel);
+	else {
+		cand = roster_candidates(d->roster, e->to, &n);
+		for (i = 0; i < n; i++)
+			nt_add_mention(d->roster, &b, cand[i], channel);
+	}
+	return buf_steal(&b);
+}
+
+/* The template of event in lang: the config's ({ja: ..., en: ...}),
+ * else the built-in one. */
+static const char *
+nt_template(struct kz_daemon *d, const char *event, const char *lang)
+{
+	json_t	*o = json_object_get(d->conf->templates, event);
+	size_t	 i;
+
+	if (json_is_string(json_object_get(o, lang)))
+		return json_string_value(json_object_get(o, lang));
+	for (i = 0; nt_texts[i].event != NULL; i++)
+		if (strcmp(nt_texts[i].event, event) == 0)
+			return strcmp(lang, "ja") == 0 ? nt_texts[i].ja :
+			    nt_texts[i].en;
+	return NULL;
+}
+
+/* Appends a rendered line without the blanks an empty hole leaves. */
+static void
+nt_add_line(struct buf *b, const char *s, int *lines)
+{
+	size_t len = strlen(s);
+
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\n'))
+		len--;
+	if (len == 0)
+		return;
+	if ((*lines)++ > 0)
+		buf_addc(b, '\n');
+	buf_add(b, s, len);
+}
+
+/* A line per language the channel wants, each with its mentions (a
+ * sentence may need them; a chat service calls a person once however
+ * often the message names them). */
+static void
+nt_event_text(struct kz_daemon *d, const struct effect *e,
+    const struct channel_conf *ch, json_t *ctx, const char *mention,
+    struct buf *b, int *lines)
+{
+	const char	*tp;
+	char		*t;
+	size_t		 i;
+
+	json_object_set_new(ctx, "mention", json_string(mention));
+	/* The config's one text for every language is one line. */
+	if (json_is_string(json_object_get(d->conf->templates, e->type))) {
+		t = tmpl_expand(json_string_value(json_object_get(
+		    d->conf->templates, e->type)), ctx);
+		nt_add_line(b, t, lines);
+		free(t);
+		return;
+	}
+	for (i = 0; nt_langs[i] != NULL; i++) {
+		if (strcmp(ch->lang, "both") != 0 &&
+		    strcmp(ch->lang, nt_langs[i]) != 0)
+			continue;
+		if ((tp = nt_template(d, e->type, nt_langs[i])) == NULL)
+			continue;
+		t = tmpl_expand(tp, ctx);
+		nt_add_line(b, t, lines);
+		free(t);
+	}
+}
+
+/* The text of one event for one channel: the drill mark, then a notify
+ * step's own message or the event's template. */
+static char *
+nt_render(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch, json_t *ctx)
+{
+	struct buf	 b = { 0 };
+	char		*m, *t;
+	const char	*s;
+	int		 lines = 0;
+
+	m = nt_mentions(d, inc, e, ch->name);
+	if (inc->drill)
+		buf_adds(&b, NT_DRILL);
+	if (strcmp(e->type, "step.notify") == 0) {
+		s = json_string_value(json_object_get(e->data, "text"));
+		t = xprintf("%s%s%s", s != NULL ? s : "", *m != '\0' ? " " : "",
+		    m);
+		nt_add_line(&b, t, &lines);
+		free(t);
+	} else
+		nt_event_text(d, e, ch, ctx, m, &b, &lines);
+	if (lines == 0)		/* an event nobody wrote a text for */
+		buf_printf(&b, "%s #%lld", e->type, (long long)inc->id);
+	free(m);
+	return buf_steal(&b);
+}
+
+static const char *
+nt_color(const struct incident *inc, const char *event)
+{
+	static const char *const alarm[] = { "step.failed", "step.overdue",
+	    "step.escalated", "rto.breached", "assembly.short",
+	    "exception.overdue", NULL };
+	size_t i;
+
+	if (inc != NULL && inc->drill)
+		return "808080";
+	for (i = 0; alarm[i] != NULL; i++)
+		if (strcmp(alarm[i], event) == 0)
+			return "D70000";
+	return "0076D7";
+}
+
+/* What the body of a notification is made from. */
+struct nt_msg {
+	const char		*msg_id;
+	const char		*event;
+	const struct incident	*inc;
+	const char		*step;
+	const char		*text;
+	int64_t			 now;
+};
+
+/* Slack, Mattermost, Rocket.Chat: {"text": ...}. */
+static json_t *
+nt_slack(const struct nt_msg *m)
+{
+	return json_pack("{s:s}", "text", m->text);
+}
+
+/* Teams: a MessageCard, the first line as its title. */
+static json_t *
+nt_teams(const struct nt_msg *m)
+{
+	const char	*nl = strchr(m->text, '\n');
+	char		*title;
+	json_t		*p;
+
+	title = nl != NULL ? xstrndup(m->text, (size_t)(nl - m->text)) :
+	    xstrdup(m->text);
+	p = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "@type", "MessageCard",
+	    "@context", "https://schema.org/extensions", "summary", title,
+	    "themeColor", nt_color(m->inc, m->event), "title", title, "text",
+	    nl != NULL ? nl + 1 : m->text);
+	free(title);
+	return p;
+}
+
+/* Webhook: the envelope of SPEC §11. */
+static json_t *
+nt_webhook(const struct nt_msg *m)
+{
+	char ts[40];
+
+	return json_pack("{s:s,s:s,s:s,s:b,s:o,s:s?,s:s}", "id", m->msg_id,
+	    "type", m->event, "time", rfc3339_buf(m->now, ts, sizeof ts),
+	    "drill", m->inc != NULL && m->inc->drill, "incident",
+	    m->inc != NULL ? json_integer(m->inc->id) : json_null(), "step",
+	    m->step, "text", m->text);
+}
+
+static const struct {
+	const char	*type;
+	json_t		*(*body)(const struct nt_msg *);
+} nt_types[] = {
+	{ "slack", nt_slack },
+	{ "teams", nt_teams },
+	{ "webhook", nt_webhook },
+};
+
+/* The body a channel type posts (SPEC §11); NULL for an unknown type
+ * (config.c refuses those). */
+static json_t *
+nt_payload(const struct channel_conf *ch, const struct nt_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof nt_types / sizeof nt_types[0]; i++)
+		if (strcmp(nt_types[i].type, ch->type) == 0)
+			return nt_types[i].body(m);
+	return NULL;
+}
+
+/* The webhook-id of a notification: the same on every attempt, so a
+ * receiver can drop repeats. */
+static void
+nt_msg_id(char out[40])
+{
+	unsigned char	r[16];
+	char		hex[33];
+
+	if (RAND_bytes(r, sizeof r) != 1)
+		fatalx("RAND_bytes failed: no randomness for message ids");
+	hex_encode(r, sizeof r, hex);
+	snprintf(out, 40, "msg_%s", hex);
+}
+
+static int
+nt_insert(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch, json_t *ctx,
+    int64_t now)
+{
+	struct nt_msg	 m;
+	char		 id[40], *text, *body;
+	json_t		*p;
+	int		 rc;
+
+	nt_msg_id(id);
+	text = nt_render(d, inc, e, ch, ctx);
+	m.msg_id = id;
+	m.event = e->type;
+	m.inc = inc;
+	m.step = e->step >= 0 ? inc->rb->steps[e->step].id : NULL;
+	m.text = text;
+	m.now = now;
+	p = nt_payload(ch, &m);
+	body = p != NULL ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (body == NULL) {
+		/* Not worth undoing the event that caused it. */
+		log_warnx("incident %lld: cannot encode the %s notification "
+		    "for channel %s; not sent", (long long)inc->id, e->type,
+		    ch->name);
+		free(text);
+		return 0;
+	}
+	p = json_pack("[I,s?,s,s,s,s,s,b,I,I]", (json_int_t)inc->id, m.step,
+	    ch->name, e->type, id, body, text, inc->drill, (json_int_t)now,
+	    (json_int_t)now);
+	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
+	    "channel, event, msg_id, payload, text, drill, state, attempts, "
+	    "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+	    "'pending', 0, ?, ?)", p);
+	json_decref(p);
+	free(body);
+	free(text);
+	return rc;
+}
+
+/* {{step.*}}: the event's step as the runbook has it. */
+static json_t *
+nt_step(const struct incident *inc, const struct effect *e)
+{
+	const struct rb_step *rs;
+
+	if (e->step < 0 || (size_t)e->step >= inc->rb->nsteps)
+		return json_object();
+	rs = &inc->rb->steps[e->step];
+	return json_pack("{s:s,s:s}", "id", rs->id, "title", rs->title != NULL ?
+	    rs->title : rs->id);
+}
+
+/* Warns about a notify step naming a channel the config lacks: its
+ * message would silently go nowhere. */
+static void
+nt_check_listed(struct kz_daemon *d, const struct incident *inc,
+    json_t *chans)
+{
+	size_t i;
+
+	for (i = 0; json_is_array(chans) && i < json_array_size(chans); i++) {
+		const char *s = json_string_value(json_array_get(chans, i));
+
+		if (s != NULL && config_channel(d->conf, s) == NULL)
+			log_warnx("incident %lld: notify step names channel "
+			    "\"%s\", which the config does not define",
+			    (long long)inc->id, s);
+	}
+}
+
+int
+notify_enqueue(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e)
+{
+	json_t	*chans = json_object_get(e->data, "channels"), *ctx;
+	int64_t	 now = clock_now();
+	size_t	 i;
+	int	 listed, rc = 0;
+
+	if (d->conf->nchannels == 0)
+		return 0;
+	ctx = engine_context(inc);
+	json_object_set_new(ctx, "step", nt_step(inc, e));
+	json_object_set(ctx, "data", e->data);
+	nt_check_listed(d, inc, chans);
+	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
+		const struct channel_conf *ch = &d->conf->channels[i];
+
+		if (!nt_step_channel(chans, ch->name, &listed) && (listed ||
+		    !nt_routed(d->conf, ch->name, e->type)))
+			continue;
+		rc = nt_insert(d, inc, e, ch, ctx, now);
+	}
+	json_decref(ctx);
+	if (d->outbox != NULL)
+		outbox_queued(d->outbox);
+	return rc;
+}
+
+/* A notification about no incident (a plan drill falling due): rendered
+ * from the event's template with {{data.*}}, routed like any event. */
+int
+notify_system(struct kz_daemon *d, const char *event, json_t *data)
+{
+	struct effect	 e;
+	json_t		*ctx, *p;
+	int64_t		 now = clock_now();
+	size_t		 i;
+	int		 rc = 0;
+
+	memset(&e, 0, sizeof e);
+	e.type = event;
+	e.step = -1;
+	e.data = data;
+	ctx = json_pack("{s:O}", "data", data);
+	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
+		const struct channel_conf	*ch = &d->conf->channels[i];
+		struct nt_msg			 m;
+		struct buf			 b = { 0 };
+		char				 id[40], *text, *body;
+		int				 lines = 0;
+
+		if (!nt_routed(d->conf, ch->name, event))
+			continue;
+		nt_event_text(d, &e, ch, ctx, "", &b, &lines);
+		if (lines == 0)
+			buf_adds(&b, event);
+		text = buf_steal(&b);
+		nt_msg_id(id);
+		memset(&m, 0, sizeof m);
+		m.msg_id = id;
+		m.event = event;
+		m.text = text;
+		m.now = now;
+		p = nt_payload(ch, &m);
+		body = p != NULL ? json_dumps(p, JSON_COMPACT) : NULL;
+		json_decref(p);
+		if (body != NULL) {
+			p = json_pack("[s,s,s,s,s,I,I]", ch->name, event, id,
+			    body, text, (json_int_t)now, (json_int_t)now);
+			rc = store_exec(d->store, "INSERT INTO notifications("
+			    "incident, step, channel, event, msg_id, payload, "
+			    "text, drill, state, attempts, created_at, "
+			    "next_attempt_at) VALUES (NULL, NULL, ?, ?, ?, ?, ?, "
+			    "0, 'pending', 0, ?, ?)", p);
+			json_decref(p);
+		}
+		free(body);
+		free(text);
+	}
+	json_decref(ctx);
+	if (d->outbox != NULL)
+		outbox_queued(d->outbox);
+	return rc;
+}

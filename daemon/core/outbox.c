@@ -1,0 +1,909 @@
+/*
+ * The outbox: delivers the rows of the notifications table.
+ *
+ * Due rows are read ahead into memory, sent through curlev, and their
+ * results (delivered; pending with the time of the next attempt; dead)
+ * are written back in batches inside the daemon's group commit, at most
+ * OB_FLUSH_MS after they are known: a commit per delivery would bound
+ * the rate by the disk, and rewrite each page many times. A crash
+ * between a delivery and the commit of its result only sends it again,
+ * with the same webhook-id and body: delivery is at least once, and the
+ * repeats are the deliveries of the last OB_FLUSH_MS and those in
+ * flight.
+ *
+ * While a row is in memory (read ahead, in flight, or with a result not
+ * yet committed) no read returns it, so it is never sent twice at once.
+ * Each channel has its own read-ahead queue and at most OB_PER_CHANNEL
+ * requests in flight, so a hung receiver leaves room for the others.
+ */
+#include <sys/queue.h>
+
+#include <event2/event.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <curl/curl.h>
+#include <openssl/rand.h>
+
+#include "model/config.h"
+#include "core/curlev.h"
+#include "core/daemon.h"
+#include "common/log.h"
+#include "core/outbox.h"
+#include "common/sig.h"
+#include "store/store.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+
+#define OB_INFLIGHT	64	/* requests at once, all channels */
+#define OB_PER_CHANNEL	32	/* requests at once to one channel */
+#define OB_PREFETCH	256	/* due rows read ahead per channel */
+#define OB_FLUSH_MS	250	/* results wait at most this to be written */
+#define OB_FLUSH_MAX	4096	/* ... or until there are this many */
+#define OB_STORE_RETRY	1000	/* ms: results the disk refused, again */
+#define OB_STORE_MAX	30000	/* ... backing off up to this */
+#define OB_IDLE_MS	60000	/* look at the table at least this often */
+#define OB_ERR_MAX	200	/* bytes of a response kept as the error */
+#define OB_DEFAULT_RETRY 60	/* s, for a channel gone from the config */
+
+struct ob_chan;
+
+/* One notification from its read until its result is committed. */
+struct ob_row {
+	TAILQ_ENTRY(ob_row)	 entry;
+	struct ob_chan		*ch;
+	int64_t			 id;
+	int64_t			 due;		/* next_attempt_at when read */
+	int64_t			 created;	/* read on failure only: */
+	int			 attempts;	/* -1, or made with this one */
+	char			*msg_id;
+	char			*payload;
+	struct curlev_xfer	*xfer;
+	const char		*state;		/* the result */
+	int64_t			 next;
+	int64_t			 delivered_at;
+	char			*error;
+};
+TAILQ_HEAD(ob_rows, ob_row);
+
+struct ob_chan {
+	struct outbox	*ob;
+	char		*name;
+	struct ob_rows	 ready;		/* read ahead, due */
+	size_t		 nready;
+	size_t		 ninflight;
+	int		 more;		/* the last read hit its limit */
+	int64_t		 cur_at;	/* the read cursor: */
+	int64_t		 cur_id;	/* (next_attempt_at, id) of the last */
+	int64_t		 hold_at;	/* rows in memory past the cursor */
+	int64_t		 hold_id;	/* go no further than this */
+};
+
+/* Results written in one operation, until its commit. */
+struct ob_batch {
+	TAILQ_ENTRY(ob_batch)	 entry;
+	struct outbox		*ob;
+	struct ob_rows		 rows;
+	size_t			 n;
+};
+
+struct outbox {
+	struct kz_daemon	*d;
+	struct event		*timer;		/* the next row falls due */
+	int64_t			 timer_at;	/* INT64_MAX: not armed */
+	struct event		*flush_ev;
+	int			 flush_armed;
+	int64_t			 store_backoff;	/* ms; 0: the disk takes them */
+	struct ob_chan		**chans;
+	size_t			 nchans;
+	struct ob_rows		 inflight;
+	size_t			 ninflight;
+	struct ob_rows		 done;		/* results to write */
+	size_t			 ndone;
+	TAILQ_HEAD(, ob_batch)	 batches;	/* written, not committed */
+	int			 dirty;		/* rows may have become due */
+	const struct config	*conf;		/* the config last seen */
+};
+
+static void	ob_timer_cb(evutil_socket_t, short, void *);
+static void	ob_flush_cb(evutil_socket_t, short, void *);
+static void	ob_kick(struct outbox *);
+
+struct outbox *
+outbox_new(struct kz_daemon *d)
+{
+	struct outbox *ob = xcalloc(1, sizeof *ob);
+
+	ob->d = d;
+	ob->timer = evtimer_new(d->base, ob_timer_cb, ob);
+	ob->timer_at = INT64_MAX;
+	ob->flush_ev = evtimer_new(d->base, ob_flush_cb, ob);
+	TAILQ_INIT(&ob->inflight);
+	TAILQ_INIT(&ob->done);
+	TAILQ_INIT(&ob->batches);
+	ob->dirty = 1;
+	return ob;
+}
+
+static void
+ob_row_free(struct ob_row *r)
+{
+	free(r->msg_id);
+	free(r->payload);
+	free(r->error);
+	free(r);
+}
+
+static void
+ob_rows_free(struct ob_rows *q)
+{
+	struct ob_row *r;
+
+	while ((r = TAILQ_FIRST(q)) != NULL) {
+		TAILQ_REMOVE(q, r, entry);
+		ob_row_free(r);
+	}
+}
+
+static struct ob_chan *
+ob_chan_get(struct outbox *ob, const char *name)
+{
+	struct ob_chan	*c;
+	size_t		 i;
+
+	for (i = 0; i < ob->nchans; i++)
+		if (strcmp(ob->chans[i]->name, name) == 0)
+			return ob->chans[i];
+	c = xcalloc(1, sizeof *c);
+	c->ob = ob;
+	c->name = xstrdup(name);
+	c->cur_at = INT64_MIN;
+	c->hold_at = INT64_MIN;
+	TAILQ_INIT(&c->ready);
+	ob->chans = xreallocarray(ob->chans, ob->nchans + 1,
+	    sizeof *ob->chans);
+	ob->chans[ob->nchans++] = c;
+	return c;
+}
+
+/* Drops what was read ahead for a channel (gone from the config): the
+ * rows stay pending in the table. */
+static void
+ob_chan_drop(struct ob_chan *c)
+{
+	ob_rows_free(&c->ready);
+	c->nready = 0;
+	c->more = 0;
+	c->cur_at = INT64_MIN;
+	c->cur_id = 0;
+}
+
+/* Moves mark to r's place in the order when r is further. */
+static void
+ob_mark(int64_t *at, int64_t *id, const struct ob_row *r)
+{
+	if (r->due > *at || (r->due == *at && r->id > *id)) {
+		*at = r->due;
+		*id = r->id;
+	}
+}
+
+/* Reads start from the head of the table again: rows may have been left
+ * behind the cursors (a result not written, a clock set back). */
+static void
+ob_rewind(struct outbox *ob)
+{
+	struct ob_chan	*c;
+	struct ob_row	*r;
+	struct ob_batch	*b;
+	size_t		 i;
+
+	for (i = 0; i < ob->nchans; i++) {
+		c = ob->chans[i];
+		c->cur_at = c->hold_at = INT64_MIN;
+		c->cur_id = c->hold_id = 0;
+		TAILQ_FOREACH(r, &c->ready, entry)
+			ob_mark(&c->hold_at, &c->hold_id, r);
+	}
+	TAILQ_FOREACH(r, &ob->inflight, entry)
+		ob_mark(&r->ch->hold_at, &r->ch->hold_id, r);
+	TAILQ_FOREACH(r, &ob->done, entry)
+		ob_mark(&r->ch->hold_at, &r->ch->hold_id, r);
+	TAILQ_FOREACH(b, &ob->batches, entry)
+		TAILQ_FOREACH(r, &b->rows, entry)
+			ob_mark(&r->ch->hold_at, &r->ch->hold_id, r);
+	ob->dirty = 1;
+}
+
+void
+outbox_queued(struct outbox *ob)
+{
+	ob->dirty = 1;
+}
+
+/* ---- the timer of the next due row ---- */
+
+static void
+ob_arm(struct outbox *ob, int64_t at)
+{
+	int64_t		now = clock_now(), ms;
+	struct timeval	tv;
+
+	if (at > now + OB_IDLE_MS)
+		at = now + OB_IDLE_MS;
+	if (at >= ob->timer_at && evtimer_pending(ob->timer, NULL))
+		return;
+	ms = at > now ? at - now : 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = ms % 1000 * 1000;
+	evtimer_add(ob->timer, &tv);
+	ob->timer_at = at;
+}
+
+static void
+ob_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct outbox *ob = arg;
+
+	ob->timer_at = INT64_MAX;
+	ob_rewind(ob);
+	ob_kick(ob);
+}
+
+/* Arms the timer for the earliest row due after now. */
+static void
+ob_arm_next(struct outbox *ob, int64_t now)
+{
+	json_t	*rows, *p;
+	int64_t	 at = now + OB_IDLE_MS;
+
+	rows = store_query(ob->d->store, "SELECT min(next_attempt_at) AS t "
+	    "FROM notifications WHERE state = 'pending' AND next_attempt_at "
+	    "> ?", p = json_pack("[I]", (json_int_t)now));
+	json_decref(p);
+	if (json_is_integer(json_object_get(json_array_get(rows, 0), "t")))
+		at = json_integer_value(json_object_get(json_array_get(rows, 0),
+		    "t"));
+	json_decref(rows);
+	ob_arm(ob, at);
+}
+
+/* ---- reading due rows ---- */
+
+/*
+ * Rows are read in (next_attempt_at, id) order from a cursor past the
+ * last row read, so a read does not walk again over the rows already in
+ * memory. A row cannot fall due behind the cursor: a new one has the
+ * largest id and now as its time, a failed one a time to come. What
+ * can (a batch of results not written, a clock set back) rewinds the
+ * cursors, and then the rows held in memory are left out by id.
+ */
+
+static int
+ob_after(const struct ob_chan *c, const struct ob_row *r)
+{
+	return r->ch == c && (r->due > c->cur_at || (r->due == c->cur_at &&
+	    r->id > c->cur_id));
+}
+
+/* The ids of c's rows in memory past its cursor. */
+static json_t *
+ob_held(struct outbox *ob, struct ob_chan *c)
+{
+	json_t		*a = json_array();
+	struct ob_row	*r;
+	struct ob_batch	*b;
+
+	/* Past the rows held at the last rewind, none is after the cursor:
+	 * the rows read since are all behind it. */
+	if (c->cur_at > c->hold_at || (c->cur_at == c->hold_at &&
+	    c->cur_id >= c->hold_id))
+		return a;
+	TAILQ_FOREACH(r, &c->ready, entry)
+		if (ob_after(c, r))
+			json_array_append_new(a, json_integer(r->id));
+	TAILQ_FOREACH(r, &ob->inflight, entry)
+		if (ob_after(c, r))
+			json_array_append_new(a, json_integer(r->id));
+	TAILQ_FOREACH(r, &ob->done, entry)
+		if (ob_after(c, r))
+			json_array_append_new(a, json_integer(r->id));
+	TAILQ_FOREACH(b, &ob->batches, entry)
+		TAILQ_FOREACH(r, &b->rows, entry)
+			if (ob_after(c, r))
+				json_array_append_new(a,
+				    json_integer(r->id));
+	return a;
+}
+
+static struct ob_row *
+ob_row_new(struct ob_chan *c, json_t *row)
+{
+	struct ob_row *r = xcalloc(1, sizeof *r);
+
+	r->ch = c;
+	r->id = json_integer_value(json_object_get(row, "id"));
+	r->due = json_integer_value(json_object_get(row, "next_attempt_at"));
+	r->attempts = -1;
+	r->msg_id = xstrdup(json_string_value(json_object_get(row,
+	    "msg_id")) ?: "");
+	r->payload = xstrdup(json_string_value(json_object_get(row,
+	    "payload")) ?: "");
+	return r;
+}
+
+static void
+ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
+{
+	json_t		*rows, *p, *row;
+	struct ob_row	*r = NULL;
+	size_t		 i, want = OB_PREFETCH - c->nready;
+
+	p = json_pack("[s,I,I,I,o,I]", c->name, (json_int_t)now,
+	    (json_int_t)c->cur_at, (json_int_t)c->cur_id, ob_held(ob, c),
+	    (json_int_t)want);
+	rows = store_query(ob->d->store, "SELECT id, msg_id, payload, "
+	    "next_attempt_at FROM notifications WHERE "
+	    "state = 'pending' AND channel = ? AND next_attempt_at <= ? AND "
+	    "(next_attempt_at, id) > (?, ?) AND id NOT IN (SELECT value FROM "
+	    "json_each(?)) ORDER BY next_attempt_at, id LIMIT ?", p);
+	json_decref(p);
+	if (rows == NULL) {
+		log_warnx("outbox: cannot read notifications: %s",
+		    store_errmsg(ob->d->store));
+		c->more = 1;	/* try again at the next kick */
+		return;
+	}
+	c->more = json_array_size(rows) == want;
+	json_array_foreach(rows, i, row) {
+		r = ob_row_new(c, row);
+		TAILQ_INSERT_TAIL(&c->ready, r, entry);
+		c->nready++;
+	}
+	if (r != NULL) {
+		c->cur_at = r->due;
+		c->cur_id = r->id;
+	}
+	json_decref(rows);
+}
+
+/* Reads ahead for every configured channel that runs low, when rows
+ * may have become due since the last look. Not inside a transaction:
+ * its rows are not committed yet. */
+static void
+ob_refill(struct outbox *ob)
+{
+	const struct config	*conf = ob->d->conf;
+	struct ob_chan		*c;
+	int64_t			 now;
+	size_t			 i;
+
+	if (store_in_tx(ob->d->store))
+		return;
+	now = clock_now();
+	if (now >= ob->timer_at)	/* the test clock jumped */
+		ob->dirty = 1;
+	if (ob->conf != conf) {		/* reloaded: channels may be back */
+		ob->conf = conf;
+		ob_rewind(ob);
+	}
+	for (i = 0; i < conf->nchannels; i++) {
+		c = ob_chan_get(ob, conf->channels[i].name);
+		if (!ob->dirty && !c->more)
+			continue;
+		if (c->nready < OB_PREFETCH / 2)
+			ob_fetch(ob, c, now);
+		else
+			c->more = 1;	/* look again once it drains */
+	}
+	if (ob->dirty)
+		ob_arm_next(ob, now);
+	ob->dirty = 0;
+}
+
+/* ---- results ---- */
+
+/* The delay before attempt n+1 from the channel's schedule (its last
+ * entry repeats), less or more 20%, so that receivers coming back are
+ * not hit by every retry at the same instant. */
+static int64_t
+ob_backoff_ms(const struct channel_conf *ch, int attempts)
+{
+	int64_t		base;
+	uint32_t	r = 0;
+	size_t		i = attempts > 0 ? (size_t)attempts - 1 : 0;
+
+	if (ch == NULL || ch->nretry == 0)
+		base = OB_DEFAULT_RETRY;
+	else
+		base = ch->retry_s[i < ch->nretry ? i : ch->nretry - 1];
+	base *= 1000;
+	if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+		r = 0;
+	return base * 8 / 10 + (int64_t)(r % 1001) * base * 4 / 10 / 1000;
+}
+
+/* Retry-After: seconds or an HTTP date; 0 when absent or past. */
+static int64_t
+ob_retry_after_ms(const char *h)
+{
+	long long	s;
+	time_t		at, now = time(NULL);
+
+	if (h == NULL)
+		return 0;
+	if (parse_i64(h, &s) == 0)
+		return s > 0 && s < 86400 * 7 ? s * 1000 : 0;
+	if ((at = curl_getdate(h, NULL)) == -1 || at <= now)
+		return 0;
+	return ((int64_t)at - now) * 1000;
+}
+
+/* Length of the UTF-8 sequence at p (n bytes left); 0 if not one. */
+static size_t
+ob_utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	len = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 &&
+	    p[0] <= 0xef ? 3 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* Appends at most n bytes of p as printable UTF-8 (a receiver's body
+ * may be anything). */
+static void
+ob_add_text(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, k;
+
+	for (i = 0; i < n; i += k) {
+		if ((k = ob_utf8_len(p + i, n - i)) == 0) {
+			buf_addc(b, '?');
+			k = 1;
+		} else if (k == 1 && (p[i] < 0x20 || p[i] == 0x7f))
+			buf_addc(b, ' ');
+		else
+			buf_add(b, (const char *)p + i, k);
+	}
+}
+
+/* What a failed attempt says: the transport error, or the status and
+ * the start of the body. */
+static char *
+ob_error(const struct http_resp *resp)
+{
+	struct buf	 b = { 0 };
+	const char	*e = resp->error != NULL ? resp->error : "no response";
+	size_t		 i;
+	json_t		*check;
+
+	if (resp->status == 0)
+		ob_add_text(&b, e, strlen(e) < OB_ERR_MAX ? strlen(e) :
+		    OB_ERR_MAX);
+	else {
+		buf_printf(&b, "HTTP %ld", resp->status);
+		if (resp->body != NULL && resp->body_len > 0) {
+			buf_adds(&b, ": ");
+			ob_add_text(&b, resp->body, resp->body_len <
+			    OB_ERR_MAX ? resp->body_len : OB_ERR_MAX);
+		}
+	}
+	while (b.len > 0 && b.s[b.len - 1] == ' ')
+		b.s[--b.len] = '\0';
+	if (b.len == 0)
+		buf_adds(&b, "no response");
+	/* Overlong forms and surrogates pass ob_utf8_len. */
+	if ((check = json_string(b.s)) == NULL)
+		for (i = 0; i < b.len; i++)
+			if ((unsigned char)b.s[i] >= 0x80)
+				b.s[i] = '?';
+	json_decref(check);
+	return buf_steal(&b);
+}
+
+/* Reads what only a failure needs: the attempts so far (this one
+ * included) and the age. */
+static void
+ob_load_counts(struct outbox *ob, struct ob_row *r)
+{
+	json_t *rows, *p;
+
+	if (r->attempts >= 0)
+		return;
+	rows = store_query(ob->d->store, "SELECT attempts, created_at FROM "
+	    "notifications WHERE id = ?", p = json_pack("[I]",
+	    (json_int_t)r->id));
+	json_decref(p);
+	if (json_array_size(rows) != 1) {
+		/* Unreadable: not a reason to give up on it. */
+		r->attempts = 1;
+		r->created = clock_now();
+	} else {
+		r->attempts = 1 + (int)json_integer_value(json_object_get(
+		    json_array_get(rows, 0), "attempts"));
+		r->created = json_integer_value(json_object_get(
+		    json_array_get(rows, 0), "created_at"));
+	}
+	json_decref(rows);
+}
+
+/* Decides what follows an attempt: delivered, another attempt (after
+ * the schedule's delay or the receiver's Retry-After), or dead once the
+ * notification is older than the channel's max_age. */
+static void
+ob_outcome(struct outbox *ob, struct ob_row *r, const struct http_resp *resp)
+{
+	const struct channel_conf	*ch;
+	int64_t				 now = clock_now(), deadline, ra = 0;
+
+	if (resp->status >= 200 && resp->status < 300) {
+		r->state = "delivered";
+		r->delivered_at = now;
+		r->next = now;
+		return;
+	}
+	ob_load_counts(ob, r);
+	ch = config_channel(ob->d->conf, r->ch->name);
+	free(r->error);
+	r->error = ob_error(resp);
+	r->next = now + ob_backoff_ms(ch, r->attempts);
+	deadline = r->created + (ch != NULL ? ch->max_age_s : 86400) * 1000;
+	if (resp->status == 429 || resp->status == 503)
+		ra = ob_retry_after_ms(resp->retry_after);
+	if (ra > 0 && now + ra > r->next)
+		r->next = now + ra;
+	else if (r->next > deadline && now < deadline)
+		r->next = deadline;	/* one last attempt at max_age */
+	r->state = "pending";
+	if (now >= deadline) {
+		r->state = "dead";
+		log_warnx("notification %lld (%s) to channel %s is dead after "
+		    "%d attempts over %llds: %s", (long long)r->id, r->msg_id,
+		    r->ch->name, r->attempts, (long long)((now - r->created) /
+		    1000), r->error);
+	} else {
+		log_debug("notification %lld to %s: attempt %d failed (%s); "
+		    "next in %llds", (long long)r->id, r->ch->name,
+		    r->attempts, r->error, (long long)((r->next - now) /
+		    1000));
+		ob_arm(ob, r->next);
+	}
+}
+
+/* Arms the flush: OB_FLUSH_MS after the first result, or the backoff
+ * while the disk refuses them. */
+static void
+ob_flush_later(struct outbox *ob)
+{
+	int64_t		ms = ob->store_backoff > 0 ? ob->store_backoff :
+			    OB_FLUSH_MS;
+	struct timeval	tv = { ms / 1000, ms % 1000 * 1000 };
+
+	if (ob->flush_armed)
+		return;
+	evtimer_add(ob->flush_ev, &tv);
+	ob->flush_armed = 1;
+}
+
+/* The results could not be written: they stay in memory (their rows in
+ * no read), to be written once the disk takes them again. Sending them
+ * again would only repeat deliveries the receivers have. */
+static void
+ob_store_failed(struct outbox *ob)
+{
+	if (ob->store_backoff == 0)
+		log_warnx("outbox: cannot store delivery results (%s); "
+		    "holding %zu of them and trying again", store_errmsg(
+		    ob->d->store), ob->ndone);
+	ob->store_backoff = ob->store_backoff == 0 ? OB_STORE_RETRY :
+	    ob->store_backoff * 2 > OB_STORE_MAX ? OB_STORE_MAX :
+	    ob->store_backoff * 2;
+	if (ob->flush_armed) {
+		evtimer_del(ob->flush_ev);
+		ob->flush_armed = 0;
+	}
+	ob_flush_later(ob);
+}
+
+static void
+ob_batch_committed(struct kz_daemon *d, void *arg)
+{
+	struct ob_batch	*b = arg;
+	struct outbox	*ob = b->ob;
+
+	TAILQ_REMOVE(&ob->batches, b, entry);
+	ob_rows_free(&b->rows);
+	free(b);
+	if (ob->store_backoff > 0) {
+		log_info("outbox: delivery results are stored again");
+		ob->store_backoff = 0;
+		if (ob->ndone > 0)
+			ob_flush_later(ob);
+	}
+	ob->dirty = 1;
+}
+
+static void
+ob_batch_dropped(void *arg)
+{
+	struct ob_batch	*b = arg;
+	struct outbox	*ob = b->ob;
+
+	TAILQ_REMOVE(&ob->batches, b, entry);
+	TAILQ_CONCAT(&ob->done, &b->rows, entry);
+	ob->ndone += b->n;
+	free(b);
+	ob_store_failed(ob);
+}
+
+/* A failed attempt's result. */
+static int
+ob_write(struct kz_daemon *d, struct ob_row *r)
+{
+	json_t	*p;
+	int	 rc;
+
+	p = json_pack("[s,i,I,s?,o,I]", r->state, r->attempts,
+	    (json_int_t)r->next, r->error, r->delivered_at != 0 ?
+	    json_integer(r->delivered_at) : json_null(), (json_int_t)r->id);
+	rc = store_exec(d->store, "UPDATE notifications SET state = ?, "
+	    "attempts = ?, next_attempt_at = ?, last_error = coalesce(?, "
+	    "last_error), delivered_at = ? WHERE id = ?", p);
+	json_decref(p);
+	return rc;
+}
+
+/* The deliveries of a batch in one statement: {"id": delivered_at}. */
+static int
+ob_write_delivered(struct kz_daemon *d, json_t *done)
+{
+	json_t	*p;
+	int	 rc;
+
+	if (json_object_size(done) == 0) {
+		json_decref(done);
+		return 0;
+	}
+	p = json_pack("[o]", done);
+	rc = store_exec(d->store, "UPDATE notifications SET state = "
+	    "'delivered', attempts = attempts + 1, delivered_at = j.value, "
+	    "next_attempt_at = j.value FROM json_each(?) AS j WHERE "
+	    "notifications.id = CAST(j.key AS INTEGER)", p);
+	json_decref(p);
+	return rc;
+}
+
+/* Writes every result waiting, as one operation of the batch. */
+static void
+ob_flush(struct outbox *ob)
+{
+	struct kz_daemon	*d = ob->d;
+	struct ob_batch		*b;
+	struct ob_row		*r;
+	json_t			*done;
+	char			 key[32];
+	int			 ok = 1;
+
+	if (ob->flush_armed) {
+		evtimer_del(ob->flush_ev);
+		ob->flush_armed = 0;
+	}
+	if (ob->ndone == 0)
+		return;
+	if (kz_op_begin(d) == -1) {
+		ob_store_failed(ob);
+		return;
+	}
+	b = xcalloc(1, sizeof *b);
+	b->ob = ob;
+	TAILQ_INIT(&b->rows);
+	TAILQ_CONCAT(&b->rows, &ob->done, entry);
+	b->n = ob->ndone;
+	ob->ndone = 0;
+	TAILQ_INSERT_TAIL(&ob->batches, b, entry);
+	done = json_object();
+	TAILQ_FOREACH(r, &b->rows, entry) {
+		if (r->delivered_at != 0) {
+			snprintf(key, sizeof key, "%lld", (long long)r->id);
+			json_object_set_new(done, key,
+			    json_integer(r->delivered_at));
+		} else if (ok && ob_write(d, r) == -1)
+			ok = 0;
+	}
+	if (ob_write_delivered(d, done) == -1)
+		ok = 0;
+	kz_after_commit(d, ob_batch_committed, b, ob_batch_dropped);
+	kz_op_end(d, ok, NULL, NULL);
+}
+
+static void
+ob_flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct outbox *ob = arg;
+
+	ob->flush_armed = 0;
+	ob_flush(ob);
+}
+
+static void
+ob_result(struct outbox *ob, struct ob_row *r, const struct http_resp *resp)
+{
+	ob_outcome(ob, r, resp);
+	TAILQ_INSERT_TAIL(&ob->done, r, entry);
+	if (++ob->ndone >= OB_FLUSH_MAX && ob->store_backoff == 0)
+		ob_flush(ob);
+	else
+		ob_flush_later(ob);
+}
+
+/* ---- sending ---- */
+
+static void
+ob_done_cb(const struct http_resp *resp, void *arg)
+{
+	struct ob_row	*r = arg;
+	struct ob_chan	*c = r->ch;
+	struct outbox	*ob = c->ob;
+
+	TAILQ_REMOVE(&ob->inflight, r, entry);
+	ob->ninflight--;
+	c->ninflight--;
+	r->xfer = NULL;
+	ob_result(ob, r, resp);
+	ob_kick(ob);
+}
+
+/* The headers of one attempt: a fresh timestamp (real time: receivers
+ * check it against theirs) and, with a secret, its signature. */
+static void
+ob_headers(const struct channel_conf *ch, const struct ob_row *r,
+    char *h[3])
+{
+	int64_t	 ts = (int64_t)time(NULL);
+	char	*sig;
+
+	h[0] = xprintf("webhook-id: %s", r->msg_id);
+	h[1] = xprintf("webhook-timestamp: %lld", (long long)ts);
+	h[2] = NULL;
+	if (ch->secret != NULL && (sig = stdwh_sign(ch->secret, r->msg_id, ts,
+	    r->payload, strlen(r->payload))) != NULL) {
+		h[2] = xprintf("webhook-signature: %s", sig);
+		free(sig);
+	}
+}
+
+/* Sends r (taken off its channel's queue). */
+static void
+ob_start(struct outbox *ob, const struct channel_conf *ch, struct ob_row *r)
+{
+	struct http_req	 req;
+	struct http_resp resp;
+	const char	*hdrs[5], *why = NULL;
+	char		*h[3];
+	size_t		 i, nh = 0;
+
+	ob_headers(ch, r, h);
+	hdrs[nh++] = "Content-Type: application/json";
+	for (i = 0; i < 3; i++)
+		if (h[i] != NULL)
+			hdrs[nh++] = h[i];
+	hdrs[nh] = NULL;
+	memset(&req, 0, sizeof req);
+	req.method = "POST";
+	req.url = ch->url;
+	req.headers = hdrs;
+	req.body = r->payload;
+	req.body_len = strlen(r->payload);
+	req.timeout_ms = ch->timeout_s > 0 ? ch->timeout_s * 1000 : 10000;
+	r->xfer = curlev_request(ob->d->curl, &req, ob_done_cb, r, &why);
+	for (i = 0; i < 3; i++)
+		free(h[i]);
+	/* curlev has its copy; a retry reads the row again. */
+	free(r->payload);
+	r->payload = NULL;
+	if (r->xfer == NULL) {
+		/* Counts as a failed attempt, retried on the schedule. */
+		memset(&resp, 0, sizeof resp);
+		resp.error = why != NULL ? why : "cannot start the request";
+		ob_result(ob, r, &resp);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&ob->inflight, r, entry);
+	ob->ninflight++;
+	r->ch->ninflight++;
+}
+
+/* Starts one row of c if it may; 1 when it did. */
+static int
+ob_start_one(struct outbox *ob, struct ob_chan *c)
+{
+	const struct channel_conf	*ch;
+	struct ob_row			*r;
+
+	if (c->ninflight >= OB_PER_CHANNEL ||
+	    (r = TAILQ_FIRST(&c->ready)) == NULL)
+		return 0;
+	if ((ch = config_channel(ob->d->conf, c->name)) == NULL) {
+		ob_chan_drop(c);	/* removed by a reload */
+		return 0;
+	}
+	TAILQ_REMOVE(&c->ready, r, entry);
+	c->nready--;
+	ob_start(ob, ch, r);
+	return 1;
+}
+
+/* Starts what was read ahead, a row per channel in turn, up to the
+ * limits. */
+static void
+ob_pump(struct outbox *ob)
+{
+	size_t	i;
+	int	progress = 1;
+
+	while (progress && ob->ninflight < OB_INFLIGHT) {
+		progress = 0;
+		for (i = 0; i < ob->nchans && ob->ninflight < OB_INFLIGHT; i++)
+			progress |= ob_start_one(ob, ob->chans[i]);
+	}
+}
+
+static void
+ob_kick(struct outbox *ob)
+{
+	if (ob->d->stopping)
+		return;
+	ob_refill(ob);
+	ob_pump(ob);
+}
+
+void
+outbox_kick(struct kz_daemon *d)
+{
+	if (d->outbox != NULL)
+		ob_kick(d->outbox);
+}
+
+void
+outbox_free(struct outbox *ob)
+{
+	struct kz_daemon	*d;
+	struct ob_row		*r;
+	size_t			 i;
+
+	if (ob == NULL)
+		return;
+	d = ob->d;
+	if (d->outbox == ob)
+		d->outbox = NULL;
+	/* In flight: no result, so still pending; sent after restart. */
+	while ((r = TAILQ_FIRST(&ob->inflight)) != NULL) {
+		TAILQ_REMOVE(&ob->inflight, r, entry);
+		curlev_cancel(d->curl, r->xfer);
+		ob_row_free(r);
+	}
+	ob_flush(ob);
+	if (store_in_tx(d->store))
+		kz_commit_now(d);
+	/* What the disk refused is lost; sent again after restart. */
+	ob_rows_free(&ob->done);
+	for (i = 0; i < ob->nchans; i++) {
+		ob_chan_drop(ob->chans[i]);
+		free(ob->chans[i]->name);
+		free(ob->chans[i]);
+	}
+	free(ob->chans);
+	event_free(ob->timer);
+	event_free(ob->flush_ev);
+	free(ob);
+}

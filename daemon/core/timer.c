@@ -1,0 +1,134 @@
+/* Durable timers. Their truth is the timers table; in memory there is
+ * only one libevent timer, armed for the earliest due time. Timers that
+ * fell due while the daemon was down fire at once on start. */
+#include <event2/event.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/daemon.h"
+#include "core/exception.h"
+#include "common/log.h"
+#include "model/runbook.h"
+#include "store/store.h"
+#include "common/timeutil.h"
+
+#define TIMER_BATCH	256
+#define TIMER_RETRY_MS	1000	/* after a failed commit */
+
+
+void
+kz_timers_rearm(struct kz_daemon *d)
+{
+	int64_t		due, now;
+	struct timeval	tv;
+
+	if (d->stopping)
+		return;
+	due = store_timer_next(d->store);
+	d->timer_due = due;
+	evtimer_del(d->timer_ev);
+	if (clock_is_test())
+		return;
+	now = clock_now();
+	/* A commit failed (disk full, I/O error): what fell due is due
+	 * still, and firing it at once would spin on the disk. Try again
+	 * in a while, starting with the barrier (kz_timer_cb). */
+	if (store_suspect(d->store))
+		due = now + TIMER_RETRY_MS;
+	if (due == INT64_MAX)
+		return;
+	if (due < now)
+		due = now;
+	tv.tv_sec = (due - now) / 1000;
+	tv.tv_usec = (due - now) % 1000 * 1000;
+	/* Never sleep past a day: the clock may have been stepped. */
+	if (tv.tv_sec > 86400)
+		tv.tv_sec = 86400;
+	evtimer_add(d->timer_ev, &tv);
+}
+
+static void
+fire(struct kz_daemon *d, json_t *t, int64_t now)
+{
+	int64_t		 id = json_integer_value(json_object_get(t, "id"));
+	int64_t		 incid = json_integer_value(json_object_get(t,
+			    "incident"));
+	const char	*step = json_string_value(json_object_get(t, "step"));
+	const char	*kind = json_string_value(json_object_get(t, "kind"));
+	struct incident	*inc;
+	struct effects	 fx = { 0 };
+	struct actx	 a;
+	int		 status, ok = 1;
+
+	memset(&a, 0, sizeof a);
+	a.roster = d->roster;
+	a.now = now;
+	a.actor = "keizokud";
+	if (kz_op_begin(d) == -1)
+		return;
+	if (store_timer_delete(d->store, id) == -1)
+		ok = 0;
+	else if (strncmp(kind, "exc-", 4) == 0)
+		/* Exception reminders outlive the incident: not the
+		 * engine's business. */
+		ok = kz_exception_timer(d, incid, step, kind, now) == 0;
+	else if ((inc = kz_incident_load(d, incid, &status)) != NULL) {
+		int idx = step && *step ? runbook_step_index(inc->rb, step) : -1;
+
+		log_debug("timer %s fired for incident %lld step %s", kind,
+		    (long long)incid, step);
+		if (strncmp(kind, "inject:", 7) == 0) {
+			const char	*ds = json_string_value(json_object_get(
+					    t, "data"));
+			json_t		*data = ds ? json_loads(ds, 0, NULL) : NULL;
+
+			if (data == NULL)
+				data = json_object();
+			engine_inject(&a, inc, data, &fx);
+			json_decref(data);
+		} else
+			engine_timer(&a, inc, idx, kind, &fx);
+		ok = kz_apply(d, &a, inc, &fx) == 0;
+		incident_free(inc);
+	} else if (status != 404)
+		ok = 0;
+	effects_free(&fx);
+	kz_op_end(d, ok, NULL, NULL);
+}
+
+/* Runs every due timer, in due order, within this loop turn's batch. */
+void
+kz_timers_run(struct kz_daemon *d)
+{
+	int64_t	 now = clock_now();
+	json_t	*due;
+	size_t	 i, n;
+
+	due = store_timers_due(d->store, now, TIMER_BATCH);
+	if (due == NULL)
+		return;
+	n = json_array_size(due);
+	for (i = 0; i < n; i++)
+		fire(d, json_array_get(due, i), now);
+	json_decref(due);
+	/* The commit re-arms; a full batch means more are due at once. */
+}
+
+void
+kz_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct kz_daemon *d = arg;
+
+	if (store_suspect(d->store)) {
+		if (store_in_tx(d->store) || store_barrier(d->store) == -1) {
+			kz_timers_rearm(d);	/* in a while */
+			return;
+		}
+		log_info("store: writes work again");
+		outbox_kick(d);
+	}
+	kz_timers_run(d);
+	if (!store_in_tx(d->store))
+		kz_timers_rearm(d);
+}

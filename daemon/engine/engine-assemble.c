@@ -1,0 +1,368 @@
+/* Staff assembly (参集, SPEC §6): an assemble step calls out members of
+ * each named role in order of precedence until the quota can be met; no
+ * answer within escalate_after, or "unavailable", calls the next deputy.
+ * The step is done when every role has its quota of available or arrived
+ * members. Pure: the caller persists the callouts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/duration.h"
+#include "engine/engine-int.h"
+#include "model/roster.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+
+static const char *const answers[] = {
+	"called", "no_answer", "available", "unavailable", "arrived", NULL
+};
+
+const char *
+answer_name(enum answer a)
+{
+	return answers[a];
+}
+
+int
+answer_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; answers[i] != NULL; i++)
+		if (strcmp(answers[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static int64_t
+escalate_ms(const struct rb_step *rs)
+{
+	const char	*s = json_string_value(json_object_get(rs->with,
+			    "escalate_after")), *why;
+	int64_t		 v = 0;
+
+	if (s != NULL && duration_parse(s, &v, &why) == 0)
+		return v * 1000;
+	return rs->escalate_after_s * 1000;
+}
+
+static struct callout *
+find(struct incident *inc, int step, const char *member)
+{
+	size_t i;
+
+	for (i = 0; i < inc->ncallouts; i++)
+		if (inc->callouts[i].step == step &&
+		    strcmp(inc->callouts[i].member, member) == 0)
+			return &inc->callouts[i];
+	return NULL;
+}
+
+struct tally {
+	int	available;	/* answered available (not yet arrived) */
+	int	arrived;
+	int	unavailable;
+	int	waiting;	/* called, not yet answered */
+	int	no_answer;
+};
+
+static void
+tally(const struct incident *inc, int step, const char *role, struct tally *t)
+{
+	size_t i;
+
+	memset(t, 0, sizeof *t);
+	for (i = 0; i < inc->ncallouts; i++) {
+		const struct callout *c = &inc->callouts[i];
+
+		if (c->step != step || strcmp(c->role, role) != 0)
+			continue;
+		switch (c->answer) {
+		case AN_ARRIVED:
+			t->arrived++;
+			break;
+		case AN_AVAILABLE:
+			t->available++;
+			break;
+		case AN_UNAVAILABLE:
+			t->unavailable++;
+			break;
+		case AN_CALLED:
+			t->waiting++;
+			break;
+		case AN_NOANSWER:
+			t->no_answer++;
+			break;
+		}
+	}
+}
+
+static struct callout *
+add(struct incident *inc, int step, const char *role, const char *member)
+{
+	struct callout *c;
+
+	inc->callouts = xreallocarray(inc->callouts, inc->ncallouts + 1,
+	    sizeof *inc->callouts);
+	c = &inc->callouts[inc->ncallouts++];
+	memset(c, 0, sizeof *c);
+	c->step = step;
+	c->role = xstrdup(role);
+	c->member = xstrdup(member);
+	c->is_new = 1;
+	c->dirty = 1;
+	return c;
+}
+
+/* Calls the next member of role not yet called in this step. */
+static int
+call_next(const struct actx *a, struct incident *inc, int i, const char *role,
+    struct effects *fx)
+{
+	const struct rb_step	*rs = &inc->rb->steps[i];
+	const struct role	*ro = roster_role(a->roster, role);
+	size_t			 k;
+	int64_t			 esc = escalate_ms(rs);
+
+	for (k = 0; ro != NULL && k < ro->nmembers; k++) {
+		char *const *cand = ro->members;
+		struct callout *c;
+
+		if (find(inc, i, cand[k]) != NULL)
+			continue;
+		c = add(inc, i, role, cand[k]);
+		c->answer = AN_CALLED;
+		c->called_at = a->now;
+		eng_event(fx, "assembly.called", i, json_pack("{s:s,s:s,s:i}",
+		    "role", role, "member", cand[k], "order", (int)k + 1));
+		eng_notify(fx, "assembly.callout", i, cand[k], json_pack(
+		    "{s:s,s:s,s:s}", "role", role, "member", cand[k], "title",
+		    rs->title));
+		if (esc > 0)
+			eng_timer_set_key(fx, xprintf("callout:%s:%s", role,
+			    cand[k]), i, a->now + esc);
+		return 1;
+	}
+	return 0;
+}
+
+/* Tops every role up with calls, and finishes the step at quota. */
+static void
+settle(const struct actx *a, struct incident *inc, int i, struct effects *fx)
+{
+	json_t		*roles = json_object_get(inc->rb->steps[i].with,
+			    "roles"), *q;
+	const char	*role;
+	int		 all = 1;
+
+	json_object_foreach(roles, role, q) {
+		struct tally	t;
+		int		quota = (int)json_integer_value(q);
+
+		tally(inc, i, role, &t);
+		while (t.available + t.arrived + t.waiting < quota &&
+		    call_next(a, inc, i, role, fx))
+			t.waiting++;
+		if (t.available + t.arrived < quota)
+			all = 0;
+	}
+	if (all && inc->steps[i].state == SS_READY) {
+		eng_finish(a, inc, i, SS_DONE, "keizokud", "quota met", fx);
+		eng_event(fx, "assembly.complete", i, engine_assembly_json(inc));
+		eng_notify(fx, "assembly.complete", i, inc->rb->owner,
+		    eng_step_data(inc, i));
+		eng_advance(a, inc, fx);
+	}
+}
+
+void
+eng_assemble_start(const struct actx *a, struct incident *inc, int i,
+    struct effects *fx)
+{
+	settle(a, inc, i, fx);
+}
+
+void
+eng_assemble_timer(const struct actx *a, struct incident *inc, int i,
+    const char *kind, struct effects *fx)
+{
+	const char	*r = kind + 8, *colon = strchr(r, ':');
+	char		*role;
+	struct callout	*c;
+
+	if (colon == NULL || inc->steps[i].state != SS_READY)
+		return;
+	role = xstrndup(r, (size_t)(colon - r));
+	c = find(inc, i, colon + 1);
+	if (c != NULL && c->answer == AN_CALLED && strcmp(c->role, role) == 0) {
+		c->answer = AN_NOANSWER;
+		c->dirty = 1;
+		eng_event(fx, "assembly.no_answer", i, json_pack("{s:s,s:s}",
+		    "role", role, "member", c->member));
+		settle(a, inc, i, fx);
+	}
+	free(role);
+}
+
+void
+eng_assemble_shortage(const struct actx *a, struct incident *inc, int i,
+    struct effects *fx)
+{
+	json_t		*roles = json_object_get(inc->rb->steps[i].with,
+			    "roles"), *q, *shortj = json_object();
+	const char	*role;
+
+	json_object_foreach(roles, role, q) {
+		struct tally t;
+
+		tally(inc, i, role, &t);
+		if (t.available + t.arrived < json_integer_value(q))
+			json_object_set_new(shortj, role, json_pack("{s:I,s:i,"
+			    "s:I}", "required", json_integer_value(q),
+			    "available", t.available + t.arrived, "short",
+			    json_integer_value(q) - t.available - t.arrived));
+	}
+	if (json_object_size(shortj) == 0) {
+		json_decref(shortj);
+		return;
+	}
+	eng_event(fx, "assembly.short", i, json_pack("{s:O}", "short",
+	    shortj));
+	eng_notify(fx, "assembly.short", i, inc->rb->owner, json_pack("{s:o,"
+	    "s:s}", "short", shortj, "title", inc->rb->steps[i].title));
+}
+
+/* The assemble step a member answers to: a ready (else done) one where
+ * they were called or whose roles include them. */
+static int
+pick_step(const struct actx *a, struct incident *inc, const char *member,
+    char **role)
+{
+	size_t	i, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < inc->rb->nsteps; i++) {
+			const struct rb_step	*rs = &inc->rb->steps[i];
+			enum step_state		 st = inc->steps[i].state;
+			struct callout		*c;
+			json_t			*q;
+			const char		*r;
+
+			if (rs->type != ST_ASSEMBLE || st != (pass == 0 ?
+			    SS_READY : SS_DONE))
+				continue;
+			if ((c = find(inc, (int)i, member)) != NULL) {
+				*role = xstrdup(c->role);
+				return (int)i;
+			}
+			json_object_foreach(json_object_get(rs->with, "roles"),
+			    r, q) {
+				if (roster_in_role(a->roster, r, member)) {
+					*role = xstrdup(r);
+					return (int)i;
+				}
+			}
+		}
+	}
+	return -1;
+}
+
+int
+engine_respond(const struct actx *a, struct incident *inc, const char *member,
+    enum answer ans, int64_t eta_at, const char *note, struct effects *fx,
+    char **why)
+{
+	struct callout	*c;
+	char		*role = NULL;
+	int		 i;
+	char		 ts[40];
+
+	if (inc->state != IS_ACTIVE) {
+		*why = xprintf("incident %lld is %s", (long long)inc->id,
+		    inc_state_name(inc->state));
+		return 409;
+	}
+	if (member == NULL || roster_member(a->roster, member) == NULL) {
+		*why = xstrdup("only roster members answer call-outs (an "
+		    "admin answers for someone with --as MEMBER)");
+		return 400;
+	}
+	if ((i = pick_step(a, inc, member, &role)) < 0) {
+		*why = xprintf("no staff call-out of incident %lld is for %s",
+		    (long long)inc->id, member);
+		return 409;
+	}
+	if ((c = find(inc, i, member)) == NULL) {
+		c = add(inc, i, role, member);
+		c->called_at = a->now;	/* answered before being called */
+	}
+	if (c->answer == AN_CALLED)
+		eng_timer_clear_key(fx, xprintf("callout:%s:%s", c->role,
+		    member), i);
+	c->answer = ans;
+	c->eta_at = eta_at;
+	c->answered_at = a->now;
+	eng_set_str(&c->entered_by, a->member != NULL ? a->actor : NULL);
+	c->dirty = 1;
+	eng_event(fx, "assembly.response", i, json_pack("{s:s,s:s,s:s,s:s?,"
+	    "s:s?,s:s?}", "role", c->role, "member", member, "answer",
+	    answer_name(ans), "eta_at", eta_at ? rfc3339_buf(eta_at, ts,
+	    sizeof ts) : NULL, "entered_by", c->entered_by, "note", note));
+	if (inc->steps[i].state == SS_READY)
+		settle(a, inc, i, fx);
+	free(role);
+	return 200;
+}
+
+json_t *
+engine_assembly_json(const struct incident *inc)
+{
+	json_t	*out = json_object();
+	size_t	 i, k;
+	char	 b1[40], b2[40], b3[40];
+
+	for (i = 0; i < inc->rb->nsteps; i++) {
+		const struct rb_step	*rs = &inc->rb->steps[i];
+		json_t			*q;
+		const char		*role;
+
+		if (rs->type != ST_ASSEMBLE)
+			continue;
+		json_object_foreach(json_object_get(rs->with, "roles"), role,
+		    q) {
+			struct tally	 t;
+			json_t		*ms = json_array();
+			int64_t		 quota_at = 0;
+
+			tally(inc, (int)i, role, &t);
+			for (k = 0; k < inc->ncallouts; k++) {
+				const struct callout *c = &inc->callouts[k];
+
+				if (c->step != (int)i ||
+				    strcmp(c->role, role) != 0)
+					continue;
+				json_array_append_new(ms, json_pack("{s:s,s:s,"
+				    "s:s?,s:s?,s:s?,s:s?}", "member", c->member,
+				    "answer", answer_name(c->answer), "eta_at",
+				    c->eta_at ? rfc3339_buf(c->eta_at, b1,
+				    sizeof b1) : NULL, "called_at",
+				    c->called_at ? rfc3339_buf(c->called_at, b2,
+				    sizeof b2) : NULL, "answered_at",
+				    c->answered_at ? rfc3339_buf(c->answered_at,
+				    b3, sizeof b3) : NULL, "entered_by",
+				    c->entered_by));
+			}
+			if (t.available + t.arrived >= json_integer_value(q))
+				quota_at = inc->steps[i].done_at;
+			json_object_set_new(out, role, json_pack("{s:s,s:O,s:i,"
+			    "s:i,s:i,s:i,s:i,s:o,s:o}", "step", rs->id,
+			    "required", q, "available", t.available,
+			    "arrived", t.arrived, "unavailable", t.unavailable,
+			    "waiting", t.waiting, "no_answer", t.no_answer,
+			    "quota_met_at", quota_at ? json_string(rfc3339_buf(
+			    quota_at, b1, sizeof b1)) : json_null(), "members",
+			    ms));
+		}
+	}
+	return out;
+}

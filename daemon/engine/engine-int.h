@@ -1,0 +1,45 @@
+/* Internal to the engine (engine*.c): effect builders and step helpers. */
+#ifndef KZ_ENGINE_INT_H
+#define KZ_ENGINE_INT_H
+
+#include "engine/engine.h"
+
+struct effect	*eng_emit(struct effects *, enum eff_kind, const char *type,
+		    int step, json_t *data);
+void		 eng_event(struct effects *, const char *type, int step,
+		    json_t *data);
+void		 eng_notify(struct effects *, const char *ev, int step,
+		    const char *to, json_t *data);
+void		 eng_timer_set(struct effects *, const char *kind, int step,
+		    int64_t due);
+void		 eng_timer_clear(struct effects *, const char *kind, int step);
+/* Timers whose kind is built at run time ("rto50:portal"). */
+void		 eng_timer_set_key(struct effects *, char *key, int step,
+		    int64_t due);
+void		 eng_timer_clear_key(struct effects *, char *key, int step);
+void		 eng_set_str(char **, const char *);
+const char	*eng_who(const struct actx *);
+json_t		*eng_step_data(const struct incident *, int);
+void		 eng_advance(const struct actx *, struct incident *,
+		    struct effects *);
+void		 eng_finish(const struct actx *, struct incident *, int,
+		    enum step_state, const char *by, const char *note,
+		    struct effects *);
+
+/* engine-assemble.c */
+void		 eng_assemble_start(const struct actx *, struct incident *,
+		    int step, struct effects *);
+void		 eng_assemble_timer(const struct actx *, struct incident *,
+		    int step, const char *kind, struct effects *);
+void		 eng_assemble_shortage(const struct actx *, struct incident *,
+		    int step, struct effects *);
+/* engine-rto.c */
+void		 eng_rto_start(const struct actx *, struct incident *,
+		    struct effects *);
+void		 eng_rto_timer(const struct actx *, struct incident *,
+		    const char *kind, struct effects *);
+void		 eng_rto_restored(const struct actx *, struct incident *,
+		    int step, struct effects *);
+void		 eng_rto_stop(struct incident *, struct effects *);
+
+#endif

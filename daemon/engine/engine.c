@@ -1,0 +1,882 @@
+/* Pure state transitions of incidents and their steps (see engine.h).
+ * No I/O, no clock: everything the outside world must do is an effect. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/duration.h"
+#include "engine/engine.h"
+#include "engine/engine-int.h"
+#include "model/matcher.h"
+#include "model/roster.h"
+#include "model/template.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+
+static const char *const step_states[] = {
+	"blocked", "ready", "acked", "running", "done", "failed", "skipped",
+	NULL
+};
+static const char *const inc_states[] = {
+	"pending", "active", "closed", "dismissed", NULL
+};
+static const char *const step_acts[] = {
+	"ack", "done", "skip", "fail", "approve", "reject", NULL
+};
+
+const char *
+step_state_name(enum step_state s)
+{
+	return step_states[s];
+}
+
+const char *
+inc_state_name(enum inc_state s)
+{
+	return inc_states[s];
+}
+
+const char *
+step_act_name(enum step_act a)
+{
+	return step_acts[a];
+}
+
+static int
+lookup(const char *const *names, const char *s)
+{
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+int
+step_state_parse(const char *s)
+{
+	return lookup(step_states, s);
+}
+
+int
+inc_state_parse(const char *s)
+{
+	return lookup(inc_states, s);
+}
+
+struct incident *
+incident_new(struct runbook *rb, int drill, json_t *trigger, json_t *vars)
+{
+	struct incident *inc = xcalloc(1, sizeof *inc);
+
+	inc->rb = runbook_ref(rb);
+	inc->drill = drill;
+	inc->title = xstrdup(rb->title);
+	inc->trigger = trigger ? json_incref(trigger) : json_null();
+	inc->vars = vars ? json_incref(vars) : json_object();
+	inc->steps = xcalloc(rb->nsteps + 1, sizeof *inc->steps);
+	inc->systems = json_object();
+	inc->is_new = 1;
+	inc->dirty = 1;
+	return inc;
+}
+
+void
+incident_free(struct incident *inc)
+{
+	size_t i;
+
+	if (inc == NULL)
+		return;
+	for (i = 0; i < inc->rb->nsteps; i++) {
+		free(inc->steps[i].assignee);
+		free(inc->steps[i].acked_by);
+		free(inc->steps[i].done_by);
+		free(inc->steps[i].note);
+	}
+	free(inc->steps);
+	for (i = 0; i < inc->ncallouts; i++) {
+		free(inc->callouts[i].role);
+		free(inc->callouts[i].member);
+		free(inc->callouts[i].entered_by);
+	}
+	free(inc->callouts);
+	json_decref(inc->systems);
+	runbook_unref(inc->rb);
+	free(inc->title);
+	free(inc->note);
+	free(inc->activated_by);
+	free(inc->source);
+	free(inc->dedup_key);
+	free(inc->confirm_by);
+	json_decref(inc->trigger);
+	json_decref(inc->vars);
+	free(inc);
+}
+
+void
+effects_free(struct effects *fx)
+{
+	size_t i;
+
+	for (i = 0; i < fx->n; i++) {
+		json_decref(fx->v[i].data);
+		free(fx->v[i].to);
+		free(fx->v[i].key);
+	}
+	free(fx->v);
+	fx->v = NULL;
+	fx->n = 0;
+}
+
+struct effect *
+eng_emit(struct effects *fx, enum eff_kind kind, const char *type, int step,
+    json_t *data)
+{
+	struct effect *e;
+
+	fx->v = xreallocarray(fx->v, fx->n + 1, sizeof *fx->v);
+	e = &fx->v[fx->n++];
+	memset(e, 0, sizeof *e);
+	e->kind = kind;
+	e->type = type;
+	e->step = step;
+	e->data = data != NULL ? data : json_object();
+	return e;
+}
+
+void
+eng_event(struct effects *fx, const char *type, int step, json_t *data)
+{
+	eng_emit(fx, EF_EVENT, type, step, data);
+}
+
+void
+eng_notify(struct effects *fx, const char *ev, int step, const char *to,
+    json_t *data)
+{
+	struct effect *e = eng_emit(fx, EF_NOTIFY, ev, step, data);
+
+	e->to = to != NULL ? xstrdup(to) : NULL;
+}
+
+void
+eng_timer_set(struct effects *fx, const char *kind, int step, int64_t due)
+{
+	eng_emit(fx, EF_TIMER_SET, kind, step, NULL)->due = due;
+}
+
+/* kind NULL: every timer of the step (or of the incident, step -1). */
+void
+eng_timer_clear(struct effects *fx, const char *kind, int step)
+{
+	eng_emit(fx, EF_TIMER_CLEAR, kind, step, NULL);
+}
+
+void
+eng_timer_set_key(struct effects *fx, char *key, int step, int64_t due)
+{
+	struct effect *e = eng_emit(fx, EF_TIMER_SET, NULL, step, NULL);
+
+	e->key = key;
+	e->due = due;
+}
+
+void
+eng_timer_clear_key(struct effects *fx, char *key, int step)
+{
+	eng_emit(fx, EF_TIMER_CLEAR, NULL, step, NULL)->key = key;
+}
+
+void
+eng_set_str(char **p, const char *v)
+{
+	free(*p);
+	*p = v != NULL ? xstrdup(v) : NULL;
+}
+
+const char *
+eng_who(const struct actx *a)
+{
+	return a->member != NULL ? a->member : a->actor;
+}
+
+json_t *
+engine_context(const struct incident *inc)
+{
+	const struct runbook	*rb = inc->rb;
+	json_t			*steps = json_object();
+	char			 ts[40];
+	size_t			 i;
+
+	for (i = 0; i < rb->nsteps; i++) {
+		const struct step_st *s = &inc->steps[i];
+
+		json_object_set_new(steps, rb->steps[i].id, json_pack(
+		    "{s:s,s:s?,s:s?,s:s,s:s?}", "state",
+		    step_state_name(s->state), "by", s->done_by ? s->done_by :
+		    s->acked_by, "note", s->note, "title", rb->steps[i].title,
+		    "done_at", s->done_at ? rfc3339_buf(s->done_at, ts,
+		    sizeof ts) : NULL));
+	}
+	return json_pack("{s:O,s:O,s:{s:I,s:s,s:b,s:s,s:s,s:s?,s:s?,s:s},"
+	    "s:{s:s,s:s,s:s,s:s?},s:o}",
+	    "trigger", inc->trigger, "vars", inc->vars,
+	    "incident", "id", (json_int_t)inc->id, "title", inc->title,
+	    "drill", inc->drill, "started_at", rfc3339_buf(inc->started_at,
+	    ts, sizeof ts), "runbook", rb->id, "note", inc->note,
+	    "activated_by", inc->activated_by, "state",
+	    inc_state_name(inc->state),
+	    "runbook", "id", rb->id, "title", rb->title, "kind", rb->kind,
+	    "owner", rb->owner, "steps", steps);
+}
+
+json_t *
+eng_step_data(const struct incident *inc, int i)
+{
+	const struct rb_step *rs = &inc->rb->steps[i];
+
+	return json_pack("{s:s,s:s,s:s}", "step", rs->id, "title", rs->title,
+	    "type", step_type_name(rs->type));
+}
+
+
+void
+eng_finish(const struct actx *a, struct incident *inc, int i,
+    enum step_state to, const char *by, const char *note,
+    struct effects *fx)
+{
+	struct step_st *s = &inc->steps[i];
+
+	s->state = to;
+	s->done_at = a->now;
+	eng_set_str(&s->done_by, by);
+	if (note != NULL && *note != '\0')
+		eng_set_str(&s->note, note);
+	s->dirty = 1;
+	eng_timer_clear(fx, NULL, i);
+	if (to == SS_DONE)
+		eng_rto_restored(a, inc, i, fx);
+}
+
+static void
+start_action(const struct actx *a, struct incident *inc, int i,
+    struct effects *fx)
+{
+	struct step_st	*s = &inc->steps[i];
+	json_t		*d = eng_step_data(inc, i);
+
+	s->state = SS_RUNNING;
+	s->attempts++;
+	s->dirty = 1;
+	json_object_set_new(d, "attempt", json_integer(s->attempts));
+	json_object_set_new(d, "action", json_string(inc->rb->steps[i].action));
+	eng_event(fx, "action.started", i, json_deep_copy(d));
+	eng_emit(fx, EF_ACTION, "action", i, d)->due = s->attempts;
+}
+
+static void
+make_ready(const struct actx *a, struct incident *inc, int i,
+    struct effects *fx)
+{
+	const struct rb_step	*rs = &inc->rb->steps[i];
+	struct step_st		*s = &inc->steps[i];
+	char *const		*cand;
+	size_t			 n;
+
+	s->state = SS_READY;
+	s->ready_at = a->now;
+	s->dirty = 1;
+	s->esc_level = 0;
+	if (rs->timeout_s > 0) {
+		s->deadline_at = a->now + rs->timeout_s * 1000;
+		eng_timer_set(fx, "timeout", i, s->deadline_at);
+	}
+	cand = roster_candidates(a->roster, rs->assign, &n);
+	eng_set_str(&s->assignee, n > 0 ? cand[0] : NULL);
+	if (rs->escalate_after_s > 0 && rs->assign != NULL)
+		eng_timer_set(fx, "escalate", i, a->now +
+		    rs->escalate_after_s * 1000);
+	if (rs->remind_s > 0 && rs->assign != NULL)
+		eng_timer_set(fx, "remind", i, a->now + rs->remind_s * 1000);
+	eng_event(fx, "step.ready", i, json_pack("{s:s?,s:s?}", "assignee",
+	    s->assignee, "role", rs->assign));
+
+	switch (rs->type) {
+	case ST_NOTIFY: {
+		json_t	*ctx = engine_context(inc);
+		char	*text = tmpl_expand(json_string_value(json_object_get(
+		    rs->with, "text")), ctx);
+		json_t	*d = eng_step_data(inc, i);
+
+		json_object_set_new(d, "text", json_string(text));
+		json_object_set(d, "channels", json_object_get(rs->with,
+		    "channels"));
+		eng_event(fx, "step.notify", i, json_deep_copy(d));
+		eng_notify(fx, "step.notify", i, json_string_value(
+		    json_object_get(rs->with, "to")), d);
+		eng_finish(a, inc, i, SS_DONE, "keizokud", text, fx);
+		eng_event(fx, "step.done", i, NULL);
+		free(text);
+		json_decref(ctx);
+		return;
+	}
+	case ST_WAIT: {
+		int64_t		 dur = 0;
+		const char	*why;
+
+		duration_parse(json_string_value(json_object_get(rs->with,
+		    "duration")), &dur, &why);
+		eng_timer_set(fx, "wait", i, a->now + dur * 1000);
+		break;
+	}
+	case ST_ACTION:
+		start_action(a, inc, i, fx);
+		break;
+	case ST_ASSEMBLE:
+		eng_assemble_start(a, inc, i, fx);
+		return;
+	case ST_EXCEPTION: {
+		json_t *ctx = engine_context(inc), *d;
+
+		d = tmpl_render_json(rs->with, ctx);
+		json_decref(ctx);
+		json_object_set_new(d, "requested_by", json_string(
+		    s->assignee ? s->assignee : inc->activated_by ?
+		    inc->activated_by : "keizokud"));
+		eng_emit(fx, EF_EXCEPTION, "exception", i, d);
+		break;
+	}
+	default:
+		break;
+	}
+	eng_notify(fx, "step.ready", i, rs->assign, eng_step_data(inc, i));
+}
+
+/* Makes blocked steps whose needs are met ready (or skips them when
+ * `when` is false), until nothing changes. */
+void
+eng_advance(const struct actx *a, struct incident *inc, struct effects *fx)
+{
+	const struct runbook	*rb = inc->rb;
+	int			 changed = 1;
+	size_t			 i, j;
+
+	if (inc->state != IS_ACTIVE)
+		return;
+	while (changed) {
+		changed = 0;
+		for (i = 0; i < rb->nsteps; i++) {
+			const struct rb_step	*rs = &rb->steps[i];
+			int			 met = 1;
+
+			if (inc->steps[i].state != SS_BLOCKED)
+				continue;
+			for (j = 0; j < rs->nneeds; j++) {
+				enum step_state ns =
+				    inc->steps[rs->need_idx[j]].state;
+
+				if (ns != SS_DONE && ns != SS_SKIPPED)
+					met = 0;
+			}
+			if (!met)
+				continue;
+			changed = 1;
+			if (rs->when != NULL) {
+				json_t	*ctx = engine_context(inc);
+				int	 ok = matcher_eval(rs->when, ctx);
+
+				json_decref(ctx);
+				if (!ok) {
+					eng_finish(a, inc, (int)i, SS_SKIPPED,
+					    "keizokud", "when: condition not "
+					    "met", fx);
+					eng_event(fx, "step.skipped", (int)i,
+					    json_pack("{s:s}", "reason",
+					    "when"));
+					continue;
+				}
+			}
+			make_ready(a, inc, (int)i, fx);
+		}
+	}
+}
+
+int
+engine_activate(const struct actx *a, struct incident *inc, int pending,
+    struct effects *fx, char **why)
+{
+	inc->started_at = a->now;
+	eng_set_str(&inc->activated_by, eng_who(a));
+	inc->dirty = 1;
+	if (pending) {
+		inc->state = IS_PENDING;
+		eng_event(fx, "incident.pending", -1, json_pack("{s:s?,s:b}",
+		    "confirm_by", inc->confirm_by, "drill", inc->drill));
+		eng_notify(fx, "incident.pending", -1, inc->confirm_by,
+		    json_pack("{s:s?}", "confirm_by", inc->confirm_by));
+		return 200;
+	}
+	inc->state = IS_ACTIVE;
+	eng_event(fx, "incident.activated", -1, json_pack("{s:s,s:s,s:b,s:s?,"
+	    "s:O}", "runbook", inc->rb->id, "version", inc->rb->hash, "drill",
+	    inc->drill, "note", inc->note, "vars", inc->vars));
+	eng_notify(fx, "incident.activated", -1, inc->rb->owner, json_pack(
+	    "{s:s?}", "note", inc->note));
+	eng_rto_start(a, inc, fx);
+	eng_advance(a, inc, fx);
+	return 200;
+}
+
+/* Whether the caller may act for ref ("role:X" / member); admins act
+ * directly unless approval_only, which needs a real member. */
+static int
+may_act(const struct actx *a, const char *ref, int member_only)
+{
+	if (a->admin && a->member == NULL && !member_only)
+		return 1;
+	if (ref == NULL)
+		return a->admin || eng_who(a) != NULL;
+	return roster_matches(a->roster, ref, eng_who(a));
+}
+
+int
+engine_confirm(const struct actx *a, struct incident *inc, int confirm,
+    const char *note, struct effects *fx, char **why)
+{
+	const char *ref = inc->confirm_by ? inc->confirm_by : inc->rb->owner;
+
+	if (inc->state != IS_PENDING) {
+		*why = xprintf("incident %lld is %s, not pending",
+		    (long long)inc->id, inc_state_name(inc->state));
+		return 409;
+	}
+	if (!may_act(a, ref, 0) && !(ref != NULL && roster_matches(a->roster,
+	    inc->rb->owner, eng_who(a)))) {
+		*why = xprintf("only %s may %s incident %lld", ref,
+		    confirm ? "confirm" : "dismiss", (long long)inc->id);
+		return 403;
+	}
+	inc->dirty = 1;
+	if (!confirm) {
+		inc->state = IS_DISMISSED;
+		inc->closed_at = a->now;
+		eng_event(fx, "incident.dismissed", -1, json_pack("{s:s?}", "note",
+		    note));
+		eng_notify(fx, "incident.dismissed", -1, inc->rb->owner,
+		    json_pack("{s:s?}", "note", note));
+		return 200;
+	}
+	inc->state = IS_ACTIVE;
+	eng_event(fx, "incident.confirmed", -1, json_pack("{s:s?}", "note", note));
+	eng_notify(fx, "incident.activated", -1, inc->rb->owner,
+	    json_pack("{s:s?}", "note", note));
+	eng_rto_start(a, inc, fx);
+	eng_advance(a, inc, fx);
+	return 200;
+}
+
+int
+engine_close(const struct actx *a, struct incident *inc, const char *note,
+    struct effects *fx, char **why)
+{
+	json_t	*open = json_array();
+	size_t	 i;
+
+	if (inc->state == IS_PENDING)
+		return engine_confirm(a, inc, 0, note, fx, why);
+	if (inc->state != IS_ACTIVE) {
+		*why = xprintf("incident %lld is already %s",
+		    (long long)inc->id, inc_state_name(inc->state));
+		json_decref(open);
+		return 409;
+	}
+	if (!may_act(a, inc->rb->owner, 0)) {
+		*why = xprintf("only the runbook owner (%s) or an admin may "
+		    "close incident %lld", inc->rb->owner, (long long)inc->id);
+		json_decref(open);
+		return 403;
+	}
+	for (i = 0; i < inc->rb->nsteps; i++) {
+		enum step_state s = inc->steps[i].state;
+
+		if (s != SS_DONE && s != SS_SKIPPED)
+			json_array_append_new(open, json_string(
+			    inc->rb->steps[i].id));
+	}
+	inc->state = IS_CLOSED;
+	inc->closed_at = a->now;
+	inc->dirty = 1;
+	/* Step and RTO timers end with the incident; exception reminders
+	 * do not (exceptions outlive their incident). */
+	for (i = 0; i < inc->rb->nsteps; i++)
+		eng_timer_clear(fx, NULL, (int)i);
+	eng_rto_stop(inc, fx);
+	eng_event(fx, "incident.closed", -1, json_pack("{s:s?,s:o}", "note", note,
+	    "open_steps", open));
+	eng_notify(fx, "incident.closed", -1, inc->rb->owner, json_pack("{s:s?}",
+	    "note", note));
+	return 200;
+}
+
+static int
+step_refuse(const struct incident *inc, int i, const char *act,
+    char **why)
+{
+	*why = xprintf("cannot %s step \"%s\": it is %s", act,
+	    inc->rb->steps[i].id, step_state_name(inc->steps[i].state));
+	return 409;
+}
+
+int
+engine_step(const struct actx *a, struct incident *inc, const char *id,
+    enum step_act act, const char *note, struct effects *fx, char **why)
+{
+	const struct rb_step	*rs;
+	struct step_st		*s;
+	int			 i = runbook_step_index(inc->rb, id);
+	enum step_state		 st;
+	const char		*by = eng_who(a);
+
+	if (i < 0) {
+		*why = xprintf("incident %lld has no step \"%s\"",
+		    (long long)inc->id, id);
+		return 404;
+	}
+	if (inc->state != IS_ACTIVE) {
+		*why = xprintf("incident %lld is %s", (long long)inc->id,
+		    inc_state_name(inc->state));
+		return 409;
+	}
+	rs = &inc->rb->steps[i];
+	s = &inc->steps[i];
+	st = s->state;
+	if (rs->type == ST_EXCEPTION && act != SA_SKIP) {
+		*why = xprintf("step \"%s\" records an exception measure: "
+		    "decide it with keizoku exception approve|reject ID (see "
+		    "keizoku exceptions --incident %lld)", id,
+		    (long long)inc->id);
+		return 409;
+	}
+	if (act == SA_APPROVE || act == SA_REJECT) {
+		if (rs->type != ST_APPROVAL) {
+			*why = xprintf("step \"%s\" is a %s step, not an "
+			    "approval", id, step_type_name(rs->type));
+			return 409;
+		}
+		if (!may_act(a, rs->assign ? rs->assign : inc->rb->owner, 1)) {
+			*why = xprintf("step \"%s\" can only be %s by a member "
+			    "of %s%s", id, act == SA_APPROVE ? "approved" :
+			    "rejected", rs->assign ? rs->assign :
+			    inc->rb->owner ? inc->rb->owner : "the roster",
+			    a->admin && a->member == NULL ? " (act --as one "
+			    "of them)" : "");
+			return 403;
+		}
+	} else if (!may_act(a, rs->assign, 0) &&
+	    !may_act(a, inc->rb->owner, 0)) {
+		*why = xprintf("step \"%s\" is assigned to %s; %s is not "
+		    "among them", id, rs->assign, by ? by : "you");
+		return 403;
+	}
+	switch (act) {
+	case SA_ACK:
+		if (rs->type != ST_TASK && rs->type != ST_APPROVAL) {
+			*why = xprintf("step \"%s\" is a %s step; it completes "
+			    "by itself", id, step_type_name(rs->type));
+			return 409;
+		}
+		if (st != SS_READY)
+			return step_refuse(inc, i, "ack", why);
+		s->state = SS_ACKED;
+		s->acked_at = a->now;
+		eng_set_str(&s->acked_by, by);
+		s->dirty = 1;
+		eng_timer_clear(fx, "escalate", i);
+		eng_timer_clear(fx, "remind", i);
+		eng_event(fx, "step.acked", i, json_pack("{s:s?}", "note", note));
+		eng_notify(fx, "step.acked", i, NULL, eng_step_data(inc, i));
+		return 200;
+	case SA_DONE:
+		if (rs->type == ST_APPROVAL) {
+			*why = xprintf("step \"%s\" is an approval: use "
+			    "approve or reject", id);
+			return 409;
+		}
+		if (st != SS_READY && st != SS_ACKED && st != SS_RUNNING &&
+		    st != SS_FAILED)
+			return step_refuse(inc, i, "finish", why);
+		eng_finish(a, inc, i, SS_DONE, by, note, fx);
+		eng_event(fx, "step.done", i, json_pack("{s:s?,s:s?}", "note", note,
+		    "from", st != SS_READY && st != SS_ACKED ?
+		    step_state_name(st) : NULL));
+		break;
+	case SA_APPROVE:
+	case SA_REJECT:
+		if (st != SS_READY && st != SS_ACKED)
+			return step_refuse(inc, i, act == SA_APPROVE ?
+			    "approve" : "reject", why);
+		eng_finish(a, inc, i, act == SA_APPROVE ? SS_DONE : SS_FAILED, by,
+		    note, fx);
+		eng_event(fx, act == SA_APPROVE ? "step.approved" : "step.rejected",
+		    i, json_pack("{s:s?}", "note", note));
+		if (act == SA_REJECT)
+			eng_notify(fx, "step.failed", i, inc->rb->owner,
+			    eng_step_data(inc, i));
+		break;
+	case SA_SKIP:
+		if (st == SS_DONE || st == SS_SKIPPED)
+			return step_refuse(inc, i, "skip", why);
+		eng_finish(a, inc, i, SS_SKIPPED, by, note, fx);
+		eng_event(fx, "step.skipped", i, json_pack("{s:s?}", "note", note));
+		break;
+	case SA_FAIL:
+		if (st != SS_READY && st != SS_ACKED && st != SS_RUNNING)
+			return step_refuse(inc, i, "fail", why);
+		eng_finish(a, inc, i, SS_FAILED, by, note, fx);
+		eng_event(fx, "step.failed", i, json_pack("{s:s?}", "note", note));
+		eng_notify(fx, "step.failed", i, inc->rb->owner, eng_step_data(inc, i));
+		break;
+	}
+	eng_advance(a, inc, fx);
+	return 200;
+}
+
+static void
+escalate(const struct actx *a, struct incident *inc, int i,
+    struct effects *fx)
+{
+	const struct rb_step	*rs = &inc->rb->steps[i];
+	struct step_st		*s = &inc->steps[i];
+	char *const		*cand;
+	size_t			 n;
+	json_t			*d;
+	char			*from = s->assignee ? xstrdup(s->assignee) :
+				    NULL;
+
+	cand = roster_candidates(a->roster, rs->assign, &n);
+	s->esc_level++;
+	s->dirty = 1;
+	d = eng_step_data(inc, i);
+	json_object_set_new(d, "from", from ? json_string(from) : json_null());
+	json_object_set_new(d, "level", json_integer(s->esc_level));
+	if ((size_t)s->esc_level < n) {
+		eng_set_str(&s->assignee, cand[s->esc_level]);
+		json_object_set_new(d, "to", json_string(s->assignee));
+		eng_event(fx, "step.escalated", i, json_deep_copy(d));
+		eng_notify(fx, "step.escalated", i, s->assignee, d);
+		eng_timer_set(fx, "escalate", i, a->now +
+		    rs->escalate_after_s * 1000);
+	} else {
+		/* Every deputy was called: the owner must act. */
+		json_object_set_new(d, "to", inc->rb->owner ?
+		    json_string(inc->rb->owner) : json_null());
+		json_object_set_new(d, "exhausted", json_true());
+		eng_event(fx, "step.escalated", i, json_deep_copy(d));
+		eng_notify(fx, "step.escalated", i, inc->rb->owner, d);
+	}
+	free(from);
+}
+
+int
+engine_timer(const struct actx *a, struct incident *inc, int i,
+    const char *kind, struct effects *fx)
+{
+	const struct rb_step	*rs;
+	struct step_st		*s;
+	enum step_state		 st;
+
+	if (inc->state != IS_ACTIVE)
+		return 200;
+	if (strncmp(kind, "rto", 3) == 0) {
+		eng_rto_timer(a, inc, kind, fx);
+		return 200;
+	}
+	if (i < 0 || (size_t)i >= inc->rb->nsteps)
+		return 200;
+	if (strncmp(kind, "callout:", 8) == 0) {
+		eng_assemble_timer(a, inc, i, kind, fx);
+		return 200;
+	}
+	rs = &inc->rb->steps[i];
+	s = &inc->steps[i];
+	st = s->state;
+	if (strcmp(kind, "escalate") == 0) {
+		if (st == SS_READY)
+			escalate(a, inc, i, fx);
+	} else if (strcmp(kind, "remind") == 0) {
+		if (st == SS_READY) {
+			json_t *d = eng_step_data(inc, i);
+
+			eng_event(fx, "step.reminder", i, json_pack("{s:s?}", "to",
+			    s->assignee));
+			eng_notify(fx, "step.reminder", i, s->assignee ?
+			    s->assignee : rs->assign, d);
+			eng_timer_set(fx, "remind", i, a->now + rs->remind_s * 1000);
+		}
+	} else if (strcmp(kind, "wait") == 0) {
+		if (st == SS_READY) {
+			eng_finish(a, inc, i, SS_DONE, "keizokud", NULL, fx);
+			eng_event(fx, "step.done", i, json_pack("{s:s}", "reason",
+			    "waited"));
+			eng_advance(a, inc, fx);
+		}
+	} else if (strcmp(kind, "retry") == 0) {
+		if (st == SS_RUNNING)
+			start_action(a, inc, i, fx);
+	} else if (strcmp(kind, "timeout") == 0) {
+		json_t *d;
+
+		if (st != SS_READY && st != SS_ACKED && st != SS_RUNNING)
+			return 200;
+		if (rs->type == ST_ASSEMBLE)
+			eng_assemble_shortage(a, inc, i, fx);
+		d = eng_step_data(inc, i);
+		json_object_set_new(d, "on_timeout",
+		    json_string(on_timeout_name(rs->on_timeout)));
+		eng_event(fx, "step.overdue", i, json_deep_copy(d));
+		eng_notify(fx, "step.overdue", i, inc->rb->owner, d);
+		switch (rs->on_timeout) {
+		case OT_ESCALATE:
+			if (rs->assign != NULL && st == SS_READY)
+				escalate(a, inc, i, fx);
+			break;
+		case OT_FAIL:
+			eng_finish(a, inc, i, SS_FAILED, "keizokud", "timed out",
+			    fx);
+			eng_event(fx, "step.failed", i, json_pack("{s:s}",
+			    "reason", "timeout"));
+			eng_notify(fx, "step.failed", i, inc->rb->owner,
+			    eng_step_data(inc, i));
+			break;
+		case OT_SKIP:
+			eng_finish(a, inc, i, SS_SKIPPED, "keizokud", "timed out",
+			    fx);
+			eng_event(fx, "step.skipped", i, json_pack("{s:s}",
+			    "reason", "timeout"));
+			eng_advance(a, inc, fx);
+			break;
+		case OT_CONTINUE:
+			break;
+		}
+	}
+	return 200;
+}
+
+int
+engine_action_done(const struct actx *a, struct incident *inc, int i,
+    int attempt, int ok, const char *note, struct effects *fx)
+{
+	const struct rb_step	*rs;
+	struct step_st		*s;
+	json_t			*d;
+
+	if (i < 0 || (size_t)i >= inc->rb->nsteps)
+		return 404;
+	rs = &inc->rb->steps[i];
+	s = &inc->steps[i];
+	d = eng_step_data(inc, i);
+	json_object_set_new(d, "attempt", json_integer(attempt));
+	json_object_set_new(d, "note", json_string(note ? note : ""));
+	if (inc->state != IS_ACTIVE || s->state != SS_RUNNING ||
+	    attempt != s->attempts) {
+		/* Overridden by hand, or the incident ended: keep the record
+		 * of what the action did, change nothing. */
+		json_object_set_new(d, "ok", json_boolean(ok));
+		eng_event(fx, "action.late", i, d);
+		return 200;
+	}
+	if (ok) {
+		eng_event(fx, "action.succeeded", i, d);
+		eng_finish(a, inc, i, SS_DONE, "keizokud", note, fx);
+		eng_event(fx, "step.done", i, NULL);
+		eng_advance(a, inc, fx);
+		return 200;
+	}
+	eng_set_str(&s->note, note);
+	s->dirty = 1;
+	if (s->attempts < rs->retry_attempts) {
+		json_object_set_new(d, "retry_in_s",
+		    json_integer(rs->retry_backoff_s));
+		eng_event(fx, "action.failed", i, d);
+		if (rs->retry_backoff_s > 0)
+			eng_timer_set(fx, "retry", i, a->now +
+			    rs->retry_backoff_s * 1000);
+		else
+			start_action(a, inc, i, fx);
+		return 200;
+	}
+	eng_event(fx, "action.failed", i, d);
+	eng_finish(a, inc, i, SS_FAILED, "keizokud", note, fx);
+	eng_event(fx, "step.failed", i, json_pack("{s:s}", "reason", "action"));
+	eng_notify(fx, "step.failed", i, inc->rb->owner, eng_step_data(inc, i));
+	return 200;
+}
+
+int
+engine_action_interrupted(const struct actx *a, struct incident *inc, int i,
+    struct effects *fx)
+{
+	struct step_st *s = &inc->steps[i];
+
+	if (inc->state != IS_ACTIVE || s->state != SS_RUNNING)
+		return 200;
+	eng_event(fx, "action.interrupted", i, json_pack("{s:i}", "attempt",
+	    s->attempts));
+	return engine_action_done(a, inc, i, s->attempts, 0,
+	    "interrupted: keizokud stopped while the action ran", fx);
+}
+
+void
+engine_trigger_repeat(const struct actx *a, struct incident *inc,
+    json_t *doc, int resolved, int correction, struct effects *fx)
+{
+	const char *type = correction ? "trigger.corrected" : resolved ?
+	    "trigger.resolved" : "trigger.repeated";
+
+	if (correction) {
+		json_decref(inc->trigger);
+		inc->trigger = json_incref(doc);
+		inc->dirty = 1;
+	}
+	eng_event(fx, type, -1, json_pack("{s:O}", "trigger", doc));
+	eng_notify(fx, "trigger.repeated", -1, inc->rb->owner, json_pack("{s:s}",
+	    "kind", correction ? "correction" : resolved ? "resolved" :
+	    "repeat"));
+}
+
+int
+engine_exception_decided(const struct actx *a, struct incident *inc, int i,
+    int64_t exception, int approved, const char *note, struct effects *fx)
+{
+	struct step_st *s;
+
+	if (i < 0 || (size_t)i >= inc->rb->nsteps || inc->state != IS_ACTIVE)
+		return 200;
+	s = &inc->steps[i];
+	if (s->state != SS_READY && s->state != SS_ACKED)
+		return 200;
+	eng_finish(a, inc, i, approved ? SS_DONE : SS_FAILED, eng_who(a), note,
+	    fx);
+	eng_event(fx, approved ? "step.done" : "step.failed", i, json_pack(
+	    "{s:I,s:s}", "exception", (json_int_t)exception, "reason",
+	    approved ? "exception approved" : "exception rejected"));
+	if (!approved)
+		eng_notify(fx, "step.failed", i, inc->rb->owner,
+		    eng_step_data(inc, i));
+	eng_advance(a, inc, fx);
+	return 200;
+}
+
+int
+engine_inject(const struct actx *a, struct incident *inc, json_t *data,
+    struct effects *fx)
+{
+	/* An inject belongs to a running drill; a closed one reveals none. */
+	if (inc->state != IS_ACTIVE || !inc->drill)
+		return 200;
+	eng_event(fx, "drill.inject", -1, json_deep_copy(data));
+	eng_notify(fx, "drill.inject", -1, json_string_value(json_object_get(
+	    data, "to")), json_deep_copy(data));
+	return 200;
+}

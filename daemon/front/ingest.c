@@ -1,0 +1,599 @@
+/* Inbound monitoring webhooks: authentication per source, decoding,
+ * activation matching, dedup, and the triggers table.
+ *
+ * A request is handled as one operation (savepoint) of the batch: either
+ * every trigger it carries is recorded with what it did (started an
+ * incident, joined one, matched nothing), or nothing is, and the sender
+ * hears 202 only once the batch is committed. Refused requests (bad
+ * credentials, malformed or mis-typed bodies) write nothing at all; they
+ * are only counted in the metrics. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cmd/cmd.h"
+#include "model/config.h"
+#include "core/daemon.h"
+#include "model/hooks.h"
+#include "front/ingest.h"
+#include "common/log.h"
+#include "model/matcher.h"
+#include "model/runbook.h"
+#include "common/sig.h"
+#include "store/store.h"
+#include "model/template.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+
+/* Separates a webhook-id from the row number in triggers.idem: the first
+ * row of a delivery carries the bare id, later rows id + sep + n, so
+ * that the unique index holds and a replay finds every row. */
+#define INGEST_IDEM_SEP	"\x1f"
+
+/* What one trigger did for one runbook (the triggers.status column). */
+enum { IN_MATCHED, IN_JOINED, IN_UNMATCHED, IN_RESOLVED };
+static const char *const ingest_status[] = {
+	[IN_MATCHED] = "matched",	/* started an incident */
+	[IN_JOINED] = "joined",		/* repeat, correction, resolution */
+	[IN_UNMATCHED] = "unmatched",	/* no activation entry held */
+	[IN_RESOLVED] = "resolved",	/* a resolution, nothing open */
+};
+
+/* One request in flight between its operation and the commit. */
+struct ingest {
+	struct kz_daemon	*d;
+	char			*source;
+	char			*idem;		/* webhook-id */
+	size_t			 rows;		/* written so far */
+	kz_reply_fn		 done;
+	void			*arg;
+	json_t			*incidents;	/* started or joined */
+	json_t			*results;	/* status of each row */
+	size_t			 accepted;
+	int			 replay;	/* a repeated webhook-id */
+};
+
+/* Metrics: d->metrics.triggers is {source: {"accepted": n, "results":
+ * {status: n}, "rejected": {reason: n}}}. */
+static json_t *
+ingest_msource(struct kz_daemon *d, const char *source)
+{
+	json_t *s;
+
+	if (d->metrics.triggers == NULL)
+		d->metrics.triggers = json_object();
+	if ((s = json_object_get(d->metrics.triggers, source)) == NULL) {
+		s = json_pack("{s:i,s:{},s:{}}", "accepted", 0, "results",
+		    "rejected");
+		json_object_set_new(d->metrics.triggers, source, s);
+	}
+	return s;
+}
+
+static void
+ingest_bump(json_t *obj, const char *key, json_int_t by)
+{
+	json_object_set_new(obj, key, json_integer(json_integer_value(
+	    json_object_get(obj, key)) + by));
+}
+
+void
+ingest_count_rejected(struct kz_daemon *d, const char *source,
+    const char *reason)
+{
+	/* Unknown names stay out of the labels: a scanner must not be able
+	 * to grow the metrics without bound. */
+	ingest_bump(json_object_get(ingest_msource(d, source ? source :
+	    "_unknown"), "rejected"), reason, 1);
+}
+
+static void
+ingest_count_accepted(struct ingest *in)
+{
+	json_t	*s = ingest_msource(in->d, in->source);
+	json_t	*v;
+	size_t	 i;
+
+	ingest_bump(s, "accepted", (json_int_t)in->accepted);
+	if (in->replay) {
+		ingest_bump(json_object_get(s, "results"), "duplicate",
+		    (json_int_t)in->accepted);
+		return;
+	}
+	json_array_foreach(in->results, i, v)
+		ingest_bump(json_object_get(s, "results"),
+		    json_string_value(v), 1);
+}
+
+int
+ingest_json_ctype(const char *ct)
+{
+	static const char	 want[] = "application/json";
+	const char		*p, *cs;
+	size_t			 n = sizeof want - 1;
+
+	if (ct == NULL)
+		return 0;
+	ct += strspn(ct, " \t");
+	if (strncasecmp(ct, want, n) != 0)
+		return 0;
+	p = ct + n + strspn(ct + n, " \t");
+	if (*p == '\0')
+		return 1;
+	if (*p != ';')
+		return 0;
+	/* JSON is UTF-8 (RFC 8259); any other declared charset is a sender
+	 * that would have its Japanese mangled. */
+	if ((cs = strcasestr(p, "charset=")) == NULL)
+		return 1;
+	cs += strlen("charset=");
+	if (*cs == '"')
+		cs++;
+	if (strncasecmp(cs, "utf-8", 5) == 0)
+		cs += 5;
+	else if (strncasecmp(cs, "utf8", 4) == 0)
+		cs += 4;
+	else
+		return 0;
+	return strchr("\"; \t", *cs) != NULL;	/* '\0' is found too */
+}
+
+/* Authentication schemes, by the source's auth kind. Each returns 0 or
+ * -1 with *why (static). */
+typedef int (*ingest_auth_fn)(const struct source_conf *,
+    const struct ingest_req *, int64_t now_s, const char **why);
+
+static int
+ingest_auth_none(const struct source_conf *s, const struct ingest_req *r,
+    int64_t now_s, const char **why)
+{
+	return 0;
+}
+
+static int
+ingest_auth_bearer(const struct source_conf *s, const struct ingest_req *r,
+    int64_t now_s, const char **why)
+{
+	const char	*h = r->header(r->harg, "Authorization");
+	int		 ok;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		*why = "missing bearer token (Authorization: Bearer ...)";
+		return -1;
+	}
+	h += 7;
+	h += strspn(h, " ");
+	ok = ct_equal(h, strlen(h), s->secret, strlen(s->secret));
+	if (!ok)
+		*why = "bad bearer token";
+	return ok ? 0 : -1;
+}
+
+static int
+ingest_auth_hmac(const struct source_conf *s, const struct ingest_req *r,
+    int64_t now_s, const char **why)
+{
+	const char *ts = NULL;
+
+	if (s->ts_header != NULL &&
+	    (ts = r->header(r->harg, s->ts_header)) == NULL) {
+		*why = "missing signature timestamp header";
+		return -1;
+	}
+	return grafana_hmac_verify(s->secret, r->header(r->harg, s->header),
+	    ts, r->body, r->len, now_s, s->window_s, why);
+}
+
+static int
+ingest_auth_stdwh(const struct source_conf *s, const struct ingest_req *r,
+    int64_t now_s, const char **why)
+{
+	return stdwh_verify(s->secret, r->header(r->harg, "webhook-id"),
+	    r->header(r->harg, "webhook-timestamp"),
+	    r->header(r->harg, "webhook-signature"), r->body, r->len, now_s,
+	    s->window_s, why);
+}
+
+static const struct {
+	enum auth_kind	 kind;
+	ingest_auth_fn	 fn;
+} ingest_auths[] = {
+	{ AUTH_NONE, ingest_auth_none },
+	{ AUTH_BEARER, ingest_auth_bearer },
+	{ AUTH_HMAC, ingest_auth_hmac },
+	{ AUTH_STDWH, ingest_auth_stdwh },
+};
+
+static int
+ingest_auth(const struct source_conf *s, const struct ingest_req *r,
+    const char **why)
+{
+	/* Signatures are about real time, whatever the test clock says. */
+	int64_t	now_s = (int64_t)time(NULL);
+	size_t	i;
+
+	if (s->auth != AUTH_NONE && (s->secret == NULL || *s->secret == '\0')) {
+		*why = "the source has no secret configured";
+		return -1;
+	}
+	for (i = 0; i < sizeof ingest_auths / sizeof ingest_auths[0]; i++)
+		if (ingest_auths[i].kind == s->auth)
+			return ingest_auths[i].fn(s, r, now_s, why);
+	*why = "unknown authentication scheme";
+	return -1;
+}
+
+static int
+ingest_truthy(json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (json_is_true(v))
+		return 1;
+	return s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
+	    strcasecmp(s, "yes") == 0);
+}
+
+/* A drill: the decoder saw one, the source is a drill source, or the
+ * source's drill_label (a field, or a label of an alert) says so. */
+static int
+ingest_is_drill(const struct source_conf *s, const struct trigger *t)
+{
+	json_t	*labels;
+
+	if (t->drill || s->drill)
+		return 1;
+	if (s->drill_label == NULL)
+		return 0;
+	labels = json_object_get(t->doc, "labels");
+	return ingest_truthy(json_path(t->doc, s->drill_label)) ||
+	    ingest_truthy(json_object_get(labels, s->drill_label));
+}
+
+/* Adds an incident id to a list unless it is there already. */
+static void
+ingest_add_id(json_t *ids, json_int_t id)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(ids, i, v)
+		if (json_integer_value(v) == id)
+			return;
+	json_array_append_new(ids, json_integer(id));
+}
+
+/* Writes one row of the triggers table. */
+static int
+ingest_record(struct ingest *in, const struct trigger *t, int drill,
+    int status, int64_t incident, const char *key)
+{
+	struct kz_daemon	*d = in->d;
+	json_t			*p, *idem = json_null();
+	int			 rc;
+
+	if (in->idem != NULL)
+		idem = in->rows == 0 ? json_string(in->idem) :
+		    json_sprintf("%s" INGEST_IDEM_SEP "%zu", in->idem,
+		    in->rows);
+	p = json_pack("[s,I,s,s,o,b,O,o]", in->source,
+	    (json_int_t)clock_now(), key, ingest_status[status],
+	    incident > 0 ? json_integer(incident) : json_null(), drill,
+	    t->doc, idem);
+	rc = store_exec(d->store, "INSERT INTO triggers(source, received_at, "
+	    "key, status, incident, drill, doc, idem) VALUES (?, ?, ?, ?, ?, "
+	    "?, ?, ?)", p);
+	json_decref(p);
+	in->rows++;
+	json_array_append_new(in->results, json_string(ingest_status[status]));
+	if (incident > 0)
+		ingest_add_id(in->incidents, incident);
+	return rc;
+}
+
+static void
+ingest_actx(struct kz_daemon *d, const char *actor, struct actx *a)
+{
+	memset(a, 0, sizeof *a);
+	a->roster = d->roster;
+	a->now = clock_now();
+	a->actor = actor;
+}
+
+/* A repeat, resolution or correction lands on the open incident's
+ * timeline (a correction also replaces its trigger). */
+static int
+ingest_join(struct ingest *in, const struct trigger *t, int64_t id)
+{
+	struct kz_daemon	*d = in->d;
+	struct incident		*inc;
+	struct effects		 fx = { 0 };
+	struct actx		 a;
+	char			*actor = xprintf("hook:%s", in->source);
+	int			 status, rc;
+
+	ingest_actx(d, actor, &a);
+	if ((inc = kz_incident_load(d, id, &status)) == NULL) {
+		free(actor);
+		return -1;
+	}
+	a.rtos = kz_rtos(d, inc->rb);
+	engine_trigger_repeat(&a, inc, t->doc, t->resolved, t->correction,
+	    &fx);
+	rc = kz_apply(d, &a, inc, &fx);
+	json_decref(a.rtos);
+	effects_free(&fx);
+	incident_free(inc);
+	free(actor);
+	return rc;
+}
+
+static int
+ingest_start(struct ingest *in, struct runbook *rb,
+    const struct rb_activation *act, const struct trigger *t, int drill,
+    const char *key, int64_t *id)
+{
+	struct kz_daemon	*d = in->d;
+	struct actx		 a;
+	json_t			*vars = json_deep_copy(rb->vars);
+	char			*actor = xprintf("hook:%s", in->source);
+	char			*why = NULL;
+	int			 status;
+
+	ingest_actx(d, actor, &a);
+	status = kz_start_incident(d, &a, rb, drill, t->doc, vars, in->source,
+	    key, act->mode == AM_CONFIRM, act->confirm_by, NULL, id, &why);
+	json_decref(vars);
+	free(actor);
+	if (status != 200) {
+		log_warnx("hook %s: cannot start %s: %s", in->source, rb->id,
+		    why ? why : "?");
+		free(why);
+		return -1;
+	}
+	log_info("hook %s: started %s incident %lld of %s (key %s)%s",
+	    in->source, act->mode == AM_CONFIRM ? "pending" : "active",
+	    (long long)*id, rb->id, key, drill ? " as a drill" : "");
+	return 0;
+}
+
+/* What a trigger does for one activation entry: join the open incident
+ * id (when not 0), start one, or record a resolution that found nothing
+ * open. 0 or -1 (storage). */
+static int
+ingest_act(struct ingest *in, struct runbook *rb,
+    const struct rb_activation *act, const struct trigger *t, int drill,
+    const char *key, int64_t id)
+{
+	if (id > 0) {
+		log_info("hook %s: %s joins incident %lld of %s", in->source,
+		    t->correction ? "correction" : t->resolved ? "resolution" :
+		    "repeat", (long long)id, rb->id);
+		if (ingest_join(in, t, id) == -1)
+			return -1;
+		return ingest_record(in, t, drill, IN_JOINED, id, key);
+	}
+	if (t->resolved)
+		return ingest_record(in, t, drill, IN_RESOLVED, 0, key);
+	if (ingest_start(in, rb, act, t, drill, key, &id) == -1)
+		return -1;
+	return ingest_record(in, t, drill, IN_MATCHED, id, key);
+}
+
+/* The first activation entry of rb for this source that applies decides
+ * what the trigger does for rb: 1 when one did, 0 when none applied, -1
+ * on a storage failure. */
+static int
+ingest_runbook(struct ingest *in, struct runbook *rb,
+    const struct trigger *t, int drill, json_t *ctx)
+{
+	const struct rb_activation	*act;
+	size_t				 i;
+	int64_t				 id;
+	char				*key;
+	int				 matched, rc;
+
+	for (i = 0; i < rb->nacts; i++) {
+		act = &rb->acts[i];
+		if (act->source == NULL || strcmp(act->source, in->source) != 0)
+			continue;
+		matched = act->match == NULL || matcher_eval(act->match,
+		    t->doc);
+		/* A correction updates its incident even when the corrected
+		 * report would no longer start one. */
+		if (!matched && !t->correction)
+			continue;
+		key = act->key != NULL ? tmpl_render(act->key, ctx) :
+		    xstrdup(t->fingerprint);
+		id = store_find_open(in->d->store, rb->id, key, clock_now() -
+		    act->window_s * 1000, drill);
+		if (id == 0 && !matched) {
+			free(key);
+			continue;
+		}
+		rc = ingest_act(in, rb, act, t, drill, key, id);
+		free(key);
+		return rc == 0 ? 1 : -1;
+	}
+	return 0;
+}
+
+/* One trigger against every runbook; 0 or -1 (storage). */
+static int
+ingest_trigger(struct ingest *in, const struct source_conf *s,
+    const struct trigger *t)
+{
+	struct kz_daemon	*d = in->d;
+	json_t			*ctx;
+	int			 drill, any = 0, rc = 0;
+	size_t			 i;
+
+	ctx = json_pack("{s:O}", "trigger", t->doc);
+	drill = ingest_is_drill(s, t);
+
+	for (i = 0; d->rbs != NULL && i < d->rbs->n && rc != -1; i++) {
+		rc = ingest_runbook(in, d->rbs->v[i], t, drill, ctx);
+		any |= rc == 1;
+	}
+	json_decref(ctx);
+	if (rc == -1)
+		return -1;
+	if (!any) {
+		log_info("hook %s: a trigger matched no runbook (key %s)",
+		    in->source, t->fingerprint);
+		return ingest_record(in, t, drill, IN_UNMATCHED, 0,
+		    t->fingerprint);
+	}
+	return 0;
+}
+
+/* A webhook-id seen before: the incidents of the original delivery.
+ * NULL when it is new. */
+static json_t *
+ingest_replayed(struct ingest *in)
+{
+	json_t	*p, *rows, *ids, *id;
+	char	*prefix = xprintf("%s" INGEST_IDEM_SEP, in->idem);
+	size_t	 i;
+
+	p = json_pack("[s,s,s,s]", in->source, in->idem, prefix, prefix);
+	rows = store_query(in->d->store, "SELECT incident FROM triggers WHERE "
+	    "source = ? AND (idem = ? OR substr(idem, 1, length(?)) = ?) "
+	    "ORDER BY id", p);
+	json_decref(p);
+	free(prefix);
+	if (rows == NULL || json_array_size(rows) == 0) {
+		json_decref(rows);
+		return NULL;
+	}
+	ids = json_array();
+	for (i = 0; i < json_array_size(rows); i++) {
+		id = json_object_get(json_array_get(rows, i), "incident");
+		if (json_is_integer(id))
+			ingest_add_id(ids, json_integer_value(id));
+	}
+	json_decref(rows);
+	return ids;
+}
+
+static void
+ingest_free(struct ingest *in)
+{
+	free(in->source);
+	free(in->idem);
+	json_decref(in->incidents);
+	json_decref(in->results);
+	free(in);
+}
+
+/* After the batch: 202 with the result, or what went wrong. */
+static void
+ingest_committed(void *arg, int status, json_t *body)
+{
+	struct ingest *in = arg;
+
+	if (status == 200) {
+		json_decref(body);
+		ingest_count_accepted(in);
+		in->done(in->arg, 202, json_pack("{s:I,s:O}", "accepted",
+		    (json_int_t)in->accepted, "incidents", in->incidents));
+	} else {
+		ingest_count_rejected(in->d, in->source, "unavailable");
+		in->done(in->arg, 503, body != NULL ? body :
+		    kz_error("storage unavailable: %s; nothing was recorded, "
+		    "send it again", store_errmsg(in->d->store)));
+	}
+	ingest_free(in);
+}
+
+/* Checks before anything is written: source, credentials, content type,
+ * body. Returns the status to refuse with (*body set), or 0 with the
+ * decoded triggers. */
+static int
+ingest_check(struct kz_daemon *d, const struct ingest_req *r,
+    const struct source_conf **sp, struct trigger **tv, size_t *n,
+    json_t **body)
+{
+	const struct source_conf	*s;
+	const char			*why = NULL;
+	char				*dwhy = NULL;
+
+	if ((s = config_source(d->conf, r->source)) == NULL) {
+		ingest_count_rejected(d, NULL, "unknown_source");
+		*body = kz_error("no source \"%s\" is configured", r->source);
+		return 404;
+	}
+	*sp = s;
+	if (ingest_auth(s, r, &why) == -1) {
+		log_warnx("hook %s: refused: %s", s->name, why);
+		ingest_count_rejected(d, s->name, "auth");
+		*body = kz_error("%s", why);
+		return 401;
+	}
+	if (!ingest_json_ctype(r->ctype)) {
+		ingest_count_rejected(d, s->name, "content_type");
+		*body = kz_error("Content-Type must be application/json, not "
+		    "\"%s\"", r->ctype ? r->ctype : "");
+		return 415;
+	}
+	if (hook_decode(s->format, r->body, r->len, tv, n, &dwhy) == -1) {
+		ingest_count_rejected(d, s->name, strncmp(dwhy, "invalid JSON",
+		    12) == 0 ? "malformed" : "format");
+		*body = kz_error("%s", dwhy);
+		free(dwhy);
+		return 400;
+	}
+	return 0;
+}
+
+void
+ingest_hook(struct kz_daemon *d, const struct ingest_req *r,
+    kz_reply_fn done, void *arg)
+{
+	const struct source_conf	*s = NULL;
+	struct ingest			*in;
+	struct trigger			*tv = NULL;
+	json_t				*body = NULL, *orig;
+	size_t				 n = 0, i;
+	int				 status, ok = 1;
+
+	if (d->stopping) {
+		done(arg, 503, kz_error("keizokud is shutting down; send it "
+		    "again"));
+		return;
+	}
+	if ((status = ingest_check(d, r, &s, &tv, &n, &body)) != 0) {
+		done(arg, status, body);
+		return;
+	}
+	if (kz_op_begin(d) == -1) {
+		triggers_free(tv, n);
+		ingest_count_rejected(d, s->name, "unavailable");
+		done(arg, 503, kz_error("storage unavailable: %s",
+		    store_errmsg(d->store)));
+		return;
+	}
+	in = xcalloc(1, sizeof *in);
+	in->d = d;
+	in->source = xstrdup(s->name);
+	in->done = done;
+	in->arg = arg;
+	in->incidents = json_array();
+	in->results = json_array();
+	in->accepted = n;
+	if (s->auth == AUTH_STDWH)
+		in->idem = xstrdup(r->header(r->harg, "webhook-id"));
+	if (in->idem != NULL && (orig = ingest_replayed(in)) != NULL) {
+		log_info("hook %s: webhook-id %s seen before; answering with "
+		    "the original result", s->name, in->idem);
+		json_decref(in->incidents);
+		in->incidents = orig;
+		in->replay = 1;
+	} else {
+		for (i = 0; i < n && ok; i++)
+			ok = ingest_trigger(in, s, &tv[i]) == 0;
+	}
+	triggers_free(tv, n);
+	kz_op_end(d, ok, ingest_committed, in);
+}

@@ -1,0 +1,113 @@
+/* Runbooks (SPEC §3): the declarative plan of one kind of response. A
+ * loaded runbook is immutable; incidents keep the version (by content
+ * hash) they started with. */
+#ifndef KZ_RUNBOOK_H
+#define KZ_RUNBOOK_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct diags;
+struct matcher;
+struct tmpl;
+struct roster;
+
+enum step_type {
+	ST_TASK, ST_APPROVAL, ST_ACTION, ST_NOTIFY, ST_ASSEMBLE, ST_WAIT,
+	ST_EXCEPTION,
+};
+enum on_timeout { OT_ESCALATE, OT_FAIL, OT_SKIP, OT_CONTINUE };
+enum act_mode { AM_AUTO, AM_CONFIRM };
+
+struct rb_activation {
+	char		*source;
+	struct matcher	*match;
+	json_t		*match_json;	/* for `runbooks` and storage */
+	enum act_mode	 mode;
+	char		*confirm_by;	/* "role:X" or member id, or NULL */
+	struct tmpl	*key;		/* NULL: the format's fingerprint */
+	int64_t		 window_s;	/* dedup window; default 6h */
+	int		 line;
+};
+
+struct rb_step {
+	char		*id;
+	char		*title;
+	char		*note;
+	enum step_type	 type;
+	char		**needs;	/* NULL-terminated */
+	int		*need_idx;	/* indexes of needs */
+	size_t		 nneeds;
+	struct matcher	*when;
+	char		*assign;	/* "role:X", "member" or NULL */
+	int64_t		 escalate_after_s; /* 0: none */
+	int64_t		 timeout_s;	/* 0: none */
+	enum on_timeout	 on_timeout;
+	int64_t		 remind_s;	/* 0: none */
+	char		*action;	/* type action */
+	json_t		*with;		/* templated strings inside */
+	int		 drill_run;	/* run the action for real in drills */
+	int		 retry_attempts; /* total attempts, >= 1 */
+	int64_t		 retry_backoff_s;
+	char		**restores;	/* systems whose RTO clock it stops */
+	int		 line;
+};
+
+struct runbook {
+	char			*id;
+	char			*title;
+	char			*kind;
+	char			*owner;		/* "role:X" or member id */
+	char			**systems;
+	struct rb_activation	*acts;
+	size_t			 nacts;
+	json_t			*vars;		/* defaults (object) */
+	struct rb_step		*steps;
+	size_t			 nsteps;
+	char			*file;
+	char			*source;	/* the YAML text, for storage */
+	char			 hash[65];	/* sha256 of source */
+	int			 refs;
+};
+
+/* Things the loader checks references against; any may be NULL. */
+struct rb_context {
+	const struct roster	*roster;
+	char *const		*sources;	/* configured source names */
+	/* Checks an action step's "with" (the plugins know their keys):
+	 * 0, or -1 with *why (caller frees). NULL: not checked. */
+	int			(*check_action)(const void *arg,
+				    const char *action, json_t *with,
+				    char **why);
+	const void		*check_arg;
+};
+
+/* Loads a runbook from text; NULL when it has errors (in diags). */
+struct runbook	*runbook_parse(const char *file, const char *text, size_t len,
+		    const struct rb_context *, struct diags *);
+struct runbook	*runbook_load(const char *path, const struct rb_context *,
+		    struct diags *);
+struct runbook	*runbook_ref(struct runbook *);
+void		 runbook_unref(struct runbook *);
+int		 runbook_step_index(const struct runbook *, const char *id);
+const char	*step_type_name(enum step_type);
+const char	*on_timeout_name(enum on_timeout);
+/* The runbooks summary of SPEC §5 `runbooks`. */
+json_t		*runbook_json(const struct runbook *);
+
+/* The set of current runbooks, swapped whole on reload. */
+struct rbset {
+	struct runbook	**v;
+	size_t		  n;
+	char		**errors;	/* load errors, FILE:LINE:COL: ... */
+	size_t		  nerrors;
+};
+/* Loads every *.yaml in dir (sorted). Invalid runbooks are skipped and
+ * their errors kept; with prev, a file that fails keeps its previous
+ * version in force (by runbook id / file). Duplicate ids are errors. */
+struct rbset	*rbset_load(const char *dir, const struct rb_context *,
+		    const struct rbset *prev);
+void		 rbset_free(struct rbset *);
+struct runbook	*rbset_find(const struct rbset *, const char *id);
+
+#endif

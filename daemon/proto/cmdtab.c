@@ -1,0 +1,205 @@
+/* The command table shared by the client and the daemon: names, usage,
+ * params and REST routes. The client parses argv with it; the daemon's
+ * HTTP front end maps routes back to commands with it. */
+#include <string.h>
+
+#include "proto/proto.h"
+
+static const struct kz_flagspec f_none[] = { { NULL, 0, NULL } };
+static const struct kz_flagspec f_note[] = {
+	{ "note", KZ_F_STR, "a note recorded with the action" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_activate[] = {
+	{ "drill", KZ_F_BOOL, "run as a drill: notifications marked, actions dry" },
+	{ "var", KZ_F_LIST, "set a runbook variable, K=V (repeatable)" },
+	{ "note", KZ_F_STR, "why the plan is activated" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_incidents[] = {
+	{ "all", KZ_F_BOOL, "include closed and dismissed incidents" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_respond[] = {
+	{ "available", KZ_F_BOOL, "I can come / work" },
+	{ "unavailable", KZ_F_BOOL, "I cannot" },
+	{ "arrived", KZ_F_BOOL, "I am on site" },
+	{ "eta", KZ_F_STR, "when I expect to arrive, e.g. 30m" },
+	{ "note", KZ_F_STR, "a note" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_report[] = {
+	{ "format", KZ_F_STR, "md (default), html or json" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_exc_add[] = {
+	{ "title", KZ_F_STR, "what is done differently" },
+	{ "policy", KZ_F_STR, "the policy clause it departs from" },
+	{ "reason", KZ_F_STR, "why it is needed" },
+	{ "revert-by", KZ_F_STR, "deadline to revert, e.g. 72h" },
+	{ "step", KZ_F_STR, "the step it belongs to" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_exc_resolve[] = {
+	{ "reverted", KZ_F_BOOL, "the measure was undone" },
+	{ "adopted", KZ_F_BOOL, "folded into normal procedure" },
+	{ "note", KZ_F_STR, "how it was disposed of" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_exceptions[] = {
+	{ "open", KZ_F_BOOL, "only those not yet disposed of" },
+	{ "incident", KZ_F_STR, "only those of this incident" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_notifications[] = {
+	{ "pending", KZ_F_BOOL, "only those not yet delivered" },
+	{ "incident", KZ_F_STR, "only those of this incident" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_strict[] = {
+	{ "strict", KZ_F_BOOL, "warnings count as errors" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_planrep[] = {
+	{ "format", KZ_F_STR, "md (default) or html" },
+	{ NULL, 0, NULL }
+};
+
+static const struct kz_flagspec f_clock[] = {
+	{ "advance", KZ_F_STR, "move the test clock forward by a duration" },
+	{ NULL, 0, NULL }
+};
+
+#define STEP_CMD(n, h) \
+	{ n, { "incident", "step", NULL }, 2, f_note, "POST", \
+	    "/v1/incidents/{incident}/steps/{step}/" n, NULL, 1, h }
+
+const struct kz_cmdspec kz_cmdspecs[] = {
+	{ "status", { NULL }, 0, f_none, "GET", "/v1/status", NULL, 0,
+	    "daemon version, uptime, load errors, counts" },
+	{ "runbooks", { NULL }, 0, f_none, "GET", "/v1/runbooks", NULL, 0,
+	    "loaded runbooks" },
+	{ "activate", { "runbook", NULL }, 1, f_activate, "POST",
+	    "/v1/incidents", NULL, 1, "start an incident from a runbook" },
+	{ "confirm", { "incident", NULL }, 1, f_note, "POST",
+	    "/v1/incidents/{incident}/confirm", NULL, 1,
+	    "confirm a pending activation" },
+	{ "dismiss", { "incident", NULL }, 1, f_note, "POST",
+	    "/v1/incidents/{incident}/dismiss", NULL, 1,
+	    "dismiss a pending activation" },
+	{ "incidents", { NULL }, 0, f_incidents, "GET", "/v1/incidents",
+	    NULL, 0, "open incidents (all with --all)" },
+	{ "show", { "incident", NULL }, 1, f_none, "GET",
+	    "/v1/incidents/{incident}", NULL, 0,
+	    "an incident's steps, clocks and exceptions" },
+	STEP_CMD("ack", "take ownership of a step"),
+	STEP_CMD("done", "mark a step done"),
+	STEP_CMD("skip", "skip a step (dependents go on)"),
+	STEP_CMD("fail", "mark a step failed (dependents stay blocked)"),
+	STEP_CMD("approve", "approve an approval step"),
+	STEP_CMD("reject", "reject an approval step"),
+	{ "respond", { "incident", NULL }, 1, f_respond, "POST",
+	    "/v1/incidents/{incident}/responses", NULL, 1,
+	    "answer a staff call-out" },
+	{ "inbox", { NULL }, 0, f_none, "GET", "/v1/inbox", NULL, 0,
+	    "steps and call-outs waiting for me" },
+	{ "roster", { NULL }, 0, f_none, "GET", "/v1/roster", NULL, 0,
+	    "members and roles" },
+	{ "close", { "incident", NULL }, 1, f_note, "POST",
+	    "/v1/incidents/{incident}/close", NULL, 1,
+	    "deactivate the plan for an incident" },
+	{ "log", { "incident", NULL }, 1, f_none, "GET",
+	    "/v1/incidents/{incident}/log", NULL, 0, "an incident's timeline" },
+	{ "report", { "incident", NULL }, 1, f_report, "GET",
+	    "/v1/incidents/{incident}/report", NULL, 0,
+	    "post-incident review" },
+	{ "exception add", { "incident", NULL }, 1, f_exc_add, "POST",
+	    "/v1/incidents/{incident}/exceptions", NULL, 1,
+	    "request an exception measure" },
+	{ "exception approve", { "id", NULL }, 1, f_note, "POST",
+	    "/v1/exceptions/{id}/approve", NULL, 1,
+	    "approve an exception measure" },
+	{ "exception reject", { "id", NULL }, 1, f_note, "POST",
+	    "/v1/exceptions/{id}/reject", NULL, 1,
+	    "reject an exception measure" },
+	{ "exception resolve", { "id", NULL }, 1, f_exc_resolve, "POST",
+	    "/v1/exceptions/{id}/resolve", NULL, 1,
+	    "dispose of an exception measure" },
+	{ "exceptions", { NULL }, 0, f_exceptions, "GET", "/v1/exceptions",
+	    NULL, 0, "exception measures" },
+	{ "notifications", { NULL }, 0, f_notifications, "GET",
+	    "/v1/notifications", NULL, 0, "outbound deliveries" },
+	{ "plan import", { "file", NULL }, 1, f_none, "POST", "/v1/plan",
+	    "file", 1, "store a plan file as a new revision" },
+	{ "plan export", { NULL }, 0, f_none, "GET", "/v1/plan/export",
+	    NULL, 0, "the current plan as YAML" },
+	{ "plan check", { NULL }, 0, f_strict, "GET", "/v1/plan/check",
+	    NULL, 0, "check the plan against the guideline" },
+	{ "plan show", { "what", NULL }, 1, f_none, "GET",
+	    "/v1/plan/show/{what}", NULL, 0,
+	    "tasks, systems, gaps or countermeasures" },
+	{ "plan report", { NULL }, 0, f_planrep, "GET", "/v1/plan/report",
+	    NULL, 0, "the whole plan as a printable document" },
+	{ "drill start", { "scenario", NULL }, 1, f_none, "POST",
+	    "/v1/drills", NULL, 1, "run a scenario drill" },
+	{ "drill list", { NULL }, 0, f_none, "GET", "/v1/drills", NULL, 0,
+	    "scenarios and past drills" },
+	{ "reload", { NULL }, 0, f_none, "POST", "/v1/reload", NULL, 1,
+	    "re-read config, runbooks, plan and roster" },
+	{ "verify", { NULL }, 0, f_none, "GET", "/v1/verify", NULL, 0,
+	    "check the audit log's hash chain" },
+	/* Hidden (names starting with _): only with KEIZOKU_TEST_CLOCK. */
+	{ "_clock", { NULL }, 0, f_clock, "POST", "/v1/_clock", NULL, 0,
+	    "advance the test clock" },
+	{ NULL, { NULL }, 0, NULL, NULL, NULL, NULL, 0, NULL }
+};
+
+const struct kz_cmdspec *
+kz_cmdspec_byname(const char *name)
+{
+	const struct kz_cmdspec *c;
+
+	for (c = kz_cmdspecs; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+const struct kz_cmdspec *
+kz_cmdspec_find(int argc, char *const *argv, int *used)
+{
+	const struct kz_cmdspec	*c;
+	size_t			 n;
+
+	if (argc < 1)
+		return NULL;
+	n = strlen(argv[0]);
+	for (c = kz_cmdspecs; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[0]) == 0) {
+			*used = 1;
+			return c;
+		}
+		if (argc >= 2 && strncmp(c->name, argv[0], n) == 0 &&
+		    c->name[n] == ' ' && strcmp(c->name + n + 1, argv[1]) == 0) {
+			*used = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+void
+kz_put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+uint32_t
+kz_get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}

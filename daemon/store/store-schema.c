@@ -1,0 +1,71 @@
+/* The database schema, as forward-only migrations indexed by
+ * PRAGMA user_version. Never edit a migration that has shipped: add one. */
+#include <stddef.h>
+
+#include "store/store-int.h"
+
+const char *const store_migrations[] = {
+	/* 1: the spine */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+	"CREATE TABLE runbook_versions(hash TEXT PRIMARY KEY,"
+	"  runbook TEXT NOT NULL, file TEXT, source TEXT NOT NULL,"
+	"  stored_at INTEGER NOT NULL);"
+	"CREATE TABLE incidents(id INTEGER PRIMARY KEY,"
+	"  runbook TEXT NOT NULL,"
+	"  rb_hash TEXT NOT NULL REFERENCES runbook_versions(hash),"
+	"  title TEXT, state TEXT NOT NULL, drill INTEGER NOT NULL,"
+	"  started_at INTEGER, closed_at INTEGER, trigger TEXT, vars TEXT,"
+	"  source TEXT, dedup_key TEXT, confirm_by TEXT, activated_by TEXT,"
+	"  note TEXT);"
+	"CREATE INDEX incidents_open ON incidents(state, runbook);"
+	"CREATE TABLE steps(incident INTEGER NOT NULL REFERENCES incidents(id),"
+	"  idx INTEGER NOT NULL, id TEXT NOT NULL, state TEXT NOT NULL,"
+	"  assignee TEXT, acked_by TEXT, done_by TEXT, note TEXT,"
+	"  ready_at INTEGER, acked_at INTEGER, done_at INTEGER,"
+	"  deadline_at INTEGER, esc_level INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(incident, idx));"
+	"CREATE INDEX steps_state ON steps(state);"
+	"CREATE TABLE events(seq INTEGER PRIMARY KEY, incident INTEGER,"
+	"  at INTEGER NOT NULL, actor TEXT, on_behalf TEXT, type TEXT NOT NULL,"
+	"  step TEXT, data TEXT, prev TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE INDEX events_incident ON events(incident, seq);"
+	"CREATE TABLE timers(id INTEGER PRIMARY KEY, incident INTEGER NOT NULL,"
+	"  step TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL,"
+	"  due INTEGER NOT NULL, data TEXT, UNIQUE(incident, step, kind));"
+	"CREATE INDEX timers_due ON timers(due);"
+	"CREATE TABLE notifications(id INTEGER PRIMARY KEY, incident INTEGER,"
+	"  step TEXT, channel TEXT NOT NULL, event TEXT NOT NULL,"
+	"  msg_id TEXT NOT NULL, payload TEXT NOT NULL, text TEXT,"
+	"  drill INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'pending',"
+	"  attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+	"  next_attempt_at INTEGER NOT NULL, last_error TEXT,"
+	"  delivered_at INTEGER);"
+	"CREATE INDEX notifications_due ON notifications(state, next_attempt_at);"
+	"CREATE TABLE triggers(id INTEGER PRIMARY KEY, source TEXT NOT NULL,"
+	"  received_at INTEGER NOT NULL, key TEXT, status TEXT NOT NULL,"
+	"  incident INTEGER, drill INTEGER NOT NULL DEFAULT 0, doc TEXT,"
+	"  idem TEXT);"
+	"CREATE UNIQUE INDEX triggers_idem ON triggers(source, idem)"
+	"  WHERE idem IS NOT NULL;"
+	"CREATE TABLE responses(incident INTEGER NOT NULL, step TEXT NOT NULL,"
+	"  role TEXT NOT NULL, member TEXT NOT NULL, answer TEXT NOT NULL,"
+	"  eta_at INTEGER, called_at INTEGER, answered_at INTEGER,"
+	"  entered_by TEXT, PRIMARY KEY(incident, step, role, member));"
+	"CREATE TABLE exceptions(id INTEGER PRIMARY KEY, incident INTEGER,"
+	"  step TEXT, title TEXT NOT NULL, policy TEXT, reason TEXT,"
+	"  state TEXT NOT NULL, requested_by TEXT, requested_at INTEGER,"
+	"  approved_by TEXT, approved_at INTEGER, revert_by_at INTEGER,"
+	"  resolved_by TEXT, resolved_at INTEGER, note TEXT, drill INTEGER"
+	"  NOT NULL DEFAULT 0);"
+	"CREATE TABLE plan_revisions(id INTEGER PRIMARY KEY,"
+	"  imported_at INTEGER NOT NULL, imported_by TEXT, file TEXT,"
+	"  hash TEXT NOT NULL, source TEXT NOT NULL);",
+	/* 2: RTO clocks per incident */
+	"ALTER TABLE incidents ADD COLUMN systems TEXT;",
+	/* 3: the dedup lookup of every trigger (it scanned every open
+	 * incident of the runbook) */
+	"CREATE INDEX incidents_dedup ON incidents(runbook, dedup_key, drill,"
+	"  started_at);",
+	NULL
+};

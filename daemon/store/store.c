@@ -1,0 +1,995 @@
+/* SQLite storage. One connection; statements prepared once and cached by
+ * their SQL text; the batch transaction and per-operation savepoints
+ * implement group commit without ever exposing a half-done operation. */
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "common/log.h"
+#include "model/runbook.h"
+#include "common/sig.h"
+#include "store/store-int.h"
+#include "store/store.h"
+#include "common/xmalloc.h"
+
+#define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
+struct stmt_cache {
+	const char	*sql;
+	sqlite3_stmt	*st;
+};
+
+struct store {
+	sqlite3			*db;
+	char			*path;
+	struct stmt_cache	*cache;
+	size_t			 ncache;
+	int			 in_tx;
+	int			 in_op;
+	int			 failed;	/* disk-level failure seen */
+	int			 broken;	/* the batch tx was lost */
+	int			 suspect;	/* a COMMIT failed since the
+						   last barrier */
+	char			 errmsg[512];
+	char			 head[65];	/* hash of the last event */
+	int64_t			 head_seq;
+	char			 op_head[65];
+	int64_t			 op_head_seq;
+};
+
+static void
+set_err(struct store *s, int rc, const char *what)
+{
+	snprintf(s->errmsg, sizeof s->errmsg, "%s: %s", what,
+	    sqlite3_errmsg(s->db));
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOMEM:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		s->failed = 1;
+		break;
+	default:
+		break;
+	}
+	/* Some errors roll the whole transaction back behind our back. */
+	if (s->in_tx && sqlite3_get_autocommit(s->db))
+		s->broken = 1;
+	log_warnx("store: %s", s->errmsg);
+}
+
+const char *
+store_errmsg(const struct store *s)
+{
+	return s->errmsg;
+}
+
+int
+store_failed(const struct store *s)
+{
+	return s->failed || s->broken;
+}
+
+static sqlite3_stmt *
+prep(struct store *s, const char *sql)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql)
+			return s->cache[i].st;
+	for (i = 0; i < s->ncache; i++)
+		if (strcmp(s->cache[i].sql, sql) == 0)
+			return s->cache[i].st;
+	if ((rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st, NULL)) != SQLITE_OK) {
+		set_err(s, rc, "prepare");
+		log_warnx("store: cannot prepare: %s", sql);
+		return NULL;
+	}
+	s->cache = xreallocarray(s->cache, s->ncache + 1, sizeof *s->cache);
+	s->cache[s->ncache].sql = sql;
+	s->cache[s->ncache++].st = st;
+	return st;
+}
+
+static int
+bind_json(sqlite3_stmt *st, int i, json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+		return sqlite3_bind_int64(st, i, json_integer_value(v));
+	case JSON_REAL:
+		return sqlite3_bind_double(st, i, json_real_value(v));
+	case JSON_STRING:
+		return sqlite3_bind_text(st, i, json_string_value(v),
+		    (int)json_string_length(v), SQLITE_TRANSIENT);
+	case JSON_TRUE:
+		return sqlite3_bind_int(st, i, 1);
+	case JSON_FALSE:
+		return sqlite3_bind_int(st, i, 0);
+	case JSON_NULL:
+		return sqlite3_bind_null(st, i);
+	default: {
+		char	*t = json_dumps(v, JSON_COMPACT);
+		int	 rc = sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+
+		free(t);
+		return rc;
+	}
+	}
+}
+
+static json_t *
+column_json(sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(st, i));
+	case SQLITE_FLOAT:
+		return json_real(sqlite3_column_double(st, i));
+	case SQLITE_TEXT:
+		return json_stringn((const char *)sqlite3_column_text(st, i),
+		    (size_t)sqlite3_column_bytes(st, i));
+	case SQLITE_NULL:
+	default:
+		return json_null();
+	}
+}
+
+/* Runs sql with params; rows (if wanted) as objects. */
+static int
+run(struct store *s, const char *sql, json_t *params, json_t **rows)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	if ((st = prep(s, sql)) == NULL)
+		return -1;
+	for (i = 0; params != NULL && i < json_array_size(params); i++)
+		bind_json(st, (int)i + 1, json_array_get(params, i));
+	if (rows != NULL)
+		*rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t	*row;
+		int	 c, n = sqlite3_column_count(st);
+
+		if (rows == NULL)
+			continue;
+		row = json_object();
+		for (c = 0; c < n; c++)
+			json_object_set_new(row, sqlite3_column_name(st, c),
+			    column_json(st, c));
+		json_array_append_new(*rows, row);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		set_err(s, rc, "step");
+		if (rows != NULL) {
+			json_decref(*rows);
+			*rows = NULL;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+json_t *
+store_query(struct store *s, const char *sql, json_t *params)
+{
+	json_t *rows = NULL;
+
+	run(s, sql, params, &rows);
+	return rows;
+}
+
+int
+store_exec(struct store *s, const char *sql, json_t *params)
+{
+	return run(s, sql, params, NULL);
+}
+
+int64_t
+store_last_id(struct store *s)
+{
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+/* Convenience: a statement with packed params (jansson format). */
+static int
+execf(struct store *s, const char *sql, json_t *params)
+{
+	int rc = run(s, sql, params, NULL);
+
+	json_decref(params);
+	return rc;
+}
+
+static json_t *
+queryf(struct store *s, const char *sql, json_t *params)
+{
+	json_t *rows = NULL;
+
+	run(s, sql, params, &rows);
+	json_decref(params);
+	return rows;
+}
+
+static int
+raw(struct store *s, const char *sql)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	if ((rc = sqlite3_exec(s->db, sql, NULL, NULL, &err)) != SQLITE_OK) {
+		snprintf(s->errmsg, sizeof s->errmsg, "%s: %s", sql,
+		    err ? err : sqlite3_errstr(rc));
+		set_err(s, rc, sql);
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+load_head(struct store *s)
+{
+	json_t *rows = queryf(s, "SELECT seq, hash FROM events ORDER BY seq "
+	    "DESC LIMIT 1", NULL);
+
+	kz_strlcpy(s->head, GENESIS, sizeof s->head);
+	s->head_seq = 0;
+	if (rows != NULL && json_array_size(rows) == 1) {
+		json_t *r = json_array_get(rows, 0);
+
+		kz_strlcpy(s->head, json_string_value(json_object_get(r,
+		    "hash")), sizeof s->head);
+		s->head_seq = json_integer_value(json_object_get(r, "seq"));
+	}
+	json_decref(rows);
+}
+
+static int
+migrate(struct store *s, char **why)
+{
+	sqlite3_stmt	*st;
+	int		 version = 0, n, i;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	for (n = 0; store_migrations[n] != NULL; n++)
+		;
+	if (version > n) {
+		*why = xprintf("%s: database schema %d is newer than this "
+		    "keizokud (%d); refusing to touch it", s->path, version, n);
+		return -1;
+	}
+	for (i = version; i < n; i++) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", i + 1);
+		if (raw(s, "BEGIN IMMEDIATE") == -1)
+			goto fail;
+		if (raw(s, store_migrations[i]) == -1 || raw(s, pragma) == -1 ||
+		    raw(s, "COMMIT") == -1) {
+			raw(s, "ROLLBACK");
+			goto fail;
+		}
+		log_info("store: %s migrated to schema %d", s->path, i + 1);
+	}
+	return 0;
+fail:
+	*why = xprintf("%s: schema migration failed: %s", s->path, s->errmsg);
+	return -1;
+}
+
+struct store *
+store_open(const char *path, char **why)
+{
+	struct store	*s = xcalloc(1, sizeof *s);
+	int		 rc;
+
+	s->path = xstrdup(path);
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*why = xprintf("cannot open database %s: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		store_close(s);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	if (raw(s, "PRAGMA journal_mode=WAL") == -1 ||
+	    raw(s, "PRAGMA synchronous=FULL") == -1 ||
+	    raw(s, "PRAGMA foreign_keys=ON") == -1 ||
+	    raw(s, "PRAGMA trusted_schema=OFF") == -1) {
+		*why = xprintf("cannot configure database %s: %s", path,
+		    s->errmsg);
+		store_close(s);
+		return NULL;
+	}
+	if (migrate(s, why) == -1) {
+		store_close(s);
+		return NULL;
+	}
+	s->failed = 0;
+	load_head(s);
+	return s;
+}
+
+void
+store_close(struct store *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
+	free(s->cache);
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+int
+store_in_tx(const struct store *s)
+{
+	return s->in_tx;
+}
+
+int
+store_op_begin(struct store *s)
+{
+	if (s->broken)
+		return -1;
+	if (!s->in_tx) {
+		s->failed = 0;
+		if (raw(s, "BEGIN IMMEDIATE") == -1)
+			return -1;
+		s->in_tx = 1;
+	}
+	if (raw(s, "SAVEPOINT op") == -1)
+		return -1;
+	s->in_op = 1;
+	memcpy(s->op_head, s->head, sizeof s->head);
+	s->op_head_seq = s->head_seq;
+	return 0;
+}
+
+int
+store_op_end(struct store *s, int ok)
+{
+	int rc = 0;
+
+	if (!s->in_op)
+		return -1;
+	s->in_op = 0;
+	if (s->broken)
+		return -1;
+	if (ok && raw(s, "RELEASE op") == 0)
+		return 0;
+	/* Undo just this operation; the rest of the batch stands. */
+	if (raw(s, "ROLLBACK TO op") == -1 || raw(s, "RELEASE op") == -1)
+		rc = -1;
+	memcpy(s->head, s->op_head, sizeof s->head);
+	s->head_seq = s->op_head_seq;
+	return ok ? -1 : rc;
+}
+
+int
+store_commit(struct store *s)
+{
+	if (!s->in_tx)
+		return 0;
+	if (s->broken || raw(s, "COMMIT") == -1) {
+		store_rollback(s);
+		s->suspect = 1;
+		return -1;
+	}
+	s->in_tx = 0;
+	return 0;
+}
+
+int
+store_suspect(const struct store *s)
+{
+	return s->suspect;
+}
+
+/*
+ * A COMMIT that failed may leave the frames of its transaction in the
+ * WAL file after the last valid one (their write went through, the sync
+ * did not): recovery after a crash would bring back a batch that was
+ * answered 503. The frames of any later commit overwrite them; this
+ * makes one, as small as can be.
+ */
+int
+store_barrier(struct store *s)
+{
+	if (s->in_tx || raw(s, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	if (execf(s, "INSERT INTO meta(key, value) VALUES "
+	    "('write_fault_at', strftime('%s', 'now')) ON CONFLICT(key) DO "
+	    "UPDATE SET value = excluded.value", NULL) == -1 ||
+	    raw(s, "COMMIT") == -1) {
+		store_rollback(s);
+		return -1;
+	}
+	s->suspect = 0;
+	s->failed = 0;
+	return 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = 0;
+	s->in_op = 0;
+	s->broken = 0;
+	load_head(s);
+}
+
+int
+store_ping(struct store *s)
+{
+	json_t	*r = queryf(s, "SELECT 1 AS one", NULL);
+	int	 ok = r != NULL;
+
+	json_decref(r);
+	return ok ? 0 : -1;
+}
+
+int
+store_put_runbook(struct store *s, const struct runbook *rb)
+{
+	return execf(s, "INSERT OR IGNORE INTO runbook_versions(hash, runbook,"
+	    " file, source, stored_at) VALUES (?, ?, ?, ?, strftime('%s','now'))",
+	    json_pack("[s,s,s,s]", rb->hash, rb->id, rb->file, rb->source));
+}
+
+char *
+store_runbook_source(struct store *s, const char *hash, char **file)
+{
+	json_t	*rows = queryf(s, "SELECT file, source FROM runbook_versions "
+	    "WHERE hash = ?", json_pack("[s]", hash));
+	char	*src = NULL;
+
+	if (rows != NULL && json_array_size(rows) == 1) {
+		json_t *r = json_array_get(rows, 0);
+
+		src = xstrdup(json_string_value(json_object_get(r, "source")));
+		*file = xstrdup(json_string_value(json_object_get(r, "file")) ?
+		    json_string_value(json_object_get(r, "file")) : hash);
+	}
+	json_decref(rows);
+	return src;
+}
+
+static json_t *
+jnum0(int64_t v)
+{
+	return v != 0 ? json_integer(v) : json_null();
+}
+
+static json_t *
+jstr(const char *v)
+{
+	return v != NULL ? json_string(v) : json_null();
+}
+
+static int
+save_step(struct store *s, struct incident *inc, size_t i, int insert)
+{
+	struct step_st	*st = &inc->steps[i];
+	json_t		*p;
+
+	p = json_pack("[o,o,o,o,o,o,o,o,o,i,i,I,I,s]",
+	    json_string(step_state_name(st->state)), jstr(st->assignee),
+	    jstr(st->acked_by), jstr(st->done_by), jstr(st->note),
+	    jnum0(st->ready_at), jnum0(st->acked_at), jnum0(st->done_at),
+	    jnum0(st->deadline_at), st->esc_level, st->attempts,
+	    (json_int_t)inc->id, (json_int_t)i, inc->rb->steps[i].id);
+	st->dirty = 0;
+	if (insert)
+		return execf(s, "INSERT INTO steps(state, assignee, acked_by, "
+		    "done_by, note, ready_at, acked_at, done_at, deadline_at, "
+		    "esc_level, attempts, incident, idx, id) VALUES (?, ?, ?, "
+		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
+	json_array_remove(p, 13);
+	return execf(s, "UPDATE steps SET state = ?, assignee = ?, "
+	    "acked_by = ?, done_by = ?, note = ?, ready_at = ?, acked_at = ?, "
+	    "done_at = ?, deadline_at = ?, esc_level = ?, attempts = ? WHERE "
+	    "incident = ? AND idx = ?", p);
+}
+
+static int
+save_callouts(struct store *s, struct incident *inc)
+{
+	size_t i;
+
+	for (i = 0; i < inc->ncallouts; i++) {
+		struct callout *c = &inc->callouts[i];
+
+		if (!c->dirty)
+			continue;
+		if (execf(s, "INSERT INTO responses(incident, step, role, member, "
+		    "answer, eta_at, called_at, answered_at, entered_by) VALUES "
+		    "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(incident, step, role, "
+		    "member) DO UPDATE SET answer = excluded.answer, eta_at = "
+		    "excluded.eta_at, called_at = excluded.called_at, "
+		    "answered_at = excluded.answered_at, entered_by = "
+		    "excluded.entered_by", json_pack("[I,s,s,s,s,o,o,o,s?]",
+		    (json_int_t)inc->id, inc->rb->steps[c->step].id, c->role,
+		    c->member, answer_name(c->answer), jnum0(c->eta_at),
+		    jnum0(c->called_at), jnum0(c->answered_at),
+		    c->entered_by)) == -1)
+			return -1;
+		c->dirty = 0;
+		c->is_new = 0;
+	}
+	return 0;
+}
+
+int
+store_incident_save(struct store *s, struct incident *inc)
+{
+	size_t	i;
+	char	*trig = json_dumps(inc->trigger, JSON_COMPACT | JSON_ENCODE_ANY);
+	char	*vars = json_dumps(inc->vars, JSON_COMPACT);
+	char	*sys = json_dumps(inc->systems, JSON_COMPACT);
+	json_t	*p;
+	int	 rc = 0;
+
+	p = json_pack("[s,s,s?,s,b,o,o,s?,s?,s?,s?,s?,s?,s?,s?]", inc->rb->id,
+	    inc->rb->hash, inc->title, inc_state_name(inc->state), inc->drill,
+	    jnum0(inc->started_at), jnum0(inc->closed_at), trig, vars,
+	    inc->source, inc->dedup_key, inc->confirm_by, inc->activated_by,
+	    inc->note, sys);
+	free(trig);
+	free(vars);
+	free(sys);
+	if (inc->is_new) {
+		if (store_put_runbook(s, inc->rb) == -1 ||
+		    execf(s, "INSERT INTO incidents(runbook, rb_hash, title, "
+		    "state, drill, started_at, closed_at, trigger, vars, source, "
+		    "dedup_key, confirm_by, activated_by, note, systems) VALUES "
+		    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p) == -1)
+			return -1;
+		inc->id = store_last_id(s);
+		for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
+			rc = save_step(s, inc, i, 1);
+		inc->is_new = 0;
+		inc->dirty = 0;
+		return rc == 0 ? save_callouts(s, inc) : rc;
+	}
+	if (inc->dirty) {
+		json_array_append_new(p, json_integer(inc->id));
+		if (execf(s, "UPDATE incidents SET runbook = ?, rb_hash = ?, "
+		    "title = ?, state = ?, drill = ?, started_at = ?, "
+		    "closed_at = ?, trigger = ?, vars = ?, source = ?, "
+		    "dedup_key = ?, confirm_by = ?, activated_by = ?, note = ?, "
+		    "systems = ? WHERE id = ?", p) == -1)
+			return -1;
+		inc->dirty = 0;
+	} else
+		json_decref(p);
+	for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
+		if (inc->steps[i].dirty)
+			rc = save_step(s, inc, i, 0);
+	return rc == 0 ? save_callouts(s, inc) : rc;
+}
+
+static char *
+dupstr(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v != NULL ? xstrdup(v) : NULL;
+}
+
+static int64_t
+getnum(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static json_t *
+load_json(json_t *o, const char *k, json_t *def)
+{
+	const char	*t = json_string_value(json_object_get(o, k));
+	json_t		*v;
+
+	if (t == NULL || (v = json_loads(t, JSON_DECODE_ANY, NULL)) == NULL)
+		return def;
+	json_decref(def);
+	return v;
+}
+
+static void
+load_callouts(struct store *s, struct incident *inc)
+{
+	json_t	*rows = queryf(s, "SELECT * FROM responses WHERE incident = ? "
+	    "ORDER BY called_at, rowid", json_pack("[I]", (json_int_t)inc->id));
+	size_t	 i;
+
+	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
+		json_t		*r = json_array_get(rows, i);
+		struct callout	*c;
+		int		 step = runbook_step_index(inc->rb,
+				    json_string_value(json_object_get(r, "step")));
+		int		 ans = answer_parse(json_string_value(
+				    json_object_get(r, "answer")));
+
+		if (step < 0 || ans < 0)
+			continue;
+		inc->callouts = xreallocarray(inc->callouts, inc->ncallouts + 1,
+		    sizeof *inc->callouts);
+		c = &inc->callouts[inc->ncallouts++];
+		memset(c, 0, sizeof *c);
+		c->step = step;
+		c->role = dupstr(r, "role");
+		c->member = dupstr(r, "member");
+		c->answer = (enum answer)ans;
+		c->eta_at = getnum(r, "eta_at");
+		c->called_at = getnum(r, "called_at");
+		c->answered_at = getnum(r, "answered_at");
+		c->entered_by = dupstr(r, "entered_by");
+	}
+	json_decref(rows);
+}
+
+struct incident *
+store_incident_load(struct store *s, int64_t id,
+    struct runbook *(*lookup)(void *, const char *), void *arg, int *status)
+{
+	json_t		*rows, *r, *steps;
+	struct runbook	*rb;
+	struct incident	*inc;
+	size_t		 i;
+
+	rows = queryf(s, "SELECT * FROM incidents WHERE id = ?",
+	    json_pack("[I]", (json_int_t)id));
+	if (rows == NULL) {
+		*status = 503;
+		return NULL;
+	}
+	if (json_array_size(rows) != 1) {
+		json_decref(rows);
+		*status = 404;
+		return NULL;
+	}
+	r = json_array_get(rows, 0);
+	if ((rb = lookup(arg, json_string_value(json_object_get(r,
+	    "rb_hash")))) == NULL) {
+		snprintf(s->errmsg, sizeof s->errmsg, "incident %lld: its "
+		    "runbook version is missing", (long long)id);
+		json_decref(rows);
+		*status = 500;
+		return NULL;
+	}
+	inc = incident_new(rb, (int)getnum(r, "drill"), NULL, NULL);
+	runbook_unref(rb);	/* incident_new took its own reference */
+	inc->is_new = 0;
+	inc->dirty = 0;
+	inc->id = id;
+	inc->state = inc_state_parse(json_string_value(json_object_get(r,
+	    "state")));
+	free(inc->title);
+	inc->title = dupstr(r, "title");
+	inc->note = dupstr(r, "note");
+	inc->activated_by = dupstr(r, "activated_by");
+	inc->source = dupstr(r, "source");
+	inc->dedup_key = dupstr(r, "dedup_key");
+	inc->confirm_by = dupstr(r, "confirm_by");
+	inc->started_at = getnum(r, "started_at");
+	inc->closed_at = getnum(r, "closed_at");
+	inc->trigger = load_json(r, "trigger", inc->trigger);
+	inc->vars = load_json(r, "vars", inc->vars);
+	inc->systems = load_json(r, "systems", inc->systems);
+	if (!json_is_object(inc->systems)) {
+		json_decref(inc->systems);
+		inc->systems = json_object();
+	}
+	json_decref(rows);
+	load_callouts(s, inc);
+	steps = queryf(s, "SELECT * FROM steps WHERE incident = ? ORDER BY "
+	    "idx", json_pack("[I]", (json_int_t)id));
+	for (i = 0; steps != NULL && i < json_array_size(steps); i++) {
+		json_t		*sr = json_array_get(steps, i);
+		int64_t		 idx = getnum(sr, "idx");
+		struct step_st	*st;
+		int		 state;
+
+		if (idx < 0 || (size_t)idx >= rb->nsteps)
+			continue;
+		st = &inc->steps[idx];
+		state = step_state_parse(json_string_value(json_object_get(sr,
+		    "state")));
+		st->state = state < 0 ? SS_BLOCKED : (enum step_state)state;
+		st->assignee = dupstr(sr, "assignee");
+		st->acked_by = dupstr(sr, "acked_by");
+		st->done_by = dupstr(sr, "done_by");
+		st->note = dupstr(sr, "note");
+		st->ready_at = getnum(sr, "ready_at");
+		st->acked_at = getnum(sr, "acked_at");
+		st->done_at = getnum(sr, "done_at");
+		st->deadline_at = getnum(sr, "deadline_at");
+		st->esc_level = (int)getnum(sr, "esc_level");
+		st->attempts = (int)getnum(sr, "attempts");
+	}
+	if (steps == NULL) {
+		incident_free(inc);
+		*status = 503;
+		return NULL;
+	}
+	json_decref(steps);
+	*status = 200;
+	return inc;
+}
+
+json_t *
+store_incidents(struct store *s, int all)
+{
+	return queryf(s, all ?
+	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
+	    "FROM incidents ORDER BY id" :
+	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
+	    "FROM incidents WHERE state IN ('pending', 'active') ORDER BY id",
+	    NULL);
+}
+
+int64_t
+store_find_open(struct store *s, const char *runbook, const char *key,
+    int64_t since, int drill)
+{
+	json_t	*rows = queryf(s, "SELECT id FROM incidents WHERE runbook = ? "
+	    "AND dedup_key = ? AND state IN ('pending', 'active') AND "
+	    "started_at >= ? AND drill = ? ORDER BY id DESC LIMIT 1",
+	    json_pack("[s,s,I,b]", runbook, key, (json_int_t)since, drill));
+	int64_t	 id = 0;
+
+	if (rows != NULL && json_array_size(rows) == 1)
+		id = getnum(json_array_get(rows, 0), "id");
+	json_decref(rows);
+	return id;
+}
+
+json_t *
+store_open_incidents(struct store *s)
+{
+	return queryf(s, "SELECT id FROM incidents WHERE state IN "
+	    "('pending', 'active') ORDER BY id", NULL);
+}
+
+json_t *
+store_running_steps(struct store *s)
+{
+	return queryf(s, "SELECT s.incident AS incident, s.idx AS idx, "
+	    "s.id AS step FROM steps s JOIN incidents i ON i.id = s.incident "
+	    "WHERE s.state = 'running' AND i.state = 'active' ORDER BY "
+	    "s.incident, s.idx", NULL);
+}
+
+json_t *
+store_counts(struct store *s, const char *table, const char *column)
+{
+	/* Only called with fixed identifiers from the daemon's code. */
+	static const char *const allowed[][3] = {
+		{ "incidents", "state", "SELECT state AS k, drill, count(*) AS n "
+		    "FROM incidents GROUP BY state, drill" },
+		{ "steps", "state", "SELECT s.state AS k, i.drill AS drill, "
+		    "count(*) AS n FROM steps s JOIN incidents i ON "
+		    "i.id = s.incident WHERE i.state = 'active' GROUP BY "
+		    "s.state, i.drill" },
+		{ "notifications", "state", "SELECT state AS k, drill, "
+		    "count(*) AS n FROM notifications GROUP BY state, drill" },
+		{ "exceptions", "state", "SELECT state AS k, drill, count(*) AS "
+		    "n FROM exceptions GROUP BY state, drill" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+		if (strcmp(allowed[i][0], table) == 0 &&
+		    strcmp(allowed[i][1], column) == 0)
+			return queryf(s, allowed[i][2], NULL);
+	return NULL;
+}
+
+/* The hash covers every column of the row and the previous hash. */
+static void
+event_hash(const char *prev, int64_t seq, int64_t incident, int64_t at,
+    const char *actor, const char *on_behalf, const char *type,
+    const char *step, const char *data, char out[65])
+{
+	struct buf b = { 0 };
+
+	buf_printf(&b, "%s\x1f%lld\x1f%lld\x1f%lld\x1f%s\x1f%s\x1f%s\x1f%s"
+	    "\x1f%s", prev, (long long)seq, (long long)incident, (long long)at,
+	    actor ? actor : "", on_behalf ? on_behalf : "", type,
+	    step ? step : "", data ? data : "");
+	sha256_hex(b.s, b.len, out);
+	buf_free(&b);
+}
+
+int
+store_event(struct store *s, int64_t incident, int64_t at, const char *actor,
+    const char *on_behalf, const char *type, const char *step, json_t *data)
+{
+	char	*d = data != NULL ? json_dumps(data, JSON_COMPACT |
+	    JSON_SORT_KEYS) : NULL;
+	char	 hash[65];
+	int64_t	 seq = s->head_seq + 1;
+	int	 rc;
+
+	event_hash(s->head, seq, incident, at, actor, on_behalf, type, step, d,
+	    hash);
+	rc = execf(s, "INSERT INTO events(seq, incident, at, actor, on_behalf,"
+	    " type, step, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?)", json_pack("[I,o,I,s?,s?,s,s?,s?,s,s]", (json_int_t)seq,
+	    incident ? json_integer(incident) : json_null(), (json_int_t)at,
+	    actor, on_behalf, type, step, d, s->head, hash));
+	free(d);
+	if (rc == 0) {
+		memcpy(s->head, hash, sizeof hash);
+		s->head_seq = seq;
+	}
+	return rc;
+}
+
+json_t *
+store_events(struct store *s, int64_t incident)
+{
+	return queryf(s, "SELECT seq, at, actor, on_behalf, type, step, data, "
+	    "hash FROM events WHERE incident = ? ORDER BY seq",
+	    json_pack("[I]", (json_int_t)incident));
+}
+
+const char *
+store_head(const struct store *s)
+{
+	return s->head;
+}
+
+json_t *
+store_verify(struct store *s)
+{
+	sqlite3_stmt	*st;
+	char		 prev[65], hash[65];
+	int64_t		 n = 0, expect = 1;
+	json_t		*bad = json_null();
+	int		 rc;
+
+	kz_strlcpy(prev, GENESIS, sizeof prev);
+	if ((st = prep(s, "SELECT seq, incident, at, actor, on_behalf, type, "
+	    "step, data, prev, hash FROM events ORDER BY seq")) == NULL)
+		return NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t		 seq = sqlite3_column_int64(st, 0);
+		int64_t		 inc = sqlite3_column_int64(st, 1);
+		const char	*rprev = (const char *)sqlite3_column_text(st, 8);
+		const char	*rhash = (const char *)sqlite3_column_text(st, 9);
+		const char	*reason = NULL;
+
+		n++;
+		event_hash(prev, seq, inc, sqlite3_column_int64(st, 2),
+		    (const char *)sqlite3_column_text(st, 3),
+		    (const char *)sqlite3_column_text(st, 4),
+		    (const char *)sqlite3_column_text(st, 5),
+		    (const char *)sqlite3_column_text(st, 6),
+		    (const char *)sqlite3_column_text(st, 7), hash);
+		if (seq != expect)
+			reason = "a gap in the sequence: events were deleted";
+		else if (rprev == NULL || strcmp(rprev, prev) != 0)
+			reason = "its link to the previous event was changed";
+		else if (rhash == NULL || strcmp(rhash, hash) != 0)
+			reason = "its content was edited after it was written";
+		if (reason != NULL) {
+			json_decref(bad);
+			bad = json_pack("{s:I,s:o,s:s}", "seq", (json_int_t)seq,
+			    "incident", inc ? json_integer(inc) : json_null(),
+			    "reason", reason);
+			break;
+		}
+		memcpy(prev, rhash, sizeof prev);
+		expect = seq + 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_err(s, rc, "verify");
+		json_decref(bad);
+		return NULL;
+	}
+	return json_pack("{s:b,s:I,s:s,s:o}", "ok", json_is_null(bad), "events",
+	    (json_int_t)n, "head", s->head, "first_bad", bad);
+}
+
+int
+store_timer_set(struct store *s, int64_t incident, const char *step,
+    const char *kind, int64_t due, json_t *data)
+{
+	char	*d = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	int	 rc;
+
+	rc = execf(s, "INSERT INTO timers(incident, step, kind, due, data) "
+	    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(incident, step, kind) DO UPDATE "
+	    "SET due = excluded.due, data = excluded.data",
+	    json_pack("[I,s,s,I,s?]", (json_int_t)incident, step ? step : "",
+	    kind, (json_int_t)due, d));
+	free(d);
+	return rc;
+}
+
+int
+store_timer_clear(struct store *s, int64_t incident, const char *step,
+    const char *kind)
+{
+	if (step == NULL)
+		return execf(s, "DELETE FROM timers WHERE incident = ?",
+		    json_pack("[I]", (json_int_t)incident));
+	if (kind == NULL)
+		return execf(s, "DELETE FROM timers WHERE incident = ? AND "
+		    "step = ?", json_pack("[I,s]", (json_int_t)incident, step));
+	return execf(s, "DELETE FROM timers WHERE incident = ? AND step = ? "
+	    "AND kind = ?", json_pack("[I,s,s]", (json_int_t)incident, step,
+	    kind));
+}
+
+int64_t
+store_timer_next(struct store *s)
+{
+	json_t	*rows = queryf(s, "SELECT min(due) AS due FROM timers", NULL);
+	int64_t	 due = INT64_MAX;
+
+	if (rows != NULL && json_array_size(rows) == 1 &&
+	    json_is_integer(json_object_get(json_array_get(rows, 0), "due")))
+		due = getnum(json_array_get(rows, 0), "due");
+	json_decref(rows);
+	return due;
+}
+
+json_t *
+store_timers_due(struct store *s, int64_t now, int limit)
+{
+	return queryf(s, "SELECT id, incident, step, kind, due, data FROM "
+	    "timers WHERE due <= ? ORDER BY due, id LIMIT ?",
+	    json_pack("[I,i]", (json_int_t)now, limit));
+}
+
+int
+store_timer_delete(struct store *s, int64_t id)
+{
+	return execf(s, "DELETE FROM timers WHERE id = ?", json_pack("[I]",
+	    (json_int_t)id));
+}
+
+int64_t
+store_timer_count(struct store *s)
+{
+	json_t	*rows = queryf(s, "SELECT count(*) AS n FROM timers", NULL);
+	int64_t	 n = 0;
+
+	if (rows != NULL && json_array_size(rows) == 1)
+		n = getnum(json_array_get(rows, 0), "n");
+	json_decref(rows);
+	return n;
+}
