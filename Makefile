@@ -19,7 +19,8 @@ BUILD		?= build
 endif
 
 CC		?= cc
-PKGS		:= libevent libevent_openssl libcurl sqlite3 yaml-0.1 jansson libcrypto libssl
+PKGS		:= libevent libevent_openssl libcurl sqlite3 yaml-0.1 jansson libcrypto libssl \
+		   libxml-2.0
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CLI_PKGS	:= libcurl jansson

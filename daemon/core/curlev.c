@@ -34,7 +34,15 @@
 #define CURLEV_MAX_BODY		(64 * 1024)
 #define CURLEV_DEFAULT_TIMEOUT	10000L
 #define CURLEV_MAX_CONNECT	10000L
-#define CURLEV_MAX_RETRY_AFTER	256
+#define CURLEV_MAX_HEADER	256	/* bytes kept of a captured header */
+
+/* The response headers a caller may need, by index into x->hdr. */
+enum { CH_RETRY_AFTER, CH_ETAG, CH_LAST_MODIFIED, CH_N };
+static const char *const curlev_hdr_names[CH_N] = {
+	[CH_RETRY_AFTER] = "retry-after:",
+	[CH_ETAG] = "etag:",
+	[CH_LAST_MODIFIED] = "last-modified:",
+};
 
 struct curlev_sock {
 	TAILQ_ENTRY(curlev_sock) entry;
@@ -50,8 +58,10 @@ struct curlev_xfer {
 	CURL			*easy;
 	struct curl_slist	*headers;
 	char			*body;		/* request body (our copy) */
-	struct buf		 resp;		/* the first 64 KiB of it */
-	char			*retry_after;
+	struct buf		 resp;		/* the first max_body bytes */
+	size_t			 max_body;
+	int			 truncated;
+	char			*hdr[CH_N];	/* captured headers */
 	char			 errbuf[CURL_ERROR_SIZE];
 	const char		*failed;	/* set: complete via `defer` */
 	struct event		 defer;
@@ -84,6 +94,17 @@ curlev_mono_ms(void)
 }
 
 static void
+curlev_hdr_clear(struct curlev_xfer *x)
+{
+	size_t	i;
+
+	for (i = 0; i < CH_N; i++) {
+		free(x->hdr[i]);
+		x->hdr[i] = NULL;
+	}
+}
+
+static void
 curlev_xfer_free(struct curlev_xfer *x)
 {
 	if (x->added)
@@ -93,7 +114,7 @@ curlev_xfer_free(struct curlev_xfer *x)
 	event_del(&x->defer);
 	curl_slist_free_all(x->headers);
 	free(x->body);
-	free(x->retry_after);
+	curlev_hdr_clear(x);
 	buf_free(&x->resp);
 	free(x);
 }
@@ -115,7 +136,10 @@ curlev_finish(struct curlev_xfer *x, long status, const char *error)
 	r.status = status;
 	r.body = x->resp.s != NULL ? x->resp.s : "";
 	r.body_len = x->resp.len;
-	r.retry_after = x->retry_after;
+	r.truncated = x->truncated;
+	r.retry_after = x->hdr[CH_RETRY_AFTER];
+	r.etag = x->hdr[CH_ETAG];
+	r.last_modified = x->hdr[CH_LAST_MODIFIED];
 	r.error = error;
 	r.elapsed_ms = (long)(curlev_mono_ms() - x->started_ms);
 	x->done(&r, x->arg);
@@ -259,39 +283,43 @@ curlev_write_fn(char *p, size_t size, size_t n, void *arg)
 
 	/* Keep the start, discard the rest but let the transfer finish:
 	 * a status is more useful than a write error. */
-	if (x->resp.len < CURLEV_MAX_BODY) {
-		room = CURLEV_MAX_BODY - x->resp.len;
+	room = x->max_body - x->resp.len;
+	if (len > room)
+		x->truncated = 1;
+	if (room > 0)
 		buf_add(&x->resp, p, len < room ? len : room);
-	}
 	return len;
 }
 
 static size_t
 curlev_header_fn(char *p, size_t size, size_t n, void *arg)
 {
-	static const char	 name[] = "retry-after:";
 	struct curlev_xfer	*x = arg;
-	size_t			 len = size * n, start, end;
+	size_t			 len = size * n, start, end, i, nl;
 
 	/* A new status line (after 100 Continue): forget earlier headers. */
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-		free(x->retry_after);
-		x->retry_after = NULL;
+		curlev_hdr_clear(x);
 		return len;
 	}
-	if (len < sizeof name - 1 || strncasecmp(p, name, sizeof name - 1) != 0)
+	for (i = 0; i < CH_N; i++) {
+		nl = strlen(curlev_hdr_names[i]);
+		if (len >= nl && strncasecmp(p, curlev_hdr_names[i], nl) == 0)
+			break;
+	}
+	if (i == CH_N)
 		return len;
-	start = sizeof name - 1;
+	start = nl;
 	end = len;
 	while (start < end && (p[start] == ' ' || p[start] == '\t'))
 		start++;
 	while (end > start && (p[end - 1] == '\r' || p[end - 1] == '\n' ||
 	    p[end - 1] == ' ' || p[end - 1] == '\t'))
 		end--;
-	if (end - start > CURLEV_MAX_RETRY_AFTER)
-		end = start + CURLEV_MAX_RETRY_AFTER;
-	free(x->retry_after);
-	x->retry_after = xstrndup(p + start, end - start);
+	if (end - start > CURLEV_MAX_HEADER)
+		end = start + CURLEV_MAX_HEADER;
+	free(x->hdr[i]);
+	x->hdr[i] = xstrndup(p + start, end - start);
 	return len;
 }
 
@@ -396,6 +424,8 @@ curlev_setup(struct curlev_xfer *x, const struct http_req *req)
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, curlev_header_fn);
 	SET(CURLOPT_HEADERDATA, x);
+	if (req->compressed)
+		SET(CURLOPT_ACCEPT_ENCODING, "");
 #undef SET
 	if (rc == CURLE_OK)
 		rc = curlev_set_method(x, req);
@@ -490,6 +520,7 @@ curlev_request(struct curlev *cv, const struct http_req *req,
 	x->done = done;
 	x->arg = arg;
 	x->started_ms = curlev_mono_ms();
+	x->max_body = req->max_body > 0 ? req->max_body : CURLEV_MAX_BODY;
 	event_assign(&x->defer, cv->base, -1, 0, curlev_defer_cb, x);
 	if ((x->easy = curl_easy_init()) == NULL) {
 		free(x);

@@ -16,13 +16,18 @@ struct http_req {
 	const char	 *body;		/* may be NULL */
 	size_t		  body_len;
 	long		  timeout_ms;	/* whole request; 0: 10 s */
+	size_t		  max_body;	/* response bytes kept; 0: 64 KiB */
+	int		  compressed;	/* offer gzip/deflate (Accept-Encoding) */
 };
 
 struct http_resp {
 	long		 status;	/* 0 when no HTTP response */
-	const char	*body;		/* first 64 KiB, NUL-terminated */
+	const char	*body;		/* first max_body bytes, NUL-terminated */
 	size_t		 body_len;
+	int		 truncated;	/* the body was longer than max_body */
 	const char	*retry_after;	/* Retry-After header value or NULL */
+	const char	*etag;		/* ETag header value or NULL */
+	const char	*last_modified;	/* Last-Modified header value or NULL */
 	const char	*error;		/* transport error text or NULL */
 	long		 elapsed_ms;
 };

@@ -68,6 +68,26 @@ static const struct {
 	    "【再通知】#{{incident.id}} {{incident.title}}: 発動条件の通知が"
 	    "再度届きました（{{data.kind}}）",
 	    "Trigger repeated for #{{incident.id}} ({{data.kind}})" },
+	{ "trigger.cancelled",
+	    "【取消】#{{incident.id}} {{incident.title}}: 発動のもとになった情報が"
+	    "発表元により取り消されました。状況を確認し、発動の必要がなければ "
+	    "keizoku close {{incident.id}} で発動を解除してください {{mention}}",
+	    "Trigger withdrawn for #{{incident.id}} {{incident.title}}: its "
+	    "sender cancelled the report. Check, and if the activation is not "
+	    "needed, close it: keizoku close {{incident.id}} {{mention}}" },
+	{ "source.silent",
+	    "【情報源 途絶】{{data.source}} から {{data.silent_for}} 以上、新しい"
+	    "情報が届いていません（最後に受信: {{data.last_heard_at}}）。"
+	    "情報源の停止を「地震・津波がない」と取り違えないよう、気象庁"
+	    "ホームページや報道で状況を確認してください。",
+	    "Source silent: nothing new from {{data.source}} for "
+	    "{{data.silent_for}} (last heard {{data.last_heard_at}}). A dead "
+	    "feed is not a quiet earth: check another source." },
+	{ "source.heard",
+	    "【情報源 復旧】{{data.source}} から再び受信しました"
+	    "（途絶していた時間: {{data.silent_for}}）。",
+	    "Source heard again: {{data.source}} (it was silent for "
+	    "{{data.silent_for}})." },
 	{ "assembly.callout",
 	    "【参集】#{{incident.id}} {{incident.title}}: {{data.role}} として"
 	    "参集できるか回答してください: keizoku respond {{incident.id}} "

@@ -845,6 +845,15 @@ engine_trigger_repeat(const struct actx *a, struct incident *inc,
 	    "repeat"));
 }
 
+void
+engine_trigger_cancelled(const struct actx *a, struct incident *inc,
+    json_t *doc, struct effects *fx)
+{
+	eng_event(fx, "trigger.cancelled", -1, json_pack("{s:O}", "trigger",
+	    doc));
+	eng_notify(fx, "trigger.cancelled", -1, inc->rb->owner, json_object());
+}
+
 int
 engine_exception_decided(const struct actx *a, struct incident *inc, int i,
     int64_t exception, int approved, const char *note, struct effects *fx)

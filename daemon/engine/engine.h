@@ -144,6 +144,11 @@ int	 engine_action_interrupted(const struct actx *, struct incident *,
 /* A repeat of the trigger joined this incident. */
 void	 engine_trigger_repeat(const struct actx *, struct incident *,
 	    json_t *doc, int resolved, int correction, struct effects *);
+/* Its sender withdrew the report that started (or joined) this incident
+ * (JMA 取消, a cancelled EEW): on the timeline and to the owner, who
+ * decides whether to close; the incident itself is left as it is. */
+void	 engine_trigger_cancelled(const struct actx *, struct incident *,
+	    json_t *doc, struct effects *);
 
 /* A staff-assembly answer from member (SPEC §6). eta_at 0: none. */
 int	 engine_respond(const struct actx *, struct incident *,

@@ -21,7 +21,12 @@ static const char *const http_keys[] = {
 static const char *const tls_keys[] = { "cert", "key", NULL };
 static const char *const token_keys[] = { "member", "sha256", NULL };
 static const char *const source_keys[] = {
-	"format", "auth", "drill", "drill_label", NULL
+	"format", "auth", "drill", "drill_label", "silent_after", "feed",
+	"backfill", "interval", "timeout", "max_age", "enabled", NULL
+};
+/* Keys only a pull source takes. */
+static const char *const pull_keys[] = {
+	"feed", "backfill", "interval", "timeout", "max_age", "enabled", NULL
 };
 static const char *const auth_keys[] = {
 	"bearer", "hmac", "standard_webhooks", "none", NULL
@@ -111,38 +116,66 @@ get_path(struct diags *d, const char *file, const struct ynode *root,
 		*out = resolve_path(dir, def);
 }
 
+/* A feed URL: http or https, nothing else. */
 static void
-load_source(struct config *c, const char *file, const char *name,
-    const struct ynode *n, struct diags *d)
+get_url(struct diags *d, const char *file, const struct ynode *n,
+    const char *key, int required, char **out)
 {
-	struct source_conf	*s;
-	struct ynode		*auth, *h;
-	const char		*v;
-	int			 b;
+	const char *v;
 
-	if (n->type != Y_MAP) {
-		diag_node(d, file, n, "source \"%s\" must be a map", name);
+	if (yget_str(d, file, n, key, required, &v) != 1)
 		return;
-	}
-	ycheck_keys(d, file, n, source_keys, "source");
-	c->sources = xreallocarray(c->sources, c->nsources + 1,
-	    sizeof *c->sources);
-	s = &c->sources[c->nsources++];
-	memset(s, 0, sizeof *s);
-	s->name = xstrdup(name);
-	s->window_s = 300;
-	if (yget_str(d, file, n, "format", 1, &v) == 1) {
-		if (!hook_format_known(v))
-			diag_node(d, file, ymap_get(n, "format"), "unknown "
-			    "format \"%s\" (alertmanager, grafana, p2pquake "
-			    "or json)", v);
-		s->format = xstrdup(v);
-	} else
-		s->format = xstrdup("json");
-	if (yget_bool(d, file, n, "drill", 0, &b) == 1)
-		s->drill = b;
-	if (yget_str(d, file, n, "drill_label", 0, &v) == 1)
-		s->drill_label = xstrdup(v);
+	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+		diag_node(d, file, ymap_get(n, key), "%s must start with "
+		    "http:// or https://", key);
+	*out = xstrdup(v);
+}
+
+/* format: jma (SPEC §15): a feed polled by keizokud; no auth. */
+static void
+load_pull(struct config *c, const char *file, const char *name,
+    const struct ynode *n, struct source_conf *s, struct diags *d)
+{
+	int b;
+
+	s->pull = 1;
+	s->enabled = 1;
+	s->interval_s = 60;
+	s->timeout_s = 30;
+	s->max_age_s = 6 * 3600;
+	s->silent_after_s = 2 * 3600;
+	if (ymap_get(n, "auth") != NULL)
+		diag_node(d, file, ymap_get(n, "auth"), "source \"%s\" is "
+		    "polled by keizokud (format %s): it takes no auth", name,
+		    s->format);
+	get_url(d, file, n, "feed", 1, &s->feed);
+	get_url(d, file, n, "backfill", 0, &s->backfill);
+	if (yget_bool(d, file, n, "enabled", 0, &b) == 1)
+		s->enabled = b;
+	yget_duration(d, file, n, "interval", 0, &s->interval_s);
+	yget_duration(d, file, n, "timeout", 0, &s->timeout_s);
+	yget_duration(d, file, n, "max_age", 0, &s->max_age_s);
+	if (s->interval_s < 1)
+		diag_node(d, file, ymap_get(n, "interval"), "interval must "
+		    "be at least 1s");
+	if (s->timeout_s < 1)
+		diag_node(d, file, ymap_get(n, "timeout"), "timeout must be "
+		    "at least 1s");
+}
+
+static void
+load_auth(struct config *c, const char *file, const char *name,
+    const struct ynode *n, struct source_conf *s, struct diags *d)
+{
+	struct ynode	*auth, *h;
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; pull_keys[i] != NULL; i++)
+		if (ymap_get(n, pull_keys[i]) != NULL)
+			diag_node(d, file, ymap_get(n, pull_keys[i]), "%s is "
+			    "only for a polled source (format jma)",
+			    pull_keys[i]);
 	if (yget_node(d, file, n, "auth", Y_MAP, 0, &auth) != 1) {
 		diag_node(d, file, n, "source \"%s\" has no auth; anyone who "
 		    "can reach the port can start runbooks (write auth: "
@@ -176,6 +209,44 @@ load_source(struct config *c, const char *file, const char *name,
 		yget_duration(d, file, h, "window", 0, &s->window_s);
 	} else if (ymap_get(auth, "none") != NULL)
 		s->auth = AUTH_NONE;
+}
+
+static void
+load_source(struct config *c, const char *file, const char *name,
+    const struct ynode *n, struct diags *d)
+{
+	struct source_conf	*s;
+	const char		*v;
+	int			 b;
+
+	if (n->type != Y_MAP) {
+		diag_node(d, file, n, "source \"%s\" must be a map", name);
+		return;
+	}
+	ycheck_keys(d, file, n, source_keys, "source");
+	c->sources = xreallocarray(c->sources, c->nsources + 1,
+	    sizeof *c->sources);
+	s = &c->sources[c->nsources++];
+	memset(s, 0, sizeof *s);
+	s->name = xstrdup(name);
+	s->window_s = 300;
+	if (yget_str(d, file, n, "format", 1, &v) == 1) {
+		if (!hook_format_known(v) && strcmp(v, "jma") != 0)
+			diag_node(d, file, ymap_get(n, "format"), "unknown "
+			    "format \"%s\" (alertmanager, grafana, p2pquake, "
+			    "json or jma)", v);
+		s->format = xstrdup(v);
+	} else
+		s->format = xstrdup("json");
+	if (yget_bool(d, file, n, "drill", 0, &b) == 1)
+		s->drill = b;
+	if (yget_str(d, file, n, "drill_label", 0, &v) == 1)
+		s->drill_label = xstrdup(v);
+	if (strcmp(s->format, "jma") == 0)
+		load_pull(c, file, name, n, s, d);
+	else
+		load_auth(c, file, name, n, s, d);
+	yget_duration(d, file, n, "silent_after", 0, &s->silent_after_s);
 }
 
 static void
@@ -456,6 +527,8 @@ config_free(struct config *c)
 		free(c->sources[i].header);
 		free(c->sources[i].ts_header);
 		free(c->sources[i].drill_label);
+		free(c->sources[i].feed);
+		free(c->sources[i].backfill);
 	}
 	for (i = 0; i < c->nchannels; i++) {
 		free(c->channels[i].name);

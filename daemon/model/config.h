@@ -21,6 +21,17 @@ struct source_conf {
 	int64_t		 window_s;	/* replay window / tolerance */
 	int		 drill;		/* everything from here is a drill */
 	char		*drill_label;	/* label/field that marks a drill */
+	int64_t		 silent_after_s; /* nothing new for this long: silent
+					   (0: never) */
+	/* A pull source (format jma, SPEC §15): keizokud fetches, nobody
+	 * posts. */
+	int		 pull;
+	int		 enabled;	/* 0: configured, but not polled */
+	char		*feed;		/* Atom feed URL */
+	char		*backfill;	/* longer feed read after a gap, or NULL */
+	int64_t		 interval_s;	/* between polls (>= 1) */
+	int64_t		 timeout_s;	/* one request */
+	int64_t		 max_age_s;	/* older documents are not acted on */
 };
 
 struct channel_conf {

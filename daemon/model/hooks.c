@@ -311,17 +311,35 @@ hooks_p2p_drill(const json_t *root)
 	return 0;
 }
 
+char *
+hook_quake_key(const char *time)
+{
+	static const char	 shape[] = "dddd/dd/dd dd:dd";
+	size_t			 i;
+
+	if (time == NULL || strlen(time) < sizeof shape - 1)
+		return NULL;
+	for (i = 0; i < sizeof shape - 1; i++) {
+		if (shape[i] == 'd' ? time[i] < '0' || time[i] > '9' :
+		    time[i] != shape[i])
+			return NULL;
+	}
+	return xprintf("quake:%.*s", (int)(sizeof shape - 1), time);
+}
+
 /* The origin time identifies the earthquake, so the 震度速報, the later
- * detailed reports and any correction of one quake share a key; without
- * it, the report's own id. */
+ * detailed reports, any correction of one quake and the same quake
+ * relayed by JMA's own feed share a key (hook_quake_key); without it,
+ * the report's own id. */
 static char *
-hooks_p2p_fingerprint(const json_t *root, const json_t *eq)
+hooks_p2p_fingerprint(const json_t *root, const char *time)
 {
 	const char	*s;
 	char		*hash, *fp;
 
-	if ((s = hooks_str(eq, "time")) != NULL ||
-	    (s = hooks_str(root, "id")) != NULL ||
+	if ((fp = hook_quake_key(time)) != NULL)
+		return fp;
+	if ((s = time) != NULL || (s = hooks_str(root, "id")) != NULL ||
 	    (s = hooks_str(root, "_id")) != NULL)
 		return xprintf("p2pquake:%s", s);
 	hash = hooks_canon_hash(root);
@@ -345,53 +363,136 @@ hooks_p2p_correction(const json_t *issue)
 	return !json_is_false(c);
 }
 
-/* P2P地震情報 JSON API v2. Only code 551 (JMA earthquake information)
- * starts anything; tsunami (552), EEW detection (554), peer (555, 561)
- * and other codes are accepted and yield no trigger. */
+/* Matchers such as points: {any: ...} expect an array even when the
+ * report lists nothing: an absent or null member becomes []. -1 when it
+ * is something else. */
+static int
+hooks_p2p_array(const struct hooks_format *fmt, json_t *root,
+    const char *key, char **why)
+{
+	json_t	*v = json_object_get(root, key);
+
+	if (v != NULL && !json_is_null(v) && !json_is_array(v)) {
+		*why = xprintf("%s: \"%s\" is not an array", fmt->name, key);
+		return -1;
+	}
+	if (!json_is_array(v))
+		json_object_set_new(root, key, json_array());
+	return 0;
+}
+
+static int
+hooks_p2p_object(const struct hooks_format *fmt, json_t *root,
+    const char *key, char **why)
+{
+	if (!json_is_object(json_object_get(root, key))) {
+		*why = xprintf("%s: code %lld report without \"%s\" object",
+		    fmt->name, (long long)json_integer_value(json_object_get(
+		    root, "code")), key);
+		return -1;
+	}
+	return 0;
+}
+
+/* 551: JMA earthquake information (震度速報, 震源・震度に関する情報 ...). */
+static int
+hooks_p2p_551(const struct hooks_format *fmt, json_t *root,
+    struct trigger *t, char **why)
+{
+	json_t	*eq = json_object_get(root, "earthquake");
+
+	if (hooks_p2p_object(fmt, root, "earthquake", why) == -1 ||
+	    hooks_p2p_object(fmt, root, "issue", why) == -1 ||
+	    hooks_p2p_array(fmt, root, "points", why) == -1)
+		return -1;
+	t->fingerprint = hooks_p2p_fingerprint(root, hooks_str(eq, "time"));
+	t->correction = hooks_p2p_correction(json_object_get(root, "issue"));
+	return 0;
+}
+
+/* 552: tsunami forecasts (津波予報): "areas" with a grade each
+ * (MajorWarning, Warning, Watch, Unknown); "cancelled": true when every
+ * warning and advisory was lifted (解除), which resolves the incident's
+ * trigger rather than withdrawing it. */
+static int
+hooks_p2p_552(const struct hooks_format *fmt, json_t *root,
+    struct trigger *t, char **why)
+{
+	if (hooks_p2p_array(fmt, root, "areas", why) == -1)
+		return -1;
+	t->fingerprint = xstrdup(HOOK_TSUNAMI_KEY);
+	t->resolved = json_is_true(json_object_get(root, "cancelled"));
+	return 0;
+}
+
+/* 556: Earthquake Early Warning (緊急地震速報（警報）): "areas" with
+ * forecast intensity ranges (scaleFrom, scaleTo as P2P scale codes; 99:
+ * "or more"); "cancelled": true withdraws the warning (取消). The
+ * origin time keys it like the reports that follow. */
+static int
+hooks_p2p_556(const struct hooks_format *fmt, json_t *root,
+    struct trigger *t, char **why)
+{
+	json_t	*eq = json_object_get(root, "earthquake");
+
+	if (hooks_p2p_array(fmt, root, "areas", why) == -1)
+		return -1;
+	t->cancelled = json_is_true(json_object_get(root, "cancelled"));
+	/* A cancellation may come without the earthquake. */
+	if (!t->cancelled && hooks_p2p_object(fmt, root, "earthquake",
+	    why) == -1)
+		return -1;
+	if (eq != NULL && !json_is_null(eq) && !json_is_object(eq)) {
+		*why = xprintf("%s: \"earthquake\" is not an object",
+		    fmt->name);
+		return -1;
+	}
+	t->fingerprint = hooks_p2p_fingerprint(root, hooks_str(eq,
+	    "originTime"));
+	return 0;
+}
+
+static const struct {
+	json_int_t	 code;
+	int		(*decode)(const struct hooks_format *, json_t *,
+			    struct trigger *, char **);
+} hooks_p2p_codes[] = {
+	{ 551, hooks_p2p_551 },
+	{ 552, hooks_p2p_552 },
+	{ 556, hooks_p2p_556 },
+};
+
+/* P2P地震情報 JSON API v2. Codes 551 (earthquake information), 552
+ * (tsunami forecasts) and 556 (EEW warnings) start things; EEW detection
+ * (554), peer (555, 561) and other codes are accepted and yield no
+ * trigger. */
 static int
 hooks_decode_p2pquake(const struct hooks_format *fmt, json_t *root,
     struct trigger **out, size_t *n, char **why)
 {
-	json_t		*code, *eq, *issue, *points;
+	json_t		*code;
 	struct trigger	*t;
+	size_t		 i;
 
 	code = json_object_get(root, "code");
 	if (!json_is_integer(code)) {
 		*why = xprintf("%s: missing \"code\" integer", fmt->name);
 		return -1;
 	}
-	if (json_integer_value(code) != 551)
+	for (i = 0; i < sizeof hooks_p2p_codes / sizeof hooks_p2p_codes[0];
+	    i++)
+		if (hooks_p2p_codes[i].code == json_integer_value(code))
+			break;
+	if (i == sizeof hooks_p2p_codes / sizeof hooks_p2p_codes[0])
 		return 0;
-	eq = json_object_get(root, "earthquake");
-	if (!json_is_object(eq)) {
-		*why = xprintf("%s: code 551 report without \"earthquake\" "
-		    "object", fmt->name);
-		return -1;
-	}
-	issue = json_object_get(root, "issue");
-	if (!json_is_object(issue)) {
-		*why = xprintf("%s: code 551 report without \"issue\" object",
-		    fmt->name);
-		return -1;
-	}
-	points = json_object_get(root, "points");
-	if (points != NULL && !json_is_null(points) &&
-	    !json_is_array(points)) {
-		*why = xprintf("%s: \"points\" is not an array", fmt->name);
-		return -1;
-	}
-
-	/* Matchers such as points: {any: ...} expect an array even when the
-	 * report lists no observation points. */
-	if (!json_is_array(points))
-		json_object_set_new(root, "points", json_array());
-
 	t = xcalloc(1, sizeof *t);
+	if (hooks_p2p_codes[i].decode(fmt, root, t, why) == -1) {
+		free(t->fingerprint);
+		free(t);
+		return -1;
+	}
 	t->doc = json_incref(root);
-	t->fingerprint = hooks_p2p_fingerprint(root, eq);
-	t->resolved = 0;
 	t->drill = hooks_p2p_drill(root);
-	t->correction = hooks_p2p_correction(issue);
 	*out = t;
 	*n = 1;
 	return 0;

@@ -67,5 +67,22 @@ const char *const store_migrations[] = {
 	 * incident of the runbook) */
 	"CREATE INDEX incidents_dedup ON incidents(runbook, dedup_key, drill,"
 	"  started_at);",
+	/* 4: per-source health (last heard, silences) and the progress of
+	 * polled feeds (SPEC §15): conditional-GET validators, and every
+	 * document of a known type with what became of it, so that none is
+	 * taken twice and none is lost across a restart */
+	"CREATE TABLE source_state(source TEXT PRIMARY KEY,"
+	"  last_heard_at INTEGER, silent_since INTEGER);"
+	"CREATE TABLE feeds(source TEXT PRIMARY KEY, url TEXT, etag TEXT,"
+	"  last_modified TEXT, last_poll_at INTEGER, last_ok_at INTEGER,"
+	"  last_error TEXT, failures INTEGER NOT NULL DEFAULT 0,"
+	"  newest_doc_at INTEGER, polls INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE feed_docs(source TEXT NOT NULL, url TEXT NOT NULL,"
+	"  type TEXT NOT NULL, updated_at INTEGER, seen_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	"  done_at INTEGER, error TEXT, event_id TEXT, key TEXT,"
+	"  PRIMARY KEY(source, url));"
+	"CREATE INDEX feed_docs_state ON feed_docs(source, state, updated_at);"
+	"CREATE INDEX feed_docs_event ON feed_docs(event_id);",
 	NULL
 };

@@ -201,7 +201,7 @@ static const struct th_example {
 		{ "annotations.summary", "\"VPN 同時接続数 正常化\"" },
 		{ NULL, NULL } } },
 	{ "p2pquake-551.json", "p2pquake", 1, 0,
-	  "p2pquake:2026/11/20 03:12:00", 0, 0, 0, {
+	  "quake:2026/11/20 03:12", 0, 0, 0, {
 		{ "code", "551" },
 		{ "earthquake.maxScale", "60" },
 		{ "earthquake.hypocenter.name", "\"東京都２３区\"" },
@@ -217,17 +217,36 @@ static const struct th_example {
 	/* a later correction of the same quake: same fingerprint, no
 	 * "points" in the body but an empty array in the document */
 	{ "p2pquake-551-correction.json", "p2pquake", 1, 0,
-	  "p2pquake:2026/11/20 03:12:00", 0, 0, 1, {
+	  "quake:2026/11/20 03:12", 0, 0, 1, {
 		{ "issue.correct", "\"ScaleOnly\"" },
 		{ "earthquake.maxScale", "70" },
 		{ "points", "[]" },
 		{ NULL, NULL } } },
 	{ "p2pquake-551-drill.json", "p2pquake", 1, 0,
-	  "p2pquake:2026/11/20 09:58:00", 0, 1, 0, {
+	  "quake:2026/11/20 09:58", 0, 1, 0, {
 		{ "control.status", "\"訓練\"" },
 		{ "points.0.isArea", "true" },
 		{ NULL, NULL } } },
-	{ "p2pquake-552.json", "p2pquake", 0, 0, NULL, 0, 0, 0, {
+	/* tsunami forecasts: the graded areas, one key for all of them */
+	{ "p2pquake-552.json", "p2pquake", 1, 0, "tsunami", 0, 0, 0, {
+		{ "areas.0.grade", "\"Watch\"" },
+		{ "areas.0.name", "\"東京湾内湾\"" },
+		{ "cancelled", "false" },
+		{ NULL, NULL } } },
+	/* every advisory lifted (解除): a resolution */
+	{ "p2pquake-552-lifted.json", "p2pquake", 1, 0, "tsunami", 1, 0, 0, {
+		{ "areas", "[]" },
+		{ NULL, NULL } } },
+	/* EEW warning: per-area forecast intensity ranges, keyed like the
+	 * reports of the quake that follow */
+	{ "p2pquake-556.json", "p2pquake", 1, 0, "quake:2024/01/16 18:42", 0,
+	  0, 0, {
+		{ "areas.0.name", "\"石川県能登\"" },
+		{ "areas.0.scaleFrom", "40" },
+		{ "areas.0.scaleTo", "45" },
+		{ "areas.1.arrivalTime", "\"2024/01/16 18:42:31\"" },
+		{ "earthquake.hypocenter.magnitude", "5.7" },
+		{ "issue.eventId", "\"20240116184216\"" },
 		{ NULL, NULL } } },
 	{ "p2pquake-554.json", "p2pquake", 0, 0, NULL, 0, 0, 0, {
 		{ NULL, NULL } } },
@@ -419,7 +438,7 @@ test_wrong_shape(void **state)
 static void
 test_p2pquake_codes(void **state)
 {
-	static const int codes[] = { 552, 554, 555, 556, 561, 9611, 0, -1 };
+	static const int codes[] = { 554, 555, 561, 9611, 0, -1 };
 	struct trigger	*tv;
 	char		*why, *body;
 	size_t		 i, n;
@@ -435,6 +454,36 @@ test_p2pquake_codes(void **state)
 		assert_null(why);
 		free(body);
 	}
+	/* 552 and 556 start things: shapes are checked, a lone 552 is a
+	 * tsunami report listing no area, a test EEW a drill. */
+	body = xstrdup("{\"code\": 552, \"test\": true}");
+	assert_int_equal(hook_decode("p2pquake", body, strlen(body), &tv, &n,
+	    &why), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(tv[0].drill, 1);
+	assert_true(json_is_array(json_object_get(tv[0].doc, "areas")));
+	triggers_free(tv, n);
+	free(body);
+	body = xstrdup("{\"code\": 556, \"areas\": []}");
+	assert_int_equal(hook_decode("p2pquake", body, strlen(body), &tv, &n,
+	    &why), -1);
+	assert_string_equal(why, "p2pquake: code 556 report without "
+	    "\"earthquake\" object");
+	free(why);
+	free(body);
+	body = xstrdup("{\"code\": 552, \"areas\": {}}");
+	assert_int_equal(hook_decode("p2pquake", body, strlen(body), &tv, &n,
+	    &why), -1);
+	assert_string_equal(why, "p2pquake: \"areas\" is not an array");
+	free(why);
+	free(body);
+	/* a cancelled EEW withdraws; it needs no earthquake */
+	body = th_read("p2pquake-556-cancel.json", &n);
+	assert_int_equal(hook_decode("p2pquake", body, n, &tv, &n, &why), 0);
+	assert_int_equal(tv[0].cancelled, 1);
+	assert_string_equal(tv[0].fingerprint, "p2pquake:65a64fd1e2f3a4b5c6d7e802");
+	triggers_free(tv, 1);
+	free(body);
 }
 
 /* resolved / drill / correction flags and the fingerprint fallbacks of
@@ -450,7 +499,7 @@ test_flags(void **state)
 	} cases[] = {
 #define Q(x)	"{\"code\":551,\"issue\":{\"correct\":\"None\"}," \
 		"\"earthquake\":{\"time\":\"2026/11/20 03:12:00\"}" x "}"
-		{ "p2pquake", Q(""), 0, 0, 0, "p2pquake:2026/11/20 03:12:00" },
+		{ "p2pquake", Q(""), 0, 0, 0, "quake:2026/11/20 03:12" },
 		{ "p2pquake", Q(",\"status\":\"通常\""), 0, 0, 0, NULL },
 		{ "p2pquake", Q(",\"status\":\"訓練\""), 0, 1, 0, NULL },
 		{ "p2pquake", Q(",\"status\":\"試験\""), 0, 1, 0, NULL },
