@@ -25,6 +25,51 @@ counts(json_t *obj)
 	return b.len > 0 ? buf_steal(&b) : xstrdup("-");
 }
 
+/* One line per polled feed: when it last answered, how old its newest
+ * document is, what became of its documents, silence and errors. */
+static void
+feeds(struct cli_out *o, json_t *list)
+{
+	json_t	*f, *docs;
+	size_t	 i;
+	char	*src, *ok, *age, *err;
+
+	if (json_array_size(list) == 0)
+		return;
+	fprintf(o->out, "feeds:\n");
+	json_array_foreach(list, i, f) {
+		src = cli_get(f, "source");
+		docs = json_object_get(f, "documents");
+		if (!json_is_true(json_object_get(f, "enabled"))) {
+			fprintf(o->out, "  %s: not polled (enabled: false)\n",
+			    src);
+			free(src);
+			continue;
+		}
+		ok = cli_localtime(cli_getstr(f, "last_ok_at"));
+		age = cli_seconds(json_object_get(f, "newest_doc_age_s"));
+		fprintf(o->out, "  %s: last good poll %s, newest document %s "
+		    "old, %lld taken, %lld pending, %lld failed, %lld too old%s"
+		    "\n", src, ok, age, (long long)json_integer_value(
+		    json_object_get(docs, "done")), (long long)
+		    json_integer_value(json_object_get(docs, "pending")),
+		    (long long)json_integer_value(json_object_get(docs,
+		    "failed")), (long long)json_integer_value(json_object_get(
+		    docs, "stale")), json_is_true(json_object_get(f, "silent")) ?
+		    ", SILENT" : "");
+		if (cli_getstr(f, "last_error") != NULL) {
+			err = xprintf("last error (%lld in a row): %s",
+			    (long long)json_integer_value(json_object_get(f,
+			    "failures")), cli_getstr(f, "last_error"));
+			cli_print_text(o->out, "    ", err);
+			free(err);
+		}
+		free(age);
+		free(ok);
+		free(src);
+	}
+}
+
 void
 cli_pr_status(struct cli_out *o, json_t *body)
 {
@@ -55,6 +100,7 @@ cli_pr_status(struct cli_out *o, json_t *body)
 	s = counts(json_object_get(body, "notifications"));
 	fprintf(o->out, "notifications: %s\n", s);
 	free(s);
+	feeds(o, json_object_get(body, "feeds"));
 	errs = json_object_get(body, "load_errors");
 	if (json_array_size(errs) == 0)
 		return;

@@ -12,6 +12,7 @@
 
 #include "model/config.h"
 #include "front/control.h"
+#include "front/jma.h"
 #include "core/curlev.h"
 #include "core/daemon.h"
 #include "common/diag.h"
@@ -23,6 +24,7 @@
 #include "core/plugin.h"
 #include "model/roster.h"
 #include "model/runbook.h"
+#include "core/sources.h"
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
@@ -100,6 +102,10 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 	plan_store_load(d, &dg);
 	set_errors(d, &dg);
 	kz_plan_drills_check(d);
+	/* Feeds and silences follow the config now in force. */
+	jma_stop(d);
+	sources_arm(d);
+	jma_start(d);
 	*errors = json_array();
 	for (i = 0; d->load_errors[i] != NULL; i++)
 		json_array_append_new(*errors, json_string(d->load_errors[i]));
@@ -237,8 +243,10 @@ kz_daemon_run(const char *conf_path)
 	if (store_in_tx(d->store))
 		kz_commit_now(d);
 	drills_ev = kz_plan_drills_start(d);
+	sources_arm(d);
 	if (store_in_tx(d->store))
 		kz_commit_now(d);
+	jma_start(d);
 	outbox_kick(d);
 	if ((wdusec = getenv("WATCHDOG_USEC")) != NULL) {
 		long long	us;
@@ -261,6 +269,7 @@ kz_daemon_run(const char *conf_path)
 	if (store_in_tx(d->store))
 		kz_commit_now(d);
 	kz_http_stop(d);
+	jma_stop(d);
 	for (i = 0; signos[i] != 0; i++)
 		event_free(sigs[i]);
 	if (wd != NULL)

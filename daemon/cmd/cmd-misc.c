@@ -7,6 +7,7 @@
 #include "core/daemon.h"
 #include "common/duration.h"
 #include "core/plugin.h"
+#include "core/sources.h"
 #include "model/roster.h"
 #include "model/runbook.h"
 #include "store/store.h"
@@ -59,6 +60,8 @@ cmd_status(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	    (json_int_t)store_timer_count(d->store), "plugins", d->plugins ?
 	    plugins_list(d->plugins) : json_array(), "test_clock",
 	    clock_is_test());
+	/* Polled feeds: a dead feed must not look like a quiet earth. */
+	json_object_set_new(*body, "feeds", sources_feeds(d));
 	return 200;
 }
 

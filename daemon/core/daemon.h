@@ -18,6 +18,7 @@ struct outbox;
 struct curlev;
 struct plugins;
 struct plan;
+struct jma_pollers;
 struct event_base;
 struct event;
 
@@ -48,6 +49,7 @@ struct kz_daemon {
 	struct curlev		*curl;
 	struct plugins		*plugins;
 	struct plan		*plan;
+	struct jma_pollers	*jma;		/* polled feeds (front/jma.c) */
 	char			**load_errors;	/* from the last (re)load */
 	struct event		*commit_ev;
 	int			 commit_scheduled;

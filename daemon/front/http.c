@@ -32,7 +32,9 @@
 #include "common/log.h"
 #include "model/roster.h"
 #include "common/sig.h"
+#include "core/sources.h"
 #include "store/store.h"
+#include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 
@@ -576,6 +578,96 @@ prom_triggers(struct buf *b, struct kz_daemon *d)
 	json_decref(all);
 }
 
+/* A time of the status JSON as Prometheus seconds; 0 when never. */
+static double
+prom_time(const json_t *v)
+{
+	int64_t ms;
+
+	if (!json_is_string(v) || rfc3339_parse(json_string_value(v),
+	    &ms) == -1)
+		return 0;
+	return ms / 1000.0;
+}
+
+static void
+prom_feed_gauge(struct buf *b, json_t *feeds, const char *name,
+    const char *type, const char *help, const char *key, int is_time)
+{
+	json_t		*f;
+	size_t		 i;
+	double		 v;
+
+	prom_head(b, name, type, help);
+	json_array_foreach(feeds, i, f) {
+		v = is_time ? prom_time(json_object_get(f, key)) :
+		    json_number_value(json_object_get(f, key));
+		buf_printf(b, "%s{", name);
+		prom_label(b, "source", json_string_value(json_object_get(f,
+		    "source")));
+		buf_printf(b, "} %.3f\n", v);
+	}
+}
+
+/* Polled feeds (SPEC §15) and the last time each source was heard
+ * (§17): a dead feed must not look like a quiet earth. */
+static void
+prom_sources(struct buf *b, struct kz_daemon *d)
+{
+	json_t		*feeds = sources_feeds(d), *st = sources_state(d), *f, *v;
+	const char	*k, *src;
+	size_t		 i;
+
+	prom_feed_gauge(b, feeds, "keizoku_feed_last_poll_timestamp_seconds",
+	    "gauge", "Last poll of each feed, successful or not.",
+	    "last_poll_at", 1);
+	prom_feed_gauge(b, feeds,
+	    "keizoku_feed_last_success_timestamp_seconds", "gauge",
+	    "Last successful poll of each feed (200 or 304).", "last_ok_at",
+	    1);
+	prom_feed_gauge(b, feeds,
+	    "keizoku_feed_newest_document_timestamp_seconds", "gauge",
+	    "Time of the newest entry seen in each feed.", "newest_doc_at", 1);
+	prom_feed_gauge(b, feeds, "keizoku_feed_newest_document_age_seconds",
+	    "gauge", "Age of the newest entry seen in each feed.",
+	    "newest_doc_age_s", 0);
+	prom_feed_gauge(b, feeds, "keizoku_feed_consecutive_failures", "gauge",
+	    "Polls or fetches that failed in a row.", "failures", 0);
+	prom_feed_gauge(b, feeds, "keizoku_feed_polls_total", "counter",
+	    "Polls of each feed.", "polls", 0);
+	prom_head(b, "keizoku_feed_documents", "gauge",
+	    "Documents of a known type seen in each feed, by state.");
+	json_array_foreach(feeds, i, f) {
+		src = json_string_value(json_object_get(f, "source"));
+		json_object_foreach(json_object_get(f, "documents"), k, v) {
+			buf_adds(b, "keizoku_feed_documents{");
+			prom_label(b, "source", src);
+			buf_addc(b, ',');
+			prom_label(b, "state", k);
+			buf_printf(b, "} %lld\n", (long long)json_integer_value(
+			    v));
+		}
+	}
+	prom_head(b, "keizoku_source_last_heard_timestamp_seconds", "gauge",
+	    "Last time each source brought something.");
+	json_object_foreach(st, k, v) {
+		buf_adds(b, "keizoku_source_last_heard_timestamp_seconds{");
+		prom_label(b, "source", k);
+		buf_printf(b, "} %.3f\n", prom_time(json_object_get(v,
+		    "last_heard_at")));
+	}
+	prom_head(b, "keizoku_source_silent", "gauge",
+	    "1 while a source is silent for longer than its silent_after.");
+	json_object_foreach(st, k, v) {
+		buf_adds(b, "keizoku_source_silent{");
+		prom_label(b, "source", k);
+		buf_printf(b, "} %d\n", json_is_true(json_object_get(v,
+		    "silent")));
+	}
+	json_decref(feeds);
+	json_decref(st);
+}
+
 static void
 http_metrics(struct hreq *hr, json_t *params)
 {
@@ -598,6 +690,7 @@ http_metrics(struct hreq *hr, json_t *params)
 	prom_states(&b, d, "notifications", "keizoku_notifications",
 	    "Outbound notifications by state.", nots);
 	prom_triggers(&b, d);
+	prom_sources(&b, d);
 	prom_head(&b, "keizoku_http_request_duration_seconds", "histogram",
 	    "Time from a request's arrival to its reply.");
 	for (i = 0; i < sizeof http_buckets / sizeof http_buckets[0]; i++) {

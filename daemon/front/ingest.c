@@ -21,6 +21,7 @@
 #include "model/matcher.h"
 #include "model/runbook.h"
 #include "common/sig.h"
+#include "core/sources.h"
 #include "store/store.h"
 #include "model/template.h"
 #include "common/timeutil.h"
@@ -35,7 +36,8 @@
 enum { IN_MATCHED, IN_JOINED, IN_UNMATCHED, IN_RESOLVED };
 static const char *const ingest_status[] = {
 	[IN_MATCHED] = "matched",	/* started an incident */
-	[IN_JOINED] = "joined",		/* repeat, correction, resolution */
+	[IN_JOINED] = "joined",		/* repeat, correction, resolution,
+					   cancellation */
 	[IN_UNMATCHED] = "unmatched",	/* no activation entry held */
 	[IN_RESOLVED] = "resolved",	/* a resolution, nothing open */
 };
@@ -52,6 +54,8 @@ struct ingest {
 	json_t			*results;	/* status of each row */
 	size_t			 accepted;
 	int			 replay;	/* a repeated webhook-id */
+	ingest_also_fn		 also;		/* a pull source's progress */
+	void			*also_arg;
 };
 
 /* Metrics: d->metrics.triggers is {source: {"accepted": n, "results":
@@ -301,8 +305,8 @@ ingest_actx(struct kz_daemon *d, const char *actor, struct actx *a)
 	a->actor = actor;
 }
 
-/* A repeat, resolution or correction lands on the open incident's
- * timeline (a correction also replaces its trigger). */
+/* A repeat, resolution, correction or cancellation lands on the open
+ * incident's timeline (a correction also replaces its trigger). */
 static int
 ingest_join(struct ingest *in, const struct trigger *t, int64_t id)
 {
@@ -319,8 +323,11 @@ ingest_join(struct ingest *in, const struct trigger *t, int64_t id)
 		return -1;
 	}
 	a.rtos = kz_rtos(d, inc->rb);
-	engine_trigger_repeat(&a, inc, t->doc, t->resolved, t->correction,
-	    &fx);
+	if (t->cancelled)
+		engine_trigger_cancelled(&a, inc, t->doc, &fx);
+	else
+		engine_trigger_repeat(&a, inc, t->doc, t->resolved,
+		    t->correction, &fx);
 	rc = kz_apply(d, &a, inc, &fx);
 	json_decref(a.rtos);
 	effects_free(&fx);
@@ -368,8 +375,9 @@ ingest_act(struct ingest *in, struct runbook *rb,
 {
 	if (id > 0) {
 		log_info("hook %s: %s joins incident %lld of %s", in->source,
-		    t->correction ? "correction" : t->resolved ? "resolution" :
-		    "repeat", (long long)id, rb->id);
+		    t->cancelled ? "cancellation" : t->correction ?
+		    "correction" : t->resolved ? "resolution" : "repeat",
+		    (long long)id, rb->id);
 		if (ingest_join(in, t, id) == -1)
 			return -1;
 		return ingest_record(in, t, drill, IN_JOINED, id, key);
@@ -398,11 +406,16 @@ ingest_runbook(struct ingest *in, struct runbook *rb,
 		act = &rb->acts[i];
 		if (act->source == NULL || strcmp(act->source, in->source) != 0)
 			continue;
-		matched = act->match == NULL || matcher_eval(act->match,
-		    t->doc);
+		/* A cancellation never starts anything, whatever it would
+		 * match. */
+		matched = !t->cancelled && (act->match == NULL ||
+		    matcher_eval(act->match, t->doc));
 		/* A correction updates its incident even when the corrected
-		 * report would no longer start one. */
-		if (!matched && !t->correction)
+		 * report would no longer start one, a resolution (a tsunami
+		 * warning lifted: no area left to match) ends what started
+		 * it, and a cancellation withdraws it. */
+		if (!matched && !t->correction && !t->resolved &&
+		    !t->cancelled)
 			continue;
 		key = act->key != NULL ? tmpl_render(act->key, ctx) :
 		    xstrdup(t->fingerprint);
@@ -525,6 +538,12 @@ ingest_check(struct kz_daemon *d, const struct ingest_req *r,
 		return 404;
 	}
 	*sp = s;
+	if (s->pull) {
+		ingest_count_rejected(d, s->name, "pull_source");
+		*body = kz_error("source \"%s\" is polled by keizokud (format "
+		    "%s): nothing is posted to it", s->name, s->format);
+		return 403;
+	}
 	if (ingest_auth(s, r, &why) == -1) {
 		log_warnx("hook %s: refused: %s", s->name, why);
 		ingest_count_rejected(d, s->name, "auth");
@@ -547,26 +566,19 @@ ingest_check(struct kz_daemon *d, const struct ingest_req *r,
 	return 0;
 }
 
-void
-ingest_hook(struct kz_daemon *d, const struct ingest_req *r,
-    kz_reply_fn done, void *arg)
+/* The operation shared by webhooks and pull sources: every trigger
+ * matched and recorded, the source heard, the source's own progress
+ * (also), then the batch. Takes tv. */
+static void
+ingest_run(struct kz_daemon *d, const struct source_conf *s,
+    struct trigger *tv, size_t n, const char *idem, ingest_also_fn also,
+    void *also_arg, kz_reply_fn done, void *arg)
 {
-	const struct source_conf	*s = NULL;
-	struct ingest			*in;
-	struct trigger			*tv = NULL;
-	json_t				*body = NULL, *orig;
-	size_t				 n = 0, i;
-	int				 status, ok = 1;
+	struct ingest	*in;
+	json_t		*orig;
+	size_t		 i;
+	int		 ok = 1;
 
-	if (d->stopping) {
-		done(arg, 503, kz_error("keizokud is shutting down; send it "
-		    "again"));
-		return;
-	}
-	if ((status = ingest_check(d, r, &s, &tv, &n, &body)) != 0) {
-		done(arg, status, body);
-		return;
-	}
 	if (kz_op_begin(d) == -1) {
 		triggers_free(tv, n);
 		ingest_count_rejected(d, s->name, "unavailable");
@@ -582,8 +594,10 @@ ingest_hook(struct kz_daemon *d, const struct ingest_req *r,
 	in->incidents = json_array();
 	in->results = json_array();
 	in->accepted = n;
-	if (s->auth == AUTH_STDWH)
-		in->idem = xstrdup(r->header(r->harg, "webhook-id"));
+	in->also = also;
+	in->also_arg = also_arg;
+	if (idem != NULL)
+		in->idem = xstrdup(idem);
 	if (in->idem != NULL && (orig = ingest_replayed(in)) != NULL) {
 		log_info("hook %s: webhook-id %s seen before; answering with "
 		    "the original result", s->name, in->idem);
@@ -594,6 +608,52 @@ ingest_hook(struct kz_daemon *d, const struct ingest_req *r,
 		for (i = 0; i < n && ok; i++)
 			ok = ingest_trigger(in, s, &tv[i]) == 0;
 	}
+	/* A polled source is heard when it brings something new (its
+	 * poller says so); a webhook source whenever a request of it is
+	 * accepted. */
+	if (ok && !s->pull)
+		ok = source_heard(d, s->name, clock_now()) == 0;
+	if (ok && also != NULL)
+		ok = also(d, also_arg) == 0;
 	triggers_free(tv, n);
 	kz_op_end(d, ok, ingest_committed, in);
+}
+
+void
+ingest_hook(struct kz_daemon *d, const struct ingest_req *r,
+    kz_reply_fn done, void *arg)
+{
+	const struct source_conf	*s = NULL;
+	struct trigger			*tv = NULL;
+	json_t				*body = NULL;
+	size_t				 n = 0;
+	int				 status;
+
+	if (d->stopping) {
+		done(arg, 503, kz_error("keizokud is shutting down; send it "
+		    "again"));
+		return;
+	}
+	if ((status = ingest_check(d, r, &s, &tv, &n, &body)) != 0) {
+		done(arg, status, body);
+		return;
+	}
+	ingest_run(d, s, tv, n, s->auth == AUTH_STDWH ? r->header(r->harg,
+	    "webhook-id") : NULL, NULL, NULL, done, arg);
+}
+
+void
+ingest_triggers(struct kz_daemon *d, const char *source, struct trigger *tv,
+    size_t n, ingest_also_fn also, void *also_arg, kz_reply_fn done,
+    void *arg)
+{
+	const struct source_conf *s = config_source(d->conf, source);
+
+	if (s == NULL || d->stopping) {
+		triggers_free(tv, n);
+		done(arg, 503, kz_error("source %s is gone or keizokud is "
+		    "stopping", source));
+		return;
+	}
+	ingest_run(d, s, tv, n, NULL, also, also_arg, done, arg);
 }

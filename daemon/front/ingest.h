@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "core/daemon.h"
+#include "model/hooks.h"
 
 /* Returns the value of a request header (case-insensitive name), or
  * NULL when absent. */
@@ -29,6 +30,19 @@ struct ingest_req {
  * [ids]} once the triggers are committed, else the error status (401,
  * 404, 400, 415, 503) with {"error": "..."}. done owns body. */
 void	 ingest_hook(struct kz_daemon *, const struct ingest_req *,
+	    kz_reply_fn done, void *arg);
+
+/* Runs inside a pull source's ingestion operation after its triggers:
+ * records the source's own progress. 0, or -1 to roll it all back. */
+typedef int (*ingest_also_fn)(struct kz_daemon *, void *arg);
+
+/* A pull source's decoded triggers (a JMA document): matched, deduped
+ * and recorded exactly as a webhook's, in one operation that also runs
+ * also(d, also_arg) when not NULL, so that the document is marked taken
+ * in the same commit as what it started. done as for ingest_hook (202
+ * once committed, else 503). Takes tv. */
+void	 ingest_triggers(struct kz_daemon *, const char *source,
+	    struct trigger *tv, size_t n, ingest_also_fn also, void *also_arg,
 	    kz_reply_fn done, void *arg);
 
 /* Whether a Content-Type names JSON: application/json, with parameters
