@@ -152,9 +152,11 @@ sources_arm(struct kz_daemon *d)
 	int64_t				 now = clock_now(), after;
 	json_t				*r;
 	size_t				 i;
-	int				 rc = 0;
+	int				 rc = 0, own;
 
-	if (kz_op_begin(d) == -1)
+	/* From `keizoku reload` this runs inside the command's operation. */
+	own = !store_in_op(d->store);
+	if (own && kz_op_begin(d) == -1)
 		return;
 	for (i = 0; rc == 0 && i < d->conf->nsources; i++) {
 		s = &d->conf->sources[i];
@@ -174,7 +176,8 @@ sources_arm(struct kz_daemon *d)
 			    after, NULL);
 		json_decref(r);
 	}
-	kz_op_end(d, rc == 0, NULL, NULL);
+	if (own)
+		kz_op_end(d, rc == 0, NULL, NULL);
 }
 
 json_t *

@@ -356,6 +356,12 @@ store_in_tx(const struct store *s)
 }
 
 int
+store_in_op(const struct store *s)
+{
+	return s->in_op;
+}
+
+int
 store_op_begin(struct store *s)
 {
 	if (s->broken)

@@ -24,6 +24,7 @@ int		 store_failed(const struct store *);
 int		 store_op_begin(struct store *);
 int		 store_op_end(struct store *, int ok);	/* release/rollback */
 int		 store_in_tx(const struct store *);
+int		 store_in_op(const struct store *);	/* an operation open */
 /* Commits the batch; -1 (rolled back) on failure. */
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);

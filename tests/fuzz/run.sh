@@ -22,7 +22,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 maxlen() {
 	case "$1" in
 	runbook|plan)	echo 32768 ;;
-	config|roster|hook_*) echo 16384 ;;
+	config|roster|hook_*|jma_*) echo 16384 ;;
 	*)		echo 4096 ;;
 	esac
 }

@@ -23,7 +23,7 @@ export KEIZOKU_AM_TOKEN="am-demo-token" KEIZOKU_GRAFANA_SECRET="grafana-demo-sec
     KEIZOKU_QUAKE_SECRET="whsec_$(printf 'quake-demo-key-0123456789' | base64)"
 expect_rc "keizokud -t accepts the shipped config, roster, plan and runbooks" 0 "$KZD" -t -c "$CONF"
 expect_eq "with no warning at all" "$(cat "$T/out")" ""
-grep -q "ok (4 runbooks)" "$T/err" && ok "-t counts the four runbooks" || nok "-t stderr: $(cat "$T/err")"
+grep -q "ok (5 runbooks)" "$T/err" && ok "-t counts the five runbooks" || nok "-t stderr: $(cat "$T/err")"
 
 # Each runbook on its own, against the shipped roster, plan and sources.
 for rb in "$KZ_TOP"/runbooks/*.yaml; do
@@ -78,10 +78,10 @@ export KEIZOKU_SOCKET="$T/ship/var/keizoku.sock"
 KZD_ARGS="-c $T/ship/config/run.yaml"
 start_kzd || exit 1
 expect_eq "status has no load error" "$("$KZ" --json status | jget 'd["load_errors"]')" "[]"
-expect_eq "the four runbooks with their kinds" "$("$KZ" --json runbooks | jget 'sorted([r["id"], r["kind"], r["owner"]] for r in d)' | tr -d ' ')" \
-    '[["dc-failover","failover","role:it-lead"],["earthquake-assembly","staff-assembly","role:it-lead"],["ransomware-response","security","role:csirt"],["telework-switch","telework","role:it-lead"]]'
+expect_eq "the five runbooks with their kinds" "$("$KZ" --json runbooks | jget 'sorted([r["id"], r["kind"], r["owner"]] for r in d)' | tr -d ' ')" \
+    '[["dc-failover","failover","role:it-lead"],["earthquake-assembly","staff-assembly","role:it-lead"],["ransomware-response","security","role:csirt"],["telework-switch","telework","role:it-lead"],["tsunami-coastal","staff-assembly","role:it-lead"]]'
 expect_eq "their triggers" "$("$KZ" --json runbooks | jget 'sorted([r["id"], t["source"], t["mode"]] for r in d for t in r["triggers"])' | tr -d ' ')" \
-    '[["dc-failover","alertmanager","confirm"],["earthquake-assembly","quake","auto"],["earthquake-assembly","quake","auto"],["ransomware-response","alertmanager","confirm"],["telework-switch","grafana","confirm"]]'
+    '[["dc-failover","alertmanager","confirm"],["earthquake-assembly","jma","auto"],["earthquake-assembly","jma","auto"],["earthquake-assembly","quake","auto"],["earthquake-assembly","quake","auto"],["ransomware-response","alertmanager","confirm"],["telework-switch","grafana","confirm"],["tsunami-coastal","jma","auto"],["tsunami-coastal","jma","confirm"],["tsunami-coastal","quake","auto"],["tsunami-coastal","quake","confirm"]]'
 expect_eq "every runbook title is 日本語 / English" "$("$KZ" --json runbooks | jget '[r["id"] for r in d if not __import__("re").fullmatch(r"[^/]*[^\x00-\x7f][^/]* / [\x20-\x7e]+", r["title"])]')" "[]"
 ro=$("$KZ" --json roster)
 expect_eq "keizoku roster: it-lead in order of precedence" "$(echo "$ro" | jget '[r["members"] for r in d["roles"] if r["id"] == "it-lead"][0]' | tr -d ' ')" '["tanaka","suzuki","takahashi"]'
@@ -91,7 +91,7 @@ expect_eq "members carry unix users and contacts" "$(echo "$ro" | jget '[[m["uni
 check "the roster table shows names" sh -c "'$KZ' roster | grep -q '田中 太郎'"
 # Every step of every runbook, seen through a drill of each.
 n=0
-for rb in earthquake-assembly dc-failover telework-switch ransomware-response; do
+for rb in earthquake-assembly dc-failover telework-switch ransomware-response tsunami-coastal; do
 	n=$((n + 1))
 	"$KZ" activate "$rb" --drill >/dev/null
 	expect_eq "$rb: every step title is 日本語 / English" "$("$KZ" --json show $n | jget '[s["id"] for s in d["steps"] if not __import__("re").fullmatch(r"[^/]*[^\x00-\x7f][^/]* / [\x20-\x7e]+", s["title"])]')" "[]"
@@ -106,7 +106,7 @@ sed -i 's/members: \[tanaka, suzuki, takahashi\]/members: [suzuki, tanaka, takah
 expect_rc "keizoku reload" 0 "$KZ" reload
 expect_eq "the new order of precedence is in force" "$("$KZ" --json roster | jget '[r["members"] for r in d["roles"] if r["id"] == "it-lead"][0]' | tr -d ' ')" '["suzuki","tanaka","takahashi"]'
 "$KZ" activate earthquake-assembly --drill >/dev/null
-expect_eq "a new call-out follows it" "$("$KZ" --json show 5 | jget '[m["member"] for m in d["assembly"]["it-lead"]["members"]]')" '["suzuki"]'
+expect_eq "a new call-out follows it" "$("$KZ" --json show 6 | jget '[m["member"] for m in d["assembly"]["it-lead"]["members"]]')" '["suzuki"]'
 printf '  - {id: ghost, members: [nobody]}\n' >>"$T/ship/config/roster.yaml"
 expect_rc "reload with a broken roster still answers" 0 "$KZ" reload
 expect_eq "status shows the roster error with its position" "$("$KZ" --json status | jget 'any(__import__("re").search(r"roster.yaml:\d+:\d+: role \"ghost\": unknown member \"nobody\"", e) for e in d["load_errors"])')" true
