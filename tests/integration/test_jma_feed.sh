@@ -179,4 +179,22 @@ expect_eq "POST /v1/hooks/jma is refused" "$st $(jq -r .error "$T/resp")" '403 s
 
 stop_kzd
 expect_eq "keizokud stops cleanly" "$KZD_RC" 0
+
+# --- config errors say where and why (keizokud -t) ---
+badconf() {	# yaml of the sources map; prints the diagnostics
+	printf 'state_dir: state\nrunbooks: norunbooks\nroster: roster.yaml\nsources:\n%s\n' "$1" >"$T/bad.yaml"
+	mkdir -p "$T/norunbooks"
+	"$KZD" -t -c "$T/bad.yaml" 2>&1
+}
+out=$(badconf '  jma: {format: jma}')
+check "a jma source without feed is refused" sh -c "echo '$out' | grep -q 'bad.yaml:5:8: .*feed'"
+out=$(badconf '  jma: {format: jma, feed: "ftp://x/feed.xml", interval: 0s}')
+check "feed must be http(s)" sh -c "echo '$out' | grep -q 'feed must start with http:// or https://'"
+check "interval must be at least 1s" sh -c "echo '$out' | grep -q 'interval must be at least 1s'"
+out=$(badconf '  jma: {format: jma, feed: "https://x/f.xml", auth: {none: true}}')
+check "a polled source takes no auth" sh -c "echo '$out' | grep -q 'is polled by keizokud (format jma): it takes no auth'"
+out=$(badconf '  am: {format: alertmanager, auth: {none: true}, interval: 5s}')
+check "interval is only for a polled source" sh -c "echo '$out' | grep -q 'interval is only for a polled source'"
+out=$(badconf '  jma: {format: jma, feed: "https://x/f.xml", interval: 1s, silent_after: 10m}')
+check "interval 1s is accepted as it is" sh -c "echo '$out' | grep -q ': ok'"
 exit $_failed
