@@ -208,7 +208,8 @@ jp_settled(struct jma_poller *p)
 		jp_free(p);
 		return 1;
 	}
-	return 0;
+	/* Stopping: start nothing more; jma_stop frees it. */
+	return p->d->stopping;
 }
 
 static void
@@ -456,6 +457,8 @@ jp_poll(struct jma_poller *p)
 	if (s == NULL || p->d->stopping)
 		return;
 	p->started_ms = jp_mono_ms();
+	free(p->doc);		/* no document is in flight now */
+	p->doc = NULL;
 	p->reading_backfill = p->backfill && s->backfill != NULL;
 	p->backfill = 0;
 	if (p->reading_backfill) {
