@@ -125,7 +125,10 @@ expect_eq "VTSE51 brings the observed heights" \
 
 # --- other types in the feed are ignored; each document fetched once ---
 publish 20261119235800_0_VFVO52_460100.xml 32-35_04_03_240613_VXSE52.xml 2026-11-19T23:58:00Z 噴火に関する火山観測報
-sleep 3	# a few polls: nothing may fetch it, nothing may fetch the others again
+# Two more polls, each seeing it: nothing may fetch it, nor the others again.
+n=$(feed .polls)
+polls_past() { [ "$(feed .polls)" -ge "$1" ]; }
+wait_for "the feed listing a volcano report is polled twice" 20 polls_past $((n + 2))
 expect_eq "a volcano report (VFVO52) is never fetched" "$(fetches 20261119235800_0_VFVO52_460100.xml)" 0
 again=0
 for f in "$S"/docs/2*_V[XT]SE*; do
