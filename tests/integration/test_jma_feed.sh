@@ -182,6 +182,11 @@ expect_eq "POST /v1/hooks/jma is refused" "$st $(jq -r .error "$T/resp")" '403 s
 
 stop_kzd
 expect_eq "keizokud stops cleanly" "$KZD_RC" 0
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/kzd.log"; then
+	nok "sanitizer report in the log"
+else
+	ok "no sanitizer report"
+fi
 
 # --- config errors say where and why (keizokud -t) ---
 badconf() {	# yaml of the sources map; prints the diagnostics

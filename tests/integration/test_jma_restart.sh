@@ -111,4 +111,9 @@ expect_eq "the silence carries the source and how long" \
     "$("$KZ" --json notifications | jq -r '[.[] | select(.event == "source.silent")][1].id' | xargs -I{} sqlite3 "$T/state/keizoku.db" "SELECT text FROM notifications WHERE id = {}" | grep -c 'jma から 2h 以上')" 1
 stop_kzd
 expect_eq "keizokud stops cleanly" "$KZD_RC" 0
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/kzd.log"; then
+	nok "sanitizer report in the log"
+else
+	ok "no sanitizer report"
+fi
 exit $_failed
