@@ -124,7 +124,8 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	}
 	rows = store_query(d->store, "SELECT id, incident, step, channel, "
 	    "event, state, attempts, created_at, next_attempt_at, "
-	    "delivered_at, last_error, msg_id AS webhook_id, drill, text FROM "
+	    "delivered_at, last_error, msg_id AS webhook_id, drill, text, "
+	    "recipient AS \"to\" FROM "
 	    "notifications WHERE (? = 0 OR state = 'pending') AND (? = 0 OR "
 	    "incident = ?) ORDER BY id", p = json_pack("[b,I,I]",
 	    req_bool(r, "pending"), (json_int_t)inc, (json_int_t)inc));

@@ -159,3 +159,61 @@ jtime(int64_t ms)
 	return ms != 0 ? json_string(rfc3339_buf(ms, buf, sizeof buf)) :
 	    json_null();
 }
+
+/* The UTC offset of zone at t (seconds): glibc knows zones only through
+ * TZ, so TZ is switched for the look-up and put back; a small cache keeps
+ * that off the common path (a page with a thousand times asks a few
+ * hours at most). */
+static long
+zone_offset(const char *zone, time_t t)
+{
+	static struct {
+		char	zone[64];
+		time_t	hour;
+		long	off;
+	}		 cache[32];
+	static size_t	 next;
+	char		*old;
+	struct tm	 tm;
+	time_t		 hour = t / 3600;
+	size_t		 i;
+	long		 off;
+
+	for (i = 0; i < sizeof cache / sizeof cache[0]; i++)
+		if (cache[i].hour == hour && strcmp(cache[i].zone, zone) == 0)
+			return cache[i].off;
+	old = getenv("TZ") != NULL ? xstrdup(getenv("TZ")) : NULL;
+	setenv("TZ", zone, 1);
+	tzset();
+	off = localtime_r(&t, &tm) != NULL ? tm.tm_gmtoff : 0;
+	if (old != NULL)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old);
+	i = next++ % (sizeof cache / sizeof cache[0]);
+	kz_strlcpy(cache[i].zone, zone, sizeof cache[i].zone);
+	cache[i].hour = hour;
+	cache[i].off = off;
+	return off;
+}
+
+const char *
+local_time_fmt(const char *zone, int64_t ms, const char *fmt, char *buf,
+    size_t len)
+{
+	time_t		t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+	long		off = zone_offset(zone, t);
+	time_t		lt = t + off;
+	struct tm	tm;
+
+	gmtime_r(&lt, &tm);
+	tm.tm_gmtoff = off;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	if (strftime(buf, len, fmt, &tm) == 0 && len > 0)
+		buf[0] = '\0';
+#pragma GCC diagnostic pop
+	return buf;
+}

@@ -23,4 +23,10 @@ int	 rfc3339_parse(const char *, int64_t *ms);
 /* Times in JSON: an RFC 3339 string, or null for 0 (never set). */
 json_t	*jtime(int64_t ms);
 
+/* Local time in a named zone ("Asia/Tokyo"), without touching the
+ * process's TZ: strftime fmt of the wall clock there, with %z the zone's
+ * offset. The offsets are cached per zone and hour. */
+const char *local_time_fmt(const char *zone, int64_t ms, const char *fmt,
+	    char *buf, size_t len);
+
 #endif

@@ -228,7 +228,8 @@ int
 kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
     struct effects *fx)
 {
-	size_t i;
+	char	who[128];
+	size_t	i;
 
 	if (store_incident_save(d->store, inc) == -1)
 		return -1;
@@ -240,8 +241,9 @@ kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 
 		switch (e->kind) {
 		case EF_EVENT:
-			rc = store_event(d->store, inc->id, a->now, a->actor,
-			    a->member, e->type, step, e->data);
+			rc = store_event(d->store, inc->id, a->now, kz_who(a,
+			    who, sizeof who), a->member, e->type, step,
+			    e->data);
 			break;
 		case EF_TIMER_SET:
 		case EF_TIMER_CLEAR:

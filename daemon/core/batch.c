@@ -212,6 +212,16 @@ kz_actx(struct kz_daemon *d, const struct kz_req *r, struct actx *a)
 	a->actor = r->actor;
 	a->member = r->member;
 	a->admin = r->admin;
+	a->via = r->via;
+}
+
+const char *
+kz_who(const struct actx *a, char *buf, size_t len)
+{
+	if (a->via == NULL || strcmp(a->via, "web") != 0 || a->actor == NULL)
+		return a->actor;
+	snprintf(buf, len, "%s (web)", a->actor);
+	return buf;
 }
 
 const char *

@@ -62,6 +62,10 @@ struct curlev_xfer {
 	size_t			 max_body;
 	int			 truncated;
 	char			*hdr[CH_N];	/* captured headers */
+	size_t			 body_len;
+	size_t			 upoff;		/* SMTP: uploaded so far */
+	int			 smtp;
+	struct curl_slist	*rcpt;
 	char			 errbuf[CURL_ERROR_SIZE];
 	const char		*failed;	/* set: complete via `defer` */
 	struct event		 defer;
@@ -113,6 +117,7 @@ curlev_xfer_free(struct curlev_xfer *x)
 		curl_easy_cleanup(x->easy);
 	event_del(&x->defer);
 	curl_slist_free_all(x->headers);
+	curl_slist_free_all(x->rcpt);
 	free(x->body);
 	curlev_hdr_clear(x);
 	buf_free(&x->resp);
@@ -167,9 +172,12 @@ curlev_check_done(struct curlev *cv)
 		status = 0;
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 		error = NULL;
-		if (msg->data.result != CURLE_OK)
+		if (msg->data.result != CURLE_OK) {
 			error = x->errbuf[0] != '\0' ? x->errbuf :
 			    curl_easy_strerror(msg->data.result);
+			if (x->smtp)	/* the last code may be a 250 */
+				status = 0;
+		}
 		curlev_finish(x, status, error);
 	}
 	cv->depth--;
@@ -498,38 +506,71 @@ curlev_free(struct curlev *cv)
 	cv->dying = 1;
 }
 
-struct curlev_xfer *
-curlev_request(struct curlev *cv, const struct http_req *req,
-    http_done_fn done, void *arg, const char **why)
+/* CURLOPT_READFUNCTION: the message, for SMTP's DATA. */
+static size_t
+curlev_read_fn(char *p, size_t size, size_t n, void *arg)
 {
-	struct curlev_xfer	*x;
-	CURLcode		 rc;
-	CURLMcode		 mrc;
+	struct curlev_xfer	*x = arg;
+	size_t			 room = size * n, left = x->body_len - x->upoff;
 
-	*why = NULL;
-	if (cv == NULL || cv->dying) {
-		*why = "HTTP client is shutting down";
-		return NULL;
+	if (left < room)
+		room = left;
+	memcpy(p, x->body + x->upoff, room);
+	x->upoff += room;
+	return room;
+}
+
+static CURLcode
+curlev_smtp_setup(struct curlev_xfer *x, const struct smtp_req *req)
+{
+	CURL		*e = x->easy;
+	long		 timeout, connect;
+	CURLcode	 rc = CURLE_OK;
+
+	timeout = req->timeout_ms > 0 ? req->timeout_ms : 60000L;
+	connect = timeout < CURLEV_MAX_CONNECT ? timeout : CURLEV_MAX_CONNECT;
+	x->body = xmalloc(req->len + 1);
+	memcpy(x->body, req->message, req->len);
+	x->body[req->len] = '\0';
+	x->body_len = req->len;
+	if ((x->rcpt = curl_slist_append(NULL, req->rcpt)) == NULL)
+		return CURLE_OUT_OF_MEMORY;
+#define SET(opt, val)	do {						\
+		if (rc == CURLE_OK)					\
+			rc = curl_easy_setopt(e, opt, val);		\
+	} while (0)
+	SET(CURLOPT_PRIVATE, (char *)x);
+	SET(CURLOPT_ERRORBUFFER, x->errbuf);
+	SET(CURLOPT_URL, req->url);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_TIMEOUT_MS, timeout);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, connect);
+	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	SET(CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	SET(CURLOPT_MAIL_FROM, req->from);
+	SET(CURLOPT_MAIL_RCPT, x->rcpt);
+	SET(CURLOPT_UPLOAD, 1L);
+	SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->len);
+	SET(CURLOPT_READFUNCTION, curlev_read_fn);
+	SET(CURLOPT_READDATA, x);
+	if (req->username != NULL) {
+		SET(CURLOPT_USERNAME, req->username);
+		SET(CURLOPT_PASSWORD, req->password != NULL ? req->password :
+		    "");
 	}
-	if (req->url == NULL || *req->url == '\0') {
-		*why = "no URL";
-		return NULL;
-	}
-	x = xcalloc(1, sizeof *x);
-	x->cv = cv;
-	x->done = done;
-	x->arg = arg;
-	x->started_ms = curlev_mono_ms();
-	x->max_body = req->max_body > 0 ? req->max_body : CURLEV_MAX_BODY;
-	event_assign(&x->defer, cv->base, -1, 0, curlev_defer_cb, x);
-	if ((x->easy = curl_easy_init()) == NULL) {
-		free(x);
-		*why = "cannot create a curl handle";
-		return NULL;
-	}
-	TAILQ_INSERT_TAIL(&cv->xfers, x, entry);
-	cv->n++;
-	if ((rc = curlev_setup(x, req)) != CURLE_OK)
+	if (req->ca_file != NULL)
+		SET(CURLOPT_CAINFO, req->ca_file);
+#undef SET
+	return rc;
+}
+
+/* Hands x, set up by setup (rc), to libcurl. */
+static struct curlev_xfer *
+curlev_start(struct curlev *cv, struct curlev_xfer *x, CURLcode rc)
+{
+	CURLMcode mrc;
+
+	if (rc != CURLE_OK)
 		x->failed = curl_easy_strerror(rc);
 	else if ((mrc = curl_multi_add_handle(cv->multi, x->easy)) != CURLM_OK)
 		x->failed = curl_multi_strerror(mrc);
@@ -538,6 +579,68 @@ curlev_request(struct curlev *cv, const struct http_req *req,
 	if (x->failed != NULL)
 		event_active(&x->defer, EV_TIMEOUT, 1);
 	return x;
+}
+
+static struct curlev_xfer *
+curlev_xfer_new(struct curlev *cv, http_done_fn done, void *arg,
+    const char **why)
+{
+	struct curlev_xfer *x;
+
+	*why = NULL;
+	if (cv == NULL || cv->dying) {
+		*why = "HTTP client is shutting down";
+		return NULL;
+	}
+	x = xcalloc(1, sizeof *x);
+	x->cv = cv;
+	x->done = done;
+	x->arg = arg;
+	x->started_ms = curlev_mono_ms();
+	x->max_body = CURLEV_MAX_BODY;
+	event_assign(&x->defer, cv->base, -1, 0, curlev_defer_cb, x);
+	if ((x->easy = curl_easy_init()) == NULL) {
+		free(x);
+		*why = "cannot create a curl handle";
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&cv->xfers, x, entry);
+	cv->n++;
+	return x;
+}
+
+struct curlev_xfer *
+curlev_smtp(struct curlev *cv, const struct smtp_req *req, http_done_fn done,
+    void *arg, const char **why)
+{
+	struct curlev_xfer *x;
+
+	if (req->url == NULL || req->from == NULL || req->rcpt == NULL) {
+		*why = "no SMTP server, sender or recipient";
+		return NULL;
+	}
+	if ((x = curlev_xfer_new(cv, done, arg, why)) == NULL)
+		return NULL;
+	x->smtp = 1;
+	return curlev_start(cv, x, curlev_smtp_setup(x, req));
+}
+
+struct curlev_xfer *
+curlev_request(struct curlev *cv, const struct http_req *req,
+    http_done_fn done, void *arg, const char **why)
+{
+	struct curlev_xfer *x;
+
+	if (cv != NULL && !cv->dying && (req->url == NULL ||
+	    *req->url == '\0')) {
+		*why = "no URL";
+		return NULL;
+	}
+	if ((x = curlev_xfer_new(cv, done, arg, why)) == NULL)
+		return NULL;
+	if (req->max_body > 0)
+		x->max_body = req->max_body;
+	return curlev_start(cv, x, curlev_setup(x, req));
 }
 
 void

@@ -43,6 +43,23 @@ void		 curlev_free(struct curlev *);
  * curlev_cancel, or NULL (and *why, static) when it cannot start. */
 struct curlev_xfer *curlev_request(struct curlev *, const struct http_req *,
 		    http_done_fn, void *arg, const char **why);
+/* One message to one recipient over SMTP (smtp:// upgrades with STARTTLS
+ * when the server offers it; smtps:// is TLS from the start). The
+ * callback's status is the server's last reply code (250: accepted), or
+ * 0 with error when the conversation failed. */
+struct smtp_req {
+	const char	*url;		/* smtp://host:port */
+	const char	*from;		/* MAIL FROM */
+	const char	*rcpt;		/* RCPT TO: exactly one */
+	const char	*username;	/* AUTH, or NULL */
+	const char	*password;
+	const char	*ca_file;	/* NULL: the system's CAs */
+	const char	*message;	/* RFC 5322, CRLF line ends */
+	size_t		 len;
+	long		 timeout_ms;
+};
+struct curlev_xfer *curlev_smtp(struct curlev *, const struct smtp_req *,
+		    http_done_fn, void *arg, const char **why);
 /* Cancels one request; its callback is not called. */
 void		 curlev_cancel(struct curlev *, struct curlev_xfer *);
 size_t		 curlev_inflight(const struct curlev *);

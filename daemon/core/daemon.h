@@ -106,6 +106,9 @@ struct incident *kz_incident_load(struct kz_daemon *, int64_t id,
 int	 kz_apply(struct kz_daemon *, const struct actx *, struct incident *,
 	    struct effects *);
 void	 kz_actx(struct kz_daemon *, const struct kz_req *, struct actx *);
+/* The actor as the audit log records it: "tanaka", or "tanaka (web)"
+ * for what was done on a page. */
+const char *kz_who(const struct actx *, char *buf, size_t len);
 
 int	 kz_reload(struct kz_daemon *, json_t **errors);
 /* Exceptions (exception.c): an exception step became ready. */
@@ -145,5 +148,10 @@ void	 kz_plan_drills_check(struct kz_daemon *);
 struct event *kz_plan_drills_start(struct kz_daemon *);
 /* A notification about no incident; inside an operation. */
 int	 notify_system(struct kz_daemon *, const char *event, json_t *data);
+/* A mail of its own to one member (sign-in links, sitreps; notify.c). */
+struct member;
+int	 notify_mail(struct kz_daemon *, const char *channel,
+	    const struct member *, int64_t incident, const char *event,
+	    const char *subject, const char *text);
 
 #endif

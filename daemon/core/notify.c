@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "model/config.h"
+#include "model/mail.h"
+#include "core/webstate.h"
 #include "core/daemon.h"
 #include "common/log.h"
 #include "core/outbox.h"
@@ -382,6 +384,7 @@ nt_color(const struct incident *inc, const char *event)
 /* What the body of a notification is made from. */
 struct nt_msg {
 	const char		*msg_id;
+	const char		*page;		/* {base_url}/i/{id} or NULL */
 	const char		*event;
 	const struct incident	*inc;
 	const char		*step;
@@ -393,7 +396,17 @@ struct nt_msg {
 static json_t *
 nt_slack(const struct nt_msg *m)
 {
-	return json_pack("{s:s}", "text", m->text);
+	json_t	*p;
+	char	*t;
+
+	if (m->page == NULL)
+		return json_pack("{s:s}", "text", m->text);
+	/* Slack's link syntax; the page asks for sign-in. */
+	t = xprintf("%s\n<%s|#%lld を開く / Open #%lld>", m->text, m->page,
+	    (long long)m->inc->id, (long long)m->inc->id);
+	p = json_pack("{s:s}", "text", t);
+	free(t);
+	return p;
 }
 
 /* Teams: a MessageCard, the first line as its title. */
@@ -411,6 +424,10 @@ nt_teams(const struct nt_msg *m)
 	    "themeColor", nt_color(m->inc, m->event), "title", title, "text",
 	    nl != NULL ? nl + 1 : m->text);
 	free(title);
+	if (m->page != NULL)
+		json_object_set_new(p, "potentialAction", json_pack("[{s:s,s:s,"
+		    "s:[{s:s,s:s}]}]", "@type", "OpenUri", "name",
+		    "開く / Open", "targets", "os", "default", "uri", m->page));
 	return p;
 }
 
@@ -481,7 +498,11 @@ nt_insert(struct kz_daemon *d, const struct incident *inc,
 	m.step = e->step >= 0 ? inc->rb->steps[e->step].id : NULL;
 	m.text = text;
 	m.now = now;
+	m.page = d->conf->web.base_url != NULL && d->conf->web.secret !=
+	    NULL ? xprintf("%s/i/%lld", d->conf->web.base_url,
+	    (long long)inc->id) : NULL;
 	p = nt_payload(ch, &m);
+	free((char *)m.page);
 	body = p != NULL ? json_dumps(p, JSON_COMPACT) : NULL;
 	json_decref(p);
 	if (body == NULL) {
@@ -536,6 +557,219 @@ nt_check_listed(struct kz_daemon *d, const struct incident *inc,
 	}
 }
 
+/* ---- personal delivery (SPEC §14) ----
+ *
+ * An email channel sends each addressed member a message of their own;
+ * a channel that is a member's direct contact (a direct-message hook)
+ * hears only what addresses that member. Both carry the member's
+ * personal answer link when the event is a call-out or a step's, and
+ * nothing else ever does: shared channels get the incident's page. */
+
+static int
+nt_is_personal(struct kz_daemon *d, const struct channel_conf *ch)
+{
+	return strcmp(ch->type, "email") == 0 ||
+	    roster_direct(d->roster, ch->name) != NULL;
+}
+
+/* The members an event addresses, as nt_mentions finds them. */
+static char **
+nt_addressed(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, size_t *n)
+{
+	char *const	*cand;
+	char		**out;
+	size_t		 i;
+
+	*n = 0;
+	if (e->to == NULL)
+		return NULL;
+	if (e->step >= 0 && inc->rb->steps[e->step].assign != NULL &&
+	    strcmp(inc->rb->steps[e->step].assign, e->to) == 0 &&
+	    inc->steps[e->step].assignee != NULL) {
+		out = xcalloc(1, sizeof *out);
+		out[(*n)++] = inc->steps[e->step].assignee;
+		return out;
+	}
+	cand = roster_candidates(d->roster, e->to, n);
+	out = xcalloc(*n + 1, sizeof *out);
+	for (i = 0; i < *n; i++)
+		out[i] = cand[i];
+	return out;
+}
+
+/* Whether the event lets its member act: a call-out or a step's. */
+static int
+nt_links(const struct incident *inc, const char *event)
+{
+	return (inc->state == IS_ACTIVE || inc->state == IS_PENDING) &&
+	    (strcmp(event, "assembly.callout") == 0 ||
+	    strncmp(event, "step.", 5) == 0);
+}
+
+/* The text for one member: the event's lines with the member's name as
+ * the mention, and the links the member may use. *plain gets the text
+ * without the personal link (what `notifications` shows). */
+static char *
+nt_personal_text(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch, json_t *ctx,
+    const struct member *m, char **plain)
+{
+	struct buf	 b = { 0 };
+	const char	*s;
+	char		*link, when[32];
+	int		 lines = 0;
+
+	if (inc->drill)
+		buf_adds(&b, NT_DRILL);
+	if (strcmp(e->type, "step.notify") == 0) {
+		s = json_string_value(json_object_get(e->data, "text"));
+		nt_add_line(&b, s != NULL ? s : "", &lines);
+	} else
+		nt_event_text(d, e, ch, ctx, m->name != NULL ? m->name : m->id,
+		    &b, &lines);
+	if (lines == 0)
+		buf_printf(&b, "%s #%lld", e->type, (long long)inc->id);
+	*plain = xstrdup(b.s);
+	if (nt_links(inc, e->type) && (link = web_answer_link(d, m->id,
+	    inc->id)) != NULL) {
+		kz_local(d, clock_now() + d->conf->web.link_ttl_s * 1000, 1,
+		    when, sizeof when);
+		buf_printf(&b, "\n\n回答・操作はこちら（あなた専用のリンクです。"
+		    "転送しないでください）/ Answer and act here (your own "
+		    "link: do not forward it):\n%s\n（%s まで有効 / valid until "
+		    "%s）", link, when, when);
+		free(link);
+	} else if (d->conf->web.base_url != NULL &&
+	    d->conf->web.secret != NULL)
+		buf_printf(&b, "\n\n#%lld の画面（要サインイン）/ Incident page "
+		    "(sign-in): %s/i/%lld", (long long)inc->id,
+		    d->conf->web.base_url, (long long)inc->id);
+	return buf_steal(&b);
+}
+
+static int
+nt_insert_row(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch, const char *id,
+    const char *payload, const char *text, const char *to, int64_t now)
+{
+	json_t	*p;
+	int	 rc;
+
+	p = json_pack("[I,s?,s,s,s,s,s,b,I,I,s]", (json_int_t)inc->id,
+	    e->step >= 0 ? inc->rb->steps[e->step].id : NULL, ch->name,
+	    e->type, id, payload, text, inc->drill, (json_int_t)now,
+	    (json_int_t)now, to);
+	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
+	    "channel, event, msg_id, payload, text, drill, state, attempts, "
+	    "created_at, next_attempt_at, recipient) VALUES (?, ?, ?, ?, ?, ?, "
+	    "?, ?, 'pending', 0, ?, ?, ?)", p);
+	json_decref(p);
+	return rc;
+}
+
+/* The message of an email channel to one member: subject from the first
+ * line, the whole text as the body. */
+static char *
+nt_mail(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch,
+    const struct member *m, const char *id, const char *text, int64_t now)
+{
+	struct mail	 ml;
+	const char	*nl = strchr(text, '\n');
+	char		*subject, *msgid, *msg, *why = NULL, incs[24];
+	json_t		*p;
+
+	subject = nl != NULL ? xstrndup(text, (size_t)(nl - text)) :
+	    xstrdup(text);
+	msgid = xprintf("%s@%s", id, mail_domain(ch->from));
+	snprintf(incs, sizeof incs, "%lld", (long long)inc->id);
+	memset(&ml, 0, sizeof ml);
+	ml.from = ch->from;
+	ml.from_name = ch->from_name != NULL ? ch->from_name : "keizoku";
+	ml.to = m->email;
+	ml.to_name = m->name;
+	ml.subject = subject;
+	ml.text = text;
+	ml.msg_id = msgid;
+	ml.date_ms = now;
+	ml.incident = incs;
+	ml.event = e->type;
+	msg = mail_compose(&ml, &why);
+	free(subject);
+	free(msgid);
+	if (msg == NULL) {
+		log_warnx("incident %lld: no mail to %s: %s",
+		    (long long)inc->id, m->id, why);
+		free(why);
+		return NULL;
+	}
+	p = json_pack("{s:s,s:s}", "rcpt", m->email, "message", msg);
+	free(msg);
+	msg = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	return msg;
+}
+
+static int
+nt_personal_one(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch, json_t *ctx,
+    const struct member *m, int64_t now)
+{
+	struct nt_msg	 msg;
+	char		 id[40], *text, *plain, *payload = NULL;
+	json_t		*p;
+	int		 rc = 0;
+
+	nt_msg_id(id);
+	text = nt_personal_text(d, inc, e, ch, ctx, m, &plain);
+	if (strcmp(ch->type, "email") == 0)
+		payload = nt_mail(d, inc, e, ch, m, id, text, now);
+	else {
+		memset(&msg, 0, sizeof msg);
+		msg.msg_id = id;
+		msg.event = e->type;
+		msg.inc = inc;
+		msg.step = e->step >= 0 ? inc->rb->steps[e->step].id : NULL;
+		msg.text = text;
+		msg.now = now;
+		p = nt_payload(ch, &msg);
+		payload = p != NULL ? json_dumps(p, JSON_COMPACT) : NULL;
+		json_decref(p);
+	}
+	if (payload != NULL)
+		rc = nt_insert_row(d, inc, e, ch, id, payload, plain, m->id,
+		    now);
+	free(payload);
+	free(text);
+	free(plain);
+	return rc;
+}
+
+static int
+nt_personal(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch, json_t *ctx,
+    int64_t now)
+{
+	const struct member	*direct = roster_direct(d->roster, ch->name);
+	const struct member	*m;
+	char			**to;
+	size_t			 n, i;
+	int			 rc = 0;
+
+	to = nt_addressed(d, inc, e, &n);
+	for (i = 0; rc == 0 && i < n; i++) {
+		if ((m = roster_member(d->roster, to[i])) == NULL)
+			continue;
+		if (strcmp(ch->type, "email") == 0 ? m->email == NULL :
+		    direct != m)
+			continue;
+		rc = nt_personal_one(d, inc, e, ch, ctx, m, now);
+	}
+	free(to);
+	return rc;
+}
+
 int
 notify_enqueue(struct kz_daemon *d, const struct incident *inc,
     const struct effect *e)
@@ -557,7 +791,10 @@ notify_enqueue(struct kz_daemon *d, const struct incident *inc,
 		if (!nt_step_channel(chans, ch->name, &listed) && (listed ||
 		    !nt_routed(d->conf, ch->name, e->type)))
 			continue;
-		rc = nt_insert(d, inc, e, ch, ctx, now);
+		if (nt_is_personal(d, ch))
+			rc = nt_personal(d, inc, e, ch, ctx, now);
+		else
+			rc = nt_insert(d, inc, e, ch, ctx, now);
 	}
 	json_decref(ctx);
 	if (d->outbox != NULL)
@@ -617,6 +854,69 @@ notify_system(struct kz_daemon *d, const char *event, json_t *data)
 		free(text);
 	}
 	json_decref(ctx);
+	if (d->outbox != NULL)
+		outbox_queued(d->outbox);
+	return rc;
+}
+
+/* A message of its own to one member by an email channel (ch NULL: the
+ * first one configured): sign-in links, situation reports. Inside an
+ * operation; -1 when the store failed, 1 when no channel or address. */
+int
+notify_mail(struct kz_daemon *d, const char *chname, const struct member *m,
+    int64_t incident, const char *event, const char *subject,
+    const char *text)
+{
+	const struct channel_conf	*ch = NULL;
+	struct mail			 ml;
+	char				 id[40], incs[24], *msgid, *msg;
+	char				*why = NULL, *payload;
+	json_t				*p;
+	int64_t				 now = clock_now();
+	size_t				 i;
+	int				 rc;
+
+	for (i = 0; ch == NULL && i < d->conf->nchannels; i++)
+		if (strcmp(d->conf->channels[i].type, "email") == 0 &&
+		    (chname == NULL || strcmp(d->conf->channels[i].name,
+		    chname) == 0))
+			ch = &d->conf->channels[i];
+	if (ch == NULL || m->email == NULL)
+		return 1;
+	nt_msg_id(id);
+	msgid = xprintf("%s@%s", id, mail_domain(ch->from));
+	snprintf(incs, sizeof incs, "%lld", (long long)incident);
+	memset(&ml, 0, sizeof ml);
+	ml.from = ch->from;
+	ml.from_name = ch->from_name != NULL ? ch->from_name : "keizoku";
+	ml.to = m->email;
+	ml.to_name = m->name;
+	ml.subject = subject;
+	ml.text = text;
+	ml.msg_id = msgid;
+	ml.date_ms = now;
+	ml.incident = incident > 0 ? incs : NULL;
+	ml.event = event;
+	msg = mail_compose(&ml, &why);
+	free(msgid);
+	if (msg == NULL) {
+		log_warnx("no mail to %s: %s", m->id, why);
+		free(why);
+		return 1;
+	}
+	p = json_pack("{s:s,s:s}", "rcpt", m->email, "message", msg);
+	free(msg);
+	payload = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	p = json_pack("[o,s,s,s,s,s,I,I,s]", incident > 0 ?
+	    json_integer(incident) : json_null(), ch->name, event, id, payload,
+	    subject, (json_int_t)now, (json_int_t)now, m->id);
+	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
+	    "channel, event, msg_id, payload, text, drill, state, attempts, "
+	    "created_at, next_attempt_at, recipient) VALUES (?, NULL, ?, ?, ?, "
+	    "?, ?, 0, 'pending', 0, ?, ?, ?)", p);
+	json_decref(p);
+	free(payload);
 	if (d->outbox != NULL)
 		outbox_queued(d->outbox);
 	return rc;

@@ -792,22 +792,29 @@ ob_start(struct outbox *ob, const struct channel_conf *ch, struct ob_row *r)
 	char		*h[3];
 	size_t		 i, nh = 0;
 
-	ob_headers(ch, r, h);
-	hdrs[nh++] = "Content-Type: application/json";
-	for (i = 0; i < 3; i++)
-		if (h[i] != NULL)
-			hdrs[nh++] = h[i];
-	hdrs[nh] = NULL;
-	memset(&req, 0, sizeof req);
-	req.method = "POST";
-	req.url = ch->url;
-	req.headers = hdrs;
-	req.body = r->payload;
-	req.body_len = strlen(r->payload);
-	req.timeout_ms = ch->timeout_s > 0 ? ch->timeout_s * 1000 : 10000;
-	r->xfer = curlev_request(ob->d->curl, &req, ob_done_cb, r, &why);
-	for (i = 0; i < 3; i++)
-		free(h[i]);
+	if (strcmp(ch->type, "email") == 0)
+		r->xfer = smtp_send(ob->d->curl, ch, r->payload, ob_done_cb, r,
+		    &why);
+	else {
+		ob_headers(ch, r, h);
+		hdrs[nh++] = "Content-Type: application/json";
+		for (i = 0; i < 3; i++)
+			if (h[i] != NULL)
+				hdrs[nh++] = h[i];
+		hdrs[nh] = NULL;
+		memset(&req, 0, sizeof req);
+		req.method = "POST";
+		req.url = ch->url;
+		req.headers = hdrs;
+		req.body = r->payload;
+		req.body_len = strlen(r->payload);
+		req.timeout_ms = ch->timeout_s > 0 ? ch->timeout_s * 1000 :
+		    10000;
+		r->xfer = curlev_request(ob->d->curl, &req, ob_done_cb, r,
+		    &why);
+		for (i = 0; i < 3; i++)
+			free(h[i]);
+	}
 	/* curlev has its copy; a retry reads the row again. */
 	free(r->payload);
 	r->payload = NULL;

@@ -20,4 +20,13 @@ void		 outbox_free(struct outbox *);
  * commits (outbox_kick, from the commit). */
 void		 outbox_queued(struct outbox *);
 
+/* The e-mail transport (smtp.c): sends an email channel's row. */
+struct curlev;
+struct curlev_xfer;
+struct channel_conf;
+struct http_resp;
+struct curlev_xfer *smtp_send(struct curlev *, const struct channel_conf *,
+		    const char *payload, void (*done)(const struct http_resp *,
+		    void *), void *arg, const char **why);
+
 #endif

@@ -105,6 +105,8 @@ struct actx {
 	const char		*member;	/* on whose behalf, for
 						   permission; NULL: actor */
 	int			 admin;		/* the actor is an admin */
+	const char		*via;		/* "web" for the pages: the
+						   audit log says so */
 	json_t			*rtos;		/* {"SYSTEM": rto_s} from the
 						   plan, or NULL */
 };

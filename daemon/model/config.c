@@ -6,13 +6,17 @@
 #include "common/diag.h"
 #include "common/duration.h"
 #include "model/hooks.h"
+#include "model/mail.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 
 static const char *const top_keys[] = {
 	"state_dir", "runbooks", "plugins", "plan", "roster", "admins",
 	"control", "http", "tokens", "sources", "channels", "notify",
-	"exceptions", "templates", "scenarios", NULL
+	"exceptions", "templates", "scenarios", "web", NULL
+};
+static const char *const web_keys[] = {
+	"base_url", "secret", "link_ttl", "session_ttl", "login_ttl", NULL
 };
 static const char *const control_keys[] = { "socket", "mode", NULL };
 static const char *const http_keys[] = {
@@ -35,12 +39,13 @@ static const char *const hmac_keys[] = {
 	"secret", "header", "timestamp_header", "window", NULL
 };
 static const char *const channel_keys[] = {
-	"type", "url", "secret", "timeout", "retry", "max_age", "lang", NULL
+	"type", "url", "secret", "timeout", "retry", "max_age", "lang",
+	"smtp_url", "from", "from_name", "username", "password", "tls_ca", NULL
 };
 static const char *const route_keys[] = { "channel", "events", NULL };
 static const char *const exc_keys[] = { "approver_role", "remind", NULL };
 static const char *const channel_types[] = {
-	"slack", "teams", "webhook", NULL
+	"slack", "teams", "webhook", "email", NULL
 };
 
 /* Joins a relative path to the config's directory. */
@@ -211,6 +216,90 @@ load_auth(struct config *c, const char *file, const char *name,
 		s->auth = AUTH_NONE;
 }
 
+/* type: email (SPEC §14): SMTP through libcurl. */
+static void
+load_email(struct config *c, const char *file, struct channel_conf *ch,
+    const struct ynode *n, struct diags *d)
+{
+	const char *v;
+
+	if (ymap_get(n, "url") != NULL)
+		diag_node(d, file, ymap_get(n, "url"), "an email channel takes "
+		    "smtp_url, not url");
+	if (yget_str(d, file, n, "smtp_url", 1, &v) == 1) {
+		if (strncmp(v, "smtp://", 7) != 0 &&
+		    strncmp(v, "smtps://", 8) != 0)
+			diag_node(d, file, ymap_get(n, "smtp_url"), "smtp_url "
+			    "must start with smtp:// (STARTTLS when offered) "
+			    "or smtps://");
+		ch->url = xstrdup(v);
+	}
+	if (yget_str(d, file, n, "from", 1, &v) == 1) {
+		if (!mail_addr_ok(v))
+			diag_node(d, file, ymap_get(n, "from"), "from must be "
+			    "a plain address such as keizoku@example.go.jp");
+		ch->from = xstrdup(v);
+	}
+	if (yget_str(d, file, n, "from_name", 0, &v) == 1)
+		ch->from_name = xstrdup(v);
+	if (yget_str(d, file, n, "username", 0, &v) == 1)
+		ch->username = get_secret(d, file, ymap_get(n, "username"), v,
+		    c->dir);
+	if (yget_str(d, file, n, "password", 0, &v) == 1)
+		ch->password = get_secret(d, file, ymap_get(n, "password"), v,
+		    c->dir);
+	if ((ymap_get(n, "username") == NULL) !=
+	    (ymap_get(n, "password") == NULL))
+		diag_node(d, file, n, "username and password go together "
+		    "(SMTP AUTH)");
+	get_path(d, file, n, "tls_ca", c->dir, NULL, &ch->tls_ca);
+	/* An SMTP conversation takes longer than a webhook. */
+	ch->timeout_s = 60;
+}
+
+/* web: (SPEC §14). */
+static void
+load_web(struct config *c, const char *file, const struct ynode *root,
+    struct diags *d)
+{
+	struct web_conf	*w = &c->web;
+	struct ynode	*n;
+	const char	*v;
+	size_t		 len;
+
+	w->link_ttl_s = 72 * 3600;
+	w->session_ttl_s = 12 * 3600;
+	w->login_ttl_s = 15 * 60;
+	if (yget_node(d, file, root, "web", Y_MAP, 0, &n) != 1)
+		return;
+	ycheck_keys(d, file, n, web_keys, "web");
+	if (yget_str(d, file, n, "base_url", 0, &v) == 1) {
+		if (strncmp(v, "http://", 7) != 0 &&
+		    strncmp(v, "https://", 8) != 0)
+			diag_node(d, file, ymap_get(n, "base_url"), "base_url "
+			    "must start with http:// or https://");
+		w->base_url = xstrdup(v);
+		len = strlen(w->base_url);
+		while (len > 0 && w->base_url[len - 1] == '/')
+			w->base_url[--len] = '\0';
+	}
+	if (yget_str(d, file, n, "secret", 1, &v) == 1) {
+		w->secret = get_secret(d, file, ymap_get(n, "secret"), v,
+		    c->dir);
+		if (w->secret != NULL && strlen(w->secret) < 16)
+			diag_node(d, file, ymap_get(n, "secret"), "the web "
+			    "secret must be at least 16 characters (e.g. "
+			    "openssl rand -base64 32)");
+	}
+	yget_duration(d, file, n, "link_ttl", 0, &w->link_ttl_s);
+	yget_duration(d, file, n, "session_ttl", 0, &w->session_ttl_s);
+	yget_duration(d, file, n, "login_ttl", 0, &w->login_ttl_s);
+	if (w->link_ttl_s <= 0 || w->session_ttl_s <= 0 ||
+	    w->login_ttl_s <= 0)
+		diag_node(d, file, n, "link_ttl, session_ttl and login_ttl "
+		    "must be positive durations");
+}
+
 static void
 load_source(struct config *c, const char *file, const char *name,
     const struct ynode *n, struct diags *d)
@@ -278,12 +367,15 @@ load_channel(struct config *c, const char *file, const char *name,
 				break;
 		if (channel_types[i] == NULL)
 			diag_node(d, file, ymap_get(n, "type"), "unknown "
-			    "channel type \"%s\" (slack, teams or webhook)",
+			    "channel type \"%s\" (slack, teams, webhook or "
+			    "email)",
 			    v);
 		ch->type = xstrdup(v);
 	} else
 		ch->type = xstrdup("webhook");
-	if (yget_str(d, file, n, "url", 1, &v) == 1) {
+	if (strcmp(ch->type, "email") == 0)
+		load_email(c, file, ch, n, d);
+	else if (yget_str(d, file, n, "url", 1, &v) == 1) {
 		if (strncmp(v, "http://", 7) != 0 &&
 		    strncmp(v, "https://", 8) != 0)
 			diag_node(d, file, ymap_get(n, "url"), "url must start "
@@ -504,6 +596,7 @@ config_load(const char *path, struct diags *d)
 		c->admins = xcalloc(1, sizeof *c->admins);
 	load_misc(c, path, root, d);
 	load_lists(c, path, root, d);
+	load_web(c, path, root, d);
 out:
 	ydoc_free(doc);
 	if (d->nerrors > before) {
@@ -537,6 +630,11 @@ config_free(struct config *c)
 		free(c->channels[i].secret);
 		free(c->channels[i].retry_s);
 		free(c->channels[i].lang);
+		free(c->channels[i].from);
+		free(c->channels[i].from_name);
+		free(c->channels[i].username);
+		free(c->channels[i].password);
+		free(c->channels[i].tls_ca);
 	}
 	for (i = 0; i < c->nroutes; i++) {
 		free(c->routes[i].channel);
@@ -565,6 +663,8 @@ config_free(struct config *c)
 	free(c->approver_role);
 	free(c->exc_remind_s);
 	json_decref(c->templates);
+	free(c->web.base_url);
+	free(c->web.secret);
 	free(c);
 }
 

@@ -36,14 +36,30 @@ struct source_conf {
 
 struct channel_conf {
 	char		*name;
-	char		*type;		/* slack | teams | webhook */
-	char		*url;
+	char		*type;		/* slack | teams | webhook | email */
+	char		*url;		/* email: smtp_url */
 	char		*secret;	/* webhook: whsec_ */
 	int64_t		 timeout_s;
 	int64_t		*retry_s;	/* delays between attempts */
 	size_t		 nretry;
 	int64_t		 max_age_s;
 	char		*lang;		/* "ja", "en" or "both" */
+	/* type email (SPEC §14) */
+	char		*from;		/* the sender's address */
+	char		*from_name;	/* its display name */
+	char		*username;	/* SMTP AUTH, or NULL */
+	char		*password;
+	char		*tls_ca;	/* CA file for the MTA's certificate */
+};
+
+/* web: the pages of SPEC §14. Without a secret there are no pages. */
+struct web_conf {
+	char		*base_url;	/* "https://host:port", no slash at
+					   the end; NULL: links not sent */
+	char		*secret;	/* signs links, sessions, CSRF */
+	int64_t		 link_ttl_s;	/* personal links (72h) */
+	int64_t		 session_ttl_s;	/* sign-in sessions (12h) */
+	int64_t		 login_ttl_s;	/* a mailed sign-in link (15m) */
 };
 
 struct route_conf {
@@ -86,6 +102,7 @@ struct config {
 	size_t			 nexc_remind;
 	json_t			*templates;	/* event -> text overrides */
 	char			*scenarios;	/* drill scenario dir */
+	struct web_conf		 web;
 };
 
 struct config		*config_load(const char *path, struct diags *);

@@ -2,14 +2,17 @@
 #include <string.h>
 
 #include "common/diag.h"
+#include "model/mail.h"
 #include "model/roster.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 
 static const char *const member_keys[] = {
-	"id", "name", "unix_user", "contacts", "site", NULL
+	"id", "name", "unix_user", "contacts", "site", "email", "phone", NULL
 };
-static const char *const contact_keys[] = { "channel", "mention", NULL };
+static const char *const contact_keys[] = {
+	"channel", "mention", "direct", NULL
+};
 static const char *const role_keys[] = {
 	"id", "title", "members", "proxy", NULL
 };
@@ -54,11 +57,22 @@ load_member(struct roster *r, const char *file, const struct ynode *n,
 		m->unix_user = xstrdup(s);
 	if (yget_str(d, file, n, "site", 0, &s) == 1)
 		m->site = xstrdup(s);
+	if (yget_str(d, file, n, "email", 0, &s) == 1) {
+		if (!mail_addr_ok(s))
+			diag_node(d, file, ymap_get(n, "email"), "email must "
+			    "be one plain address such as "
+			    "tanaka@example.go.jp");
+		else
+			m->email = xstrdup(s);
+	}
+	if (yget_str(d, file, n, "phone", 0, &s) == 1)
+		m->phone = xstrdup(s);
 	if (yget_node(d, file, n, "contacts", Y_SEQ, 0, &cs) != 1)
 		return;
 	for (i = 0; i < cs->n; i++) {
 		const struct ynode	*c = cs->items[i];
 		const char		*ch = NULL, *me = NULL;
+		int			 direct = 0;
 
 		if (c->type != Y_MAP) {
 			diag_node(d, file, c, "a contact must be a map");
@@ -68,8 +82,15 @@ load_member(struct roster *r, const char *file, const struct ynode *n,
 		if (yget_str(d, file, c, "channel", 1, &ch) != 1)
 			continue;
 		yget_str(d, file, c, "mention", 0, &me);
+		yget_bool(d, file, c, "direct", 0, &direct);
+		if (direct && roster_direct(r, ch) != NULL)
+			diag_node(d, file, ymap_get(c, "channel"), "channel "
+			    "\"%s\" is already the direct contact of %s: a "
+			    "direct channel reaches one member alone", ch,
+			    roster_direct(r, ch)->id);
 		m->contacts = xreallocarray(m->contacts, m->ncontacts + 1,
 		    sizeof *m->contacts);
+		m->contacts[m->ncontacts].direct = direct;
 		m->contacts[m->ncontacts].channel = xstrdup(ch);
 		m->contacts[m->ncontacts++].mention = me ? xstrdup(me) : NULL;
 	}
@@ -217,6 +238,8 @@ roster_free(struct roster *r)
 		free(m->name);
 		free(m->unix_user);
 		free(m->site);
+		free(m->email);
+		free(m->phone);
 		for (j = 0; j < m->ncontacts; j++) {
 			free(m->contacts[j].channel);
 			free(m->contacts[j].mention);
@@ -358,12 +381,14 @@ roster_json(const struct roster *r)
 		json_t			*cs = json_array();
 
 		for (j = 0; j < m->ncontacts; j++)
-			json_array_append_new(cs, json_pack("{s:s,s:s?}",
+			json_array_append_new(cs, json_pack("{s:s,s:s?,s:b}",
 			    "channel", m->contacts[j].channel, "mention",
-			    m->contacts[j].mention));
-		json_array_append_new(ms, json_pack("{s:s,s:s?,s:s?,s:s?,s:o}",
-		    "id", m->id, "name", m->name, "unix_user", m->unix_user,
-		    "site", m->site, "contacts", cs));
+			    m->contacts[j].mention, "direct",
+			    m->contacts[j].direct));
+		json_array_append_new(ms, json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,"
+		    "s:s?,s:o}", "id", m->id, "name", m->name, "unix_user",
+		    m->unix_user, "site", m->site, "email", m->email, "phone",
+		    m->phone, "contacts", cs));
 	}
 	for (i = 0; r != NULL && i < r->nroles; i++) {
 		const struct role	*ro = &r->roles[i];
@@ -376,4 +401,18 @@ roster_json(const struct roster *r)
 		    ro->proxy));
 	}
 	return json_pack("{s:o,s:o}", "members", ms, "roles", rs);
+}
+
+const struct member *
+roster_direct(const struct roster *r, const char *channel)
+{
+	size_t i, j;
+
+	for (i = 0; r != NULL && i < r->nmembers; i++)
+		for (j = 0; j < r->members[i].ncontacts; j++)
+			if (r->members[i].contacts[j].direct &&
+			    strcmp(r->members[i].contacts[j].channel,
+			    channel) == 0)
+				return &r->members[i];
+	return NULL;
 }

@@ -11,6 +11,8 @@ struct diags;
 struct contact {
 	char	*channel;
 	char	*mention;
+	int	 direct;	/* the channel reaches this member alone (a
+				   direct-message hook): personal links */
 };
 
 struct member {
@@ -18,6 +20,8 @@ struct member {
 	char		*name;
 	char		*unix_user;	/* a user name, or a numeric uid */
 	char		*site;
+	char		*email;		/* SPEC §14, or NULL */
+	char		*phone;
 	struct contact	*contacts;
 	size_t		 ncontacts;
 };
@@ -64,5 +68,8 @@ int			 roster_matches(const struct roster *, const char *ref,
 char *const		*roster_candidates(const struct roster *,
 			    const char *ref, size_t *n);
 json_t			*roster_json(const struct roster *);
+/* The member whose direct contact is channel; NULL if none. */
+const struct member	*roster_direct(const struct roster *,
+			    const char *channel);
 
 #endif

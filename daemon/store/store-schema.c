@@ -84,5 +84,19 @@ const char *const store_migrations[] = {
 	"  PRIMARY KEY(source, url));"
 	"CREATE INDEX feed_docs_state ON feed_docs(source, state, updated_at);"
 	"CREATE INDEX feed_docs_event ON feed_docs(event_id);",
+	/* 5: the web pages (SPEC §14): sign-in sessions (by the SHA-256 of
+	 * the cookie), nonces used once (CSRF values, sign-in links) kept
+	 * until they expire, and numbered situation reports (第N報) */
+	"CREATE TABLE web_sessions(hash TEXT PRIMARY KEY, member TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+	"  via TEXT NOT NULL);"
+	"CREATE TABLE web_used(nonce TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+	"  member TEXT, used_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+	"CREATE INDEX web_used_expiry ON web_used(expires_at);"
+	"CREATE TABLE sitreps(incident INTEGER NOT NULL REFERENCES incidents(id),"
+	"  n INTEGER NOT NULL, created_at INTEGER NOT NULL, created_by TEXT,"
+	"  last_seq INTEGER NOT NULL, md TEXT NOT NULL, html TEXT NOT NULL,"
+	"  PRIMARY KEY(incident, n));"
+	"ALTER TABLE notifications ADD COLUMN recipient TEXT;",
 	NULL
 };
