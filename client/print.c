@@ -35,6 +35,7 @@ static const struct {
 	{ "roster", cli_pr_roster },
 	{ "log", cli_pr_log },
 	{ "report", cli_print_content },
+	{ "sitrep", cli_print_content },
 	{ "exception add", cli_pr_exception_state },
 	{ "exception approve", cli_pr_exception_state },
 	{ "exception reject", cli_pr_exception_state },

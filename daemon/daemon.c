@@ -13,6 +13,7 @@
 #include "model/config.h"
 #include "front/control.h"
 #include "front/jma.h"
+#include "front/web.h"
 #include "core/curlev.h"
 #include "core/daemon.h"
 #include "common/diag.h"
@@ -228,6 +229,7 @@ kz_daemon_run(const char *conf_path)
 	if ((d->control = control_listen(d, d->conf->socket,
 	    d->conf->socket_mode, &why)) == NULL)
 		fatalx("%s", why);
+	d->web = web_new(d);
 	if (kz_http_start(d, &why) == -1)
 		fatalx("%s", why);
 	for (i = 0; signos[i] != 0; i++) {
@@ -270,6 +272,8 @@ kz_daemon_run(const char *conf_path)
 		kz_commit_now(d);
 	kz_http_stop(d);
 	jma_stop(d);
+	web_free(d->web);
+	d->web = NULL;
 	for (i = 0; signos[i] != 0; i++)
 		event_free(sigs[i]);
 	if (wd != NULL)

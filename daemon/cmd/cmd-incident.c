@@ -390,8 +390,8 @@ cmd_show(struct kz_daemon *d, struct kz_req *r, json_t **body)
 }
 
 /* A line a person can read for each event type. */
-static char *
-event_text(const char *type, json_t *data)
+char *
+kz_event_text(const char *type, json_t *data)
 {
 	const char *note = json_string_value(json_object_get(data, "note"));
 	const char *text = json_string_value(json_object_get(data, "text"));
@@ -482,7 +482,7 @@ cmd_log(struct kz_daemon *d, struct kz_req *r, json_t **body)
 
 		if (data == NULL)
 			data = json_object();
-		text = event_text(json_string_value(json_object_get(o, "type")),
+		text = kz_event_text(json_string_value(json_object_get(o, "type")),
 		    data);
 		json_object_set_new(o, "at", jtime(json_integer_value(
 		    json_object_get(o, "at"))));

@@ -42,5 +42,6 @@ const struct kz_cmd kz_cmds[] = {
 	{ "exception reject", cmd_exception_decide },
 	{ "exception resolve", cmd_exception_resolve },
 	{ "exceptions", cmd_exceptions },
+	{ "sitrep", cmd_sitrep },
 	{ NULL, NULL }
 };

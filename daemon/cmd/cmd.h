@@ -34,9 +34,12 @@ CMD(cmd_plan_show);
 CMD(cmd_plan_report);
 CMD(cmd_drill_start);
 CMD(cmd_drill_list);
+CMD(cmd_sitrep);
 #undef CMD
 
 json_t	*kz_show_json(struct kz_daemon *, struct incident *);
+/* The line `log` prints for an event; allocated. */
+char	*kz_event_text(const char *type, json_t *data);
 int	 kz_start_incident(struct kz_daemon *, const struct actx *,
 	    struct runbook *, int drill, json_t *trigger, json_t *vars,
 	    const char *source, const char *key, int pending,

@@ -14,6 +14,7 @@ struct rbset;
 struct store;
 struct control;
 struct httpd;
+struct web;
 struct outbox;
 struct curlev;
 struct plugins;
@@ -45,6 +46,7 @@ struct kz_daemon {
 	struct store		*store;
 	struct control		*control;
 	struct httpd		*http;
+	struct web		*web;		/* the pages (front/web.c) */
 	struct outbox		*outbox;
 	struct curlev		*curl;
 	struct plugins		*plugins;

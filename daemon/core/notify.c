@@ -337,6 +337,15 @@ nt_event_text(struct kz_daemon *d, const struct effect *e,
 	}
 }
 
+/* Events whose text is their data.text as it is: a notify step's
+ * message, a situation report. */
+static int
+nt_verbatim(const char *event)
+{
+	return strcmp(event, "step.notify") == 0 ||
+	    strcmp(event, "sitrep.issued") == 0;
+}
+
 /* The text of one event for one channel: the drill mark, then a notify
  * step's own message or the event's template. */
 static char *
@@ -351,7 +360,7 @@ nt_render(struct kz_daemon *d, const struct incident *inc,
 	m = nt_mentions(d, inc, e, ch->name);
 	if (inc->drill)
 		buf_adds(&b, NT_DRILL);
-	if (strcmp(e->type, "step.notify") == 0) {
+	if (nt_verbatim(e->type)) {
 		s = json_string_value(json_object_get(e->data, "text"));
 		t = xprintf("%s%s%s", s != NULL ? s : "", *m != '\0' ? " " : "",
 		    m);
@@ -622,7 +631,7 @@ nt_personal_text(struct kz_daemon *d, const struct incident *inc,
 
 	if (inc->drill)
 		buf_adds(&b, NT_DRILL);
-	if (strcmp(e->type, "step.notify") == 0) {
+	if (nt_verbatim(e->type)) {
 		s = json_string_value(json_object_get(e->data, "text"));
 		nt_add_line(&b, s != NULL ? s : "", &lines);
 	} else

@@ -29,6 +29,7 @@
 #include "model/config.h"
 #include "core/daemon.h"
 #include "front/ingest.h"
+#include "front/web.h"
 #include "common/log.h"
 #include "model/roster.h"
 #include "common/sig.h"
@@ -770,9 +771,15 @@ http_cb(struct evhttp_request *req, void *arg)
 	const struct kz_cmdspec	*spec = NULL;
 	http_handler		 fn = NULL;
 	struct buf		 allow = { 0 };
-	json_t			*caps = json_object();
+	json_t			*caps;
 	int			 status;
 
+	/* The pages (SPEC §14) are web.c's. */
+	if (path != NULL && web_handle(h->d, req, path)) {
+		free(hr);
+		return;
+	}
+	caps = json_object();
 	clock_gettime(CLOCK_MONOTONIC, &hr->t0);
 	hr->d = h->d;
 	hr->req = req;

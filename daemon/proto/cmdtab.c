@@ -65,6 +65,12 @@ static const struct kz_flagspec f_planrep[] = {
 	{ NULL, 0, NULL }
 };
 
+static const struct kz_flagspec f_sitrep[] = {
+	{ "send", KZ_F_STR, "send it by this channel too" },
+	{ "format", KZ_F_STR, "md (default) or html" },
+	{ NULL, 0, NULL }
+};
+
 static const struct kz_flagspec f_clock[] = {
 	{ "advance", KZ_F_STR, "move the test clock forward by a duration" },
 	{ NULL, 0, NULL }
@@ -113,6 +119,9 @@ const struct kz_cmdspec kz_cmdspecs[] = {
 	{ "report", { "incident", NULL }, 1, f_report, "GET",
 	    "/v1/incidents/{incident}/report", NULL, 0,
 	    "post-incident review" },
+	{ "sitrep", { "incident", NULL }, 1, f_sitrep, "POST",
+	    "/v1/incidents/{incident}/sitreps", NULL, 1,
+	    "the next numbered situation report (第N報)" },
 	{ "exception add", { "incident", NULL }, 1, f_exc_add, "POST",
 	    "/v1/incidents/{incident}/exceptions", NULL, 1,
 	    "request an exception measure" },

@@ -1,0 +1,773 @@
+/* The crisis HQ board (/board, SPEC §14): open incidents with their steps
+ * by state (late ones marked in words, not by colour alone), assembly by
+ * role against quota with who is on the way, RTO clocks, open exception
+ * measures with the time left to revert-by, and the last trigger of each
+ * monitoring source; drills marked. Names and local time, not ids and UTC.
+ *
+ * A board of a thousand incidents must not hold the loop: it is rendered
+ * in slices of at most BOARD_SLICE_US, each sent as a chunk, with a turn
+ * of the loop between them. Boards hear of changes through server-sent
+ * events (/board/events): after each commit, at most every
+ * BOARD_PUSH_MS, an event "change" tells the page's script to fetch the
+ * board's main part again (/board?fragment=1). */
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define KZ_WEB_INTERNAL
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "core/daemon.h"
+#include "core/webstate.h"
+#include "engine/engine.h"
+#include "front/web.h"
+#include "model/config.h"
+#include "model/roster.h"
+#include "store/store.h"
+
+#define BOARD_SLICE_US	400	/* render at most this long per turn */
+#define BOARD_PUSH_MS	500	/* changes pushed at most this often */
+#define BOARD_TICK_MS	30000	/* and this often anyway (clocks move) */
+#define BOARD_PING_MS	15000	/* a comment keeps proxies and evhttp up */
+
+struct sse {
+	TAILQ_ENTRY(sse)	 entry;
+	struct web		*w;
+	struct wreq		*wr;
+};
+
+struct board_job {
+	struct wreq	*wr;
+	struct event	*ev;
+	json_t		*incs;		/* [{id, drill}] open, real first */
+	json_t		*sitreps;	/* {"id": last n} */
+	size_t		 next;
+	int		 fragment;
+	int		 forms;		/* a session: the forms work */
+	struct buf	 b;
+	int64_t		 now;
+	int64_t		 started_us;
+	int64_t		 max_slice_us;
+	uint64_t	 slices;
+};
+
+static int64_t
+board_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+board_when(struct board_job *j, int64_t ms)
+{
+	char t[32];
+
+	wh_esc(&j->b, kz_local(j->wr->d, ms, 1, t, sizeof t));
+}
+
+/* "残り 1時間20分 left" or "超過 LATE 10分". */
+static void
+board_left(struct board_job *j, int64_t at)
+{
+	if (at >= j->now) {
+		buf_adds(&j->b, "残り ");
+		wh_duration(&j->b, at - j->now);
+		buf_adds(&j->b, " <small>left</small>");
+	} else {
+		buf_adds(&j->b, "<b class=\"tag\">超過 LATE</b> ");
+		wh_duration(&j->b, j->now - at);
+	}
+}
+
+static int
+step_open(enum step_state s)
+{
+	return s == SS_READY || s == SS_ACKED || s == SS_RUNNING;
+}
+
+/* Steps: late first, then the open ones, then the blocked; what is
+ * finished as counts, failures named. */
+static void
+board_steps(struct board_job *j, const struct incident *inc)
+{
+	static const enum step_state order[] = { SS_READY, SS_ACKED,
+	    SS_RUNNING, SS_BLOCKED, SS_FAILED };
+	struct buf	*b = &j->b;
+	size_t		 i, k, ndone = 0, nskip = 0;
+	int		 pass;
+
+	buf_adds(b, "<div>");
+	wh_pair(b, "h3", "手順", "Steps");
+	buf_adds(b, "<table><thead><tr><th>状態</th><th>手順</th><th>担当"
+	    "</th><th>期限</th></tr></thead><tbody>");
+	/* pass 0: late ones; then by state */
+	for (pass = 0; pass <= (int)(sizeof order / sizeof order[0]); pass++)
+		for (i = 0; i < inc->rb->nsteps; i++) {
+			const struct step_st	*s = &inc->steps[i];
+			const struct rb_step	*rs = &inc->rb->steps[i];
+			int			 late = step_open(s->state) &&
+						    s->deadline_at != 0 &&
+						    s->deadline_at < j->now;
+
+			if (pass == 0 ? !late : late || s->state !=
+			    order[pass - 1])
+				continue;
+			buf_printf(b, "<tr%s><td><span class=\"tag\">", late ?
+			    " class=\"late\"" : "");
+			wh_esc(b, wh_state_ja(step_state_name(s->state)));
+			buf_adds(b, "</span>");
+			if (late)
+				buf_adds(b, " <b class=\"tag\">期限超過 LATE</b>");
+			buf_adds(b, "</td><td>");
+			wh_esc(b, rs->title != NULL ? rs->title : rs->id);
+			buf_adds(b, "</td><td>");
+			wh_esc(b, s->acked_by != NULL ? web_member_name(
+			    j->wr->d, s->acked_by) : s->assignee != NULL ?
+			    web_member_name(j->wr->d, s->assignee) : "-");
+			buf_adds(b, "</td><td>");
+			if (s->deadline_at != 0 && step_open(s->state))
+				board_left(j, s->deadline_at);
+			else
+				buf_adds(b, "-");
+			buf_adds(b, "</td></tr>");
+		}
+	for (k = 0; k < inc->rb->nsteps; k++) {
+		ndone += inc->steps[k].state == SS_DONE;
+		nskip += inc->steps[k].state == SS_SKIPPED;
+	}
+	buf_printf(b, "</tbody></table><p class=\"meta\">完了 %zu・省略 %zu / "
+	    "全 %zu <small>done, skipped of all</small></p></div>", ndone,
+	    nskip, inc->rb->nsteps);
+}
+
+static void
+board_assembly(struct board_job *j, const struct incident *inc)
+{
+	struct buf	*b = &j->b;
+	size_t		 i, k;
+	int		 any = 0;
+
+	for (i = 0; i < inc->rb->nsteps; i++) {
+		const struct rb_step	*rs = &inc->rb->steps[i];
+		const char		*role;
+		json_t			*q;
+
+		if (rs->type != ST_ASSEMBLE)
+			continue;
+		if (!any++) {
+			buf_adds(b, "<div>");
+			wh_pair(b, "h3", "参集", "Assembly");
+		}
+		json_object_foreach(json_object_get(rs->with, "roles"), role,
+		    q) {
+			const struct role	*ro = roster_role(
+						    j->wr->d->roster, role);
+			int			 have = 0;
+
+			for (k = 0; k < inc->ncallouts; k++) {
+				const struct callout *c = &inc->callouts[k];
+
+				have += c->step == (int)i && strcmp(c->role,
+				    role) == 0 && (c->answer == AN_AVAILABLE ||
+				    c->answer == AN_ARRIVED);
+			}
+			buf_adds(b, "<p><b>");
+			wh_esc(b, ro != NULL && ro->title != NULL ? ro->title :
+			    role);
+			buf_printf(b, "</b> %d / %lld %s</p><ul>", have,
+			    (long long)json_integer_value(q), have >=
+			    json_integer_value(q) ? "<span class=\"tag\">充足 "
+			    "met</span>" : "<b class=\"tag\">不足 short</b>");
+			for (k = 0; k < inc->ncallouts; k++) {
+				const struct callout *c = &inc->callouts[k];
+
+				if (c->step != (int)i || strcmp(c->role, role))
+					continue;
+				buf_adds(b, "<li>");
+				wh_esc(b, web_member_name(j->wr->d,
+				    c->member));
+				buf_adds(b, " — ");
+				wh_esc(b, wh_state_ja(answer_name(c->answer)));
+				if (c->answer == AN_AVAILABLE &&
+				    c->eta_at != 0) {
+					buf_adds(b, " 到着予定 <small>ETA"
+					    "</small> ");
+					board_when(j, c->eta_at);
+				}
+				buf_adds(b, "</li>");
+			}
+			buf_adds(b, "</ul>");
+		}
+	}
+	if (any)
+		buf_adds(b, "</div>");
+}
+
+static void
+board_rto(struct board_job *j, const struct incident *inc)
+{
+	struct buf	*b = &j->b;
+	const char	*sys;
+	json_t		*v;
+
+	if (json_object_size(inc->systems) == 0)
+		return;
+	buf_adds(b, "<div>");
+	wh_pair(b, "h3", "RTO（目標復旧時間）", "RTO clocks");
+	buf_adds(b, "<ul>");
+	json_object_foreach(inc->systems, sys, v) {
+		json_t *dl = json_object_get(v, "deadline_at");
+		json_t *rec = json_object_get(v, "recovered_at");
+
+		buf_adds(b, "<li>");
+		wh_esc(b, sys);
+		buf_adds(b, ": ");
+		if (json_integer_value(rec) > 0) {
+			buf_adds(b, "<span class=\"tag\">復旧 recovered</span> ");
+			board_when(j, json_integer_value(rec));
+		} else if (json_integer_value(dl) > 0) {
+			buf_adds(b, "期限 ");
+			board_when(j, json_integer_value(dl));
+			buf_adds(b, " ");
+			board_left(j, json_integer_value(dl));
+		} else
+			buf_adds(b, "RTO 未設定 <small>unknown</small>");
+		buf_adds(b, "</li>");
+	}
+	buf_adds(b, "</ul></div>");
+}
+
+/* The trigger, briefly: labels people wrote in their monitoring. */
+static void
+board_trigger(struct board_job *j, const struct incident *inc)
+{
+	char *t;
+
+	if (!json_is_object(inc->trigger) || json_object_size(inc->trigger) ==
+	    0)
+		return;
+	t = json_dumps(inc->trigger, JSON_COMPACT);
+	if (t == NULL)
+		return;
+	if (strlen(t) > 300) {
+		size_t k = 297;
+
+		while (k > 0 && ((unsigned char)t[k] & 0xc0) == 0x80)
+			k--;	/* not inside a UTF-8 character */
+		memcpy(t + k, "...", 4);
+	}
+	buf_adds(&j->b, "<p class=\"meta\">契機 <small>trigger</small> ");
+	wh_esc(&j->b, inc->source);
+	buf_adds(&j->b, ": <code>");
+	wh_esc(&j->b, t);
+	buf_adds(&j->b, "</code></p>");
+	free(t);
+}
+
+static void
+board_incident(struct board_job *j, const struct incident *inc)
+{
+	struct buf	*b = &j->b;
+	char		*csrf, key[24];
+	json_t		*last;
+
+	buf_printf(b, "<section class=\"inc%s\" id=\"inc-%lld\"><h2>",
+	    inc->drill ? " drill" : "", (long long)inc->id);
+	if (inc->drill)
+		buf_adds(b, "<b class=\"tag drillmark\">訓練 DRILL</b> ");
+	buf_printf(b, "<a href=\"/i/%lld\">#%lld</a> ", (long long)inc->id,
+	    (long long)inc->id);
+	wh_esc(b, inc->title != NULL ? inc->title : inc->rb->title);
+	buf_adds(b, " <span class=\"tag\">");
+	wh_esc(b, wh_state_ja(inc_state_name(inc->state)));
+	buf_adds(b, "</span></h2><p class=\"meta\">発動 <small>since</small> ");
+	board_when(j, inc->started_at);
+	buf_adds(b, "（経過 ");
+	wh_duration(b, j->now - inc->started_at);
+	buf_adds(b, " <small>elapsed</small>）");
+	if (inc->activated_by != NULL) {
+		buf_adds(b, " ・ ");
+		wh_esc(b, web_member_name(j->wr->d, inc->activated_by));
+	}
+	buf_adds(b, "</p>");
+	board_trigger(j, inc);
+	buf_adds(b, "<div class=\"grid\">");
+	board_steps(j, inc);
+	board_assembly(j, inc);
+	board_rto(j, inc);
+	buf_adds(b, "</div>");
+	snprintf(key, sizeof key, "%lld", (long long)inc->id);
+	last = json_object_get(j->sitreps, key);
+	if (j->forms) {
+		csrf = web_csrf(j->wr);
+		buf_adds(b, "<form method=\"post\" action=\"/board/sitrep\">");
+		wh_hidden(b, "csrf", csrf);
+		wh_hidden(b, "incident", key);
+		buf_printf(b, "<button>第%lld報を作成 <small>Issue situation "
+		    "report %lld</small></button></form>",
+		    (long long)json_integer_value(last) + 1,
+		    (long long)json_integer_value(last) + 1);
+		free(csrf);
+	}
+	if (json_integer_value(last) > 0)
+		buf_printf(b, "<p><a href=\"/i/%lld/sitrep/%lld\">最新 第%lld報 "
+		    "<small>latest report</small></a></p>", (long long)inc->id,
+		    (long long)json_integer_value(last),
+		    (long long)json_integer_value(last));
+	buf_adds(b, "</section>\n");
+}
+
+static void
+board_exceptions(struct board_job *j)
+{
+	struct buf	*b = &j->b;
+	json_t		*rows, *r;
+	size_t		 i;
+
+	rows = store_query(j->wr->d->store, "SELECT id, incident, title, "
+	    "state, revert_by_at, requested_by FROM exceptions WHERE state IN "
+	    "('requested', 'active') ORDER BY revert_by_at, id", NULL);
+	buf_adds(b, "<section>");
+	wh_pair(b, "h2", "例外措置（未解除）", "Open exception measures");
+	if (json_array_size(rows) == 0)
+		buf_adds(b, "<p>なし <small>none</small></p>");
+	else
+		buf_adds(b, "<table><thead><tr><th>#</th><th>措置</th><th>状態"
+		    "</th><th>解除期限</th></tr></thead><tbody>");
+	json_array_foreach(rows, i, r) {
+		int64_t rb = json_integer_value(json_object_get(r,
+		    "revert_by_at"));
+		int late = rb != 0 && rb < j->now;
+
+		buf_printf(b, "<tr%s><td>%lld</td><td>", late ?
+		    " class=\"late\"" : "", (long long)json_integer_value(
+		    json_object_get(r, "id")));
+		wh_esc(b, json_string_value(json_object_get(r, "title")));
+		if (json_integer_value(json_object_get(r, "incident")) > 0)
+			buf_printf(b, " <small>#%lld</small>",
+			    (long long)json_integer_value(json_object_get(r,
+			    "incident")));
+		buf_adds(b, "</td><td>");
+		wh_esc(b, wh_state_ja(json_string_value(json_object_get(r,
+		    "state")) ?: ""));
+		buf_adds(b, "</td><td>");
+		if (rb != 0) {
+			board_when(j, rb);
+			buf_adds(b, " ");
+			board_left(j, rb);
+		} else
+			buf_adds(b, "-");
+		buf_adds(b, "</td></tr>");
+	}
+	if (json_array_size(rows) > 0)
+		buf_adds(b, "</tbody></table>");
+	buf_adds(b, "</section>");
+	json_decref(rows);
+}
+
+static void
+board_sources(struct board_job *j)
+{
+	struct kz_daemon	*d = j->wr->d;
+	struct buf		*b = &j->b;
+	json_t			*rows, *p;
+	size_t			 i;
+
+	buf_adds(b, "<section>");
+	wh_pair(b, "h2", "監視からの最新の通知", "Last trigger per source");
+	if (d->conf->nsources == 0) {
+		buf_adds(b, "<p>なし <small>no sources</small></p></section>");
+		return;
+	}
+	buf_adds(b, "<table><thead><tr><th>監視元</th><th>最終受信</th>"
+	    "<th>結果</th></tr></thead><tbody>");
+	for (i = 0; i < d->conf->nsources; i++) {
+		const char *name = d->conf->sources[i].name;
+		json_t *r;
+
+		rows = store_query(d->store, "SELECT received_at, status, "
+		    "incident FROM triggers WHERE source = ? ORDER BY id DESC "
+		    "LIMIT 1", p = json_pack("[s]", name));
+		json_decref(p);
+		r = json_array_get(rows, 0);
+		buf_adds(b, "<tr><td>");
+		wh_esc(b, name);
+		buf_adds(b, "</td><td>");
+		if (r != NULL)
+			board_when(j, json_integer_value(json_object_get(r,
+			    "received_at")));
+		else
+			buf_adds(b, "未受信 <small>never</small>");
+		buf_adds(b, "</td><td>");
+		if (r != NULL) {
+			wh_esc(b, json_string_value(json_object_get(r,
+			    "status")));
+			if (json_integer_value(json_object_get(r, "incident")))
+				buf_printf(b, " #%lld", (long long)
+				    json_integer_value(json_object_get(r,
+				    "incident")));
+		}
+		buf_adds(b, "</td></tr>");
+		json_decref(rows);
+	}
+	buf_adds(b, "</tbody></table></section>");
+}
+
+static void
+board_job_free(struct board_job *j)
+{
+	event_free(j->ev);
+	json_decref(j->incs);
+	json_decref(j->sitreps);
+	buf_free(&j->b);
+	free(j);
+}
+
+static void
+board_gone(struct wreq *wr)
+{
+	/* The job notices at its next slice (wr->req is NULL). */
+}
+
+/* Sends what the slice rendered. */
+static void
+board_flush(struct board_job *j)
+{
+	struct evbuffer *out;
+
+	if (j->wr->req == NULL || j->b.len == 0)
+		return;
+	if ((out = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
+	evbuffer_add(out, j->b.s, j->b.len);
+	evhttp_send_reply_chunk(j->wr->req, out);
+	evbuffer_free(out);
+	j->b.len = 0;
+}
+
+static void
+board_finish(struct board_job *j)
+{
+	struct web	*w = j->wr->w;
+	char		 t[32];
+
+	if (j->wr->req != NULL) {
+		board_exceptions(j);
+		board_sources(j);
+		if (!j->fragment) {
+			buf_adds(&j->b, "</div><footer class=\"meta\"><p>");
+			wh_esc(&j->b, kz_local(j->wr->d, clock_now(), 1, t,
+			    sizeof t));
+			buf_adds(&j->b, " (");
+			wh_esc(&j->b, kz_timezone(j->wr->d));
+			buf_adds(&j->b, ") 現在 <small>as of</small></p>"
+			    "</footer>");
+			wh_end(&j->b);
+		}
+		board_flush(j);
+		evhttp_connection_set_closecb(j->wr->evcon, NULL, NULL);
+		evhttp_send_reply_end(j->wr->req);
+	}
+	w->renders++;
+	w->slices += j->slices;
+	w->last_render_us = board_mono_us() - j->started_us;
+	w->last_max_slice_us = j->max_slice_us;
+	if (j->max_slice_us > w->max_slice_us)
+		w->max_slice_us = j->max_slice_us;
+	wreq_free(j->wr);
+	board_job_free(j);
+}
+
+static void
+board_slice(evutil_socket_t fd, short ev, void *arg)
+{
+	struct board_job	*j = arg;
+	struct incident		*inc;
+	int64_t			 t0 = board_mono_us(), dt;
+	struct timeval		 zero = { 0, 0 };
+	int			 st;
+
+	if (j->wr->req == NULL) {
+		wreq_free(j->wr);
+		board_job_free(j);
+		return;
+	}
+	j->now = clock_now();
+	while (j->next < json_array_size(j->incs)) {
+		json_t *o = json_array_get(j->incs, j->next++);
+
+		inc = kz_incident_load(j->wr->d, json_integer_value(
+		    json_object_get(o, "id")), &st);
+		if (inc != NULL) {
+			board_incident(j, inc);
+			incident_free(inc);
+		}
+		if (board_mono_us() - t0 >= BOARD_SLICE_US)
+			break;
+	}
+	j->slices++;
+	if (j->next >= json_array_size(j->incs)) {
+		dt = board_mono_us() - t0;
+		if (dt > j->max_slice_us)
+			j->max_slice_us = dt;
+		board_finish(j);	/* frees j */
+		return;
+	}
+	board_flush(j);
+	dt = board_mono_us() - t0;
+	if (dt > j->max_slice_us)
+		j->max_slice_us = dt;
+	/* A timer, not event_active: the loop polls for I/O in between. */
+	evtimer_add(j->ev, &zero);
+}
+
+void
+board_get(struct wreq *wr, int fragment)
+{
+	struct kz_daemon	*d = wr->d;
+	struct board_job	*j = xcalloc(1, sizeof *j);
+	json_t			*rows, *r;
+	char			 t[32];
+	size_t			 i;
+	int64_t			 t0 = board_mono_us(), dt;
+
+	j->wr = wr;
+	j->fragment = fragment;
+	j->forms = !wr->bearer && wr->binding != NULL;
+	j->started_us = t0;
+	j->now = clock_now();
+	j->ev = evtimer_new(d->base, board_slice, j);
+	/* Real incidents first, then drills; the newest first in each. */
+	j->incs = store_query(d->store, "SELECT id, drill FROM incidents "
+	    "WHERE state IN ('pending', 'active') ORDER BY drill, id DESC",
+	    NULL);
+	if (j->incs == NULL)
+		j->incs = json_array();
+	j->sitreps = json_object();
+	rows = store_query(d->store, "SELECT incident, max(n) AS n FROM "
+	    "sitreps GROUP BY incident", NULL);
+	json_array_foreach(rows, i, r) {
+		char key[24];
+
+		snprintf(key, sizeof key, "%lld", (long long)
+		    json_integer_value(json_object_get(r, "incident")));
+		json_object_set(j->sitreps, key, json_object_get(r, "n"));
+	}
+	json_decref(rows);
+	wr->gone = board_gone;
+	evhttp_connection_set_closecb(wr->evcon, NULL, NULL);
+	if (!fragment) {
+		wh_begin(&j->b, "状況ボード Crisis HQ board", "board", 1);
+		buf_adds(&j->b, "<nav class=\"meta\"><span>");
+		wh_esc(&j->b, web_member_name(d, wr->member));
+		buf_adds(&j->b, "</span> ・ <span id=\"live\" class=\"live\">"
+		    "</span> ・ ");
+		wh_esc(&j->b, kz_local(d, j->now, 1, t, sizeof t));
+		if (j->forms) {
+			char *csrf = web_csrf(wr);
+
+			buf_adds(&j->b, "<form method=\"post\" action=\"/logout\""
+			    " class=\"noprint\">");
+			wh_hidden(&j->b, "csrf", csrf);
+			buf_adds(&j->b, "<button>サインアウト <small>Sign out"
+			    "</small></button></form>");
+			free(csrf);
+		}
+		buf_adds(&j->b, "</nav><div id=\"board\">");
+	}
+	buf_printf(&j->b, "<p class=\"meta\">発動中 %zu 件 <small>open "
+	    "incidents</small></p>", json_array_size(j->incs));
+	if (json_array_size(j->incs) == 0)
+		buf_adds(&j->b, "<p>発動中の事案はありません <small>No open "
+		    "incidents</small></p>");
+	web_std_headers(wr, "text/html; charset=utf-8");
+	evhttp_send_reply_start(wr->req, 200, "OK");
+	evhttp_connection_set_closecb(wr->evcon, NULL, NULL);
+	/* web_gone_cb is web.c's; a board watches through the job. */
+	board_flush(j);
+	dt = board_mono_us() - t0;
+	j->max_slice_us = dt;
+	board_slice(-1, 0, j);
+}
+
+/* ---- server-sent events ---- */
+
+static void
+sse_free(struct sse *s)
+{
+	TAILQ_REMOVE(&s->w->clients, s, entry);
+	s->w->nclients--;
+	wreq_free(s->wr);
+	free(s);
+}
+
+static void
+sse_closed(struct evhttp_connection *evcon, void *arg)
+{
+	sse_free(arg);
+}
+
+static void
+sse_send(struct sse *s, const char *text)
+{
+	struct evbuffer *out;
+
+	if (s->wr->req == NULL)
+		return;
+	if ((out = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new: out of memory");
+	evbuffer_add(out, text, strlen(text));
+	evhttp_send_reply_chunk(s->wr->req, out);
+	evbuffer_free(out);
+}
+
+void
+board_events(struct wreq *wr)
+{
+	struct web	*w = wr->w;
+	struct sse	*s = xcalloc(1, sizeof *s);
+
+	s->w = w;
+	s->wr = wr;
+	TAILQ_INSERT_TAIL(&w->clients, s, entry);
+	w->nclients++;
+	web_std_headers(wr, "text/event-stream; charset=utf-8");
+	evhttp_add_header(evhttp_request_get_output_headers(wr->req),
+	    "X-Accel-Buffering", "no");
+	evhttp_send_reply_start(wr->req, 200, "OK");
+	evhttp_connection_set_closecb(wr->evcon, sse_closed, s);
+	sse_send(s, "retry: 2000\n: keizoku board\n\n");
+}
+
+void
+board_tick(struct web *w)
+{
+	struct sse	*s;
+	int64_t		 now = board_mono_us() / 1000;
+	const char	*msg = NULL;
+	char		 text[64];
+
+	if (TAILQ_EMPTY(&w->clients)) {
+		w->seen_commits = w->d->metrics.commits;
+		return;
+	}
+	if ((w->d->metrics.commits != w->seen_commits &&
+	    now - w->last_push_ms >= BOARD_PUSH_MS) ||
+	    now - w->last_push_ms >= BOARD_TICK_MS) {
+		w->seen_commits = w->d->metrics.commits;
+		w->last_push_ms = now;
+		snprintf(text, sizeof text, "event: change\ndata: %llu\n\n",
+		    (unsigned long long)w->seen_commits);
+		msg = text;
+	} else if (now - w->last_tick_ms >= BOARD_PING_MS)
+		msg = ": ping\n\n";
+	if (msg == NULL)
+		return;
+	w->last_tick_ms = now;
+	TAILQ_FOREACH(s, &w->clients, entry)
+		sse_send(s, msg);
+}
+
+void
+board_free_clients(struct web *w)
+{
+	struct sse *s;
+
+	while ((s = TAILQ_FIRST(&w->clients)) != NULL) {
+		if (s->wr->req != NULL) {
+			evhttp_connection_set_closecb(s->wr->evcon, NULL,
+			    NULL);
+			evhttp_send_reply_end(s->wr->req);
+		}
+		sse_free(s);
+	}
+}
+
+void
+board_stats(struct wreq *wr)
+{
+	struct web	*w = wr->w;
+	json_t		*o;
+	char		*s;
+
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "renders",
+	    (json_int_t)w->renders, "slices", (json_int_t)w->slices,
+	    "max_slice_us", (json_int_t)w->max_slice_us, "last_render_us",
+	    (json_int_t)w->last_render_us, "last_max_slice_us",
+	    (json_int_t)w->last_max_slice_us, "slice_budget_us",
+	    (json_int_t)BOARD_SLICE_US, "clients", (int)w->nclients);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	web_reply(wr, 200, "application/json; charset=utf-8", s, strlen(s));
+	free(s);
+}
+
+/* ---- situation reports from the board ---- */
+
+static void
+sitrep_done(struct wreq *wr, int status, json_t *body)
+{
+	char *to;
+
+	if (status >= 300) {
+		web_error_page(wr, status, json_string_value(json_object_get(
+		    body, "error")) ?: "failed", "the report was not issued");
+		return;
+	}
+	to = xprintf("/i/%lld/sitrep/%lld", (long long)json_integer_value(
+	    json_object_get(body, "incident")), (long long)json_integer_value(
+	    json_object_get(body, "n")));
+	web_redirect(wr, to);
+	free(to);
+}
+
+void
+sitrep_post(struct wreq *wr, json_t *form)
+{
+	const char	*inc = json_string_value(json_object_get(form,
+			    "incident"));
+	long long	 id;
+	json_t		*p;
+
+	if (inc == NULL || parse_i64(inc, &id) == -1 || id <= 0) {
+		web_error_page(wr, 400, "事案の番号がありません",
+		    "the form needs incident=ID");
+		return;
+	}
+	p = json_pack("{s:I,s:s}", "incident", (json_int_t)id, "format",
+	    "html");
+	web_command(wr, "sitrep", p, sitrep_done);
+	json_decref(p);
+}
+
+void
+sitrep_get(struct wreq *wr, int64_t incident, int64_t n)
+{
+	json_t		*rows, *p;
+	const char	*html;
+
+	rows = store_query(wr->d->store, "SELECT html FROM sitreps WHERE "
+	    "incident = ? AND n = ?", p = json_pack("[I,I]",
+	    (json_int_t)incident, (json_int_t)n));
+	json_decref(p);
+	html = json_string_value(json_object_get(json_array_get(rows, 0),
+	    "html"));
+	if (html == NULL)
+		web_error_page(wr, 404, "その報告はありません",
+		    "no such report");
+	else {
+		wr->inline_style = 1;
+		web_reply(wr, 200, "text/html; charset=utf-8", html,
+		    strlen(html));
+	}
+	json_decref(rows);
+}
