@@ -230,6 +230,11 @@ page_overview(struct wreq *wr, struct buf *b, const struct incident *inc,
 		}
 		if (late)
 			buf_adds(b, " <b class=\"tag\">期限超過 LATE</b>");
+		if (s->note != NULL) {
+			buf_adds(b, " <small>");
+			wh_esc(b, s->note);
+			buf_adds(b, "</small>");
+		}
 		buf_adds(b, "</li>");
 	}
 	buf_adds(b, "</ul></section>");
