@@ -6,7 +6,9 @@
 #include "common/xmalloc.h"
 #include "model/mail.h"
 
-#define MAIL_WORD_BYTES	45	/* raw bytes per encoded-word: 60 base64 */
+/* Raw bytes per encoded-word: 52 base64 characters, a word of 64, which
+ * fits after "Subject: " in 76 columns (RFC 2047 allows 75 a word). */
+#define MAIL_WORD_BYTES	39
 #define MAIL_LINE	76
 
 int
