@@ -458,19 +458,12 @@ static void
 board_finish(struct board_job *j)
 {
 	struct web	*w = j->wr->w;
-	char		 t[32];
 
 	if (j->wr->req != NULL) {
 		board_exceptions(j);
 		board_sources(j);
 		if (!j->fragment) {
-			buf_adds(&j->b, "</div><footer class=\"meta\"><p>");
-			wh_esc(&j->b, kz_local(j->wr->d, clock_now(), 1, t,
-			    sizeof t));
-			buf_adds(&j->b, " (");
-			wh_esc(&j->b, kz_timezone(j->wr->d));
-			buf_adds(&j->b, ") 現在 <small>as of</small></p>"
-			    "</footer>");
+			buf_adds(&j->b, "</main>");
 			wh_end(&j->b);
 		}
 		board_flush(j);
@@ -569,9 +562,8 @@ board_get(struct wreq *wr, int fragment)
 		wh_begin(&j->b, "状況ボード Crisis HQ board", "board", 1);
 		buf_adds(&j->b, "<nav class=\"meta\"><span>");
 		wh_esc(&j->b, web_member_name(d, wr->member));
-		buf_adds(&j->b, "</span> ・ <span id=\"live\" class=\"live\">"
-		    "</span> ・ ");
-		wh_esc(&j->b, kz_local(d, j->now, 1, t, sizeof t));
+		buf_adds(&j->b, "</span><span id=\"live\" class=\"live\">"
+		    "</span>");
 		if (j->forms) {
 			char *csrf = web_csrf(wr);
 
@@ -582,10 +574,14 @@ board_get(struct wreq *wr, int fragment)
 			    "</small></button></form>");
 			free(csrf);
 		}
-		buf_adds(&j->b, "</nav><div id=\"board\">");
+		buf_adds(&j->b, "</nav><main id=\"board\">");
 	}
-	buf_printf(&j->b, "<p class=\"meta\">発動中 %zu 件 <small>open "
-	    "incidents</small></p>", json_array_size(j->incs));
+	buf_printf(&j->b, "<p class=\"meta\">");
+	wh_esc(&j->b, kz_local(d, j->now, 1, t, sizeof t));
+	buf_adds(&j->b, " (");
+	wh_esc(&j->b, kz_timezone(d));
+	buf_printf(&j->b, ") 現在 <small>as of</small> ・ 発動中 %zu 件 <small>"
+	    "open incidents</small></p>", json_array_size(j->incs));
 	if (json_array_size(j->incs) == 0)
 		buf_adds(&j->b, "<p>発動中の事案はありません <small>No open "
 		    "incidents</small></p>");
