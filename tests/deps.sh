@@ -6,19 +6,40 @@ PKGS="build-essential pkg-config clang libevent-dev libcurl4-openssl-dev
 libsqlite3-dev libyaml-dev libjansson-dev libssl-dev libcmocka-dev
 sqlite3 python3 curl openssl util-linux procps prometheus-alertmanager
 libxml2-dev
-chromium fonts-noto-cjk valgrind"
+chromium fonts-noto-cjk valgrind python3-aiosmtpd jq"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
-echo "make deps: installing$missing"
+# Node and npm for the browser tests (tests/package.json): Debian's, unless
+# a node is already there (a NodeSource node brings its own npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+fi
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
+top=$(cd "$(dirname "$0")" && pwd)
+# puppeteer-core for the browser tests, exactly as locked; it drives
+# Debian's chromium and downloads no browser.
+npm_deps() {
+	stamp="$top/node_modules/.keizoku-lock"
+	if [ -f "$stamp" ] && cmp -s "$stamp" "$top/package-lock.json"; then
+		return 0
+	fi
+	echo "make deps: npm ci in tests/"
+	(cd "$top" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund \
+	    --loglevel=error) && cp "$top/package-lock.json" "$stamp"
+}
+if [ -z "$missing" ]; then
+	npm_deps
+	exit 0
+fi
+echo "make deps: installing$missing"
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 # Alertmanager's package would start a system service; tests start their own.
 $SUDO sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d'
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
 $SUDO rm -f /usr/sbin/policy-rc.d
+npm_deps

@@ -31,7 +31,8 @@
 #include "model/roster.h"
 #include "store/store.h"
 
-#define BOARD_SLICE_US	400	/* render at most this long per turn */
+#define BOARD_SLICE_US	250	/* render at most this long per turn */
+#define BOARD_BATCH	16	/* incident ids read at a time */
 #define BOARD_PUSH_MS	500	/* changes pushed at most this often */
 #define BOARD_TICK_MS	30000	/* and this often anyway (clocks move) */
 #define BOARD_PING_MS	15000	/* a comment keeps proxies and evhttp up */
@@ -45,16 +46,17 @@ struct sse {
 struct board_job {
 	struct wreq	*wr;
 	struct event	*ev;
-	json_t		*incs;		/* [{id, drill}] open, real first */
-	json_t		*sitreps;	/* {"id": last n} */
-	size_t		 next;
+	json_t		*incs;		/* [{id, drill}]: the next batch */
+	size_t		 next;		/* in incs */
+	int64_t		 cur_drill;	/* the read cursor: real ones (0) first, */
+	int64_t		 cur_id;	/* the newest first in each */
+	int		 more;		/* ids may follow the batch */
 	int		 fragment;
 	int		 forms;		/* a session: the forms work */
 	struct buf	 b;
 	int64_t		 now;
 	int64_t		 started_us;
 	int64_t		 max_slice_us;
-	uint64_t	 slices;
 };
 
 static int64_t
@@ -64,6 +66,33 @@ board_mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The loop's own CPU time: on a loaded machine a slice's wall time also
+ * counts the time the process waited to run, which no slicing prevents. */
+static int64_t
+board_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+board_measure(struct board_job *j, int64_t t0, int64_t c0)
+{
+	struct web	*w = j->wr->w;
+	int64_t		 dt = board_mono_us() - t0, dc = board_cpu_us() - c0;
+
+	if (dt > j->max_slice_us)
+		j->max_slice_us = dt;
+	if (dc > w->max_slice_cpu_us)
+		w->max_slice_cpu_us = dc;
+	w->cpu_hist[dc / 100 < WEB_HIST - 1 ? dc / 100 : WEB_HIST - 1]++;
+	if (dt > 1000)
+		w->slices_over_1ms++;
+	w->slices++;
 }
 
 static void
@@ -278,7 +307,7 @@ board_incident(struct board_job *j, const struct incident *inc)
 {
 	struct buf	*b = &j->b;
 	char		*csrf, key[24];
-	json_t		*last;
+	json_t		*last, *rows, *p;
 
 	buf_printf(b, "<section class=\"inc%s\" id=\"inc-%lld\"><h2>",
 	    inc->drill ? " drill" : "", (long long)inc->id);
@@ -306,7 +335,10 @@ board_incident(struct board_job *j, const struct incident *inc)
 	board_rto(j, inc);
 	buf_adds(b, "</div>");
 	snprintf(key, sizeof key, "%lld", (long long)inc->id);
-	last = json_object_get(j->sitreps, key);
+	rows = store_query(j->wr->d->store, "SELECT max(n) AS n FROM sitreps "
+	    "WHERE incident = ?", p = json_pack("[I]", (json_int_t)inc->id));
+	json_decref(p);
+	last = json_object_get(json_array_get(rows, 0), "n");
 	if (j->forms) {
 		csrf = web_csrf(j->wr);
 		buf_adds(b, "<form method=\"post\" action=\"/board/sitrep\">");
@@ -324,6 +356,7 @@ board_incident(struct board_job *j, const struct incident *inc)
 		    (long long)json_integer_value(last),
 		    (long long)json_integer_value(last));
 	buf_adds(b, "</section>\n");
+	json_decref(rows);
 }
 
 static void
@@ -427,7 +460,6 @@ board_job_free(struct board_job *j)
 {
 	event_free(j->ev);
 	json_decref(j->incs);
-	json_decref(j->sitreps);
 	buf_free(&j->b);
 	free(j);
 }
@@ -455,7 +487,7 @@ board_flush(struct board_job *j)
 }
 
 static void
-board_finish(struct board_job *j)
+board_finish(struct board_job *j, int64_t t0, int64_t c0)
 {
 	struct web	*w = j->wr->w;
 
@@ -470,8 +502,8 @@ board_finish(struct board_job *j)
 		evhttp_connection_set_closecb(j->wr->evcon, NULL, NULL);
 		evhttp_send_reply_end(j->wr->req);
 	}
+	board_measure(j, t0, c0);
 	w->renders++;
-	w->slices += j->slices;
 	w->last_render_us = board_mono_us() - j->started_us;
 	w->last_max_slice_us = j->max_slice_us;
 	if (j->max_slice_us > w->max_slice_us)
@@ -480,12 +512,53 @@ board_finish(struct board_job *j)
 	board_job_free(j);
 }
 
+/* Reads the next batch of open incident ids (a keyset cursor: a render
+ * never holds the whole list); how many. */
+static size_t
+board_batch(struct board_job *j)
+{
+	json_t	*p, *last;
+	size_t	 n;
+
+	for (;;) {
+		json_decref(j->incs);
+		j->incs = NULL;
+		j->next = 0;
+		if (!j->more) {
+			j->incs = json_array();
+			return 0;
+		}
+		/* One range of the partial index incidents_board per call. */
+		j->incs = store_query(j->wr->d->store, "SELECT id, drill FROM "
+		    "incidents WHERE state IN ('pending', 'active') AND drill = "
+		    "? AND id < ? ORDER BY id DESC LIMIT ?", p = json_pack(
+		    "[I,I,i]", (json_int_t)j->cur_drill, (json_int_t)j->cur_id,
+		    BOARD_BATCH));
+		json_decref(p);
+		if (j->incs == NULL)
+			j->incs = json_array();
+		n = json_array_size(j->incs);
+		if (n > 0) {
+			last = json_array_get(j->incs, n - 1);
+			j->cur_id = json_integer_value(json_object_get(last,
+			    "id"));
+		}
+		if (n < BOARD_BATCH) {		/* the drills follow */
+			j->more = j->cur_drill == 0;
+			j->cur_drill = 1;
+			j->cur_id = INT64_MAX;
+		}
+		if (n > 0)
+			return n;
+	}
+}
+
 static void
 board_slice(evutil_socket_t fd, short ev, void *arg)
 {
 	struct board_job	*j = arg;
 	struct incident		*inc;
-	int64_t			 t0 = board_mono_us(), dt;
+	int64_t			 t0 = board_mono_us(), c0 = board_cpu_us();
 	struct timeval		 zero = { 0, 0 };
 	int			 st;
 
@@ -495,8 +568,13 @@ board_slice(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	j->now = clock_now();
-	while (j->next < json_array_size(j->incs)) {
-		json_t *o = json_array_get(j->incs, j->next++);
+	for (;;) {
+		json_t *o;
+
+		if (j->next >= json_array_size(j->incs) &&
+		    board_batch(j) == 0)
+			break;
+		o = json_array_get(j->incs, j->next++);
 
 		inc = kz_incident_load(j->wr->d, json_integer_value(
 		    json_object_get(o, "id")), &st);
@@ -507,18 +585,12 @@ board_slice(evutil_socket_t fd, short ev, void *arg)
 		if (board_mono_us() - t0 >= BOARD_SLICE_US)
 			break;
 	}
-	j->slices++;
-	if (j->next >= json_array_size(j->incs)) {
-		dt = board_mono_us() - t0;
-		if (dt > j->max_slice_us)
-			j->max_slice_us = dt;
-		board_finish(j);	/* frees j */
+	if (j->next >= json_array_size(j->incs) && !j->more) {
+		board_finish(j, t0, c0);	/* frees j */
 		return;
 	}
 	board_flush(j);
-	dt = board_mono_us() - t0;
-	if (dt > j->max_slice_us)
-		j->max_slice_us = dt;
+	board_measure(j, t0, c0);
 	/* A timer, not event_active: the loop polls for I/O in between. */
 	evtimer_add(j->ev, &zero);
 }
@@ -528,10 +600,11 @@ board_get(struct wreq *wr, int fragment)
 {
 	struct kz_daemon	*d = wr->d;
 	struct board_job	*j = xcalloc(1, sizeof *j);
-	json_t			*rows, *r;
+	json_t			*rows;
 	char			 t[32];
-	size_t			 i;
-	int64_t			 t0 = board_mono_us(), dt;
+	int64_t			 t0 = board_mono_us(), c0 = board_cpu_us();
+	long long		 nopen;
+	struct timeval		 zero = { 0, 0 };
 
 	j->wr = wr;
 	j->fragment = fragment;
@@ -540,21 +613,14 @@ board_get(struct wreq *wr, int fragment)
 	j->now = clock_now();
 	j->ev = evtimer_new(d->base, board_slice, j);
 	/* Real incidents first, then drills; the newest first in each. */
-	j->incs = store_query(d->store, "SELECT id, drill FROM incidents "
-	    "WHERE state IN ('pending', 'active') ORDER BY drill, id DESC",
-	    NULL);
-	if (j->incs == NULL)
-		j->incs = json_array();
-	j->sitreps = json_object();
-	rows = store_query(d->store, "SELECT incident, max(n) AS n FROM "
-	    "sitreps GROUP BY incident", NULL);
-	json_array_foreach(rows, i, r) {
-		char key[24];
-
-		snprintf(key, sizeof key, "%lld", (long long)
-		    json_integer_value(json_object_get(r, "incident")));
-		json_object_set(j->sitreps, key, json_object_get(r, "n"));
-	}
+	j->incs = json_array();
+	j->more = 1;
+	j->cur_drill = 0;
+	j->cur_id = INT64_MAX;
+	rows = store_query(d->store, "SELECT count(*) AS n FROM incidents "
+	    "WHERE state IN ('pending', 'active')", NULL);
+	nopen = json_integer_value(json_object_get(json_array_get(rows, 0),
+	    "n"));
 	json_decref(rows);
 	wr->gone = board_gone;
 	evhttp_connection_set_closecb(wr->evcon, NULL, NULL);
@@ -580,9 +646,9 @@ board_get(struct wreq *wr, int fragment)
 	wh_esc(&j->b, kz_local(d, j->now, 1, t, sizeof t));
 	buf_adds(&j->b, " (");
 	wh_esc(&j->b, kz_timezone(d));
-	buf_printf(&j->b, ") 現在 <small>as of</small> ・ 発動中 %zu 件 <small>"
-	    "open incidents</small></p>", json_array_size(j->incs));
-	if (json_array_size(j->incs) == 0)
+	buf_printf(&j->b, ") 現在 <small>as of</small> ・ 発動中 %lld 件 <small>"
+	    "open incidents</small></p>", nopen);
+	if (nopen == 0)
 		buf_adds(&j->b, "<p>発動中の事案はありません <small>No open "
 		    "incidents</small></p>");
 	web_std_headers(wr, "text/html; charset=utf-8");
@@ -590,9 +656,9 @@ board_get(struct wreq *wr, int fragment)
 	evhttp_connection_set_closecb(wr->evcon, NULL, NULL);
 	/* web_gone_cb is web.c's; a board watches through the job. */
 	board_flush(j);
-	dt = board_mono_us() - t0;
-	j->max_slice_us = dt;
-	board_slice(-1, 0, j);
+	board_measure(j, t0, c0);
+	/* The first incidents at the next turn: the loop polls in between. */
+	evtimer_add(j->ev, &zero);
 }
 
 /* ---- server-sent events ---- */
@@ -688,6 +754,23 @@ board_free_clients(struct web *w)
 	}
 }
 
+/* The slice CPU time under which a share q of slices stayed (us). */
+static int64_t
+board_quantile(const struct web *w, double q)
+{
+	uint64_t	total = 0, seen = 0;
+	size_t		i;
+
+	for (i = 0; i < WEB_HIST; i++)
+		total += w->cpu_hist[i];
+	for (i = 0; i < WEB_HIST; i++) {
+		seen += w->cpu_hist[i];
+		if (total > 0 && (double)seen >= q * (double)total)
+			return (int64_t)(i + 1) * 100;
+	}
+	return 0;
+}
+
 void
 board_stats(struct wreq *wr)
 {
@@ -695,12 +778,18 @@ board_stats(struct wreq *wr)
 	json_t		*o;
 	char		*s;
 
-	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "renders",
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "renders",
 	    (json_int_t)w->renders, "slices", (json_int_t)w->slices,
+	    "slices_over_1ms", (json_int_t)w->slices_over_1ms,
+	    "max_slice_cpu_us", (json_int_t)w->max_slice_cpu_us,
 	    "max_slice_us", (json_int_t)w->max_slice_us, "last_render_us",
 	    (json_int_t)w->last_render_us, "last_max_slice_us",
 	    (json_int_t)w->last_max_slice_us, "slice_budget_us",
 	    (json_int_t)BOARD_SLICE_US, "clients", (int)w->nclients);
+	json_object_set_new(o, "slice_cpu_p99_us",
+	    json_integer(board_quantile(w, .99)));
+	json_object_set_new(o, "slice_cpu_p999_us",
+	    json_integer(board_quantile(w, .999)));
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	web_reply(wr, 200, "application/json; charset=utf-8", s, strlen(s));

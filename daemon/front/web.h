@@ -69,7 +69,11 @@ struct web {
 	/* render statistics for make bench: GET /board/stats */
 	uint64_t		 renders;
 	uint64_t		 slices;
-	int64_t			 max_slice_us;
+	int64_t			 max_slice_us;	/* wall */
+	int64_t			 max_slice_cpu_us;
+	uint64_t		 slices_over_1ms;	/* wall */
+#define WEB_HIST	50
+	uint64_t		 cpu_hist[WEB_HIST];	/* by 100 us */
 	int64_t			 last_render_us;
 	int64_t			 last_max_slice_us;
 };

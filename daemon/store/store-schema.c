@@ -97,6 +97,8 @@ const char *const store_migrations[] = {
 	"  n INTEGER NOT NULL, created_at INTEGER NOT NULL, created_by TEXT,"
 	"  last_seq INTEGER NOT NULL, md TEXT NOT NULL, html TEXT NOT NULL,"
 	"  PRIMARY KEY(incident, n));"
+	"CREATE INDEX incidents_board ON incidents(drill, id)"
+	"  WHERE state IN ('pending', 'active');"
 	"ALTER TABLE notifications ADD COLUMN recipient TEXT;",
 	NULL
 };
