@@ -17,6 +17,32 @@
 #include "model/sitrep.h"
 #include "store/store.h"
 
+/* Who did it, by name: "佐藤 次郎 (web)", "田中 太郎 (by root)". */
+static char *
+sitrep_who(struct kz_daemon *d, const char *actor, const char *behalf)
+{
+	const struct member	*m;
+	const char		*web;
+	char			*id, *who;
+
+	if (actor == NULL || strcmp(actor, "keizokud") == 0)
+		return xstrdup("keizoku");
+	web = strstr(actor, " (web)");
+	id = web != NULL ? xstrndup(actor, (size_t)(web - actor)) :
+	    xstrdup(actor);
+	if (behalf != NULL) {
+		m = roster_member(d->roster, behalf);
+		who = xprintf("%s (by %s)", m && m->name ? m->name : behalf,
+		    actor);
+	} else {
+		m = roster_member(d->roster, id);
+		who = xprintf("%s%s", m && m->name ? m->name : id, web ? web :
+		    "");
+	}
+	free(id);
+	return who;
+}
+
 /* What changed since the event seq after: [{"at", "who", "text"}]; the
  * last seq in *last. */
 static json_t *
@@ -38,9 +64,11 @@ sitrep_changes(struct kz_daemon *d, int64_t inc, int64_t after,
 				    "step"));
 		const char	*actor = json_string_value(json_object_get(o,
 				    "actor"));
+		const char	*behalf = json_string_value(json_object_get(o,
+				    "on_behalf"));
 		json_t		*data = ds != NULL ? json_loads(ds, 0, NULL) :
 				    NULL;
-		char		*text, *line;
+		char		*text, *line, *who;
 
 		if (seq > *last)
 			*last = seq;
@@ -52,10 +80,10 @@ sitrep_changes(struct kz_daemon *d, int64_t inc, int64_t after,
 		text = kz_event_text(type, data != NULL ? data : json_null());
 		line = xprintf("%s%s%s%s%s", type, step ? " " : "", step ?
 		    step : "", *text ? ": " : "", text);
+		who = sitrep_who(d, actor, behalf);
 		json_array_append_new(out, json_pack("{s:O,s:s,s:s}", "at",
-		    json_object_get(o, "at"), "who", actor &&
-		    strcmp(actor, "keizokud") != 0 ? actor : "keizoku", "text",
-		    line));
+		    json_object_get(o, "at"), "who", who, "text", line));
+		free(who);
 		free(line);
 		free(text);
 		json_decref(data);

@@ -78,6 +78,14 @@ web_session_new(struct kz_daemon *d, const char *member, const char *via,
 	json_t	*p;
 	int	 rc;
 
+	/* Sessions that ended go when a new one begins. */
+	p = json_pack("[I]", (json_int_t)now);
+	rc = store_exec(d->store, "DELETE FROM web_sessions WHERE expires_at "
+	    "<= ?", p);
+	json_decref(p);
+	*cookie = NULL;
+	if (rc == -1)
+		return -1;
 	*cookie = wl_random(32);
 	sha256_hex(*cookie, strlen(*cookie), hex);
 	p = json_pack("[s,s,I,I,s]", hex, member, (json_int_t)now,

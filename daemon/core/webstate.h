@@ -25,7 +25,8 @@ char		*web_answer_link(struct kz_daemon *, const char *member,
 /* {web.base_url}/login/{token}: a one-time sign-in link. */
 char		*web_login_link(struct kz_daemon *, const char *member);
 
-/* A new session of member; its cookie value (allocated) in *cookie. */
+/* A new session of member; its cookie value (allocated) in *cookie.
+ * *cookie is NULL when it returns -1. */
 int		 web_session_new(struct kz_daemon *, const char *member,
 		    const char *via, char **cookie);
 /* The member of a live session (allocated), or NULL. */
