@@ -143,7 +143,8 @@ deps:
 # make run supplies demo values unless you set your own.
 DEMO_ENV	= KEIZOKU_AM_TOKEN=$${KEIZOKU_AM_TOKEN:-demo-am-token} \
 		  KEIZOKU_GRAFANA_SECRET=$${KEIZOKU_GRAFANA_SECRET:-demo-grafana-secret} \
-		  KEIZOKU_QUAKE_SECRET=$${KEIZOKU_QUAKE_SECRET:-whsec_ZGVtby1xdWFrZS1zZWNyZXQ=}
+		  KEIZOKU_QUAKE_SECRET=$${KEIZOKU_QUAKE_SECRET:-whsec_ZGVtby1xdWFrZS1zZWNyZXQ=} \
+		  KEIZOKU_WEB_SECRET=$${KEIZOKU_WEB_SECRET:-demo-web-secret-not-for-production}
 
 run: deps all
 	@mkdir -p var

@@ -5,7 +5,8 @@
 # config/, runbooks/ and build/plugins as `make run` sees them; only the
 # ports and the automation targets are pointed at a stub in $T.
 export KEIZOKU_AM_TOKEN="am-demo-token" KEIZOKU_GRAFANA_SECRET="grafana-demo-secret" \
-    KEIZOKU_QUAKE_SECRET="whsec_$(printf 'quake-demo-key-0123456789' | base64)"
+    KEIZOKU_QUAKE_SECRET="whsec_$(printf 'quake-demo-key-0123456789' | base64)" \
+    KEIZOKU_WEB_SECRET="web-demo-secret-0123456789"
 mkdir -p "$T/ship/config" "$T/ship/build" "$T/ship/var"
 cp "$KZ_TOP"/config/*.yaml "$T/ship/config/"
 cp -r "$KZ_TOP/runbooks" "$T/ship/runbooks"

@@ -20,7 +20,8 @@ expect_rc "without its secrets in the environment the config is refused" 1 \
 grep -q "keizokud.yaml:[0-9]*:[0-9]*: environment variable KEIZOKU_QUAKE_SECRET is not set" "$T/out" &&
     ok "and -t names the variable with its position" || nok "-t output: $(cat "$T/out")"
 export KEIZOKU_AM_TOKEN="am-demo-token" KEIZOKU_GRAFANA_SECRET="grafana-demo-secret" \
-    KEIZOKU_QUAKE_SECRET="whsec_$(printf 'quake-demo-key-0123456789' | base64)"
+    KEIZOKU_QUAKE_SECRET="whsec_$(printf 'quake-demo-key-0123456789' | base64)" \
+    KEIZOKU_WEB_SECRET="web-demo-secret-0123456789"
 expect_rc "keizokud -t accepts the shipped config, roster, plan and runbooks" 0 "$KZD" -t -c "$CONF"
 expect_eq "with no warning at all" "$(cat "$T/out")" ""
 grep -q "ok (5 runbooks)" "$T/err" && ok "-t counts the five runbooks" || nok "-t stderr: $(cat "$T/err")"
