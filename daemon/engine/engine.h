@@ -105,10 +105,10 @@ struct actx {
 	const char		*member;	/* on whose behalf, for
 						   permission; NULL: actor */
 	int			 admin;		/* the actor is an admin */
-	const char		*via;		/* "web" for the pages: the
-						   audit log says so */
 	json_t			*rtos;		/* {"SYSTEM": rto_s} from the
 						   plan, or NULL */
+	const char		*via;		/* "web" for the pages: the
+						   audit log says so */
 };
 
 enum step_act { SA_ACK, SA_DONE, SA_SKIP, SA_FAIL, SA_APPROVE, SA_REJECT };

@@ -44,6 +44,7 @@ struct sse {
 };
 
 struct board_job {
+	struct board_job *link;		/* web's renders under way */
 	struct wreq	*wr;
 	struct event	*ev;
 	json_t		*incs;		/* [{id, drill}]: the next batch */
@@ -458,6 +459,13 @@ board_sources(struct board_job *j)
 static void
 board_job_free(struct board_job *j)
 {
+	struct board_job **pp;
+
+	for (pp = &j->wr->w->jobs; *pp != NULL; pp = &(*pp)->link)
+		if (*pp == j) {
+			*pp = j->link;
+			break;
+		}
 	event_free(j->ev);
 	json_decref(j->incs);
 	buf_free(&j->b);
@@ -490,6 +498,7 @@ static void
 board_finish(struct board_job *j, int64_t t0, int64_t c0)
 {
 	struct web	*w = j->wr->w;
+	struct wreq	*wr;
 
 	if (j->wr->req != NULL) {
 		board_exceptions(j);
@@ -508,8 +517,9 @@ board_finish(struct board_job *j, int64_t t0, int64_t c0)
 	w->last_max_slice_us = j->max_slice_us;
 	if (j->max_slice_us > w->max_slice_us)
 		w->max_slice_us = j->max_slice_us;
-	wreq_free(j->wr);
+	wr = j->wr;
 	board_job_free(j);
+	wreq_free(wr);
 }
 
 /* Reads the next batch of open incident ids (a keyset cursor: a render
@@ -563,8 +573,10 @@ board_slice(evutil_socket_t fd, short ev, void *arg)
 	int			 st;
 
 	if (j->wr->req == NULL) {
-		wreq_free(j->wr);
+		struct wreq *wr = j->wr;
+
 		board_job_free(j);
+		wreq_free(wr);
 		return;
 	}
 	j->now = clock_now();
@@ -623,7 +635,8 @@ board_get(struct wreq *wr, int fragment)
 	    "n"));
 	json_decref(rows);
 	wr->gone = board_gone;
-	evhttp_connection_set_closecb(wr->evcon, NULL, NULL);
+	j->link = wr->w->jobs;
+	wr->w->jobs = j;
 	if (!fragment) {
 		wh_begin(&j->b, "状況ボード Crisis HQ board", "board", 1);
 		buf_adds(&j->b, "<nav class=\"meta\"><span>");
@@ -653,8 +666,7 @@ board_get(struct wreq *wr, int fragment)
 		    "incidents</small></p>");
 	web_std_headers(wr, "text/html; charset=utf-8");
 	evhttp_send_reply_start(wr->req, 200, "OK");
-	evhttp_connection_set_closecb(wr->evcon, NULL, NULL);
-	/* web_gone_cb is web.c's; a board watches through the job. */
+	web_watch(wr);		/* a client that leaves ends the render */
 	board_flush(j);
 	board_measure(j, t0, c0);
 	/* The first incidents at the next turn: the loop polls in between. */
@@ -675,7 +687,15 @@ sse_free(struct sse *s)
 static void
 sse_closed(struct evhttp_connection *evcon, void *arg)
 {
-	sse_free(arg);
+	struct sse *s = arg;
+
+	/* A stream the client left is detached and left to us to free;
+	 * one closed by evhttp_free goes with its connection. */
+	if (s->wr->req != NULL &&
+	    evhttp_request_get_connection(s->wr->req) == NULL)
+		evhttp_request_free(s->wr->req);
+	s->wr->req = NULL;
+	sse_free(s);
 }
 
 static void
@@ -742,7 +762,18 @@ board_tick(struct web *w)
 void
 board_free_clients(struct web *w)
 {
-	struct sse *s;
+	struct sse	*s;
+	struct wreq	*wr;
+
+	while (w->jobs != NULL) {
+		wr = w->jobs->wr;
+		if (wr->req != NULL) {
+			evhttp_connection_set_closecb(wr->evcon, NULL, NULL);
+			evhttp_send_reply_end(wr->req);
+		}
+		board_job_free(w->jobs);
+		wreq_free(wr);
+	}
 
 	while ((s = TAILQ_FIRST(&w->clients)) != NULL) {
 		if (s->wr->req != NULL) {

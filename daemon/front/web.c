@@ -50,6 +50,7 @@ web_new(struct kz_daemon *d)
 
 	w->d = d;
 	TAILQ_INIT(&w->clients);
+	w->login_mails = json_object();
 	w->seen_commits = d->metrics.commits;
 	w->tick = event_new(d->base, -1, EV_PERSIST, web_tick_cb, w);
 	event_add(w->tick, &tv);
@@ -63,6 +64,7 @@ web_free(struct web *w)
 		return;
 	board_free_clients(w);
 	event_free(w->tick);
+	json_decref(w->login_mails);
 	free(w);
 }
 
@@ -82,9 +84,20 @@ web_gone_cb(struct evhttp_connection *evcon, void *arg)
 {
 	struct wreq *wr = arg;
 
+	/* A reply under way (a board's chunks) is left to us by evhttp once
+	 * detached from its connection; otherwise evhttp frees it. */
+	if (wr->req != NULL && evhttp_request_get_connection(wr->req) == NULL)
+		evhttp_request_free(wr->req);
 	wr->req = NULL;
 	if (wr->gone != NULL)
 		wr->gone(wr);
+}
+
+void
+web_watch(struct wreq *wr)
+{
+	if (wr->req != NULL)
+		evhttp_connection_set_closecb(wr->evcon, web_gone_cb, wr);
 }
 
 static const char *
@@ -363,6 +376,16 @@ web_csrf_use(struct wreq *wr, json_t *form)
 	return 0;
 }
 
+static int
+utf8_ok(const char *s)
+{
+	json_t	*j = json_string(s);
+	int	 ok = j != NULL;
+
+	json_decref(j);
+	return ok;
+}
+
 /* The POST body as an object of strings; NULL after replying. */
 static json_t *
 web_form(struct wreq *wr)
@@ -394,8 +417,7 @@ web_form(struct wreq *wr)
 	free(body);
 	o = json_object();
 	TAILQ_FOREACH(e, &kv, next) {
-		if ((v = json_string(e->value)) == NULL ||
-		    json_string(e->key) == NULL) {
+		if ((v = json_string(e->value)) == NULL || !utf8_ok(e->key)) {
 			json_decref(v);
 			json_decref(o);
 			evhttp_clear_headers(&kv);
@@ -644,9 +666,14 @@ login_post(struct wreq *wr)
 			m = x;
 	}
 	/* The same answer, known or not: the form tells nobody who is in
-	 * the roster. */
+	 * the roster. One mail a minute per member at most. */
+	if (m != NULL && clock_now() - json_integer_value(json_object_get(
+	    wr->w->login_mails, m->id)) < 60000)
+		m = NULL;
 	if (m != NULL && m->email != NULL &&
 	    (link = web_login_link(wr->d, m->id)) != NULL) {
+		json_object_set_new(wr->w->login_mails, m->id,
+		    json_integer(clock_now()));
 		text = xprintf("keizoku にサインインするには次のリンクを開いて"
 		    "ください（%lld 分間、一度だけ有効）。\nTo sign in to "
 		    "keizoku, open this link (once, within %lld minutes):\n\n"

@@ -58,6 +58,7 @@ struct wreq {
 };
 
 struct sse;
+struct board_job;
 struct web {
 	struct kz_daemon	*d;
 	struct event		*tick;
@@ -66,6 +67,8 @@ struct web {
 	int64_t			 last_tick_ms;
 	TAILQ_HEAD(, sse)	 clients;
 	size_t			 nclients;
+	struct board_job	*jobs;		/* renders under way */
+	json_t			*login_mails;	/* {member: ms}: one a minute */
 	/* render statistics for make bench: GET /board/stats */
 	uint64_t		 renders;
 	uint64_t		 slices;
@@ -88,6 +91,8 @@ void	 web_error_page(struct wreq *, int status, const char *ja,
 	    const char *en);
 char	*web_csrf(struct wreq *);
 void	 wreq_free(struct wreq *);
+/* Notices when the client goes (wr->req becomes NULL, wr->gone runs). */
+void	 web_watch(struct wreq *);
 const char *web_member_name(struct kz_daemon *, const char *id);
 
 /* web-html.c */
@@ -112,7 +117,7 @@ void	 board_get(struct wreq *, int fragment);
 void	 board_events(struct wreq *);
 void	 board_stats(struct wreq *);
 void	 board_tick(struct web *);
-void	 board_free_clients(struct web *);
+void	 board_free_clients(struct web *);	/* and renders */
 void	 sitrep_post(struct wreq *, json_t *form);
 void	 sitrep_get(struct wreq *, int64_t incident, int64_t n);
 
