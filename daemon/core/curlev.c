@@ -546,7 +546,9 @@ curlev_smtp_setup(struct curlev_xfer *x, const struct smtp_req *req)
 	SET(CURLOPT_TIMEOUT_MS, timeout);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, connect);
 	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	SET(CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	/* STARTTLS when offered; required before a password is sent. */
+	SET(CURLOPT_USE_SSL, req->username != NULL ? (long)CURLUSESSL_ALL :
+	    (long)CURLUSESSL_TRY);
 	SET(CURLOPT_MAIL_FROM, req->from);
 	SET(CURLOPT_MAIL_RCPT, x->rcpt);
 	SET(CURLOPT_UPLOAD, 1L);

@@ -44,7 +44,8 @@ void		 curlev_free(struct curlev *);
 struct curlev_xfer *curlev_request(struct curlev *, const struct http_req *,
 		    http_done_fn, void *arg, const char **why);
 /* One message to one recipient over SMTP (smtp:// upgrades with STARTTLS
- * when the server offers it; smtps:// is TLS from the start). The
+ * when the server offers it, and must when a username is given: AUTH is
+ * never sent in clear; smtps:// is TLS from the start). The
  * callback's status is the server's last reply code (250: accepted), or
  * 0 with error when the conversation failed. */
 struct smtp_req {

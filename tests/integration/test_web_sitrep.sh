@@ -13,6 +13,11 @@ SINK_PORT=$(free_port)
 python3 "$KZ_TOP/tests/integration/sink.py" --port "$SINK_PORT" --log "$T/sink.log" --ready "$T/sink.ready" &
 _pids="$_pids $!"
 S=http://127.0.0.1:$SINK_PORT
+# An MTA without TLS that would take a password in clear.
+PLAIN_PORT=$(free_port)
+$SMTPD --port "$PLAIN_PORT" --log "$T/plain.log" --ready "$T/plain.ready" \
+    --auth "$SMTP_USER:$SMTP_PASS" >>"$T/smtpd.log" 2>&1 &
+_pids="$_pids $!"
 cat >"$T/roster.yaml" <<'YAML'
 members:
   - {id: tanaka, name: 田中 太郎, unix_user: "1101", email: tanaka@example.go.jp}
@@ -27,7 +32,10 @@ roles:
 YAML
 write_config "$(web_config)
   ops: {type: slack, url: \"$S/ops\"}
-  sato-dm: {type: slack, url: \"$S/dm-sato\"}"
+  sato-dm: {type: slack, url: \"$S/dm-sato\"}
+  plainmail: {type: email, smtp_url: \"smtp://127.0.0.1:$PLAIN_PORT\", from: \"keizoku@example.go.jp\", username: \"env:SMTP_USER\", password: \"env:SMTP_PASS\", retry: [1h]}
+notify:
+  - {channel: plainmail, events: [sitrep.issued]}"
 cat >"$T/runbooks/fail.yaml" <<'YAML'
 runbook: failover
 title: 代替サイト切替 / Failover
@@ -76,6 +84,12 @@ wait_for "第4報 posted to the shared channel" 10 sh -c "jq -e 'select(.path ==
 "$KZ" sitrep "$INC" --send mail >/dev/null
 check "第5報 mailed to the owner's member" wait_mail tanaka@example.go.jp 1
 expect_eq "its subject" "$(mails -r '[.[] | select(.rcpt_tos == ["tanaka@example.go.jp"])] | last | .subject')" "# 第5報 #1 代替サイト切替 / Failover"
+
+"$KZ" sitrep "$INC" --send plainmail >/dev/null
+wait_for "a server without STARTTLS never gets the password: the attempt fails" 15 sh -c \
+    "$KZ notifications --json | jq -e '[.[] | select(.channel == \"plainmail\" and .attempts >= 1 and .state == \"pending\")] | length == 1'"
+expect_eq "and says why" "$("$KZ" notifications --json | jq -r '[.[] | select(.channel == "plainmail")][0].last_error | test("SSL|TLS|STARTTLS"; "i")')" true
+check "nothing reached that server" test ! -s "$T/plain.log"
 
 # --- links: shared channels get the page, a direct hook the member's own ---
 wait_for "the step call reaches sato's direct hook" 10 sh -c "grep -q '/dm-sato' '$T/sink.log'"
