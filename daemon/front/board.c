@@ -159,11 +159,11 @@ board_steps(struct board_job *j, const struct incident *inc)
 				buf_adds(b, " <b class=\"tag\">期限超過 LATE</b>");
 			buf_adds(b, "</td><td>");
 			wh_esc(b, rs->title != NULL ? rs->title : rs->id);
-			buf_adds(b, "</td><td>");
+			buf_adds(b, "</td><td data-l=\"担当\">");
 			wh_esc(b, s->acked_by != NULL ? web_member_name(
 			    j->wr->d, s->acked_by) : s->assignee != NULL ?
 			    web_member_name(j->wr->d, s->assignee) : "-");
-			buf_adds(b, "</td><td>");
+			buf_adds(b, "</td><td data-l=\"期限\">");
 			if (s->deadline_at != 0 && step_open(s->state))
 				board_left(j, s->deadline_at);
 			else
