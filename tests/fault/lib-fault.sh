@@ -25,13 +25,10 @@ fault_shim() {
 # start_sink [rules...]: the recording receiver, on $SINK_PORT.
 start_sink() {
 	rm -f "$T/sink.ready"
-	python3 "$SINK" --port "$SINK_PORT" --log "$T/sink.log" \
+	"$PY" "$SINK" --port "$SINK_PORT" --log "$T/sink.log" \
 	    --ready "$T/sink.ready" "$@" &
 	_pids="$_pids $!"
-	_i=0
-	while [ ! -f "$T/sink.ready" ] && [ $_i -lt 200 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
+	wait_file "$T/sink.ready"
 	touch "$T/sink.log"
 }
 SINK_PORT=$(free_port)
@@ -78,7 +75,7 @@ act() {
 	"$KZ" --json activate "${2:-work}" --note "$1" >"$_o" 2>"$_o.err"
 	_rc=$?
 	if [ $_rc -eq 0 ]; then
-		echo "act ok $1 $(jget 'd["incident"]' <"$_o")" >>"$T/ledger"
+		echo "act ok $1 $(jq -r '.incident' <"$_o")" >>"$T/ledger"
 	else
 		echo "act no $1" >>"$T/ledger"
 	fi
@@ -97,7 +94,7 @@ hook() {
 	_st=$(post /v1/hooks/json "$T/hook.json" \
 	    -H "Authorization: Bearer $KZ_HOOK_TOKEN")
 	case $_st in
-	2*) echo "hook ok $1 $(jget 'd["incidents"][0] if d["incidents"] else 0' <"$T/resp")" >>"$T/ledger" ;;
+	2*) echo "hook ok $1 $(jq -r '.incidents[0] // 0' <"$T/resp")" >>"$T/ledger" ;;
 	*) echo "hook no $1" >>"$T/ledger" ;;
 	esac
 	echo "$_st"
@@ -106,7 +103,7 @@ hook() {
 # ledger_check [strict]: every acknowledged write is in the database;
 # with strict, nothing refused is. Prints what is wrong.
 ledger_check() {
-	python3 - "$T/ledger" "$T/state/keizoku.db" "${1:-}" <<'PY'
+	"$PY" - "$T/ledger" "$T/state/keizoku.db" "${1:-}" <<'PY'
 import sqlite3, sys
 ledger, db, strict = sys.argv[1], sys.argv[2], sys.argv[3] == "strict"
 con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
@@ -138,7 +135,7 @@ PY
 commit_failures() { grep -c 'commit failed' "$T/kzd.log"; }
 # sql_ro QUERY: a read-only query against the daemon's database.
 sql_ro() {
-	python3 - "$T/state/keizoku.db" "$1" <<'PY'
+	"$PY" - "$T/state/keizoku.db" "$1" <<'PY'
 import sqlite3, sys
 con = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True, timeout=10)
 for r in con.execute(sys.argv[2]):
@@ -149,17 +146,11 @@ no_pending() { [ "$(sql_ro "SELECT count(*) FROM notifications WHERE state != 'd
 # most_sent FROM_LINE: the most times one webhook-id was answered 200
 # in the sink's log after line FROM_LINE.
 most_sent() {
-	tail -n +"$(($1 + 1))" "$T/sink.log" | python3 -c '
-import collections, json, sys
-c = collections.Counter()
-for line in sys.stdin:
-    r = json.loads(line)
-    if r["status"] == 200:
-        c[r["headers"].get("webhook-id")] += 1
-print(max(c.values()) if c else 0)'
+	tail -n +"$(($1 + 1))" "$T/sink.log" | jq -s '[.[] | select(.status == 200) |
+	    .headers["webhook-id"]] | group_by(.) | map(length) | max // 0'
 }
 sink_lines() { wc -l <"$T/sink.log"; }
 alive() { kill -0 "$KZD_PID" 2>/dev/null; }
-step_state() { "$KZ" --json show "$1" | jget "[s['state'] for s in d['steps'] if s['id'] == '$2'][0]"; }
+step_state() { "$KZ" --json show "$1" | jq -r --arg s "$2" '[.steps[] | select(.id == $s) | .state][0]'; }
 # integrity: PRAGMA integrity_check, read-only.
 integrity() { [ "$(sql_ro 'PRAGMA integrity_check')" = ok ]; }

@@ -33,9 +33,9 @@ open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 s.serve_forever()
 PY
-python3 "$T/stub.py" "$T/stub.port" "$T/stub.log" &
+"$PY" "$T/stub.py" "$T/stub.port" "$T/stub.log" &
 _pids="$_pids $!"
-_i=0; while [ ! -s "$T/stub.port" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+wait_file "$T/stub.port"
 STUB=$(cat "$T/stub.port")
 sed -i "s|127.0.0.1:8470|127.0.0.1:$HTTP_PORT|; s|127.0.0.1:9000|127.0.0.1:$STUB|" "$T/ship/config/keizokud.yaml"
 export KEIZOKU_SOCKET="$T/ship/var/keizoku.sock"
@@ -43,7 +43,7 @@ KZD_ARGS="-c $T/ship/config/keizokud.yaml"
 # ship_start: starts keizokud on the shipped tree.
 ship_start() {
 	start_kzd || return 1
-	expect_eq "the shipped setup loads without error" "$("$KZ" --json status | jget 'd["load_errors"]')" "[]"
+	expect_eq "the shipped setup loads without error" "$("$KZ" --json status | jq -c '.load_errors')" "[]"
 }
 # ship_stop: SIGTERM, a clean exit and a clean log.
 ship_stop() {
@@ -60,12 +60,13 @@ ship_stop() {
 as() { _m=$1; shift; "$KZ" --as "$_m" "$@"; }
 # act "what" MEMBER ARGS...: a command on behalf of MEMBER that must succeed.
 act() { _w=$1; shift; expect_rc "$_w" 0 as "$@"; }
-st() { "$KZ" --json show "$1" | jget "[s['state'] for s in d['steps'] if s['id'] == '$2'][0]"; }
+st() { "$KZ" --json show "$1" | jq -r --arg s "$2" '[.steps[] | select(.id == $s) | .state][0]'; }
 step_is() { [ "$(st "$1" "$2")" = "$3" ]; }
-states() { "$KZ" --json show "$1" | jget "{s['id']: s['state'] for s in d['steps']}"; }
-note() { "$KZ" --json show "$1" | jget "[s['note'] for s in d['steps'] if s['id'] == '$2'][0]"; }
-answers() { "$KZ" --json show "$1" | jget "[m['member'] + ':' + m['answer'] for m in d['assembly']['$2']['members']]" | tr -d ' '; }
-recovered() { "$KZ" --json show "$1" | jget "sorted(s['id'] for s in d['systems'] if s['recovered_at'])"; }
+# states INC: {step id: state}, in the runbook's order.
+states() { "$KZ" --json show "$1" | jq -c '[.steps[] | {(.id): .state}] | add'; }
+note() { "$KZ" --json show "$1" | jq -r --arg s "$2" '[.steps[] | select(.id == $s) | .note][0]'; }
+answers() { "$KZ" --json show "$1" | jq -c --arg r "$2" '[.assembly[$r].members[] | .member + ":" + .answer]' | tr -d ' '; }
+recovered() { "$KZ" --json show "$1" | jq -c '[.systems[] | select(.recovered_at) | .id] | sort'; }
 # Exception measures (SPEC §7). excs INC|open: the list; exc_id INC STEP:
 # the measure a step requested; exc_approve INC STEP MEMBER NOTE: a member
 # of the approver role (ciso) approves it, which finishes the step.
@@ -73,6 +74,6 @@ excs() {
 	if [ "$1" = open ]; then "$KZ" --json exceptions --open
 	else "$KZ" --json exceptions --incident "$1"; fi
 }
-exc_id() { excs "$1" | jget "[e['id'] for e in d if e['step'] == '$2'][0]"; }
+exc_id() { excs "$1" | jq -r --arg s "$2" '[.[] | select(.step == $s) | .id][0]'; }
 exc_approve() { act "$3 (CISO) approves the measure of $2" "$3" exception approve "$(exc_id "$1" "$2")" --note "$4"; }
 # --- end of the prologue ---

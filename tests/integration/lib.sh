@@ -29,12 +29,52 @@ expect_rc() {
 	if [ "$_rc" -eq "$_want" ]; then ok "$_w"; else
 		nok "$_w: exit $_rc, want $_want; stderr: $(head -c 300 "$T/err")"; fi
 }
-# A free TCP port on 127.0.0.1.
+# Python for the servers and scripts the tests start: /usr/bin/python3
+# starts fast, where python3 on PATH may be a slow shim (pyenv).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+# A free TCP port on 127.0.0.1, without starting a process: a random one
+# below the kernel's ephemeral range (so that no outgoing connection
+# takes it meanwhile), that no socket uses now and that this test has
+# not handed out before. Other suites may run at the same time.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+	while :; do
+		_p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+		grep -qx "$_p" "$T/.ports" 2>/dev/null && continue
+		grep -q ":$(printf %04X "$_p") " /proc/net/tcp /proc/net/tcp6 \
+		    2>/dev/null && continue
+		echo "$_p" >>"$T/.ports"
+		echo "$_p"
+		return 0
+	done
 }
-# jq-less JSON field access: jget 'expr' < json  (expr in Python, d = doc)
-jget() { python3 -c "import json,sys; d=json.load(sys.stdin); v=$1; print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)"; }
+# Deprecated, do not use: JSON is read with jq (jq -r '.field'). Kept
+# only so that tests written against it still run.
+jget() { "$PY" -c "import json,sys; d=json.load(sys.stdin); v=$1; print(json.dumps(v) if isinstance(v,(dict,list,bool)) or v is None else v)"; }
+# advance D: moves the test clock (KEIZOKU_TEST_CLOCK) by D; keizokud runs
+# everything that fell due before it replies.
+advance() { "$KZ" _clock --advance "$1" >/dev/null || nok "_clock --advance $1"; }
+# clock_now: the daemon's test clock (RFC 3339); clock_plus TIME SECONDS:
+# a later time, to restart keizokud with after a kill (time it was down).
+clock_now() { "$KZ" --json _clock --advance 0s | jq -r .now; }
+clock_plus() { date -u -d "@$(($(date -u -d "$1" +%s) + $2))" +%Y-%m-%dT%H:%M:%SZ; }
+# outbox_idle: waits (up to 20s) until no notification is pending, that
+# is, until every one queued so far has reached its receiver (or died).
+outbox_idle() {
+	_end=$((SECONDS + 20))
+	while [ "$SECONDS" -le "$_end" ]; do
+		[ "$("$KZ" --json notifications --pending | jq length)" = 0 ] && return 0
+		sleep 0.05
+	done
+	nok "notifications still pending after 20s"
+	return 1
+}
+# wait_file FILE: waits (up to 20s) for a server's ready file, not empty.
+wait_file() {
+	_i=0
+	while [ ! -s "$1" ] && [ $_i -lt 400 ]; do sleep 0.05; _i=$((_i + 1)); done
+	[ -s "$1" ]
+}
 
 # write_config [extra yaml appended]: a config in $T using $T/runbooks,
 # $T/roster.yaml (written if absent) and the built plugins.
@@ -106,8 +146,8 @@ as_uid() { _u=$1; shift; setpriv --reuid="$_u" --regid="$_u" --clear-groups "$@"
 # wait_for "what" seconds command...: polls until the command succeeds.
 wait_for() {
 	_w=$1; _s=$2; shift 2
-	_end=$(( $(date +%s) + _s ))
-	while [ "$(date +%s)" -le "$_end" ]; do
+	_end=$((SECONDS + _s))
+	while [ "$SECONDS" -le "$_end" ]; do
 		if "$@" >/dev/null 2>&1; then ok "$_w"; return 0; fi
 		sleep 0.1
 	done

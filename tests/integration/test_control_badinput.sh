@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 write_config
 start_kzd || exit 1
-python3 - "$KEIZOKU_SOCKET" >"$T/res" <<'PY'
+"$PY" - "$KEIZOKU_SOCKET" >"$T/res" <<'PY'
 import json, socket, struct, sys
 def frame(b): return struct.pack(">I", len(b)) + b
 def read(s):

@@ -17,19 +17,15 @@ YAML
 write_config "plan: plan.yaml
 channels:
   ops: {type: webhook, url: \"http://127.0.0.1:$SINK_PORT/ops\", retry: [1s]}"
-python3 "$KZ_TOP/tests/integration/sink.py" --port "$SINK_PORT" --log "$T/sink.jsonl" --ready "$T/sink.ready" >"$T/sink.log" 2>&1 &
+"$PY" "$KZ_TOP/tests/integration/sink.py" --port "$SINK_PORT" --log "$T/sink.jsonl" --ready "$T/sink.ready" >"$T/sink.log" 2>&1 &
 _pids="$_pids $!"
 # The test clock stands still, so a failed first attempt would never be
 # retried: the sink must be up before the daemon starts.
-for _i in $(seq 100); do [ -e "$T/sink.ready" ] && break; sleep 0.05; done
+wait_file "$T/sink.ready"
 export KEIZOKU_TEST_CLOCK=2026-11-20T00:00:00Z
 start_kzd || exit 1
 checkjson=$("$KZ" --json plan check)
-expect_eq "plan check warns about the overdue and never-held drills" "$(echo "$checkjson" | jget 'sorted(w["subject"] for w in d["warnings"] if w["code"]=="drill-overdue")' | tr -d ' ')" '["scenario","switchover"]'
-due() { python3 -c '
-import json,sys
-n=[json.loads(json.loads(l)["body"]) for l in open(sys.argv[1])]
-print(sorted(b["text"] for b in n if b["type"]=="plan.drill_due"))' "$T/sink.jsonl" 2>/dev/null; }
+expect_eq "plan check warns about the overdue and never-held drills" "$(echo "$checkjson" | jq -c '[.warnings[] | select(.code == "drill-overdue") | .subject] | sort')" '["scenario","switchover"]'
 wait_for "the daemon notifies the due drills" 10 sh -c "grep -c plan.drill_due '$T/sink.jsonl' | grep -qx 2"
 check "the scenario drill's notice names its due date" sh -c "grep plan.drill_due '$T/sink.jsonl' | grep -q 2026-11-08"
 check "the notice is in Japanese too" sh -c "grep plan.drill_due '$T/sink.jsonl' | grep -q シナリオ非提示型訓練"
@@ -37,8 +33,11 @@ expect_eq "the notices are in the audit log" "$(sqlite3 "$T/state/keizoku.db" "s
 stop_kzd
 start_kzd || exit 1
 "$KZ" reload >/dev/null
-sleep 1.5
+# A repeat would be queued before the reload answers: once nothing is
+# pending, the sink has all there is.
+outbox_idle
 expect_eq "a restart and a reload do not repeat them" "$(grep -c plan.drill_due "$T/sink.jsonl")" "2"
+expect_eq "nor log them again" "$(sqlite3 "$T/state/keizoku.db" "select count(*) from events where type='plan.drill_due'")" "2"
 stop_kzd
 expect_eq "SIGTERM exits 0" "$KZD_RC" "0"
 exit $_failed

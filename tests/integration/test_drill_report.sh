@@ -89,7 +89,7 @@ advance() { "$KZ" _clock --advance "$1" >/dev/null 2>&1 || nok "_clock --advance
 run() { "$@" >/dev/null 2>"$T/err" || nok "failed: $*: $(cat "$T/err")"; }
 
 run "$KZ" drill start night
-expect_eq "the plan gives the systems their RTOs" "$("$KZ" --json show 1 | jget '[s["rto_s"] for s in d["systems"]]' | tr -d ' ')" '[3600,1800]'
+expect_eq "the plan gives the systems their RTOs" "$("$KZ" --json show 1 | jq -c '[.systems[].rto_s]' | tr -d ' ')" '[3600,1800]'
 advance 3m
 run as_uid 1104 "$KZ" respond 1 --unavailable			# hq: never met
 advance 4m
@@ -111,23 +111,23 @@ run "$KZ" close 1 --note "訓練終了"
 
 "$KZ" report 1 --format json >"$T/r.json" 2>"$T/err" || nok "report --format json: $(cat "$T/err")"
 j="$T/r.json"
-sc() { jget "$1" <"$j" | tr -d ' '; }
-expect_eq "the score follows the incident" "$(sc 'list(d.keys())[:4]')" '["report_version","generated_at","incident","score"]'
-expect_eq "it is labelled a drill score" "$(python3 -c 'import json,sys; s=json.load(sys.stdin)["score"]; print(s["drill"], s["label"])' <"$j")" "True 訓練評価 / Drill evaluation"
-expect_eq "per step: step, role, ready, done" "$(sc '[[s["step"], s["role"], s["ready_at"], s["done_at"]] for s in d["score"]["steps"]]')" \
+sc() { jq -c "$1" <"$j" | tr -d ' '; }
+expect_eq "the score follows the incident" "$(sc 'keys_unsorted[:4]')" '["report_version","generated_at","incident","score"]'
+expect_eq "it is labelled a drill score" "$(jq -r '.score | "\(.drill) \(.label)"' <"$j")" "true 訓練評価 / Drill evaluation"
+expect_eq "per step: step, role, ready, done" "$(sc '[.score.steps[] | [.step, .role, .ready_at, .done_at]]')" \
     '[["assemble",null,"2026-11-20T03:12:00Z","2026-11-20T03:24:00Z"],["hq",null,"2026-11-20T03:12:00Z",null],["osaka","operator",null,"2026-11-20T03:12:00Z"],["log","it-lead","2026-11-20T03:12:00Z","2026-11-20T03:57:00Z"],["decide","it-lead","2026-11-20T03:24:00Z","2026-11-20T03:28:00Z"],["inform","it-lead","2026-11-20T03:28:00Z","2026-11-20T03:36:00Z"],["switch","operator","2026-11-20T03:28:00Z","2026-11-20T03:53:00Z"],["report","operator","2026-11-20T03:53:00Z",null]]'
-expect_eq "per step: took, timeout, within" "$(sc '[[s["took_s"], s["timeout_s"], s["within"]] for s in d["score"]["steps"]]')" \
+expect_eq "per step: took, timeout, within" "$(sc '[.score.steps[] | [.took_s, .timeout_s, .within]]')" \
     '[[720,1800,true],[null,null,null],[null,null,null],[2700,null,null],[240,600,true],[480,1200,true],[1500,1200,false],[null,600,null]]'
-expect_eq "per step: escalations, missed, result" "$(sc '[[s["escalations"], s["missed"], s["result"]] for s in d["score"]["steps"]]')" \
+expect_eq "per step: escalations, missed, result" "$(sc '[.score.steps[] | [.escalations, .missed, .result]]')" \
     '[[0,false,"ontime"],[0,true,"missed"],[0,false,"skipped"],[0,false,"n/a"],[0,false,"ontime"],[1,false,"ontime"],[1,false,"late"],[0,true,"missed"]]'
-expect_eq "per step: titles" "$(jget '[s["title"] for s in d["score"]["steps"]][5]' <"$j")" "幹部への報告 / Inform the executives"
-expect_eq "assembly: time to quota, shortfall" "$(sc 'd["score"]["assembly"]')" \
+expect_eq "per step: titles" "$(jq -r '[.score.steps[].title][5]' <"$j")" "幹部への報告 / Inform the executives"
+expect_eq "assembly: time to quota, shortfall" "$(sc '.score.assembly')" \
     '[{"role":"operator","step":"assemble","required":2,"time_to_quota_s":720,"met":true,"short":0},{"role":"secretariat","step":"hq","required":1,"time_to_quota_s":null,"met":false,"short":1}]'
-expect_eq "systems: RTO met and missed" "$(sc 'd["score"]["systems"]')" \
+expect_eq "systems: RTO met and missed" "$(sc '.score.systems')" \
     '[{"system":"portal","rto_s":3600,"achieved_s":2460,"met":true},{"system":"mail","rto_s":1800,"achieved_s":2460,"met":false}]'
-expect_eq "per role: counts" "$(sc '[[r["role"], r["steps"], r["on_time"], r["late"], r["missed"], r["skipped"], r["no_timeout"], r["escalations"], r["mean_took_s"]] for r in d["score"]["roles"]]')" \
+expect_eq "per role: counts" "$(sc '[.score.roles[] | [.role, .steps, .on_time, .late, .missed, .skipped, .no_timeout, .escalations, .mean_took_s]]')" \
     '[["operator",3,0,1,1,1,0,1,1500],["it-lead",3,2,0,0,0,1,1,1140],[null,2,1,0,1,0,0,0,720]]'
-python3 -c 'import json,sys; [print(r["text"]) for r in json.load(sys.stdin)["score"]["roles"]]' <"$j" >"$T/lines"
+jq -r '.score.roles[].text' <"$j" >"$T/lines"
 cat >"$T/want" <<'EOF'
 operator: 3手順中 0件期限内、1件超過、1件未完了、1件対象外、エスカレーション1回 / operator: 0 of 3 steps on time, 1 late, 1 missed, 1 skipped, 1 escalation
 it-lead: 3手順中 2件期限内、1件期限なし、エスカレーション1回 / it-lead: 2 of 3 steps on time, 1 without a timeout, 1 escalation
@@ -135,9 +135,9 @@ it-lead: 3手順中 2件期限内、1件期限なし、エスカレーション1
 EOF
 if cmp -s "$T/lines" "$T/want"; then ok "per role: one line in Japanese and English"; else
 	nok "per-role lines differ"; diff -u "$T/want" "$T/lines" | sed 's/^/# /'; fi
-expect_eq "overall" "$(sc '{k: v for k, v in d["score"]["overall"].items() if k != "text"}')" \
+expect_eq "overall" "$(sc '.score.overall | del(.text)')" \
     '{"steps":8,"scored":6,"on_time":3,"late":1,"missed":2,"skipped":1,"no_timeout":1,"escalations":2,"score_pct":50}'
-expect_eq "overall text" "$(jget 'd["score"]["overall"]["text"]' <"$j")" \
+expect_eq "overall text" "$(jq -r '.score.overall.text' <"$j")" \
     "総合: 評価対象6手順中 3件期限内（50%）、1件超過、2件未完了 / Overall: 3 of 6 scored steps on time (50%), 1 late, 2 missed"
 
 "$KZ" report 1 >"$T/r.md" 2>"$T/err" || nok "report (md): $(cat "$T/err")"
@@ -165,7 +165,7 @@ check "html: RTO missed" grep -qF '<tr><td>mail</td><td>30m</td><td>41m</td><td>
 
 # A real incident of the same runbook is not scored as a drill.
 run "$KZ" activate quake
-expect_eq "a real incident's report has no drill score" "$("$KZ" report 2 --format json | jget '"score" in d')" "false"
+expect_eq "a real incident's report has no drill score" "$("$KZ" report 2 --format json | jq 'has("score")')" "false"
 check "nor an evaluation section" sh -c "! '$KZ' report 2 | grep -q '訓練評価'"
 stop_checked
 exit $_failed

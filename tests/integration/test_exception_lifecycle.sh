@@ -54,16 +54,13 @@ steps:
 YAML
 KEIZOKU_TEST_CLOCK=2026-11-20T03:12:00Z start_kzd || exit 1
 exc() { "$KZ" --json exceptions "$@"; }
-# jget, with Japanese kept as it is.
-jgetu() { python3 -c "import json,sys; d=json.load(sys.stdin); v=$1; print(json.dumps(v, ensure_ascii=False) if isinstance(v,(dict,list,bool)) or v is None else v)"; }
-advance() { "$KZ" _clock --advance "$1" >/dev/null 2>&1; }
 err_has() { if grep -q "$2" "$T/err"; then ok "$1"; else nok "$1: stderr was: $(cat "$T/err")"; fi; }
 
 expect_rc "tanaka activates" 0 as_uid 1101 "$KZ" activate entry
 expect_rc "tanaka decides" 0 as_uid 1101 "$KZ" done 1 decide
-expect_eq "the exception step recorded its measure as requested" "$(exc | jgetu '[[e["id"], e["incident"], e["step"], e["state"], e["requested_by"], e["title"], e["policy"], e["revert_by_at"]] for e in d]' | tr -d ' ')" '[[1,1,"entry","requested","tanaka","サーバ室への未登録者の入室","物理的対策3.2","2026-11-23T03:12:00Z"]]'
-expect_eq "exceptions has the SPEC fields" "$(exc | jget 'sorted(k for k in ["id","incident","title","policy","state","requested_by","approved_by","revert_by_at","resolved_at","in_force_s","reason","note","step","requested_at","approved_at","drill"] if k in d[0])' | tr -d ' ')" '["approved_at","approved_by","drill","id","in_force_s","incident","note","policy","reason","requested_at","requested_by","resolved_at","revert_by_at","state","step","title"]'
-expect_eq "show lists it" "$("$KZ" --json show 1 | jget 'd["exceptions"]')" "[1]"
+expect_eq "the exception step recorded its measure as requested" "$(exc | jq -c '[.[] | [.id, .incident, .step, .state, .requested_by, .title, .policy, .revert_by_at]]' | tr -d ' ')" '[[1,1,"entry","requested","tanaka","サーバ室への未登録者の入室","物理的対策3.2","2026-11-23T03:12:00Z"]]'
+expect_eq "exceptions has the SPEC fields" "$(exc | jq -c '.[0] as $e | ["id","incident","title","policy","state","requested_by","approved_by","revert_by_at","resolved_at","in_force_s","reason","note","step","requested_at","approved_at","drill"] | map(select(. as $k | $e | has($k))) | sort' | tr -d ' ')" '["approved_at","approved_by","drill","id","in_force_s","incident","note","policy","reason","requested_at","requested_by","resolved_at","revert_by_at","state","step","title"]'
+expect_eq "show lists it" "$("$KZ" --json show 1 | jq -c '.exceptions')" "[1]"
 expect_rc "the step cannot be marked done by hand" 1 "$KZ" --as tanaka done 1 entry
 err_has "it says to decide the exception" "exception approve"
 
@@ -75,9 +72,9 @@ expect_rc "a bad id is refused" 1 "$KZ" exception approve abc
 expect_rc "an unknown id is refused" 1 "$KZ" exception approve 99
 err_has "it says there is no such exception" "no exception 99"
 expect_rc "yamada (ciso) approves" 0 as_uid 1104 "$KZ" exception approve 1 --note "入室記録を残すこと"
-expect_eq "approved: active, approved_by yamada" "$(exc | jget '[d[0]["state"], d[0]["approved_by"], d[0]["approved_at"], d[0]["in_force_s"]]' | tr -d ' ')" '["active","yamada","2026-11-20T03:12:00Z",0]'
-expect_eq "the exception step is done and its dependent ready" "$("$KZ" --json show 1 | jget '[[s["id"], s["state"]] for s in d["steps"]]' | tr -d ' ')" '[["decide","done"],["entry","done"],["work","ready"]]'
-expect_eq "the log records the decision then the step" "$("$KZ" --json log 1 | jget '[[e["type"], e["actor"]] for e in d][-3:]' | tr -d ' ')" '[["exception.approved","yamada"],["step.done","yamada"],["step.ready","yamada"]]'
+expect_eq "approved: active, approved_by yamada" "$(exc | jq -c '.[0] | [.state, .approved_by, .approved_at, .in_force_s]' | tr -d ' ')" '["active","yamada","2026-11-20T03:12:00Z",0]'
+expect_eq "the exception step is done and its dependent ready" "$("$KZ" --json show 1 | jq -c '[.steps[] | [.id, .state]]' | tr -d ' ')" '[["decide","done"],["entry","done"],["work","ready"]]'
+expect_eq "the log records the decision then the step" "$("$KZ" --json log 1 | jq -c '[.[] | [.type, .actor]][-3:]' | tr -d ' ')" '[["exception.approved","yamada"],["step.done","yamada"],["step.ready","yamada"]]'
 expect_rc "approving twice is refused" 1 as_uid 1102 "$KZ" exception approve 1
 err_has "it says the exception is active" "exception 1 is active"
 
@@ -97,14 +94,14 @@ expect_rc "nor reject it himself" 1 as_uid 1102 "$KZ" exception reject 2 --note 
 expect_rc "rejecting needs a note" 1 as_uid 1104 "$KZ" exception reject 2
 err_has "the refusal asks for --note" "\-\-note"
 expect_rc "yamada rejects it" 0 as_uid 1104 "$KZ" exception reject 2 --note "代替手段あり"
-expect_eq "rejected, by yamada, with the reason" "$(exc | jgetu '[[e["state"], e["resolved_by"], e["note"], e["approved_by"]] for e in d if e["id"]==2]' | tr -d ' ')" '[["rejected","yamada","代替手段あり",null]]'
+expect_eq "rejected, by yamada, with the reason" "$(exc | jq -c '[.[] | select(.id == 2) | [.state, .resolved_by, .note, .approved_by]]' | tr -d ' ')" '[["rejected","yamada","代替手段あり",null]]'
 expect_rc "a rejected one cannot be resolved" 1 as_uid 1102 "$KZ" exception resolve 2 --reverted --note x
 expect_rc "nor approved" 1 as_uid 1104 "$KZ" exception approve 2
-expect_eq "the work step was not touched by a manual exception" "$("$KZ" --json show 1 | jget 'd["steps"][2]["state"]')" "ready"
+expect_eq "the work step was not touched by a manual exception" "$("$KZ" --json show 1 | jq -r '.steps[2].state')" "ready"
 
 expect_rc "sato requests exception 3" 0 as_uid 1103 "$KZ" exception add 1 --title "DNS TTL の短縮" --policy "運用 2.4" --reason "切り戻しに備える" --revert-by 24h
 expect_rc "an admin --as suzuki approves it" 0 "$KZ" --as suzuki exception approve 3
-expect_eq "logged as root on behalf of suzuki" "$("$KZ" --json log 1 | jget '[[e["actor"], e["on_behalf"]] for e in d if e["type"]=="exception.approved"][-1]' | tr -d ' ')" '["root","suzuki"]'
+expect_eq "logged as root on behalf of suzuki" "$("$KZ" --json log 1 | jq -c '[.[] | select(.type == "exception.approved") | [.actor, .on_behalf]][-1]' | tr -d ' ')" '["root","suzuki"]'
 expect_rc "resolve needs --reverted or --adopted" 1 as_uid 1103 "$KZ" exception resolve 3 --note x
 expect_rc "not both" 1 as_uid 1103 "$KZ" exception resolve 3 --reverted --adopted --note x
 expect_rc "and a note" 1 as_uid 1103 "$KZ" exception resolve 3 --reverted
@@ -112,39 +109,39 @@ expect_rc "an outsider may not resolve" 1 as_uid 1105 "$KZ" exception resolve 3 
 err_has "the refusal says who may" "can be resolved by its requester (sato)"
 advance 1h
 expect_rc "the requester reverts it" 0 as_uid 1103 "$KZ" exception resolve 3 --reverted --note "TTL を戻した"
-expect_eq "reverted: resolved_by, note, in force 1h" "$(exc | jgetu '[[e["state"], e["resolved_by"], e["note"], e["in_force_s"], e["resolved_at"]] for e in d if e["id"]==3]' | tr -d ' ')" '[["reverted","sato","TTLを戻した",3600,"2026-11-20T04:12:00Z"]]'
+expect_eq "reverted: resolved_by, note, in force 1h" "$(exc | jq -c '[.[] | select(.id == 3) | [.state, .resolved_by, .note, .in_force_s, .resolved_at]]' | tr -d ' ')" '[["reverted","sato","TTLを戻した",3600,"2026-11-20T04:12:00Z"]]'
 expect_eq "its reminders are gone" "$(sqlite3 "$T/state/keizoku.db" "SELECT count(*) FROM timers WHERE step = 'exception:3'")" "0"
 expect_eq "exception 1 has its reminders armed" "$(sqlite3 "$T/state/keizoku.db" "SELECT group_concat(kind || '@' || due, ',') FROM (SELECT kind, due FROM timers WHERE step = 'exception:1' ORDER BY kind)")" "exc-after@1795403520000,exc-before@1795317120000"
 
 # Exceptions outlive their incident.
 expect_rc "work is done" 0 as_uid 1103 "$KZ" done 1 work
 expect_rc "tanaka closes the incident" 0 as_uid 1101 "$KZ" close 1
-expect_eq "exception 1 is still active after the close" "$(exc | jget '[e["state"] for e in d if e["id"]==1]')" '["active"]'
+expect_eq "exception 1 is still active after the close" "$(exc | jq -c '[.[] | select(.id == 1) | .state]')" '["active"]'
 expect_eq "its reminders survived the close" "$(sqlite3 "$T/state/keizoku.db" "SELECT count(*) FROM timers WHERE step = 'exception:1'")" "2"
 expect_rc "a second incident" 0 as_uid 1101 "$KZ" activate entry --drill
 expect_rc "its decision" 0 as_uid 1101 "$KZ" done 2 decide
 expect_rc "sato requests a measure there" 0 as_uid 1103 "$KZ" exception add 2 --title "私物端末の使用" --policy "端末 1.1" --reason "端末不足" --revert-by 7d
 advance 2h
-expect_eq "--open lists every one not disposed of, oldest first" "$(exc --open | jget '[[e["id"], e["incident"], e["state"], e["in_force_s"]] for e in d]' | tr -d ' ')" '[[1,1,"active",10800],[4,2,"requested",null],[5,2,"requested",null]]'
-expect_eq "--incident filters" "$(exc --open --incident 2 | jget '[e["id"] for e in d]' | tr -d ' ')" '[4,5]'
-expect_eq "drills are marked" "$(exc --incident 2 | jget '[e["drill"] for e in d]' | tr -d ' ')" '[true,true]'
+expect_eq "--open lists every one not disposed of, oldest first" "$(exc --open | jq -c '[.[] | [.id, .incident, .state, .in_force_s]]' | tr -d ' ')" '[[1,1,"active",10800],[4,2,"requested",null],[5,2,"requested",null]]'
+expect_eq "--incident filters" "$(exc --open --incident 2 | jq -c '[.[].id]' | tr -d ' ')" '[4,5]'
+expect_eq "drills are marked" "$(exc --incident 2 | jq -c '[.[].drill]' | tr -d ' ')" '[true,true]'
 check "the text list shows how long it has been in force" sh -c "'$KZ' exceptions --open | grep -qE '^ +1 +1 +active .* 3h '"
 expect_rc "--incident takes a number" 1 "$KZ" exceptions --incident x
 
 advance 45h
-expect_eq "a day before revert_by: a reminder" "$("$KZ" --json log 1 | jget '[[e["type"], e["actor"], e["data"]["exception"]] for e in d if e["type"] in ("exception.reminder","exception.overdue")]' | tr -d ' ')" '[["exception.reminder","keizokud",1]]'
+expect_eq "a day before revert_by: a reminder" "$("$KZ" --json log 1 | jq -c '[.[] | select(.type == "exception.reminder" or .type == "exception.overdue") | [.type, .actor, .data.exception]]' | tr -d ' ')" '[["exception.reminder","keizokud",1]]'
 advance 1d
-expect_eq "at revert_by: overdue" "$(exc | jget '[e["overdue"] for e in d if e["id"]==1]')" "[true]"
+expect_eq "at revert_by: overdue" "$(exc | jq -c '[.[] | select(.id == 1) | .overdue]')" "[true]"
 advance 1d
-expect_eq "overdue reminders repeat daily" "$("$KZ" --json log 1 | jget '[e["type"] for e in d if e["type"] in ("exception.reminder","exception.overdue")]' | tr -d ' ')" '["exception.reminder","exception.overdue","exception.overdue"]'
-n=$("$KZ" --json notifications --incident 1 | jget '[[n["event"], n["text"]] for n in d if n["event"].startswith("exception.")]')
-expect_eq "notifications for every exception event" "$(echo "$n" | jget 'sorted(set(e for e, t in d))' | tr -d ' ')" '["exception.approved","exception.overdue","exception.rejected","exception.reminder","exception.requested","exception.resolved"]'
-expect_eq "reminders go to the requester and the approver" "$(echo "$n" | jget 'len([1 for e, t in d if e=="exception.reminder"])')" "2"
-expect_eq "their texts name the measure (Japanese and English)" "$(echo "$n" | jget 'all("サーバ室への未登録者の入室" in t and "\n" in t for e, t in d if e in ("exception.reminder","exception.overdue"))')" "true"
+expect_eq "overdue reminders repeat daily" "$("$KZ" --json log 1 | jq -c '[.[] | select(.type == "exception.reminder" or .type == "exception.overdue") | .type]' | tr -d ' ')" '["exception.reminder","exception.overdue","exception.overdue"]'
+n=$("$KZ" --json notifications --incident 1 | jq -c '[.[] | select(.event | startswith("exception.")) | [.event, .text]]')
+expect_eq "notifications for every exception event" "$(echo "$n" | jq -c '[.[][0]] | unique' | tr -d ' ')" '["exception.approved","exception.overdue","exception.rejected","exception.reminder","exception.requested","exception.resolved"]'
+expect_eq "reminders go to the requester and the approver" "$(echo "$n" | jq '[.[] | select(.[0] == "exception.reminder")] | length')" "2"
+expect_eq "their texts name the measure (Japanese and English)" "$(echo "$n" | jq 'all(.[] | select(.[0] == "exception.reminder" or .[0] == "exception.overdue") | .[1]; contains("サーバ室への未登録者の入室") and contains("\n"))')" "true"
 expect_rc "tanaka (requester) adopts it after the close" 0 as_uid 1101 "$KZ" exception resolve 1 --adopted --note "入室手順を改訂し通常手順化"
-expect_eq "adopted" "$(exc | jget '[[e["state"], e["overdue"]] for e in d if e["id"]==1]' | tr -d ' ')" '[["adopted",false]]'
+expect_eq "adopted" "$(exc | jq -c '[.[] | select(.id == 1) | [.state, .overdue]]' | tr -d ' ')" '[["adopted",false]]'
 expect_eq "no reminders left for it" "$(sqlite3 "$T/state/keizoku.db" "SELECT count(*) FROM timers WHERE step = 'exception:1'")" "0"
-expect_eq "--open no longer lists it" "$(exc --open | jget '[e["id"] for e in d]' | tr -d ' ')" '[4,5]'
+expect_eq "--open no longer lists it" "$(exc --open | jq -c '[.[].id]' | tr -d ' ')" '[4,5]'
 expect_rc "the hash chain verifies" 0 "$KZ" verify
 stop_checked
 exit $_failed

@@ -7,5 +7,8 @@
 # the number of kills. On failure its directory (logs, database) is kept.
 : "${KZ_BUILD:?set KZ_BUILD (make test does)}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-exec python3 "$top/tests/fault/crash.py" --build "$KZ_BUILD" \
+# /usr/bin/python3 starts fast; python3 on PATH may be a slow shim.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+exec "$PY" "$top/tests/fault/crash.py" --build "$KZ_BUILD" \
     --kills "${KZ_CRASH_KILLS:-50}" ${KZ_CRASH_SEED:+--seed "$KZ_CRASH_SEED"}

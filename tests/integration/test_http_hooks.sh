@@ -93,7 +93,7 @@ ninc() { sql "SELECT count(*) FROM incidents"; }
 ntrig() { sql "SELECT count(*) FROM triggers"; }
 nev() { sql "SELECT count(*) FROM events"; }
 # forge HEX: the same signature with its first digit changed.
-forge() { python3 -c 'import sys; s = sys.argv[1]; print("10"[s[0] == "1"] + s[1:])' "$1"; }
+forge() { case $1 in 1*) echo "0${1#?}" ;; *) echo "1${1#?}" ;; esac; }
 
 # --- bearer (Alertmanager) ---
 st=$(post /v1/hooks/am "$FIX/alertmanager-v4.json")
@@ -104,28 +104,22 @@ st=$(post /v1/hooks/am "$FIX/alertmanager-v4.json" -H "Authorization: Bearer ${K
 expect_resp "bearer: a token with a suffix is 401" "$st" 401
 expect_eq "a refused request writes nothing" "$(ninc)/$(ntrig)/$(nev)" "0/0/0"
 st=$(post /v1/hooks/am "$FIX/alertmanager-v4.json" -H "$AUTH")
-expect_resp "bearer: the alert starts an incident (202 after commit)" "$st" 202 'd' '{"accepted": 1, "incidents": [1]}'
+expect_resp "bearer: the alert starts an incident (202 after commit)" "$st" 202 '.' '{"accepted":1,"incidents":[1]}'
 show=$("$KZ" --json show 1)
-expect_eq "incident 1 is failover, active, from source am" "$(echo "$show" | jget '[d["runbook"], d["state"], d["source"], d["drill"]]' | tr -d ' ')" '["failover","active","am",false]'
-expect_eq "the trigger is the alert with the group beside it" "$(echo "$show" | jget '[d["trigger"]["labels"]["instance"], d["trigger"]["groupKey"][:2], d["trigger"]["groupStatus"]]' | tr -d ' ')" '["probe-1","{}","firing"]'
+expect_eq "incident 1 is failover, active, from source am" "$(echo "$show" | jq -c '[.runbook, .state, .source, .drill]' | tr -d ' ')" '["failover","active","am",false]'
+expect_eq "the trigger is the alert with the group beside it" "$(echo "$show" | jq -c '.trigger | [.labels.instance, .groupKey[:2], .groupStatus]' | tr -d ' ')" '["probe-1","{}","firing"]'
 expect_eq "the trigger row says matched" "$(sql "SELECT status, incident, key FROM triggers")" "matched|1|5b1c0f9e2a7d4c31"
 st=$(post /v1/hooks/am "$FIX/alertmanager-v4.json" -H "$AUTH")
-expect_resp "the repeat joins incident 1" "$st" 202 'd["incidents"]' '[1]'
+expect_resp "the repeat joins incident 1" "$st" 202 '.incidents' '[1]'
 expect_eq "still one incident" "$(ninc)" 1
-expect_eq "the repeat is on the timeline" "$("$KZ" --json log 1 | jget '[e["type"] for e in d].count("trigger.repeated")')" 1
-python3 - "$FIX/alertmanager-v4.json" >"$T/am-resolved.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-d["status"] = "resolved"
-d["alerts"][0]["status"] = "resolved"
-d["alerts"][0]["endsAt"] = "2026-11-20T02:00:00Z"
-print(json.dumps(d, ensure_ascii=False))
-PY
+expect_eq "the repeat is on the timeline" "$("$KZ" --json log 1 | jq '[.[] | select(.type == "trigger.repeated")] | length')" 1
+jq '.status = "resolved" | .alerts[0].status = "resolved" |
+    .alerts[0].endsAt = "2026-11-20T02:00:00Z"' "$FIX/alertmanager-v4.json" >"$T/am-resolved.json"
 st=$(post /v1/hooks/am "$T/am-resolved.json" -H "$AUTH")
-expect_resp "the resolution joins incident 1" "$st" 202 'd["incidents"]' '[1]'
-expect_eq "the resolution is on the timeline and the incident stays active" "$("$KZ" --json log 1 | jget '"trigger.resolved" in [e["type"] for e in d]')/$("$KZ" --json show 1 | jget 'd["state"]')" "true/active"
+expect_resp "the resolution joins incident 1" "$st" 202 '.incidents' '[1]'
+expect_eq "the resolution is on the timeline and the incident stays active" "$("$KZ" --json log 1 | jq 'any(.[]; .type == "trigger.resolved")')/$("$KZ" --json show 1 | jq -r '.state')" "true/active"
 st=$(post /v1/hooks/am "$FIX/alertmanager-multi.json" -H "$AUTH")
-expect_resp "an alert that matches no runbook is accepted" "$st" 202 '[d["accepted"], d["incidents"]]' '[3, []]'
+expect_resp "an alert that matches no runbook is accepted" "$st" 202 '[.accepted, .incidents]' '[3,[]]'
 expect_eq "and recorded as unmatched, one row per alert" "$(sql "SELECT count(*) FROM triggers WHERE status='unmatched'")" 3
 
 # --- hmac with a timestamp (Grafana) ---
@@ -141,7 +135,7 @@ expect_resp "hmac: a missing signature is 401" "$st" 401
 old=$((now - 600))
 oldsig=$($SIGN hmac "$KZ_GF_SECRET" "$old" "$FIX/grafana-v1.json")
 st=$(post /v1/hooks/gf "$FIX/grafana-v1.json" -H "X-Grafana-Alerting-Signature-Timestamp: $old" -H "X-Grafana-Alerting-Signature: $oldsig")
-expect_resp "hmac: a stale (replayed, 10 min old) request is 401" "$st" 401 'd["error"]' "timestamp too old"
+expect_resp "hmac: a stale (replayed, 10 min old) request is 401" "$st" 401 '.error' "timestamp too old"
 fut=$((now + 600))
 futsig=$($SIGN hmac "$KZ_GF_SECRET" "$fut" "$FIX/grafana-v1.json")
 st=$(post /v1/hooks/gf "$FIX/grafana-v1.json" -H "X-Grafana-Alerting-Signature-Timestamp: $fut" -H "X-Grafana-Alerting-Signature: $futsig")
@@ -150,22 +144,22 @@ st=$(post /v1/hooks/gf "$FIX/grafana-v1.json" -H "X-Grafana-Alerting-Signature-T
 expect_resp "hmac: the signature covers the timestamp" "$st" 401
 expect_eq "refused hmac requests wrote nothing" "$(ninc)" 1
 st=$(post /v1/hooks/gf "$FIX/grafana-v1.json" -H "$GFH" -H "X-Grafana-Alerting-Signature: $(echo "$sig" | tr a-f A-F)")
-expect_resp "hmac: a good signature (any hex case) starts a pending incident" "$st" 202 'd["incidents"]' '[2]'
-expect_eq "mode confirm: pending" "$("$KZ" --json show 2 | jget 'd["state"]')" pending
+expect_resp "hmac: a good signature (any hex case) starts a pending incident" "$st" 202 '.incidents' '[2]'
+expect_eq "mode confirm: pending" "$("$KZ" --json show 2 | jq -r '.state')" pending
 st=$(post /v1/hooks/gf "$FIX/grafana-v1.json" -H "$GFH" -H "X-Grafana-Alerting-Signature: $sig")
-expect_resp "hmac: a replay within the window is a repeat of the same incident" "$st" 202 'd["incidents"]' '[2]'
+expect_resp "hmac: a replay within the window is a repeat of the same incident" "$st" 202 '.incidents' '[2]'
 expect_eq "and starts nothing" "$(ninc)" 2
 expect_rc "an operator (not in confirm_by) may not confirm" 1 as_uid 1105 "$KZ" confirm 2
 expect_rc "suzuki of it-lead confirms" 0 as_uid 1102 "$KZ" confirm 2
-expect_eq "confirmed: active" "$("$KZ" --json show 2 | jget 'd["state"]')" active
+expect_eq "confirmed: active" "$("$KZ" --json show 2 | jq -r '.state')" active
 
 # --- hmac without a timestamp ---
 sig=$($SIGN hmac "$KZ_GF_SECRET" "" "$FIX/grafana-v1.json")
 st=$(post /v1/hooks/gfplain "$FIX/grafana-v1.json" -H "X-Signature: $(forge "$sig")")
 expect_resp "hmac (no timestamp): forged is 401" "$st" 401
 st=$(post /v1/hooks/gfplain "$FIX/grafana-v1.json" -H "X-Signature: $sig")
-expect_resp "hmac (no timestamp): good starts an auto incident" "$st" 202 'd["incidents"]' '[3]'
-expect_eq "mode auto: active" "$("$KZ" --json show 3 | jget 'd["state"]')" active
+expect_resp "hmac (no timestamp): good starts an auto incident" "$st" 202 '.incidents' '[3]'
+expect_eq "mode auto: active" "$("$KZ" --json show 3 | jq -r '.state')" active
 
 # --- Standard Webhooks (p2pquake) ---
 swh() {	# swh FILE ID TS [SIG]: posts FILE to quake signed (or with SIG)
@@ -184,63 +178,53 @@ expect_resp "standard webhooks: the signature covers webhook-id" "$st" 401
 expect_eq "refused quake requests wrote nothing" "$(ninc)/$(sql "SELECT count(*) FROM triggers WHERE source='quake'")" "3/0"
 qsig=$($SIGN stdwh "$KZ_QUAKE_SECRET" msg_1 "$now" "$FIX/p2pquake-551.json")
 st=$(swh "$FIX/p2pquake-551.json" msg_1 "$now" "v1,bm90LXRoaXMtb25l $qsig")
-expect_resp "p2pquake: 震度6弱 in 東京都 starts the quake runbook (one good signature of several)" "$st" 202 'd' '{"accepted": 1, "incidents": [4]}'
-expect_eq "incident 4 is the quake runbook" "$("$KZ" --json show 4 | jget '[d["runbook"], d["trigger"]["earthquake"]["maxScale"]]' | tr -d ' ')" '["quake",60]'
+expect_resp "p2pquake: 震度6弱 in 東京都 starts the quake runbook (one good signature of several)" "$st" 202 '.' '{"accepted":1,"incidents":[4]}'
+expect_eq "incident 4 is the quake runbook" "$("$KZ" --json show 4 | jq -c '[.runbook, .trigger.earthquake.maxScale]' | tr -d ' ')" '["quake",60]'
 events=$(nev); trows=$(ntrig)
 st=$(swh "$FIX/p2pquake-551.json" msg_1 "$now" "$qsig")
-expect_resp "standard webhooks: a replayed webhook-id answers the original result" "$st" 202 'd' '{"accepted": 1, "incidents": [4]}'
+expect_resp "standard webhooks: a replayed webhook-id answers the original result" "$st" 202 '.' '{"accepted":1,"incidents":[4]}'
 expect_eq "and changes nothing" "$(nev)/$(ntrig)/$(ninc)" "$events/$trows/4"
-python3 - "$FIX/p2pquake-551.json" >"$T/quake-weak.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-d["earthquake"]["time"] = "2026/11/21 10:00:00"
-d["earthquake"]["maxScale"] = 45
-for p in d["points"]:
-    p["scale"] = min(p["scale"], 45) if p["pref"] == "東京都" else 50
-print(json.dumps(d, ensure_ascii=False))
-PY
+jq '.earthquake.time = "2026/11/21 10:00:00" | .earthquake.maxScale = 45 |
+    .points |= map(.scale = (if .pref == "東京都" then ([.scale, 45] | min) else 50 end))' \
+    "$FIX/p2pquake-551.json" >"$T/quake-weak.json"
 st=$(swh "$T/quake-weak.json" msg_2 "$now")
-expect_resp "p2pquake: 震度4 in 東京都 (5弱 elsewhere) matches nothing" "$st" 202 'd' '{"accepted": 1, "incidents": []}'
+expect_resp "p2pquake: 震度4 in 東京都 (5弱 elsewhere) matches nothing" "$st" 202 '.' '{"accepted":1,"incidents":[]}'
 expect_eq "and is recorded as unmatched" "$(sql "SELECT status FROM triggers WHERE source='quake' ORDER BY id DESC LIMIT 1")" unmatched
 st=$(swh "$FIX/p2pquake-551-correction.json" msg_3 "$now")
-expect_resp "p2pquake: a correction updates incident 4 instead of starting one" "$st" 202 'd["incidents"]' '[4]'
+expect_resp "p2pquake: a correction updates incident 4 instead of starting one" "$st" 202 '.incidents' '[4]'
 show=$("$KZ" --json show 4)
-expect_eq "the incident's trigger is the corrected report" "$(echo "$show" | jget '[d["trigger"]["earthquake"]["maxScale"], d["trigger"]["issue"]["correct"]]' | tr -d ' ')" '[70,"ScaleOnly"]'
-expect_eq "the correction is on the timeline" "$("$KZ" --json log 4 | jget '"trigger.corrected" in [e["type"] for e in d]')" true
+expect_eq "the incident's trigger is the corrected report" "$(echo "$show" | jq -c '.trigger | [.earthquake.maxScale, .issue.correct]' | tr -d ' ')" '[70,"ScaleOnly"]'
+expect_eq "the correction is on the timeline" "$("$KZ" --json log 4 | jq 'any(.[]; .type == "trigger.corrected")')" true
 expect_eq "no new incident" "$(ninc)" 4
 st=$(swh "$FIX/p2pquake-551-drill.json" msg_4 "$now")
-expect_resp "p2pquake: a 訓練 report starts a drill" "$st" 202 'd["incidents"]' '[5]'
-expect_eq "incident 5 is a drill" "$("$KZ" --json show 5 | jget 'd["drill"]')" true
+expect_resp "p2pquake: a 訓練 report starts a drill" "$st" 202 '.incidents' '[5]'
+expect_eq "incident 5 is a drill" "$("$KZ" --json show 5 | jq '.drill')" true
 st=$(swh "$FIX/p2pquake-552.json" msg_5 "$now")
-expect_resp "p2pquake: a tsunami report (552) is a trigger; no runbook here matches it" "$st" 202 'd' '{"accepted": 1, "incidents": []}'
+expect_resp "p2pquake: a tsunami report (552) is a trigger; no runbook here matches it" "$st" 202 '.' '{"accepted":1,"incidents":[]}'
 
 # --- json, key template, drill source ---
 st=$(post /v1/hooks/generic "$FIX/json-generic.json" -H "$AUTH")
-expect_resp "json: any object; the key template names the site" "$st" 202 'd["incidents"]' '[6]'
+expect_resp "json: any object; the key template names the site" "$st" 202 '.incidents' '[6]'
 expect_eq "the dedup key is the rendered template" "$(sql "SELECT dedup_key FROM incidents WHERE id=6")" "本社"
 sed 's/"避難指示 \/ evacuate"/"続報"/' "$FIX/json-generic.json" >"$T/generic2.json"
 st=$(post /v1/hooks/generic "$T/generic2.json" -H "$AUTH")
-expect_resp "json: a different document with the same key joins" "$st" 202 'd["incidents"]' '[6]'
+expect_resp "json: a different document with the same key joins" "$st" 202 '.incidents' '[6]'
 st=$(post /v1/hooks/drillsrc "$FIX/json-generic.json")
-expect_resp "a drill source starts a drill, never joining the real incident" "$st" 202 'd["incidents"]' '[7]'
+expect_resp "a drill source starts a drill, never joining the real incident" "$st" 202 '.incidents' '[7]'
 expect_eq "incident 7 is a drill with the same key" "$(sql "SELECT drill, dedup_key FROM incidents WHERE id=7")" "1|本社"
 st=$(post /v1/hooks/drillsrc "$FIX/json-generic.json")
-expect_resp "drills dedup among themselves" "$st" 202 'd["incidents"]' '[7]'
-python3 - >"$T/multi.json" <<'PY'
-import json
-print(json.dumps({"version": "4", "groupKey": "g", "status": "firing",
-    "receiver": "r", "groupLabels": {}, "commonLabels": {},
-    "commonAnnotations": {}, "externalURL": "", "alerts": [
-    {"status": "firing", "labels": {"alertname": "PrimarySiteDown",
-     "severity": "page", "site": s}, "annotations": {}, "fingerprint": s}
-    for s in ["dc-east", "dc-west", "dc-east"]]}))
-PY
+expect_resp "drills dedup among themselves" "$st" 202 '.incidents' '[7]'
+jq -n '{version: "4", groupKey: "g", status: "firing", receiver: "r",
+    groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: "",
+    alerts: [("dc-east", "dc-west", "dc-east") as $s | {status: "firing",
+        labels: {alertname: "PrimarySiteDown", severity: "page", site: $s},
+        annotations: {}, fingerprint: $s}]}' >"$T/multi.json"
 st=$(post /v1/hooks/am "$T/multi.json" -H "$AUTH")
-expect_resp "alertmanager: each alert matched on its own; duplicates in one request join" "$st" 202 'd' '{"accepted": 3, "incidents": [8, 9]}'
+expect_resp "alertmanager: each alert matched on its own; duplicates in one request join" "$st" 202 '.' '{"accepted":3,"incidents":[8,9]}'
 
 # --- health and metrics ---
 st=$(get /healthz)
-expect_resp "/healthz is 200 ok" "$st" 200 'd["ok"]' true
+expect_resp "/healthz is 200 ok" "$st" 200 '.ok' true
 st=$(get /metrics)
 expect_eq "/metrics is 200" "$st" 200
 check "metrics: incidents by state and drill" grep -q '^keizoku_incidents{state="active",drill="false"} 7$' "$T/resp"

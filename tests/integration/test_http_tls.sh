@@ -29,14 +29,8 @@ sources:
   mon:
     format: json
     auth: {bearer: \"env:KZ_MON_TOKEN\"}"
-	python3 - "$T/keizokud.yaml" <<'PY'
-import sys
-p = sys.argv[1]
-lines = open(p).read().split("\n")
-http = [i for i, l in enumerate(lines) if l.startswith("http:")]
-del lines[http[0]]
-open(p, "w").write("\n".join(lines))
-PY
+	# Only the first http: line (write_config's) goes.
+	sed -i '0,/^http:/{/^http:/d}' "$T/keizokud.yaml"
 }
 export KZ_MON_TOKEN="mon-token"
 
@@ -54,7 +48,7 @@ expect_rc "a missing certificate stops keizokud" 1 timeout 10 "$KZD" -c "$T/keiz
 tls_config "$P/server.pem" "$P/server.key"
 start_kzd || exit 1
 st=$(get /healthz --cacert "$P/ca.pem")
-expect_resp "HTTPS /healthz with the private CA" "$st" 200 'd["ok"]' true
+expect_resp "HTTPS /healthz with the private CA" "$st" 200 '.ok' true
 st=$(get /healthz)
 expect_eq "an unknown CA fails verification" "$st" 000
 st=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/healthz")
@@ -67,11 +61,11 @@ st=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$P/ca.pem" --tlsv1.3 "$URL
 expect_eq "TLS 1.3 is accepted" "$st" 200
 echo '{"event": "テスト"}' >"$T/ev.json"
 st=$(post /v1/hooks/mon "$T/ev.json" --cacert "$P/ca.pem" -H "Authorization: Bearer $KZ_MON_TOKEN")
-expect_resp "a webhook over HTTPS is accepted" "$st" 202 'd["accepted"]' 1
+expect_resp "a webhook over HTTPS is accepted" "$st" 202 '.accepted' 1
 expect_rc "keizoku -u https://... --cacert works" 0 "$KZ" -u "$URL" -T "$TOKEN" --cacert "$P/ca.pem" status
 expect_rc "keizoku without the CA fails to verify (exit 3)" 3 "$KZ" -u "$URL" -T "$TOKEN" status
 check "and says why" grep -qi 'TLS\|certificate' "$T/err"
-python3 - "$HTTP_PORT" <<'PY'
+"$PY" - "$HTTP_PORT" <<'PY'
 import socket, sys
 for junk in [b"\x16\x03\x01\x00\x05hello", b"GET / HTTP/1.1\r\n\r\n", b"\x16" * 3000]:
     s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 SINK="$KZ_TOP/tests/integration/sink.py"
 PORT=$(free_port)
-python3 "$SINK" --port "$PORT" --log "$T/sink.log" --ready "$T/sink.ready" &
+"$PY" "$SINK" --port "$PORT" --log "$T/sink.log" --ready "$T/sink.ready" &
 _pids="$_pids $!"
 export AUDIT_SECRET="whsec_$(printf 'keizoku-test-secret-0123456789ab' | base64)"
 U="http://127.0.0.1:$PORT"
@@ -47,53 +47,47 @@ steps:
     type: notify
     with: {channels: [ops], to: role:operator, text: "{{vars.site}} へ切り替えました (#{{incident.id}})"}
 YAML
-_i=0; while [ ! -f "$T/sink.ready" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+wait_file "$T/sink.ready"
 start_kzd || exit 1
 
-# sinkq 'python expression over recs' : recs is the list of log records.
+# sinkq 'jq filter': over the array of the sink's records in arrival
+# order, each with .json, its body parsed (null if it is not JSON).
 sinkq() {
-	python3 - "$T/sink.log" "$1" <<'PY'
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")] if __import__("os").path.exists(sys.argv[1]) else []
-for r in recs:
-    try: r["json"] = json.loads(r["body"])
-    except Exception: r["json"] = None
-v = eval(sys.argv[2])
-print(json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list, bool)) or v is None else v)
-PY
+	touch "$T/sink.log"
+	jq -rsc 'map(.json = (.body | try fromjson catch null)) | '"$1" "$T/sink.log"
 }
-sink_count() { [ "$(sinkq "len(recs)")" -ge "$1" ]; }
+sink_count() { [ "$(sinkq length)" -ge "$1" ]; }
 
 expect_rc "activate" 0 "$KZ" activate failover
 # incident.activated: ops, execs, audit (plain hears step.* only);
 # step.ready decide: ops, audit, plain.
 wait_for "six notifications arrive" 10 sink_count 6
-sleep 0.3
-expect_eq "by path" "$(sinkq 'sorted(r["path"] for r in recs)' | tr -d ' ')" \
+outbox_idle	# and no more: all that was queued is delivered
+expect_eq "by path" "$(sinkq '[.[].path] | sort')" \
     '["/hook","/hook","/plain","/slack","/slack","/teams"]'
-expect_eq "slack posts only {text}" "$(sinkq '[sorted(r["json"].keys()) for r in recs if r["path"]=="/slack"]' | tr -d ' ')" '[["text"],["text"]]'
-expect_eq "slack text: Japanese, then English" "$(sinkq '[r["json"]["text"] for r in recs if r["path"]=="/slack" and "発動" in r["json"]["text"]][0]')" \
+expect_eq "slack posts only {text}" "$(sinkq '[.[] | select(.path == "/slack") | .json | keys]')" '[["text"],["text"]]'
+expect_eq "slack text: Japanese, then English" "$(sinkq '[.[] | select(.path == "/slack" and (.json.text | contains("発動"))) | .json.text][0]')" \
     "$(printf '【発動】代替サイトへの切り替え / Fail over（#1）を発動しました。<@U012AB3CD> @鈴木 花子 <@U0SATO>\nActivated: 代替サイトへの切り替え / Fail over (#1) <@U012AB3CD> @鈴木 花子 <@U0SATO>')"
 expect_eq "step.ready mentions the primary by the roster's slack id" \
-    "$(sinkq '[r["json"]["text"] for r in recs if r["path"]=="/slack" and "対応依頼" in r["json"]["text"]][0]')" \
+    "$(sinkq '[.[] | select(.path == "/slack" and (.json.text | contains("対応依頼"))) | .json.text][0]')" \
     "$(printf '【対応依頼】#1 切り替えの判断 / Decide <@U012AB3CD>\nTo do: #1 切り替えの判断 / Decide <@U012AB3CD>')"
 expect_eq "teams posts a MessageCard, Japanese only (lang: ja)" \
-    "$(sinkq '[[r["json"]["@type"], r["json"]["@context"], r["json"]["title"], "Activated" in r["body"]] for r in recs if r["path"]=="/teams"][0]')" \
-    '["MessageCard", "https://schema.org/extensions", "【発動】代替サイトへの切り替え / Fail over（#1）を発動しました。@田中 太郎 @鈴木 花子 @佐藤 次郎", false]'
+    "$(sinkq '[.[] | select(.path == "/teams") | [.json["@type"], .json["@context"], .json.title, (.body | contains("Activated"))]][0]')" \
+    '["MessageCard","https://schema.org/extensions","【発動】代替サイトへの切り替え / Fail over（#1）を発動しました。@田中 太郎 @鈴木 花子 @佐藤 次郎",false]'
 expect_eq "webhook envelope has exactly the SPEC fields" \
-    "$(sinkq 'sorted(set(k for r in recs if r["path"]=="/hook" for k in r["json"]))' | tr -d ' ')" \
+    "$(sinkq '[.[] | select(.path == "/hook") | .json | keys[]] | unique')" \
     '["drill","id","incident","step","text","time","type"]'
 expect_eq "webhook types, steps, drill flag" \
-    "$(sinkq 'sorted((r["json"]["type"], r["json"]["step"], r["json"]["drill"], r["json"]["incident"]) for r in recs if r["path"]=="/hook")' | tr -d ' ')" \
+    "$(sinkq '[.[] | select(.path == "/hook") | .json | [.type, .step, .drill, .incident]] | sort')" \
     '[["incident.activated",null,false,1],["step.ready","decide",false,1]]'
 expect_eq "a member without a contact on the channel is @name" \
-    "$(sinkq '[r["json"]["text"].split(chr(10))[0] for r in recs if r["path"]=="/hook" and r["json"]["type"]=="step.ready"][0]')" \
+    "$(sinkq '[.[] | select(.path == "/hook" and .json.type == "step.ready") | .json.text | split("\n")[0]][0]')" \
     '【対応依頼】#1 切り替えの判断 / Decide @田中 太郎'
 
 # verify_sigs path: every request to path carries webhook-id = body id and
 # a valid Standard Webhooks signature with a fresh timestamp.
 verify_sigs() {
-	python3 - "$T/sink.log" "$1" "$AUDIT_SECRET" <<'PY'
+	"$PY" - "$T/sink.log" "$1" "$AUDIT_SECRET" <<'PY'
 import base64, hashlib, hmac, json, sys, time
 log, path, sec = sys.argv[1:4]
 key = base64.b64decode(sec[len("whsec_"):])
@@ -114,55 +108,55 @@ PY
 }
 check "audit deliveries carry valid Standard Webhooks signatures" verify_sigs /hook
 expect_eq "unsigned channel: no webhook-signature, but a webhook-id" \
-    "$(sinkq '[("webhook-signature" in r["headers"], r["headers"]["webhook-id"] == r["json"]["id"]) for r in recs if r["path"]=="/plain"]' | tr -d ' ')" '[[false,true]]'
+    "$(sinkq '[.[] | select(.path == "/plain") | [(.headers | has("webhook-signature")), .headers["webhook-id"] == .json.id]]')" '[[false,true]]'
 expect_eq "lang: en renders English only, mention included" \
-    "$(sinkq '[r["json"]["text"] for r in recs if r["path"]=="/plain"][0]')" 'To do: #1 切り替えの判断 / Decide @田中 太郎'
+    "$(sinkq '[.[] | select(.path == "/plain") | .json.text][0]')" 'To do: #1 切り替えの判断 / Decide @田中 太郎'
 
 expect_rc "tanaka acks" 0 as_uid 1101 "$KZ" ack 1 decide
 wait_for "step.acked to ops, audit and plain" 10 sink_count 9
 expect_eq "the config's template overrides the built-in text" \
-    "$(sinkq '[r["json"]["text"] for r in recs if r["path"]=="/slack"][-1]')" \
+    "$(sinkq '[.[] | select(.path == "/slack") | .json.text][-1]')" \
     "$(printf '【着手】切り替えの判断 / Decide を 1 番で着手\nStarted 切り替えの判断 / Decide on #1')"
 expect_rc "tanaka is done" 0 as_uid 1101 "$KZ" done 1 decide
 wait_for "the notify step posts to its own channel list only" 10 sink_count 10
-sleep 0.3
+outbox_idle
 expect_eq "notify step text with the role's mentions, ops only" \
-    "$(sinkq '[(r["path"], r["json"].get("text")) for r in recs[9:]]')" \
-    '[["/slack", "大阪 へ切り替えました (#1) <@U0SATO> @伊藤 一郎"]]'
+    "$(sinkq '[.[9:][] | [.path, .json.text]]')" \
+    '[["/slack","大阪 へ切り替えました (#1) <@U0SATO> @伊藤 一郎"]]'
 expect_rc "close" 0 "$KZ" close 1
 wait_for "incident.closed to ops, execs and audit" 10 sink_count 13
 expect_eq "a one-string template is one line in every language" \
-    "$(sinkq '[r["json"]["text"] for r in recs if r["path"]=="/slack"][-1]')" "閉じました #1 / closed"
+    "$(sinkq '[.[] | select(.path == "/slack") | .json.text][-1]')" "閉じました #1 / closed"
 expect_eq "execs heard only what its route lists" \
-    "$(sinkq '[r["json"]["title"][:6] for r in recs if r["path"]=="/teams"]' | tr -d ' ')" '["【発動】代替","閉じました"]'
+    "$(sinkq '[.[] | select(.path == "/teams") | .json.title[:6]]' | tr -d ' ')" '["【発動】代替","閉じました"]'
 
 # A drill: every text starts with the mark, webhooks say drill: true.
 expect_rc "activate --drill" 0 "$KZ" activate failover --drill
 wait_for "drill notifications arrive" 10 sink_count 19
-sleep 0.3
+outbox_idle
 expect_eq "every drill text is marked [訓練 DRILL]" \
-    "$(sinkq 'all((r["json"].get("text") or r["json"].get("title")).startswith("[訓練 DRILL] ") for r in recs[13:])')" 'true'
+    "$(sinkq 'all(.[13:][]; (.json.text // .json.title) | startswith("[訓練 DRILL] "))')" 'true'
 expect_eq "drill webhooks carry drill: true" \
-    "$(sinkq '[r["json"]["drill"] for r in recs[13:] if r["path"] in ("/hook", "/plain")]' | tr -d ' ')" '[true,true,true]'
+    "$(sinkq '[.[13:][] | select(.path == "/hook" or .path == "/plain") | .json.drill]')" '[true,true,true]'
 expect_eq "teams drill cards are grey" \
-    "$(sinkq '[r["json"]["themeColor"] for r in recs[13:] if r["path"]=="/teams"]')" '["808080"]'
+    "$(sinkq '[.[13:][] | select(.path == "/teams") | .json.themeColor]')" '["808080"]'
 check "drill webhooks are signed too" verify_sigs /hook
 
 # The outbox as the CLI shows it.
-sleep 0.5	# results are written in batches
+outbox_idle	# results are written in batches
 out=$("$KZ" --json notifications)
 expect_eq "notifications lists every delivery, delivered once" \
-    "$(echo "$out" | jget '[len(d), sorted(set((n["state"], n["attempts"]) for n in d))]' | tr -d ' ')" '[19,[["delivered",1]]]'
+    "$(echo "$out" | jq -c '[length, ([.[] | [.state, .attempts]] | unique)]')" '[19,[["delivered",1]]]'
 expect_eq "notifications has the SPEC fields" \
-    "$(echo "$out" | jget 'all(all(k in n for k in ["id","channel","event","state","attempts","next_attempt_at","last_error"]) for n in d)')" "true"
+    "$(echo "$out" | jq 'all(.[]; . as $n | all("id","channel","event","state","attempts","next_attempt_at","last_error"; . as $k | $n | has($k)))')" "true"
 expect_eq "one webhook-id per notification, as the sink saw them" \
-    "$(echo "$out" | jget 'len(set(n["webhook_id"] for n in d))')" "19"
+    "$(echo "$out" | jq '[.[].webhook_id] | unique | length')" "19"
 expect_eq "ids seen by the sink are the outbox's" \
-    "$(sinkq 'len(set(r["headers"]["webhook-id"] for r in recs))')" "19"
-expect_eq "notifications --pending is empty" "$("$KZ" --json notifications --pending | jget 'len(d)')" "0"
+    "$(sinkq '[.[].headers["webhook-id"]] | unique | length')" "19"
+expect_eq "notifications --pending is empty" "$("$KZ" --json notifications --pending | jq 'length')" "0"
 check "notifications in text mode" sh -c "'$KZ' notifications | grep -q delivered"
 expect_eq "status counts delivered notifications" \
-    "$("$KZ" --json status | jget '[d["notifications"].get(k, 0) for k in ("pending", "delivered", "dead")]' | tr -d ' ')" '[0,19,0]'
+    "$("$KZ" --json status | jq -c '.notifications | [.pending // 0, .delivered // 0, .dead // 0]')" '[0,19,0]'
 stop_kzd
 expect_eq "SIGTERM exits 0" "$KZD_RC" "0"
 exit $_failed

@@ -22,7 +22,7 @@ stop_checked() {
 GOLDEN="$KZ_TOP/tests/fixtures/report"
 SINK="$KZ_TOP/tests/integration/sink.py"
 PORT=$(free_port)
-python3 "$SINK" --port "$PORT" --log "$T/sink.log" --ready "$T/sink.ready" &
+"$PY" "$SINK" --port "$PORT" --log "$T/sink.log" --ready "$T/sink.ready" &
 _pids="$_pids $!"
 cat >"$T/roster.yaml" <<'YAML'
 members:
@@ -74,22 +74,22 @@ steps:
     needs: [switch, entry]
     assign: role:operator
 YAML
-_i=0; while [ ! -f "$T/sink.ready" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+wait_file "$T/sink.ready"
 export TZ=JST-9
 KEIZOKU_TEST_CLOCK=2026-11-20T03:12:00Z start_kzd || exit 1
 
 # Deliveries finish in the background: wait until none is pending, so
 # that delivered_at is the test clock's time before it moves on.
 settle() {
-	_s=0
-	while [ $_s -lt 200 ]; do
-		[ "$("$KZ" --json notifications --pending | jget 'len(d)')" = 0 ] && return 0
-		sleep 0.05; _s=$((_s + 1))
+	_end=$((SECONDS + 20))
+	while [ "$SECONDS" -le "$_end" ]; do
+		[ "$("$KZ" --json notifications --pending | jq 'length')" = 0 ] && return 0
+		sleep 0.05
 	done
 	nok "notifications were not all delivered"
 }
 # _clock moves time and runs the timers that fell due.
-advance() { settle; "$KZ" _clock --advance "$1" >/dev/null 2>&1; settle; }
+advance() { settle; "$KZ" _clock --advance "$1" >/dev/null || nok "_clock --advance $1"; settle; }
 run() { "$@" >/dev/null || nok "failed: $*"; }
 
 run "$KZ" activate dc-failover --note "本番サイトの停止を確認"
@@ -134,15 +134,15 @@ expect_rc "an unknown format is refused" 1 "$KZ" report 1 --format pdf
 grep -q "md, html and json" "$T/err" && ok "the refusal names the formats" || nok "format message: $(cat "$T/err")"
 expect_rc "an unknown incident is refused" 1 "$KZ" report 9
 j="$T/report.json"
-expect_eq "the JSON has every section" "$(jget 'sorted(d.keys())' <"$j" | tr -d ' ')" '["activation","assembly","chain_head","escalations","exceptions","generated_at","head_hash","incident","notifications","open_items","report_version","steps","systems","timeline","verify"]'
-expect_eq "open items: the exception still in force" "$(jget '[[i["kind"], i["id"], i["state"]] for i in d["open_items"]]' <"$j" | tr -d ' ')" '[["exception",1,"active"]]'
-expect_eq "exception dispositions" "$(jget '[e["state"] for e in d["exceptions"]]' <"$j" | tr -d ' ')" '["active","rejected","adopted"]'
-expect_eq "RTO: portal recovered after 41m (no plan: no target)" "$(jget '[[s["id"], s["rto_s"], s["achieved_s"], s["met"]] for s in d["systems"]]' <"$j" | tr -d ' ')" '[["portal",null,2460,null]]'
-expect_eq "switch took 25m against a 20m timeout" "$(jget '[[s["id"], s["duration_s"], s["within_timeout"]] for s in d["steps"] if s["id"]=="switch"]' <"$j" | tr -d ' ')" '[["switch",1500,false]]'
-expect_eq "assembly: quota in 5m" "$(jget '[[a["role"], a["time_to_quota_s"]] for a in d["assembly"]]' <"$j" | tr -d ' ')" '[["operator",300]]'
-expect_eq "the escalation to suzuki is listed" "$(jget '[e["to"] for e in d["escalations"] if e["type"]=="step.escalated" and e["step"]=="decide"]' <"$j" | tr -d ' ')" '["suzuki"]'
-expect_eq "every notification was delivered" "$(jget 'sorted(set(n["state"] for n in d["notifications"]))' <"$j" | tr -d ' ')" '["delivered"]'
-expect_eq "the reminder after the close is in the timeline" "$(jget '[e["type"] for e in d["timeline"] if e["type"].startswith("exception.")]' <"$j" | tr -d ' ')" '["exception.requested","exception.approved","exception.requested","exception.rejected","exception.requested","exception.approved","exception.overdue","exception.reminder","exception.resolved"]'
+expect_eq "the JSON has every section" "$(jq -c 'keys' <"$j" | tr -d ' ')" '["activation","assembly","chain_head","escalations","exceptions","generated_at","head_hash","incident","notifications","open_items","report_version","steps","systems","timeline","verify"]'
+expect_eq "open items: the exception still in force" "$(jq -c '[.open_items[] | [.kind, .id, .state]]' <"$j" | tr -d ' ')" '[["exception",1,"active"]]'
+expect_eq "exception dispositions" "$(jq -c '[.exceptions[].state]' <"$j" | tr -d ' ')" '["active","rejected","adopted"]'
+expect_eq "RTO: portal recovered after 41m (no plan: no target)" "$(jq -c '[.systems[] | [.id, .rto_s, .achieved_s, .met]]' <"$j" | tr -d ' ')" '[["portal",null,2460,null]]'
+expect_eq "switch took 25m against a 20m timeout" "$(jq -c '[.steps[] | select(.id == "switch") | [.id, .duration_s, .within_timeout]]' <"$j" | tr -d ' ')" '[["switch",1500,false]]'
+expect_eq "assembly: quota in 5m" "$(jq -c '[.assembly[] | [.role, .time_to_quota_s]]' <"$j" | tr -d ' ')" '[["operator",300]]'
+expect_eq "the escalation to suzuki is listed" "$(jq -c '[.escalations[] | select(.type == "step.escalated" and .step == "decide") | .to]' <"$j" | tr -d ' ')" '["suzuki"]'
+expect_eq "every notification was delivered" "$(jq -c '[.notifications[].state] | unique' <"$j" | tr -d ' ')" '["delivered"]'
+expect_eq "the reminder after the close is in the timeline" "$(jq -c '[.timeline[] | select(.type | startswith("exception.")) | .type]' <"$j" | tr -d ' ')" '["exception.requested","exception.approved","exception.requested","exception.rejected","exception.requested","exception.approved","exception.overdue","exception.reminder","exception.resolved"]'
 grep -q '<b>&amp;amp; &quot;quote&quot;</b>' "$T/report.html" && nok "HTML left markup unescaped" || ok "HTML escapes step titles"
 grep -q '&lt;b&gt;&amp;amp; &quot;quote&quot;&lt;/b&gt;' "$T/report.html" && ok "HTML shows the title's markup as text" || nok "escaped title not found"
 grep -q '^## 未完了事項 / Open items' "$T/report.md" && ok "md has bilingual headings" || nok "md headings"

@@ -55,7 +55,7 @@ chrome() {
 }
 chrome --screenshot="$T/shot.png" >"$T/chrome.log" 2>&1 || nok "chromium exited $?: $(tail -3 "$T/chrome.log")"
 check "a screenshot is produced" test -s "$T/shot.png"
-dims=$(python3 - "$T/shot.png" <<'PY'
+dims=$("$PY" - "$T/shot.png" <<'PY'
 import struct, sys
 b = open(sys.argv[1], "rb").read()
 ok = b[:8] == b"\x89PNG\r\n\x1a\n" and b[12:16] == b"IHDR"
