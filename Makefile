@@ -165,7 +165,7 @@ layers:
 
 test: deps
 	@$(MAKE) --no-print-directory layers all unit
-	@KZ_BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) sh tests/run.sh
+	@KZ_BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) bash tests/run.sh
 
 check-config: all
 	$(DEMO_ENV) $(BUILD)/keizokud -t -c config/keizokud.yaml

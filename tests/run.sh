@@ -1,7 +1,10 @@
-#!/bin/sh
+#!/bin/bash
 # Runs every unit test (cmocka, TAP output) and integration test (shell,
 # TAP-like "ok"/"not ok" lines) and ends with "N passed, N failed".
 # KZ_BUILD: the build directory. Filter with TESTS="pattern".
+# KZ_JOBS: how many integration tests run at once (default 3; each has
+# its own directory, ports and daemon). Their reports come in a fixed
+# order, each with its time; the logs are kept in one directory.
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${KZ_BUILD:=$top/build}"
 export KZ_BUILD KZ_TOP="$top" KZ_FIXTURES="$top/tests/fixtures/hooks"
@@ -9,12 +12,14 @@ export KZ_PLUGIN_DIR="$KZ_BUILD/plugins" KZ_BADABI_SO="$KZ_BUILD/fixtures/plugin
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+jobs=${KZ_JOBS:-3}
 logdir=$(mktemp -d /tmp/kz-test-logs.XXXXXX)
 passed=0
 failed=0
 failures=""
+t_start=$EPOCHREALTIME
 
-count() {	# name, logfile, exit status
+count() {	# name, logfile, exit status[, seconds]
 	p=$(grep -c '^ok ' "$2")
 	f=$(grep '^not ok ' "$2" | grep -vc '# SKIP')
 	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -25,11 +30,15 @@ count() {	# name, logfile, exit status
 	failed=$((failed + f))
 	if [ "$f" -ne 0 ]; then
 		failures="$failures $1"
-		echo "--- $1: FAILED (log follows)"
+		echo "--- $1: FAILED${4:+ (${4}s)} (log follows)"
 		grep -v '^ok ' "$2" | tail -n 60
 	else
-		echo "--- $1: $p passed"
+		echo "--- $1: $p passed${4:+ (${4}s)}"
 	fi
+}
+# secs START: seconds since START (an $EPOCHREALTIME), one decimal.
+secs() {
+	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
 }
 
 for t in "$KZ_BUILD"/tests/test_*; do
@@ -45,15 +54,56 @@ case fuzz_replay in *${TESTS:-}*)
 	(cd "$top" && timeout 300 sh tests/fuzz/replay.sh) >"$log" 2>&1
 	count fuzz_replay "$log" $? ;;
 esac
+
+# Integration tests, the longest first so that the last ones end together.
+slow="test_fault_crash test_valgrind test_assembly test_notify_crash
+    test_actions_plugins test_exception_lifecycle test_report_html"
+names=()
+for n in $slow; do
+	[ -f "$top/tests/integration/$n.sh" ] && names+=("$n")
+done
 for t in "$top"/tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
-	name=$(basename "$t" .sh)
-	case "$name" in *${TESTS:-}*) ;; *) continue ;; esac
-	log="$logdir/$name.log"
-	(cd "$top" && timeout 600 bash "$t") >"$log" 2>&1
-	count "$name" "$log" $?
+	n=$(basename "$t" .sh)
+	case " $slow " in *[[:space:]]$n[[:space:]]*) continue ;; esac
+	names+=("$n")
+done
+run_one() {	# name
+	_s=$EPOCHREALTIME
+	(cd "$top" && timeout 600 bash "tests/integration/$1.sh") \
+	    >"$logdir/$1.log" 2>&1
+	_rc=$?
+	secs "$_s" >"$logdir/$1.time"
+	echo "$_rc" >"$logdir/$1.rc"
+}
+started=()
+reported=0
+# report: the finished tests at the head of the order, in order.
+report() {
+	while [ "$reported" -lt "${#started[@]}" ]; do
+		n=${started[$reported]}
+		[ -f "$logdir/$n.rc" ] || return 0
+		count "$n" "$logdir/$n.log" "$(cat "$logdir/$n.rc")" \
+		    "$(cat "$logdir/$n.time")"
+		reported=$((reported + 1))
+	done
+}
+for n in "${names[@]}"; do
+	case "$n" in *${TESTS:-}*) ;; *) continue ;; esac
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n
+		report
+	done
+	run_one "$n" &
+	started+=("$n")
+	report
+done
+while [ "$reported" -lt "${#started[@]}" ]; do
+	wait -n 2>/dev/null || sleep 0.2
+	report
 done
 echo
+echo "# $(secs "$t_start")s, integration tests $jobs at a time"
 [ -n "$failures" ] && echo "failed:$failures (logs in $logdir)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
