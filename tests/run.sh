@@ -80,11 +80,12 @@ started=()
 reported=0
 # report: the finished tests at the head of the order, in order.
 report() {
+	local r
 	while [ "$reported" -lt "${#started[@]}" ]; do
-		n=${started[$reported]}
-		[ -f "$logdir/$n.rc" ] || return 0
-		count "$n" "$logdir/$n.log" "$(cat "$logdir/$n.rc")" \
-		    "$(cat "$logdir/$n.time")"
+		r=${started[$reported]}
+		[ -f "$logdir/$r.rc" ] || return 0
+		count "$r" "$logdir/$r.log" "$(cat "$logdir/$r.rc")" \
+		    "$(cat "$logdir/$r.time")"
 		reported=$((reported + 1))
 	done
 }

@@ -59,11 +59,11 @@ check "http_check asked the alternate site's health page" grep -q '"GET", "path"
 
 # --- verification restores the RTO clocks ---
 act "DNS and authentication verified" matsumoto done 1 verify-infra --note "名前解決・ログイン正常"
-expect_eq "dns and auth are recovered" "$(recovered 1)" '["auth", "dns"]'
+expect_eq "dns and auth are recovered" "$(recovered 1)" '["auth","dns"]'
 act "mail verified" sato done 1 verify-mail
 act "web verified" ito done 1 verify-web
 act "portal verified" yamamoto done 1 verify-portal
-expect_eq "every system of the runbook is recovered" "$(recovered 1)" '["auth", "dns", "mail", "portal", "web"]'
+expect_eq "every system of the runbook is recovered" "$(recovered 1)" '["auth","dns","mail","portal","web"]'
 expect_eq "the notices went out" "$(states 1 | jq -c '[."user-notice", .report]' | tr -d ' ')" '["done","done"]'
 check "the user notice names the last sync" sh -c "'$KZ' --json show 1 | grep -q '最終同期時刻: 2026-11-20 00:57'"
 check "the report names who decided" sh -c "'$KZ' --json show 1 | grep -q '判断: tanaka'"
