@@ -629,7 +629,9 @@ def main():
     ap.add_argument("--dir", help="work here (default: a new temp dir)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the directory even when all passed")
-    ap.add_argument("--budget", type=float, default=150,
+    # A guard against a hang, not a speed limit: a loaded machine (or
+    # the sanitizers) may need minutes for the 50 restarts.
+    ap.add_argument("--budget", type=float, default=400,
                     help="seconds for the kill phase at most")
     args = ap.parse_args()
     # A timeout's SIGTERM: clean up (the daemon, the sink) all the same.

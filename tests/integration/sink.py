@@ -14,6 +14,7 @@ attempts per path, or per webhook-id with --each:
   --r503 PATH=N:SECONDS  the same with 503
   --hang PATH=N          hold the first N attempts without an answer
                          (until the client gives up); N may be "all"
+  --hang-after PATH=N    answer the first N attempts, hold every later one
   --delay PATH=MS        wait MS before answering (every attempt)
 Usage: sink.py --port P --log FILE [--ready FILE] [--each] [rules...]
 The ready file receives the port once the socket listens.
@@ -40,6 +41,8 @@ def parse_rule(kind, spec):
         r[kind] = (int(n), secs or "1")
     elif kind == "hang":
         r[kind] = 10 ** 9 if val == "all" else int(val)
+    elif kind == "hang_after":
+        r[kind] = int(val)
     else:
         r[kind] = int(val)
 
@@ -90,7 +93,8 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             counts[key] = counts.get(key, 0) + 1
             attempt = counts[key]
-        if attempt <= rule.get("hang", 0):
+        if attempt <= rule.get("hang", 0) or \
+                attempt > rule.get("hang_after", 10 ** 18):
             self.record(body, 0)
             # Hold the connection until the client gives up or we stop.
             stop.wait(600)
@@ -123,10 +127,12 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--ready")
     ap.add_argument("--each", action="store_true")
-    for k in ("fail", "r429", "r503", "hang", "delay"):
-        ap.add_argument("--" + k, action="append", default=[])
+    kinds = ("fail", "r429", "r503", "hang", "hang_after", "delay")
+    for k in kinds:
+        ap.add_argument("--" + k.replace("_", "-"), dest=k, action="append",
+                        default=[])
     args = ap.parse_args()
-    for k in ("fail", "r429", "r503", "hang", "delay"):
+    for k in kinds:
         for spec in getattr(args, k):
             parse_rule(k, spec)
     ThreadingHTTPServer.daemon_threads = True

@@ -98,21 +98,52 @@ check "every acknowledged change is on disk" ledger_check
 
 # --- an I/O error in the middle of a batch ---
 # Three activations, then one that spills pages to the WAL, then one
-# more, all read in one loop turn (the daemon is stopped while they
-# connect) and so in one batch. One EIO hits the spill: SQLite rolls the
-# whole transaction back. No operation of that batch may be
-# acknowledged, unless a later commit really wrote it.
+# more, all read in one loop turn and so in one batch: one client sends
+# the five requests on five connections while the daemon is stopped,
+# and it goes on once all five wait in their sockets. One EIO hits the
+# spill: SQLite rolls the whole transaction back. No operation of that
+# batch may be acknowledged, unless a later commit really wrote it. The
+# outcomes go to the ledger as act records them.
 wait_for "nothing pending before the batch test" 20 no_pending
 kill -STOP "$KZD_PID"
 fault EIO write pwrite once
-bg=""
-for i in 1 2 3; do
-	act "batch-a$i" & bg="$bg $!"; sleep 0.3
-done
-act batch-big big & bg="$bg $!"; sleep 0.3
-act batch-c & bg="$bg $!"; sleep 0.3
+"$PY" - "$KEIZOKU_SOCKET" "$T/batch.sent" "$T/ledger" batch-a1:work \
+    batch-a2:work batch-a3:work batch-big:big batch-c:work <<'PY' &
+import json, socket, struct, sys
+path, sent, ledger = sys.argv[1:4]
+def read(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            return None
+        b += c
+    return b
+conns = []
+for spec in sys.argv[4:]:
+    note, rb = spec.split(":")
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    req = json.dumps({"v": 1, "cmd": "activate",
+                      "params": {"runbook": rb, "note": note}}).encode()
+    s.sendall(struct.pack(">I", len(req)) + req)
+    conns.append((note, s))
+open(sent, "w").write("5\n")
+lines = []
+for note, s in conns:
+    h = read(s, 4)
+    r = json.loads(read(s, struct.unpack(">I", h)[0])) if h else {}
+    if r.get("status") == 200:
+        lines.append(f"act ok {note} {r['body']['incident']}\n")
+    else:
+        lines.append(f"act no {note}\n")
+with open(ledger, "a", encoding="utf-8") as f:
+    f.writelines(lines)
+PY
+bg=$!
+wait_file "$T/batch.sent" || nok "the batch's requests were sent"
 kill -CONT "$KZD_PID"
-for p in $bg; do wait "$p"; done
+wait "$bg"
 clear_fault
 check "the injected error hit a statement inside the batch (not its COMMIT)" \
     grep -q 'store: step: disk I/O error' "$T/kzd.log"
