@@ -61,8 +61,8 @@ clock_plus() { date -u -d "@$(($(date -u -d "$1" +%s) + $2))" +%Y-%m-%dT%H:%M:%S
 # outbox_idle: waits (up to 20s) until no notification is pending, that
 # is, until every one queued so far has reached its receiver (or died).
 outbox_idle() {
-	_end=$((SECONDS + 20))
-	while [ "$SECONDS" -le "$_end" ]; do
+	_oe=$((SECONDS + 20))
+	while [ "$SECONDS" -le "$_oe" ]; do
 		[ "$("$KZ" --json notifications --pending | jq length)" = 0 ] && return 0
 		sleep 0.05
 	done

@@ -81,8 +81,8 @@ KEIZOKU_TEST_CLOCK=2026-11-20T03:12:00Z start_kzd || exit 1
 # Deliveries finish in the background: wait until none is pending, so
 # that delivered_at is the test clock's time before it moves on.
 settle() {
-	_end=$((SECONDS + 20))
-	while [ "$SECONDS" -le "$_end" ]; do
+	_se=$((SECONDS + 20))
+	while [ "$SECONDS" -le "$_se" ]; do
 		[ "$("$KZ" --json notifications --pending | jq 'length')" = 0 ] && return 0
 		sleep 0.05
 	done
