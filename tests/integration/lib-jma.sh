@@ -5,10 +5,9 @@ FIX=$KZ_TOP/tests/fixtures/jma
 S=$T/srv
 mkdir -p "$S/docs"
 : >"$S/requests.log"
-/usr/bin/python3 "$KZ_TOP/tests/integration/jma_server.py" "$S" &
+"$PY" "$KZ_TOP/tests/integration/jma_server.py" "$S" &
 _pids="$_pids $!"
-_i=0
-while [ ! -s "$S/port" ] && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+wait_file "$S/port"
 BASE="http://127.0.0.1:$(cat "$S/port")"
 ENTRIES=""
 

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-jma.sh"
 
-HTTP_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+HTTP_PORT=$(free_port)
 KZ_HTTP_LISTEN=127.0.0.1:$HTTP_PORT
 write_feed feed.xml
 write_config "sources:
