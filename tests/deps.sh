@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config clang libevent-dev libcurl4-openssl-dev
 libsqlite3-dev libyaml-dev libjansson-dev libssl-dev libcmocka-dev
-sqlite3 python3 jq curl openssl util-linux procps prometheus-alertmanager
+sqlite3 python3 curl openssl util-linux procps prometheus-alertmanager
 libxml2-dev
 chromium fonts-noto-cjk valgrind python3-aiosmtpd jq"
 missing=""

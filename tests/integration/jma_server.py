@@ -11,7 +11,9 @@ for the feeds is read from DIR/mode at each request:
     ok       serve normally (the default)
     500      answer 500 Internal Server Error
     garbage  answer 200 with a body that is not XML
-    hang     accept and never answer
+    hang     accept and never answer (until the client gives up: each
+             held request is logged in DIR/held.log as "HOLD PATH" and,
+             once the client has closed the connection, "GONE PATH")
     304      answer 304 Not Modified whatever was asked
 
 Every request is appended to DIR/requests.log as "METHOD PATH INM" (INM:
@@ -51,6 +53,10 @@ class H(http.server.BaseHTTPRequestHandler):
         if body and self.command != "HEAD":
             self.wfile.write(body)
 
+    def held(self, what):
+        with open(os.path.join(D, "held.log"), "a") as f:
+            f.write("%s %s\n" % (what, self.path))
+
     def do_GET(self):
         inm = self.headers.get("If-None-Match") or "-"
         with open(os.path.join(D, "requests.log"), "a") as f:
@@ -64,7 +70,14 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.send(404, b"not found")
         mode = (read("mode") or b"ok").strip().decode()
         if mode == "hang":
-            time.sleep(3600)
+            self.held("HOLD")
+            try:
+                while self.connection.recv(4096):
+                    pass
+            except OSError:
+                pass
+            self.held("GONE")
+            self.close_connection = True
             return None
         if mode == "500":
             return self.send(500, b"internal error")

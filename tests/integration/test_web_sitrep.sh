@@ -10,7 +10,7 @@
 . "$KZ_TOP/tests/integration/lib-web.sh"
 start_smtpd || { nok "smtpd did not start"; exit 1; }
 SINK_PORT=$(free_port)
-python3 "$KZ_TOP/tests/integration/sink.py" --port "$SINK_PORT" --log "$T/sink.log" --ready "$T/sink.ready" &
+"$PY" "$KZ_TOP/tests/integration/sink.py" --port "$SINK_PORT" --log "$T/sink.log" --ready "$T/sink.ready" &
 _pids="$_pids $!"
 S=http://127.0.0.1:$SINK_PORT
 # An MTA without TLS that would take a password in clear.
@@ -50,7 +50,7 @@ steps:
     needs: [decide]
     assign: role:operator
 YAML
-_i=0; while [ ! -f "$T/sink.ready" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
+wait_file "$T/sink.ready"
 export KEIZOKU_TEST_CLOCK=2026-12-07T00:00:00Z
 start_kzd || exit 1
 INC=$("$KZ" --json activate failover | jq -r .incident)
