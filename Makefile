@@ -51,6 +51,7 @@ LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/%.o)
 HDRS		:= $(wildcard daemon/*/*.h plugins/*.h client/*.h)
 CLI_SRCS	:= $(wildcard client/*.c)
 CLI_OBJS	:= $(CLI_SRCS:%.c=$(BUILD)/%.o)
+CLI_LIB_OBJS	:= $(filter-out $(BUILD)/client/keizoku.o,$(CLI_OBJS))
 PLUGIN_SRCS	:= $(wildcard plugins/*.c)
 PLUGINS		:= $(PLUGIN_SRCS:plugins/%.c=$(BUILD)/plugins/%.so)
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
@@ -96,6 +97,11 @@ $(BUILD)/libkzcommon.a: $(COMMON_OBJS)
 $(BUILD)/keizoku: $(CLI_OBJS) $(BUILD)/libkzcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS) -lm
 
+# The client without its main(), for the command-table test.
+$(BUILD)/libkzcli.a: $(CLI_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
 # The loader refuses plugins in group- or world-writable places.
 $(BUILD)/plugins/%.so: plugins/%.c plugins/keizoku-plugin.h
 	@mkdir -p $(dir $@)
@@ -110,6 +116,12 @@ $(BUILD)/fixtures/plugins/%.so: tests/fixtures/plugins/%.c plugins/keizoku-plugi
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkz.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# Checks the daemon's handlers and the client's printers against one list.
+$(BUILD)/tests/test_cmdtab: tests/unit/test_cmdtab.c $(BUILD)/libkzcli.a \
+	    $(BUILD)/libkz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iclient $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkz.a
 	@mkdir -p $(dir $@)

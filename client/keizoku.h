@@ -1,6 +1,6 @@
 /* keizoku, the command-line client of keizokud.
  *
- * keizoku.c parses argv with the shared command table (daemon/cmdtab.c)
+ * keizoku.c parses argv with the shared command table (proto/commands.h)
  * into a params object, transport.c carries it over the control socket or
  * HTTP, and the print-*.c files turn the answer into text. Every symbol
  * here is prefixed cli_ because the client links against the daemon's
@@ -117,8 +117,13 @@ void	 cli_print_objects(struct cli_out *, json_t *array,
 void	 cli_print_content(struct cli_out *, json_t *body);
 void	 cli_print_text(FILE *, const char *indent, const char *text);
 
-/* The per-command printers of print-*.c. */
+/* The per-command printers of print-*.c, named in proto/commands.h. */
 typedef void cli_printer(struct cli_out *, json_t *);
+
+/* The printer of a command (never NULL for an id < KZ_CMD_COUNT). */
+cli_printer	*cli_printer_of(enum kz_cmd_id);
+/* cli_print_generic as a printer, for commands without their own. */
+cli_printer	cli_print_generic_cmd;
 
 cli_printer	cli_pr_status, cli_pr_runbooks, cli_pr_roster,
 		cli_pr_exceptions, cli_pr_exception_state,

@@ -12,46 +12,26 @@
 #include "common/xmalloc.h"
 #include "keizoku.h"
 
-static const struct {
-	const char	*name;
-	cli_printer	*print;
-} printers[] = {
-	{ "status", cli_pr_status },
-	{ "runbooks", cli_pr_runbooks },
-	{ "activate", cli_pr_incident_state },
-	{ "confirm", cli_pr_incident_state },
-	{ "dismiss", cli_pr_incident_state },
-	{ "close", cli_pr_incident_state },
-	{ "incidents", cli_pr_incidents },
-	{ "show", cli_pr_show },
-	{ "ack", cli_pr_step },
-	{ "done", cli_pr_step },
-	{ "skip", cli_pr_step },
-	{ "fail", cli_pr_step },
-	{ "approve", cli_pr_step },
-	{ "reject", cli_pr_step },
-	{ "respond", cli_pr_respond },
-	{ "inbox", cli_pr_inbox },
-	{ "roster", cli_pr_roster },
-	{ "log", cli_pr_log },
-	{ "report", cli_print_content },
-	{ "sitrep", cli_print_content },
-	{ "exception add", cli_pr_exception_state },
-	{ "exception approve", cli_pr_exception_state },
-	{ "exception reject", cli_pr_exception_state },
-	{ "exception resolve", cli_pr_exception_state },
-	{ "exceptions", cli_pr_exceptions },
-	{ "notifications", cli_pr_notifications },
-	{ "plan import", cli_pr_plan_import },
-	{ "plan export", cli_print_content },
-	{ "plan check", cli_pr_plan_check },
-	{ "plan show", cli_pr_plan_show },
-	{ "plan report", cli_print_content },
-	{ "drill start", cli_pr_drill_start },
-	{ "drill list", cli_pr_drill_list },
-	{ "reload", cli_pr_reload },
-	{ "verify", cli_pr_verify },
+/* A printer per command id, from the one list in proto/commands.h. */
+static cli_printer *const printers[KZ_CMD_COUNT] = {
+#define KZ_CMD_PRINTER(id, n, args, min, flags, method, path, readfile,	\
+    write, help, exec, print)						\
+	[KZ_CMD_##id] = print,
+	KZ_COMMANDS(KZ_CMD_PRINTER)
+#undef KZ_CMD_PRINTER
 };
+
+cli_printer *
+cli_printer_of(enum kz_cmd_id id)
+{
+	return (unsigned)id < KZ_CMD_COUNT ? printers[id] : NULL;
+}
+
+void
+cli_print_generic_cmd(struct cli_out *o, json_t *body)
+{
+	cli_print_generic(o, body, "");
+}
 
 /* Columns that read best on the left, in this order. */
 static const char *const default_order[] = { "id", "seq", "name", "kind",
@@ -69,7 +49,7 @@ cli_body_exit(const struct cli_out *o, json_t *body)
 {
 	json_t	*warnings;
 
-	if (strcmp(o->cmd->name, "plan check") == 0) {
+	if (o->cmd->id == KZ_CMD_PLAN_CHECK) {
 		if (json_array_size(json_object_get(body, "errors")) > 0)
 			return CLI_EXIT_REFUSED;
 		warnings = json_object_get(body, "warnings");
@@ -77,7 +57,7 @@ cli_body_exit(const struct cli_out *o, json_t *body)
 		    json_array_size(warnings) > 0)
 			return CLI_EXIT_REFUSED;
 	}
-	if (strcmp(o->cmd->name, "verify") == 0 &&
+	if (o->cmd->id == KZ_CMD_VERIFY &&
 	    json_is_false(json_object_get(body, "ok")))
 		return CLI_EXIT_REFUSED;
 	return CLI_EXIT_OK;
@@ -86,22 +66,18 @@ cli_body_exit(const struct cli_out *o, json_t *body)
 int
 cli_print(struct cli_out *o, json_t *body)
 {
+	cli_printer	*print = cli_printer_of(o->cmd->id);
 	const char	*now;
 	int64_t		 ms;
-	size_t		 i;
 
 	/* The daemon's clock, when it tells us, keeps "in 12m" consistent
 	 * with its deadlines (and with its test clock). */
 	if ((now = cli_getstr(body, "now")) != NULL &&
 	    rfc3339_parse(now, &ms) == 0)
 		o->now = ms;
-	for (i = 0; i < sizeof printers / sizeof printers[0]; i++) {
-		if (strcmp(printers[i].name, o->cmd->name) == 0) {
-			printers[i].print(o, body);
-			break;
-		}
-	}
-	if (i == sizeof printers / sizeof printers[0])
+	if (print != NULL)
+		print(o, body);
+	else
 		cli_print_generic(o, body, "");
 	return cli_body_exit(o, body);
 }

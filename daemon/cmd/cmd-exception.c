@@ -335,8 +335,7 @@ decide(struct kz_daemon *d, struct exc_op *op, int approved,
 int
 cmd_exception_decide(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
-	int		 approved = strcmp(r->spec->name, "exception approve") ==
-			    0;
+	int		 approved = r->spec->id == KZ_CMD_EXCEPTION_APPROVE;
 	const char	*note = req_str(r, "note"), *verb = approved ?
 			    "approve" : "reject";
 	struct exc_op	 op;

@@ -240,7 +240,7 @@ static int
 do_confirm(const struct actx *a, struct incident *inc, struct kz_req *r,
     struct effects *fx, char **why)
 {
-	return engine_confirm(a, inc, strcmp(r->spec->name, "confirm") == 0,
+	return engine_confirm(a, inc, r->spec->id == KZ_CMD_CONFIRM,
 	    req_str(r, "note"), fx, why);
 }
 
@@ -255,23 +255,33 @@ static int
 do_step(const struct actx *a, struct incident *inc, struct kz_req *r,
     struct effects *fx, char **why)
 {
-	static const struct {
-		const char	*name;
-		enum step_act	 act;
-	} acts[] = {
-		{ "ack", SA_ACK }, { "done", SA_DONE }, { "skip", SA_SKIP },
-		{ "fail", SA_FAIL }, { "approve", SA_APPROVE },
-		{ "reject", SA_REJECT },
-	};
-	size_t i;
+	enum step_act act;
 
-	for (i = 0; i < sizeof acts / sizeof acts[0]; i++)
-		if (strcmp(acts[i].name, r->spec->name) == 0)
-			return engine_step(a, inc, req_str(r, "step") ?
-			    req_str(r, "step") : "", acts[i].act,
-			    req_str(r, "note"), fx, why);
-	*why = xstrdup("unknown step action");
-	return 400;
+	switch (r->spec->id) {
+	case KZ_CMD_ACK:
+		act = SA_ACK;
+		break;
+	case KZ_CMD_DONE:
+		act = SA_DONE;
+		break;
+	case KZ_CMD_SKIP:
+		act = SA_SKIP;
+		break;
+	case KZ_CMD_FAIL:
+		act = SA_FAIL;
+		break;
+	case KZ_CMD_APPROVE:
+		act = SA_APPROVE;
+		break;
+	case KZ_CMD_REJECT:
+		act = SA_REJECT;
+		break;
+	default:
+		*why = xstrdup("unknown step action");
+		return 400;
+	}
+	return engine_step(a, inc, req_str(r, "step") ? req_str(r, "step") :
+	    "", act, req_str(r, "note"), fx, why);
 }
 
 static json_t *

@@ -1,47 +1,137 @@
-/* The daemon's command table: name (as in cmdtab.c) to handler. */
-#include <stddef.h>
+/* The daemon's side of the command table: a handler per command id, from
+ * the one list in proto/commands.h, and the dispatcher every front end
+ * calls. A write command runs inside an operation of the loop turn's
+ * batch and is answered once that batch has committed. */
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
 #include "core/daemon.h"
-#include "core/exception.h"
-#include "model/report.h"
+#include "model/roster.h"
+#include "store/store.h"
 
-const struct kz_cmd kz_cmds[] = {
-	{ "status", cmd_status },
-	{ "runbooks", cmd_runbooks },
-	{ "activate", cmd_activate },
-	{ "confirm", cmd_confirm },
-	{ "dismiss", cmd_confirm },
-	{ "incidents", cmd_incidents },
-	{ "show", cmd_show },
-	{ "ack", cmd_step },
-	{ "done", cmd_step },
-	{ "skip", cmd_step },
-	{ "fail", cmd_step },
-	{ "approve", cmd_step },
-	{ "reject", cmd_step },
-	{ "close", cmd_close },
-	{ "log", cmd_log },
-	{ "roster", cmd_roster },
-	{ "reload", cmd_reload },
-	{ "verify", cmd_verify },
-	{ "notifications", cmd_notifications },
-	{ "inbox", cmd_inbox },
-	{ "_clock", cmd_clock },
-	{ "respond", cmd_respond },
-	{ "plan import", cmd_plan_import },
-	{ "plan export", cmd_plan_export },
-	{ "plan check", cmd_plan_check },
-	{ "plan show", cmd_plan_show },
-	{ "plan report", cmd_plan_report },
-	{ "drill start", cmd_drill_start },
-	{ "drill list", cmd_drill_list },
-	{ "report", cmd_report },
-	{ "exception add", cmd_exception_add },
-	{ "exception approve", cmd_exception_decide },
-	{ "exception reject", cmd_exception_decide },
-	{ "exception resolve", cmd_exception_resolve },
-	{ "exceptions", cmd_exceptions },
-	{ "sitrep", cmd_sitrep },
-	{ NULL, NULL }
+static kz_cmd_fn *const handlers[KZ_CMD_COUNT] = {
+#define KZ_CMD_HANDLER(id, n, args, min, flags, method, path, readfile,	\
+    write, help, exec, print)						\
+	[KZ_CMD_##id] = exec,
+	KZ_COMMANDS(KZ_CMD_HANDLER)
+#undef KZ_CMD_HANDLER
 };
+
+kz_cmd_fn *
+kz_cmd_handler(enum kz_cmd_id id)
+{
+	return (unsigned)id < KZ_CMD_COUNT ? handlers[id] : NULL;
+}
+
+void
+kz_actx(struct kz_daemon *d, const struct kz_req *r, struct actx *a)
+{
+	memset(a, 0, sizeof *a);
+	a->roster = d->roster;
+	a->now = clock_now();
+	a->actor = r->actor;
+	a->member = r->member;
+	a->admin = r->admin;
+	a->via = r->via;
+}
+
+const char *
+req_str(const struct kz_req *r, const char *k)
+{
+	return json_string_value(json_object_get(r->params, k));
+}
+
+int
+req_bool(const struct kz_req *r, const char *k)
+{
+	json_t *v = json_object_get(r->params, k);
+
+	if (json_is_string(v))
+		return strcmp(json_string_value(v), "true") == 0 ||
+		    strcmp(json_string_value(v), "1") == 0;
+	return json_is_true(v);
+}
+
+int
+req_id(const struct kz_req *r, const char *k, int64_t *out)
+{
+	json_t		*v = json_object_get(r->params, k);
+	long long	 n;
+
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return *out > 0 ? 0 : -1;
+	}
+	if (!json_is_string(v) || parse_i64(json_string_value(v), &n) == -1 ||
+	    n <= 0)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* --as: only admins and proxies, and only for a real member. */
+static int
+check_as(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	if (r->member == NULL)
+		return 0;
+	if (!r->admin && !roster_is_proxy(d->roster, r->actor)) {
+		*body = kz_error("%s may not act on behalf of others (only "
+		    "admins and members of proxy roles may use --as)",
+		    r->actor ? r->actor : "this caller");
+		return 403;
+	}
+	if (roster_member(d->roster, r->member) == NULL) {
+		*body = kz_error("--as %s: no such member in the roster",
+		    r->member);
+		return 400;
+	}
+	if (r->actor != NULL && strcmp(r->actor, r->member) == 0) {
+		free(r->member);
+		r->member = NULL;
+	}
+	return 0;
+}
+
+void
+kz_dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
+{
+	kz_cmd_fn	*exec = r->spec ? kz_cmd_handler(r->spec->id) : NULL;
+	json_t		*body = NULL;
+	int		 status;
+
+	if (exec == NULL) {
+		fn(arg, 404, kz_error("unknown command"));
+		return;
+	}
+	if ((status = check_as(d, r, &body)) != 0) {
+		fn(arg, status, body);
+		return;
+	}
+	if (d->stopping && r->spec->write) {
+		fn(arg, 503, kz_error("keizokud is shutting down"));
+		return;
+	}
+	if (r->spec->write && kz_op_begin(d) == -1) {
+		fn(arg, 503, kz_error("storage unavailable: %s",
+		    store_errmsg(d->store)));
+		return;
+	}
+	status = exec(d, r, &body);
+	if (body == NULL)
+		body = json_object();
+	if (r->spec->write) {
+		int ok = status < 400;
+
+		if (kz_op_end(d, ok, NULL, NULL) == -1 && ok) {
+			json_decref(body);
+			status = 503;
+			body = kz_error("storage unavailable: %s",
+			    store_errmsg(d->store));
+		}
+	}
+	kz_reply(d, fn, arg, status, body);
+}

@@ -1,41 +1,61 @@
-/* Command handlers (cmd-*.c), collected in kz_cmds (cmd.c). */
+/* Commands: a request from any front end, the dispatcher, and one
+ * handler per line of the command list (proto/commands.h). */
 #ifndef KZ_CMD_H
 #define KZ_CMD_H
 
 #include <jansson.h>
+#include <stdint.h>
+
+#include "core/daemon.h"
+#include "proto/proto.h"
 
 struct kz_daemon;
-struct kz_req;
 struct incident;
 struct runbook;
 struct actx;
 
-#define CMD(n) int n(struct kz_daemon *, struct kz_req *, json_t **)
-CMD(cmd_activate);
-CMD(cmd_confirm);
-CMD(cmd_close);
-CMD(cmd_step);
-CMD(cmd_incidents);
-CMD(cmd_show);
-CMD(cmd_log);
-CMD(cmd_status);
-CMD(cmd_runbooks);
-CMD(cmd_roster);
-CMD(cmd_reload);
-CMD(cmd_verify);
-CMD(cmd_notifications);
-CMD(cmd_inbox);
-CMD(cmd_clock);
-CMD(cmd_respond);
-CMD(cmd_plan_import);
-CMD(cmd_plan_export);
-CMD(cmd_plan_check);
-CMD(cmd_plan_show);
-CMD(cmd_plan_report);
-CMD(cmd_drill_start);
-CMD(cmd_drill_list);
-CMD(cmd_sitrep);
-#undef CMD
+/* A request from any front end (socket or HTTP). */
+struct kz_req {
+	const struct kz_cmdspec	*spec;
+	json_t			*params;	/* object */
+	char			*actor;		/* who is calling */
+	char			*member;	/* --as: acting for */
+	int			 admin;
+	const char		*via;		/* "socket", "http" */
+};
+
+/* Runs the command of r->spec; fn(arg, status, body) gets the answer
+ * after its changes are committed (at once for a read, or a refusal).
+ * body is the callback's, which must json_decref it. */
+void	 kz_dispatch(struct kz_daemon *, struct kz_req *, kz_reply_fn,
+	    void *arg);
+
+/* Parameters. */
+const char	*req_str(const struct kz_req *, const char *);
+int		 req_bool(const struct kz_req *, const char *);
+int		 req_id(const struct kz_req *, const char *, int64_t *);
+/* Who acts, when, on what roster: the engine's view of a request. */
+void		 kz_actx(struct kz_daemon *, const struct kz_req *,
+		    struct actx *);
+
+/* A handler answers an HTTP-like status and sets *body (an error body
+ * {"error": ...} for >= 400; NULL is an empty object). */
+typedef int kz_cmd_fn(struct kz_daemon *, struct kz_req *, json_t **body);
+
+kz_cmd_fn	cmd_status, cmd_runbooks, cmd_roster, cmd_reload, cmd_verify,
+		cmd_notifications, cmd_inbox, cmd_clock;	/* cmd-misc.c */
+kz_cmd_fn	cmd_activate, cmd_confirm, cmd_close, cmd_step, cmd_respond,
+		cmd_incidents, cmd_show, cmd_log;		/* cmd-incident.c */
+kz_cmd_fn	cmd_report;					/* report.c */
+kz_cmd_fn	cmd_exception_add, cmd_exception_decide,
+		cmd_exception_resolve, cmd_exceptions;	/* cmd-exception.c */
+kz_cmd_fn	cmd_plan_import, cmd_plan_export, cmd_plan_check,
+		cmd_plan_show, cmd_plan_report;			/* cmd-plan.c */
+kz_cmd_fn	cmd_drill_start, cmd_drill_list;		/* cmd-drill.c */
+kz_cmd_fn	cmd_sitrep;					/* cmd-sitrep.c */
+
+/* The handler of a command (never NULL for an id < KZ_CMD_COUNT). */
+kz_cmd_fn	*kz_cmd_handler(enum kz_cmd_id);
 
 json_t	*kz_show_json(struct kz_daemon *, struct incident *);
 /* The line `log` prints for an event; allocated. */

@@ -314,7 +314,12 @@ open_items(json_t *rep)
 	return out;
 }
 
-json_t *
+/* The report of inc generated at now: incident, activation, open_items,
+ * steps, escalations, assembly, systems, notifications, exceptions,
+ * timeline, verify, head_hash (the hash of the incident's last event)
+ * and chain_head (the head of the whole log); for a drill, score after
+ * incident. NULL when storage fails. */
+static json_t *
 report_json(struct kz_daemon *d, struct incident *inc, int64_t now)
 {
 	json_t	*tl, *steps = json_array(), *rep, *exc, *notes, *ver, *last;

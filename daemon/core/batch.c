@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "core/daemon.h"
-#include "model/roster.h"
 #include "common/log.h"
 #include "store/store.h"
 #include "common/timeutil.h"
@@ -195,24 +194,23 @@ kz_commit_now(struct kz_daemon *d)
 
 
 void
+kz_reply(struct kz_daemon *d, kz_reply_fn fn, void *arg, int status,
+    json_t *body)
+{
+	if (store_in_tx(d->store)) {
+		defer(d, fn, arg, status, body);
+		schedule_commit(d);
+	} else
+		fn(arg, status, body);
+}
+
+void
 kz_commit_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct kz_daemon *d = arg;
 
 	d->commit_scheduled = 0;
 	kz_commit_now(d);
-}
-
-void
-kz_actx(struct kz_daemon *d, const struct kz_req *r, struct actx *a)
-{
-	memset(a, 0, sizeof *a);
-	a->roster = d->roster;
-	a->now = clock_now();
-	a->actor = r->actor;
-	a->member = r->member;
-	a->admin = r->admin;
-	a->via = r->via;
 }
 
 const char *
@@ -222,117 +220,4 @@ kz_who(const struct actx *a, char *buf, size_t len)
 		return a->actor;
 	snprintf(buf, len, "%s (web)", a->actor);
 	return buf;
-}
-
-const char *
-req_str(const struct kz_req *r, const char *k)
-{
-	return json_string_value(json_object_get(r->params, k));
-}
-
-int
-req_bool(const struct kz_req *r, const char *k)
-{
-	json_t *v = json_object_get(r->params, k);
-
-	if (json_is_string(v))
-		return strcmp(json_string_value(v), "true") == 0 ||
-		    strcmp(json_string_value(v), "1") == 0;
-	return json_is_true(v);
-}
-
-int
-req_id(const struct kz_req *r, const char *k, int64_t *out)
-{
-	json_t		*v = json_object_get(r->params, k);
-	long long	 n;
-
-	if (json_is_integer(v)) {
-		*out = json_integer_value(v);
-		return *out > 0 ? 0 : -1;
-	}
-	if (!json_is_string(v) || parse_i64(json_string_value(v), &n) == -1 ||
-	    n <= 0)
-		return -1;
-	*out = n;
-	return 0;
-}
-
-static const struct kz_cmd *
-find_cmd(const char *name)
-{
-	const struct kz_cmd *c;
-
-	for (c = kz_cmds; c->name != NULL; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-/* --as: only admins and proxies, and only for a real member. */
-static int
-check_as(struct kz_daemon *d, struct kz_req *r, json_t **body)
-{
-	if (r->member == NULL)
-		return 0;
-	if (!r->admin && !roster_is_proxy(d->roster, r->actor)) {
-		*body = kz_error("%s may not act on behalf of others (only "
-		    "admins and members of proxy roles may use --as)",
-		    r->actor ? r->actor : "this caller");
-		return 403;
-	}
-	if (roster_member(d->roster, r->member) == NULL) {
-		*body = kz_error("--as %s: no such member in the roster",
-		    r->member);
-		return 400;
-	}
-	if (r->actor != NULL && strcmp(r->actor, r->member) == 0) {
-		free(r->member);
-		r->member = NULL;
-	}
-	return 0;
-}
-
-void
-kz_dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
-{
-	const struct kz_cmd	*c = r->spec ? find_cmd(r->spec->name) : NULL;
-	json_t			*body = NULL;
-	int			 status;
-
-	if (c == NULL) {
-		fn(arg, 404, kz_error("unknown command"));
-		return;
-	}
-	if ((status = check_as(d, r, &body)) != 0) {
-		fn(arg, status, body);
-		return;
-	}
-	if (d->stopping && r->spec->write) {
-		fn(arg, 503, kz_error("keizokud is shutting down"));
-		return;
-	}
-	if (r->spec->write && kz_op_begin(d) == -1) {
-		fn(arg, 503, kz_error("storage unavailable: %s",
-		    store_errmsg(d->store)));
-		return;
-	}
-	status = c->exec(d, r, &body);
-	if (body == NULL)
-		body = json_object();
-	if (r->spec->write) {
-		int ok = status < 400;
-
-		if (kz_op_end(d, ok, NULL, NULL) == -1 && ok) {
-			json_decref(body);
-			status = 503;
-			body = kz_error("storage unavailable: %s",
-			    store_errmsg(d->store));
-		}
-	}
-	if (store_in_tx(d->store)) {
-		defer(d, fn, arg, status, body);
-		schedule_commit(d);
-	} else
-		fn(arg, status, body);
 }

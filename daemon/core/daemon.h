@@ -6,7 +6,6 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
-#include "proto/proto.h"
 
 struct config;
 struct roster;
@@ -65,23 +64,12 @@ struct kz_daemon {
 	struct kz_metrics	 metrics;
 };
 
-/* A request from any front end (socket or HTTP). */
-struct kz_req {
-	const struct kz_cmdspec	*spec;
-	json_t			*params;	/* object */
-	char			*actor;		/* who is calling */
-	char			*member;	/* --as: acting for */
-	int			 admin;
-	const char		*via;		/* "socket", "http" */
-};
-
 typedef void (*kz_reply_fn)(void *arg, int status, json_t *body);
 
-/* Runs a command; the reply comes after its changes are committed (or
- * at once for a read). Takes a reference to nothing; body is passed to
- * the callback, which must json_decref it. */
-void	 kz_dispatch(struct kz_daemon *, struct kz_req *, kz_reply_fn,
-	    void *arg);
+/* Answers fn(arg, status, body) once the batch in progress commits (a
+ * failed COMMIT turns it into 503), or at once outside a batch. */
+void	 kz_reply(struct kz_daemon *, kz_reply_fn, void *arg, int status,
+	    json_t *body);
 /* Queues fn(d, arg) to run once the current operation's batch commits;
  * dropped if it rolls back. */
 void	 kz_after_commit(struct kz_daemon *, void (*fn)(struct kz_daemon *,
@@ -107,7 +95,6 @@ struct incident *kz_incident_load(struct kz_daemon *, int64_t id,
 /* Persists an incident and its effects inside the current operation. */
 int	 kz_apply(struct kz_daemon *, const struct actx *, struct incident *,
 	    struct effects *);
-void	 kz_actx(struct kz_daemon *, const struct kz_req *, struct actx *);
 /* The actor as the audit log records it: "tanaka", or "tanaka (web)"
  * for what was done on a page. */
 const char *kz_who(const struct actx *, char *buf, size_t len);
@@ -127,19 +114,6 @@ void	 sd_notify_msg(const char *);
 int	 kz_http_start(struct kz_daemon *, char **why);
 void	 kz_http_stop(struct kz_daemon *);
 json_t	*kz_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Commands (cmd-*.c): a handler per command name. */
-struct kz_cmd {
-	const char	*name;
-	int		(*exec)(struct kz_daemon *, struct kz_req *,
-			    json_t **body);
-};
-extern const struct kz_cmd kz_cmds[];
-
-/* Parameters. */
-const char	*req_str(const struct kz_req *, const char *);
-int		 req_bool(const struct kz_req *, const char *);
-int		 req_id(const struct kz_req *, const char *, int64_t *);
 
 /* Notifications (notify.c): render and queue in the outbox. */
 int	 notify_enqueue(struct kz_daemon *, const struct incident *,

@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 struct kz_daemon;
-struct kz_req;
 struct incident;
 
 /* Reminder timers: step "exception:ID" of the exception's incident. */
@@ -44,12 +43,5 @@ int	 exc_disarm(struct kz_daemon *, int64_t incident, int64_t id);
  * timer's operation. 0, or -1 when storage failed. */
 int	 kz_exception_timer(struct kz_daemon *, int64_t incident,
 	    const char *step, const char *kind, int64_t now);
-
-/* Commands (cmd-exception.c). */
-int	 cmd_exception_add(struct kz_daemon *, struct kz_req *, json_t **);
-int	 cmd_exception_decide(struct kz_daemon *, struct kz_req *, json_t **);
-int	 cmd_exception_resolve(struct kz_daemon *, struct kz_req *,
-	    json_t **);
-int	 cmd_exceptions(struct kz_daemon *, struct kz_req *, json_t **);
 
 #endif

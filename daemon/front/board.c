@@ -861,7 +861,7 @@ sitrep_post(struct wreq *wr, json_t *form)
 	}
 	p = json_pack("{s:I,s:s}", "incident", (json_int_t)id, "format",
 	    "html");
-	web_command(wr, "sitrep", p, sitrep_done);
+	web_command(wr, KZ_CMD_SITREP, p, sitrep_done);
 	json_decref(p);
 }
 

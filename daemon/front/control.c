@@ -14,6 +14,7 @@
 
 #include "model/config.h"
 #include "front/control.h"
+#include "cmd/cmd.h"
 #include "core/daemon.h"
 #include "proto/frame.h"
 #include "common/log.h"

@@ -1,6 +1,6 @@
 /* The HTTP(S) front end (SPEC §11), on libevent's evhttp: inbound
  * webhooks (handed to ingest.c), the REST API (every client command, by
- * the routes of cmdtab.c, through the same kz_dispatch as the control
+ * the routes of the command table (proto/commands.h), through the same kz_dispatch as the control
  * socket), /healthz and /metrics.
  *
  * Replies to writes are deferred until the batch commits, so a request
@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "model/config.h"
+#include "cmd/cmd.h"
 #include "core/daemon.h"
 #include "front/ingest.h"
 #include "front/web.h"

@@ -358,8 +358,9 @@ page_post(struct wreq *wr, json_t *form)
 	const char	*eta = json_string_value(json_object_get(form, "eta"));
 	static const char *const answers[] = { "available", "unavailable",
 	    "arrived", NULL };
-	static const char *const acts[] = { "ack", "done", "skip", "fail",
-	    "approve", "reject", NULL };
+	static const enum kz_cmd_id acts[] = { KZ_CMD_ACK, KZ_CMD_DONE,
+	    KZ_CMD_SKIP, KZ_CMD_FAIL, KZ_CMD_APPROVE, KZ_CMD_REJECT };
+	const size_t	 nacts = sizeof acts / sizeof acts[0];
 	json_t		*p;
 	size_t		 i;
 
@@ -381,14 +382,14 @@ page_post(struct wreq *wr, json_t *form)
 		if (eta != NULL && *eta != '\0' && strcmp(answer,
 		    "available") == 0)
 			json_object_set_new(p, "eta", json_string(eta));
-		web_command(wr, "respond", p, page_done);
+		web_command(wr, KZ_CMD_RESPOND, p, page_done);
 		json_decref(p);
 		return;
 	}
-	for (i = 0; act != NULL && acts[i] != NULL; i++)
-		if (strcmp(acts[i], act) == 0)
+	for (i = 0; act != NULL && i < nacts; i++)
+		if (strcmp(kz_cmdspecs[acts[i]].name, act) == 0)
 			break;
-	if (step == NULL || act == NULL || acts[i] == NULL) {
+	if (step == NULL || act == NULL || i == nacts) {
 		json_decref(p);
 		web_error_page(wr, 400, "フォームの内容が足りません (answer、"
 		    "または step と do)", "the form needs answer, or step and "

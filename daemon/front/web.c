@@ -25,6 +25,7 @@
 #include "common/weblink.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
+#include "cmd/cmd.h"
 #include "core/daemon.h"
 #include "core/webstate.h"
 #include "front/web.h"
@@ -449,7 +450,7 @@ web_command_reply(void *arg, int status, json_t *body)
 }
 
 void
-web_command(struct wreq *wr, const char *name, json_t *params,
+web_command(struct wreq *wr, enum kz_cmd_id id, json_t *params,
     void (*done)(struct wreq *, int, json_t *))
 {
 	struct kz_daemon	*d = wr->d;
@@ -460,7 +461,7 @@ web_command(struct wreq *wr, const char *name, json_t *params,
 	c->wr = wr;
 	c->done = done;
 	memset(&r, 0, sizeof r);
-	r.spec = kz_cmdspec_byname(name);
+	r.spec = &kz_cmdspecs[id];
 	r.params = params;
 	r.actor = xstrdup(wr->member);
 	r.admin = m != NULL && m->unix_user != NULL &&

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/xmalloc.h"
+#include "proto/proto.h"
 
 struct kz_daemon;
 struct evhttp_request;
@@ -123,7 +124,7 @@ void	 sitrep_get(struct wreq *, int64_t incident, int64_t n);
 
 /* A command on behalf of the request's member, as the CLI's; done gets
  * the reply (the request may be gone: wr->req NULL). */
-void	 web_command(struct wreq *, const char *name, json_t *params,
+void	 web_command(struct wreq *, enum kz_cmd_id, json_t *params,
 	    void (*done)(struct wreq *, int status, json_t *body));
 
 #endif

@@ -1,5 +1,5 @@
 /* The post-incident review (SPEC §8, guideline 2.9.2): an incident as a
- * report object (report.c), rendered as Markdown or self-contained,
+ * report object (cmd/report.c builds it from the store), rendered as Markdown or self-contained,
  * printable HTML (report-html.c). Both documents are drawn from the
  * object alone, so `--format json` shows exactly what they say. */
 #ifndef KZ_REPORT_H
@@ -8,18 +8,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
-struct kz_daemon;
-struct kz_req;
-struct incident;
 
 #define REPORT_VERSION	1
 
-/* The report of inc generated at now: incident, activation, open_items,
- * steps, escalations, assembly, systems, notifications, exceptions,
- * timeline, verify, head_hash (the hash of the incident's last event)
- * and chain_head (the head of the whole log); for a drill, score after
- * incident. NULL when storage fails. */
-json_t	*report_json(struct kz_daemon *, struct incident *, int64_t now);
 /* The evaluation of a report's incident (report-score.c): per step
  * {step, title, role, ready_at, done_at, took_s, timeout_s, within,
  * escalations, missed, result: "on time" | "late" | "missed" | "skipped"
@@ -37,7 +28,5 @@ json_t	*report_score_doc(json_t *score);
  * zone); NULL with *why (static) for another format. Allocated. */
 char	*report_render(json_t *report, const char *format,
 	    const char **why);
-
-int	 cmd_report(struct kz_daemon *, struct kz_req *, json_t **);
 
 #endif

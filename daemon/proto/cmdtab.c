@@ -1,6 +1,7 @@
 /* The command table shared by the client and the daemon: names, usage,
- * params and REST routes. The client parses argv with it; the daemon's
- * HTTP front end maps routes back to commands with it. */
+ * params and REST routes, from the one list in commands.h. The client
+ * parses argv with it; the daemon's HTTP front end maps routes back to
+ * commands with it. */
 #include <string.h>
 
 #include "proto/proto.h"
@@ -76,91 +77,17 @@ static const struct kz_flagspec f_clock[] = {
 	{ NULL, 0, NULL }
 };
 
-#define STEP_CMD(n, h) \
-	{ n, { "incident", "step", NULL }, 2, f_note, "POST", \
-	    "/v1/incidents/{incident}/steps/{step}/" n, NULL, 1, h }
-
-const struct kz_cmdspec kz_cmdspecs[] = {
-	{ "status", { NULL }, 0, f_none, "GET", "/v1/status", NULL, 0,
-	    "daemon version, uptime, load errors, counts" },
-	{ "runbooks", { NULL }, 0, f_none, "GET", "/v1/runbooks", NULL, 0,
-	    "loaded runbooks" },
-	{ "activate", { "runbook", NULL }, 1, f_activate, "POST",
-	    "/v1/incidents", NULL, 1, "start an incident from a runbook" },
-	{ "confirm", { "incident", NULL }, 1, f_note, "POST",
-	    "/v1/incidents/{incident}/confirm", NULL, 1,
-	    "confirm a pending activation" },
-	{ "dismiss", { "incident", NULL }, 1, f_note, "POST",
-	    "/v1/incidents/{incident}/dismiss", NULL, 1,
-	    "dismiss a pending activation" },
-	{ "incidents", { NULL }, 0, f_incidents, "GET", "/v1/incidents",
-	    NULL, 0, "open incidents (all with --all)" },
-	{ "show", { "incident", NULL }, 1, f_none, "GET",
-	    "/v1/incidents/{incident}", NULL, 0,
-	    "an incident's steps, clocks and exceptions" },
-	STEP_CMD("ack", "take ownership of a step"),
-	STEP_CMD("done", "mark a step done"),
-	STEP_CMD("skip", "skip a step (dependents go on)"),
-	STEP_CMD("fail", "mark a step failed (dependents stay blocked)"),
-	STEP_CMD("approve", "approve an approval step"),
-	STEP_CMD("reject", "reject an approval step"),
-	{ "respond", { "incident", NULL }, 1, f_respond, "POST",
-	    "/v1/incidents/{incident}/responses", NULL, 1,
-	    "answer a staff call-out" },
-	{ "inbox", { NULL }, 0, f_none, "GET", "/v1/inbox", NULL, 0,
-	    "steps and call-outs waiting for me" },
-	{ "roster", { NULL }, 0, f_none, "GET", "/v1/roster", NULL, 0,
-	    "members and roles" },
-	{ "close", { "incident", NULL }, 1, f_note, "POST",
-	    "/v1/incidents/{incident}/close", NULL, 1,
-	    "deactivate the plan for an incident" },
-	{ "log", { "incident", NULL }, 1, f_none, "GET",
-	    "/v1/incidents/{incident}/log", NULL, 0, "an incident's timeline" },
-	{ "report", { "incident", NULL }, 1, f_report, "GET",
-	    "/v1/incidents/{incident}/report", NULL, 0,
-	    "post-incident review" },
-	{ "sitrep", { "incident", NULL }, 1, f_sitrep, "POST",
-	    "/v1/incidents/{incident}/sitreps", NULL, 1,
-	    "the next numbered situation report (第N報)" },
-	{ "exception add", { "incident", NULL }, 1, f_exc_add, "POST",
-	    "/v1/incidents/{incident}/exceptions", NULL, 1,
-	    "request an exception measure" },
-	{ "exception approve", { "id", NULL }, 1, f_note, "POST",
-	    "/v1/exceptions/{id}/approve", NULL, 1,
-	    "approve an exception measure" },
-	{ "exception reject", { "id", NULL }, 1, f_note, "POST",
-	    "/v1/exceptions/{id}/reject", NULL, 1,
-	    "reject an exception measure" },
-	{ "exception resolve", { "id", NULL }, 1, f_exc_resolve, "POST",
-	    "/v1/exceptions/{id}/resolve", NULL, 1,
-	    "dispose of an exception measure" },
-	{ "exceptions", { NULL }, 0, f_exceptions, "GET", "/v1/exceptions",
-	    NULL, 0, "exception measures" },
-	{ "notifications", { NULL }, 0, f_notifications, "GET",
-	    "/v1/notifications", NULL, 0, "outbound deliveries" },
-	{ "plan import", { "file", NULL }, 1, f_none, "POST", "/v1/plan",
-	    "file", 1, "store a plan file as a new revision" },
-	{ "plan export", { NULL }, 0, f_none, "GET", "/v1/plan/export",
-	    NULL, 0, "the current plan as YAML" },
-	{ "plan check", { NULL }, 0, f_strict, "GET", "/v1/plan/check",
-	    NULL, 0, "check the plan against the guideline" },
-	{ "plan show", { "what", NULL }, 1, f_none, "GET",
-	    "/v1/plan/show/{what}", NULL, 0,
-	    "tasks, systems, gaps or countermeasures" },
-	{ "plan report", { NULL }, 0, f_planrep, "GET", "/v1/plan/report",
-	    NULL, 0, "the whole plan as a printable document" },
-	{ "drill start", { "scenario", NULL }, 1, f_none, "POST",
-	    "/v1/drills", NULL, 1, "run a scenario drill" },
-	{ "drill list", { NULL }, 0, f_none, "GET", "/v1/drills", NULL, 0,
-	    "scenarios and past drills" },
-	{ "reload", { NULL }, 0, f_none, "POST", "/v1/reload", NULL, 1,
-	    "re-read config, runbooks, plan and roster" },
-	{ "verify", { NULL }, 0, f_none, "GET", "/v1/verify", NULL, 0,
-	    "check the audit log's hash chain" },
-	/* Hidden (names starting with _): only with KEIZOKU_TEST_CLOCK. */
-	{ "_clock", { NULL }, 0, f_clock, "POST", "/v1/_clock", NULL, 0,
-	    "advance the test clock" },
-	{ NULL, { NULL }, 0, NULL, NULL, NULL, NULL, 0, NULL }
+/* The specs, by id (commands.h). The handler and printer columns are
+ * the daemon's and the client's business. */
+const struct kz_cmdspec kz_cmdspecs[KZ_CMD_COUNT + 1] = {
+#define KZ_CMD_SPEC(id, n, args, min, flags, method, path, readfile,	\
+    write, help, exec, print)						\
+	[KZ_CMD_##id] = { KZ_CMD_##id, n, args, min, flags, method, path,	\
+	    readfile, write, help },
+	KZ_COMMANDS(KZ_CMD_SPEC)
+#undef KZ_CMD_SPEC
+	[KZ_CMD_COUNT] = { KZ_CMD_COUNT, NULL, { NULL }, 0, NULL, NULL, NULL,
+	    NULL, 0, NULL }
 };
 
 const struct kz_cmdspec *

@@ -10,14 +10,17 @@
  *
  * status follows HTTP (SPEC §11): 2xx done, 400 bad input, 403 not
  * allowed, 404 unknown, 409 wrong state, 503 storage unavailable; on an
- * error body is {"error": "message"}. The same command table (cmdtab.c)
- * maps every command to its REST route, so the HTTP API and the socket
- * carry the same params and answer the same bodies. */
+ * error body is {"error": "message"}. The same command table
+ * (commands.h, expanded in cmdtab.c) maps every command to its REST
+ * route, so the HTTP API and the socket carry the same params and answer
+ * the same bodies. */
 #ifndef KZ_PROTO_H
 #define KZ_PROTO_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "proto/commands.h"
 
 #define KZ_PROTO_VERSION	1
 #define KZ_REQUEST_MAX		(4 * 1024 * 1024)
@@ -34,7 +37,17 @@ struct kz_flagspec {
 	const char	*help;
 };
 
+/* Every command's id (commands.h): indexes the specs, the daemon's
+ * handlers and the client's printers. */
+enum kz_cmd_id {
+#define KZ_CMD_ID(id, ...)	KZ_CMD_##id,
+	KZ_COMMANDS(KZ_CMD_ID)
+#undef KZ_CMD_ID
+	KZ_CMD_COUNT
+};
+
 struct kz_cmdspec {
+	enum kz_cmd_id			 id;
 	const char			*name;	/* "ack", "exception add" */
 	const char			*args[3]; /* positional param names */
 	int				 min_args;
@@ -48,7 +61,9 @@ struct kz_cmdspec {
 	const char			*help;
 };
 
-extern const struct kz_cmdspec kz_cmdspecs[];
+/* By id, in the order of commands.h, ended by an entry whose name is
+ * NULL (kz_cmdspecs[KZ_CMD_COUNT]). */
+extern const struct kz_cmdspec kz_cmdspecs[KZ_CMD_COUNT + 1];
 
 /* Finds the command named by argv (one or two words); *used says how many
  * words the name took. NULL when unknown. */

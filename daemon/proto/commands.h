@@ -1,0 +1,159 @@
+/* Every command of keizoku, declared once (in the manner of tmux's
+ * cmd_entry). The line of a command says all that the client, the
+ * daemon and the HTTP front end need to agree on:
+ *
+ *   C(ID, name, positional params, how many are required, flags,
+ *     REST method, REST route, readfile, write, help,
+ *     handler (daemon, cmd/), printer (client, client/print*.c))
+ *
+ * The list is expanded three times: into enum kz_cmd_id and the specs
+ * (proto/cmdtab.c, shared), into the daemon's handler table (cmd/cmd.c)
+ * and into the client's printer table (client/print.c). Each table is
+ * indexed by the id with designated initializers, so a handler or
+ * printer that does not exist fails the build, and a command cannot be
+ * served by the handler of another.
+ *
+ * To add a command: a line here (its flags, if new, in cmdtab.c), a
+ * handler in cmd/cmd-*.c declared in cmd/cmd.h, a printer in
+ * client/print-*.c declared in client/keizoku.h (cli_print_generic_cmd
+ * shows any body). Order here is the order of `keizoku --help`.
+ *
+ * readfile names a param holding a path the client reads into
+ * "content". write: the command changes state (it runs inside an
+ * operation and is answered after COMMIT). Names starting with "_" are
+ * hidden test commands (only with KEIZOKU_TEST_CLOCK). */
+#ifndef KZ_COMMANDS_H
+#define KZ_COMMANDS_H
+
+#define KZ_NOARGS	{ NULL }
+#define KZ_ARGS(...)	{ __VA_ARGS__, NULL }
+#define KZ_READ		0
+#define KZ_WRITE	1
+
+/* The step actions share their shape: INCIDENT STEP [--note]. */
+#define KZ_STEP_CMD(C, id, n, help) \
+	C(id, n, KZ_ARGS("incident", "step"), 2, f_note, "POST", \
+	    "/v1/incidents/{incident}/steps/{step}/" n, NULL, KZ_WRITE, help, \
+	    cmd_step, cli_pr_step)
+
+#define KZ_COMMANDS(C)							\
+	C(STATUS, "status", KZ_NOARGS, 0, f_none, "GET", "/v1/status",	\
+	    NULL, KZ_READ, "daemon version, uptime, load errors, counts",	\
+	    cmd_status, cli_pr_status)					\
+	C(RUNBOOKS, "runbooks", KZ_NOARGS, 0, f_none, "GET",		\
+	    "/v1/runbooks", NULL, KZ_READ, "loaded runbooks",		\
+	    cmd_runbooks, cli_pr_runbooks)				\
+	C(ACTIVATE, "activate", KZ_ARGS("runbook"), 1, f_activate,	\
+	    "POST", "/v1/incidents", NULL, KZ_WRITE,			\
+	    "start an incident from a runbook",				\
+	    cmd_activate, cli_pr_incident_state)			\
+	C(CONFIRM, "confirm", KZ_ARGS("incident"), 1, f_note, "POST",	\
+	    "/v1/incidents/{incident}/confirm", NULL, KZ_WRITE,		\
+	    "confirm a pending activation",				\
+	    cmd_confirm, cli_pr_incident_state)				\
+	C(DISMISS, "dismiss", KZ_ARGS("incident"), 1, f_note, "POST",	\
+	    "/v1/incidents/{incident}/dismiss", NULL, KZ_WRITE,		\
+	    "dismiss a pending activation",				\
+	    cmd_confirm, cli_pr_incident_state)				\
+	C(INCIDENTS, "incidents", KZ_NOARGS, 0, f_incidents, "GET",	\
+	    "/v1/incidents", NULL, KZ_READ,				\
+	    "open incidents (all with --all)",				\
+	    cmd_incidents, cli_pr_incidents)				\
+	C(SHOW, "show", KZ_ARGS("incident"), 1, f_none, "GET",		\
+	    "/v1/incidents/{incident}", NULL, KZ_READ,			\
+	    "an incident's steps, clocks and exceptions",		\
+	    cmd_show, cli_pr_show)					\
+	KZ_STEP_CMD(C, ACK, "ack", "take ownership of a step")		\
+	KZ_STEP_CMD(C, DONE, "done", "mark a step done")		\
+	KZ_STEP_CMD(C, SKIP, "skip", "skip a step (dependents go on)")	\
+	KZ_STEP_CMD(C, FAIL, "fail",					\
+	    "mark a step failed (dependents stay blocked)")		\
+	KZ_STEP_CMD(C, APPROVE, "approve", "approve an approval step")	\
+	KZ_STEP_CMD(C, REJECT, "reject", "reject an approval step")	\
+	C(RESPOND, "respond", KZ_ARGS("incident"), 1, f_respond, "POST",	\
+	    "/v1/incidents/{incident}/responses", NULL, KZ_WRITE,	\
+	    "answer a staff call-out",					\
+	    cmd_respond, cli_pr_respond)				\
+	C(INBOX, "inbox", KZ_NOARGS, 0, f_none, "GET", "/v1/inbox",	\
+	    NULL, KZ_READ, "steps and call-outs waiting for me",	\
+	    cmd_inbox, cli_pr_inbox)					\
+	C(ROSTER, "roster", KZ_NOARGS, 0, f_none, "GET", "/v1/roster",	\
+	    NULL, KZ_READ, "members and roles",				\
+	    cmd_roster, cli_pr_roster)					\
+	C(CLOSE, "close", KZ_ARGS("incident"), 1, f_note, "POST",	\
+	    "/v1/incidents/{incident}/close", NULL, KZ_WRITE,		\
+	    "deactivate the plan for an incident",			\
+	    cmd_close, cli_pr_incident_state)				\
+	C(LOG, "log", KZ_ARGS("incident"), 1, f_none, "GET",		\
+	    "/v1/incidents/{incident}/log", NULL, KZ_READ,		\
+	    "an incident's timeline",					\
+	    cmd_log, cli_pr_log)					\
+	C(REPORT, "report", KZ_ARGS("incident"), 1, f_report, "GET",	\
+	    "/v1/incidents/{incident}/report", NULL, KZ_READ,		\
+	    "post-incident review",					\
+	    cmd_report, cli_print_content)				\
+	C(SITREP, "sitrep", KZ_ARGS("incident"), 1, f_sitrep, "POST",	\
+	    "/v1/incidents/{incident}/sitreps", NULL, KZ_WRITE,		\
+	    "the next numbered situation report (第N報)",		\
+	    cmd_sitrep, cli_print_content)				\
+	C(EXCEPTION_ADD, "exception add", KZ_ARGS("incident"), 1,	\
+	    f_exc_add, "POST", "/v1/incidents/{incident}/exceptions",	\
+	    NULL, KZ_WRITE, "request an exception measure",		\
+	    cmd_exception_add, cli_pr_exception_state)			\
+	C(EXCEPTION_APPROVE, "exception approve", KZ_ARGS("id"), 1,	\
+	    f_note, "POST", "/v1/exceptions/{id}/approve", NULL,	\
+	    KZ_WRITE, "approve an exception measure",			\
+	    cmd_exception_decide, cli_pr_exception_state)		\
+	C(EXCEPTION_REJECT, "exception reject", KZ_ARGS("id"), 1,	\
+	    f_note, "POST", "/v1/exceptions/{id}/reject", NULL,	\
+	    KZ_WRITE, "reject an exception measure",			\
+	    cmd_exception_decide, cli_pr_exception_state)		\
+	C(EXCEPTION_RESOLVE, "exception resolve", KZ_ARGS("id"), 1,	\
+	    f_exc_resolve, "POST", "/v1/exceptions/{id}/resolve", NULL,	\
+	    KZ_WRITE, "dispose of an exception measure",		\
+	    cmd_exception_resolve, cli_pr_exception_state)		\
+	C(EXCEPTIONS, "exceptions", KZ_NOARGS, 0, f_exceptions, "GET",	\
+	    "/v1/exceptions", NULL, KZ_READ, "exception measures",	\
+	    cmd_exceptions, cli_pr_exceptions)				\
+	C(NOTIFICATIONS, "notifications", KZ_NOARGS, 0,			\
+	    f_notifications, "GET", "/v1/notifications", NULL, KZ_READ,	\
+	    "outbound deliveries",					\
+	    cmd_notifications, cli_pr_notifications)			\
+	C(PLAN_IMPORT, "plan import", KZ_ARGS("file"), 1, f_none,	\
+	    "POST", "/v1/plan", "file", KZ_WRITE,			\
+	    "store a plan file as a new revision",			\
+	    cmd_plan_import, cli_pr_plan_import)			\
+	C(PLAN_EXPORT, "plan export", KZ_NOARGS, 0, f_none, "GET",	\
+	    "/v1/plan/export", NULL, KZ_READ, "the current plan as YAML",	\
+	    cmd_plan_export, cli_print_content)				\
+	C(PLAN_CHECK, "plan check", KZ_NOARGS, 0, f_strict, "GET",	\
+	    "/v1/plan/check", NULL, KZ_READ,				\
+	    "check the plan against the guideline",			\
+	    cmd_plan_check, cli_pr_plan_check)				\
+	C(PLAN_SHOW, "plan show", KZ_ARGS("what"), 1, f_none, "GET",	\
+	    "/v1/plan/show/{what}", NULL, KZ_READ,			\
+	    "tasks, systems, gaps or countermeasures",			\
+	    cmd_plan_show, cli_pr_plan_show)				\
+	C(PLAN_REPORT, "plan report", KZ_NOARGS, 0, f_planrep, "GET",	\
+	    "/v1/plan/report", NULL, KZ_READ,				\
+	    "the whole plan as a printable document",			\
+	    cmd_plan_report, cli_print_content)				\
+	C(DRILL_START, "drill start", KZ_ARGS("scenario"), 1, f_none,	\
+	    "POST", "/v1/drills", NULL, KZ_WRITE, "run a scenario drill",	\
+	    cmd_drill_start, cli_pr_drill_start)			\
+	C(DRILL_LIST, "drill list", KZ_NOARGS, 0, f_none, "GET",	\
+	    "/v1/drills", NULL, KZ_READ, "scenarios and past drills",	\
+	    cmd_drill_list, cli_pr_drill_list)				\
+	C(RELOAD, "reload", KZ_NOARGS, 0, f_none, "POST", "/v1/reload",	\
+	    NULL, KZ_WRITE, "re-read config, runbooks, plan and roster",	\
+	    cmd_reload, cli_pr_reload)					\
+	C(VERIFY, "verify", KZ_NOARGS, 0, f_none, "GET", "/v1/verify",	\
+	    NULL, KZ_READ, "check the audit log's hash chain",		\
+	    cmd_verify, cli_pr_verify)					\
+	/* _clock is no write command: its timers run in their own	\
+	 * operations. */						\
+	C(CLOCK, "_clock", KZ_NOARGS, 0, f_clock, "POST", "/v1/_clock",	\
+	    NULL, KZ_READ, "advance the test clock",			\
+	    cmd_clock, cli_print_generic_cmd)
+
+#endif
