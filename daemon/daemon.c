@@ -1,4 +1,6 @@
-/* Start, reload and stop of keizokud. */
+/* Start and stop of keizokud: everything is created here, the loop
+ * runs, everything is freed (loading is core/load.c, the end of each
+ * loop turn core/loop.c). */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -10,108 +12,41 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/config.h"
-#include "front/control.h"
-#include "front/jma.h"
-#include "front/web.h"
-#include "core/curlev.h"
-#include "core/daemon.h"
 #include "common/diag.h"
-#include "engine/engine.h"
 #include "common/log.h"
-#include "core/outbox.h"
-#include "model/plan.h"
-#include "core/plan-store.h"
-#include "core/plugin.h"
-#include "model/roster.h"
-#include "model/runbook.h"
-#include "core/sources.h"
-#include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "core/apply.h"
+#include "core/curlev.h"
+#include "core/daemon.h"
+#include "core/load.h"
+#include "core/loop.h"
+#include "core/outbox.h"
+#include "core/plan-due.h"
+#include "core/plugin.h"
+#include "core/sdnotify.h"
+#include "core/sources.h"
+#include "core/timer.h"
+#include "daemon.h"
+#include "front/control.h"
+#include "front/http.h"
+#include "front/jma.h"
+#include "front/web.h"
+#include "model/config.h"
+#include "model/plan.h"
+#include "model/roster.h"
+#include "model/runbook.h"
+#include "store/store.h"
 #include "common/ytree.h"
 
+/* After a reload: feeds and silences follow the config now in force
+ * (kz_reload calls this; the polled feeds are a front end). */
 static void
-set_errors(struct kz_daemon *d, struct diags *dg)
+reloaded(struct kz_daemon *d)
 {
-	size_t i;
-
-	strv_free(d->load_errors);
-	d->load_errors = xcalloc(dg->n + (d->rbs ? d->rbs->nerrors : 0) + 1,
-	    sizeof *d->load_errors);
-	for (i = 0; i < dg->n; i++)
-		d->load_errors[i] = xstrdup(dg->msgs[i]);
-	for (size_t j = 0; d->rbs != NULL && j < d->rbs->nerrors; j++)
-		d->load_errors[i++] = xstrdup(d->rbs->errors[j]);
-	for (i = 0; d->load_errors[i] != NULL; i++)
-		log_warnx("%s", d->load_errors[i]);
-}
-
-/* Loads roster and runbooks; on reload, what fails keeps its previous
- * version in force. */
-static void
-load_parts(struct kz_daemon *d, struct diags *dg)
-{
-	struct roster		*ro;
-	struct rbset		*set;
-	struct rb_context	 ctx;
-	size_t			 i;
-
-	if ((ro = roster_load(d->conf->roster, dg)) != NULL) {
-		roster_free(d->roster);
-		d->roster = ro;
-	} else if (d->roster != NULL)
-		diag_warn(dg, d->conf->roster, 0, 0, "keeping the previous "
-		    "roster in force");
-	else
-		d->roster = xcalloc(1, sizeof *d->roster);
-	ctx.roster = d->roster;
-	ctx.check_action = d->plugins != NULL ?
-		    plugins_check_action : NULL;
-	ctx.check_arg = d->plugins;
-	ctx.sources = d->conf->source_names;
-	set = rbset_load(d->conf->runbooks, &ctx, d->rbs);
-	for (i = 0; i < set->n; i++)
-		if (store_put_runbook(d->store, set->v[i]) == -1)
-			log_warnx("cannot store runbook %s: %s", set->v[i]->id,
-			    store_errmsg(d->store));
-	rbset_free(d->rbs);
-	d->rbs = set;
-	log_info("loaded %zu runbooks from %s", set->n, d->conf->runbooks);
-}
-
-int
-kz_reload(struct kz_daemon *d, json_t **errors)
-{
-	struct diags	 dg = { 0 };
-	struct config	*c;
-	size_t		 i;
-
-	log_info("reloading %s", d->conf_path);
-	if ((c = config_load(d->conf_path, &dg)) != NULL) {
-		/* The socket, state dir and listeners stay as started. */
-		free(c->socket);
-		c->socket = xstrdup(d->conf->socket);
-		free(c->state_dir);
-		c->state_dir = xstrdup(d->conf->state_dir);
-		config_free(d->conf);
-		d->conf = c;
-	} else
-		diag_warn(&dg, d->conf_path, 0, 0, "keeping the previous "
-		    "config in force");
-	load_parts(d, &dg);
-	plan_store_load(d, &dg);
-	set_errors(d, &dg);
-	kz_plan_drills_check(d);
-	/* Feeds and silences follow the config now in force. */
 	jma_stop(d);
 	sources_arm(d);
 	jma_start(d);
-	*errors = json_array();
-	for (i = 0; d->load_errors[i] != NULL; i++)
-		json_array_append_new(*errors, json_string(d->load_errors[i]));
-	diag_free(&dg);
-	return 0;
 }
 
 static void
@@ -132,7 +67,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		d->stopping = 1;
 		control_close(d->control);
 		d->control = NULL;
-		kz_commit_now(d);
+		kz_loop_flush(d);
 		{
 			/* A moment for replies of the last commit to go out. */
 			struct timeval tv = { 0, 200000 };
@@ -141,41 +76,6 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		}
 		break;
 	}
-}
-
-/* After a restart: actions that were running when the daemon stopped
- * are interrupted; the engine re-runs or fails them per the step. */
-static void
-recover_actions(struct kz_daemon *d)
-{
-	json_t	*rows = store_running_steps(d->store);
-	size_t	 i;
-
-	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
-		json_t		*r = json_array_get(rows, i);
-		struct incident	*inc;
-		struct effects	 fx = { 0 };
-		struct actx	 a;
-		int		 status, ok = 0;
-
-		memset(&a, 0, sizeof a);
-		a.roster = d->roster;
-		a.now = clock_now();
-		a.actor = "keizokud";
-		if (kz_op_begin(d) == -1)
-			break;
-		inc = kz_incident_load(d, json_integer_value(json_object_get(r,
-		    "incident")), &status);
-		if (inc != NULL) {
-			engine_action_interrupted(&a, inc, (int)
-			    json_integer_value(json_object_get(r, "idx")), &fx);
-			ok = kz_apply(d, &a, inc, &fx) == 0;
-			incident_free(inc);
-		}
-		effects_free(&fx);
-		kz_op_end(d, ok, NULL, NULL);
-	}
-	json_decref(rows);
 }
 
 static void
@@ -201,6 +101,7 @@ kz_daemon_run(const char *conf_path)
 
 	memset(d, 0, sizeof *d);
 	d->conf_path = xstrdup(conf_path);
+	d->reloaded = reloaded;
 	d->started_at = clock_now();
 	if ((d->conf = config_load(conf_path, &dg)) == NULL) {
 		for (i = 0; i < dg.n; i++)
@@ -217,13 +118,10 @@ kz_daemon_run(const char *conf_path)
 	free(dbpath);
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
-	d->commit_ev = event_new(d->base, -1, 0, kz_commit_cb, d);
-	d->timer_ev = evtimer_new(d->base, kz_timer_cb, d);
+	kz_loop_init(d);
 	d->curl = curlev_new(d->base);
 	d->plugins = plugins_load(d->conf->plugins, d->base, d->curl, &dg);
-	load_parts(d, &dg);
-	plan_store_load(d, &dg);
-	set_errors(d, &dg);
+	kz_load(d, &dg);
 	diag_free(&dg);
 	d->outbox = outbox_new(d);
 	if ((d->control = control_listen(d, d->conf->socket,
@@ -236,18 +134,18 @@ kz_daemon_run(const char *conf_path)
 		sigs[i] = evsignal_new(d->base, signos[i], signal_cb, d);
 		evsignal_add(sigs[i], NULL);
 	}
-	recover_actions(d);
+	kz_actions_recover(d);
 	if (store_in_tx(d->store))
-		kz_commit_now(d);
+		kz_loop_flush(d);
 	kz_timers_rearm(d);
 	/* Timers that fell due while we were down fire now. */
 	kz_timers_run(d);
 	if (store_in_tx(d->store))
-		kz_commit_now(d);
+		kz_loop_flush(d);
 	drills_ev = kz_plan_drills_start(d);
 	sources_arm(d);
 	if (store_in_tx(d->store))
-		kz_commit_now(d);
+		kz_loop_flush(d);
 	jma_start(d);
 	outbox_kick(d);
 	if ((wdusec = getenv("WATCHDOG_USEC")) != NULL) {
@@ -269,7 +167,7 @@ kz_daemon_run(const char *conf_path)
 	event_base_dispatch(d->base);
 	/* Stopping: nothing further is accepted; what was committed stays. */
 	if (store_in_tx(d->store))
-		kz_commit_now(d);
+		kz_loop_flush(d);
 	kz_http_stop(d);
 	jma_stop(d);
 	web_free(d->web);
@@ -284,8 +182,7 @@ kz_daemon_run(const char *conf_path)
 	kz_actions_free();
 	curlev_free(d->curl);
 	control_close(d->control);
-	event_free(d->commit_ev);
-	event_free(d->timer_ev);
+	kz_loop_free(d);
 	event_base_free(d->base);
 	rbset_free(d->rbs);
 	for (i = 0; i < d->nrbcache; i++)

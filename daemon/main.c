@@ -7,7 +7,7 @@
 
 #include "model/config.h"
 #include "core/curlev.h"
-#include "core/daemon.h"
+#include "daemon.h"
 #include "common/diag.h"
 #include "common/log.h"
 #include "model/plan.h"

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "engine/engine.h"
 #include "model/config.h"
 #include "core/daemon.h"
 #include "common/diag.h"
@@ -12,6 +13,8 @@
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "common/jsonutil.h"
+#include "core/apply.h"
 
 static int
 start_injects(struct kz_daemon *d, const struct scenario *sc, int64_t id,

@@ -15,6 +15,9 @@
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "common/jsonutil.h"
+#include "core/apply.h"
+#include "engine/engine.h"
 
 /* A change to one exception: the row, its incident and who acts. */
 struct exc_op {

@@ -13,6 +13,11 @@
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "common/jsonutil.h"
+#include "core/apply.h"
+#include "core/timer.h"
+#include "core/load.h"
+#include "engine/engine.h"
 
 static json_t *
 counts(struct kz_daemon *d, const char *table, const char *const *keys)

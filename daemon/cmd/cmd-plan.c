@@ -9,6 +9,9 @@
 #include "core/plan-store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "common/jsonutil.h"
+#include "core/batch.h"
+#include "core/plan-due.h"
 
 /* 404 when no plan was ever imported: every reader starts with this. */
 static int

@@ -16,6 +16,10 @@
 #include "model/roster.h"
 #include "model/sitrep.h"
 #include "store/store.h"
+#include "common/jsonutil.h"
+#include "core/apply.h"
+#include "core/notify.h"
+#include "engine/engine.h"
 
 /* Who did it, by name: "佐藤 次郎 (web)", "田中 太郎 (by root)". */
 static char *

@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "engine/engine.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "core/daemon.h"
 #include "model/roster.h"
 #include "store/store.h"
+#include "common/jsonutil.h"
+#include "core/batch.h"
 
 static kz_cmd_fn *const handlers[KZ_CMD_COUNT] = {
 #define KZ_CMD_HANDLER(id, n, args, min, flags, method, path, readfile,	\

@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "core/daemon.h"
+#include "core/batch.h"
 #include "proto/proto.h"
 
 struct kz_daemon;
@@ -57,13 +57,9 @@ kz_cmd_fn	cmd_sitrep;					/* cmd-sitrep.c */
 /* The handler of a command (never NULL for an id < KZ_CMD_COUNT). */
 kz_cmd_fn	*kz_cmd_handler(enum kz_cmd_id);
 
+/* An incident as `show` shows it (SPEC §5); a new reference. */
 json_t	*kz_show_json(struct kz_daemon *, struct incident *);
 /* The line `log` prints for an event; allocated. */
 char	*kz_event_text(const char *type, json_t *data);
-int	 kz_start_incident(struct kz_daemon *, const struct actx *,
-	    struct runbook *, int drill, json_t *trigger, json_t *vars,
-	    const char *source, const char *key, int pending,
-	    const char *confirm_by, const char *note, int64_t *id,
-	    char **why);
 
 #endif

@@ -14,6 +14,9 @@
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "common/jsonutil.h"
+#include "core/apply.h"
+#include "engine/engine.h"
 
 /* Step states after which a step needs nothing more. */
 static const char *const final_states[] = { "done", "failed", "skipped",

@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/apply.h"
+#include "core/batch.h"
 #include "core/daemon.h"
+#include "core/exception.h"
+#include "core/notify.h"
 #include "common/diag.h"
 #include "common/log.h"
 #include "model/plan.h"
@@ -15,6 +19,7 @@
 #include "model/template.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "engine/engine.h"
 
 struct runbook *
 kz_runbook_by_hash(struct kz_daemon *d, const char *hash)
@@ -269,4 +274,84 @@ kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			return -1;
 	}
 	return 0;
+}
+
+int
+kz_start_incident(struct kz_daemon *d, const struct actx *a,
+    struct runbook *rb, int drill, json_t *trigger, json_t *vars,
+    const char *source, const char *key, int pending, const char *confirm_by,
+    const char *note, int64_t *id, char **why)
+{
+	struct incident	*inc = incident_new(rb, drill, trigger, vars);
+	struct effects	 fx = { 0 };
+	struct actx	 ax = *a;
+	int		 rc;
+
+	ax.rtos = kz_rtos(d, rb);
+	a = &ax;
+	inc->source = source ? xstrdup(source) : NULL;
+	inc->dedup_key = key ? xstrdup(key) : NULL;
+	inc->confirm_by = confirm_by ? xstrdup(confirm_by) : NULL;
+	inc->note = note ? xstrdup(note) : NULL;
+	/* The id must exist before events reference it. */
+	inc->started_at = a->now;
+	inc->state = pending ? IS_PENDING : IS_ACTIVE;
+	if (store_incident_save(d->store, inc) == -1) {
+		incident_free(inc);
+		*why = kz_storage_why(d);
+		return 503;
+	}
+	engine_activate(a, inc, pending, &fx, why);
+	rc = kz_apply(d, a, inc, &fx) == -1 ? 503 : 200;
+	*id = inc->id;
+	effects_free(&fx);
+	incident_free(inc);
+	json_decref(ax.rtos);
+	if (rc != 200)
+		*why = kz_storage_why(d);
+	return rc;
+}
+
+/* After a restart: actions that were running when the daemon stopped
+ * are interrupted; the engine re-runs or fails them per the step. */
+void
+kz_actions_recover(struct kz_daemon *d)
+{
+	json_t	*rows = store_running_steps(d->store);
+	size_t	 i;
+
+	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
+		json_t		*r = json_array_get(rows, i);
+		struct incident	*inc;
+		struct effects	 fx = { 0 };
+		struct actx	 a;
+		int		 status, ok = 0;
+
+		memset(&a, 0, sizeof a);
+		a.roster = d->roster;
+		a.now = clock_now();
+		a.actor = "keizokud";
+		if (kz_op_begin(d) == -1)
+			break;
+		inc = kz_incident_load(d, json_integer_value(json_object_get(r,
+		    "incident")), &status);
+		if (inc != NULL) {
+			engine_action_interrupted(&a, inc, (int)
+			    json_integer_value(json_object_get(r, "idx")), &fx);
+			ok = kz_apply(d, &a, inc, &fx) == 0;
+			incident_free(inc);
+		}
+		effects_free(&fx);
+		kz_op_end(d, ok, NULL, NULL);
+	}
+	json_decref(rows);
+}
+
+const char *
+kz_who(const struct actx *a, char *buf, size_t len)
+{
+	if (a->via == NULL || strcmp(a->via, "web") != 0 || a->actor == NULL)
+		return a->actor;
+	snprintf(buf, len, "%s (web)", a->actor);
+	return buf;
 }

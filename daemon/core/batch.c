@@ -1,17 +1,15 @@
-/* Group commit. Every change made while handling the events of one loop
- * turn goes into one SQLite transaction; each operation inside it is a
- * savepoint. The commit event runs after the turn's other callbacks;
- * only when COMMIT returns are the replies sent and the after-commit
- * effects (timers, actions, deliveries) started. */
+/* The transaction scope (batch.h): operations as savepoints of the loop
+ * turn's batch, the replies and after-commit effects that wait for its
+ * COMMIT. The loop owner (loop.c) decides when to commit. */
 #include <event2/event.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/batch.h"
 #include "core/daemon.h"
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "store/store.h"
-#include "common/timeutil.h"
 #include "common/xmalloc.h"
 
 struct deferred {
@@ -29,19 +27,20 @@ struct postcommit {
 	struct postcommit *next;
 };
 
-json_t *
-kz_error(const char *fmt, ...)
+char *
+kz_storage_why(struct kz_daemon *d)
 {
-	va_list	 ap;
-	char	*msg;
-	json_t	*j;
+	return xprintf("storage unavailable: %s", store_errmsg(d->store));
+}
 
-	va_start(ap, fmt);
-	msg = xvprintf(fmt, ap);
-	va_end(ap);
-	j = json_pack("{s:s}", "error", msg);
-	free(msg);
-	return j;
+json_t *
+kz_storage_error(struct kz_daemon *d)
+{
+	char	*why = kz_storage_why(d);
+	json_t	*body = kz_error("%s", why);
+
+	free(why);
+	return body;
 }
 
 void
@@ -146,12 +145,10 @@ kz_op_end(struct kz_daemon *d, int ok, kz_reply_fn done, void *arg)
 	return ok ? rc : 0;
 }
 
-void
-kz_commit_now(struct kz_daemon *d)
+int
+kz_batch_commit(struct kz_daemon *d)
 {
-	struct deferred		*q;
-	struct postcommit	*p;
-	int			 ok;
+	int ok;
 
 	ok = store_commit(d->store) == 0;
 	d->metrics.commits++;
@@ -161,9 +158,16 @@ kz_commit_now(struct kz_daemon *d)
 		    "acknowledged", store_errmsg(d->store),
 		    "the state on disk is as before it");
 	}
-	q = d->deferred;
+	return ok ? 0 : -1;
+}
+
+void
+kz_batch_settle(struct kz_daemon *d, int ok)
+{
+	struct deferred		*q = d->deferred;
+	struct postcommit	*p = d->post;
+
 	d->deferred = NULL;
-	p = d->post;
 	d->post = NULL;
 	if (ok) {
 		while (p != NULL) {
@@ -182,16 +186,12 @@ kz_commit_now(struct kz_daemon *d)
 			q->fn(q->arg, q->status, q->body);
 		else {
 			json_decref(q->body);
-			q->fn(q->arg, 503, kz_error("storage unavailable: %s",
-			    store_errmsg(d->store)));
+			q->fn(q->arg, 503, kz_storage_error(d));
 		}
 		free(q);
 		q = next;
 	}
-	kz_timers_rearm(d);
-	outbox_kick(d);
 }
-
 
 void
 kz_reply(struct kz_daemon *d, kz_reply_fn fn, void *arg, int status,
@@ -204,20 +204,3 @@ kz_reply(struct kz_daemon *d, kz_reply_fn fn, void *arg, int status,
 		fn(arg, status, body);
 }
 
-void
-kz_commit_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct kz_daemon *d = arg;
-
-	d->commit_scheduled = 0;
-	kz_commit_now(d);
-}
-
-const char *
-kz_who(const struct actx *a, char *buf, size_t len)
-{
-	if (a->via == NULL || strcmp(a->via, "web") != 0 || a->actor == NULL)
-		return a->actor;
-	snprintf(buf, len, "%s (web)", a->actor);
-	return buf;
-}

@@ -1,11 +1,11 @@
-/* The daemon's context, handed explicitly to every module. */
+/* The daemon's context, handed explicitly to every module. The functions
+ * of each module are declared in its own header (batch.h, loop.h,
+ * apply.h, timer.h, notify.h, ...). */
 #ifndef KZ_DAEMON_H
 #define KZ_DAEMON_H
 
 #include <jansson.h>
 #include <stdint.h>
-
-#include "engine/engine.h"
 
 struct config;
 struct roster;
@@ -19,6 +19,7 @@ struct curlev;
 struct plugins;
 struct plan;
 struct jma_pollers;
+struct runbook;
 struct event_base;
 struct event;
 
@@ -61,73 +62,10 @@ struct kz_daemon {
 	struct postcommit	*op_post;	/* of the current operation */
 	int64_t			 started_at;
 	int			 stopping;
+	/* Called after a reload (kz_reload), by whoever started the
+	 * daemon: what lives above the core follows the new config. */
+	void			(*reloaded)(struct kz_daemon *);
 	struct kz_metrics	 metrics;
 };
-
-typedef void (*kz_reply_fn)(void *arg, int status, json_t *body);
-
-/* Answers fn(arg, status, body) once the batch in progress commits (a
- * failed COMMIT turns it into 503), or at once outside a batch. */
-void	 kz_reply(struct kz_daemon *, kz_reply_fn, void *arg, int status,
-	    json_t *body);
-/* Queues fn(d, arg) to run once the current operation's batch commits;
- * dropped if it rolls back. */
-void	 kz_after_commit(struct kz_daemon *, void (*fn)(struct kz_daemon *,
-	    void *), void *arg, void (*drop)(void *));
-/* Operation scope for writers outside kz_dispatch (timers, webhooks,
- * action results): begin, then end with ok or not. Ending schedules the
- * batch commit; done(arg, status) (may be NULL) runs after it. */
-int	 kz_op_begin(struct kz_daemon *);
-int	 kz_op_end(struct kz_daemon *, int ok, kz_reply_fn done, void *arg);
-/* Commits the batch now (shutdown). */
-void	 kz_commit_now(struct kz_daemon *);
-void	 kz_timers_rearm(struct kz_daemon *);
-void	 kz_timers_run(struct kz_daemon *);
-/* libevent callbacks, arg is the daemon. */
-void	 kz_timer_cb(int, short, void *);
-void	 kz_commit_cb(int, short, void *);
-
-/* The runbook of a version (current, cached or from the database); a new
- * reference. */
-struct runbook *kz_runbook_by_hash(struct kz_daemon *, const char *hash);
-struct incident *kz_incident_load(struct kz_daemon *, int64_t id,
-	    int *status);
-/* Persists an incident and its effects inside the current operation. */
-int	 kz_apply(struct kz_daemon *, const struct actx *, struct incident *,
-	    struct effects *);
-/* The actor as the audit log records it: "tanaka", or "tanaka (web)"
- * for what was done on a page. */
-const char *kz_who(const struct actx *, char *buf, size_t len);
-
-int	 kz_reload(struct kz_daemon *, json_t **errors);
-/* Exceptions (exception.c): an exception step became ready. */
-int	 kz_exception_from_step(struct kz_daemon *, const struct actx *,
-	    struct incident *, const struct effect *);
-/* {"SYSTEM": rto_s} of the runbook's systems known to the plan; new
- * reference (an empty object without a plan). */
-json_t	*kz_rtos(struct kz_daemon *, const struct runbook *);
-int	 kz_daemon_run(const char *conf_path);
-/* Frees the jobs of actions still running at exit (apply.c). */
-void	 kz_actions_free(void);
-void	 sd_notify_msg(const char *);
-/* HTTP front end (http.c): webhooks, REST API, health, metrics. */
-int	 kz_http_start(struct kz_daemon *, char **why);
-void	 kz_http_stop(struct kz_daemon *);
-json_t	*kz_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Notifications (notify.c): render and queue in the outbox. */
-int	 notify_enqueue(struct kz_daemon *, const struct incident *,
-	    const struct effect *);
-void	 outbox_kick(struct kz_daemon *);
-/* Plan drills falling due (plan-due.c): check now, and hourly. */
-void	 kz_plan_drills_check(struct kz_daemon *);
-struct event *kz_plan_drills_start(struct kz_daemon *);
-/* A notification about no incident; inside an operation. */
-int	 notify_system(struct kz_daemon *, const char *event, json_t *data);
-/* A mail of its own to one member (sign-in links, sitreps; notify.c). */
-struct member;
-int	 notify_mail(struct kz_daemon *, const char *channel,
-	    const struct member *, int64_t incident, const char *event,
-	    const char *subject, const char *text);
 
 #endif

@@ -16,6 +16,9 @@
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "core/apply.h"
+#include "core/notify.h"
+#include "engine/engine.h"
 
 #define DAY_MS		(86400 * 1000LL)
 

@@ -13,12 +13,18 @@
 
 struct kz_daemon;
 struct incident;
+struct actx;
+struct effect;
 
 /* Reminder timers: step "exception:ID" of the exception's incident. */
 #define EXC_STEP_PREFIX	"exception:"
 #define EXC_KIND_BEFORE	"exc-before"	/* revert_by minus each remind */
 #define EXC_KIND_AFTER	"exc-after"	/* revert_by, then every day */
 
+/* An exception step became ready (apply.c, effect EF_EXCEPTION): its
+ * measure is requested in the same operation. */
+int	 kz_exception_from_step(struct kz_daemon *, const struct actx *,
+	    struct incident *, const struct effect *);
 /* The row of exception id as stored (times in ms); NULL with *status
  * 404 or 503. */
 json_t	*exc_load(struct kz_daemon *, int64_t id, int *status);

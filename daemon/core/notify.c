@@ -11,6 +11,7 @@
 #include "core/webstate.h"
 #include "core/daemon.h"
 #include "common/log.h"
+#include "core/notify.h"
 #include "core/outbox.h"
 #include "model/roster.h"
 #include "common/sig.h"
@@ -19,6 +20,7 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
+#include "engine/engine.h"
 
 #define NT_DRILL	"[訓練 DRILL] "
 

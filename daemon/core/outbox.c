@@ -35,6 +35,7 @@
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "core/batch.h"
 
 #define OB_INFLIGHT	64	/* requests at once, all channels */
 #define OB_PER_CHANNEL	32	/* requests at once to one channel */
@@ -901,7 +902,7 @@ outbox_free(struct outbox *ob)
 	}
 	ob_flush(ob);
 	if (store_in_tx(d->store))
-		kz_commit_now(d);
+		kz_batch_settle(d, kz_batch_commit(d) == 0);
 	/* What the disk refused is lost; sent again after restart. */
 	ob_rows_free(&ob->done);
 	for (i = 0; i < ob->nchans; i++) {

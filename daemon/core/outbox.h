@@ -19,6 +19,8 @@ void		 outbox_free(struct outbox *);
 /* Rows were queued in the current transaction: look for them once it
  * commits (outbox_kick, from the commit). */
 void		 outbox_queued(struct outbox *);
+/* Delivers what is due (after each commit, from the loop owner). */
+void		 outbox_kick(struct kz_daemon *);
 
 /* The e-mail transport (smtp.c): sends an email channel's row. */
 struct curlev;

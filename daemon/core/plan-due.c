@@ -7,11 +7,14 @@
 #include <string.h>
 
 #include "core/daemon.h"
+#include "core/plan-due.h"
 #include "common/log.h"
 #include "model/plan.h"
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "core/batch.h"
+#include "core/notify.h"
 
 #define DAY_MS	(86400LL * 1000)
 

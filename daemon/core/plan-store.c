@@ -16,6 +16,7 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
+#include "core/batch.h"
 
 #define REV_COLS	"SELECT id, imported_at, imported_by, file, hash, " \
 			"source FROM plan_revisions "

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/daemon.h"
+#include "core/sdnotify.h"
 
 void
 sd_notify_msg(const char *msg)

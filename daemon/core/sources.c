@@ -15,6 +15,8 @@
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "core/batch.h"
+#include "core/notify.h"
 
 static json_t *
 src_row(struct kz_daemon *d, const char *source)

@@ -6,13 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/apply.h"
 #include "core/daemon.h"
 #include "core/exception.h"
+#include "core/timer.h"
+#include "core/batch.h"
 #include "core/sources.h"
 #include "common/log.h"
 #include "model/runbook.h"
 #include "store/store.h"
 #include "common/timeutil.h"
+#include "engine/engine.h"
 
 #define TIMER_BATCH	256
 #define TIMER_RETRY_MS	1000	/* after a failed commit */
@@ -34,7 +38,7 @@ kz_timers_rearm(struct kz_daemon *d)
 	now = clock_now();
 	/* A commit failed (disk full, I/O error): what fell due is due
 	 * still, and firing it at once would spin on the disk. Try again
-	 * in a while, starting with the barrier (kz_timer_cb). */
+	 * in a while, starting with the barrier (timer_cb in loop.c). */
 	if (store_suspect(d->store))
 		due = now + TIMER_RETRY_MS;
 	if (due == INT64_MAX)
@@ -117,22 +121,4 @@ kz_timers_run(struct kz_daemon *d)
 		fire(d, json_array_get(due, i), now);
 	json_decref(due);
 	/* The commit re-arms; a full batch means more are due at once. */
-}
-
-void
-kz_timer_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	struct kz_daemon *d = arg;
-
-	if (store_suspect(d->store)) {
-		if (store_in_tx(d->store) || store_barrier(d->store) == -1) {
-			kz_timers_rearm(d);	/* in a while */
-			return;
-		}
-		log_info("store: writes work again");
-		outbox_kick(d);
-	}
-	kz_timers_run(d);
-	if (!store_in_tx(d->store))
-		kz_timers_rearm(d);
 }

@@ -30,6 +30,7 @@
 #include "model/config.h"
 #include "model/roster.h"
 #include "store/store.h"
+#include "core/apply.h"
 
 #define BOARD_SLICE_US	250	/* render at most this long per turn */
 #define BOARD_BATCH	16	/* incident ids read at a time */

@@ -21,6 +21,7 @@
 #include "model/roster.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
+#include "common/jsonutil.h"
 
 struct control {
 	struct kz_daemon	*d;

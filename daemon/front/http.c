@@ -29,6 +29,7 @@
 #include "model/config.h"
 #include "cmd/cmd.h"
 #include "core/daemon.h"
+#include "front/http.h"
 #include "front/ingest.h"
 #include "front/web.h"
 #include "common/log.h"

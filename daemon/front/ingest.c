@@ -26,6 +26,10 @@
 #include "model/template.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "common/jsonutil.h"
+#include "core/batch.h"
+#include "core/apply.h"
+#include "engine/engine.h"
 
 /* Separates a webhook-id from the row number in triggers.idem: the first
  * row of a delivery carries the bare id, later rows id + sep + n, so

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "core/batch.h"
 #include "core/daemon.h"
 #include "model/hooks.h"
 

@@ -41,6 +41,7 @@
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "core/batch.h"
 
 #define JP_DOC_TRIES	5		/* then a document is failed */
 #define JP_MAX_BACKOFF	(600 * 1000LL)

@@ -19,6 +19,7 @@
 #include "front/web.h"
 #include "model/config.h"
 #include "model/roster.h"
+#include "core/apply.h"
 
 /* The member's own steps: what they were called for or took. */
 static int

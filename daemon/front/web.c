@@ -32,6 +32,8 @@
 #include "model/config.h"
 #include "model/roster.h"
 #include "store/store.h"
+#include "core/batch.h"
+#include "core/notify.h"
 
 #define WEB_COOKIE	"kz_session"
 #define WEB_PRE		"kz_pre"	/* binds the sign-in form's CSRF */

@@ -1,0 +1,105 @@
+/* Loading what keizokud runs on (load.h): the config, the roster, the
+ * runbooks (each version stored), the plan; and reloading them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/diag.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "core/daemon.h"
+#include "core/load.h"
+#include "core/plan-due.h"
+#include "core/plan-store.h"
+#include "core/plugin.h"
+#include "model/config.h"
+#include "model/roster.h"
+#include "model/runbook.h"
+#include "store/store.h"
+#include "common/ytree.h"
+
+static void
+set_errors(struct kz_daemon *d, struct diags *dg)
+{
+	size_t i;
+
+	strv_free(d->load_errors);
+	d->load_errors = xcalloc(dg->n + (d->rbs ? d->rbs->nerrors : 0) + 1,
+	    sizeof *d->load_errors);
+	for (i = 0; i < dg->n; i++)
+		d->load_errors[i] = xstrdup(dg->msgs[i]);
+	for (size_t j = 0; d->rbs != NULL && j < d->rbs->nerrors; j++)
+		d->load_errors[i++] = xstrdup(d->rbs->errors[j]);
+	for (i = 0; d->load_errors[i] != NULL; i++)
+		log_warnx("%s", d->load_errors[i]);
+}
+
+/* Loads roster and runbooks; on reload, what fails keeps its previous
+ * version in force. */
+static void
+load_parts(struct kz_daemon *d, struct diags *dg)
+{
+	struct roster		*ro;
+	struct rbset		*set;
+	struct rb_context	 ctx;
+	size_t			 i;
+
+	if ((ro = roster_load(d->conf->roster, dg)) != NULL) {
+		roster_free(d->roster);
+		d->roster = ro;
+	} else if (d->roster != NULL)
+		diag_warn(dg, d->conf->roster, 0, 0, "keeping the previous "
+		    "roster in force");
+	else
+		d->roster = xcalloc(1, sizeof *d->roster);
+	ctx.roster = d->roster;
+	ctx.check_action = d->plugins != NULL ?
+		    plugins_check_action : NULL;
+	ctx.check_arg = d->plugins;
+	ctx.sources = d->conf->source_names;
+	set = rbset_load(d->conf->runbooks, &ctx, d->rbs);
+	for (i = 0; i < set->n; i++)
+		if (store_put_runbook(d->store, set->v[i]) == -1)
+			log_warnx("cannot store runbook %s: %s", set->v[i]->id,
+			    store_errmsg(d->store));
+	rbset_free(d->rbs);
+	d->rbs = set;
+	log_info("loaded %zu runbooks from %s", set->n, d->conf->runbooks);
+}
+
+int
+kz_reload(struct kz_daemon *d, json_t **errors)
+{
+	struct diags	 dg = { 0 };
+	struct config	*c;
+	size_t		 i;
+
+	log_info("reloading %s", d->conf_path);
+	if ((c = config_load(d->conf_path, &dg)) != NULL) {
+		/* The socket, state dir and listeners stay as started. */
+		free(c->socket);
+		c->socket = xstrdup(d->conf->socket);
+		free(c->state_dir);
+		c->state_dir = xstrdup(d->conf->state_dir);
+		config_free(d->conf);
+		d->conf = c;
+	} else
+		diag_warn(&dg, d->conf_path, 0, 0, "keeping the previous "
+		    "config in force");
+	kz_load(d, &dg);
+	kz_plan_drills_check(d);
+	if (d->reloaded != NULL)
+		d->reloaded(d);
+	*errors = json_array();
+	for (i = 0; d->load_errors[i] != NULL; i++)
+		json_array_append_new(*errors, json_string(d->load_errors[i]));
+	diag_free(&dg);
+	return 0;
+}
+
+void
+kz_load(struct kz_daemon *d, struct diags *dg)
+{
+	load_parts(d, dg);
+	plan_store_load(d, dg);
+	set_errors(d, dg);
+}

@@ -1,0 +1,29 @@
+/* Notifications (notify.c): the text of an event rendered for each
+ * channel the config routes it to, one outbox row per channel, written
+ * in the transaction of the event that caused it. Delivery is
+ * outbox.c's. */
+#ifndef KZ_NOTIFY_H
+#define KZ_NOTIFY_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct kz_daemon;
+struct effect;
+struct incident;
+struct member;
+
+/* Queues the notification effect e of inc inside the current
+ * operation: 0, or -1 when the storage failed. */
+int	 notify_enqueue(struct kz_daemon *, const struct incident *,
+	    const struct effect *);
+/* A notification about no incident (a plan drill falling due), inside
+ * the current operation. */
+int	 notify_system(struct kz_daemon *, const char *event, json_t *data);
+
+/* A mail of its own to one member (sign-in links, sitreps). */
+int	 notify_mail(struct kz_daemon *, const char *channel,
+	    const struct member *, int64_t incident, const char *event,
+	    const char *subject, const char *text);
+
+#endif

@@ -1,0 +1,15 @@
+/* Durable timers (timer.c): their truth is the timers table; in memory
+ * there is one libevent timer (d->timer_ev), armed for the earliest. */
+#ifndef KZ_TIMER_H
+#define KZ_TIMER_H
+
+struct kz_daemon;
+
+/* Arms d->timer_ev for the earliest due timer (not with the test clock:
+ * `_clock --advance` runs them). */
+void	 kz_timers_rearm(struct kz_daemon *);
+/* Fires every timer due now, each in its own operation of the current
+ * batch. */
+void	 kz_timers_run(struct kz_daemon *);
+
+#endif
