@@ -105,13 +105,13 @@ who(const struct actx *a)
 
 /* Writes the event of a change to the exception's incident log. */
 static int
-log_event(struct kz_daemon *d, struct exc_op *op, const char *type,
+log_event(struct kz_daemon *d, struct exc_op *op, enum kz_event type,
     json_t *data)
 {
 	int rc;
 
 	rc = store_event(d->store, op->inc->id, op->a.now, op->a.actor,
-	    op->a.member, type, str(op->row, "step"), data);
+	    op->a.member, event_name(type), str(op->row, "step"), data);
 	json_decref(data);
 	return rc;
 }
@@ -212,7 +212,7 @@ cmd_exception_add(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	}
 	text = xprintf("exception %lld requested: %s", (long long)op.id,
 	    req_str(r, "title"));
-	rc = log_event(d, &op, "exception.requested", json_pack("{s:I,s:{s:s,"
+	rc = log_event(d, &op, EV_EXCEPTION_REQUESTED, json_pack("{s:I,s:{s:s,"
 	    "s:s,s:s,s:s,s:s},s:s}", "exception", (json_int_t)op.id, "measure",
 	    "title", req_str(r, "title"), "policy", req_str(r, "policy"),
 	    "reason", req_str(r, "reason"), "revert_by", req_str(r,
@@ -220,7 +220,7 @@ cmd_exception_add(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	free(text);
 	to = exc_approver(d, op.inc);
 	if (rc == 0)
-		rc = exc_notify(d, op.inc, "exception.requested", to, op.row);
+		rc = exc_notify(d, op.inc, EV_EXCEPTION_REQUESTED, to, op.row);
 	free(to);
 	op_end(&op);
 	if (rc == -1)
@@ -297,8 +297,8 @@ static int
 decide(struct kz_daemon *d, struct exc_op *op, int approved,
     const char *note)
 {
-	const char	*type = approved ? "exception.approved" :
-			    "exception.rejected";
+	enum kz_event	 type = approved ? EV_EXCEPTION_APPROVED :
+			    EV_EXCEPTION_REJECTED;
 	json_t		*p;
 	char		*text;
 	int		 rc, status;
@@ -408,13 +408,13 @@ resolve(struct kz_daemon *d, struct exc_op *op, const char *how,
 	if (rc == -1 || (op->row = exc_load(d, op->id, &status)) == NULL)
 		return -1;
 	text = xprintf("exception %lld %s: %s", (long long)op->id, how, note);
-	rc = log_event(d, op, "exception.resolved", json_pack("{s:I,s:s,s:s,"
+	rc = log_event(d, op, EV_EXCEPTION_RESOLVED, json_pack("{s:I,s:s,s:s,"
 	    "s:s,s:s}", "exception", (json_int_t)op->id, "title", str(op->row,
 	    "title"), "disposition", how, "note", note, "text", text));
 	free(text);
 	if (rc == -1 || exc_disarm(d, op->inc->id, op->id) == -1)
 		return -1;
-	return exc_notify(d, op->inc, "exception.resolved", str(op->row,
+	return exc_notify(d, op->inc, EV_EXCEPTION_RESOLVED, str(op->row,
 	    "approved_by"), op->row);
 }
 

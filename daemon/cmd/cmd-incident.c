@@ -12,6 +12,7 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "common/jsonutil.h"
+#include "model/event.h"
 #include "core/apply.h"
 #include "engine/engine.h"
 
@@ -369,67 +370,62 @@ cmd_show(struct kz_daemon *d, struct kz_req *r, json_t **body)
 char *
 kz_event_text(const char *type, json_t *data)
 {
-	const char *note = json_string_value(json_object_get(data, "note"));
-	const char *text = json_string_value(json_object_get(data, "text"));
-	const char *to = json_string_value(json_object_get(data, "to"));
+	const char	*note = jget_str(data, "note");
+	const char	*text = jget_str(data, "text");
+	const char	*to = jget_str(data, "to");
+	const char	*member = jget_str(data, "member");
+	const char	*role = jget_str(data, "role");
+	const char	*sys = jget_str(data, "system");
+	const char	*eta = jget_str(data, "eta_at");
+	const char	*who = jget_str(data, "assignee");
+	json_t		*met = json_object_get(data, "met");
+	char		*t, *r;
 
-	if (strcmp(type, "step.escalated") == 0)
+	switch (event_parse(type)) {
+	case EV_STEP_ESCALATED:
 		return xprintf("escalated to %s (level %lld)%s", to ? to :
-		    "the owner", (long long)json_integer_value(
-		    json_object_get(data, "level")), json_is_true(
-		    json_object_get(data, "exhausted")) ? ", every deputy "
-		    "was called" : "");
-	const char *member = json_string_value(json_object_get(data, "member"));
-	const char *role = json_string_value(json_object_get(data, "role"));
-	const char *sys = json_string_value(json_object_get(data, "system"));
-
-	if (strcmp(type, "assembly.called") == 0)
+		    "the owner", (long long)jget_int(data, "level"),
+		    json_is_true(json_object_get(data, "exhausted")) ?
+		    ", every deputy was called" : "");
+	case EV_ASSEMBLY_CALLED:
 		return xprintf("called %s for %s", member, role);
-	if (strcmp(type, "assembly.no_answer") == 0)
+	case EV_ASSEMBLY_NO_ANSWER:
 		return xprintf("no answer from %s (%s): calling the next deputy",
 		    member, role);
-	if (strcmp(type, "assembly.response") == 0)
+	case EV_ASSEMBLY_RESPONSE:
 		return xprintf("%s (%s): %s%s%s", member, role,
-		    json_string_value(json_object_get(data, "answer")),
-		    json_string_value(json_object_get(data, "eta_at")) ?
-		    ", eta " : "", json_string_value(json_object_get(data,
-		    "eta_at")) ? json_string_value(json_object_get(data,
-		    "eta_at")) : "");
-	if (strcmp(type, "assembly.short") == 0) {
-		char *t = json_dumps(json_object_get(data, "short"),
-		    JSON_COMPACT);
-		char *r = xprintf("quota not met at the timeout: %s", t);
-
+		    jget_str(data, "answer"), eta ? ", eta " : "", eta ? eta :
+		    "");
+	case EV_ASSEMBLY_SHORT:
+		t = json_dumps(json_object_get(data, "short"), JSON_COMPACT);
+		r = xprintf("quota not met at the timeout: %s", t);
 		free(t);
 		return r;
-	}
-	if (strcmp(type, "rto.warning") == 0 || strcmp(type, "rto.breached") ==
-	    0)
+	case EV_RTO_WARNING:
+	case EV_RTO_BREACHED:
 		return xprintf("%s: %lld%% of its RTO has passed", sys,
-		    (long long)json_integer_value(json_object_get(data, "pct")));
-	if (strcmp(type, "system.recovered") == 0)
+		    (long long)jget_int(data, "pct"));
+	case EV_SYSTEM_RECOVERED:
 		return xprintf("%s recovered after %llds (RTO %s): %s", sys,
-		    (long long)json_integer_value(json_object_get(data,
-		    "elapsed_s")), json_is_integer(json_object_get(data,
-		    "rto_s")) ? "set" : "unknown", json_is_true(json_object_get(
-		    data, "met")) ? "met" : json_is_false(json_object_get(data,
-		    "met")) ? "missed" : "-");
-	if (strcmp(type, "exception.requested") == 0)
+		    (long long)jget_int(data, "elapsed_s"),
+		    json_is_integer(json_object_get(data, "rto_s")) ? "set" :
+		    "unknown", json_is_true(met) ? "met" : json_is_false(met) ?
+		    "missed" : "-");
+	case EV_EXCEPTION_REQUESTED:
 		return xprintf("exception %lld requested",
-		    (long long)json_integer_value(json_object_get(data,
-		    "exception")));
-	if (strcmp(type, "step.ready") == 0)
-		return xprintf("ready%s%s", json_string_value(json_object_get(
-		    data, "assignee")) ? ", assigned to " : "",
-		    json_string_value(json_object_get(data, "assignee")) ?
-		    json_string_value(json_object_get(data, "assignee")) : "");
+		    (long long)jget_int(data, "exception"));
+	case EV_STEP_READY:
+		return xprintf("ready%s%s", who ? ", assigned to " : "",
+		    who ? who : "");
+	default:
+		break;
+	}
 	if (text != NULL)
 		return xstrdup(text);
 	if (note != NULL)
 		return xstrdup(note);
-	if (json_string_value(json_object_get(data, "reason")) != NULL)
-		return xprintf("(%s)", json_string_value(json_object_get(data,
-		    "reason")));
+	if (jget_str(data, "reason") != NULL)
+		return xprintf("(%s)", jget_str(data, "reason"));
 	return xstrdup("");
 }
 

@@ -160,21 +160,6 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	return 200;
 }
 
-/* How long a call-out waits for an answer before the next deputy is
- * called: the assemble step's with.escalate_after, else its own
- * escalate_after (as engine-assemble.c reads them); 0 for none. */
-static int64_t
-inbox_escalate_ms(const struct rb_step *rs)
-{
-	const char	*s = json_string_value(json_object_get(rs->with,
-			    "escalate_after")), *why;
-	int64_t		 v;
-
-	if (s != NULL && duration_parse(s, &v, &why) == 0)
-		return v * 1000;
-	return rs->escalate_after_s * 1000;
-}
-
 /* A step is the caller's while it waits for someone and names them: as
  * the member called now, the one who acked it, or (until someone acks) a
  * member of the assigned role. */
@@ -213,7 +198,7 @@ inbox_callout_row(const struct incident *inc, const struct callout *c)
 {
 	const struct rb_step	*rs = &inc->rb->steps[c->step];
 	const struct step_st	*s = &inc->steps[c->step];
-	int64_t			 esc = inbox_escalate_ms(rs), due;
+	int64_t			 esc = rs->u.assemble.callout_s * 1000, due;
 
 	due = c->answer == AN_CALLED && esc > 0 ? c->called_at + esc :
 	    s->deadline_at;

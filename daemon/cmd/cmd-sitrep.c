@@ -77,7 +77,7 @@ sitrep_changes(struct kz_daemon *d, int64_t inc, int64_t after,
 		if (seq > *last)
 			*last = seq;
 		if (seq <= after || type == NULL ||
-		    strcmp(type, "sitrep.issued") == 0) {
+		    event_parse(type) == EV_SITREP_ISSUED) {
 			json_decref(data);
 			continue;
 		}
@@ -124,7 +124,7 @@ sitrep_send(struct kz_daemon *d, struct incident *inc, const char *channel,
 
 	memset(&e, 0, sizeof e);
 	e.kind = EF_NOTIFY;
-	e.type = "sitrep.issued";
+	e.ev = EV_SITREP_ISSUED;
 	e.step = -1;
 	e.to = inc->rb->owner;
 	e.data = json_pack("{s:[s],s:s,s:I}", "channels", channel, "text", md,
@@ -206,7 +206,8 @@ cmd_sitrep(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	status = store_exec(d->store, "INSERT INTO sitreps(incident, n, "
 	    "created_at, created_by, last_seq, md, html) VALUES (?, ?, ?, ?, ?, "
 	    "?, ?)", p) == -1 || store_event(d->store, id, now, kz_who(&a, who,
-	    sizeof who), a.member, "sitrep.issued", NULL, ev) == -1 ||
+	    sizeof who), a.member, event_name(EV_SITREP_ISSUED), NULL, ev) ==
+	    -1 ||
 	    (send != NULL && sitrep_send(d, inc, send, md, n) == -1) ? 503 :
 	    201;
 	json_decref(p);

@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "core/daemon.h"
 #include "core/exception.h"
+#include "model/event.h"
 #include "model/report.h"
 #include "model/runbook.h"
 #include "store/store.h"
@@ -21,9 +22,6 @@
 /* Step states after which a step needs nothing more. */
 static const char *const final_states[] = { "done", "failed", "skipped",
     NULL };
-/* Events that belong in the escalations section. */
-static const char *const escalation_events[] = { "step.escalated",
-    "step.overdue", "assembly.short", "rto.warning", "rto.breached", NULL };
 
 static int
 in_list(const char *const *list, const char *s)
@@ -81,15 +79,45 @@ timeline(struct kz_daemon *d, struct incident *inc)
 }
 
 static json_t *
-first_event(json_t *tl, const char *type)
+first_event(json_t *tl, enum kz_event ev)
 {
 	json_t	*e;
 	size_t	 i;
 
 	json_array_foreach(tl, i, e)
-		if (strcmp(str(e, "type"), type) == 0)
+		if (event_parse(str(e, "type")) == (int)ev)
 			return e;
 	return NULL;
+}
+
+/* Events that belong in the escalations section. */
+static int
+is_escalation(const char *type)
+{
+	switch (event_parse(type)) {
+	case EV_STEP_ESCALATED:
+	case EV_STEP_OVERDUE:
+	case EV_ASSEMBLY_SHORT:
+	case EV_RTO_WARNING:
+	case EV_RTO_BREACHED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A trigger that came again for this incident. */
+static int
+is_trigger_repeat(const char *type)
+{
+	switch (event_parse(type)) {
+	case EV_TRIGGER_REPEATED:
+	case EV_TRIGGER_RESOLVED:
+	case EV_TRIGGER_CORRECTED:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* {"at", "by", "actor", "on_behalf", "note"} of an event, or null. */
@@ -130,19 +158,19 @@ activation_part(const struct incident *inc, json_t *tl)
 	size_t	 i, repeats = 0;
 
 	json_array_foreach(tl, i, e)
-		if (strncmp(str(e, "type"), "trigger.", 8) == 0)
+		if (is_trigger_repeat(str(e, "type")))
 			repeats++;
-	end = first_event(tl, "incident.closed");
+	end = first_event(tl, EV_INCIDENT_CLOSED);
 	if (end == NULL)
-		end = first_event(tl, "incident.dismissed");
+		end = first_event(tl, EV_INCIDENT_DISMISSED);
 	return json_pack("{s:s,s:s?,s:O,s:o,s:s?,s:s?,s:o,s:o,s:o,s:o,s:I}",
 	    "how", inc->source != NULL ? "trigger" : "manual", "source",
 	    inc->source, "trigger", inc->trigger, "activated_at",
 	    jtime(inc->started_at), "activated_by", inc->activated_by,
 	    "confirm_by", inc->confirm_by, "pending", event_ref(first_event(tl,
-	    "incident.pending")), "confirmed", event_ref(first_event(tl,
-	    "incident.confirmed")), "activated", event_ref(first_event(tl,
-	    "incident.activated")), "closed", event_ref(end), "trigger_repeats",
+	    EV_INCIDENT_PENDING)), "confirmed", event_ref(first_event(tl,
+	    EV_INCIDENT_CONFIRMED)), "activated", event_ref(first_event(tl,
+	    EV_INCIDENT_ACTIVATED)), "closed", event_ref(end), "trigger_repeats",
 	    (json_int_t)repeats);
 }
 
@@ -208,7 +236,7 @@ escalations_part(json_t *tl)
 	json_array_foreach(tl, i, e) {
 		json_t *data = json_object_get(e, "data");
 
-		if (!in_list(escalation_events, str(e, "type")))
+		if (!is_escalation(str(e, "type")))
 			continue;
 		json_array_append_new(out, json_pack("{s:o,s:o,s:o,s:o,s:o,"
 		    "s:o,s:o,s:o}", "seq", member(e, "seq"), "at", member(e,

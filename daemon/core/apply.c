@@ -219,14 +219,20 @@ static int
 timer_effect(struct kz_daemon *d, struct incident *inc,
     const struct effect *e)
 {
-	const char *step = e->step >= 0 ? inc->rb->steps[e->step].id : "";
-	const char *kind = e->key != NULL ? e->key : e->type;
+	char	*step = tkey_step(&e->tk, e->step >= 0 ?
+		    inc->rb->steps[e->step].id : NULL);
+	char	*kind = tkey_format(&e->tk);
+	int	 rc;
 
 	if (e->kind == EF_TIMER_SET)
-		return store_timer_set(d->store, inc->id, step, kind, e->due,
-		    NULL);
-	return store_timer_clear(d->store, inc->id, e->step >= 0 ||
-	    kind != NULL ? step : NULL, kind);
+		rc = store_timer_set(d->store, inc->id, step, kind, e->due,
+		    json_object_size(e->data) > 0 ? e->data : NULL);
+	else
+		rc = store_timer_clear(d->store, inc->id, e->step >= 0 ||
+		    kind != NULL ? step : NULL, kind);
+	free(step);
+	free(kind);
+	return rc;
 }
 
 int
@@ -247,7 +253,7 @@ kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 		switch (e->kind) {
 		case EF_EVENT:
 			rc = store_event(d->store, inc->id, a->now, kz_who(a,
-			    who, sizeof who), a->member, e->type, step,
+			    who, sizeof who), a->member, event_name(e->ev), step,
 			    e->data);
 			break;
 		case EF_TIMER_SET:

@@ -118,7 +118,7 @@ exc_approver(struct kz_daemon *d, const struct incident *inc)
 }
 
 int
-exc_notify(struct kz_daemon *d, const struct incident *inc, const char *type,
+exc_notify(struct kz_daemon *d, const struct incident *inc, enum kz_event type,
     const char *to, json_t *row)
 {
 	struct effect	e;
@@ -127,7 +127,7 @@ exc_notify(struct kz_daemon *d, const struct incident *inc, const char *type,
 
 	memset(&e, 0, sizeof e);
 	e.kind = EF_NOTIFY;
-	e.type = type;
+	e.ev = type;
 	e.step = -1;
 	e.to = to != NULL ? xstrdup(to) : NULL;
 	e.data = json_pack("{s:I,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}", "id",
@@ -223,7 +223,7 @@ exc_disarm(struct kz_daemon *d, int64_t incident, int64_t id)
 /* Logs a reminder and tells both the requester and the approver. */
 static int
 remind(struct kz_daemon *d, struct incident *inc, json_t *row,
-    const char *type, int64_t now)
+    enum kz_event type, int64_t now)
 {
 	const char	*req = str(row, "requested_by");
 	const char	*appr = str(row, "approved_by");
@@ -233,13 +233,14 @@ remind(struct kz_daemon *d, struct incident *inc, json_t *row,
 	int		 rc;
 
 	rfc3339_buf(num(row, "revert_by_at"), ts, sizeof ts);
-	text = strcmp(type, "exception.overdue") == 0 ? xprintf("exception "
+	text = type == EV_EXCEPTION_OVERDUE ? xprintf("exception "
 	    "%lld is past its revert-by deadline (%s): revert or adopt it",
 	    id, ts) : xprintf("exception %lld must be reverted by %s", id, ts);
 	data = json_pack("{s:I,s:s,s:s,s:s}", "exception", (json_int_t)id,
 	    "title", str(row, "title"), "revert_by_at", ts, "text", text);
 	free(text);
-	rc = store_event(d->store, inc->id, now, "keizokud", NULL, type,
+	rc = store_event(d->store, inc->id, now, "keizokud", NULL,
+	    event_name(type),
 	    str(row, "step"), data);
 	json_decref(data);
 	if (rc == -1 || exc_notify(d, inc, type, req, row) == -1)
@@ -250,8 +251,8 @@ remind(struct kz_daemon *d, struct incident *inc, json_t *row,
 }
 
 int
-kz_exception_timer(struct kz_daemon *d, int64_t incident, const char *step,
-    const char *kind, int64_t now)
+kz_exception_timer(struct kz_daemon *d, int64_t incident,
+    const struct tkey *k, int64_t now)
 {
 	struct incident	*inc;
 	json_t		*row;
@@ -259,10 +260,7 @@ kz_exception_timer(struct kz_daemon *d, int64_t incident, const char *step,
 	int64_t		 revert, next;
 	int		 status, rc = 0;
 
-	if (step == NULL || strncmp(step, EXC_STEP_PREFIX,
-	    strlen(EXC_STEP_PREFIX)) != 0 || parse_i64(step +
-	    strlen(EXC_STEP_PREFIX), &id) == -1)
-		return 0;	/* not ours: a stale or foreign row */
+	id = k->n;
 	if ((row = exc_load(d, id, &status)) == NULL)
 		return status == 404 ? 0 : -1;
 	revert = num(row, "revert_by_at");
@@ -277,14 +275,15 @@ kz_exception_timer(struct kz_daemon *d, int64_t incident, const char *step,
 		json_decref(row);
 		return status == 404 ? 0 : -1;
 	}
-	log_debug("exception %lld: reminder %s", id, kind);
-	if (strcmp(kind, EXC_KIND_BEFORE) == 0) {
+	log_debug("exception %lld: reminder %s", id, k->kind == TK_EXC_BEFORE ?
+	    "before" : "after");
+	if (k->kind == TK_EXC_BEFORE) {
 		if (now < revert)
-			rc = remind(d, inc, row, "exception.reminder", now);
+			rc = remind(d, inc, row, EV_EXCEPTION_REMINDER, now);
 		if (rc == 0 && (next = next_before(d, revert, now)) != 0)
 			rc = set_timer(d, row, EXC_KIND_BEFORE, next);
-	} else if (strcmp(kind, EXC_KIND_AFTER) == 0) {
-		rc = remind(d, inc, row, "exception.overdue", now);
+	} else {
+		rc = remind(d, inc, row, EV_EXCEPTION_OVERDUE, now);
 		if (rc == 0)
 			rc = set_timer(d, row, EXC_KIND_AFTER, next_after(revert,
 			    now));
@@ -301,14 +300,11 @@ kz_exception_from_step(struct kz_daemon *d, const struct actx *a,
     struct incident *inc, const struct effect *e)
 {
 	json_t		*w = e->data, *p, *row;
-	const char	*rb = json_string_value(json_object_get(w, "revert_by"));
-	const char	*why;
 	char		*to, *text;
-	int64_t		 secs = 0, id;
+	int64_t		 secs = inc->rb->steps[e->step].u.exception.revert_by_s;
+	int64_t		 id;
 	int		 rc, status;
 
-	if (rb != NULL && duration_parse(rb, &secs, &why) == -1)
-		secs = 0;
 	rc = store_exec(d->store, "INSERT INTO exceptions(incident, step, "
 	    "title, policy, reason, state, requested_by, requested_at, "
 	    "revert_by_at, drill) VALUES (?, ?, ?, ?, ?, 'requested', ?, ?, ?, "
@@ -334,7 +330,7 @@ kz_exception_from_step(struct kz_daemon *d, const struct actx *a,
 	if (rc == -1 || (row = exc_load(d, id, &status)) == NULL)
 		return -1;
 	to = exc_approver(d, inc);
-	rc = exc_notify(d, inc, "exception.requested", to, row);
+	rc = exc_notify(d, inc, EV_EXCEPTION_REQUESTED, to, row);
 	free(to);
 	json_decref(row);
 	return rc;

@@ -11,10 +11,13 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "model/event.h"
+
 struct kz_daemon;
 struct incident;
 struct actx;
 struct effect;
+struct tkey;
 
 /* Reminder timers: step "exception:ID" of the exception's incident. */
 #define EXC_STEP_PREFIX	"exception:"
@@ -40,7 +43,7 @@ json_t	*kz_exceptions_list(struct kz_daemon *, int64_t incident, int open,
 char	*exc_approver(struct kz_daemon *, const struct incident *);
 /* Queues notification type (static) about row to ref. */
 int	 exc_notify(struct kz_daemon *, const struct incident *,
-	    const char *type, const char *to, json_t *row);
+	    enum kz_event type, const char *to, json_t *row);
 /* Arms the reminders of an active exception (row as stored). */
 int	 exc_arm(struct kz_daemon *, json_t *row, int64_t now);
 /* Removes its reminders (rejected or disposed of). */
@@ -48,6 +51,6 @@ int	 exc_disarm(struct kz_daemon *, int64_t incident, int64_t id);
 /* A reminder timer of step "exception:ID" fell due; runs inside the
  * timer's operation. 0, or -1 when storage failed. */
 int	 kz_exception_timer(struct kz_daemon *, int64_t incident,
-	    const char *step, const char *kind, int64_t now);
+	    const struct tkey *, int64_t now);
 
 #endif

@@ -28,58 +28,57 @@
  * the roster's contacts), {{step.id}} and {{step.title}} the step of the
  * event, {{data.*}} what the event carries; the rest as in runbooks. */
 static const struct {
-	const char	*event;
 	const char	*ja;
 	const char	*en;
-} nt_texts[] = {
-	{ "incident.activated",
+} nt_texts[EV_COUNT] = {
+	[EV_INCIDENT_ACTIVATED] = {
 	    "【発動】{{incident.title}}（#{{incident.id}}）を発動しました。"
 	    "{{mention}}",
 	    "Activated: {{incident.title}} (#{{incident.id}}) {{mention}}" },
-	{ "incident.pending",
+	[EV_INCIDENT_PENDING] = {
 	    "【発動確認】{{incident.title}}（#{{incident.id}}）の発動基準を"
 	    "満たしました。{{mention}} 確認してください: keizoku confirm "
 	    "{{incident.id}}",
 	    "Pending confirmation: {{incident.title}} (#{{incident.id}}); "
 	    "confirm with: keizoku confirm {{incident.id}} {{mention}}" },
-	{ "incident.dismissed",
+	[EV_INCIDENT_DISMISSED] = {
 	    "【発動見送り】{{incident.title}}（#{{incident.id}}）",
 	    "Dismissed: {{incident.title}} (#{{incident.id}})" },
-	{ "incident.closed",
+	[EV_INCIDENT_CLOSED] = {
 	    "【発動解除】{{incident.title}}（#{{incident.id}}）を解除しました。",
 	    "Closed: {{incident.title}} (#{{incident.id}})" },
-	{ "step.ready",
+	[EV_STEP_READY] = {
 	    "【対応依頼】#{{incident.id}} {{step.title}} {{mention}}",
 	    "To do: #{{incident.id}} {{step.title}} {{mention}}" },
-	{ "step.acked",
+	[EV_STEP_ACKED] = {
 	    "【着手】#{{incident.id}} {{step.title}}",
 	    "Acknowledged: #{{incident.id}} {{step.title}}" },
-	{ "step.escalated",
+	[EV_STEP_ESCALATED] = {
 	    "【エスカレーション】#{{incident.id}} {{step.title}} は応答が"
 	    "ないため {{mention}} に回しました",
 	    "Escalated: #{{incident.id}} {{step.title}} (no answer) to "
 	    "{{mention}}" },
-	{ "step.overdue",
+	[EV_STEP_OVERDUE] = {
 	    "【期限超過】#{{incident.id}} {{step.title}} {{mention}}",
 	    "Overdue: #{{incident.id}} {{step.title}} {{mention}}" },
-	{ "step.failed",
+	[EV_STEP_FAILED] = {
 	    "【失敗】#{{incident.id}} {{step.title}} {{mention}}",
 	    "Failed: #{{incident.id}} {{step.title}} {{mention}}" },
-	{ "step.reminder",
+	[EV_STEP_REMINDER] = {
 	    "【リマインド】#{{incident.id}} {{step.title}} {{mention}}",
 	    "Reminder: #{{incident.id}} {{step.title}} {{mention}}" },
-	{ "trigger.repeated",
+	[EV_TRIGGER_REPEATED] = {
 	    "【再通知】#{{incident.id}} {{incident.title}}: 発動条件の通知が"
 	    "再度届きました（{{data.kind}}）",
 	    "Trigger repeated for #{{incident.id}} ({{data.kind}})" },
-	{ "trigger.cancelled",
+	[EV_TRIGGER_CANCELLED] = {
 	    "【取消】#{{incident.id}} {{incident.title}}: 発動のもとになった情報が"
 	    "発表元により取り消されました。状況を確認し、発動の必要がなければ "
 	    "keizoku close {{incident.id}} で発動を解除してください {{mention}}",
 	    "Trigger withdrawn for #{{incident.id}} {{incident.title}}: its "
 	    "sender cancelled the report. Check, and if the activation is not "
 	    "needed, close it: keizoku close {{incident.id}} {{mention}}" },
-	{ "source.silent",
+	[EV_SOURCE_SILENT] = {
 	    "【情報源 途絶】{{data.source}} から {{data.silent_for}} 以上、新しい"
 	    "情報が届いていません（最後に受信: {{data.last_heard_at}}）。"
 	    "情報源の停止を「地震・津波がない」と取り違えないよう、気象庁"
@@ -87,87 +86,86 @@ static const struct {
 	    "Source silent: nothing new from {{data.source}} for "
 	    "{{data.silent_for}} (last heard {{data.last_heard_at}}). A dead "
 	    "feed is not a quiet earth: check another source." },
-	{ "source.heard",
+	[EV_SOURCE_HEARD] = {
 	    "【情報源 復旧】{{data.source}} から再び受信しました"
 	    "（途絶していた時間: {{data.silent_for}}）。",
 	    "Source heard again: {{data.source}} (it was silent for "
 	    "{{data.silent_for}})." },
-	{ "assembly.callout",
+	[EV_ASSEMBLY_CALLOUT] = {
 	    "【参集】#{{incident.id}} {{incident.title}}: {{data.role}} として"
 	    "参集できるか回答してください: keizoku respond {{incident.id}} "
 	    "--available / --unavailable {{mention}}",
 	    "Call-out: #{{incident.id}} {{incident.title}}: can you come as "
 	    "{{data.role}}? keizoku respond {{incident.id}} --available | "
 	    "--unavailable {{mention}}" },
-	{ "assembly.complete",
+	[EV_ASSEMBLY_COMPLETE] = {
 	    "【参集完了】#{{incident.id}} {{step.title}}: 必要な人数がそろい"
 	    "ました",
 	    "Assembled: #{{incident.id}} {{step.title}}: every quota is met" },
-	{ "assembly.short",
+	[EV_ASSEMBLY_SHORT] = {
 	    "【参集不足】#{{incident.id}} {{step.title}}: 不足 {{data.short}} "
 	    "{{mention}}",
 	    "Short of staff: #{{incident.id}} {{step.title}}: missing "
 	    "{{data.short}} {{mention}}" },
-	{ "rto.warning",
+	[EV_RTO_WARNING] = {
 	    "【RTO 警告】#{{incident.id}} {{data.system}} は目標復旧時間の "
 	    "{{data.pct}}% を経過しました（期限 {{data.deadline_at}}）"
 	    "{{mention}}",
 	    "RTO warning: #{{incident.id}} {{data.system}} is at {{data.pct}}% "
 	    "of its RTO (deadline {{data.deadline_at}}) {{mention}}" },
-	{ "rto.breached",
+	[EV_RTO_BREACHED] = {
 	    "【RTO 超過】#{{incident.id}} {{data.system}} は目標復旧時間を"
 	    "超えました（期限 {{data.deadline_at}}）{{mention}}",
 	    "RTO breached: #{{incident.id}} {{data.system}} missed its "
 	    "deadline {{data.deadline_at}} {{mention}}" },
-	{ "system.recovered",
+	[EV_SYSTEM_RECOVERED] = {
 	    "【復旧】#{{incident.id}} {{data.system}} が復旧しました（経過 "
 	    "{{data.elapsed_s}} 秒）",
 	    "Recovered: #{{incident.id}} {{data.system}} after "
 	    "{{data.elapsed_s}}s" },
-	{ "plan.drill_due", "【訓練期限】計画に定める{{data.type_ja}}"
+	[EV_PLAN_DRILL_DUE] = { "【訓練期限】計画に定める{{data.type_ja}}"
 	    "（{{data.every}}ごと）の実施期限 {{data.due}} を迎えました"
 	    "（前回 {{data.last}}）。",
 	    "Drill due: the plan's {{data.type}} drill (every {{data.every}}) "
 	    "fell due on {{data.due}} (last held {{data.last}})." },
-	{ "drill.inject",
+	[EV_DRILL_INJECT] = {
 	    "【状況付与】#{{incident.id}} {{data.text}} {{mention}}",
 	    "Inject for #{{incident.id}}: {{data.text}} {{mention}}" },
-	{ "exception.requested",
+	[EV_EXCEPTION_REQUESTED] = {
 	    "【例外措置 申請】#{{incident.id}} 例外措置 {{data.id}}"
 	    "「{{data.title}}」（{{data.policy}}）の承認を求めています: "
 	    "keizoku exception approve {{data.id}} {{mention}}",
 	    "Exception requested: {{data.id}} {{data.title}} "
 	    "({{data.policy}}); approve with: keizoku exception approve "
 	    "{{data.id}} {{mention}}" },
-	{ "exception.approved",
+	[EV_EXCEPTION_APPROVED] = {
 	    "【例外措置 承認】例外措置 {{data.id}}「{{data.title}}」が"
 	    "承認されました。{{data.revert_by_at}} までに解除してください。"
 	    "{{mention}}",
 	    "Exception approved: {{data.id}} {{data.title}}; revert it by "
 	    "{{data.revert_by_at}} {{mention}}" },
-	{ "exception.rejected",
+	[EV_EXCEPTION_REJECTED] = {
 	    "【例外措置 却下】例外措置 {{data.id}}「{{data.title}}」は"
 	    "却下されました: {{data.note}} {{mention}}",
 	    "Exception rejected: {{data.id}} {{data.title}}: {{data.note}} "
 	    "{{mention}}" },
-	{ "exception.resolved",
+	[EV_EXCEPTION_RESOLVED] = {
 	    "【例外措置 終了】例外措置 {{data.id}}「{{data.title}}」"
 	    "（{{data.state}}）{{data.note}}",
 	    "Exception resolved: {{data.id}} {{data.title}} ({{data.state}}) "
 	    "{{data.note}}" },
-	{ "exception.reminder",
+	[EV_EXCEPTION_REMINDER] = {
 	    "【例外措置 期限】例外措置 {{data.id}}「{{data.title}}」は "
 	    "{{data.revert_by_at}} までに解除が必要です。{{mention}}",
 	    "Exception {{data.id}} {{data.title}} must be reverted by "
 	    "{{data.revert_by_at}} {{mention}}" },
-	{ "exception.overdue",
+	[EV_EXCEPTION_OVERDUE] = {
 	    "【例外措置 期限超過】例外措置 {{data.id}}「{{data.title}}」は"
 	    "解除期限（{{data.revert_by_at}}）を過ぎています。解除するか"
 	    "恒久化してください。{{mention}}",
 	    "Exception {{data.id}} {{data.title}} is past its revert-by "
 	    "deadline ({{data.revert_by_at}}): revert or adopt it "
 	    "{{mention}}" },
-	{ NULL, NULL, NULL }
 };
 
 static const char *const nt_langs[] = { "ja", "en", NULL };
@@ -277,18 +275,13 @@ nt_mentions(struct kz_daemon *d, const struct incident *inc,
 /* The template of event in lang: the config's ({ja: ..., en: ...}),
  * else the built-in one. */
 static const char *
-nt_template(struct kz_daemon *d, const char *event, const char *lang)
+nt_template(struct kz_daemon *d, enum kz_event ev, const char *lang)
 {
-	json_t	*o = json_object_get(d->conf->templates, event);
-	size_t	 i;
+	json_t *o = json_object_get(d->conf->templates, event_name(ev));
 
 	if (json_is_string(json_object_get(o, lang)))
 		return json_string_value(json_object_get(o, lang));
-	for (i = 0; nt_texts[i].event != NULL; i++)
-		if (strcmp(nt_texts[i].event, event) == 0)
-			return strcmp(lang, "ja") == 0 ? nt_texts[i].ja :
-			    nt_texts[i].en;
-	return NULL;
+	return strcmp(lang, "ja") == 0 ? nt_texts[ev].ja : nt_texts[ev].en;
 }
 
 /* Appends a rendered line without the blanks an empty hole leaves. */
@@ -320,9 +313,10 @@ nt_event_text(struct kz_daemon *d, const struct effect *e,
 
 	json_object_set_new(ctx, "mention", json_string(mention));
 	/* The config's one text for every language is one line. */
-	if (json_is_string(json_object_get(d->conf->templates, e->type))) {
+	if (json_is_string(json_object_get(d->conf->templates,
+	    event_name(e->ev)))) {
 		t = tmpl_expand(json_string_value(json_object_get(
-		    d->conf->templates, e->type)), ctx);
+		    d->conf->templates, event_name(e->ev))), ctx);
 		nt_add_line(b, t, lines);
 		free(t);
 		return;
@@ -331,7 +325,7 @@ nt_event_text(struct kz_daemon *d, const struct effect *e,
 		if (strcmp(ch->lang, "both") != 0 &&
 		    strcmp(ch->lang, nt_langs[i]) != 0)
 			continue;
-		if ((tp = nt_template(d, e->type, nt_langs[i])) == NULL)
+		if ((tp = nt_template(d, e->ev, nt_langs[i])) == NULL)
 			continue;
 		t = tmpl_expand(tp, ctx);
 		nt_add_line(b, t, lines);
@@ -342,10 +336,9 @@ nt_event_text(struct kz_daemon *d, const struct effect *e,
 /* Events whose text is their data.text as it is: a notify step's
  * message, a situation report. */
 static int
-nt_verbatim(const char *event)
+nt_verbatim(enum kz_event ev)
 {
-	return strcmp(event, "step.notify") == 0 ||
-	    strcmp(event, "sitrep.issued") == 0;
+	return ev == EV_STEP_NOTIFY || ev == EV_SITREP_ISSUED;
 }
 
 /* The text of one event for one channel: the drill mark, then a notify
@@ -360,9 +353,9 @@ nt_render(struct kz_daemon *d, const struct incident *inc,
 	int		 lines = 0;
 
 	m = nt_mentions(d, inc, e, ch->name);
-	if (inc->drill)
+	if (inc != NULL && inc->drill)
 		buf_adds(&b, NT_DRILL);
-	if (nt_verbatim(e->type)) {
+	if (nt_verbatim(e->ev)) {
 		s = json_string_value(json_object_get(e->data, "text"));
 		t = xprintf("%s%s%s", s != NULL ? s : "", *m != '\0' ? " " : "",
 		    m);
@@ -370,33 +363,38 @@ nt_render(struct kz_daemon *d, const struct incident *inc,
 		free(t);
 	} else
 		nt_event_text(d, e, ch, ctx, m, &b, &lines);
-	if (lines == 0)		/* an event nobody wrote a text for */
-		buf_printf(&b, "%s #%lld", e->type, (long long)inc->id);
+	if (lines == 0 && inc != NULL)	/* nobody wrote a text for it */
+		buf_printf(&b, "%s #%lld", event_name(e->ev),
+		    (long long)inc->id);
+	else if (lines == 0)
+		buf_adds(&b, event_name(e->ev));
 	free(m);
 	return buf_steal(&b);
 }
 
 static const char *
-nt_color(const struct incident *inc, const char *event)
+nt_color(const struct incident *inc, enum kz_event ev)
 {
-	static const char *const alarm[] = { "step.failed", "step.overdue",
-	    "step.escalated", "rto.breached", "assembly.short",
-	    "exception.overdue", NULL };
-	size_t i;
-
 	if (inc != NULL && inc->drill)
 		return "808080";
-	for (i = 0; alarm[i] != NULL; i++)
-		if (strcmp(alarm[i], event) == 0)
-			return "D70000";
-	return "0076D7";
+	switch (ev) {
+	case EV_STEP_FAILED:
+	case EV_STEP_OVERDUE:
+	case EV_STEP_ESCALATED:
+	case EV_RTO_BREACHED:
+	case EV_ASSEMBLY_SHORT:
+	case EV_EXCEPTION_OVERDUE:
+		return "D70000";
+	default:
+		return "0076D7";
+	}
 }
 
 /* What the body of a notification is made from. */
 struct nt_msg {
 	const char		*msg_id;
 	const char		*page;		/* {base_url}/i/{id} or NULL */
-	const char		*event;
+	enum kz_event		 event;
 	const struct incident	*inc;
 	const char		*step;
 	const char		*text;
@@ -449,7 +447,8 @@ nt_webhook(const struct nt_msg *m)
 	char ts[40];
 
 	return json_pack("{s:s,s:s,s:s,s:b,s:o,s:s?,s:s}", "id", m->msg_id,
-	    "type", m->event, "time", rfc3339_buf(m->now, ts, sizeof ts),
+	    "type", event_name(m->event), "time", rfc3339_buf(m->now, ts,
+	    sizeof ts),
 	    "drill", m->inc != NULL && m->inc->drill, "incident",
 	    m->inc != NULL ? json_integer(m->inc->id) : json_null(), "step",
 	    m->step, "text", m->text);
@@ -491,6 +490,8 @@ nt_msg_id(char out[40])
 	snprintf(out, 40, "msg_%s", hex);
 }
 
+/* One outbox row of a shared channel: the event rendered for ch (inc
+ * NULL: about no incident). */
 static int
 nt_insert(struct kz_daemon *d, const struct incident *inc,
     const struct effect *e, const struct channel_conf *ch, json_t *ctx,
@@ -503,30 +504,34 @@ nt_insert(struct kz_daemon *d, const struct incident *inc,
 
 	nt_msg_id(id);
 	text = nt_render(d, inc, e, ch, ctx);
+	memset(&m, 0, sizeof m);
 	m.msg_id = id;
-	m.event = e->type;
+	m.event = e->ev;
 	m.inc = inc;
-	m.step = e->step >= 0 ? inc->rb->steps[e->step].id : NULL;
+	m.step = inc != NULL && e->step >= 0 ? inc->rb->steps[e->step].id :
+	    NULL;
 	m.text = text;
 	m.now = now;
-	m.page = d->conf->web.base_url != NULL && d->conf->web.secret !=
-	    NULL ? xprintf("%s/i/%lld", d->conf->web.base_url,
-	    (long long)inc->id) : NULL;
+	m.page = inc != NULL && d->conf->web.base_url != NULL &&
+	    d->conf->web.secret != NULL ? xprintf("%s/i/%lld",
+	    d->conf->web.base_url, (long long)inc->id) : NULL;
 	p = nt_payload(ch, &m);
 	free((char *)m.page);
 	body = p != NULL ? json_dumps(p, JSON_COMPACT) : NULL;
 	json_decref(p);
 	if (body == NULL) {
 		/* Not worth undoing the event that caused it. */
-		log_warnx("incident %lld: cannot encode the %s notification "
-		    "for channel %s; not sent", (long long)inc->id, e->type,
-		    ch->name);
+		if (inc != NULL)
+			log_warnx("incident %lld: cannot encode the %s "
+			    "notification for channel %s; not sent",
+			    (long long)inc->id, event_name(e->ev), ch->name);
 		free(text);
 		return 0;
 	}
-	p = json_pack("[I,s?,s,s,s,s,s,b,I,I]", (json_int_t)inc->id, m.step,
-	    ch->name, e->type, id, body, text, inc->drill, (json_int_t)now,
-	    (json_int_t)now);
+	p = json_pack("[o,s?,s,s,s,s,s,b,I,I]", inc != NULL ?
+	    json_integer(inc->id) : json_null(), m.step, ch->name,
+	    event_name(e->ev), id, body, text, inc != NULL && inc->drill,
+	    (json_int_t)now, (json_int_t)now);
 	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
 	    "channel, event, msg_id, payload, text, drill, state, attempts, "
 	    "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
@@ -611,11 +616,11 @@ nt_addressed(struct kz_daemon *d, const struct incident *inc,
 
 /* Whether the event lets its member act: a call-out or a step's. */
 static int
-nt_links(const struct incident *inc, const char *event)
+nt_links(const struct incident *inc, enum kz_event ev)
 {
 	return (inc->state == IS_ACTIVE || inc->state == IS_PENDING) &&
-	    (strcmp(event, "assembly.callout") == 0 ||
-	    strncmp(event, "step.", 5) == 0);
+	    (ev == EV_ASSEMBLY_CALLOUT || strncmp(event_name(ev), "step.",
+	    5) == 0);
 }
 
 /* The text for one member: the event's lines with the member's name as
@@ -633,16 +638,17 @@ nt_personal_text(struct kz_daemon *d, const struct incident *inc,
 
 	if (inc->drill)
 		buf_adds(&b, NT_DRILL);
-	if (nt_verbatim(e->type)) {
+	if (nt_verbatim(e->ev)) {
 		s = json_string_value(json_object_get(e->data, "text"));
 		nt_add_line(&b, s != NULL ? s : "", &lines);
 	} else
 		nt_event_text(d, e, ch, ctx, m->name != NULL ? m->name : m->id,
 		    &b, &lines);
 	if (lines == 0)
-		buf_printf(&b, "%s #%lld", e->type, (long long)inc->id);
+		buf_printf(&b, "%s #%lld", event_name(e->ev),
+		    (long long)inc->id);
 	*plain = xstrdup(b.s);
-	if (nt_links(inc, e->type) && (link = web_answer_link(d, m->id,
+	if (nt_links(inc, e->ev) && (link = web_answer_link(d, m->id,
 	    inc->id)) != NULL) {
 		kz_local(d, clock_now() + d->conf->web.link_ttl_s * 1000, 1,
 		    when, sizeof when);
@@ -669,7 +675,7 @@ nt_insert_row(struct kz_daemon *d, const struct incident *inc,
 
 	p = json_pack("[I,s?,s,s,s,s,s,b,I,I,s]", (json_int_t)inc->id,
 	    e->step >= 0 ? inc->rb->steps[e->step].id : NULL, ch->name,
-	    e->type, id, payload, text, inc->drill, (json_int_t)now,
+	    event_name(e->ev), id, payload, text, inc->drill, (json_int_t)now,
 	    (json_int_t)now, to);
 	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
 	    "channel, event, msg_id, payload, text, drill, state, attempts, "
@@ -705,7 +711,7 @@ nt_mail(struct kz_daemon *d, const struct incident *inc,
 	ml.msg_id = msgid;
 	ml.date_ms = now;
 	ml.incident = incs;
-	ml.event = e->type;
+	ml.event = event_name(e->ev);
 	msg = mail_compose(&ml, &why);
 	free(subject);
 	free(msgid);
@@ -739,7 +745,7 @@ nt_personal_one(struct kz_daemon *d, const struct incident *inc,
 	else {
 		memset(&msg, 0, sizeof msg);
 		msg.msg_id = id;
-		msg.event = e->type;
+		msg.event = e->ev;
 		msg.inc = inc;
 		msg.step = e->step >= 0 ? inc->rb->steps[e->step].id : NULL;
 		msg.text = text;
@@ -792,17 +798,23 @@ notify_enqueue(struct kz_daemon *d, const struct incident *inc,
 
 	if (d->conf->nchannels == 0)
 		return 0;
-	ctx = engine_context(inc);
-	json_object_set_new(ctx, "step", nt_step(inc, e));
+	if (inc != NULL) {
+		ctx = engine_context(inc);
+		json_object_set_new(ctx, "step", nt_step(inc, e));
+		nt_check_listed(d, inc, chans);
+	} else
+		ctx = json_object();
 	json_object_set(ctx, "data", e->data);
-	nt_check_listed(d, inc, chans);
 	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
 		const struct channel_conf *ch = &d->conf->channels[i];
 
 		if (!nt_step_channel(chans, ch->name, &listed) && (listed ||
-		    !nt_routed(d->conf, ch->name, e->type)))
+		    !nt_routed(d->conf, ch->name, event_name(e->ev))))
 			continue;
-		if (nt_is_personal(d, ch))
+		/* A notice about no incident addresses nobody in person:
+		 * every routed channel hears it as a shared one (an email
+		 * channel has no shared body, so not that). */
+		if (inc != NULL && nt_is_personal(d, ch))
 			rc = nt_personal(d, inc, e, ch, ctx, now);
 		else
 			rc = nt_insert(d, inc, e, ch, ctx, now);
@@ -813,61 +825,17 @@ notify_enqueue(struct kz_daemon *d, const struct incident *inc,
 	return rc;
 }
 
-/* A notification about no incident (a plan drill falling due): rendered
- * from the event's template with {{data.*}}, routed like any event. */
 int
-notify_system(struct kz_daemon *d, const char *event, json_t *data)
+notify_system(struct kz_daemon *d, enum kz_event ev, json_t *data)
 {
-	struct effect	 e;
-	json_t		*ctx, *p;
-	int64_t		 now = clock_now();
-	size_t		 i;
-	int		 rc = 0;
+	struct effect e;
 
 	memset(&e, 0, sizeof e);
-	e.type = event;
+	e.kind = EF_NOTIFY;
+	e.ev = ev;
 	e.step = -1;
 	e.data = data;
-	ctx = json_pack("{s:O}", "data", data);
-	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
-		const struct channel_conf	*ch = &d->conf->channels[i];
-		struct nt_msg			 m;
-		struct buf			 b = { 0 };
-		char				 id[40], *text, *body;
-		int				 lines = 0;
-
-		if (!nt_routed(d->conf, ch->name, event))
-			continue;
-		nt_event_text(d, &e, ch, ctx, "", &b, &lines);
-		if (lines == 0)
-			buf_adds(&b, event);
-		text = buf_steal(&b);
-		nt_msg_id(id);
-		memset(&m, 0, sizeof m);
-		m.msg_id = id;
-		m.event = event;
-		m.text = text;
-		m.now = now;
-		p = nt_payload(ch, &m);
-		body = p != NULL ? json_dumps(p, JSON_COMPACT) : NULL;
-		json_decref(p);
-		if (body != NULL) {
-			p = json_pack("[s,s,s,s,s,I,I]", ch->name, event, id,
-			    body, text, (json_int_t)now, (json_int_t)now);
-			rc = store_exec(d->store, "INSERT INTO notifications("
-			    "incident, step, channel, event, msg_id, payload, "
-			    "text, drill, state, attempts, created_at, "
-			    "next_attempt_at) VALUES (NULL, NULL, ?, ?, ?, ?, ?, "
-			    "0, 'pending', 0, ?, ?)", p);
-			json_decref(p);
-		}
-		free(body);
-		free(text);
-	}
-	json_decref(ctx);
-	if (d->outbox != NULL)
-		outbox_queued(d->outbox);
-	return rc;
+	return notify_enqueue(d, NULL, &e);
 }
 
 /* A message of its own to one member by an email channel (ch NULL: the

@@ -8,18 +8,20 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "model/event.h"
+
 struct kz_daemon;
 struct effect;
 struct incident;
 struct member;
 
-/* Queues the notification effect e of inc inside the current
- * operation: 0, or -1 when the storage failed. */
+/* Queues the notification effect e of inc (NULL: about no incident)
+ * inside the current operation: 0, or -1 when the storage failed. */
 int	 notify_enqueue(struct kz_daemon *, const struct incident *,
 	    const struct effect *);
 /* A notification about no incident (a plan drill falling due), inside
  * the current operation. */
-int	 notify_system(struct kz_daemon *, const char *event, json_t *data);
+int	 notify_system(struct kz_daemon *, enum kz_event, json_t *data);
 
 /* A mail of its own to one member (sign-in links, sitreps). */
 int	 notify_mail(struct kz_daemon *, const char *channel,

@@ -56,7 +56,7 @@ announce(struct kz_daemon *d, const struct plan_drill *dr, const char *due,
 	    plan_dtype_names[dr->type], "type_ja", dr->type >= 0 && dr->type <
 	    4 ? dtype_ja[dr->type] : plan_dtype_names[dr->type], "every",
 	    every, "due", due, "last", last);
-	ok = notify_system(d, "plan.drill_due", data) == 0 &&
+	ok = notify_system(d, EV_PLAN_DRILL_DUE, data) == 0 &&
 	    store_event(d->store, 0, clock_now(), "keizokud", NULL,
 	    "plan.drill_due", NULL, data) == 0 &&
 	    store_exec(d->store, "INSERT INTO meta(key, value) VALUES (?, ?) "

@@ -93,9 +93,9 @@ source_heard(struct kz_daemon *d, const char *source, int64_t at)
 		    (json_int_t)at, source));
 		if (rc == 0)
 			rc = store_event(d->store, 0, at, "keizokud", NULL,
-			    "source.heard", NULL, data);
+			    event_name(EV_SOURCE_HEARD), NULL, data);
 		if (rc == 0)
-			rc = notify_system(d, "source.heard", data);
+			rc = notify_system(d, EV_SOURCE_HEARD, data);
 		log_info("source %s: heard again after a silence", source);
 		json_decref(data);
 	} else if (at > src_int(r, "last_heard_at"))
@@ -136,9 +136,9 @@ source_silence_due(struct kz_daemon *d, const char *source, int64_t now)
 	    "source = ?", json_pack("[I,s]", (json_int_t)due, source));
 	if (rc == 0)
 		rc = store_event(d->store, 0, now, "keizokud", NULL,
-		    "source.silent", NULL, data);
+		    event_name(EV_SOURCE_SILENT), NULL, data);
 	if (rc == 0)
-		rc = notify_system(d, "source.silent", data);
+		rc = notify_system(d, EV_SOURCE_SILENT, data);
 	if (rc == 0)
 		log_warnx("source %s: nothing new for %s: silent", source,
 		    json_string_value(json_object_get(data, "silent_for")));

@@ -10,9 +10,10 @@
 #include <stdint.h>
 
 #include "core/daemon.h"
+#include "engine/tkey.h"
 
-/* The timer kind, dispatched by timer.c. */
-#define SOURCE_SILENT_TIMER	"source-silent"
+/* Its timer's kind (engine/tkey.h), dispatched by timer.c. */
+#define SOURCE_SILENT_TIMER	tkey_name(TK_SOURCE_SILENT)
 
 /* The source was heard at `at` (a webhook accepted, a new document in a
  * feed). Inside an operation; 0 or -1 (storage). */

@@ -12,6 +12,7 @@
 #include "core/timer.h"
 #include "core/batch.h"
 #include "core/sources.h"
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "model/runbook.h"
 #include "store/store.h"
@@ -56,15 +57,15 @@ kz_timers_rearm(struct kz_daemon *d)
 static void
 fire(struct kz_daemon *d, json_t *t, int64_t now)
 {
-	int64_t		 id = json_integer_value(json_object_get(t, "id"));
-	int64_t		 incid = json_integer_value(json_object_get(t,
-			    "incident"));
-	const char	*step = json_string_value(json_object_get(t, "step"));
-	const char	*kind = json_string_value(json_object_get(t, "kind"));
+	int64_t		 id = jget_int(t, "id");
+	int64_t		 incid = jget_int(t, "incident");
+	const char	*step = jget_str(t, "step");
+	const char	*kind = jget_str(t, "kind");
 	struct incident	*inc;
 	struct effects	 fx = { 0 };
+	struct tkey	 k;
 	struct actx	 a;
-	int		 status, ok = 1;
+	int		 status, ok = 1, known;
 
 	memset(&a, 0, sizeof a);
 	a.roster = d->roster;
@@ -72,13 +73,16 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 	a.actor = "keizokud";
 	if (kz_op_begin(d) == -1)
 		return;
+	known = tkey_parse(kind, step, &k) == 0;
 	if (store_timer_delete(d->store, id) == -1)
 		ok = 0;
-	else if (strncmp(kind, "exc-", 4) == 0)
+	else if (!known)
+		;	/* a stale or foreign row: gone */
+	else if (tkey_is_exception(k.kind))
 		/* Exception reminders outlive the incident: not the
 		 * engine's business. */
-		ok = kz_exception_timer(d, incid, step, kind, now) == 0;
-	else if (strcmp(kind, SOURCE_SILENT_TIMER) == 0)
+		ok = kz_exception_timer(d, incid, &k, now) == 0;
+	else if (k.kind == TK_SOURCE_SILENT)
 		/* A source's silence: about no incident. */
 		ok = source_silence_due(d, step, now) == 0;
 	else if ((inc = kz_incident_load(d, incid, &status)) != NULL) {
@@ -86,9 +90,8 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 
 		log_debug("timer %s fired for incident %lld step %s", kind,
 		    (long long)incid, step);
-		if (strncmp(kind, "inject:", 7) == 0) {
-			const char	*ds = json_string_value(json_object_get(
-					    t, "data"));
+		if (k.kind == TK_INJECT) {
+			const char	*ds = jget_str(t, "data");
 			json_t		*data = ds ? json_loads(ds, 0, NULL) : NULL;
 
 			if (data == NULL)
@@ -96,11 +99,12 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 			engine_inject(&a, inc, data, &fx);
 			json_decref(data);
 		} else
-			engine_timer(&a, inc, idx, kind, &fx);
+			engine_timer(&a, inc, idx, &k, &fx);
 		ok = kz_apply(d, &a, inc, &fx) == 0;
 		incident_free(inc);
 	} else if (status != 404)
 		ok = 0;
+	tkey_free(&k);
 	effects_free(&fx);
 	kz_op_end(d, ok, NULL, NULL);
 }

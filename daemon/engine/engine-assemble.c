@@ -34,18 +34,6 @@ answer_parse(const char *s)
 	return -1;
 }
 
-static int64_t
-escalate_ms(const struct rb_step *rs)
-{
-	const char	*s = json_string_value(json_object_get(rs->with,
-			    "escalate_after")), *why;
-	int64_t		 v = 0;
-
-	if (s != NULL && duration_parse(s, &v, &why) == 0)
-		return v * 1000;
-	return rs->escalate_after_s * 1000;
-}
-
 static struct callout *
 find(struct incident *inc, int step, const char *member)
 {
@@ -122,7 +110,7 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
 	const struct rb_step	*rs = &inc->rb->steps[i];
 	const struct role	*ro = roster_role(a->roster, role);
 	size_t			 k;
-	int64_t			 esc = escalate_ms(rs);
+	int64_t			 esc = rs->u.assemble.callout_s * 1000;
 
 	for (k = 0; ro != NULL && k < ro->nmembers; k++) {
 		char *const *cand = ro->members;
@@ -133,14 +121,15 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
 		c = add(inc, i, role, cand[k]);
 		c->answer = AN_CALLED;
 		c->called_at = a->now;
-		eng_event(fx, "assembly.called", i, json_pack("{s:s,s:s,s:i}",
+		eng_event(fx, EV_ASSEMBLY_CALLED, i, json_pack("{s:s,s:s,s:i}",
 		    "role", role, "member", cand[k], "order", (int)k + 1));
-		eng_notify(fx, "assembly.callout", i, cand[k], json_pack(
+		eng_notify(fx, EV_ASSEMBLY_CALLOUT, i, cand[k], json_pack(
 		    "{s:s,s:s,s:s}", "role", role, "member", cand[k], "title",
 		    rs->title));
 		if (esc > 0)
-			eng_timer_set_key(fx, xprintf("callout:%s:%s", role,
-			    cand[k]), i, a->now + esc);
+			eng_timer_set_key(fx, (struct tkey){ .kind = TK_CALLOUT,
+			    .a = xstrdup(role), .b = xstrdup(cand[k]) }, i,
+			    a->now + esc);
 		return 1;
 	}
 	return 0;
@@ -150,14 +139,14 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
 static void
 settle(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 {
-	json_t		*roles = json_object_get(inc->rb->steps[i].with,
-			    "roles"), *q;
-	const char	*role;
-	int		 all = 1;
+	const struct rb_step	*rs = &inc->rb->steps[i];
+	size_t			 r;
+	int			 all = 1;
 
-	json_object_foreach(roles, role, q) {
-		struct tally	t;
-		int		quota = (int)json_integer_value(q);
+	for (r = 0; r < rs->u.assemble.nroles; r++) {
+		const char	*role = rs->u.assemble.roles[r].role;
+		int		 quota = rs->u.assemble.roles[r].quota;
+		struct tally	 t;
 
 		tally(inc, i, role, &t);
 		while (t.available + t.arrived + t.waiting < quota &&
@@ -168,8 +157,8 @@ settle(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 	}
 	if (all && inc->steps[i].state == SS_READY) {
 		eng_finish(a, inc, i, SS_DONE, "keizokud", "quota met", fx);
-		eng_event(fx, "assembly.complete", i, engine_assembly_json(inc));
-		eng_notify(fx, "assembly.complete", i, inc->rb->owner,
+		eng_event(fx, EV_ASSEMBLY_COMPLETE, i, engine_assembly_json(inc));
+		eng_notify(fx, EV_ASSEMBLY_COMPLETE, i, inc->rb->owner,
 		    eng_step_data(inc, i));
 		eng_advance(a, inc, fx);
 	}
@@ -184,51 +173,49 @@ eng_assemble_start(const struct actx *a, struct incident *inc, int i,
 
 void
 eng_assemble_timer(const struct actx *a, struct incident *inc, int i,
-    const char *kind, struct effects *fx)
+    const struct tkey *k, struct effects *fx)
 {
-	const char	*r = kind + 8, *colon = strchr(r, ':');
-	char		*role;
-	struct callout	*c;
+	struct callout *c;
 
-	if (colon == NULL || inc->steps[i].state != SS_READY)
+	if (inc->steps[i].state != SS_READY)
 		return;
-	role = xstrndup(r, (size_t)(colon - r));
-	c = find(inc, i, colon + 1);
-	if (c != NULL && c->answer == AN_CALLED && strcmp(c->role, role) == 0) {
+	c = find(inc, i, k->b);
+	if (c != NULL && c->answer == AN_CALLED && strcmp(c->role, k->a) == 0) {
 		c->answer = AN_NOANSWER;
 		c->dirty = 1;
-		eng_event(fx, "assembly.no_answer", i, json_pack("{s:s,s:s}",
-		    "role", role, "member", c->member));
+		eng_event(fx, EV_ASSEMBLY_NO_ANSWER, i, json_pack("{s:s,s:s}",
+		    "role", k->a, "member", c->member));
 		settle(a, inc, i, fx);
 	}
-	free(role);
 }
 
 void
 eng_assemble_shortage(const struct actx *a, struct incident *inc, int i,
     struct effects *fx)
 {
-	json_t		*roles = json_object_get(inc->rb->steps[i].with,
-			    "roles"), *q, *shortj = json_object();
-	const char	*role;
+	const struct rb_step	*rs = &inc->rb->steps[i];
+	json_t			*shortj = json_object();
+	size_t			 r;
 
-	json_object_foreach(roles, role, q) {
-		struct tally t;
+	for (r = 0; r < rs->u.assemble.nroles; r++) {
+		const char	*role = rs->u.assemble.roles[r].role;
+		int		 quota = rs->u.assemble.roles[r].quota;
+		struct tally	 t;
 
 		tally(inc, i, role, &t);
-		if (t.available + t.arrived < json_integer_value(q))
-			json_object_set_new(shortj, role, json_pack("{s:I,s:i,"
-			    "s:I}", "required", json_integer_value(q),
-			    "available", t.available + t.arrived, "short",
-			    json_integer_value(q) - t.available - t.arrived));
+		if (t.available + t.arrived < quota)
+			json_object_set_new(shortj, role, json_pack("{s:i,s:i,"
+			    "s:i}", "required", quota, "available",
+			    t.available + t.arrived, "short", quota -
+			    t.available - t.arrived));
 	}
 	if (json_object_size(shortj) == 0) {
 		json_decref(shortj);
 		return;
 	}
-	eng_event(fx, "assembly.short", i, json_pack("{s:O}", "short",
+	eng_event(fx, EV_ASSEMBLY_SHORT, i, json_pack("{s:O}", "short",
 	    shortj));
-	eng_notify(fx, "assembly.short", i, inc->rb->owner, json_pack("{s:o,"
+	eng_notify(fx, EV_ASSEMBLY_SHORT, i, inc->rb->owner, json_pack("{s:o,"
 	    "s:s}", "short", shortj, "title", inc->rb->steps[i].title));
 }
 
@@ -245,8 +232,7 @@ pick_step(const struct actx *a, struct incident *inc, const char *member,
 			const struct rb_step	*rs = &inc->rb->steps[i];
 			enum step_state		 st = inc->steps[i].state;
 			struct callout		*c;
-			json_t			*q;
-			const char		*r;
+			size_t			 r;
 
 			if (rs->type != ST_ASSEMBLE || st != (pass == 0 ?
 			    SS_READY : SS_DONE))
@@ -255,10 +241,11 @@ pick_step(const struct actx *a, struct incident *inc, const char *member,
 				*role = xstrdup(c->role);
 				return (int)i;
 			}
-			json_object_foreach(json_object_get(rs->with, "roles"),
-			    r, q) {
-				if (roster_in_role(a->roster, r, member)) {
-					*role = xstrdup(r);
+			for (r = 0; r < rs->u.assemble.nroles; r++) {
+				const char *ro = rs->u.assemble.roles[r].role;
+
+				if (roster_in_role(a->roster, ro, member)) {
+					*role = xstrdup(ro);
 					return (int)i;
 				}
 			}
@@ -297,14 +284,14 @@ engine_respond(const struct actx *a, struct incident *inc, const char *member,
 		c->called_at = a->now;	/* answered before being called */
 	}
 	if (c->answer == AN_CALLED)
-		eng_timer_clear_key(fx, xprintf("callout:%s:%s", c->role,
-		    member), i);
+		eng_timer_clear_key(fx, (struct tkey){ .kind = TK_CALLOUT,
+		    .a = xstrdup(c->role), .b = xstrdup(member) }, i);
 	c->answer = ans;
 	c->eta_at = eta_at;
 	c->answered_at = a->now;
 	eng_set_str(&c->entered_by, a->member != NULL ? a->actor : NULL);
 	c->dirty = 1;
-	eng_event(fx, "assembly.response", i, json_pack("{s:s,s:s,s:s,s:s?,"
+	eng_event(fx, EV_ASSEMBLY_RESPONSE, i, json_pack("{s:s,s:s,s:s,s:s?,"
 	    "s:s?,s:s?}", "role", c->role, "member", member, "answer",
 	    answer_name(ans), "eta_at", eta_at ? rfc3339_buf(eta_at, ts,
 	    sizeof ts) : NULL, "entered_by", c->entered_by, "note", note));
@@ -323,13 +310,13 @@ engine_assembly_json(const struct incident *inc)
 
 	for (i = 0; i < inc->rb->nsteps; i++) {
 		const struct rb_step	*rs = &inc->rb->steps[i];
-		json_t			*q;
-		const char		*role;
+		size_t			 r;
 
 		if (rs->type != ST_ASSEMBLE)
 			continue;
-		json_object_foreach(json_object_get(rs->with, "roles"), role,
-		    q) {
+		for (r = 0; r < rs->u.assemble.nroles; r++) {
+			const char	*role = rs->u.assemble.roles[r].role;
+			int		 quota = rs->u.assemble.roles[r].quota;
 			struct tally	 t;
 			json_t		*ms = json_array();
 			int64_t		 quota_at = 0;
@@ -352,11 +339,11 @@ engine_assembly_json(const struct incident *inc)
 				    b3, sizeof b3) : NULL, "entered_by",
 				    c->entered_by));
 			}
-			if (t.available + t.arrived >= json_integer_value(q))
+			if (t.available + t.arrived >= quota)
 				quota_at = inc->steps[i].done_at;
-			json_object_set_new(out, role, json_pack("{s:s,s:O,s:i,"
+			json_object_set_new(out, role, json_pack("{s:s,s:i,s:i,"
 			    "s:i,s:i,s:i,s:i,s:o,s:o}", "step", rs->id,
-			    "required", q, "available", t.available,
+			    "required", quota, "available", t.available,
 			    "arrived", t.arrived, "unavailable", t.unavailable,
 			    "waiting", t.waiting, "no_answer", t.no_answer,
 			    "quota_met_at", quota_at ? json_string(rfc3339_buf(

@@ -4,19 +4,22 @@
 
 #include "engine/engine.h"
 
-struct effect	*eng_emit(struct effects *, enum eff_kind, const char *type,
-		    int step, json_t *data);
-void		 eng_event(struct effects *, const char *type, int step,
+struct effect	*eng_emit(struct effects *, enum eff_kind, int step,
 		    json_t *data);
-void		 eng_notify(struct effects *, const char *ev, int step,
+void		 eng_event(struct effects *, enum kz_event, int step,
+		    json_t *data);
+void		 eng_notify(struct effects *, enum kz_event, int step,
 		    const char *to, json_t *data);
-void		 eng_timer_set(struct effects *, const char *kind, int step,
+/* A step's timer (escalate, remind, timeout, wait, retry). */
+void		 eng_timer_set(struct effects *, enum tk_kind, int step,
 		    int64_t due);
-void		 eng_timer_clear(struct effects *, const char *kind, int step);
-/* Timers whose kind is built at run time ("rto50:portal"). */
-void		 eng_timer_set_key(struct effects *, char *key, int step,
+/* TK_ANY: every timer of the step (or of the incident, step -1). */
+void		 eng_timer_clear(struct effects *, enum tk_kind, int step);
+/* Timers whose key carries names (call-outs, RTO clocks); the effect
+ * takes the key's strings. */
+void		 eng_timer_set_key(struct effects *, struct tkey, int step,
 		    int64_t due);
-void		 eng_timer_clear_key(struct effects *, char *key, int step);
+void		 eng_timer_clear_key(struct effects *, struct tkey, int step);
 void		 eng_set_str(char **, const char *);
 const char	*eng_who(const struct actx *);
 json_t		*eng_step_data(const struct incident *, int);
@@ -30,14 +33,14 @@ void		 eng_finish(const struct actx *, struct incident *, int,
 void		 eng_assemble_start(const struct actx *, struct incident *,
 		    int step, struct effects *);
 void		 eng_assemble_timer(const struct actx *, struct incident *,
-		    int step, const char *kind, struct effects *);
+		    int step, const struct tkey *, struct effects *);
 void		 eng_assemble_shortage(const struct actx *, struct incident *,
 		    int step, struct effects *);
 /* engine-rto.c */
 void		 eng_rto_start(const struct actx *, struct incident *,
 		    struct effects *);
 void		 eng_rto_timer(const struct actx *, struct incident *,
-		    const char *kind, struct effects *);
+		    const struct tkey *, struct effects *);
 void		 eng_rto_restored(const struct actx *, struct incident *,
 		    int step, struct effects *);
 void		 eng_rto_stop(struct incident *, struct effects *);

@@ -33,38 +33,37 @@ eng_rto_start(const struct actx *a, struct incident *inc, struct effects *fx)
 		    json_null()));
 		for (k = 0; rto > 0 && k < sizeof rto_pcts / sizeof rto_pcts[0];
 		    k++)
-			eng_timer_set_key(fx, xprintf("rto%d:%s", rto_pcts[k],
-			    sys[i]), -1, a->now + rto * 10 * rto_pcts[k]);
+			eng_timer_set_key(fx, (struct tkey){ .kind = TK_RTO,
+			    .n = rto_pcts[k], .a = xstrdup(sys[i]) }, -1,
+			    a->now + rto * 10 * rto_pcts[k]);
 	}
 	inc->dirty = 1;
 	if (json_array_size(started) > 0)
-		eng_event(fx, "rto.started", -1, json_pack("{s:o}", "systems",
+		eng_event(fx, EV_RTO_STARTED, -1, json_pack("{s:o}", "systems",
 		    started));
 	else
 		json_decref(started);
 }
 
 void
-eng_rto_timer(const struct actx *a, struct incident *inc, const char *kind,
-    struct effects *fx)
+eng_rto_timer(const struct actx *a, struct incident *inc,
+    const struct tkey *k, struct effects *fx)
 {
-	const char	*colon = strchr(kind, ':');
+	const char	*sys = k->a;
+	int		 pct = (int)k->n;
 	json_t		*e, *d;
-	int		 pct;
 	char		 ts[40];
 
-	if (colon == NULL || sscanf(kind, "rto%d:", &pct) != 1)
-		return;
-	e = json_object_get(inc->systems, colon + 1);
+	e = json_object_get(inc->systems, sys);
 	if (e == NULL || !json_is_null(json_object_get(e, "recovered_at")))
 		return;
-	d = json_pack("{s:s,s:i,s:O,s:s}", "system", colon + 1, "pct", pct,
+	d = json_pack("{s:s,s:i,s:O,s:s}", "system", sys, "pct", pct,
 	    "rto_s", json_object_get(e, "rto_s"), "deadline_at",
 	    rfc3339_buf(json_integer_value(json_object_get(e, "deadline_at")),
 	    ts, sizeof ts));
-	eng_event(fx, pct >= 100 ? "rto.breached" : "rto.warning", -1,
+	eng_event(fx, pct >= 100 ? EV_RTO_BREACHED : EV_RTO_WARNING, -1,
 	    json_deep_copy(d));
-	eng_notify(fx, pct >= 100 ? "rto.breached" : "rto.warning", -1,
+	eng_notify(fx, pct >= 100 ? EV_RTO_BREACHED : EV_RTO_WARNING, -1,
 	    inc->rb->owner, d);
 }
 
@@ -74,8 +73,8 @@ clear_clocks(struct effects *fx, const char *sys)
 	size_t k;
 
 	for (k = 0; k < sizeof rto_pcts / sizeof rto_pcts[0]; k++)
-		eng_timer_clear_key(fx, xprintf("rto%d:%s", rto_pcts[k], sys),
-		    -1);
+		eng_timer_clear_key(fx, (struct tkey){ .kind = TK_RTO,
+		    .n = rto_pcts[k], .a = xstrdup(sys) }, -1);
 }
 
 void
@@ -102,8 +101,8 @@ eng_rto_restored(const struct actx *a, struct incident *inc, int i,
 		    rto) ? json_boolean(elapsed <= json_integer_value(rto)) :
 		    json_null());
 		clear_clocks(fx, res[j]);
-		eng_event(fx, "system.recovered", i, json_deep_copy(d));
-		eng_notify(fx, "system.recovered", i, inc->rb->owner, d);
+		eng_event(fx, EV_SYSTEM_RECOVERED, i, json_deep_copy(d));
+		eng_notify(fx, EV_SYSTEM_RECOVERED, i, inc->rb->owner, d);
 	}
 }
 

@@ -122,7 +122,7 @@ effects_free(struct effects *fx)
 	for (i = 0; i < fx->n; i++) {
 		json_decref(fx->v[i].data);
 		free(fx->v[i].to);
-		free(fx->v[i].key);
+		tkey_free(&fx->v[i].tk);
 	}
 	free(fx->v);
 	fx->v = NULL;
@@ -130,8 +130,7 @@ effects_free(struct effects *fx)
 }
 
 struct effect *
-eng_emit(struct effects *fx, enum eff_kind kind, const char *type, int step,
-    json_t *data)
+eng_emit(struct effects *fx, enum eff_kind kind, int step, json_t *data)
 {
 	struct effect *e;
 
@@ -139,53 +138,55 @@ eng_emit(struct effects *fx, enum eff_kind kind, const char *type, int step,
 	e = &fx->v[fx->n++];
 	memset(e, 0, sizeof *e);
 	e->kind = kind;
-	e->type = type;
 	e->step = step;
 	e->data = data != NULL ? data : json_object();
 	return e;
 }
 
 void
-eng_event(struct effects *fx, const char *type, int step, json_t *data)
+eng_event(struct effects *fx, enum kz_event ev, int step, json_t *data)
 {
-	eng_emit(fx, EF_EVENT, type, step, data);
+	eng_emit(fx, EF_EVENT, step, data)->ev = ev;
 }
 
 void
-eng_notify(struct effects *fx, const char *ev, int step, const char *to,
+eng_notify(struct effects *fx, enum kz_event ev, int step, const char *to,
     json_t *data)
 {
-	struct effect *e = eng_emit(fx, EF_NOTIFY, ev, step, data);
+	struct effect *e = eng_emit(fx, EF_NOTIFY, step, data);
 
+	e->ev = ev;
 	e->to = to != NULL ? xstrdup(to) : NULL;
 }
 
 void
-eng_timer_set(struct effects *fx, const char *kind, int step, int64_t due)
+eng_timer_set(struct effects *fx, enum tk_kind kind, int step, int64_t due)
 {
-	eng_emit(fx, EF_TIMER_SET, kind, step, NULL)->due = due;
-}
+	struct effect *e = eng_emit(fx, EF_TIMER_SET, step, NULL);
 
-/* kind NULL: every timer of the step (or of the incident, step -1). */
-void
-eng_timer_clear(struct effects *fx, const char *kind, int step)
-{
-	eng_emit(fx, EF_TIMER_CLEAR, kind, step, NULL);
-}
-
-void
-eng_timer_set_key(struct effects *fx, char *key, int step, int64_t due)
-{
-	struct effect *e = eng_emit(fx, EF_TIMER_SET, NULL, step, NULL);
-
-	e->key = key;
+	e->tk.kind = kind;
 	e->due = due;
 }
 
 void
-eng_timer_clear_key(struct effects *fx, char *key, int step)
+eng_timer_clear(struct effects *fx, enum tk_kind kind, int step)
 {
-	eng_emit(fx, EF_TIMER_CLEAR, NULL, step, NULL)->key = key;
+	eng_emit(fx, EF_TIMER_CLEAR, step, NULL)->tk.kind = kind;
+}
+
+void
+eng_timer_set_key(struct effects *fx, struct tkey k, int step, int64_t due)
+{
+	struct effect *e = eng_emit(fx, EF_TIMER_SET, step, NULL);
+
+	e->tk = k;
+	e->due = due;
+}
+
+void
+eng_timer_clear_key(struct effects *fx, struct tkey k, int step)
+{
+	eng_emit(fx, EF_TIMER_CLEAR, step, NULL)->tk = k;
 }
 
 void
@@ -254,7 +255,7 @@ eng_finish(const struct actx *a, struct incident *inc, int i,
 	if (note != NULL && *note != '\0')
 		eng_set_str(&s->note, note);
 	s->dirty = 1;
-	eng_timer_clear(fx, NULL, i);
+	eng_timer_clear(fx, TK_ANY, i);
 	if (to == SS_DONE)
 		eng_rto_restored(a, inc, i, fx);
 }
@@ -271,8 +272,8 @@ start_action(const struct actx *a, struct incident *inc, int i,
 	s->dirty = 1;
 	json_object_set_new(d, "attempt", json_integer(s->attempts));
 	json_object_set_new(d, "action", json_string(inc->rb->steps[i].action));
-	eng_event(fx, "action.started", i, json_deep_copy(d));
-	eng_emit(fx, EF_ACTION, "action", i, d)->due = s->attempts;
+	eng_event(fx, EV_ACTION_STARTED, i, json_deep_copy(d));
+	eng_emit(fx, EF_ACTION, i, d)->due = s->attempts;
 }
 
 static void
@@ -290,46 +291,39 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 	s->esc_level = 0;
 	if (rs->timeout_s > 0) {
 		s->deadline_at = a->now + rs->timeout_s * 1000;
-		eng_timer_set(fx, "timeout", i, s->deadline_at);
+		eng_timer_set(fx, TK_TIMEOUT, i, s->deadline_at);
 	}
 	cand = roster_candidates(a->roster, rs->assign, &n);
 	eng_set_str(&s->assignee, n > 0 ? cand[0] : NULL);
 	if (rs->escalate_after_s > 0 && rs->assign != NULL)
-		eng_timer_set(fx, "escalate", i, a->now +
+		eng_timer_set(fx, TK_ESCALATE, i, a->now +
 		    rs->escalate_after_s * 1000);
 	if (rs->remind_s > 0 && rs->assign != NULL)
-		eng_timer_set(fx, "remind", i, a->now + rs->remind_s * 1000);
-	eng_event(fx, "step.ready", i, json_pack("{s:s?,s:s?}", "assignee",
+		eng_timer_set(fx, TK_REMIND, i, a->now + rs->remind_s * 1000);
+	eng_event(fx, EV_STEP_READY, i, json_pack("{s:s?,s:s?}", "assignee",
 	    s->assignee, "role", rs->assign));
 
 	switch (rs->type) {
 	case ST_NOTIFY: {
 		json_t	*ctx = engine_context(inc);
-		char	*text = tmpl_expand(json_string_value(json_object_get(
-		    rs->with, "text")), ctx);
+		char	*text = tmpl_expand(rs->u.notify.text, ctx);
 		json_t	*d = eng_step_data(inc, i);
 
 		json_object_set_new(d, "text", json_string(text));
-		json_object_set(d, "channels", json_object_get(rs->with,
-		    "channels"));
-		eng_event(fx, "step.notify", i, json_deep_copy(d));
-		eng_notify(fx, "step.notify", i, json_string_value(
-		    json_object_get(rs->with, "to")), d);
+		if (rs->u.notify.channels != NULL)
+			json_object_set(d, "channels", rs->u.notify.channels);
+		eng_event(fx, EV_STEP_NOTIFY, i, json_deep_copy(d));
+		eng_notify(fx, EV_STEP_NOTIFY, i, rs->u.notify.to, d);
 		eng_finish(a, inc, i, SS_DONE, "keizokud", text, fx);
-		eng_event(fx, "step.done", i, NULL);
+		eng_event(fx, EV_STEP_DONE, i, NULL);
 		free(text);
 		json_decref(ctx);
 		return;
 	}
-	case ST_WAIT: {
-		int64_t		 dur = 0;
-		const char	*why;
-
-		duration_parse(json_string_value(json_object_get(rs->with,
-		    "duration")), &dur, &why);
-		eng_timer_set(fx, "wait", i, a->now + dur * 1000);
+	case ST_WAIT:
+		eng_timer_set(fx, TK_WAIT, i, a->now +
+		    rs->u.wait.duration_s * 1000);
 		break;
-	}
 	case ST_ACTION:
 		start_action(a, inc, i, fx);
 		break;
@@ -344,13 +338,13 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 		json_object_set_new(d, "requested_by", json_string(
 		    s->assignee ? s->assignee : inc->activated_by ?
 		    inc->activated_by : "keizokud"));
-		eng_emit(fx, EF_EXCEPTION, "exception", i, d);
+		eng_emit(fx, EF_EXCEPTION, i, d);
 		break;
 	}
 	default:
 		break;
 	}
-	eng_notify(fx, "step.ready", i, rs->assign, eng_step_data(inc, i));
+	eng_notify(fx, EV_STEP_READY, i, rs->assign, eng_step_data(inc, i));
 }
 
 /* Makes blocked steps whose needs are met ready (or skips them when
@@ -391,7 +385,7 @@ eng_advance(const struct actx *a, struct incident *inc, struct effects *fx)
 					eng_finish(a, inc, (int)i, SS_SKIPPED,
 					    "keizokud", "when: condition not "
 					    "met", fx);
-					eng_event(fx, "step.skipped", (int)i,
+					eng_event(fx, EV_STEP_SKIPPED, (int)i,
 					    json_pack("{s:s}", "reason",
 					    "when"));
 					continue;
@@ -411,17 +405,17 @@ engine_activate(const struct actx *a, struct incident *inc, int pending,
 	inc->dirty = 1;
 	if (pending) {
 		inc->state = IS_PENDING;
-		eng_event(fx, "incident.pending", -1, json_pack("{s:s?,s:b}",
+		eng_event(fx, EV_INCIDENT_PENDING, -1, json_pack("{s:s?,s:b}",
 		    "confirm_by", inc->confirm_by, "drill", inc->drill));
-		eng_notify(fx, "incident.pending", -1, inc->confirm_by,
+		eng_notify(fx, EV_INCIDENT_PENDING, -1, inc->confirm_by,
 		    json_pack("{s:s?}", "confirm_by", inc->confirm_by));
 		return 200;
 	}
 	inc->state = IS_ACTIVE;
-	eng_event(fx, "incident.activated", -1, json_pack("{s:s,s:s,s:b,s:s?,"
+	eng_event(fx, EV_INCIDENT_ACTIVATED, -1, json_pack("{s:s,s:s,s:b,s:s?,"
 	    "s:O}", "runbook", inc->rb->id, "version", inc->rb->hash, "drill",
 	    inc->drill, "note", inc->note, "vars", inc->vars));
-	eng_notify(fx, "incident.activated", -1, inc->rb->owner, json_pack(
+	eng_notify(fx, EV_INCIDENT_ACTIVATED, -1, inc->rb->owner, json_pack(
 	    "{s:s?}", "note", inc->note));
 	eng_rto_start(a, inc, fx);
 	eng_advance(a, inc, fx);
@@ -461,15 +455,15 @@ engine_confirm(const struct actx *a, struct incident *inc, int confirm,
 	if (!confirm) {
 		inc->state = IS_DISMISSED;
 		inc->closed_at = a->now;
-		eng_event(fx, "incident.dismissed", -1, json_pack("{s:s?}", "note",
+		eng_event(fx, EV_INCIDENT_DISMISSED, -1, json_pack("{s:s?}", "note",
 		    note));
-		eng_notify(fx, "incident.dismissed", -1, inc->rb->owner,
+		eng_notify(fx, EV_INCIDENT_DISMISSED, -1, inc->rb->owner,
 		    json_pack("{s:s?}", "note", note));
 		return 200;
 	}
 	inc->state = IS_ACTIVE;
-	eng_event(fx, "incident.confirmed", -1, json_pack("{s:s?}", "note", note));
-	eng_notify(fx, "incident.activated", -1, inc->rb->owner,
+	eng_event(fx, EV_INCIDENT_CONFIRMED, -1, json_pack("{s:s?}", "note", note));
+	eng_notify(fx, EV_INCIDENT_ACTIVATED, -1, inc->rb->owner,
 	    json_pack("{s:s?}", "note", note));
 	eng_rto_start(a, inc, fx);
 	eng_advance(a, inc, fx);
@@ -510,11 +504,11 @@ engine_close(const struct actx *a, struct incident *inc, const char *note,
 	/* Step and RTO timers end with the incident; exception reminders
 	 * do not (exceptions outlive their incident). */
 	for (i = 0; i < inc->rb->nsteps; i++)
-		eng_timer_clear(fx, NULL, (int)i);
+		eng_timer_clear(fx, TK_ANY, (int)i);
 	eng_rto_stop(inc, fx);
-	eng_event(fx, "incident.closed", -1, json_pack("{s:s?,s:o}", "note", note,
+	eng_event(fx, EV_INCIDENT_CLOSED, -1, json_pack("{s:s?,s:o}", "note", note,
 	    "open_steps", open));
-	eng_notify(fx, "incident.closed", -1, inc->rb->owner, json_pack("{s:s?}",
+	eng_notify(fx, EV_INCIDENT_CLOSED, -1, inc->rb->owner, json_pack("{s:s?}",
 	    "note", note));
 	return 200;
 }
@@ -592,10 +586,10 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 		s->acked_at = a->now;
 		eng_set_str(&s->acked_by, by);
 		s->dirty = 1;
-		eng_timer_clear(fx, "escalate", i);
-		eng_timer_clear(fx, "remind", i);
-		eng_event(fx, "step.acked", i, json_pack("{s:s?}", "note", note));
-		eng_notify(fx, "step.acked", i, NULL, eng_step_data(inc, i));
+		eng_timer_clear(fx, TK_ESCALATE, i);
+		eng_timer_clear(fx, TK_REMIND, i);
+		eng_event(fx, EV_STEP_ACKED, i, json_pack("{s:s?}", "note", note));
+		eng_notify(fx, EV_STEP_ACKED, i, NULL, eng_step_data(inc, i));
 		return 200;
 	case SA_DONE:
 		if (rs->type == ST_APPROVAL) {
@@ -607,7 +601,7 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 		    st != SS_FAILED)
 			return step_refuse(inc, i, "finish", why);
 		eng_finish(a, inc, i, SS_DONE, by, note, fx);
-		eng_event(fx, "step.done", i, json_pack("{s:s?,s:s?}", "note", note,
+		eng_event(fx, EV_STEP_DONE, i, json_pack("{s:s?,s:s?}", "note", note,
 		    "from", st != SS_READY && st != SS_ACKED ?
 		    step_state_name(st) : NULL));
 		break;
@@ -618,24 +612,24 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 			    "approve" : "reject", why);
 		eng_finish(a, inc, i, act == SA_APPROVE ? SS_DONE : SS_FAILED, by,
 		    note, fx);
-		eng_event(fx, act == SA_APPROVE ? "step.approved" : "step.rejected",
+		eng_event(fx, act == SA_APPROVE ? EV_STEP_APPROVED : EV_STEP_REJECTED,
 		    i, json_pack("{s:s?}", "note", note));
 		if (act == SA_REJECT)
-			eng_notify(fx, "step.failed", i, inc->rb->owner,
+			eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner,
 			    eng_step_data(inc, i));
 		break;
 	case SA_SKIP:
 		if (st == SS_DONE || st == SS_SKIPPED)
 			return step_refuse(inc, i, "skip", why);
 		eng_finish(a, inc, i, SS_SKIPPED, by, note, fx);
-		eng_event(fx, "step.skipped", i, json_pack("{s:s?}", "note", note));
+		eng_event(fx, EV_STEP_SKIPPED, i, json_pack("{s:s?}", "note", note));
 		break;
 	case SA_FAIL:
 		if (st != SS_READY && st != SS_ACKED && st != SS_RUNNING)
 			return step_refuse(inc, i, "fail", why);
 		eng_finish(a, inc, i, SS_FAILED, by, note, fx);
-		eng_event(fx, "step.failed", i, json_pack("{s:s?}", "note", note));
-		eng_notify(fx, "step.failed", i, inc->rb->owner, eng_step_data(inc, i));
+		eng_event(fx, EV_STEP_FAILED, i, json_pack("{s:s?}", "note", note));
+		eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner, eng_step_data(inc, i));
 		break;
 	}
 	eng_advance(a, inc, fx);
@@ -663,24 +657,65 @@ escalate(const struct actx *a, struct incident *inc, int i,
 	if ((size_t)s->esc_level < n) {
 		eng_set_str(&s->assignee, cand[s->esc_level]);
 		json_object_set_new(d, "to", json_string(s->assignee));
-		eng_event(fx, "step.escalated", i, json_deep_copy(d));
-		eng_notify(fx, "step.escalated", i, s->assignee, d);
-		eng_timer_set(fx, "escalate", i, a->now +
+		eng_event(fx, EV_STEP_ESCALATED, i, json_deep_copy(d));
+		eng_notify(fx, EV_STEP_ESCALATED, i, s->assignee, d);
+		eng_timer_set(fx, TK_ESCALATE, i, a->now +
 		    rs->escalate_after_s * 1000);
 	} else {
 		/* Every deputy was called: the owner must act. */
 		json_object_set_new(d, "to", inc->rb->owner ?
 		    json_string(inc->rb->owner) : json_null());
 		json_object_set_new(d, "exhausted", json_true());
-		eng_event(fx, "step.escalated", i, json_deep_copy(d));
-		eng_notify(fx, "step.escalated", i, inc->rb->owner, d);
+		eng_event(fx, EV_STEP_ESCALATED, i, json_deep_copy(d));
+		eng_notify(fx, EV_STEP_ESCALATED, i, inc->rb->owner, d);
 	}
 	free(from);
 }
 
+/* A step's timeout: overdue, then what on_timeout says. */
+static void
+step_timeout(const struct actx *a, struct incident *inc, int i,
+    struct effects *fx)
+{
+	const struct rb_step	*rs = &inc->rb->steps[i];
+	enum step_state		 st = inc->steps[i].state;
+	json_t			*d;
+
+	if (rs->type == ST_ASSEMBLE)
+		eng_assemble_shortage(a, inc, i, fx);
+	d = eng_step_data(inc, i);
+	json_object_set_new(d, "on_timeout",
+	    json_string(on_timeout_name(rs->on_timeout)));
+	eng_event(fx, EV_STEP_OVERDUE, i, json_deep_copy(d));
+	eng_notify(fx, EV_STEP_OVERDUE, i, inc->rb->owner, d);
+	switch (rs->on_timeout) {
+	case OT_ESCALATE:
+		if (rs->assign != NULL && st == SS_READY)
+			escalate(a, inc, i, fx);
+		break;
+	case OT_FAIL:
+		eng_finish(a, inc, i, SS_FAILED, "keizokud", "timed out",
+		    fx);
+		eng_event(fx, EV_STEP_FAILED, i, json_pack("{s:s}",
+		    "reason", "timeout"));
+		eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner,
+		    eng_step_data(inc, i));
+		break;
+	case OT_SKIP:
+		eng_finish(a, inc, i, SS_SKIPPED, "keizokud", "timed out",
+		    fx);
+		eng_event(fx, EV_STEP_SKIPPED, i, json_pack("{s:s}",
+		    "reason", "timeout"));
+		eng_advance(a, inc, fx);
+		break;
+	case OT_CONTINUE:
+		break;
+	}
+}
+
 int
 engine_timer(const struct actx *a, struct incident *inc, int i,
-    const char *kind, struct effects *fx)
+    const struct tkey *k, struct effects *fx)
 {
 	const struct rb_step	*rs;
 	struct step_st		*s;
@@ -688,77 +723,52 @@ engine_timer(const struct actx *a, struct incident *inc, int i,
 
 	if (inc->state != IS_ACTIVE)
 		return 200;
-	if (strncmp(kind, "rto", 3) == 0) {
-		eng_rto_timer(a, inc, kind, fx);
+	if (k->kind == TK_RTO) {
+		eng_rto_timer(a, inc, k, fx);
 		return 200;
 	}
 	if (i < 0 || (size_t)i >= inc->rb->nsteps)
 		return 200;
-	if (strncmp(kind, "callout:", 8) == 0) {
-		eng_assemble_timer(a, inc, i, kind, fx);
-		return 200;
-	}
 	rs = &inc->rb->steps[i];
 	s = &inc->steps[i];
 	st = s->state;
-	if (strcmp(kind, "escalate") == 0) {
+	switch (k->kind) {
+	case TK_CALLOUT:
+		eng_assemble_timer(a, inc, i, k, fx);
+		break;
+	case TK_ESCALATE:
 		if (st == SS_READY)
 			escalate(a, inc, i, fx);
-	} else if (strcmp(kind, "remind") == 0) {
+		break;
+	case TK_REMIND:
 		if (st == SS_READY) {
 			json_t *d = eng_step_data(inc, i);
 
-			eng_event(fx, "step.reminder", i, json_pack("{s:s?}", "to",
+			eng_event(fx, EV_STEP_REMINDER, i, json_pack("{s:s?}", "to",
 			    s->assignee));
-			eng_notify(fx, "step.reminder", i, s->assignee ?
+			eng_notify(fx, EV_STEP_REMINDER, i, s->assignee ?
 			    s->assignee : rs->assign, d);
-			eng_timer_set(fx, "remind", i, a->now + rs->remind_s * 1000);
+			eng_timer_set(fx, TK_REMIND, i, a->now + rs->remind_s * 1000);
 		}
-	} else if (strcmp(kind, "wait") == 0) {
+		break;
+	case TK_WAIT:
 		if (st == SS_READY) {
 			eng_finish(a, inc, i, SS_DONE, "keizokud", NULL, fx);
-			eng_event(fx, "step.done", i, json_pack("{s:s}", "reason",
+			eng_event(fx, EV_STEP_DONE, i, json_pack("{s:s}", "reason",
 			    "waited"));
 			eng_advance(a, inc, fx);
 		}
-	} else if (strcmp(kind, "retry") == 0) {
+		break;
+	case TK_RETRY:
 		if (st == SS_RUNNING)
 			start_action(a, inc, i, fx);
-	} else if (strcmp(kind, "timeout") == 0) {
-		json_t *d;
-
-		if (st != SS_READY && st != SS_ACKED && st != SS_RUNNING)
-			return 200;
-		if (rs->type == ST_ASSEMBLE)
-			eng_assemble_shortage(a, inc, i, fx);
-		d = eng_step_data(inc, i);
-		json_object_set_new(d, "on_timeout",
-		    json_string(on_timeout_name(rs->on_timeout)));
-		eng_event(fx, "step.overdue", i, json_deep_copy(d));
-		eng_notify(fx, "step.overdue", i, inc->rb->owner, d);
-		switch (rs->on_timeout) {
-		case OT_ESCALATE:
-			if (rs->assign != NULL && st == SS_READY)
-				escalate(a, inc, i, fx);
-			break;
-		case OT_FAIL:
-			eng_finish(a, inc, i, SS_FAILED, "keizokud", "timed out",
-			    fx);
-			eng_event(fx, "step.failed", i, json_pack("{s:s}",
-			    "reason", "timeout"));
-			eng_notify(fx, "step.failed", i, inc->rb->owner,
-			    eng_step_data(inc, i));
-			break;
-		case OT_SKIP:
-			eng_finish(a, inc, i, SS_SKIPPED, "keizokud", "timed out",
-			    fx);
-			eng_event(fx, "step.skipped", i, json_pack("{s:s}",
-			    "reason", "timeout"));
-			eng_advance(a, inc, fx);
-			break;
-		case OT_CONTINUE:
-			break;
-		}
+		break;
+	case TK_TIMEOUT:
+		if (st == SS_READY || st == SS_ACKED || st == SS_RUNNING)
+			step_timeout(a, inc, i, fx);
+		break;
+	default:	/* the incident's (RTO) or not the engine's */
+		break;
 	}
 	return 200;
 }
@@ -783,13 +793,13 @@ engine_action_done(const struct actx *a, struct incident *inc, int i,
 		/* Overridden by hand, or the incident ended: keep the record
 		 * of what the action did, change nothing. */
 		json_object_set_new(d, "ok", json_boolean(ok));
-		eng_event(fx, "action.late", i, d);
+		eng_event(fx, EV_ACTION_LATE, i, d);
 		return 200;
 	}
 	if (ok) {
-		eng_event(fx, "action.succeeded", i, d);
+		eng_event(fx, EV_ACTION_SUCCEEDED, i, d);
 		eng_finish(a, inc, i, SS_DONE, "keizokud", note, fx);
-		eng_event(fx, "step.done", i, NULL);
+		eng_event(fx, EV_STEP_DONE, i, NULL);
 		eng_advance(a, inc, fx);
 		return 200;
 	}
@@ -798,18 +808,18 @@ engine_action_done(const struct actx *a, struct incident *inc, int i,
 	if (s->attempts < rs->retry_attempts) {
 		json_object_set_new(d, "retry_in_s",
 		    json_integer(rs->retry_backoff_s));
-		eng_event(fx, "action.failed", i, d);
+		eng_event(fx, EV_ACTION_FAILED, i, d);
 		if (rs->retry_backoff_s > 0)
-			eng_timer_set(fx, "retry", i, a->now +
+			eng_timer_set(fx, TK_RETRY, i, a->now +
 			    rs->retry_backoff_s * 1000);
 		else
 			start_action(a, inc, i, fx);
 		return 200;
 	}
-	eng_event(fx, "action.failed", i, d);
+	eng_event(fx, EV_ACTION_FAILED, i, d);
 	eng_finish(a, inc, i, SS_FAILED, "keizokud", note, fx);
-	eng_event(fx, "step.failed", i, json_pack("{s:s}", "reason", "action"));
-	eng_notify(fx, "step.failed", i, inc->rb->owner, eng_step_data(inc, i));
+	eng_event(fx, EV_STEP_FAILED, i, json_pack("{s:s}", "reason", "action"));
+	eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner, eng_step_data(inc, i));
 	return 200;
 }
 
@@ -821,7 +831,7 @@ engine_action_interrupted(const struct actx *a, struct incident *inc, int i,
 
 	if (inc->state != IS_ACTIVE || s->state != SS_RUNNING)
 		return 200;
-	eng_event(fx, "action.interrupted", i, json_pack("{s:i}", "attempt",
+	eng_event(fx, EV_ACTION_INTERRUPTED, i, json_pack("{s:i}", "attempt",
 	    s->attempts));
 	return engine_action_done(a, inc, i, s->attempts, 0,
 	    "interrupted: keizokud stopped while the action ran", fx);
@@ -831,8 +841,8 @@ void
 engine_trigger_repeat(const struct actx *a, struct incident *inc,
     json_t *doc, int resolved, int correction, struct effects *fx)
 {
-	const char *type = correction ? "trigger.corrected" : resolved ?
-	    "trigger.resolved" : "trigger.repeated";
+	enum kz_event type = correction ? EV_TRIGGER_CORRECTED : resolved ?
+	    EV_TRIGGER_RESOLVED : EV_TRIGGER_REPEATED;
 
 	if (correction) {
 		json_decref(inc->trigger);
@@ -840,7 +850,7 @@ engine_trigger_repeat(const struct actx *a, struct incident *inc,
 		inc->dirty = 1;
 	}
 	eng_event(fx, type, -1, json_pack("{s:O}", "trigger", doc));
-	eng_notify(fx, "trigger.repeated", -1, inc->rb->owner, json_pack("{s:s}",
+	eng_notify(fx, EV_TRIGGER_REPEATED, -1, inc->rb->owner, json_pack("{s:s}",
 	    "kind", correction ? "correction" : resolved ? "resolved" :
 	    "repeat"));
 }
@@ -849,9 +859,10 @@ void
 engine_trigger_cancelled(const struct actx *a, struct incident *inc,
     json_t *doc, struct effects *fx)
 {
-	eng_event(fx, "trigger.cancelled", -1, json_pack("{s:O}", "trigger",
+	eng_event(fx, EV_TRIGGER_CANCELLED, -1, json_pack("{s:O}", "trigger",
 	    doc));
-	eng_notify(fx, "trigger.cancelled", -1, inc->rb->owner, json_object());
+	eng_notify(fx, EV_TRIGGER_CANCELLED, -1, inc->rb->owner,
+	    json_object());
 }
 
 int
@@ -867,11 +878,11 @@ engine_exception_decided(const struct actx *a, struct incident *inc, int i,
 		return 200;
 	eng_finish(a, inc, i, approved ? SS_DONE : SS_FAILED, eng_who(a), note,
 	    fx);
-	eng_event(fx, approved ? "step.done" : "step.failed", i, json_pack(
+	eng_event(fx, approved ? EV_STEP_DONE : EV_STEP_FAILED, i, json_pack(
 	    "{s:I,s:s}", "exception", (json_int_t)exception, "reason",
 	    approved ? "exception approved" : "exception rejected"));
 	if (!approved)
-		eng_notify(fx, "step.failed", i, inc->rb->owner,
+		eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner,
 		    eng_step_data(inc, i));
 	eng_advance(a, inc, fx);
 	return 200;
@@ -884,8 +895,8 @@ engine_inject(const struct actx *a, struct incident *inc, json_t *data,
 	/* An inject belongs to a running drill; a closed one reveals none. */
 	if (inc->state != IS_ACTIVE || !inc->drill)
 		return 200;
-	eng_event(fx, "drill.inject", -1, json_deep_copy(data));
-	eng_notify(fx, "drill.inject", -1, json_string_value(json_object_get(
+	eng_event(fx, EV_DRILL_INJECT, -1, json_deep_copy(data));
+	eng_notify(fx, EV_DRILL_INJECT, -1, json_string_value(json_object_get(
 	    data, "to")), json_deep_copy(data));
 	return 200;
 }

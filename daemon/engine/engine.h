@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "engine/tkey.h"
+#include "model/event.h"
 #include "model/runbook.h"
 
 struct roster;
@@ -83,13 +85,15 @@ enum eff_kind { EF_EVENT, EF_NOTIFY, EF_TIMER_SET, EF_TIMER_CLEAR,
 
 struct effect {
 	enum eff_kind	 kind;
-	const char	*type;		/* event type, notify event, timer kind
-					   (static strings) */
+	enum kz_event	 ev;		/* EF_EVENT, EF_NOTIFY: the type */
 	int		 step;		/* index, -1: the incident */
-	int64_t		 due;		/* timers */
-	json_t		*data;		/* owned */
+	int64_t		 due;		/* timers; EF_ACTION: the attempt */
+	struct tkey	 tk;		/* EF_TIMER_*: which timer (TK_ANY
+					   with EF_TIMER_CLEAR: every timer
+					   of the step, or of the incident) */
+	json_t		*data;		/* owned; a timer's row data when
+					   not empty */
 	char		*to;		/* notify: "role:X" / member */
-	char		*key;		/* timers: a dynamic kind, owned */
 };
 
 struct effects {
@@ -134,9 +138,10 @@ int	 engine_close(const struct actx *, struct incident *, const char *note,
 	    struct effects *, char **why);
 int	 engine_step(const struct actx *, struct incident *, const char *step,
 	    enum step_act, const char *note, struct effects *, char **why);
-/* A timer of kind on step fired. Stale timers are ignored (200). */
+/* A timer of a step (or of the incident, step -1) fired. Stale timers
+ * are ignored (200). */
 int	 engine_timer(const struct actx *, struct incident *, int step,
-	    const char *kind, struct effects *);
+	    const struct tkey *, struct effects *);
 /* A plugin action finished (attempt is the attempt number it was). */
 int	 engine_action_done(const struct actx *, struct incident *, int step,
 	    int attempt, int ok, const char *note, struct effects *);

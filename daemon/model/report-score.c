@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/duration.h"
+#include "model/event.h"
 #include "model/report.h"
 #include "common/xmalloc.h"
 
@@ -84,11 +85,11 @@ step_facts(json_t *timeline)
 			f = json_pack("{s:i,s:b}", "escalations", 0, "when", 0);
 			json_object_set_new(facts, step, f);
 		}
-		if (strcmp(type, "step.escalated") == 0)
+		if (event_parse(type) == EV_STEP_ESCALATED)
 			json_object_set_new(f, "escalations", json_integer(
 			    json_integer_value(json_object_get(f,
 			    "escalations")) + 1));
-		else if (strcmp(type, "step.skipped") == 0)
+		else if (event_parse(type) == EV_STEP_SKIPPED)
 			json_object_set_new(f, "when", json_boolean(same(str(
 			    json_object_get(e, "data"), "reason"), "when")));
 	}

@@ -310,28 +310,29 @@ load_with(struct rb_step *st, const char *file, const struct ynode *n,
 	if (ymap_get(w, step_types[ti].required) == NULL)
 		diag_node(d, file, w, "missing required key \"%s\" in with",
 		    step_types[ti].required);
-	st->with = ynode_json(w);
 	switch (st->type) {
-	case ST_WAIT: {
-		int64_t v;
-
-		yget_duration(d, file, w, "duration", 1, &v);
+	case ST_WAIT:
+		yget_duration(d, file, w, "duration", 1,
+		    &st->u.wait.duration_s);
 		break;
-	}
 	case ST_ASSEMBLE: {
 		struct ynode	*roles;
-		int64_t		 v;
 		size_t		 i;
 
-		yget_duration(d, file, w, "escalate_after", 0, &v);
+		st->u.assemble.callout_s = st->escalate_after_s;
+		yget_duration(d, file, w, "escalate_after", 0,
+		    &st->u.assemble.callout_s);
 		if (yget_node(d, file, w, "roles", Y_MAP, 1, &roles) != 1)
 			break;
+		st->u.assemble.roles = xcalloc(roles->n + 1,
+		    sizeof *st->u.assemble.roles);
 		for (i = 0; i < roles->n; i++) {
-			long long q;
+			struct rb_quota	*q = &st->u.assemble.roles[i];
+			long long	 v;
 
 			if (parse_i64(roles->items[i]->str ?
-			    roles->items[i]->str : "", &q) == -1 || q < 1 ||
-			    q > 10000)
+			    roles->items[i]->str : "", &v) == -1 || v < 1 ||
+			    v > 10000)
 				diag_node(d, file, roles->items[i],
 				    "quota for role \"%s\" must be a whole "
 				    "number from 1", roles->keys[i]->str);
@@ -340,20 +341,29 @@ load_with(struct rb_step *st, const char *file, const struct ynode *n,
 			    NULL)
 				diag_node(d, file, roles->keys[i],
 				    "unknown role \"%s\"", roles->keys[i]->str);
+			q->role = xstrdup(roles->keys[i]->str);
+			q->quota = (int)v;
+			st->u.assemble.nroles++;
 		}
 		break;
 	}
-	case ST_EXCEPTION: {
-		int64_t v;
-
-		yget_duration(d, file, w, "revert_by", 1, &v);
+	case ST_EXCEPTION:
+		yget_duration(d, file, w, "revert_by", 1,
+		    &st->u.exception.revert_by_s);
+		st->with = ynode_json(w);
 		break;
-	}
 	case ST_NOTIFY: {
-		const char *to;
+		const char *v;
 
-		if (yget_str(d, file, w, "to", 0, &to) == 1)
-			check_ref(d, file, ymap_get(w, "to"), to, ctx, "to");
+		if (yget_str(d, file, w, "text", 0, &v) == 1)
+			st->u.notify.text = xstrdup(v);
+		if (yget_str(d, file, w, "to", 0, &v) == 1) {
+			st->u.notify.to = xstrdup(v);
+			check_ref(d, file, ymap_get(w, "to"), v, ctx, "to");
+		}
+		if (ymap_get(w, "channels") != NULL)
+			st->u.notify.channels = ynode_json(ymap_get(w,
+			    "channels"));
 		break;
 	}
 	default:
@@ -558,7 +568,7 @@ out:
 static void
 runbook_free(struct runbook *rb)
 {
-	size_t i;
+	size_t i, j;
 
 	if (rb == NULL)
 		return;
@@ -582,6 +592,20 @@ runbook_free(struct runbook *rb)
 		free(st->assign);
 		free(st->action);
 		json_decref(st->with);
+		switch (st->type) {
+		case ST_NOTIFY:
+			free(st->u.notify.text);
+			free(st->u.notify.to);
+			json_decref(st->u.notify.channels);
+			break;
+		case ST_ASSEMBLE:
+			for (j = 0; j < st->u.assemble.nroles; j++)
+				free(st->u.assemble.roles[j].role);
+			free(st->u.assemble.roles);
+			break;
+		default:
+			break;
+		}
 		strv_free(st->restores);
 	}
 	free(rb->steps);

@@ -30,6 +30,12 @@ struct rb_activation {
 	int		 line;
 };
 
+/* A role's quota in an assemble step. */
+struct rb_quota {
+	char		*role;
+	int		 quota;
+};
+
 struct rb_step {
 	char		*id;
 	char		*title;
@@ -45,7 +51,32 @@ struct rb_step {
 	enum on_timeout	 on_timeout;
 	int64_t		 remind_s;	/* 0: none */
 	char		*action;	/* type action */
-	json_t		*with;		/* templated strings inside */
+	/* with: as written, templated strings inside: an action's (its
+	 * plugin's keys) and an exception's (the measure); NULL for the
+	 * other types, whose with: is typed and checked at load (u). */
+	json_t		*with;
+	union {
+		struct {
+			char	*text;		/* a template */
+			char	*to;		/* "role:X", member or NULL */
+			json_t	*channels;	/* as written, or NULL */
+		} notify;
+		struct {
+			int64_t	 duration_s;
+		} wait;
+		struct {
+			struct rb_quota	*roles;	/* in the order written */
+			size_t		 nroles;
+			int64_t		 callout_s; /* how long a call-out
+						      waits for an answer
+						      (with.escalate_after,
+						      else escalate_after);
+						      0: for ever */
+		} assemble;
+		struct {
+			int64_t	 revert_by_s;
+		} exception;
+	} u;
 	int		 drill_run;	/* run the action for real in drills */
 	int		 retry_attempts; /* total attempts, >= 1 */
 	int64_t		 retry_backoff_s;

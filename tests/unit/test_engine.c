@@ -143,9 +143,15 @@ run_line(struct incident *inc, const struct roster *ro, const char *input,
 	if (sscanf(input, "%31s %31s %31s", who, act, step) != 3)
 		return -1;
 	if (strcmp(who, "timer") == 0) {
+		struct tkey k;
+
 		a.actor = "keizokud";
-		return engine_timer(&a, inc, runbook_step_index(inc->rb, step),
-		    act, fx);
+		if (tkey_parse(act, step, &k) == -1)
+			return -1;
+		st = engine_timer(&a, inc, runbook_step_index(inc->rb, step),
+		    &k, fx);
+		tkey_free(&k);
+		return st;
 	}
 	a.actor = strcmp(who, "admin") == 0 ? "root" : who;
 	a.admin = strcmp(who, "admin") == 0;
@@ -253,13 +259,13 @@ test_effects(void **state)
 	for (i = 0; i < fx.n; i++) {
 		const struct effect *e = &fx.v[i];
 
-		if (e->kind == EF_TIMER_SET && strcmp(e->type, "escalate") == 0)
+		if (e->kind == EF_TIMER_SET && e->tk.kind == TK_ESCALATE)
 			esc = e->due == 1000000 + 600000;
-		if (e->kind == EF_TIMER_SET && strcmp(e->type, "remind") == 0)
+		if (e->kind == EF_TIMER_SET && e->tk.kind == TK_REMIND)
 			rem = e->due == 1000000 + 240000;
-		if (e->kind == EF_TIMER_SET && strcmp(e->type, "timeout") == 0)
+		if (e->kind == EF_TIMER_SET && e->tk.kind == TK_TIMEOUT)
 			tmo = e->due == 1000000 + 3600000;
-		if (e->kind == EF_NOTIFY && strcmp(e->type, "step.ready") == 0)
+		if (e->kind == EF_NOTIFY && e->ev == EV_STEP_READY)
 			ready = e->to != NULL && strcmp(e->to, "role:lead") == 0;
 	}
 	assert_true(esc && rem && tmo && ready);
