@@ -16,30 +16,6 @@
 #include "common/jsonutil.h"
 #include "core/apply.h"
 
-static int
-start_injects(struct kz_daemon *d, const struct scenario *sc, int64_t id,
-    int64_t now)
-{
-	size_t i;
-
-	for (i = 0; i < sc->ninjects; i++) {
-		const struct inject	*in = &sc->injects[i];
-		char			 kind[32];
-		json_t			*data;
-		int			 rc;
-
-		snprintf(kind, sizeof kind, "inject:%zu", i + 1);
-		data = json_pack("{s:i,s:s,s:s?,s:I}", "n", (int)i + 1, "text",
-		    in->text, "to", in->to, "at_s", (json_int_t)in->at_s);
-		rc = store_timer_set(d->store, id, "", kind, now +
-		    in->at_s * 1000, data);
-		json_decref(data);
-		if (rc == -1)
-			return -1;
-	}
-	return 0;
-}
-
 int
 cmd_drill_start(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
@@ -89,25 +65,17 @@ cmd_drill_start(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		    json_incref(v) : json_string(""));
 	}
 	note = xprintf("シナリオ訓練 / scenario drill: %s", sc->title);
-	status = kz_start_incident(d, &a, rb, 1, sc->trigger, vars, NULL, NULL,
-	    0, NULL, note, &id, &why);
+	status = kz_start_incident(d, &a, &(struct kz_start){ .rb = rb,
+	    .drill = 1, .trigger = sc->trigger, .vars = vars, .note = note,
+	    .scenario = sc }, &id, &why);
 	free(note);
 	json_decref(vars);
-	if (status == 200 && (start_injects(d, sc, id, a.now) == -1 ||
-	    store_event(d->store, id, a.now, a.actor, a.member,
-	    "drill.scenario", NULL, v = json_pack("{s:s,s:s,s:I}", "scenario",
-	    sc->id, "title", sc->title, "injects",
-	    (json_int_t)sc->ninjects)) == -1)) {
-		status = 503;
-		why = xstrdup("storage unavailable");
-	}
 	if (status != 200) {
 		*body = kz_error("%s", why);
 		free(why);
 		scenario_free(sc);
 		return status;
 	}
-	json_decref(v);
 	*body = json_pack("{s:I,s:s,s:s,s:I,s:b}", "incident", (json_int_t)id,
 	    "state", "active", "scenario", sc->id, "injects",
 	    (json_int_t)sc->ninjects, "drill", 1);
@@ -124,7 +92,7 @@ cmd_drill_list(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	size_t	 i;
 
 	if (drills == NULL) {
-		*body = kz_error("storage unavailable");
+		*body = kz_storage_error(d);
 		return 503;
 	}
 	for (i = 0; i < json_array_size(drills); i++) {

@@ -86,8 +86,9 @@ cmd_activate(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		json_object_set_new(vars, k, json_string(eq + 1));
 		free(k);
 	}
-	status = kz_start_incident(d, &a, rb, req_bool(r, "drill"), NULL, vars,
-	    NULL, NULL, 0, NULL, req_str(r, "note"), &id, &why);
+	status = kz_start_incident(d, &a, &(struct kz_start){ .rb = rb,
+	    .drill = req_bool(r, "drill"), .vars = vars, .note = req_str(r,
+	    "note") }, &id, &why);
 	json_decref(vars);
 	if (status != 200) {
 		*body = kz_error("%s", why);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/apply.h"
 #include "engine/engine.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
@@ -32,10 +33,7 @@ kz_cmd_handler(enum kz_cmd_id id)
 void
 kz_actx(struct kz_daemon *d, const struct kz_req *r, struct actx *a)
 {
-	memset(a, 0, sizeof *a);
-	a->roster = d->roster;
-	a->now = clock_now();
-	a->actor = r->actor;
+	kz_actx_init(d, a, clock_now(), r->actor);
 	a->member = r->member;
 	a->admin = r->admin;
 	a->via = r->via;

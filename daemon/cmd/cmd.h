@@ -42,17 +42,24 @@ void		 kz_actx(struct kz_daemon *, const struct kz_req *,
  * {"error": ...} for >= 400; NULL is an empty object). */
 typedef int kz_cmd_fn(struct kz_daemon *, struct kz_req *, json_t **body);
 
+/* cmd-misc.c */
 kz_cmd_fn	cmd_status, cmd_runbooks, cmd_roster, cmd_reload, cmd_verify,
-		cmd_notifications, cmd_inbox, cmd_clock;	/* cmd-misc.c */
+		cmd_notifications, cmd_inbox, cmd_clock;
+/* cmd-incident.c */
 kz_cmd_fn	cmd_activate, cmd_confirm, cmd_close, cmd_step, cmd_respond,
-		cmd_incidents, cmd_show, cmd_log;		/* cmd-incident.c */
-kz_cmd_fn	cmd_report;					/* report.c */
+		cmd_incidents, cmd_show, cmd_log;
+/* report.c */
+kz_cmd_fn	cmd_report;
+/* cmd-exception.c */
 kz_cmd_fn	cmd_exception_add, cmd_exception_decide,
-		cmd_exception_resolve, cmd_exceptions;	/* cmd-exception.c */
+		cmd_exception_resolve, cmd_exceptions;
+/* cmd-plan.c */
 kz_cmd_fn	cmd_plan_import, cmd_plan_export, cmd_plan_check,
-		cmd_plan_show, cmd_plan_report;			/* cmd-plan.c */
-kz_cmd_fn	cmd_drill_start, cmd_drill_list;		/* cmd-drill.c */
-kz_cmd_fn	cmd_sitrep;					/* cmd-sitrep.c */
+		cmd_plan_show, cmd_plan_report;
+/* cmd-drill.c */
+kz_cmd_fn	cmd_drill_start, cmd_drill_list;
+/* cmd-sitrep.c */
+kz_cmd_fn	cmd_sitrep;
 
 /* The handler of a command (never NULL for an id < KZ_CMD_COUNT). */
 kz_cmd_fn	*kz_cmd_handler(enum kz_cmd_id);

@@ -1,6 +1,8 @@
 /* Between the pure engine and the world: loads incidents with the
- * runbook version they started with, persists engine effects inside the
- * current operation, and starts actions once their state is committed. */
+ * runbook version they started with, and stores every change the engine
+ * decides (kz_apply: the incident, its events, timers, notifications,
+ * exception measures) inside the current operation; starts actions once
+ * their state is committed. No other module writes those. */
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +12,18 @@
 #include "core/daemon.h"
 #include "core/exception.h"
 #include "core/notify.h"
-#include "common/diag.h"
-#include "common/log.h"
-#include "model/plan.h"
 #include "core/plugin.h"
-#include "model/runbook.h"
-#include "store/store.h"
-#include "model/template.h"
+#include "common/diag.h"
+#include "common/jsonutil.h"
+#include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "engine/engine.h"
+#include "model/config.h"
+#include "model/plan.h"
+#include "model/runbook.h"
+#include "model/template.h"
+#include "store/store.h"
 
 struct runbook *
 kz_runbook_by_hash(struct kz_daemon *d, const char *hash)
@@ -151,10 +155,7 @@ action_finish(struct kz_daemon *d, struct action_job *j)
 	struct actx	 a;
 	int		 status;
 
-	memset(&a, 0, sizeof a);
-	a.roster = d->roster;
-	a.now = clock_now();
-	a.actor = "keizokud";
+	kz_actx_init(d, &a, clock_now(), "keizokud");
 	if (kz_op_begin(d) == 0) {
 		int ok = 0;
 
@@ -235,26 +236,48 @@ timer_effect(struct kz_daemon *d, struct incident *inc,
 	return rc;
 }
 
-int
-kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
+static int apply_effects(struct kz_daemon *, const struct actx *,
+    struct incident *, struct effects *);
+
+/* A new exception measure: stored first (the events name its id), then
+ * requested as the engine says. */
+static int
+exception_effect(struct kz_daemon *d, const struct actx *a,
+    struct incident *inc, struct exc *x)
+{
+	struct effects	fx = { 0 };
+	int		rc;
+
+	if (exc_insert(d, x) == -1)
+		return -1;
+	engine_exception_requested(a, inc, x, &fx);
+	rc = apply_effects(d, a, inc, &fx);
+	effects_free(&fx);
+	return rc;
+}
+
+static int
+apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
     struct effects *fx)
 {
 	char	who[128];
 	size_t	i;
 
-	if (store_incident_save(d->store, inc) == -1)
-		return -1;
 	for (i = 0; i < fx->n; i++) {
 		const struct effect	*e = &fx->v[i];
-		const char		*step = e->step >= 0 ?
+		const char		*step = inc != NULL && e->step >= 0 ?
 					    inc->rb->steps[e->step].id : NULL;
 		int			 rc = 0;
 
+		if (inc == NULL && e->kind != EF_EVENT &&
+		    e->kind != EF_NOTIFY && e->kind != EF_META)
+			fatalx("%s: effect %d needs an incident", __func__,
+			    e->kind);
 		switch (e->kind) {
 		case EF_EVENT:
-			rc = store_event(d->store, inc->id, a->now, kz_who(a,
-			    who, sizeof who), a->member, event_name(e->ev), step,
-			    e->data);
+			rc = store_event(d->store, inc != NULL ? inc->id : 0,
+			    a->now, kz_who(a, who, sizeof who), a->member,
+			    event_name(e->ev), step, e->data);
 			break;
 		case EF_TIMER_SET:
 		case EF_TIMER_CLEAR:
@@ -264,7 +287,14 @@ kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			rc = notify_enqueue(d, inc, e);
 			break;
 		case EF_EXCEPTION:
-			rc = kz_exception_from_step(d, a, inc, e);
+			rc = exception_effect(d, a, inc, e->exc);
+			break;
+		case EF_EXC_SAVE:
+			rc = exc_update(d, e->exc);
+			break;
+		case EF_META:
+			rc = store_meta_set(d->store, jget_str(e->data, "key"),
+			    jget_str(e->data, "value"));
 			break;
 		case EF_ACTION: {
 			struct action_job *j = xcalloc(1, sizeof *j);
@@ -283,31 +313,54 @@ kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 }
 
 int
-kz_start_incident(struct kz_daemon *d, const struct actx *a,
-    struct runbook *rb, int drill, json_t *trigger, json_t *vars,
-    const char *source, const char *key, int pending, const char *confirm_by,
-    const char *note, int64_t *id, char **why)
+kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
+    struct effects *fx)
 {
-	struct incident	*inc = incident_new(rb, drill, trigger, vars);
+	if (inc != NULL && store_incident_save(d->store, inc) == -1)
+		return -1;
+	return apply_effects(d, a, inc, fx);
+}
+
+void
+kz_actx_init(struct kz_daemon *d, struct actx *a, int64_t now,
+    const char *actor)
+{
+	memset(a, 0, sizeof *a);
+	a->roster = d->roster;
+	a->now = now;
+	a->actor = actor;
+	a->excp.approver_role = d->conf->approver_role;
+	a->excp.remind_s = d->conf->exc_remind_s;
+	a->excp.nremind = d->conf->nexc_remind;
+}
+
+int
+kz_start_incident(struct kz_daemon *d, const struct actx *a,
+    const struct kz_start *st, int64_t *id, char **why)
+{
+	struct incident	*inc = incident_new(st->rb, st->drill, st->trigger,
+			    st->vars);
 	struct effects	 fx = { 0 };
 	struct actx	 ax = *a;
 	int		 rc;
 
-	ax.rtos = kz_rtos(d, rb);
+	ax.rtos = kz_rtos(d, st->rb);
 	a = &ax;
-	inc->source = source ? xstrdup(source) : NULL;
-	inc->dedup_key = key ? xstrdup(key) : NULL;
-	inc->confirm_by = confirm_by ? xstrdup(confirm_by) : NULL;
-	inc->note = note ? xstrdup(note) : NULL;
+	inc->source = st->source ? xstrdup(st->source) : NULL;
+	inc->dedup_key = st->key ? xstrdup(st->key) : NULL;
+	inc->confirm_by = st->confirm_by ? xstrdup(st->confirm_by) : NULL;
+	inc->note = st->note ? xstrdup(st->note) : NULL;
 	/* The id must exist before events reference it. */
 	inc->started_at = a->now;
-	inc->state = pending ? IS_PENDING : IS_ACTIVE;
+	inc->state = st->pending ? IS_PENDING : IS_ACTIVE;
 	if (store_incident_save(d->store, inc) == -1) {
 		incident_free(inc);
 		*why = kz_storage_why(d);
 		return 503;
 	}
-	engine_activate(a, inc, pending, &fx, why);
+	engine_activate(a, inc, st->pending, &fx, why);
+	if (st->scenario != NULL)
+		engine_drill_start(a, inc, st->scenario, &fx);
 	rc = kz_apply(d, a, inc, &fx) == -1 ? 503 : 200;
 	*id = inc->id;
 	effects_free(&fx);
@@ -333,10 +386,7 @@ kz_actions_recover(struct kz_daemon *d)
 		struct actx	 a;
 		int		 status, ok = 0;
 
-		memset(&a, 0, sizeof a);
-		a.roster = d->roster;
-		a.now = clock_now();
-		a.actor = "keizokud";
+		kz_actx_init(d, &a, clock_now(), "keizokud");
 		if (kz_op_begin(d) == -1)
 			break;
 		inc = kz_incident_load(d, json_integer_value(json_object_get(r,

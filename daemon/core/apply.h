@@ -12,6 +12,7 @@ struct actx;
 struct effects;
 struct incident;
 struct runbook;
+struct scenario;
 
 /* The runbook of a version (current, cached or from the database); a new
  * reference, or NULL. */
@@ -22,19 +23,36 @@ struct incident	*kz_incident_load(struct kz_daemon *, int64_t id,
 /* {"SYSTEM": rto_s} of the runbook's systems known to the plan; a new
  * reference (an empty object without a plan). */
 json_t		*kz_rtos(struct kz_daemon *, const struct runbook *);
-/* Persists an incident and its effects inside the current operation:
- * 0, or -1 when the storage failed (the caller ends the operation not
- * ok). */
+/* The engine's context for an operation at now by actor (a member, a
+ * user, or "keizokud"): the roster and the config's exception policy. */
+void		 kz_actx_init(struct kz_daemon *, struct actx *, int64_t now,
+		    const char *actor);
+/* The one path by which the engine's decisions are stored: the incident
+ * (inc NULL: effects about no incident, such as a plan drill falling
+ * due) and its effects in order, inside the current operation. 0, or -1
+ * when the storage failed (the caller ends the operation not ok). */
 int		 kz_apply(struct kz_daemon *, const struct actx *,
 		    struct incident *, struct effects *);
-/* Starts an incident of rb inside the current operation (activate,
- * webhooks, drills): an HTTP-like status, *id set on 200, *why (caller
- * frees) otherwise. */
+
+/* What starts an incident. */
+struct kz_start {
+	struct runbook		*rb;
+	int			 drill;
+	int			 pending;	/* awaits confirmation */
+	json_t			*trigger;	/* the trigger's doc, or NULL */
+	json_t			*vars;
+	const char		*source;	/* trigger source, or NULL */
+	const char		*key;		/* its dedup key */
+	const char		*confirm_by;
+	const char		*note;
+	const struct scenario	*scenario;	/* a scenario drill's */
+};
+
+/* Starts an incident inside the current operation (activate, webhooks,
+ * drills): an HTTP-like status, *id set on 200, *why (caller frees)
+ * otherwise. */
 int		 kz_start_incident(struct kz_daemon *, const struct actx *,
-		    struct runbook *, int drill, json_t *trigger, json_t *vars,
-		    const char *source, const char *key, int pending,
-		    const char *confirm_by, const char *note, int64_t *id,
-		    char **why);
+		    const struct kz_start *, int64_t *id, char **why);
 /* After a restart: actions that were running when the daemon stopped
  * are interrupted; the engine re-runs or fails them per the step. */
 void		 kz_actions_recover(struct kz_daemon *);

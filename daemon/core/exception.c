@@ -1,43 +1,19 @@
-/* Exception measures (例外措置, SPEC §7): temporary departures from the
- * security policy, recorded so they cannot be forgotten. The guideline
- * (2.8.2(3)-2, 2.9.2(1)-2) wants them managed while in force and, once
- * the crisis is over, either reverted or folded into normal procedure;
- * hence durable reminders before and after the revert-by deadline that
- * keep going after the incident is closed. */
+/* The exceptions table (exception.h). An exception measure outlives its
+ * incident, so it has a table of its own; its reminders are timers of
+ * its incident on step "exception:ID" (engine/tkey.h). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/config.h"
-#include "core/daemon.h"
-#include "common/duration.h"
-#include "core/exception.h"
-#include "common/log.h"
-#include "model/runbook.h"
-#include "store/store.h"
+#include "common/jsonutil.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "core/apply.h"
-#include "core/notify.h"
+#include "core/daemon.h"
+#include "core/exception.h"
 #include "engine/engine.h"
+#include "store/store.h"
 
-#define DAY_MS		(86400 * 1000LL)
-
-static const int64_t default_remind_s[] = { 86400 };
-
-static int64_t
-num(json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
-json_t *
-exc_load(struct kz_daemon *d, int64_t id, int *status)
+static json_t *
+exc_row(struct kz_daemon *d, int64_t id, int *status)
 {
 	json_t *rows, *p, *row;
 
@@ -59,22 +35,104 @@ exc_load(struct kz_daemon *d, int64_t id, int *status)
 	return row;
 }
 
-json_t *
-exc_json(json_t *row, int64_t now)
+static char *
+dupstr(json_t *row, const char *k)
+{
+	return jget_str(row, k) != NULL ? xstrdup(jget_str(row, k)) : NULL;
+}
+
+struct exc *
+exc_get(struct kz_daemon *d, int64_t id, int *status)
+{
+	json_t		*row = exc_row(d, id, status);
+	struct exc	*x;
+	int		 st;
+
+	if (row == NULL)
+		return NULL;
+	x = exc_new();
+	x->id = jget_int(row, "id");
+	x->incident = jget_int(row, "incident");
+	x->step = dupstr(row, "step");
+	x->title = dupstr(row, "title");
+	x->policy = dupstr(row, "policy");
+	x->reason = dupstr(row, "reason");
+	x->state = (st = exc_state_parse(jget_str(row, "state"))) >= 0 ? st :
+	    EXS_REJECTED;
+	x->requested_by = dupstr(row, "requested_by");
+	x->requested_at = jget_int(row, "requested_at");
+	x->approved_by = dupstr(row, "approved_by");
+	x->approved_at = jget_int(row, "approved_at");
+	x->revert_by_at = jget_int(row, "revert_by_at");
+	x->resolved_by = dupstr(row, "resolved_by");
+	x->resolved_at = jget_int(row, "resolved_at");
+	x->note = dupstr(row, "note");
+	x->drill = jget_int(row, "drill") != 0;
+	json_decref(row);
+	return x;
+}
+
+/* A time column: NULL for none. */
+static json_t *
+ms_or_null(int64_t ms)
+{
+	return ms != 0 ? json_integer(ms) : json_null();
+}
+
+int
+exc_insert(struct kz_daemon *d, struct exc *x)
+{
+	json_t	*p;
+	int	 rc;
+
+	p = json_pack("[I,s?,s,s?,s?,s,s?,I,o,b]", (json_int_t)x->incident,
+	    x->step, x->title != NULL ? x->title : "", x->policy, x->reason,
+	    exc_state_name(x->state), x->requested_by,
+	    (json_int_t)x->requested_at, ms_or_null(x->revert_by_at),
+	    x->drill);
+	rc = store_exec(d->store, "INSERT INTO exceptions(incident, step, "
+	    "title, policy, reason, state, requested_by, requested_at, "
+	    "revert_by_at, drill) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
+	json_decref(p);
+	if (rc == 0)
+		x->id = store_last_id(d->store);
+	return rc;
+}
+
+int
+exc_update(struct kz_daemon *d, const struct exc *x)
+{
+	json_t	*p;
+	int	 rc;
+
+	p = json_pack("[s,s?,o,s?,o,s?,I]", exc_state_name(x->state),
+	    x->approved_by, ms_or_null(x->approved_at), x->resolved_by,
+	    ms_or_null(x->resolved_at), x->note, (json_int_t)x->id);
+	rc = store_exec(d->store, "UPDATE exceptions SET state = ?, "
+	    "approved_by = ?, approved_at = ?, resolved_by = ?, "
+	    "resolved_at = ?, note = ? WHERE id = ?", p);
+	json_decref(p);
+	return rc;
+}
+
+/* A stored row as `exceptions` shows it. */
+static json_t *
+row_view(json_t *row, int64_t now)
 {
 	static const char *const times[] = { "requested_at", "approved_at",
 	    "revert_by_at", "resolved_at" };
-	const char	*state = str(row, "state");
-	int64_t		 approved = num(row, "approved_at");
-	int64_t		 resolved = num(row, "resolved_at");
-	int64_t		 revert = num(row, "revert_by_at");
+	const char	*state = jget_str(row, "state");
+	int64_t		 approved = jget_int(row, "approved_at");
+	int64_t		 resolved = jget_int(row, "resolved_at");
+	int64_t		 revert = jget_int(row, "revert_by_at");
 	json_t		*o = json_deep_copy(row), *in_force = json_null();
 	int		 active = state != NULL && strcmp(state, "active") == 0;
 	size_t		 i;
 
 	for (i = 0; i < sizeof times / sizeof times[0]; i++)
-		json_object_set_new(o, times[i], jtime(num(row, times[i])));
-	json_object_set_new(o, "drill", json_boolean(num(row, "drill")));
+		json_object_set_new(o, times[i], jtime(jget_int(row,
+		    times[i])));
+	json_object_set_new(o, "drill", json_boolean(jget_int(row, "drill")));
 	/* How long the departure from policy has been (or was) in force. */
 	if (active && approved != 0)
 		in_force = json_integer((now - approved) / 1000);
@@ -85,6 +143,18 @@ exc_json(json_t *row, int64_t now)
 	json_object_set_new(o, "overdue", json_boolean(active && revert != 0 &&
 	    now >= revert));
 	return o;
+}
+
+json_t *
+exc_view(struct kz_daemon *d, int64_t id, int64_t now, int *status)
+{
+	json_t *row = exc_row(d, id, status), *out;
+
+	if (row == NULL)
+		return NULL;
+	out = row_view(row, now);
+	json_decref(row);
+	return out;
 }
 
 json_t *
@@ -102,236 +172,7 @@ kz_exceptions_list(struct kz_daemon *d, int64_t incident, int open,
 	if (rows == NULL)
 		return NULL;
 	for (i = 0; i < json_array_size(rows); i++)
-		json_array_set_new(rows, i, exc_json(json_array_get(rows, i),
+		json_array_set_new(rows, i, row_view(json_array_get(rows, i),
 		    now));
 	return rows;
-}
-
-char *
-exc_approver(struct kz_daemon *d, const struct incident *inc)
-{
-	if (d->conf->approver_role != NULL && *d->conf->approver_role != '\0')
-		return xprintf("role:%s", d->conf->approver_role);
-	/* Without a configured approver the runbook's owner (作業実施責任者)
-	 * is the nearest authority over the incident. */
-	return inc->rb->owner != NULL ? xstrdup(inc->rb->owner) : NULL;
-}
-
-int
-exc_notify(struct kz_daemon *d, const struct incident *inc, enum kz_event type,
-    const char *to, json_t *row)
-{
-	struct effect	e;
-	char		ts[40];
-	int		rc;
-
-	memset(&e, 0, sizeof e);
-	e.kind = EF_NOTIFY;
-	e.ev = type;
-	e.step = -1;
-	e.to = to != NULL ? xstrdup(to) : NULL;
-	e.data = json_pack("{s:I,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?}", "id",
-	    (json_int_t)num(row, "id"), "title", str(row, "title") ?
-	    str(row, "title") : "", "policy", str(row, "policy"),
-	    "revert_by_at", num(row, "revert_by_at") ? rfc3339_buf(num(row,
-	    "revert_by_at"), ts, sizeof ts) : NULL, "requested_by", str(row,
-	    "requested_by"), "approved_by", str(row, "approved_by"), "state",
-	    str(row, "state"), "note", str(row, "note"));
-	rc = notify_enqueue(d, inc, &e);
-	json_decref(e.data);
-	free(e.to);
-	return rc;
-}
-
-static const int64_t *
-remind_offsets(struct kz_daemon *d, size_t *n)
-{
-	if (d->conf->nexc_remind > 0) {
-		*n = d->conf->nexc_remind;
-		return d->conf->exc_remind_s;
-	}
-	*n = sizeof default_remind_s / sizeof default_remind_s[0];
-	return default_remind_s;
-}
-
-/* The earliest "before" reminder still ahead of now; 0 if none. */
-static int64_t
-next_before(struct kz_daemon *d, int64_t revert, int64_t now)
-{
-	const int64_t	*off;
-	int64_t		 best = 0;
-	size_t		 i, n;
-
-	off = remind_offsets(d, &n);
-	for (i = 0; i < n; i++) {
-		int64_t t = revert - off[i] * 1000;
-
-		if (off[i] > 0 && t > now && t < revert && (best == 0 ||
-		    t < best))
-			best = t;
-	}
-	return best;
-}
-
-/* Overdue reminders repeat daily from revert_by; after downtime only
- * the next one is set, not every missed day. */
-static int64_t
-next_after(int64_t revert, int64_t now)
-{
-	if (now < revert)
-		return revert;
-	return revert + ((now - revert) / DAY_MS + 1) * DAY_MS;
-}
-
-static int
-set_timer(struct kz_daemon *d, json_t *row, const char *kind, int64_t due)
-{
-	char	*step = xprintf(EXC_STEP_PREFIX "%lld", (long long)num(row,
-		    "id"));
-	int	 rc;
-
-	rc = store_timer_set(d->store, num(row, "incident"), step, kind, due,
-	    NULL);
-	free(step);
-	return rc;
-}
-
-int
-exc_arm(struct kz_daemon *d, json_t *row, int64_t now)
-{
-	int64_t revert = num(row, "revert_by_at"), before;
-
-	if (revert == 0)
-		return 0;
-	if ((before = next_before(d, revert, now)) != 0 &&
-	    set_timer(d, row, EXC_KIND_BEFORE, before) == -1)
-		return -1;
-	return set_timer(d, row, EXC_KIND_AFTER, next_after(revert, now));
-}
-
-int
-exc_disarm(struct kz_daemon *d, int64_t incident, int64_t id)
-{
-	char	*step = xprintf(EXC_STEP_PREFIX "%lld", (long long)id);
-	int	 rc;
-
-	rc = store_timer_clear(d->store, incident, step, NULL);
-	free(step);
-	return rc;
-}
-
-/* Logs a reminder and tells both the requester and the approver. */
-static int
-remind(struct kz_daemon *d, struct incident *inc, json_t *row,
-    enum kz_event type, int64_t now)
-{
-	const char	*req = str(row, "requested_by");
-	const char	*appr = str(row, "approved_by");
-	long long	 id = num(row, "id");
-	char		 ts[40], *text;
-	json_t		*data;
-	int		 rc;
-
-	rfc3339_buf(num(row, "revert_by_at"), ts, sizeof ts);
-	text = type == EV_EXCEPTION_OVERDUE ? xprintf("exception "
-	    "%lld is past its revert-by deadline (%s): revert or adopt it",
-	    id, ts) : xprintf("exception %lld must be reverted by %s", id, ts);
-	data = json_pack("{s:I,s:s,s:s,s:s}", "exception", (json_int_t)id,
-	    "title", str(row, "title"), "revert_by_at", ts, "text", text);
-	free(text);
-	rc = store_event(d->store, inc->id, now, "keizokud", NULL,
-	    event_name(type),
-	    str(row, "step"), data);
-	json_decref(data);
-	if (rc == -1 || exc_notify(d, inc, type, req, row) == -1)
-		return -1;
-	if (appr != NULL && (req == NULL || strcmp(appr, req) != 0))
-		return exc_notify(d, inc, type, appr, row);
-	return 0;
-}
-
-int
-kz_exception_timer(struct kz_daemon *d, int64_t incident,
-    const struct tkey *k, int64_t now)
-{
-	struct incident	*inc;
-	json_t		*row;
-	long long	 id;
-	int64_t		 revert, next;
-	int		 status, rc = 0;
-
-	id = k->n;
-	if ((row = exc_load(d, id, &status)) == NULL)
-		return status == 404 ? 0 : -1;
-	revert = num(row, "revert_by_at");
-	/* Only a measure in force needs reverting; decided ones lost their
-	 * timers already, and this one is stale. */
-	if (strcmp(str(row, "state"), "active") != 0 || revert == 0 ||
-	    num(row, "incident") != incident) {
-		json_decref(row);
-		return 0;
-	}
-	if ((inc = kz_incident_load(d, incident, &status)) == NULL) {
-		json_decref(row);
-		return status == 404 ? 0 : -1;
-	}
-	log_debug("exception %lld: reminder %s", id, k->kind == TK_EXC_BEFORE ?
-	    "before" : "after");
-	if (k->kind == TK_EXC_BEFORE) {
-		if (now < revert)
-			rc = remind(d, inc, row, EV_EXCEPTION_REMINDER, now);
-		if (rc == 0 && (next = next_before(d, revert, now)) != 0)
-			rc = set_timer(d, row, EXC_KIND_BEFORE, next);
-	} else {
-		rc = remind(d, inc, row, EV_EXCEPTION_OVERDUE, now);
-		if (rc == 0)
-			rc = set_timer(d, row, EXC_KIND_AFTER, next_after(revert,
-			    now));
-	}
-	incident_free(inc);
-	json_decref(row);
-	return rc;
-}
-
-/* An exception step became ready: record its anticipated measure as
- * requested, in the same operation, and ask the approver. */
-int
-kz_exception_from_step(struct kz_daemon *d, const struct actx *a,
-    struct incident *inc, const struct effect *e)
-{
-	json_t		*w = e->data, *p, *row;
-	char		*to, *text;
-	int64_t		 secs = inc->rb->steps[e->step].u.exception.revert_by_s;
-	int64_t		 id;
-	int		 rc, status;
-
-	rc = store_exec(d->store, "INSERT INTO exceptions(incident, step, "
-	    "title, policy, reason, state, requested_by, requested_at, "
-	    "revert_by_at, drill) VALUES (?, ?, ?, ?, ?, 'requested', ?, ?, ?, "
-	    "?)", p = json_pack("[I,s,s,s?,s?,s,I,o,b]", (json_int_t)inc->id,
-	    inc->rb->steps[e->step].id, json_string_value(json_object_get(w,
-	    "title")) ?: "", json_string_value(json_object_get(w, "policy")),
-	    json_string_value(json_object_get(w, "reason")),
-	    json_string_value(json_object_get(w, "requested_by")),
-	    (json_int_t)a->now, secs > 0 ? json_integer(a->now + secs * 1000) :
-	    json_null(), inc->drill));
-	json_decref(p);
-	if (rc == -1)
-		return -1;
-	id = store_last_id(d->store);
-	text = xprintf("exception %lld requested: %s", (long long)id,
-	    json_string_value(json_object_get(w, "title")) ?: "");
-	rc = store_event(d->store, inc->id, a->now, a->actor, a->member,
-	    "exception.requested", inc->rb->steps[e->step].id, p = json_pack(
-	    "{s:I,s:O,s:s}", "exception", (json_int_t)id, "measure", w,
-	    "text", text));
-	json_decref(p);
-	free(text);
-	if (rc == -1 || (row = exc_load(d, id, &status)) == NULL)
-		return -1;
-	to = exc_approver(d, inc);
-	rc = exc_notify(d, inc, EV_EXCEPTION_REQUESTED, to, row);
-	free(to);
-	json_decref(row);
-	return rc;
 }

@@ -1,56 +1,30 @@
-/* Exception measures (例外措置, SPEC §7): the exceptions table, their
- * reminder timers and their notifications (exception.c), and the
- * commands that request, decide and dispose of them (cmd-exception.c).
- *
- * An exception belongs to an incident (its events go into that
- * incident's log) but outlives it: closing the incident leaves it and
- * its reminders in place until it is reverted or adopted. */
+/* The exceptions table (exception.c): exception measures as stored, and
+ * as `exceptions` shows them. Their rules are the engine's
+ * (engine-exception.c); their changes are stored by kz_apply, with the
+ * events, timers and notifications that go with them. */
 #ifndef KZ_EXCEPTION_H
 #define KZ_EXCEPTION_H
 
 #include <jansson.h>
 #include <stdint.h>
 
-#include "model/event.h"
-
 struct kz_daemon;
-struct incident;
-struct actx;
-struct effect;
-struct tkey;
+struct exc;
 
-/* Reminder timers: step "exception:ID" of the exception's incident. */
-#define EXC_STEP_PREFIX	"exception:"
-#define EXC_KIND_BEFORE	"exc-before"	/* revert_by minus each remind */
-#define EXC_KIND_AFTER	"exc-after"	/* revert_by, then every day */
-
-/* An exception step became ready (apply.c, effect EF_EXCEPTION): its
- * measure is requested in the same operation. */
-int	 kz_exception_from_step(struct kz_daemon *, const struct actx *,
-	    struct incident *, const struct effect *);
-/* The row of exception id as stored (times in ms); NULL with *status
- * 404 or 503. */
-json_t	*exc_load(struct kz_daemon *, int64_t id, int *status);
-/* A stored row as SPEC §5 `exceptions` shows it (RFC 3339 times,
- * in_force_s and overdue measured at now); a new reference. */
-json_t	*exc_json(json_t *row, int64_t now);
+/* Exception id; NULL with *status 404 or 503. */
+struct exc	*exc_get(struct kz_daemon *, int64_t id, int *status);
+/* Stores a new measure and sets its id: 0, or -1. */
+int		 exc_insert(struct kz_daemon *, struct exc *);
+/* Stores the state of a measure that changed: 0, or -1. */
+int		 exc_update(struct kz_daemon *, const struct exc *);
+/* Exception id as SPEC §5 `exceptions` shows it (RFC 3339 times,
+ * in_force_s and overdue measured at now); NULL with *status 404 or
+ * 503. */
+json_t		*exc_view(struct kz_daemon *, int64_t id, int64_t now,
+		    int *status);
 /* Every exception (incident 0) or those of one incident; open: only
  * requested and active ones. Oldest first. NULL when storage fails. */
-json_t	*kz_exceptions_list(struct kz_daemon *, int64_t incident, int open,
-	    int64_t now);
-/* Who decides exceptions of inc: "role:" + exceptions.approver_role,
- * else the runbook owner; NULL when neither is set. Allocated. */
-char	*exc_approver(struct kz_daemon *, const struct incident *);
-/* Queues notification type (static) about row to ref. */
-int	 exc_notify(struct kz_daemon *, const struct incident *,
-	    enum kz_event type, const char *to, json_t *row);
-/* Arms the reminders of an active exception (row as stored). */
-int	 exc_arm(struct kz_daemon *, json_t *row, int64_t now);
-/* Removes its reminders (rejected or disposed of). */
-int	 exc_disarm(struct kz_daemon *, int64_t incident, int64_t id);
-/* A reminder timer of step "exception:ID" fell due; runs inside the
- * timer's operation. 0, or -1 when storage failed. */
-int	 kz_exception_timer(struct kz_daemon *, int64_t incident,
-	    const struct tkey *, int64_t now);
+json_t		*kz_exceptions_list(struct kz_daemon *, int64_t incident,
+		    int open, int64_t now);
 
 #endif

@@ -15,14 +15,16 @@ struct effect;
 struct incident;
 struct member;
 
-/* Queues the notification effect e of inc (NULL: about no incident)
- * inside the current operation: 0, or -1 when the storage failed. */
+/* Queues the notification effect e of inc (NULL: about no incident, such
+ * as a plan drill falling due) inside the current operation (from
+ * kz_apply, and for a situation report sent on): 0, or -1 when the
+ * storage failed. */
 int	 notify_enqueue(struct kz_daemon *, const struct incident *,
 	    const struct effect *);
-/* A notification about no incident (a plan drill falling due), inside
- * the current operation. */
-int	 notify_system(struct kz_daemon *, enum kz_event, json_t *data);
 
+/* A notification about no incident, written at once, outside kz_apply:
+ * for core modules whose writes are not the engine's (sources.c). */
+int	 notify_system(struct kz_daemon *, enum kz_event, json_t *data);
 /* A mail of its own to one member (sign-in links, sitreps). */
 int	 notify_mail(struct kz_daemon *, const char *channel,
 	    const struct member *, int64_t incident, const char *event,

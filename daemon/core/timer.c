@@ -54,58 +54,94 @@ kz_timers_rearm(struct kz_daemon *d)
 	evtimer_add(d->timer_ev, &tv);
 }
 
+/* An exception's reminder: exceptions outlive their incident, so it is
+ * loaded from its own table. 0, or -1 when the storage failed. */
+static int
+fire_exception(struct kz_daemon *d, const struct actx *a, int64_t incid,
+    const struct tkey *k)
+{
+	struct incident	*inc;
+	struct exc	*x;
+	struct effects	 fx = { 0 };
+	int		 status, rc;
+
+	if ((x = exc_get(d, k->n, &status)) == NULL)
+		return status == 404 ? 0 : -1;
+	if (x->incident != incid) {	/* stale */
+		exc_free(x);
+		return 0;
+	}
+	if ((inc = kz_incident_load(d, incid, &status)) == NULL) {
+		exc_free(x);
+		return status == 404 ? 0 : -1;
+	}
+	log_debug("exception %lld: reminder %s", (long long)x->id,
+	    k->kind == TK_EXC_BEFORE ? "before" : "after");
+	engine_exception_timer(a, inc, x, k, &fx);
+	rc = kz_apply(d, a, inc, &fx);
+	effects_free(&fx);
+	incident_free(inc);
+	exc_free(x);
+	return rc;
+}
+
+/* A step's or the incident's timer. 0, or -1 when the storage failed. */
+static int
+fire_incident(struct kz_daemon *d, const struct actx *a, int64_t incid,
+    const char *step, const struct tkey *k, json_t *t)
+{
+	struct incident	*inc;
+	struct effects	 fx = { 0 };
+	json_t		*data;
+	int		 status, rc, idx;
+
+	if ((inc = kz_incident_load(d, incid, &status)) == NULL)
+		return status == 404 ? 0 : -1;
+	idx = step && *step ? runbook_step_index(inc->rb, step) : -1;
+	log_debug("timer %s fired for incident %lld step %s",
+	    jget_str(t, "kind"), (long long)incid, step);
+	if (k->kind == TK_INJECT) {
+		const char *ds = jget_str(t, "data");
+
+		if ((data = ds ? json_loads(ds, 0, NULL) : NULL) == NULL)
+			data = json_object();
+		engine_inject(a, inc, data, &fx);
+		json_decref(data);
+	} else
+		engine_timer(a, inc, idx, k, &fx);
+	rc = kz_apply(d, a, inc, &fx);
+	effects_free(&fx);
+	incident_free(inc);
+	return rc;
+}
+
+/* One due timer, in an operation of its own: the row goes, and what it
+ * was for happens (or, for a row no code writes, nothing). */
 static void
 fire(struct kz_daemon *d, json_t *t, int64_t now)
 {
-	int64_t		 id = jget_int(t, "id");
 	int64_t		 incid = jget_int(t, "incident");
 	const char	*step = jget_str(t, "step");
-	const char	*kind = jget_str(t, "kind");
-	struct incident	*inc;
-	struct effects	 fx = { 0 };
 	struct tkey	 k;
 	struct actx	 a;
-	int		 status, ok = 1, known;
+	int		 ok = 1, known;
 
-	memset(&a, 0, sizeof a);
-	a.roster = d->roster;
-	a.now = now;
-	a.actor = "keizokud";
+	kz_actx_init(d, &a, now, "keizokud");
 	if (kz_op_begin(d) == -1)
 		return;
-	known = tkey_parse(kind, step, &k) == 0;
-	if (store_timer_delete(d->store, id) == -1)
+	known = tkey_parse(jget_str(t, "kind"), step, &k) == 0;
+	if (store_timer_delete(d->store, jget_int(t, "id")) == -1)
 		ok = 0;
 	else if (!known)
-		;	/* a stale or foreign row: gone */
+		;
 	else if (tkey_is_exception(k.kind))
-		/* Exception reminders outlive the incident: not the
-		 * engine's business. */
-		ok = kz_exception_timer(d, incid, &k, now) == 0;
+		ok = fire_exception(d, &a, incid, &k) == 0;
 	else if (k.kind == TK_SOURCE_SILENT)
 		/* A source's silence: about no incident. */
 		ok = source_silence_due(d, step, now) == 0;
-	else if ((inc = kz_incident_load(d, incid, &status)) != NULL) {
-		int idx = step && *step ? runbook_step_index(inc->rb, step) : -1;
-
-		log_debug("timer %s fired for incident %lld step %s", kind,
-		    (long long)incid, step);
-		if (k.kind == TK_INJECT) {
-			const char	*ds = jget_str(t, "data");
-			json_t		*data = ds ? json_loads(ds, 0, NULL) : NULL;
-
-			if (data == NULL)
-				data = json_object();
-			engine_inject(&a, inc, data, &fx);
-			json_decref(data);
-		} else
-			engine_timer(&a, inc, idx, &k, &fx);
-		ok = kz_apply(d, &a, inc, &fx) == 0;
-		incident_free(inc);
-	} else if (status != 404)
-		ok = 0;
+	else
+		ok = fire_incident(d, &a, incid, step, &k, t) == 0;
 	tkey_free(&k);
-	effects_free(&fx);
 	kz_op_end(d, ok, NULL, NULL);
 }
 

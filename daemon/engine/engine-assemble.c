@@ -157,7 +157,8 @@ settle(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 	}
 	if (all && inc->steps[i].state == SS_READY) {
 		eng_finish(a, inc, i, SS_DONE, "keizokud", "quota met", fx);
-		eng_event(fx, EV_ASSEMBLY_COMPLETE, i, engine_assembly_json(inc));
+		eng_event(fx, EV_ASSEMBLY_COMPLETE, i,
+		    engine_assembly_json(inc));
 		eng_notify(fx, EV_ASSEMBLY_COMPLETE, i, inc->rb->owner,
 		    eng_step_data(inc, i));
 		eng_advance(a, inc, fx);

@@ -36,6 +36,9 @@ void		 eng_assemble_timer(const struct actx *, struct incident *,
 		    int step, const struct tkey *, struct effects *);
 void		 eng_assemble_shortage(const struct actx *, struct incident *,
 		    int step, struct effects *);
+/* engine-exception.c */
+void		 eng_exception_from_step(const struct actx *,
+		    struct incident *, int step, struct effects *);
 /* engine-rto.c */
 void		 eng_rto_start(const struct actx *, struct incident *,
 		    struct effects *);

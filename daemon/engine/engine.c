@@ -8,6 +8,7 @@
 #include "engine/engine-int.h"
 #include "model/matcher.h"
 #include "model/roster.h"
+#include "model/scenario.h"
 #include "model/template.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
@@ -123,6 +124,7 @@ effects_free(struct effects *fx)
 		json_decref(fx->v[i].data);
 		free(fx->v[i].to);
 		tkey_free(&fx->v[i].tk);
+		exc_free(fx->v[i].exc);
 	}
 	free(fx->v);
 	fx->v = NULL;
@@ -330,17 +332,9 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 	case ST_ASSEMBLE:
 		eng_assemble_start(a, inc, i, fx);
 		return;
-	case ST_EXCEPTION: {
-		json_t *ctx = engine_context(inc), *d;
-
-		d = tmpl_render_json(rs->with, ctx);
-		json_decref(ctx);
-		json_object_set_new(d, "requested_by", json_string(
-		    s->assignee ? s->assignee : inc->activated_by ?
-		    inc->activated_by : "keizokud"));
-		eng_emit(fx, EF_EXCEPTION, i, d);
+	case ST_EXCEPTION:
+		eng_exception_from_step(a, inc, i, fx);
 		break;
-	}
 	default:
 		break;
 	}
@@ -455,14 +449,15 @@ engine_confirm(const struct actx *a, struct incident *inc, int confirm,
 	if (!confirm) {
 		inc->state = IS_DISMISSED;
 		inc->closed_at = a->now;
-		eng_event(fx, EV_INCIDENT_DISMISSED, -1, json_pack("{s:s?}", "note",
-		    note));
+		eng_event(fx, EV_INCIDENT_DISMISSED, -1, json_pack("{s:s?}",
+		    "note", note));
 		eng_notify(fx, EV_INCIDENT_DISMISSED, -1, inc->rb->owner,
 		    json_pack("{s:s?}", "note", note));
 		return 200;
 	}
 	inc->state = IS_ACTIVE;
-	eng_event(fx, EV_INCIDENT_CONFIRMED, -1, json_pack("{s:s?}", "note", note));
+	eng_event(fx, EV_INCIDENT_CONFIRMED, -1, json_pack("{s:s?}", "note",
+	    note));
 	eng_notify(fx, EV_INCIDENT_ACTIVATED, -1, inc->rb->owner,
 	    json_pack("{s:s?}", "note", note));
 	eng_rto_start(a, inc, fx);
@@ -506,10 +501,10 @@ engine_close(const struct actx *a, struct incident *inc, const char *note,
 	for (i = 0; i < inc->rb->nsteps; i++)
 		eng_timer_clear(fx, TK_ANY, (int)i);
 	eng_rto_stop(inc, fx);
-	eng_event(fx, EV_INCIDENT_CLOSED, -1, json_pack("{s:s?,s:o}", "note", note,
-	    "open_steps", open));
-	eng_notify(fx, EV_INCIDENT_CLOSED, -1, inc->rb->owner, json_pack("{s:s?}",
-	    "note", note));
+	eng_event(fx, EV_INCIDENT_CLOSED, -1, json_pack("{s:s?,s:o}", "note",
+	    note, "open_steps", open));
+	eng_notify(fx, EV_INCIDENT_CLOSED, -1, inc->rb->owner,
+	    json_pack("{s:s?}", "note", note));
 	return 200;
 }
 
@@ -588,7 +583,8 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 		s->dirty = 1;
 		eng_timer_clear(fx, TK_ESCALATE, i);
 		eng_timer_clear(fx, TK_REMIND, i);
-		eng_event(fx, EV_STEP_ACKED, i, json_pack("{s:s?}", "note", note));
+		eng_event(fx, EV_STEP_ACKED, i, json_pack("{s:s?}", "note",
+		    note));
 		eng_notify(fx, EV_STEP_ACKED, i, NULL, eng_step_data(inc, i));
 		return 200;
 	case SA_DONE:
@@ -601,8 +597,8 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 		    st != SS_FAILED)
 			return step_refuse(inc, i, "finish", why);
 		eng_finish(a, inc, i, SS_DONE, by, note, fx);
-		eng_event(fx, EV_STEP_DONE, i, json_pack("{s:s?,s:s?}", "note", note,
-		    "from", st != SS_READY && st != SS_ACKED ?
+		eng_event(fx, EV_STEP_DONE, i, json_pack("{s:s?,s:s?}", "note",
+		    note, "from", st != SS_READY && st != SS_ACKED ?
 		    step_state_name(st) : NULL));
 		break;
 	case SA_APPROVE:
@@ -610,10 +606,10 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 		if (st != SS_READY && st != SS_ACKED)
 			return step_refuse(inc, i, act == SA_APPROVE ?
 			    "approve" : "reject", why);
-		eng_finish(a, inc, i, act == SA_APPROVE ? SS_DONE : SS_FAILED, by,
-		    note, fx);
-		eng_event(fx, act == SA_APPROVE ? EV_STEP_APPROVED : EV_STEP_REJECTED,
-		    i, json_pack("{s:s?}", "note", note));
+		eng_finish(a, inc, i, act == SA_APPROVE ? SS_DONE : SS_FAILED,
+		    by, note, fx);
+		eng_event(fx, act == SA_APPROVE ? EV_STEP_APPROVED :
+		    EV_STEP_REJECTED, i, json_pack("{s:s?}", "note", note));
 		if (act == SA_REJECT)
 			eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner,
 			    eng_step_data(inc, i));
@@ -622,14 +618,17 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 		if (st == SS_DONE || st == SS_SKIPPED)
 			return step_refuse(inc, i, "skip", why);
 		eng_finish(a, inc, i, SS_SKIPPED, by, note, fx);
-		eng_event(fx, EV_STEP_SKIPPED, i, json_pack("{s:s?}", "note", note));
+		eng_event(fx, EV_STEP_SKIPPED, i, json_pack("{s:s?}", "note",
+		    note));
 		break;
 	case SA_FAIL:
 		if (st != SS_READY && st != SS_ACKED && st != SS_RUNNING)
 			return step_refuse(inc, i, "fail", why);
 		eng_finish(a, inc, i, SS_FAILED, by, note, fx);
-		eng_event(fx, EV_STEP_FAILED, i, json_pack("{s:s?}", "note", note));
-		eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner, eng_step_data(inc, i));
+		eng_event(fx, EV_STEP_FAILED, i, json_pack("{s:s?}", "note",
+		    note));
+		eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner,
+		    eng_step_data(inc, i));
 		break;
 	}
 	eng_advance(a, inc, fx);
@@ -744,18 +743,19 @@ engine_timer(const struct actx *a, struct incident *inc, int i,
 		if (st == SS_READY) {
 			json_t *d = eng_step_data(inc, i);
 
-			eng_event(fx, EV_STEP_REMINDER, i, json_pack("{s:s?}", "to",
-			    s->assignee));
+			eng_event(fx, EV_STEP_REMINDER, i, json_pack("{s:s?}",
+			    "to", s->assignee));
 			eng_notify(fx, EV_STEP_REMINDER, i, s->assignee ?
 			    s->assignee : rs->assign, d);
-			eng_timer_set(fx, TK_REMIND, i, a->now + rs->remind_s * 1000);
+			eng_timer_set(fx, TK_REMIND, i, a->now + rs->remind_s *
+			    1000);
 		}
 		break;
 	case TK_WAIT:
 		if (st == SS_READY) {
 			eng_finish(a, inc, i, SS_DONE, "keizokud", NULL, fx);
-			eng_event(fx, EV_STEP_DONE, i, json_pack("{s:s}", "reason",
-			    "waited"));
+			eng_event(fx, EV_STEP_DONE, i, json_pack("{s:s}",
+			    "reason", "waited"));
 			eng_advance(a, inc, fx);
 		}
 		break;
@@ -818,8 +818,10 @@ engine_action_done(const struct actx *a, struct incident *inc, int i,
 	}
 	eng_event(fx, EV_ACTION_FAILED, i, d);
 	eng_finish(a, inc, i, SS_FAILED, "keizokud", note, fx);
-	eng_event(fx, EV_STEP_FAILED, i, json_pack("{s:s}", "reason", "action"));
-	eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner, eng_step_data(inc, i));
+	eng_event(fx, EV_STEP_FAILED, i, json_pack("{s:s}", "reason",
+	    "action"));
+	eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner, eng_step_data(inc,
+	    i));
 	return 200;
 }
 
@@ -850,9 +852,9 @@ engine_trigger_repeat(const struct actx *a, struct incident *inc,
 		inc->dirty = 1;
 	}
 	eng_event(fx, type, -1, json_pack("{s:O}", "trigger", doc));
-	eng_notify(fx, EV_TRIGGER_REPEATED, -1, inc->rb->owner, json_pack("{s:s}",
-	    "kind", correction ? "correction" : resolved ? "resolved" :
-	    "repeat"));
+	eng_notify(fx, EV_TRIGGER_REPEATED, -1, inc->rb->owner,
+	    json_pack("{s:s}", "kind", correction ? "correction" : resolved ?
+	    "resolved" : "repeat"));
 }
 
 void
@@ -865,27 +867,26 @@ engine_trigger_cancelled(const struct actx *a, struct incident *inc,
 	    json_object());
 }
 
-int
-engine_exception_decided(const struct actx *a, struct incident *inc, int i,
-    int64_t exception, int approved, const char *note, struct effects *fx)
+void
+engine_drill_start(const struct actx *a, struct incident *inc,
+    const struct scenario *sc, struct effects *fx)
 {
-	struct step_st *s;
+	size_t i;
 
-	if (i < 0 || (size_t)i >= inc->rb->nsteps || inc->state != IS_ACTIVE)
-		return 200;
-	s = &inc->steps[i];
-	if (s->state != SS_READY && s->state != SS_ACKED)
-		return 200;
-	eng_finish(a, inc, i, approved ? SS_DONE : SS_FAILED, eng_who(a), note,
-	    fx);
-	eng_event(fx, approved ? EV_STEP_DONE : EV_STEP_FAILED, i, json_pack(
-	    "{s:I,s:s}", "exception", (json_int_t)exception, "reason",
-	    approved ? "exception approved" : "exception rejected"));
-	if (!approved)
-		eng_notify(fx, EV_STEP_FAILED, i, inc->rb->owner,
-		    eng_step_data(inc, i));
-	eng_advance(a, inc, fx);
-	return 200;
+	for (i = 0; i < sc->ninjects; i++) {
+		const struct inject	*in = &sc->injects[i];
+		struct effect		*e;
+
+		e = eng_emit(fx, EF_TIMER_SET, -1, json_pack("{s:i,s:s,s:s?,"
+		    "s:I}", "n", (int)i + 1, "text", in->text, "to", in->to,
+		    "at_s", (json_int_t)in->at_s));
+		e->tk.kind = TK_INJECT;
+		e->tk.n = (int64_t)i + 1;
+		e->due = a->now + in->at_s * 1000;
+	}
+	eng_event(fx, EV_DRILL_SCENARIO, -1, json_pack("{s:s,s:s,s:I}",
+	    "scenario", sc->id, "title", sc->title, "injects",
+	    (json_int_t)sc->ninjects));
 }
 
 int

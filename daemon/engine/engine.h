@@ -15,6 +15,8 @@
 #include "model/runbook.h"
 
 struct roster;
+struct scenario;
+struct plan_drill;
 
 enum step_state {
 	SS_BLOCKED, SS_READY, SS_ACKED, SS_RUNNING, SS_DONE, SS_FAILED,
@@ -80,8 +82,56 @@ struct incident {
 	int		 is_new;
 };
 
-enum eff_kind { EF_EVENT, EF_NOTIFY, EF_TIMER_SET, EF_TIMER_CLEAR,
-	EF_ACTION, EF_EXCEPTION };
+/* An exception measure (例外措置, SPEC §7): a temporary departure from
+ * the security policy, requested (by a person or an exception step),
+ * decided by someone with the authority, and in force until it is
+ * reverted or adopted. It belongs to an incident (its events go into
+ * that incident's log) but outlives it: its reminders go on after the
+ * incident is closed. */
+enum exc_state { EXS_REQUESTED, EXS_ACTIVE, EXS_REJECTED, EXS_REVERTED,
+	EXS_ADOPTED };
+
+struct exc {
+	int64_t		 id;		/* 0 until stored */
+	int64_t		 incident;
+	char		*step;		/* NULL: the incident's */
+	char		*title;
+	char		*policy;
+	char		*reason;
+	enum exc_state	 state;
+	char		*requested_by;
+	int64_t		 requested_at;
+	char		*approved_by;
+	int64_t		 approved_at;
+	int64_t		 revert_by_at;	/* 0: none */
+	char		*resolved_by;
+	int64_t		 resolved_at;
+	char		*note;
+	int		 drill;
+	json_t		*measure;	/* a new one: what was asked, as the
+					   request event records it */
+};
+
+/* What the config says about exception measures. */
+struct exc_policy {
+	const char	*approver_role;	/* "role:" + this decides; NULL or
+					   "": the runbook's owner */
+	const int64_t	*remind_s;	/* reminders this long before the
+					   revert-by deadline; none: a day */
+	size_t		 nremind;
+};
+
+enum eff_kind {
+	EF_EVENT,		/* log ev (incident NULL: the system's) */
+	EF_NOTIFY,		/* queue notification ev for to */
+	EF_TIMER_SET,		/* set timer tk, due */
+	EF_TIMER_CLEAR,		/* clear timer tk (TK_ANY: the step's) */
+	EF_ACTION,		/* start the step's action once committed */
+	EF_EXCEPTION,		/* store the new measure exc, then request
+				   it (engine_exception_requested) */
+	EF_EXC_SAVE,		/* store the changed measure exc */
+	EF_META,		/* remember data.value under data.key */
+};
 
 struct effect {
 	enum eff_kind	 kind;
@@ -94,6 +144,7 @@ struct effect {
 	json_t		*data;		/* owned; a timer's row data when
 					   not empty */
 	char		*to;		/* notify: "role:X" / member */
+	struct exc	*exc;		/* EF_EXCEPTION, EF_EXC_SAVE (owned) */
 };
 
 struct effects {
@@ -113,6 +164,7 @@ struct actx {
 						   plan, or NULL */
 	const char		*via;		/* "web" for the pages: the
 						   audit log says so */
+	struct exc_policy	 excp;
 };
 
 enum step_act { SA_ACK, SA_DONE, SA_SKIP, SA_FAIL, SA_APPROVE, SA_REJECT };
@@ -161,13 +213,51 @@ void	 engine_trigger_cancelled(const struct actx *, struct incident *,
 int	 engine_respond(const struct actx *, struct incident *,
 	    const char *member, enum answer, int64_t eta_at, const char *note,
 	    struct effects *, char **why);
-/* An exception measure requested by an exception step was decided. */
-int	 engine_exception_decided(const struct actx *, struct incident *,
-	    int step, int64_t exception, int approved, const char *note,
-	    struct effects *);
+/* A scenario drill starts on inc (just activated): its injects become
+ * timers, revealed when due (engine_inject). */
+void	 engine_drill_start(const struct actx *, struct incident *,
+	    const struct scenario *, struct effects *);
 /* A scenario drill's inject fell due: reveal it (data: {n, text, to}). */
 int	 engine_inject(const struct actx *, struct incident *, json_t *data,
 	    struct effects *);
+
+/* Exception measures (engine-exception.c). Each returns an HTTP-like
+ * status with *why (allocated) on error, like the step actions. */
+struct exc	*exc_new(void);
+struct exc	*exc_dup(const struct exc *);
+void		 exc_free(struct exc *);
+const char	*exc_state_name(enum exc_state);
+int		 exc_state_parse(const char *);
+/* Who decides exceptions of inc ("role:X" or a member), allocated; NULL
+ * when nobody may. */
+char		*exc_approver(const struct actx *, const struct incident *);
+/* `exception add`: a measure requested by a person on inc (title,
+ * policy, reason, revert_by_at and step filled in); takes exc. */
+int	 engine_exception_add(const struct actx *, struct incident *,
+	    struct exc *, struct effects *, char **why);
+/* A new measure was stored (it has its id): log the request and ask the
+ * approver. */
+void	 engine_exception_requested(const struct actx *,
+	    const struct incident *, const struct exc *, struct effects *);
+/* `exception approve|reject`: note is required to reject. */
+int	 engine_exception_decide(const struct actx *, struct incident *,
+	    struct exc *, int approved, const char *note, struct effects *,
+	    char **why);
+/* `exception resolve`: how is EXS_REVERTED or EXS_ADOPTED. */
+int	 engine_exception_resolve(const struct actx *, struct incident *,
+	    struct exc *, enum exc_state how, const char *note,
+	    struct effects *, char **why);
+/* A reminder of exc fell due (tk: TK_EXC_BEFORE or TK_EXC_AFTER). */
+void	 engine_exception_timer(const struct actx *, const struct incident *,
+	    struct exc *, const struct tkey *, struct effects *);
+
+/* A drill the plan requires (guideline 2.9.1, engine-plan.c): when it
+ * has fallen due at a->now and seen (the due date last announced, or
+ * NULL) is not that date, the announcement: a notification, an event
+ * of no incident and the mark (EF_META) that it was made. Returns 1
+ * then, else 0; *due is the date it fell due (for the log). */
+int	 engine_plan_drill(const struct actx *, const struct plan_drill *,
+	    const char *seen, struct effects *, char due[16]);
 const char	*answer_name(enum answer);
 int		 answer_parse(const char *);
 /* Assembly as in SPEC §5 `show`. */

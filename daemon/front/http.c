@@ -1,7 +1,7 @@
 /* The HTTP(S) front end (SPEC §11), on libevent's evhttp: inbound
  * webhooks (handed to ingest.c), the REST API (every client command, by
- * the routes of the command table (proto/commands.h), through the same kz_dispatch as the control
- * socket), /healthz and /metrics.
+ * its route in the command table, proto/commands.h, through the same
+ * kz_dispatch as the control socket), /healthz and /metrics.
  *
  * Replies to writes are deferred until the batch commits, so a request
  * outlives the callback that received it; if its client goes away in the

@@ -303,10 +303,7 @@ ingest_record(struct ingest *in, const struct trigger *t, int drill,
 static void
 ingest_actx(struct kz_daemon *d, const char *actor, struct actx *a)
 {
-	memset(a, 0, sizeof *a);
-	a->roster = d->roster;
-	a->now = clock_now();
-	a->actor = actor;
+	kz_actx_init(d, a, clock_now(), actor);
 }
 
 /* A repeat, resolution, correction or cancellation lands on the open
@@ -353,8 +350,10 @@ ingest_start(struct ingest *in, struct runbook *rb,
 	int			 status;
 
 	ingest_actx(d, actor, &a);
-	status = kz_start_incident(d, &a, rb, drill, t->doc, vars, in->source,
-	    key, act->mode == AM_CONFIRM, act->confirm_by, NULL, id, &why);
+	status = kz_start_incident(d, &a, &(struct kz_start){ .rb = rb,
+	    .drill = drill, .pending = act->mode == AM_CONFIRM, .trigger =
+	    t->doc, .vars = vars, .source = in->source, .key = key,
+	    .confirm_by = act->confirm_by }, id, &why);
 	json_decref(vars);
 	free(actor);
 	if (status != 200) {

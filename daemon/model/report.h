@@ -1,6 +1,6 @@
 /* The post-incident review (SPEC §8, guideline 2.9.2): an incident as a
- * report object (cmd/report.c builds it from the store), rendered as Markdown or self-contained,
- * printable HTML (report-html.c). Both documents are drawn from the
+ * report object (cmd/report.c builds it from the store), rendered as
+ * Markdown or self-contained, printable HTML (report-html.c). Both documents are drawn from the
  * object alone, so `--format json` shows exactly what they say. */
 #ifndef KZ_REPORT_H
 #define KZ_REPORT_H

@@ -420,6 +420,31 @@ store_suspect(const struct store *s)
 	return s->suspect;
 }
 
+char *
+store_meta_get(struct store *s, const char *key)
+{
+	json_t	*p = json_pack("[s]", key), *rows;
+	char	*v = NULL;
+
+	rows = store_query(s, "SELECT value FROM meta WHERE key = ?", p);
+	json_decref(p);
+	if (rows != NULL && json_array_size(rows) == 1 &&
+	    json_string_value(json_object_get(json_array_get(rows, 0),
+	    "value")) != NULL)
+		v = xstrdup(json_string_value(json_object_get(json_array_get(
+		    rows, 0), "value")));
+	json_decref(rows);
+	return v;
+}
+
+int
+store_meta_set(struct store *s, const char *key, const char *value)
+{
+	return execf(s, "INSERT INTO meta(key, value) VALUES (?, ?) ON "
+	    "CONFLICT(key) DO UPDATE SET value = excluded.value",
+	    json_pack("[s,s]", key, value));
+}
+
 /*
  * A COMMIT that failed may leave the frames of its transaction in the
  * WAL file after the last valid one (their write went through, the sync

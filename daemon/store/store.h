@@ -90,6 +90,11 @@ int64_t		 store_timer_count(struct store *);
 json_t		*store_query(struct store *, const char *sql, json_t *params);
 int		 store_exec(struct store *, const char *sql, json_t *params);
 int64_t		 store_last_id(struct store *);
+/* The meta table: what the daemon remembers by name. get: allocated, NULL
+ * when unset (or the storage failed). */
+char		*store_meta_get(struct store *, const char *key);
+int		 store_meta_set(struct store *, const char *key,
+		    const char *value);
 /* For the test clock and health checks. */
 int		 store_ping(struct store *);
 

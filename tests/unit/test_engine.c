@@ -250,7 +250,8 @@ test_effects(void **state)
 	    strlen(rb_yaml), &ctx, &d);
 	struct incident		*inc = incident_new(rb, 0, NULL, rb->vars);
 	struct effects		 fx = { 0 };
-	struct actx		 a = { ro, 1000000, "root", NULL, 1, NULL, NULL };
+	struct actx		 a = { .roster = ro, .now = 1000000,
+	    .actor = "root", .admin = 1 };
 	char			*why = NULL;
 	size_t			 i;
 	int			 esc = 0, rem = 0, tmo = 0, ready = 0;
