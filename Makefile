@@ -27,7 +27,7 @@ CLI_PKGS	:= libcurl jansson
 CLI_LIBS	:= $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
-		   -Wmissing-prototypes -Wno-unused-parameter
+		   -Wmissing-prototypes -Wno-unused-parameter -Wwrite-strings
 CFLAGS		?= -O2 -g
 ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(WARN) $(CFLAGS) \
 		   -fPIC -Idaemon -Iplugins $(PKG_CFLAGS) \

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/duration.h"
+#include "common/jsonutil.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "keizoku.h"
@@ -85,7 +86,7 @@ cli_print(struct cli_out *o, json_t *body)
 const char *
 cli_getstr(json_t *obj, const char *key)
 {
-	return json_string_value(json_object_get(obj, key));
+	return jget_str(obj, key);
 }
 
 int

@@ -86,24 +86,17 @@ cmd_drill_start(struct kz_daemon *d, struct kz_req *r, json_t **body)
 int
 cmd_drill_list(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
+	static const char *const times[] = { "started_at", "closed_at",
+	    NULL };
 	json_t	*drills = store_query(d->store, "SELECT id, runbook, title, "
 	    "state, drill, started_at, closed_at, note FROM incidents WHERE "
 	    "drill = 1 ORDER BY id", NULL);
-	size_t	 i;
 
 	if (drills == NULL) {
 		*body = kz_storage_error(d);
 		return 503;
 	}
-	for (i = 0; i < json_array_size(drills); i++) {
-		json_t *o = json_array_get(drills, i);
-
-		json_object_set_new(o, "drill", json_true());
-		json_object_set_new(o, "started_at", jtime(json_integer_value(
-		    json_object_get(o, "started_at"))));
-		json_object_set_new(o, "closed_at", jtime(json_integer_value(
-		    json_object_get(o, "closed_at"))));
-	}
+	kz_rows_view(drills, times);
 	*body = json_pack("{s:o,s:o,s:s}", "scenarios", scenario_list(
 	    d->conf->scenarios, d->rbs, d->roster), "drills", drills,
 	    "scenario_dir", d->conf->scenarios);

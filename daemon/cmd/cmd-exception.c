@@ -155,12 +155,14 @@ cmd_exception_add(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	return status == 200 ? 201 : status;
 }
 
-/* exception approve ID / exception reject ID --note WHY. */
-int
-cmd_exception_decide(struct kz_daemon *d, struct kz_req *r, json_t **body)
+/* What a command does to a measure the engine has loaded. */
+typedef int exc_fn(const struct actx *, struct incident *, struct exc *,
+    struct kz_req *, struct effects *, char **);
+
+static int
+with_exception(struct kz_daemon *d, struct kz_req *r, json_t **body,
+    exc_fn *fn)
 {
-	int		 approved = r->spec->id == KZ_CMD_EXCEPTION_APPROVE;
-	const char	*note = req_str(r, "note");
 	struct incident	*inc;
 	struct effects	 fx = { 0 };
 	struct actx	 a;
@@ -168,17 +170,40 @@ cmd_exception_decide(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	char		*why = NULL;
 	int		 status;
 
-	if (note != NULL && *note == '\0')
-		note = NULL;
 	if ((status = load(d, r, &x, &inc, body)) == 200) {
 		kz_actx(d, r, &a);
-		status = engine_exception_decide(&a, inc, x, approved, note,
-		    &fx, &why);
+		status = fn(&a, inc, x, r, &fx, &why);
 		status = apply(d, &a, inc, &fx, status, why, x, body);
 	}
 	exc_free(x);
 	incident_free(inc);
 	return status;
+}
+
+static int
+do_decide(const struct actx *a, struct incident *inc, struct exc *x,
+    struct kz_req *r, struct effects *fx, char **why)
+{
+	const char *note = req_str(r, "note");
+
+	return engine_exception_decide(a, inc, x, r->spec->id ==
+	    KZ_CMD_EXCEPTION_APPROVE, note != NULL && *note != '\0' ? note :
+	    NULL, fx, why);
+}
+
+/* exception approve ID / exception reject ID --note WHY. */
+int
+cmd_exception_decide(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	return with_exception(d, r, body, do_decide);
+}
+
+static int
+do_resolve(const struct actx *a, struct incident *inc, struct exc *x,
+    struct kz_req *r, struct effects *fx, char **why)
+{
+	return engine_exception_resolve(a, inc, x, req_bool(r, "reverted") ?
+	    EXS_REVERTED : EXS_ADOPTED, req_str(r, "note"), fx, why);
 }
 
 /* exception resolve ID --reverted|--adopted --note HOW. */
@@ -188,12 +213,6 @@ cmd_exception_resolve(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	int		 rev = req_bool(r, "reverted"), adopt = req_bool(r,
 			    "adopted");
 	const char	*note = req_str(r, "note");
-	struct incident	*inc;
-	struct effects	 fx = { 0 };
-	struct actx	 a;
-	struct exc	*x;
-	char		*why = NULL;
-	int		 status;
 
 	if (rev == adopt) {
 		*body = kz_error("give exactly one of --reverted (the measure "
@@ -205,15 +224,7 @@ cmd_exception_resolve(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		    rev ? "reverted" : "adopted");
 		return 400;
 	}
-	if ((status = load(d, r, &x, &inc, body)) == 200) {
-		kz_actx(d, r, &a);
-		status = engine_exception_resolve(&a, inc, x, rev ?
-		    EXS_REVERTED : EXS_ADOPTED, note, &fx, &why);
-		status = apply(d, &a, inc, &fx, status, why, x, body);
-	}
-	exc_free(x);
-	incident_free(inc);
-	return status;
+	return with_exception(d, r, body, do_resolve);
 }
 
 int

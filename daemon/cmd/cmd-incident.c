@@ -120,8 +120,7 @@ with_incident(struct kz_daemon *d, struct kz_req *r, json_t **body,
 	status = fn(&a, inc, r, &fx, &why);
 	if (status == 200 && kz_apply(d, &a, inc, &fx) == -1) {
 		status = 503;
-		why = xprintf("storage unavailable: %s",
-		    store_errmsg(d->store));
+		why = kz_storage_why(d);
 	}
 	json_decref(a.rtos);
 	if (status == 200)
@@ -283,24 +282,15 @@ cmd_step(struct kz_daemon *d, struct kz_req *r, json_t **body)
 int
 cmd_incidents(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
-	json_t	*rows = store_incidents(d->store, req_bool(r, "all"));
-	size_t	 i;
+	static const char *const times[] = { "started_at", "closed_at",
+	    NULL };
+	json_t *rows = store_incidents(d->store, req_bool(r, "all"));
 
 	if (rows == NULL) {
-		*body = kz_error("storage unavailable: %s",
-		    store_errmsg(d->store));
+		*body = kz_storage_error(d);
 		return 503;
 	}
-	for (i = 0; i < json_array_size(rows); i++) {
-		json_t *o = json_array_get(rows, i);
-
-		json_object_set_new(o, "drill", json_boolean(json_integer_value(
-		    json_object_get(o, "drill"))));
-		json_object_set_new(o, "started_at", jtime(json_integer_value(
-		    json_object_get(o, "started_at"))));
-		json_object_set_new(o, "closed_at", jtime(json_integer_value(
-		    json_object_get(o, "closed_at"))));
-	}
+	kz_rows_view(rows, times);
 	*body = rows;
 	return 200;
 }
@@ -443,7 +433,7 @@ cmd_log(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	rows = store_events(d->store, inc->id);
 	incident_free(inc);
 	if (rows == NULL) {
-		*body = kz_error("storage unavailable");
+		*body = kz_storage_error(d);
 		return 503;
 	}
 	for (i = 0; i < json_array_size(rows); i++) {

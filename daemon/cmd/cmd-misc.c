@@ -118,7 +118,9 @@ cmd_verify(struct kz_daemon *d, struct kz_req *r, json_t **body)
 int
 cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
-	json_t	*rows, *p;
+	static const char *const times[] = { "created_at", "delivered_at",
+	    "next_attempt_at", NULL };
+	json_t	*rows, *p, *o;
 	int64_t	 inc = 0;
 	size_t	 i;
 
@@ -136,26 +138,14 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	    req_bool(r, "pending"), (json_int_t)inc, (json_int_t)inc));
 	json_decref(p);
 	if (rows == NULL) {
-		*body = kz_error("storage unavailable");
+		*body = kz_storage_error(d);
 		return 503;
 	}
-	for (i = 0; i < json_array_size(rows); i++) {
-		json_t *o = json_array_get(rows, i);
-
-		json_object_set_new(o, "drill", json_boolean(json_integer_value(
-		    json_object_get(o, "drill"))));
-		json_object_set_new(o, "created_at", jtime(json_integer_value(
-		    json_object_get(o, "created_at"))));
-		json_object_set_new(o, "delivered_at", jtime(
-		    json_integer_value(json_object_get(o, "delivered_at"))));
-		if (strcmp(json_string_value(json_object_get(o, "state")),
-		    "pending") == 0)
-			json_object_set_new(o, "next_attempt_at", jtime(
-			    json_integer_value(json_object_get(o,
-			    "next_attempt_at"))));
-		else
+	kz_rows_view(rows, times);
+	/* Only a pending delivery has a next attempt. */
+	json_array_foreach(rows, i, o)
+		if (strcmp(jget_str(o, "state"), "pending") != 0)
 			json_object_set_new(o, "next_attempt_at", json_null());
-	}
 	*body = rows;
 	return 200;
 }
@@ -249,7 +239,7 @@ cmd_inbox(struct kz_daemon *d, struct kz_req *r, json_t **body)
 
 	if ((ids = store_open_incidents(d->store)) == NULL) {
 		json_decref(out);
-		*body = kz_error("storage unavailable");
+		*body = kz_storage_error(d);
 		return 503;
 	}
 	for (i = 0; me != NULL && i < json_array_size(ids); i++) {

@@ -171,7 +171,7 @@ cmd_sitrep(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	}
 	if ((inc = kz_incident_load(d, id, &status)) == NULL) {
 		*body = status == 404 ? kz_error("no incident %lld",
-		    (long long)id) : kz_error("storage unavailable");
+		    (long long)id) : kz_storage_error(d);
 		return status;
 	}
 	prev = json_array_get(rows = store_query(d->store, "SELECT n, "
@@ -214,8 +214,7 @@ cmd_sitrep(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	json_decref(ev);
 	incident_free(inc);
 	if (status == 503)
-		*body = kz_error("storage unavailable: %s",
-		    store_errmsg(d->store));
+		*body = kz_storage_error(d);
 	else
 		*body = json_pack("{s:I,s:I,s:s,s:s}", "incident",
 		    (json_int_t)id, "n", (json_int_t)n, "format", fmt,

@@ -73,6 +73,22 @@ req_id(const struct kz_req *r, const char *k, int64_t *out)
 	return 0;
 }
 
+void
+kz_rows_view(json_t *rows, const char *const *times)
+{
+	json_t	*o;
+	size_t	 i, k;
+
+	json_array_foreach(rows, i, o) {
+		if (json_object_get(o, "drill") != NULL)
+			json_object_set_new(o, "drill", json_boolean(
+			    jget_int(o, "drill")));
+		for (k = 0; times[k] != NULL; k++)
+			json_object_set_new(o, times[k], jtime(jget_int(o,
+			    times[k])));
+	}
+}
+
 /* --as: only admins and proxies, and only for a real member. */
 static int
 check_as(struct kz_daemon *d, struct kz_req *r, json_t **body)
@@ -117,8 +133,7 @@ kz_dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
 		return;
 	}
 	if (r->spec->write && kz_op_begin(d) == -1) {
-		fn(arg, 503, kz_error("storage unavailable: %s",
-		    store_errmsg(d->store)));
+		fn(arg, 503, kz_storage_error(d));
 		return;
 	}
 	status = exec(d, r, &body);
@@ -130,8 +145,7 @@ kz_dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
 		if (kz_op_end(d, ok, NULL, NULL) == -1 && ok) {
 			json_decref(body);
 			status = 503;
-			body = kz_error("storage unavailable: %s",
-			    store_errmsg(d->store));
+			body = kz_storage_error(d);
 		}
 	}
 	kz_reply(d, fn, arg, status, body);

@@ -38,6 +38,10 @@ int		 req_id(const struct kz_req *, const char *, int64_t *);
 void		 kz_actx(struct kz_daemon *, const struct kz_req *,
 		    struct actx *);
 
+/* Rows of the store as the commands show them: "drill" as a boolean,
+ * each of times (NULL-terminated) in RFC 3339, null when unset. */
+void		 kz_rows_view(json_t *rows, const char *const *times);
+
 /* A handler answers an HTTP-like status and sets *body (an error body
  * {"error": ...} for >= 400; NULL is an empty object). */
 typedef int kz_cmd_fn(struct kz_daemon *, struct kz_req *, json_t **body);

@@ -34,19 +34,13 @@ in_list(const char *const *list, const char *s)
 	return 0;
 }
 
-static const char *
-str(json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 /* Milliseconds of an RFC 3339 field; 0 when absent. */
 static int64_t
 ms_of(json_t *o, const char *k)
 {
 	int64_t ms;
 
-	if (str(o, k) == NULL || rfc3339_parse(str(o, k), &ms) == -1)
+	if (jget_str(o, k) == NULL || rfc3339_parse(jget_str(o, k), &ms) == -1)
 		return 0;
 	return ms;
 }
@@ -85,7 +79,7 @@ first_event(json_t *tl, enum kz_event ev)
 	size_t	 i;
 
 	json_array_foreach(tl, i, e)
-		if (event_parse(str(e, "type")) == (int)ev)
+		if (event_parse(jget_str(e, "type")) == (int)ev)
 			return e;
 	return NULL;
 }
@@ -130,9 +124,9 @@ event_ref(json_t *e)
 		return json_null();
 	data = json_object_get(e, "data");
 	return json_pack("{s:O,s:s?,s:O,s:O,s:s?}", "at", json_object_get(e,
-	    "at"), "by", str(e, "on_behalf") ? str(e, "on_behalf") : str(e,
+	    "at"), "by", jget_str(e, "on_behalf") ? jget_str(e, "on_behalf") : jget_str(e,
 	    "actor"), "actor", json_object_get(e, "actor"), "on_behalf",
-	    json_object_get(e, "on_behalf"), "note", str(data, "note"));
+	    json_object_get(e, "on_behalf"), "note", jget_str(data, "note"));
 }
 
 static json_t *
@@ -158,7 +152,7 @@ activation_part(const struct incident *inc, json_t *tl)
 	size_t	 i, repeats = 0;
 
 	json_array_foreach(tl, i, e)
-		if (is_trigger_repeat(str(e, "type")))
+		if (is_trigger_repeat(jget_str(e, "type")))
 			repeats++;
 	end = first_event(tl, EV_INCIDENT_CLOSED);
 	if (end == NULL)
@@ -217,11 +211,11 @@ escalation_text(json_t *e, json_t *data)
 	char	*t;
 	json_t	*j;
 
-	if (str(e, "text") != NULL && *str(e, "text") != '\0')
-		return json_string(str(e, "text"));
-	if (str(data, "on_timeout") == NULL)
+	if (jget_str(e, "text") != NULL && *jget_str(e, "text") != '\0')
+		return json_string(jget_str(e, "text"));
+	if (jget_str(data, "on_timeout") == NULL)
 		return json_string("");
-	t = xprintf("timed out (on_timeout: %s)", str(data, "on_timeout"));
+	t = xprintf("timed out (on_timeout: %s)", jget_str(data, "on_timeout"));
 	j = json_string(t);
 	free(t);
 	return j;
@@ -236,7 +230,7 @@ escalations_part(json_t *tl)
 	json_array_foreach(tl, i, e) {
 		json_t *data = json_object_get(e, "data");
 
-		if (!is_escalation(str(e, "type")))
+		if (!is_escalation(jget_str(e, "type")))
 			continue;
 		json_array_append_new(out, json_pack("{s:o,s:o,s:o,s:o,s:o,"
 		    "s:o,s:o,s:o}", "seq", member(e, "seq"), "at", member(e,
@@ -256,7 +250,7 @@ assembly_part(const struct incident *inc)
 	const char	*role;
 
 	json_object_foreach(a, role, v) {
-		int	i = runbook_step_index(inc->rb, str(v, "step"));
+		int	i = runbook_step_index(inc->rb, jget_str(v, "step"));
 		int64_t	ready = i >= 0 ? inc->steps[i].ready_at : 0;
 		json_t	*o = json_deep_copy(v);
 
@@ -277,7 +271,7 @@ systems_part(const struct incident *inc, int64_t at)
 	size_t	 i;
 
 	json_array_foreach(sys, i, v)
-		json_object_set(v, "achieved_s", str(v, "recovered_at") != NULL ?
+		json_object_set(v, "achieved_s", jget_str(v, "recovered_at") != NULL ?
 		    json_object_get(v, "elapsed_s") : json_null());
 	return sys;
 }
@@ -322,25 +316,25 @@ open_items(json_t *rep)
 	size_t	 i;
 
 	json_array_foreach(json_object_get(rep, "steps"), i, v)
-		if (!in_list(final_states, str(v, "state")))
+		if (!in_list(final_states, jget_str(v, "state")))
 			open_item(out, "step", json_object_get(v, "id"),
-			    str(v, "title"), str(v, "state"), json_incref(
+			    jget_str(v, "title"), jget_str(v, "state"), json_incref(
 			    json_object_get(v, "deadline_at")));
 	json_array_foreach(json_object_get(rep, "exceptions"), i, v)
-		if (strcmp(str(v, "state"), "requested") == 0 ||
-		    strcmp(str(v, "state"), "active") == 0)
+		if (strcmp(jget_str(v, "state"), "requested") == 0 ||
+		    strcmp(jget_str(v, "state"), "active") == 0)
 			open_item(out, "exception", json_object_get(v, "id"),
-			    str(v, "title"), json_is_true(json_object_get(v,
-			    "overdue")) ? "overdue" : str(v, "state"),
+			    jget_str(v, "title"), json_is_true(json_object_get(v,
+			    "overdue")) ? "overdue" : jget_str(v, "state"),
 			    json_incref(json_object_get(v, "revert_by_at")));
 	json_array_foreach(json_object_get(rep, "notifications"), i, v)
-		if (strcmp(str(v, "state"), "delivered") != 0)
+		if (strcmp(jget_str(v, "state"), "delivered") != 0)
 			open_item(out, "notification", json_object_get(v, "id"),
-			    str(v, "event"), str(v, "state"), json_null());
+			    jget_str(v, "event"), jget_str(v, "state"), json_null());
 	json_array_foreach(json_object_get(rep, "systems"), i, v)
-		if (str(v, "recovered_at") == NULL)
+		if (jget_str(v, "recovered_at") == NULL)
 			open_item(out, "system", json_object_get(v, "id"),
-			    str(v, "id"), str(v, "state"), json_incref(
+			    jget_str(v, "id"), jget_str(v, "state"), json_incref(
 			    json_object_get(v, "deadline_at")));
 	return out;
 }
@@ -428,8 +422,7 @@ cmd_report(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	rep = report_json(d, inc, clock_now());
 	incident_free(inc);
 	if (rep == NULL) {
-		*body = kz_error("storage unavailable: %s",
-		    store_errmsg(d->store));
+		*body = kz_storage_error(d);
 		return 503;
 	}
 	if (strcmp(format, "json") == 0) {

@@ -1,3 +1,9 @@
+/* The one writer of the printable documents (docfmt.h): Markdown or
+ * self-contained HTML from the same calls. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "common/docfmt.h"
 #include "common/xmalloc.h"
 
@@ -105,4 +111,164 @@ doc_html_begin(struct buf *b, const char *lang, const char *title, int br,
 	    style);
 	doc_html_esc(b, title, br);
 	buf_adds(b, "</h1>\n");
+}
+
+void
+doc_begin(struct doc *d, const char *title)
+{
+	if (d->fmt == DOC_HTML) {
+		doc_html_begin(&d->b, d->lang, title, d->br, d->style);
+		return;
+	}
+	buf_adds(&d->b, "# ");
+	doc_md_text(&d->b, title, 1);
+	buf_adds(&d->b, "\n\n");
+}
+
+void
+doc_end(struct doc *d)
+{
+	if (d->fmt == DOC_HTML) {
+		buf_adds(&d->b, "<footer><p>");
+		doc_html_esc(&d->b, d->footer, d->br);
+		buf_adds(&d->b, "</p></footer>\n</body>\n</html>\n");
+	} else
+		buf_printf(&d->b, "---\n\n%s\n", d->footer);
+}
+
+void
+doc_heading(struct doc *d, int level, const char *s)
+{
+	if (d->fmt == DOC_HTML) {
+		buf_printf(&d->b, "<h%d>", level);
+		doc_html_esc(&d->b, s, d->br);
+		buf_printf(&d->b, "</h%d>\n", level);
+		return;
+	}
+	buf_printf(&d->b, "%.*s ", level, "######");
+	doc_md_text(&d->b, s, 1);
+	buf_adds(&d->b, "\n\n");
+}
+
+void
+doc_para(struct doc *d, const char *s)
+{
+	if (d->fmt == DOC_HTML) {
+		buf_adds(&d->b, "<p>");
+		doc_html_esc(&d->b, s, 1);
+		buf_adds(&d->b, "</p>\n");
+		return;
+	}
+	doc_md_text(&d->b, s, 0);
+	buf_adds(&d->b, "\n\n");
+}
+
+void
+doc_banner(struct doc *d, const char *s)
+{
+	if (d->fmt == DOC_HTML) {
+		buf_adds(&d->b, "<p class=\"banner\">");
+		doc_html_esc(&d->b, s, 1);
+		buf_adds(&d->b, "</p>\n");
+		return;
+	}
+	buf_adds(&d->b, "> **");
+	doc_md_text(&d->b, s, 1);
+	buf_adds(&d->b, "**\n\n");
+}
+
+void
+doc_list(struct doc *d, int start)
+{
+	if (d->fmt == DOC_HTML)
+		buf_adds(&d->b, start ? "<ul>\n" : "</ul>\n");
+	else if (!start)
+		buf_addc(&d->b, '\n');
+}
+
+void
+doc_item(struct doc *d, const char *s)
+{
+	if (d->fmt == DOC_HTML)
+		doc_html_item(&d->b, s);
+	else
+		doc_md_item(&d->b, s);
+}
+
+void
+doc_table(struct doc *d, int start)
+{
+	if (d->fmt == DOC_HTML)
+		buf_adds(&d->b, start ? "<table>\n" : "</tbody>\n</table>\n");
+	else if (!start)
+		buf_addc(&d->b, '\n');
+}
+
+void
+doc_row(struct doc *d, char *const *cells, size_t n, int head)
+{
+	if (d->fmt == DOC_HTML)
+		doc_html_row(&d->b, cells, n, head);
+	else
+		doc_md_row(&d->b, cells, n, head);
+}
+
+/* A fence longer than any run of backticks inside cannot be closed by
+ * the text it holds. */
+void
+doc_code(struct doc *d, const char *s)
+{
+	size_t	run = 0, max = 0, i;
+	char	fence[64];
+
+	if (d->fmt == DOC_HTML) {
+		buf_adds(&d->b, "<pre>");
+		doc_html_esc(&d->b, s, 0);
+		buf_adds(&d->b, "</pre>\n");
+		return;
+	}
+	for (i = 0; s[i] != '\0'; i++) {
+		run = s[i] == '`' ? run + 1 : 0;
+		if (run > max)
+			max = run;
+	}
+	max = max < 3 ? 3 : max + 1;
+	if (max >= sizeof fence)
+		max = sizeof fence - 1;
+	memset(fence, '`', max);
+	fence[max] = '\0';
+	buf_printf(&d->b, "%s\n%s\n%s\n\n", fence, s, fence);
+}
+
+void
+doc_cell(struct doc_row *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->n >= DOC_ROW_MAX)
+		return;
+	va_start(ap, fmt);
+	r->c[r->n++] = xvprintf(fmt, ap);
+	va_end(ap);
+}
+
+void
+doc_cell_own(struct doc_row *r, char *s)
+{
+	if (r->n >= DOC_ROW_MAX) {
+		free(s);
+		return;
+	}
+	r->c[r->n++] = s;
+}
+
+void
+doc_row_emit(struct doc *d, struct doc_row *r, int head)
+{
+	size_t i;
+
+	doc_row(d, r->c, r->n, head);
+	for (i = 0; i < r->n; i++)
+		free(r->c[i]);
+	r->n = 0;
 }

@@ -21,13 +21,33 @@ kz_error(const char *fmt, ...)
 }
 
 int64_t
-jget_int(json_t *o, const char *k)
+jget_int(const json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
 }
 
 const char *
-jget_str(json_t *o, const char *k)
+jget_str(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
+}
+
+char *
+jget_strdup(const json_t *o, const char *k)
+{
+	return jget_str(o, k) != NULL ? xstrdup(jget_str(o, k)) : NULL;
+}
+
+json_t *
+jstr_or_null(const char *s)
+{
+	json_t *j = s != NULL ? json_string(s) : NULL;
+
+	return j != NULL ? j : json_null();
+}
+
+json_t *
+jint_or_null(int64_t v)
+{
+	return v != 0 ? json_integer(v) : json_null();
 }

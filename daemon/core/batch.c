@@ -30,7 +30,7 @@ struct postcommit {
 char *
 kz_storage_why(struct kz_daemon *d)
 {
-	return xprintf("storage unavailable: %s", store_errmsg(d->store));
+	return xprintf(KZ_STORAGE_UNAVAILABLE ": %s", store_errmsg(d->store));
 }
 
 json_t *

@@ -29,6 +29,9 @@ void	 kz_after_commit(struct kz_daemon *, void (*fn)(struct kz_daemon *,
 void	 kz_reply(struct kz_daemon *, kz_reply_fn, void *arg, int status,
 	    json_t *body);
 
+/* What a page or a reply says when the storage failed. */
+#define KZ_STORAGE_UNAVAILABLE	"storage unavailable"
+
 /* The body of a 503 when the storage failed (the one spelling):
  * {"error": "storage unavailable: WHAT SQLITE SAID"}. */
 json_t	*kz_storage_error(struct kz_daemon *);

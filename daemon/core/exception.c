@@ -35,12 +35,6 @@ exc_row(struct kz_daemon *d, int64_t id, int *status)
 	return row;
 }
 
-static char *
-dupstr(json_t *row, const char *k)
-{
-	return jget_str(row, k) != NULL ? xstrdup(jget_str(row, k)) : NULL;
-}
-
 struct exc *
 exc_get(struct kz_daemon *d, int64_t id, int *status)
 {
@@ -53,30 +47,23 @@ exc_get(struct kz_daemon *d, int64_t id, int *status)
 	x = exc_new();
 	x->id = jget_int(row, "id");
 	x->incident = jget_int(row, "incident");
-	x->step = dupstr(row, "step");
-	x->title = dupstr(row, "title");
-	x->policy = dupstr(row, "policy");
-	x->reason = dupstr(row, "reason");
+	x->step = jget_strdup(row, "step");
+	x->title = jget_strdup(row, "title");
+	x->policy = jget_strdup(row, "policy");
+	x->reason = jget_strdup(row, "reason");
 	x->state = (st = exc_state_parse(jget_str(row, "state"))) >= 0 ? st :
 	    EXS_REJECTED;
-	x->requested_by = dupstr(row, "requested_by");
+	x->requested_by = jget_strdup(row, "requested_by");
 	x->requested_at = jget_int(row, "requested_at");
-	x->approved_by = dupstr(row, "approved_by");
+	x->approved_by = jget_strdup(row, "approved_by");
 	x->approved_at = jget_int(row, "approved_at");
 	x->revert_by_at = jget_int(row, "revert_by_at");
-	x->resolved_by = dupstr(row, "resolved_by");
+	x->resolved_by = jget_strdup(row, "resolved_by");
 	x->resolved_at = jget_int(row, "resolved_at");
-	x->note = dupstr(row, "note");
+	x->note = jget_strdup(row, "note");
 	x->drill = jget_int(row, "drill") != 0;
 	json_decref(row);
 	return x;
-}
-
-/* A time column: NULL for none. */
-static json_t *
-ms_or_null(int64_t ms)
-{
-	return ms != 0 ? json_integer(ms) : json_null();
 }
 
 int
@@ -88,7 +75,7 @@ exc_insert(struct kz_daemon *d, struct exc *x)
 	p = json_pack("[I,s?,s,s?,s?,s,s?,I,o,b]", (json_int_t)x->incident,
 	    x->step, x->title != NULL ? x->title : "", x->policy, x->reason,
 	    exc_state_name(x->state), x->requested_by,
-	    (json_int_t)x->requested_at, ms_or_null(x->revert_by_at),
+	    (json_int_t)x->requested_at, jint_or_null(x->revert_by_at),
 	    x->drill);
 	rc = store_exec(d->store, "INSERT INTO exceptions(incident, step, "
 	    "title, policy, reason, state, requested_by, requested_at, "
@@ -106,8 +93,8 @@ exc_update(struct kz_daemon *d, const struct exc *x)
 	int	 rc;
 
 	p = json_pack("[s,s?,o,s?,o,s?,I]", exc_state_name(x->state),
-	    x->approved_by, ms_or_null(x->approved_at), x->resolved_by,
-	    ms_or_null(x->resolved_at), x->note, (json_int_t)x->id);
+	    x->approved_by, jint_or_null(x->approved_at), x->resolved_by,
+	    jint_or_null(x->resolved_at), x->note, (json_int_t)x->id);
 	rc = store_exec(d->store, "UPDATE exceptions SET state = ?, "
 	    "approved_by = ?, approved_at = ?, resolved_by = ?, "
 	    "resolved_at = ?, note = ? WHERE id = ?", p);

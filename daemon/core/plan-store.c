@@ -157,8 +157,7 @@ plan_store_import(struct kz_daemon *d, const char *file, const char *text,
 	*why = NULL;
 	sha256_hex(text, len, hash);
 	if ((found = rev_latest(d, NULL, NULL, &cur)) == -1) {
-		*why = xprintf("storage unavailable: %s",
-		    store_errmsg(d->store));
+		*why = kz_storage_why(d);
 		return 503;
 	}
 	if (found && d->plan != NULL && strcmp(row_str(cur, "hash"),

@@ -10,6 +10,7 @@
 
 #include "core/sources.h"
 #include "common/duration.h"
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "model/config.h"
 #include "store/store.h"
@@ -30,12 +31,6 @@ src_row(struct kz_daemon *d, const char *source)
 		r = json_incref(json_array_get(rows, 0));
 	json_decref(rows);
 	return r;
-}
-
-static int64_t
-src_int(const json_t *r, const char *key)
-{
-	return (int64_t)json_integer_value(json_object_get(r, key));
 }
 
 /* A source is watched for silence when it has silent_after and, if it
@@ -85,7 +80,7 @@ source_heard(struct kz_daemon *d, const char *source, int64_t at)
 		rc = src_exec(d, "INSERT INTO source_state(source, "
 		    "last_heard_at) VALUES (?, ?)", json_pack("[s,I]", source,
 		    (json_int_t)at));
-	else if ((since = src_int(r, "silent_since")) != 0) {
+	else if ((since = jget_int(r, "silent_since")) != 0) {
 		/* The silence ends: once, with how long it lasted. */
 		data = src_event_data(s, source, at, since, at);
 		rc = src_exec(d, "UPDATE source_state SET last_heard_at = ?, "
@@ -98,11 +93,11 @@ source_heard(struct kz_daemon *d, const char *source, int64_t at)
 			rc = notify_system(d, EV_SOURCE_HEARD, data);
 		log_info("source %s: heard again after a silence", source);
 		json_decref(data);
-	} else if (at > src_int(r, "last_heard_at"))
+	} else if (at > jget_int(r, "last_heard_at"))
 		rc = src_exec(d, "UPDATE source_state SET last_heard_at = ? "
 		    "WHERE source = ?", json_pack("[I,s]", (json_int_t)at,
 		    source));
-	if (rc == 0 && after > 0 && (r == NULL || at >= src_int(r,
+	if (rc == 0 && after > 0 && (r == NULL || at >= jget_int(r,
 	    "last_heard_at")))
 		rc = store_timer_set(d->store, 0, source, SOURCE_SILENT_TIMER,
 		    at + after, NULL);
@@ -122,15 +117,15 @@ source_silence_due(struct kz_daemon *d, const char *source, int64_t now)
 		return 0;	/* no longer watched: the timer was stale */
 	if ((r = src_row(d, source)) == NULL)
 		return source_heard(d, source, now);
-	due = src_int(r, "last_heard_at") + after;
-	if (src_int(r, "silent_since") != 0 || now < due) {
-		rc = src_int(r, "silent_since") != 0 ? 0 : store_timer_set(
+	due = jget_int(r, "last_heard_at") + after;
+	if (jget_int(r, "silent_since") != 0 || now < due) {
+		rc = jget_int(r, "silent_since") != 0 ? 0 : store_timer_set(
 		    d->store, 0, source, SOURCE_SILENT_TIMER, due, NULL);
 		json_decref(r);
 		return rc;
 	}
-	data = src_event_data(s, source, src_int(r, "last_heard_at"),
-	    src_int(r, "last_heard_at"), due);
+	data = src_event_data(s, source, jget_int(r, "last_heard_at"),
+	    jget_int(r, "last_heard_at"), due);
 	json_object_set_new(data, "silent_since", jtime(due));
 	rc = src_exec(d, "UPDATE source_state SET silent_since = ? WHERE "
 	    "source = ?", json_pack("[I,s]", (json_int_t)due, source));
@@ -172,9 +167,9 @@ sources_arm(struct kz_daemon *d)
 			rc = source_heard(d, s->name, now);
 			continue;
 		}
-		if (src_int(r, "silent_since") == 0)
+		if (jget_int(r, "silent_since") == 0)
 			rc = store_timer_set(d->store, 0, s->name,
-			    SOURCE_SILENT_TIMER, src_int(r, "last_heard_at") +
+			    SOURCE_SILENT_TIMER, jget_int(r, "last_heard_at") +
 			    after, NULL);
 		json_decref(r);
 	}
@@ -191,9 +186,9 @@ sources_state(struct kz_daemon *d)
 	for (i = 0; i < d->conf->nsources; i++) {
 		r = src_row(d, d->conf->sources[i].name);
 		json_object_set_new(out, d->conf->sources[i].name, json_pack(
-		    "{s:o,s:b,s:o}", "last_heard_at", jtime(src_int(r,
-		    "last_heard_at")), "silent", src_int(r, "silent_since") !=
-		    0, "silent_since", jtime(src_int(r, "silent_since"))));
+		    "{s:o,s:b,s:o}", "last_heard_at", jtime(jget_int(r,
+		    "last_heard_at")), "silent", jget_int(r, "silent_since") !=
+		    0, "silent_since", jtime(jget_int(r, "silent_since"))));
 		json_decref(r);
 	}
 	return out;
@@ -237,24 +232,24 @@ sources_feeds(struct kz_daemon *d)
 		    "source = ?", p);
 		json_decref(p);
 		f = json_array_get(rows, 0);
-		newest = src_int(f, "newest_doc_at");
+		newest = jget_int(f, "newest_doc_at");
 		st = src_row(d, s->name);
 		json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:b,s:o,"
 		    "s:o,s:O,s:I,s:I,s:o,s:o,s:o,s:o,s:b,s:o}", "source",
 		    s->name, "format", s->format, "feed", s->feed, "enabled",
-		    s->enabled, "last_poll_at", jtime(src_int(f,
-		    "last_poll_at")), "last_ok_at", jtime(src_int(f,
+		    s->enabled, "last_poll_at", jtime(jget_int(f,
+		    "last_poll_at")), "last_ok_at", jtime(jget_int(f,
 		    "last_ok_at")), "last_error", f != NULL &&
 		    json_object_get(f, "last_error") != NULL ?
 		    json_object_get(f, "last_error") : json_null(), "failures",
-		    (json_int_t)src_int(f, "failures"), "polls",
-		    (json_int_t)src_int(f, "polls"), "newest_doc_at",
+		    (json_int_t)jget_int(f, "failures"), "polls",
+		    (json_int_t)jget_int(f, "polls"), "newest_doc_at",
 		    jtime(newest), "newest_doc_age_s", newest != 0 ?
 		    json_integer((now > newest ? now - newest : 0) / 1000) :
 		    json_null(), "documents", src_doc_counts(d, s->name),
-		    "last_heard_at", jtime(src_int(st, "last_heard_at")),
-		    "silent", src_int(st, "silent_since") != 0,
-		    "silent_since", jtime(src_int(st, "silent_since"))));
+		    "last_heard_at", jtime(jget_int(st, "last_heard_at")),
+		    "silent", jget_int(st, "silent_since") != 0,
+		    "silent_since", jtime(jget_int(st, "silent_since"))));
 		json_decref(st);
 		json_decref(rows);
 	}

@@ -351,6 +351,17 @@ decide_step(const struct actx *a, struct incident *inc, const struct exc *x,
 	eng_advance(a, inc, fx);
 }
 
+/* A measure ends (rejected, reverted or adopted) by who acts now. */
+static void
+exc_dispose(const struct actx *a, struct exc *x, enum exc_state to,
+    const char *note)
+{
+	x->state = to;
+	eng_set_str(&x->resolved_by, eng_who(a));
+	x->resolved_at = a->now;
+	eng_set_str(&x->note, note);
+}
+
 int
 engine_exception_decide(const struct actx *a, struct incident *inc,
     struct exc *x, int approved, const char *note, struct effects *fx,
@@ -378,12 +389,8 @@ engine_exception_decide(const struct actx *a, struct incident *inc,
 		x->approved_at = a->now;
 		if (note != NULL)
 			eng_set_str(&x->note, note);
-	} else {
-		x->state = EXS_REJECTED;
-		eng_set_str(&x->resolved_by, eng_who(a));
-		x->resolved_at = a->now;
-		eng_set_str(&x->note, note);
-	}
+	} else
+		exc_dispose(a, x, EXS_REJECTED, note);
 	exc_save(fx, x);
 	text = xprintf("exception %lld %s by %s%s%s", (long long)x->id,
 	    approved ? "approved" : "rejected", eng_who(a), note ? ": " : "",
@@ -442,10 +449,7 @@ engine_exception_resolve(const struct actx *a, struct incident *inc,
 	}
 	if ((status = may_resolve(a, inc, x, why)) != 200)
 		return status;
-	x->state = how;
-	eng_set_str(&x->resolved_by, eng_who(a));
-	x->resolved_at = a->now;
-	eng_set_str(&x->note, note);
+	exc_dispose(a, x, how, note);
 	exc_save(fx, x);
 	text = xprintf("exception %lld %s: %s", (long long)x->id,
 	    exc_state_name(how), note);

@@ -516,9 +516,14 @@ ingest_committed(void *arg, int status, json_t *body)
 		    (json_int_t)in->accepted, "incidents", in->incidents));
 	} else {
 		ingest_count_rejected(in->d, in->source, "unavailable");
-		in->done(in->arg, 503, body != NULL ? body :
-		    kz_error("storage unavailable: %s; nothing was recorded, "
-		    "send it again", store_errmsg(in->d->store)));
+		if (body == NULL) {
+			char *why = kz_storage_why(in->d);
+
+			body = kz_error("%s; nothing was recorded, send it "
+			    "again", why);
+			free(why);
+		}
+		in->done(in->arg, 503, body);
 	}
 	ingest_free(in);
 }
@@ -585,8 +590,7 @@ ingest_run(struct kz_daemon *d, const struct source_conf *s,
 	if (kz_op_begin(d) == -1) {
 		triggers_free(tv, n);
 		ingest_count_rejected(d, s->name, "unavailable");
-		done(arg, 503, kz_error("storage unavailable: %s",
-		    store_errmsg(d->store)));
+		done(arg, 503, kz_storage_error(d));
 		return;
 	}
 	in = xcalloc(1, sizeof *in);

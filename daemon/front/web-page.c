@@ -13,6 +13,7 @@
 #include "common/docfmt.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "core/batch.h"
 #include "core/daemon.h"
 #include "core/webstate.h"
 #include "engine/engine.h"
@@ -270,7 +271,7 @@ page_incident(struct wreq *wr, int status)
 	if ((inc = kz_incident_load(d, wr->incident, &st)) == NULL) {
 		web_error_page(wr, st == 404 ? 404 : 503, st == 404 ?
 		    "その事案はありません" : "読み込めません", st == 404 ?
-		    "no such incident" : "storage unavailable");
+		    "no such incident" : KZ_STORAGE_UNAVAILABLE);
 		return;
 	}
 	title = xprintf("%s#%lld %s", inc->drill ? "[訓練 DRILL] " : "",

@@ -359,7 +359,7 @@ web_csrf_use(struct wreq *wr, json_t *form)
 		return 403;
 	}
 	if (kz_op_begin(wr->d) == -1) {
-		web_error_page(wr, 503, "保存できません", "storage unavailable");
+		web_error_page(wr, 503, "保存できません", KZ_STORAGE_UNAVAILABLE);
 		return 503;
 	}
 	rc = web_nonce_use(wr->d, c.nonce, "csrf", wr->member,
@@ -373,7 +373,7 @@ web_csrf_use(struct wreq *wr, json_t *form)
 		return 409;
 	}
 	if (rc == -1) {
-		web_error_page(wr, 503, "保存できません", "storage unavailable");
+		web_error_page(wr, 503, "保存できません", KZ_STORAGE_UNAVAILABLE);
 		return 503;
 	}
 	return 0;
@@ -582,7 +582,7 @@ login_committed(void *arg, int status, json_t *body)
 		if (l->wr->req != NULL)
 			evhttp_connection_set_closecb(l->wr->evcon, NULL, NULL);
 		web_error_page(l->wr, 503, "保存できません",
-		    "storage unavailable");
+		    KZ_STORAGE_UNAVAILABLE);
 	} else {
 		web_set_cookie(l->wr, WEB_COOKIE, l->cookie,
 		    l->wr->d->conf->web.session_ttl_s);
@@ -603,7 +603,7 @@ login_session(struct wreq *wr, const char *member, const char *via,
 	int			 ok, used = 0;
 
 	if (kz_op_begin(wr->d) == -1) {
-		web_error_page(wr, 503, "保存できません", "storage unavailable");
+		web_error_page(wr, 503, "保存できません", KZ_STORAGE_UNAVAILABLE);
 		return;
 	}
 	if (nonce != NULL)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonutil.h"
 #include "model/plan.h"
 #include "model/plan-int.h"
 #include "common/xmalloc.h"
@@ -18,14 +19,6 @@ json_key(const struct pfield *f, char *buf, size_t len)
 		return f->key;
 	snprintf(buf, len, "%s_s", f->key);
 	return buf;
-}
-
-static json_t *
-jstr(const char *s)
-{
-	json_t *j = s != NULL ? json_string(s) : NULL;
-
-	return j != NULL ? j : json_null();
 }
 
 static json_t	*record_json(const struct precord *, const void *);
@@ -45,12 +38,12 @@ field_json(const struct pfield *f, const void *base)
 	switch (f->type) {
 	case PF_ID:
 	case PF_TEXT:
-		return jstr(*(char *const *)p);
+		return jstr_or_null(*(char *const *)p);
 	case PF_DURATION:
 	case PF_COST:
 		return json_integer(*(const int64_t *)p);
 	case PF_DATE:
-		return jstr(plan_date_fmt(*(const int64_t *)p, date,
+		return jstr_or_null(plan_date_fmt(*(const int64_t *)p, date,
 		    sizeof date));
 	case PF_LEVEL:
 		return json_integer(*(const int *)p);
@@ -62,7 +55,7 @@ field_json(const struct pfield *f, const void *base)
 		j = json_array();
 		for (i = 0; *(char **const *)p != NULL &&
 		    (*(char **const *)p)[i] != NULL; i++)
-			json_array_append_new(j, jstr((*(char **const *)p)[i]));
+			json_array_append_new(j, jstr_or_null((*(char **const *)p)[i]));
 		return j;
 	case PF_LEVELMAP:
 	case PF_TEXTMAP:
@@ -74,7 +67,7 @@ field_json(const struct pfield *f, const void *base)
 			else if (f->type == PF_TEXTMAP &&
 			    ((char *const *)p)[i] != NULL)
 				json_object_set_new(j, f->names[i],
-				    jstr(((char *const *)p)[i]));
+				    jstr_or_null(((char *const *)p)[i]));
 		}
 		return j;
 	case PF_RECORD:

@@ -121,27 +121,6 @@ static const char *const status_ja[] = { "計画", "実施中", "完了", "中�
 static const char *const dtype_ja[] = { "手順書確認訓練",
 	"シナリオ非提示型訓練", "情報システム復旧訓練", "切替訓練" };
 
-struct doc;
-
-/* One output format. */
-struct doc_ops {
-	void	(*begin)(struct doc *, const char *title);
-	void	(*end)(struct doc *);
-	void	(*heading)(struct doc *, int level, const char *);
-	void	(*para)(struct doc *, const char *);
-	void	(*list)(struct doc *, int start);
-	void	(*item)(struct doc *, const char *);
-	void	(*table)(struct doc *, int start);
-	void	(*row)(struct doc *, char *const *cells, size_t n, int head);
-};
-
-struct doc {
-	const struct doc_ops	*ops;
-	struct buf		 b;
-	int			 ja;
-	const char		*lang;
-};
-
 #define T(d, l)		((d)->ja ? labels[l].ja : labels[l].en)
 
 static const char *
@@ -150,67 +129,6 @@ name_in(const struct doc *d, const char *const *en, const char *const *ja,
 {
 	return d->ja ? ja[i] : en[i];
 }
-
-static void
-md_begin(struct doc *d, const char *title)
-{
-	buf_adds(&d->b, "# ");
-	doc_md_text(&d->b, title, 1);
-	buf_adds(&d->b, "\n\n");
-}
-
-static void
-md_end(struct doc *d)
-{
-	buf_printf(&d->b, "---\n\n%s\n", T(d, L_OFFSITE));
-}
-
-static void
-md_heading(struct doc *d, int level, const char *s)
-{
-	buf_printf(&d->b, "%.*s ", level, "######");
-	doc_md_text(&d->b, s, 1);
-	buf_adds(&d->b, "\n\n");
-}
-
-static void
-md_para(struct doc *d, const char *s)
-{
-	doc_md_text(&d->b, s, 0);
-	buf_adds(&d->b, "\n\n");
-}
-
-static void
-md_list(struct doc *d, int start)
-{
-	if (!start)
-		buf_addc(&d->b, '\n');
-}
-
-static void
-md_item(struct doc *d, const char *s)
-{
-	doc_md_item(&d->b, s);
-}
-
-static void
-md_table(struct doc *d, int start)
-{
-	if (!start)
-		buf_addc(&d->b, '\n');
-}
-
-static void
-md_row(struct doc *d, char *const *cells, size_t n, int head)
-{
-	doc_md_row(&d->b, cells, n, head);
-}
-
-static const struct doc_ops md_ops = {
-	md_begin, md_end, md_heading, md_para, md_list, md_item, md_table,
-	md_row
-};
-
 
 static const char html_style[] =
     "body{font-family:\"Noto Sans CJK JP\",\"Hiragino Kaku Gothic ProN\","
@@ -231,98 +149,6 @@ static const char html_style[] =
     "thead{display:table-header-group}"
     "th{-webkit-print-color-adjust:exact;print-color-adjust:exact}}\n";
 
-static void
-html_begin(struct doc *d, const char *title)
-{
-	doc_html_begin(&d->b, d->lang, title, 1, html_style);
-}
-
-static void
-html_end(struct doc *d)
-{
-	buf_adds(&d->b, "<footer><p>");
-	doc_html_esc(&d->b, T(d, L_OFFSITE), 1);
-	buf_adds(&d->b, "</p></footer>\n</body>\n</html>\n");
-}
-
-static void
-html_heading(struct doc *d, int level, const char *s)
-{
-	buf_printf(&d->b, "<h%d>", level);
-	doc_html_esc(&d->b, s, 1);
-	buf_printf(&d->b, "</h%d>\n", level);
-}
-
-static void
-html_para(struct doc *d, const char *s)
-{
-	buf_adds(&d->b, "<p>");
-	doc_html_esc(&d->b, s, 1);
-	buf_adds(&d->b, "</p>\n");
-}
-
-static void
-html_list(struct doc *d, int start)
-{
-	buf_adds(&d->b, start ? "<ul>\n" : "</ul>\n");
-}
-
-static void
-html_item(struct doc *d, const char *s)
-{
-	doc_html_item(&d->b, s);
-}
-
-static void
-html_table(struct doc *d, int start)
-{
-	buf_adds(&d->b, start ? "<table>\n" : "</tbody>\n</table>\n");
-}
-
-static void
-html_row(struct doc *d, char *const *cells, size_t n, int head)
-{
-	doc_html_row(&d->b, cells, n, head);
-}
-
-static const struct doc_ops html_ops = {
-	html_begin, html_end, html_heading, html_para, html_list, html_item,
-	html_table, html_row
-};
-
-/* A table row being built: cells are owned and freed when emitted. */
-#define ROW_MAX	(PLAN_NCOMP + 2)
-struct row {
-	char	*c[ROW_MAX];
-	size_t	 n;
-};
-
-static void
-cell(struct row *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-cell(struct row *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->n == ROW_MAX)
-		return;
-	va_start(ap, fmt);
-	r->c[r->n++] = xvprintf(fmt, ap);
-	va_end(ap);
-}
-
-static void
-row_emit(struct doc *d, struct row *r, int head)
-{
-	size_t i;
-
-	d->ops->row(d, r->c, r->n, head);
-	for (i = 0; i < r->n; i++)
-		free(r->c[i]);
-	r->n = 0;
-}
-
 static const char *
 or_dash(const struct doc *d, const char *s)
 {
@@ -330,60 +156,60 @@ or_dash(const struct doc *d, const char *s)
 }
 
 static void
-cell_dur(const struct doc *d, struct row *r, int64_t v)
+cell_dur(const struct doc *d, struct doc_row *r, int64_t v)
 {
 	char *s;
 
 	if (v == PLAN_NONE) {
-		cell(r, "%s", T(d, L_NOT_SET));
+		doc_cell(r, "%s", T(d, L_NOT_SET));
 		return;
 	}
 	s = duration_fmt_years(v);
-	cell(r, "%s", s);
+	doc_cell(r, "%s", s);
 	free(s);
 }
 
 static void
-cell_date(const struct doc *d, struct row *r, int64_t ms)
+cell_date(const struct doc *d, struct doc_row *r, int64_t ms)
 {
 	char buf[16];
 
-	cell(r, "%s", ms == PLAN_NONE ? T(d, L_NOT_SET) :
+	doc_cell(r, "%s", ms == PLAN_NONE ? T(d, L_NOT_SET) :
 	    plan_date_fmt(ms, buf, sizeof buf));
 }
 
 static void
-cell_ids(const struct doc *d, struct row *r, char *const *v)
+cell_ids(const struct doc *d, struct doc_row *r, char *const *v)
 {
 	struct buf	b = { 0 };
 	size_t		i;
 
 	for (i = 0; v != NULL && v[i] != NULL; i++)
 		buf_printf(&b, "%s%s", i ? ", " : "", v[i]);
-	cell(r, "%s", b.s != NULL ? b.s : T(d, L_NOT_SET));
+	doc_cell(r, "%s", b.s != NULL ? b.s : T(d, L_NOT_SET));
 	buf_free(&b);
 }
 
 static void
 head_row(struct doc *d, const enum label *cols, size_t n)
 {
-	struct row	r = { .n = 0 };
+	struct doc_row	r = { .n = 0 };
 	size_t		i;
 
-	d->ops->table(d, 1);
+	doc_table(d, 1);
 	for (i = 0; i < n; i++)
-		cell(&r, "%s", T(d, cols[i]));
-	row_emit(d, &r, 1);
+		doc_cell(&r, "%s", T(d, cols[i]));
+	doc_row_emit(d, &r, 1);
 }
 
 static void
 kv_row(struct doc *d, enum label k, const char *v)
 {
-	struct row r = { .n = 0 };
+	struct doc_row r = { .n = 0 };
 
-	cell(&r, "%s", T(d, k));
-	cell(&r, "%s", or_dash(d, v));
-	row_emit(d, &r, 0);
+	doc_cell(&r, "%s", T(d, k));
+	doc_cell(&r, "%s", or_dash(d, v));
+	doc_row_emit(d, &r, 0);
 }
 
 struct rctx {
@@ -403,7 +229,7 @@ sec_overview(struct rctx *c)
 	char				 d1[16], d2[16], *every, *res;
 	size_t				 ne, nw;
 
-	d->ops->heading(d, 2, T(d, L_OVERVIEW));
+	doc_heading(d, 2, T(d, L_OVERVIEW));
 	head_row(d, cols, 2);
 	kv_row(d, L_ORG, h->organization);
 	kv_row(d, L_SCOPE, h->scope);
@@ -423,9 +249,9 @@ sec_overview(struct rctx *c)
 	    T(d, L_WARNINGS), nw);
 	kv_row(d, L_CHECK, res);
 	free(res);
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 	if (h->note != NULL)
-		d->ops->para(d, h->note);
+		doc_para(d, h->note);
 }
 
 static void
@@ -441,19 +267,19 @@ sec_findings(struct rctx *c)
 	plan_check_counts(c->check, &ne, &nw);
 	if (ne + nw == 0)
 		return;
-	d->ops->heading(d, 2, T(d, L_FINDINGS));
-	d->ops->list(d, 1);
+	doc_heading(d, 2, T(d, L_FINDINGS));
+	doc_list(d, 1);
 	for (k = 0; k < 2; k++) {
 		arr = json_object_get(c->check, kinds[k]);
 		json_array_foreach(arr, i, f) {
 			s = xprintf("%s [%s] %s", T(d, lab[k]),
 			    json_string_value(json_object_get(f, "code")),
 			    json_string_value(json_object_get(f, "message")));
-			d->ops->item(d, s);
+			doc_item(d, s);
 			free(s);
 		}
 	}
-	d->ops->list(d, 0);
+	doc_list(d, 0);
 }
 
 static int
@@ -472,37 +298,37 @@ static void
 sec_criteria(struct rctx *c)
 {
 	struct doc	*d = c->d;
-	struct row	 r = { .n = 0 };
+	struct doc_row	 r = { .n = 0 };
 	char		*lo, *hi;
 	int		 g, k;
 
-	d->ops->heading(d, 2, T(d, L_CRITERIA));
-	d->ops->table(d, 1);
-	cell(&r, "%s", T(d, L_GROUP));
-	cell(&r, "%s", T(d, L_RTO));
-	cell(&r, "%s", T(d, L_DEFAULT_LADDER));
+	doc_heading(d, 2, T(d, L_CRITERIA));
+	doc_table(d, 1);
+	doc_cell(&r, "%s", T(d, L_GROUP));
+	doc_cell(&r, "%s", T(d, L_RTO));
+	doc_cell(&r, "%s", T(d, L_DEFAULT_LADDER));
 	for (k = 0; k < PLAN_NCOMP; k++)
 		if (has_ladder(c->p, k))
-			cell(&r, "%s", name_in(d, comp_en, comp_ja, k));
-	row_emit(d, &r, 1);
+			doc_cell(&r, "%s", name_in(d, comp_en, comp_ja, k));
+	doc_row_emit(d, &r, 1);
 	for (g = 0; g < PLAN_NPRIO; g++) {
-		cell(&r, "%s", plan_prio_names[g]);
+		doc_cell(&r, "%s", plan_prio_names[g]);
 		lo = g == 0 ? xstrdup("0") : duration_fmt_years(c->p->prio_max[
 		    g - 1]);
 		hi = g < PRIO_E ? duration_fmt_years(c->p->prio_max[g]) : NULL;
 		if (hi != NULL)
-			cell(&r, "%s - %s", lo, hi);
+			doc_cell(&r, "%s - %s", lo, hi);
 		else
-			cell(&r, "> %s", lo);
+			doc_cell(&r, "> %s", lo);
 		free(lo);
 		free(hi);
-		cell(&r, "%d", c->p->levels[0][g]);
+		doc_cell(&r, "%d", c->p->levels[0][g]);
 		for (k = 0; k < PLAN_NCOMP; k++)
 			if (has_ladder(c->p, k))
-				cell(&r, "%d", plan_target_level(c->p, k, g));
-		row_emit(d, &r, 0);
+				doc_cell(&r, "%d", plan_target_level(c->p, k, g));
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 static void
@@ -511,31 +337,31 @@ sec_events(struct rctx *c)
 	static const enum label	 cols[] = { L_RESOURCE, L_ASSUMPTION };
 	const struct plan_event	*e;
 	struct doc		*d = c->d;
-	struct row		 r = { .n = 0 };
+	struct doc_row		 r = { .n = 0 };
 	char			*s;
 	size_t			 i;
 	int			 k;
 
 	if (c->p->nevents == 0)
 		return;
-	d->ops->heading(d, 2, T(d, L_EVENTS));
+	doc_heading(d, 2, T(d, L_EVENTS));
 	for (i = 0; i < c->p->nevents; i++) {
 		e = &c->p->events[i];
 		s = xprintf("%s (%s: %s)", e->title, e->id,
 		    name_in(d, plan_etype_names, etype_ja, e->type));
-		d->ops->heading(d, 3, s);
+		doc_heading(d, 3, s);
 		free(s);
 		head_row(d, cols, 2);
 		for (k = 0; k < PLAN_NRES; k++) {
 			if (e->assumptions[k] == NULL)
 				continue;
-			cell(&r, "%s", name_in(d, res_en, res_ja, k));
-			cell(&r, "%s", e->assumptions[k]);
-			row_emit(d, &r, 0);
+			doc_cell(&r, "%s", name_in(d, res_en, res_ja, k));
+			doc_cell(&r, "%s", e->assumptions[k]);
+			doc_row_emit(d, &r, 0);
 		}
-		d->ops->table(d, 0);
+		doc_table(d, 0);
 		if (e->note != NULL)
-			d->ops->para(d, e->note);
+			doc_para(d, e->note);
 	}
 }
 
@@ -546,34 +372,34 @@ sec_tasks(struct rctx *c)
 				    L_ALTERNATIVE, L_SYSTEMS_USED };
 	const struct plan_task	*t;
 	struct doc		*d = c->d;
-	struct row		 r = { .n = 0 };
+	struct doc_row		 r = { .n = 0 };
 	struct buf		 b = { 0 };
 	size_t			 i, k;
 	int			 g;
 
-	d->ops->heading(d, 2, T(d, L_TASKS));
+	doc_heading(d, 2, T(d, L_TASKS));
 	if (c->p->ntasks == 0) {
-		d->ops->para(d, T(d, L_NO_ITEMS));
+		doc_para(d, T(d, L_NO_ITEMS));
 		return;
 	}
 	head_row(d, cols, 6);
 	for (i = 0; i < c->p->ntasks; i++) {
 		t = &c->p->tasks[i];
-		cell(&r, "%s", t->id);
-		cell(&r, "%s", t->title);
+		doc_cell(&r, "%s", t->id);
+		doc_cell(&r, "%s", t->title);
 		cell_dur(d, &r, t->rto);
 		g = plan_priority(c->p, t->rto);
-		cell(&r, "%s", g < 0 ? T(d, L_NOT_SET) : plan_prio_names[g]);
-		cell(&r, "%s", or_dash(d, t->alternative));
+		doc_cell(&r, "%s", g < 0 ? T(d, L_NOT_SET) : plan_prio_names[g]);
+		doc_cell(&r, "%s", or_dash(d, t->alternative));
 		for (k = 0; k < c->p->nsystems; k++)
 			if (strv_has(c->p->systems[k].supports, t->id))
 				buf_printf(&b, "%s%s", b.len ? ", " : "",
 				    c->p->systems[k].id);
-		cell(&r, "%s", b.s != NULL ? b.s : T(d, L_NOT_SET));
+		doc_cell(&r, "%s", b.s != NULL ? b.s : T(d, L_NOT_SET));
 		buf_free(&b);
-		row_emit(d, &r, 0);
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 struct order {
@@ -616,13 +442,13 @@ sec_systems(struct rctx *c)
 	const struct plan_system	*s;
 	const struct plan_sysinfo	*si;
 	struct doc			*d = c->d;
-	struct row			 r = { .n = 0 };
+	struct doc_row			 r = { .n = 0 };
 	struct order			*o;
 	size_t				 i;
 
-	d->ops->heading(d, 2, T(d, L_SYSTEMS));
+	doc_heading(d, 2, T(d, L_SYSTEMS));
 	if (c->p->nsystems == 0) {
-		d->ops->para(d, T(d, L_NO_ITEMS));
+		doc_para(d, T(d, L_NO_ITEMS));
 		return;
 	}
 	o = systems_by_priority(c);
@@ -630,24 +456,24 @@ sec_systems(struct rctx *c)
 	for (i = 0; i < c->p->nsystems; i++) {
 		s = &c->p->systems[o[i].i];
 		si = &c->ev->sys[o[i].i];
-		cell(&r, "%s", s->id);
-		cell(&r, "%s", s->title);
-		cell(&r, "%s", name_in(d, plan_kind_names, kind_ja, s->kind));
+		doc_cell(&r, "%s", s->id);
+		doc_cell(&r, "%s", s->title);
+		doc_cell(&r, "%s", name_in(d, plan_kind_names, kind_ja, s->kind));
 		cell_dur(d, &r, si->rto);
-		cell(&r, "%s", si->prio < 0 ? T(d, L_NOT_SET) :
+		doc_cell(&r, "%s", si->prio < 0 ? T(d, L_NOT_SET) :
 		    plan_prio_names[si->prio]);
-		cell(&r, "%s", or_dash(d, s->rlo));
+		doc_cell(&r, "%s", or_dash(d, s->rlo));
 		cell_ids(d, &r, s->depends_on);
 		cell_ids(d, &r, s->supports);
 		if (si->current == 0 && si->target == 0)
-			cell(&r, "%s", T(d, L_NOT_SET));
+			doc_cell(&r, "%s", T(d, L_NOT_SET));
 		else if (si->current == 0)
-			cell(&r, "-/%d", si->target);
+			doc_cell(&r, "-/%d", si->target);
 		else
-			cell(&r, "%d/%d", si->current, si->target);
-		row_emit(d, &r, 0);
+			doc_cell(&r, "%d/%d", si->current, si->target);
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 	free(o);
 }
 
@@ -657,37 +483,37 @@ sec_matrix(struct rctx *c)
 {
 	const struct plan_system	*s;
 	struct doc			*d = c->d;
-	struct row			 r = { .n = 0 };
+	struct doc_row			 r = { .n = 0 };
 	struct order			*o;
 	size_t				 i;
 	int				 k, t;
 
 	if (c->p->nsystems == 0)
 		return;
-	d->ops->heading(d, 2, T(d, L_COMPONENTS));
-	d->ops->para(d, T(d, L_MATRIX_NOTE));
-	d->ops->table(d, 1);
-	cell(&r, "%s", T(d, L_SYSTEM));
+	doc_heading(d, 2, T(d, L_COMPONENTS));
+	doc_para(d, T(d, L_MATRIX_NOTE));
+	doc_table(d, 1);
+	doc_cell(&r, "%s", T(d, L_SYSTEM));
 	for (k = 0; k < PLAN_NCOMP; k++)
-		cell(&r, "%s", name_in(d, comp_en, comp_ja, k));
-	row_emit(d, &r, 1);
+		doc_cell(&r, "%s", name_in(d, comp_en, comp_ja, k));
+	doc_row_emit(d, &r, 1);
 	o = systems_by_priority(c);
 	for (i = 0; i < c->p->nsystems; i++) {
 		s = &c->p->systems[o[i].i];
-		cell(&r, "%s", s->id);
+		doc_cell(&r, "%s", s->id);
 		for (k = 0; k < PLAN_NCOMP; k++) {
 			t = c->ev->sys[o[i].i].targets[k];
 			if (s->components[k] == 0)
-				cell(&r, "-");
+				doc_cell(&r, "-");
 			else if (t == 0)
-				cell(&r, "%d", s->components[k]);
+				doc_cell(&r, "%d", s->components[k]);
 			else
-				cell(&r, "%d/%d%s", s->components[k], t,
+				doc_cell(&r, "%d/%d%s", s->components[k], t,
 				    s->components[k] < t ? " *" : "");
 		}
-		row_emit(d, &r, 0);
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 	free(o);
 }
 
@@ -698,38 +524,38 @@ sec_gaps(struct rctx *c)
 				    L_CURRENT, L_TARGET, L_COUNTERMEASURES };
 	const struct plan_gap	*g;
 	struct doc		*d = c->d;
-	struct row		 r = { .n = 0 };
+	struct doc_row		 r = { .n = 0 };
 	struct buf		 b = { 0 };
 	size_t			 i, k;
 
-	d->ops->heading(d, 2, T(d, L_GAPS));
+	doc_heading(d, 2, T(d, L_GAPS));
 	if (c->ev->ngaps == 0) {
-		d->ops->para(d, T(d, L_NO_ITEMS));
+		doc_para(d, T(d, L_NO_ITEMS));
 		return;
 	}
 	head_row(d, cols, 6);
 	for (i = 0; i < c->ev->ngaps; i++) {
 		g = &c->ev->gaps[i];
-		cell(&r, "%s", plan_prio_names[g->prio]);
-		cell(&r, "%s (%s)", c->p->systems[g->sys].title, g->system);
-		cell(&r, "%s", name_in(d, comp_en, comp_ja, g->comp));
-		cell(&r, "%d", g->current);
-		cell(&r, "%d", g->target);
+		doc_cell(&r, "%s", plan_prio_names[g->prio]);
+		doc_cell(&r, "%s (%s)", c->p->systems[g->sys].title, g->system);
+		doc_cell(&r, "%s", name_in(d, comp_en, comp_ja, g->comp));
+		doc_cell(&r, "%d", g->current);
+		doc_cell(&r, "%d", g->target);
 		for (k = 0; k < c->p->ncms; k++)
 			if (strcmp(c->p->cms[k].system, g->system) == 0 &&
 			    c->p->cms[k].component == g->comp)
 				buf_printf(&b, "%s%s", b.len ? ", " : "",
 				    c->p->cms[k].id);
-		cell(&r, "%s", b.s != NULL ? b.s : T(d, L_NONE));
+		doc_cell(&r, "%s", b.s != NULL ? b.s : T(d, L_NONE));
 		buf_free(&b);
-		row_emit(d, &r, 0);
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 /* 45000000 reads as 45,000,000 on paper. */
 static void
-cell_cost(struct row *r, int64_t cost)
+cell_cost(struct doc_row *r, int64_t cost)
 {
 	char	digits[24], out[32];
 	size_t	i, n, k = 0;
@@ -742,7 +568,7 @@ cell_cost(struct row *r, int64_t cost)
 		out[k++] = digits[i];
 	}
 	out[k] = '\0';
-	cell(r, "%s", out);
+	doc_cell(r, "%s", out);
 }
 
 static int
@@ -757,21 +583,21 @@ static void
 cm_row(struct rctx *c, const struct plan_cm *cm, int prio)
 {
 	struct doc	*d = c->d;
-	struct row	 r = { .n = 0 };
+	struct doc_row	 r = { .n = 0 };
 
-	cell(&r, "%s", prio < 0 ? T(d, L_NOT_SET) : plan_prio_names[prio]);
-	cell(&r, "%s", cm->id);
-	cell(&r, "%s", or_dash(d, cm->title));
-	cell(&r, "%s", cm->system);
-	cell(&r, "%s", name_in(d, comp_en, comp_ja, cm->component));
-	cell(&r, "%d", cm->target);
+	doc_cell(&r, "%s", prio < 0 ? T(d, L_NOT_SET) : plan_prio_names[prio]);
+	doc_cell(&r, "%s", cm->id);
+	doc_cell(&r, "%s", or_dash(d, cm->title));
+	doc_cell(&r, "%s", cm->system);
+	doc_cell(&r, "%s", name_in(d, comp_en, comp_ja, cm->component));
+	doc_cell(&r, "%d", cm->target);
 	cell_date(d, &r, cm->due);
-	cell(&r, "%s", name_in(d, plan_status_names, status_ja, cm->status));
+	doc_cell(&r, "%s", name_in(d, plan_status_names, status_ja, cm->status));
 	if (cm->cost == PLAN_NONE)
-		cell(&r, "%s", T(d, L_NOT_SET));
+		doc_cell(&r, "%s", T(d, L_NOT_SET));
 	else
 		cell_cost(&r, cm->cost);
-	row_emit(d, &r, 0);
+	doc_row_emit(d, &r, 0);
 }
 
 /* 2.7.2(1)-2: the plan lists high-priority systems first. */
@@ -785,9 +611,9 @@ sec_countermeasures(struct rctx *c)
 	struct order		*o;
 	size_t			 i;
 
-	d->ops->heading(d, 2, T(d, L_CMS));
+	doc_heading(d, 2, T(d, L_CMS));
 	if (c->p->ncms == 0) {
-		d->ops->para(d, T(d, L_NO_ITEMS));
+		doc_para(d, T(d, L_NO_ITEMS));
 		return;
 	}
 	o = xcalloc(c->p->ncms, sizeof *o);
@@ -799,7 +625,7 @@ sec_countermeasures(struct rctx *c)
 	head_row(d, cols, 9);
 	for (i = 0; i < c->p->ncms; i++)
 		cm_row(c, &c->p->cms[o[i].i], o[i].prio);
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 	free(o);
 }
 
@@ -810,29 +636,29 @@ sec_drills(struct rctx *c)
 				    L_STATUS };
 	const struct plan_drill	*dr;
 	struct doc		*d = c->d;
-	struct row		 r = { .n = 0 };
+	struct doc_row		 r = { .n = 0 };
 	int64_t			 next;
 	size_t			 i;
 
 	if (c->p->ndrills == 0)
 		return;
-	d->ops->heading(d, 2, T(d, L_DRILLS));
+	doc_heading(d, 2, T(d, L_DRILLS));
 	head_row(d, cols, 5);
 	for (i = 0; i < c->p->ndrills; i++) {
 		dr = &c->p->drills[i];
 		next = dr->last == PLAN_NONE ? PLAN_NONE :
 		    dr->last + dr->every * 1000;
-		cell(&r, "%s", name_in(d, plan_dtype_names, dtype_ja,
+		doc_cell(&r, "%s", name_in(d, plan_dtype_names, dtype_ja,
 		    dr->type));
 		cell_dur(d, &r, dr->every);
 		cell_date(d, &r, dr->last);
 		cell_date(d, &r, next);
-		cell(&r, "%s", next == PLAN_NONE ? T(d, L_NEVER) :
+		doc_cell(&r, "%s", next == PLAN_NONE ? T(d, L_NEVER) :
 		    c->now >= next + 86400 * 1000LL ? T(d, L_OVERDUE) :
 		    T(d, L_OK));
-		row_emit(d, &r, 0);
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 static void (*const sections[])(struct rctx *) = {
@@ -858,24 +684,27 @@ plan_report(const struct plan *p, const char *format, int64_t now_ms,
 	size_t		 i;
 
 	if (format == NULL || strcmp(format, "md") == 0)
-		d.ops = &md_ops;
+		d.fmt = DOC_MD;
 	else if (strcmp(format, "html") == 0)
-		d.ops = &html_ops;
+		d.fmt = DOC_HTML;
 	else {
 		if (why != NULL)
 			*why = "plan report: the format is md or html";
 		return NULL;
 	}
 	d.lang = d.ja ? "ja" : "en";
+	d.style = html_style;
+	d.footer = T(&d, L_OFFSITE);
+	d.br = 1;
 	c.ev = plan_eval(p);
 	c.check = plan_check(p, now_ms);
 	title = p->hdr.title != NULL ? xstrdup(p->hdr.title) :
 	    xprintf("%s %s", p->hdr.organization, T(&d, L_DOC_TITLE));
-	d.ops->begin(&d, title);
+	doc_begin(&d, title);
 	free(title);
 	for (i = 0; i < sizeof sections / sizeof sections[0]; i++)
 		sections[i](&c);
-	d.ops->end(&d);
+	doc_end(&d);
 	plan_eval_free(c.ev);
 	json_decref(c.check);
 	return buf_steal(&d.b);

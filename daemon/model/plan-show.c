@@ -4,17 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonutil.h"
 #include "model/plan.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
-
-static json_t *
-jstr(const char *s)
-{
-	json_t *j = s != NULL ? json_string(s) : NULL;
-
-	return j != NULL ? j : json_null();
-}
 
 static json_t *
 jsecs(int64_t v)
@@ -50,7 +43,7 @@ jids(char *const *v)
 	size_t	 i;
 
 	for (i = 0; v != NULL && v[i] != NULL; i++)
-		json_array_append_new(a, jstr(v[i]));
+		json_array_append_new(a, jstr_or_null(v[i]));
 	return a;
 }
 
@@ -67,12 +60,12 @@ show_tasks(const struct plan *p, const struct plan_eval *ev)
 		for (k = 0; k < p->nsystems; k++)
 			if (strv_has(p->systems[k].supports, t->id))
 				json_array_append_new(sys,
-				    jstr(p->systems[k].id));
+				    jstr_or_null(p->systems[k].id));
 		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:o,"
-		    " s:o, s:o}", "id", jstr(t->id), "title", jstr(t->title),
+		    " s:o, s:o}", "id", jstr_or_null(t->id), "title", jstr_or_null(t->title),
 		    "rto_s", jsecs(t->rto), "priority",
 		    jprio(plan_priority(p, t->rto)), "alternative",
-		    jstr(t->alternative), "note", jstr(t->note), "systems",
+		    jstr_or_null(t->alternative), "note", jstr_or_null(t->note), "systems",
 		    sys));
 	}
 	return a;
@@ -98,14 +91,14 @@ show_system(const struct plan *p, const struct plan_eval *ev, size_t i)
 			    json_string(plan_comp_names[c]));
 	}
 	return json_pack("{s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-	    " s:o, s:o, s:o, s:o, s:o}", "id", jstr(s->id), "title",
-	    jstr(s->title), "kind", plan_kind_names[s->kind], "rto_s",
+	    " s:o, s:o, s:o, s:o, s:o}", "id", jstr_or_null(s->id), "title",
+	    jstr_or_null(s->title), "kind", plan_kind_names[s->kind], "rto_s",
 	    jsecs(si->rto), "rto_derived_s", jsecs(si->derived_rto),
 	    "rto_explicit_s", jsecs(s->rto), "priority", jprio(si->prio),
-	    "rlo", jstr(s->rlo), "current_level", jlevel(si->current),
+	    "rlo", jstr_or_null(s->rlo), "current_level", jlevel(si->current),
 	    "target_level", jlevel(si->target), "depends_on",
 	    jids(s->depends_on), "supports", jids(s->supports), "components",
-	    comps, "gaps", gaps, "note", jstr(s->note));
+	    comps, "gaps", gaps, "note", jstr_or_null(s->note));
 }
 
 static json_t *
@@ -128,7 +121,7 @@ cms_for(const struct plan *p, const char *system, int comp)
 	for (i = 0; i < p->ncms; i++)
 		if (strcmp(p->cms[i].system, system) == 0 &&
 		    p->cms[i].component == comp)
-			json_array_append_new(a, jstr(p->cms[i].id));
+			json_array_append_new(a, jstr_or_null(p->cms[i].id));
 	return a;
 }
 
@@ -142,8 +135,8 @@ show_gaps(const struct plan *p, const struct plan_eval *ev)
 	for (i = 0; i < ev->ngaps; i++) {
 		g = &ev->gaps[i];
 		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:s, s:i,"
-		    " s:i, s:b, s:o}", "system", jstr(g->system), "title",
-		    jstr(p->systems[g->sys].title), "priority", jprio(g->prio),
+		    " s:i, s:b, s:o}", "system", jstr_or_null(g->system), "title",
+		    jstr_or_null(p->systems[g->sys].title), "priority", jprio(g->prio),
 		    "component", plan_comp_names[g->comp], "current",
 		    g->current, "target", g->target, "covered", g->covered,
 		    "countermeasures", cms_for(p, g->system, g->comp)));
@@ -165,13 +158,13 @@ show_cms(const struct plan *p, const struct plan_eval *ev)
 		prio = s == -1 ? -1 : ev->sys[s].prio;
 		cur = s == -1 ? 0 : p->systems[s].components[cm->component];
 		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:s, s:o,"
-		    " s:o, s:i, s:o, s:s, s:o, s:o}", "id", jstr(cm->id),
-		    "title", jstr(cm->title), "system", jstr(cm->system),
+		    " s:o, s:i, s:o, s:s, s:o, s:o}", "id", jstr_or_null(cm->id),
+		    "title", jstr_or_null(cm->title), "system", jstr_or_null(cm->system),
 		    "component", plan_comp_names[cm->component], "priority",
 		    jprio(prio), "current", jlevel(cur), "target", cm->target,
 		    "due", jdate(cm->due), "status",
 		    plan_status_names[cm->status], "cost", jsecs(cm->cost),
-		    "note", jstr(cm->note)));
+		    "note", jstr_or_null(cm->note)));
 	}
 	return a;
 }
@@ -190,11 +183,11 @@ show_events(const struct plan *p, const struct plan_eval *ev)
 		for (r = 0; r < PLAN_NRES; r++)
 			if (e->assumptions[r] != NULL)
 				json_object_set_new(as, plan_res_names[r],
-				    jstr(e->assumptions[r]));
+				    jstr_or_null(e->assumptions[r]));
 		json_array_append_new(a, json_pack("{s:o, s:s, s:o, s:o, s:o}",
-		    "id", jstr(e->id), "type", plan_etype_names[e->type],
-		    "title", jstr(e->title), "assumptions", as, "note",
-		    jstr(e->note)));
+		    "id", jstr_or_null(e->id), "type", plan_etype_names[e->type],
+		    "title", jstr_or_null(e->title), "assumptions", as, "note",
+		    jstr_or_null(e->note)));
 	}
 	return a;
 }
@@ -212,7 +205,7 @@ show_drills(const struct plan *p, const struct plan_eval *ev)
 		    "type", plan_dtype_names[d->type], "every_s",
 		    (json_int_t)d->every, "last", jdate(d->last), "next_due",
 		    jdate(d->last == PLAN_NONE ? PLAN_NONE :
-		    d->last + d->every * 1000), "note", jstr(d->note)));
+		    d->last + d->every * 1000), "note", jstr_or_null(d->note)));
 	}
 	return a;
 }

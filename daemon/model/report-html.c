@@ -10,40 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/jsonutil.h"
 #include "common/duration.h"
 #include "common/docfmt.h"
 #include "model/report.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-
-struct rdoc;
-
-struct rdoc_ops {
-	void	(*begin)(struct rdoc *, const char *title);
-	void	(*end)(struct rdoc *);
-	void	(*heading)(struct rdoc *, const char *);
-	void	(*para)(struct rdoc *, const char *);
-	void	(*banner)(struct rdoc *, const char *);	/* stands out */
-	void	(*list)(struct rdoc *, int start);
-	void	(*item)(struct rdoc *, const char *);
-	void	(*table)(struct rdoc *, int start);
-	void	(*row)(struct rdoc *, char *const *cells, size_t n, int head);
-	void	(*code)(struct rdoc *, const char *);
-};
-
-struct rdoc {
-	const struct rdoc_ops	*ops;
-	struct buf		 b;
-	const char		*lang;
-};
-
-#define ROW_MAX	12
-
-/* A table row being built; cells are owned until emitted. */
-struct row {
-	char	*c[ROW_MAX];
-	size_t	 n;
-};
 
 static const char none_text[] = "なし / None.";
 static const char footer_text[] =
@@ -52,96 +24,6 @@ static const char footer_text[] =
     "して確認できる。 / Generated from keizoku's hash-chained audit log; "
     "check a printed copy by comparing the hashes above with keizoku verify "
     "and keizoku log.";
-
-static void
-md_begin(struct rdoc *d, const char *title)
-{
-	buf_adds(&d->b, "# ");
-	doc_md_text(&d->b, title, 1);
-	buf_adds(&d->b, "\n\n");
-}
-
-static void
-md_end(struct rdoc *d)
-{
-	buf_printf(&d->b, "---\n\n%s\n", footer_text);
-}
-
-static void
-md_heading(struct rdoc *d, const char *s)
-{
-	buf_adds(&d->b, "## ");
-	doc_md_text(&d->b, s, 1);
-	buf_adds(&d->b, "\n\n");
-}
-
-static void
-md_para(struct rdoc *d, const char *s)
-{
-	doc_md_text(&d->b, s, 0);
-	buf_adds(&d->b, "\n\n");
-}
-
-static void
-md_banner(struct rdoc *d, const char *s)
-{
-	buf_adds(&d->b, "> **");
-	doc_md_text(&d->b, s, 1);
-	buf_adds(&d->b, "**\n\n");
-}
-
-static void
-md_list(struct rdoc *d, int start)
-{
-	if (!start)
-		buf_addc(&d->b, '\n');
-}
-
-static void
-md_item(struct rdoc *d, const char *s)
-{
-	doc_md_item(&d->b, s);
-}
-
-static void
-md_table(struct rdoc *d, int start)
-{
-	if (!start)
-		buf_addc(&d->b, '\n');
-}
-
-static void
-md_row(struct rdoc *d, char *const *cells, size_t n, int head)
-{
-	doc_md_row(&d->b, cells, n, head);
-}
-
-/* A fence longer than any run of backticks inside cannot be closed by
- * the text it holds. */
-static void
-md_code(struct rdoc *d, const char *s)
-{
-	size_t	run = 0, max = 0, i;
-	char	fence[64];
-
-	for (i = 0; s[i] != '\0'; i++) {
-		run = s[i] == '`' ? run + 1 : 0;
-		if (run > max)
-			max = run;
-	}
-	max = max < 3 ? 3 : max + 1;
-	if (max >= sizeof fence)
-		max = sizeof fence - 1;
-	memset(fence, '`', max);
-	fence[max] = '\0';
-	buf_printf(&d->b, "%s\n%s\n%s\n\n", fence, s, fence);
-}
-
-static const struct rdoc_ops md_ops = {
-	md_begin, md_end, md_heading, md_para, md_banner, md_list, md_item,
-	md_table, md_row, md_code
-};
-
 
 static const char html_style[] =
     "body{font-family:\"Noto Sans CJK JP\",\"Noto Sans JP\","
@@ -167,134 +49,16 @@ static const char html_style[] =
     "th,.banner{-webkit-print-color-adjust:exact;"
     "print-color-adjust:exact}}\n";
 
-static void
-html_begin(struct rdoc *d, const char *title)
-{
-	doc_html_begin(&d->b, d->lang, title, 0, html_style);
-}
-
-static void
-html_end(struct rdoc *d)
-{
-	buf_adds(&d->b, "<footer><p>");
-	doc_html_esc(&d->b, footer_text, 0);
-	buf_adds(&d->b, "</p></footer>\n</body>\n</html>\n");
-}
-
-static void
-html_heading(struct rdoc *d, const char *s)
-{
-	buf_adds(&d->b, "<h2>");
-	doc_html_esc(&d->b, s, 0);
-	buf_adds(&d->b, "</h2>\n");
-}
-
-static void
-html_para(struct rdoc *d, const char *s)
-{
-	buf_adds(&d->b, "<p>");
-	doc_html_esc(&d->b, s, 1);
-	buf_adds(&d->b, "</p>\n");
-}
-
-static void
-html_banner(struct rdoc *d, const char *s)
-{
-	buf_adds(&d->b, "<p class=\"banner\">");
-	doc_html_esc(&d->b, s, 1);
-	buf_adds(&d->b, "</p>\n");
-}
-
-static void
-html_list(struct rdoc *d, int start)
-{
-	buf_adds(&d->b, start ? "<ul>\n" : "</ul>\n");
-}
-
-static void
-html_item(struct rdoc *d, const char *s)
-{
-	doc_html_item(&d->b, s);
-}
-
-static void
-html_table(struct rdoc *d, int start)
-{
-	buf_adds(&d->b, start ? "<table>\n" : "</tbody>\n</table>\n");
-}
-
-static void
-html_row(struct rdoc *d, char *const *cells, size_t n, int head)
-{
-	doc_html_row(&d->b, cells, n, head);
-}
-
-static void
-html_code(struct rdoc *d, const char *s)
-{
-	buf_adds(&d->b, "<pre>");
-	doc_html_esc(&d->b, s, 0);
-	buf_adds(&d->b, "</pre>\n");
-}
-
-static const struct rdoc_ops html_ops = {
-	html_begin, html_end, html_heading, html_para, html_banner, html_list,
-	html_item, html_table, html_row, html_code
-};
-
-static void
-cell(struct row *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-cell(struct row *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->n >= ROW_MAX)
-		return;
-	va_start(ap, fmt);
-	r->c[r->n++] = xvprintf(fmt, ap);
-	va_end(ap);
-}
-
-/* Takes s (allocated) as the next cell. */
-static void
-cell_own(struct row *r, char *s)
-{
-	if (r->n >= ROW_MAX) {
-		free(s);
-		return;
-	}
-	r->c[r->n++] = s;
-}
-
-static void
-emit(struct rdoc *d, struct row *r, int head)
-{
-	size_t i;
-
-	d->ops->row(d, r->c, r->n, head);
-	for (i = 0; i < r->n; i++)
-		free(r->c[i]);
-	r->n = 0;
-}
-
 /* A header row from a NULL-terminated list of labels. */
 static void
-head_row(struct rdoc *d, const char *const *labels)
+head_row(struct doc *d, const char *const *labels)
 {
-	struct row r = { { NULL }, 0 };
+	struct doc_row r = { { NULL }, 0 };
 
-	d->ops->table(d, 1);
+	doc_table(d, 1);
 	for (; *labels != NULL; labels++)
-		cell(&r, "%s", *labels);
-	emit(d, &r, 1);
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
+		doc_cell(&r, "%s", *labels);
+	doc_row_emit(d, &r, 1);
 }
 
 static const char *
@@ -326,7 +90,7 @@ when(const char *rfc)
 static char *
 when_of(json_t *o, const char *k)
 {
-	return when(str(o, k));
+	return when(jget_str(o, k));
 }
 
 /* Seconds as "1h30m"; "-" for null. */
@@ -351,7 +115,7 @@ scalar(json_t *v)
 static char *
 actor(json_t *e)
 {
-	const char *a = str(e, "actor"), *b = str(e, "on_behalf");
+	const char *a = jget_str(e, "actor"), *b = jget_str(e, "on_behalf");
 
 	if (b != NULL)
 		return xprintf("%s（%s の代理 / on behalf of %s）", dash(a), b,
@@ -360,46 +124,46 @@ actor(json_t *e)
 }
 
 static void
-kv(struct rdoc *d, const char *label, char *value)
+kv(struct doc *d, const char *label, char *value)
 {
-	struct row r = { { NULL }, 0 };
+	struct doc_row r = { { NULL }, 0 };
 
-	cell(&r, "%s", label);
-	cell_own(&r, value);
-	emit(d, &r, 0);
+	doc_cell(&r, "%s", label);
+	doc_cell_own(&r, value);
+	doc_row_emit(d, &r, 0);
 }
 
 static void
-summary(struct rdoc *d, json_t *rep)
+summary(struct doc *d, json_t *rep)
 {
 	static const char *const heads[] = { "項目 / Item", "内容 / Value",
 	    NULL };
 	json_t		*inc = json_object_get(rep, "incident");
-	const char	*ver = str(inc, "runbook_version");
+	const char	*ver = jget_str(inc, "runbook_version");
 
 	if (json_is_true(json_object_get(inc, "drill")))
-		d->ops->banner(d, "訓練 / DRILL — この報告は訓練のものであり、"
+		doc_banner(d, "訓練 / DRILL — この報告は訓練のものであり、"
 		    "実際の危機的事象ではない。 / This incident was a drill, "
 		    "not a real crisis.");
 	head_row(d, heads);
 	kv(d, "インシデント / Incident", xprintf("#%lld",
 	    (long long)json_integer_value(json_object_get(inc, "id"))));
-	kv(d, "件名 / Title", xstrdup(dash(str(inc, "title"))));
-	kv(d, "状態 / State", xstrdup(dash(str(inc, "state"))));
+	kv(d, "件名 / Title", xstrdup(dash(jget_str(inc, "title"))));
+	kv(d, "状態 / State", xstrdup(dash(jget_str(inc, "state"))));
 	/* The version prefix names the runbook text the incident ran. */
 	kv(d, "ランブック / Runbook", ver != NULL ? xprintf("%s (%.12s) %s",
-	    dash(str(inc, "runbook")), ver, dash(str(inc, "runbook_title"))) :
-	    xstrdup(dash(str(inc, "runbook"))));
-	kv(d, "種別 / Kind", xstrdup(dash(str(inc, "kind"))));
-	kv(d, "作業実施責任者 / Owner", xstrdup(dash(str(inc, "owner"))));
+	    dash(jget_str(inc, "runbook")), ver, dash(jget_str(inc, "runbook_title"))) :
+	    xstrdup(dash(jget_str(inc, "runbook"))));
+	kv(d, "種別 / Kind", xstrdup(dash(jget_str(inc, "kind"))));
+	kv(d, "作業実施責任者 / Owner", xstrdup(dash(jget_str(inc, "owner"))));
 	kv(d, "開始 / Started", when_of(inc, "started_at"));
-	kv(d, "解除 / Closed", str(inc, "closed_at") ? when_of(inc,
+	kv(d, "解除 / Closed", jget_str(inc, "closed_at") ? when_of(inc,
 	    "closed_at") : xstrdup("対応中 / still open"));
 	kv(d, "所要時間 / Duration", secs(json_object_get(inc,
 	    "duration_s")));
-	kv(d, "備考 / Note", xstrdup(dash(str(inc, "note"))));
+	kv(d, "備考 / Note", xstrdup(dash(jget_str(inc, "note"))));
 	kv(d, "作成日時 / Generated", when_of(rep, "generated_at"));
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 static const struct {
@@ -413,34 +177,34 @@ static const struct {
 };
 
 static void
-open_items(struct rdoc *d, json_t *rep)
+open_items(struct doc *d, json_t *rep)
 {
 	json_t	*items = json_object_get(rep, "open_items"), *v;
 	size_t	 i, k;
 
-	d->ops->heading(d, "未完了事項 / Open items");
+	doc_heading(d, 2, "未完了事項 / Open items");
 	if (json_array_size(items) == 0) {
-		d->ops->para(d, none_text);
+		doc_para(d, none_text);
 		return;
 	}
-	d->ops->list(d, 1);
+	doc_list(d, 1);
 	json_array_foreach(items, i, v) {
-		const char	*label = str(v, "kind");
+		const char	*label = jget_str(v, "kind");
 		char		*id = scalar(json_object_get(v, "id"));
 		char		*due = when_of(v, "due_at"), *s;
 
 		for (k = 0; k < sizeof item_kinds / sizeof item_kinds[0]; k++)
 			if (strcmp(item_kinds[k].kind, label) == 0)
 				label = item_kinds[k].label;
-		s = xprintf("%s %s: %s (%s)%s%s", label, id, dash(str(v,
-		    "title")), dash(str(v, "state")), str(v, "due_at") ?
-		    " — 期限 / due " : "", str(v, "due_at") ? due : "");
-		d->ops->item(d, s);
+		s = xprintf("%s %s: %s (%s)%s%s", label, id, dash(jget_str(v,
+		    "title")), dash(jget_str(v, "state")), jget_str(v, "due_at") ?
+		    " — 期限 / due " : "", jget_str(v, "due_at") ? due : "");
+		doc_item(d, s);
 		free(s);
 		free(due);
 		free(id);
 	}
-	d->ops->list(d, 0);
+	doc_list(d, 0);
 }
 
 /* "2026-… by tanaka" for an event reference; NULL if it did not happen. */
@@ -452,14 +216,14 @@ event_line(json_t *ref)
 	if (!json_is_object(ref))
 		return NULL;
 	t = when_of(ref, "at");
-	s = xprintf("%s — %s%s%s", t, dash(str(ref, "by")), str(ref, "note") ?
-	    ": " : "", str(ref, "note") ? str(ref, "note") : "");
+	s = xprintf("%s — %s%s%s", t, dash(jget_str(ref, "by")), jget_str(ref, "note") ?
+	    ": " : "", jget_str(ref, "note") ? jget_str(ref, "note") : "");
 	free(t);
 	return s;
 }
 
 static void
-activation(struct rdoc *d, json_t *rep)
+activation(struct doc *d, json_t *rep)
 {
 	static const char *const heads[] = { "項目 / Item", "内容 / Value",
 	    NULL };
@@ -477,14 +241,14 @@ activation(struct rdoc *d, json_t *rep)
 	size_t	 i;
 	char	*s;
 
-	d->ops->heading(d, "発動 / Trigger and activation");
+	doc_heading(d, 2, "発動 / Trigger and activation");
 	head_row(d, heads);
-	kv(d, "発動方法 / How", strcmp(dash(str(a, "how")), "trigger") == 0 ?
-	    xprintf("監視からの通知 / trigger from %s", dash(str(a,
+	kv(d, "発動方法 / How", strcmp(dash(jget_str(a, "how")), "trigger") == 0 ?
+	    xprintf("監視からの通知 / trigger from %s", dash(jget_str(a,
 	    "source"))) : xstrdup("手動 / manual"));
-	kv(d, "発動者 / Activated by", xstrdup(dash(str(a, "activated_by"))));
-	if (str(a, "confirm_by") != NULL)
-		kv(d, "確認者 / Confirmed by role", xstrdup(str(a,
+	kv(d, "発動者 / Activated by", xstrdup(dash(jget_str(a, "activated_by"))));
+	if (jget_str(a, "confirm_by") != NULL)
+		kv(d, "確認者 / Confirmed by role", xstrdup(jget_str(a,
 		    "confirm_by")));
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++)
 		if ((s = event_line(json_object_get(a, evs[i].key))) != NULL)
@@ -492,11 +256,11 @@ activation(struct rdoc *d, json_t *rep)
 	kv(d, "再通知 / Trigger repeats", xprintf("%lld",
 	    (long long)json_integer_value(json_object_get(a,
 	    "trigger_repeats"))));
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 	if (json_is_object(trig) || json_is_array(trig)) {
 		s = json_dumps(trig, JSON_INDENT(2) | JSON_SORT_KEYS);
-		d->ops->para(d, "発動条件の通知 / Trigger document:");
-		d->ops->code(d, s);
+		doc_para(d, "発動条件の通知 / Trigger document:");
+		doc_code(d, s);
 		free(s);
 	}
 }
@@ -516,106 +280,106 @@ step_result(json_t *s)
 }
 
 static void
-steps(struct rdoc *d, json_t *rep)
+steps(struct doc *d, json_t *rep)
 {
 	static const char *const heads[] = { "ID", "件名 / Title",
 	    "種別 / Type", "状態 / State", "実施者 / By", "着手可 / Ready",
 	    "完了 / Done", "所要 / Took", "期限 / Timeout", "判定 / Result",
 	    NULL };
-	struct row	 r = { { NULL }, 0 };
+	struct doc_row	 r = { { NULL }, 0 };
 	json_t		*v;
 	size_t		 i;
 	int		 notes = 0;
 
-	d->ops->heading(d, "ステップ（着手可→完了の所要時間と期限） / Steps "
+	doc_heading(d, 2, "ステップ（着手可→完了の所要時間と期限） / Steps "
 	    "(ready → done against timeouts)");
 	head_row(d, heads);
 	json_array_foreach(json_object_get(rep, "steps"), i, v) {
-		cell(&r, "%s", dash(str(v, "id")));
-		cell(&r, "%s", dash(str(v, "title")));
-		cell(&r, "%s", dash(str(v, "type")));
-		cell(&r, "%s", dash(str(v, "state")));
-		cell(&r, "%s", dash(str(v, "done_by") ? str(v, "done_by") :
-		    str(v, "acked_by") ? str(v, "acked_by") : str(v,
+		doc_cell(&r, "%s", dash(jget_str(v, "id")));
+		doc_cell(&r, "%s", dash(jget_str(v, "title")));
+		doc_cell(&r, "%s", dash(jget_str(v, "type")));
+		doc_cell(&r, "%s", dash(jget_str(v, "state")));
+		doc_cell(&r, "%s", dash(jget_str(v, "done_by") ? jget_str(v, "done_by") :
+		    jget_str(v, "acked_by") ? jget_str(v, "acked_by") : jget_str(v,
 		    "assignee")));
-		cell_own(&r, when_of(v, "ready_at"));
-		cell_own(&r, when_of(v, "done_at"));
-		cell_own(&r, secs(json_object_get(v, "duration_s")));
-		cell_own(&r, secs(json_object_get(v, "timeout_s")));
-		cell(&r, "%s", step_result(v));
-		emit(d, &r, 0);
+		doc_cell_own(&r, when_of(v, "ready_at"));
+		doc_cell_own(&r, when_of(v, "done_at"));
+		doc_cell_own(&r, secs(json_object_get(v, "duration_s")));
+		doc_cell_own(&r, secs(json_object_get(v, "timeout_s")));
+		doc_cell(&r, "%s", step_result(v));
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 	json_array_foreach(json_object_get(rep, "steps"), i, v) {
 		char *s;
 
-		if (str(v, "note") == NULL)
+		if (jget_str(v, "note") == NULL)
 			continue;
 		if (!notes++) {
-			d->ops->para(d, "備考 / Notes:");
-			d->ops->list(d, 1);
+			doc_para(d, "備考 / Notes:");
+			doc_list(d, 1);
 		}
-		s = xprintf("%s: %s", dash(str(v, "id")), str(v, "note"));
-		d->ops->item(d, s);
+		s = xprintf("%s: %s", dash(jget_str(v, "id")), jget_str(v, "note"));
+		doc_item(d, s);
 		free(s);
 	}
 	if (notes)
-		d->ops->list(d, 0);
+		doc_list(d, 0);
 }
 
 static void
-timeline(struct rdoc *d, json_t *rep)
+timeline(struct doc *d, json_t *rep)
 {
 	static const char *const heads[] = { "#", "日時 / Time",
 	    "実行者 / Actor", "イベント / Event", "ステップ / Step",
 	    "内容 / Text", NULL };
-	struct row	 r = { { NULL }, 0 };
+	struct doc_row	 r = { { NULL }, 0 };
 	json_t		*e;
 	size_t		 i;
 
-	d->ops->heading(d, "タイムライン / Timeline");
+	doc_heading(d, 2, "タイムライン / Timeline");
 	head_row(d, heads);
 	json_array_foreach(json_object_get(rep, "timeline"), i, e) {
-		cell(&r, "%lld", (long long)json_integer_value(
+		doc_cell(&r, "%lld", (long long)json_integer_value(
 		    json_object_get(e, "seq")));
-		cell_own(&r, when_of(e, "at"));
-		cell_own(&r, actor(e));
-		cell(&r, "%s", dash(str(e, "type")));
-		cell(&r, "%s", dash(str(e, "step")));
-		cell(&r, "%s", dash(str(e, "text")));
-		emit(d, &r, 0);
+		doc_cell_own(&r, when_of(e, "at"));
+		doc_cell_own(&r, actor(e));
+		doc_cell(&r, "%s", dash(jget_str(e, "type")));
+		doc_cell(&r, "%s", dash(jget_str(e, "step")));
+		doc_cell(&r, "%s", dash(jget_str(e, "text")));
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 static void
-escalations(struct rdoc *d, json_t *rep)
+escalations(struct doc *d, json_t *rep)
 {
 	static const char *const heads[] = { "日時 / Time", "ステップ / Step",
 	    "イベント / Event", "内容 / Text", NULL };
 	json_t		*v, *esc = json_object_get(rep, "escalations");
-	struct row	 r = { { NULL }, 0 };
+	struct doc_row	 r = { { NULL }, 0 };
 	size_t		 i;
 
-	d->ops->heading(d, "エスカレーションと期限超過 / Escalations and "
+	doc_heading(d, 2, "エスカレーションと期限超過 / Escalations and "
 	    "overdue steps");
 	if (json_array_size(esc) == 0) {
-		d->ops->para(d, none_text);
+		doc_para(d, none_text);
 		return;
 	}
 	head_row(d, heads);
 	json_array_foreach(esc, i, v) {
-		cell_own(&r, when_of(v, "at"));
-		cell(&r, "%s", dash(str(v, "step")));
-		cell(&r, "%s", dash(str(v, "type")));
-		cell(&r, "%s", dash(str(v, "text")));
-		emit(d, &r, 0);
+		doc_cell_own(&r, when_of(v, "at"));
+		doc_cell(&r, "%s", dash(jget_str(v, "step")));
+		doc_cell(&r, "%s", dash(jget_str(v, "type")));
+		doc_cell(&r, "%s", dash(jget_str(v, "text")));
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 static void
-assembly(struct rdoc *d, json_t *rep)
+assembly(struct doc *d, json_t *rep)
 {
 	static const char *const heads[] = { "役割 / Role", "必要 / Required",
 	    "参集可 / Available", "到着 / Arrived", "不可 / Unavailable",
@@ -624,23 +388,23 @@ assembly(struct rdoc *d, json_t *rep)
 	static const char *const nums[] = { "required", "available",
 	    "arrived", "unavailable", "no_answer" };
 	json_t		*v, *a = json_object_get(rep, "assembly");
-	struct row	 r = { { NULL }, 0 };
+	struct doc_row	 r = { { NULL }, 0 };
 	size_t		 i, k;
 
 	if (json_array_size(a) == 0)
 		return;
-	d->ops->heading(d, "参集 / Staff assembly");
+	doc_heading(d, 2, "参集 / Staff assembly");
 	head_row(d, heads);
 	json_array_foreach(a, i, v) {
-		cell(&r, "%s", dash(str(v, "role")));
+		doc_cell(&r, "%s", dash(jget_str(v, "role")));
 		for (k = 0; k < sizeof nums / sizeof nums[0]; k++)
-			cell(&r, "%lld", (long long)json_integer_value(
+			doc_cell(&r, "%lld", (long long)json_integer_value(
 			    json_object_get(v, nums[k])));
-		cell_own(&r, when_of(v, "quota_met_at"));
-		cell_own(&r, secs(json_object_get(v, "time_to_quota_s")));
-		emit(d, &r, 0);
+		doc_cell_own(&r, when_of(v, "quota_met_at"));
+		doc_cell_own(&r, secs(json_object_get(v, "time_to_quota_s")));
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 static const char *
@@ -658,69 +422,69 @@ rto_result(json_t *v)
 }
 
 static void
-systems(struct rdoc *d, json_t *rep)
+systems(struct doc *d, json_t *rep)
 {
 	static const char *const heads[] = { "システム / System",
 	    "目標 / RTO", "実績 / Achieved", "判定 / Result", "状態 / State",
 	    "復旧 / Recovered", NULL };
 	json_t		*v, *sys = json_object_get(rep, "systems");
-	struct row	 r = { { NULL }, 0 };
+	struct doc_row	 r = { { NULL }, 0 };
 	size_t		 i;
 
 	if (json_array_size(sys) == 0)
 		return;
-	d->ops->heading(d, "システムごとの RTO / RTO per system");
+	doc_heading(d, 2, "システムごとの RTO / RTO per system");
 	head_row(d, heads);
 	json_array_foreach(sys, i, v) {
-		cell(&r, "%s", dash(str(v, "id")));
-		cell_own(&r, secs(json_object_get(v, "rto_s")));
-		cell_own(&r, secs(json_object_get(v, "achieved_s")));
-		cell(&r, "%s", rto_result(v));
-		cell(&r, "%s", dash(str(v, "state")));
-		cell_own(&r, when_of(v, "recovered_at"));
-		emit(d, &r, 0);
+		doc_cell(&r, "%s", dash(jget_str(v, "id")));
+		doc_cell_own(&r, secs(json_object_get(v, "rto_s")));
+		doc_cell_own(&r, secs(json_object_get(v, "achieved_s")));
+		doc_cell(&r, "%s", rto_result(v));
+		doc_cell(&r, "%s", dash(jget_str(v, "state")));
+		doc_cell_own(&r, when_of(v, "recovered_at"));
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 static void
-notifications(struct rdoc *d, json_t *rep)
+notifications(struct doc *d, json_t *rep)
 {
 	static const char *const heads[] = { "ID", "作成 / Created",
 	    "チャネル / Channel", "イベント / Event", "状態 / State",
 	    "試行 / Attempts", "配信 / Delivered", "エラー / Error", NULL };
 	json_t		*v, *ns = json_object_get(rep, "notifications");
-	struct row	 r = { { NULL }, 0 };
+	struct doc_row	 r = { { NULL }, 0 };
 	size_t		 i, n[3] = { 0, 0, 0 };
 	char		*s;
 
-	d->ops->heading(d, "通知と配信 / Notifications and their delivery");
+	doc_heading(d, 2, "通知と配信 / Notifications and their delivery");
 	if (json_array_size(ns) == 0) {
-		d->ops->para(d, none_text);
+		doc_para(d, none_text);
 		return;
 	}
 	json_array_foreach(ns, i, v)
-		n[strcmp(dash(str(v, "state")), "delivered") == 0 ? 0 :
-		    strcmp(dash(str(v, "state")), "dead") == 0 ? 2 : 1]++;
+		n[strcmp(dash(jget_str(v, "state")), "delivered") == 0 ? 0 :
+		    strcmp(dash(jget_str(v, "state")), "dead") == 0 ? 2 : 1]++;
 	s = xprintf("配信済 %zu / delivered %zu、未配信 %zu / pending %zu、"
 	    "配信失敗 %zu / dead %zu", n[0], n[0], n[1], n[1], n[2], n[2]);
-	d->ops->para(d, s);
+	doc_para(d, s);
 	free(s);
 	head_row(d, heads);
 	json_array_foreach(ns, i, v) {
-		cell(&r, "%lld", (long long)json_integer_value(
+		doc_cell(&r, "%lld", (long long)json_integer_value(
 		    json_object_get(v, "id")));
-		cell_own(&r, when_of(v, "created_at"));
-		cell(&r, "%s", dash(str(v, "channel")));
-		cell(&r, "%s", dash(str(v, "event")));
-		cell(&r, "%s", dash(str(v, "state")));
-		cell(&r, "%lld", (long long)json_integer_value(
+		doc_cell_own(&r, when_of(v, "created_at"));
+		doc_cell(&r, "%s", dash(jget_str(v, "channel")));
+		doc_cell(&r, "%s", dash(jget_str(v, "event")));
+		doc_cell(&r, "%s", dash(jget_str(v, "state")));
+		doc_cell(&r, "%lld", (long long)json_integer_value(
 		    json_object_get(v, "attempts")));
-		cell_own(&r, when_of(v, "delivered_at"));
-		cell(&r, "%s", dash(str(v, "last_error")));
-		emit(d, &r, 0);
+		doc_cell_own(&r, when_of(v, "delivered_at"));
+		doc_cell(&r, "%s", dash(jget_str(v, "last_error")));
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 static const struct {
@@ -737,7 +501,7 @@ static const struct {
 static char *
 exc_state(json_t *v)
 {
-	const char	*st = dash(str(v, "state"));
+	const char	*st = dash(jget_str(v, "state"));
 	size_t		 i;
 
 	for (i = 0; i < sizeof exc_states / sizeof exc_states[0]; i++)
@@ -749,7 +513,7 @@ exc_state(json_t *v)
 }
 
 static void
-exceptions(struct rdoc *d, json_t *rep)
+exceptions(struct doc *d, json_t *rep)
 {
 	static const char *const heads[] = { "ID", "件名 / Title",
 	    "ポリシー / Policy", "理由 / Reason", "処置 / Disposition",
@@ -757,103 +521,103 @@ exceptions(struct rdoc *d, json_t *rep)
 	    "期限 / Revert by", "有効期間 / In force", "処理 / Resolved",
 	    "備考 / Note", NULL };
 	json_t		*v, *ex = json_object_get(rep, "exceptions");
-	struct row	 r = { { NULL }, 0 };
+	struct doc_row	 r = { { NULL }, 0 };
 	size_t		 i;
 	char		*t;
 
-	d->ops->heading(d, "例外措置 / Exception measures");
+	doc_heading(d, 2, "例外措置 / Exception measures");
 	if (json_array_size(ex) == 0) {
-		d->ops->para(d, none_text);
+		doc_para(d, none_text);
 		return;
 	}
 	head_row(d, heads);
 	json_array_foreach(ex, i, v) {
-		cell(&r, "%lld", (long long)json_integer_value(
+		doc_cell(&r, "%lld", (long long)json_integer_value(
 		    json_object_get(v, "id")));
-		cell(&r, "%s", dash(str(v, "title")));
-		cell(&r, "%s", dash(str(v, "policy")));
-		cell(&r, "%s", dash(str(v, "reason")));
-		cell_own(&r, exc_state(v));
-		cell(&r, "%s", dash(str(v, "requested_by")));
-		cell(&r, "%s", dash(str(v, "approved_by")));
-		cell_own(&r, when_of(v, "revert_by_at"));
-		cell_own(&r, secs(json_object_get(v, "in_force_s")));
+		doc_cell(&r, "%s", dash(jget_str(v, "title")));
+		doc_cell(&r, "%s", dash(jget_str(v, "policy")));
+		doc_cell(&r, "%s", dash(jget_str(v, "reason")));
+		doc_cell_own(&r, exc_state(v));
+		doc_cell(&r, "%s", dash(jget_str(v, "requested_by")));
+		doc_cell(&r, "%s", dash(jget_str(v, "approved_by")));
+		doc_cell_own(&r, when_of(v, "revert_by_at"));
+		doc_cell_own(&r, secs(json_object_get(v, "in_force_s")));
 		t = when_of(v, "resolved_at");
-		cell(&r, "%s%s%s", t, str(v, "resolved_by") ? " " : "",
-		    str(v, "resolved_by") ? str(v, "resolved_by") : "");
+		doc_cell(&r, "%s%s%s", t, jget_str(v, "resolved_by") ? " " : "",
+		    jget_str(v, "resolved_by") ? jget_str(v, "resolved_by") : "");
 		free(t);
-		cell(&r, "%s", dash(str(v, "note")));
-		emit(d, &r, 0);
+		doc_cell(&r, "%s", dash(jget_str(v, "note")));
+		doc_row_emit(d, &r, 0);
 	}
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 static void
-audit(struct rdoc *d, json_t *rep)
+audit(struct doc *d, json_t *rep)
 {
 	static const char *const heads[] = { "項目 / Item", "内容 / Value",
 	    NULL };
 	json_t	*ver = json_object_get(rep, "verify");
 	json_t	*bad = json_object_get(ver, "first_bad");
 
-	d->ops->heading(d, "監査ログ / Audit log (hash chain)");
+	doc_heading(d, 2, "監査ログ / Audit log (hash chain)");
 	if (!json_is_true(json_object_get(ver, "ok"))) {
 		char *s = xprintf("監査ログの検証に失敗 / The audit log FAILS "
 		    "verification at event %lld: %s",
 		    (long long)json_integer_value(json_object_get(bad, "seq")),
-		    dash(str(bad, "reason")));
+		    dash(jget_str(bad, "reason")));
 
-		d->ops->banner(d, s);
+		doc_banner(d, s);
 		free(s);
 	}
 	head_row(d, heads);
 	kv(d, "この報告のイベント数 / Events in this report", xprintf("%zu",
 	    json_array_size(json_object_get(rep, "timeline"))));
 	kv(d, "最終イベントのハッシュ / Hash of the incident's last event",
-	    xstrdup(dash(str(rep, "head_hash"))));
-	kv(d, "ログ全体の先頭 / Head of the whole log", xstrdup(dash(str(rep,
+	    xstrdup(dash(jget_str(rep, "head_hash"))));
+	kv(d, "ログ全体の先頭 / Head of the whole log", xstrdup(dash(jget_str(rep,
 	    "chain_head"))));
 	kv(d, "検証 / Verification", json_is_true(json_object_get(ver, "ok")) ?
 	    xprintf("ok (%lld events)", (long long)json_integer_value(
 	    json_object_get(ver, "events"))) : xprintf("FAILED at seq %lld",
 	    (long long)json_integer_value(json_object_get(bad, "seq"))));
-	d->ops->table(d, 0);
+	doc_table(d, 0);
 }
 
 static void
-json_row(struct rdoc *d, json_t *cells, int head)
+json_row(struct doc *d, json_t *cells, int head)
 {
-	struct row	 r = { { NULL }, 0 };
+	struct doc_row	 r = { { NULL }, 0 };
 	json_t		*v;
 	size_t		 i;
 
 	json_array_foreach(cells, i, v)
-		cell(&r, "%s", dash(json_string_value(v)));
-	emit(d, &r, head);
+		doc_cell(&r, "%s", dash(json_string_value(v)));
+	doc_row_emit(d, &r, head);
 }
 
 /* A section laid out as data elsewhere (report_score_doc). */
 static void
-section(struct rdoc *d, json_t *sec)
+section(struct doc *d, json_t *sec)
 {
 	json_t	*b, *t, *v, *row;
 	size_t	 i, k;
 
-	d->ops->heading(d, dash(str(sec, "heading")));
+	doc_heading(d, 2, dash(jget_str(sec, "heading")));
 	json_array_foreach(json_object_get(sec, "blocks"), i, b) {
-		if (str(b, "para") != NULL)
-			d->ops->para(d, str(b, "para"));
+		if (jget_str(b, "para") != NULL)
+			doc_para(d, jget_str(b, "para"));
 		else if ((v = json_object_get(b, "list")) != NULL) {
-			d->ops->list(d, 1);
+			doc_list(d, 1);
 			json_array_foreach(v, k, row)
-				d->ops->item(d, dash(json_string_value(row)));
-			d->ops->list(d, 0);
+				doc_item(d, dash(json_string_value(row)));
+			doc_list(d, 0);
 		} else if ((t = json_object_get(b, "table")) != NULL) {
-			d->ops->table(d, 1);
+			doc_table(d, 1);
 			json_row(d, json_object_get(t, "head"), 1);
 			json_array_foreach(json_object_get(t, "rows"), k, row)
 				json_row(d, row, 0);
-			d->ops->table(d, 0);
+			doc_table(d, 0);
 		}
 	}
 }
@@ -871,25 +635,27 @@ doc_lang(const char *title)
 char *
 report_render(json_t *rep, const char *format, const char **why)
 {
-	struct rdoc	 d;
+	struct doc	 d;
 	json_t		*inc = json_object_get(rep, "incident");
 	char		*title;
 
 	memset(&d, 0, sizeof d);
 	if (strcmp(format, "md") == 0)
-		d.ops = &md_ops;
+		d.fmt = DOC_MD;
 	else if (strcmp(format, "html") == 0)
-		d.ops = &html_ops;
+		d.fmt = DOC_HTML;
 	else {
 		*why = "report: the formats are md, html and json";
 		return NULL;
 	}
-	d.lang = doc_lang(str(inc, "title"));
+	d.lang = doc_lang(jget_str(inc, "title"));
+	d.style = html_style;
+	d.footer = footer_text;
 	title = xprintf("%s事後レビュー / Post-incident review: #%lld %s",
 	    json_is_true(json_object_get(inc, "drill")) ? "[訓練 DRILL] " : "",
 	    (long long)json_integer_value(json_object_get(inc, "id")),
-	    dash(str(inc, "title")));
-	d.ops->begin(&d, title);
+	    dash(jget_str(inc, "title")));
+	doc_begin(&d, title);
 	free(title);
 	summary(&d, rep);
 	if (json_is_object(json_object_get(rep, "score"))) {
@@ -908,6 +674,6 @@ report_render(json_t *rep, const char *format, const char **why)
 	exceptions(&d, rep);
 	timeline(&d, rep);
 	audit(&d, rep);
-	d.ops->end(&d);
+	doc_end(&d);
 	return buf_steal(&d.b);
 }

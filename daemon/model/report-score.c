@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonutil.h"
 #include "common/duration.h"
 #include "model/event.h"
 #include "model/report.h"
@@ -47,12 +48,6 @@ struct sc_roles {
 	size_t		 n;
 };
 
-static const char *
-str(json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 static int
 same(const char *a, const char *b)
 {
@@ -78,8 +73,8 @@ step_facts(json_t *timeline)
 	size_t		 i;
 
 	json_array_foreach(timeline, i, e) {
-		type = str(e, "type");
-		if ((step = str(e, "step")) == NULL || type == NULL)
+		type = jget_str(e, "type");
+		if ((step = jget_str(e, "step")) == NULL || type == NULL)
 			continue;
 		if ((f = json_object_get(facts, step)) == NULL) {
 			f = json_pack("{s:i,s:b}", "escalations", 0, "when", 0);
@@ -90,7 +85,7 @@ step_facts(json_t *timeline)
 			    json_integer_value(json_object_get(f,
 			    "escalations")) + 1));
 		else if (event_parse(type) == EV_STEP_SKIPPED)
-			json_object_set_new(f, "when", json_boolean(same(str(
+			json_object_set_new(f, "when", json_boolean(same(jget_str(
 			    json_object_get(e, "data"), "reason"), "when")));
 	}
 	return facts;
@@ -101,7 +96,7 @@ step_facts(json_t *timeline)
 static enum sc_result
 step_result(json_t *s, int when_skipped, json_t **within)
 {
-	const char	*state = str(s, "state");
+	const char	*state = jget_str(s, "state");
 	json_t		*took = json_object_get(s, "duration_s");
 	json_t		*timeout = json_object_get(s, "timeout_s");
 	int		 in;
@@ -148,9 +143,9 @@ static json_t *
 score_step(json_t *s, json_t *facts, struct sc_roles *rs,
     struct sc_role *all)
 {
-	json_t		*f = json_object_get(facts, str(s, "id"));
+	json_t		*f = json_object_get(facts, jget_str(s, "id"));
 	json_t		*took = json_object_get(s, "duration_s"), *within;
-	const char	*role = role_name(str(s, "role"));
+	const char	*role = role_name(jget_str(s, "role"));
 	size_t		 esc = json_integer_value(json_object_get(f,
 			    "escalations"));
 	enum sc_result	 res;
@@ -278,7 +273,7 @@ assembly_json(json_t *assembly)
 	size_t		 i;
 
 	json_array_foreach(assembly, i, a) {
-		int met = str(a, "quota_met_at") != NULL;
+		int met = jget_str(a, "quota_met_at") != NULL;
 
 		need = json_integer_value(json_object_get(a, "required"));
 		have = json_integer_value(json_object_get(a, "available")) +
@@ -306,7 +301,7 @@ systems_json(json_t *systems, int over)
 		if (met == NULL)
 			met = json_null();
 		if (json_is_null(met) && over && json_is_integer(
-		    json_object_get(s, "rto_s")) && str(s, "recovered_at") ==
+		    json_object_get(s, "rto_s")) && jget_str(s, "recovered_at") ==
 		    NULL)
 			met = json_false();
 		json_array_append_new(out, json_pack("{s:O,s:O,s:O,s:O}",
@@ -337,7 +332,7 @@ report_score(json_t *rep)
 	    "評価 / Evaluation", "steps", steps, "roles", roles_json(&rs),
 	    "assembly", assembly_json(json_object_get(rep, "assembly")),
 	    "systems", systems_json(json_object_get(rep, "systems"),
-	    !same(str(inc, "state"), "active") && !same(str(inc, "state"),
+	    !same(jget_str(inc, "state"), "active") && !same(jget_str(inc, "state"),
 	    "pending")), "overall", overall_json(&all));
 	free(rs.v);
 	json_decref(facts);
@@ -394,11 +389,11 @@ steps_table(json_t *score)
 
 	json_array_foreach(json_object_get(score, "steps"), i, s)
 		json_array_append_new(rows, json_pack("[o,o,o,o,o,o,s]",
-		    sc_text(str(s, "step")), sc_text(str(s, "title")),
-		    sc_text(str(s, "role")), sc_secs(json_object_get(s,
+		    sc_text(jget_str(s, "step")), sc_text(jget_str(s, "title")),
+		    sc_text(jget_str(s, "role")), sc_secs(json_object_get(s,
 		    "took_s")), sc_secs(json_object_get(s, "timeout_s")),
 		    json_sprintf("%lld", (long long)json_integer_value(
-		    json_object_get(s, "escalations"))), result_label(str(s,
+		    json_object_get(s, "escalations"))), result_label(jget_str(s,
 		    "result"))));
 	return sc_table(heads, rows);
 }
@@ -414,7 +409,7 @@ assembly_table(json_t *score)
 
 	json_array_foreach(json_object_get(score, "assembly"), i, a)
 		json_array_append_new(rows, json_pack("[o,o,o,o,o]",
-		    sc_text(str(a, "role")), sc_text(str(a, "step")),
+		    sc_text(jget_str(a, "role")), sc_text(jget_str(a, "step")),
 		    json_sprintf("%lld", (long long)json_integer_value(
 		    json_object_get(a, "required"))), json_is_true(
 		    json_object_get(a, "met")) ? sc_secs(json_object_get(a,
@@ -440,7 +435,7 @@ systems_table(json_t *score)
 		    "rto_s")) ? "RTO 未設定 / no RTO in the plan" :
 		    "未確定 / not yet known";
 		json_array_append_new(rows, json_pack("[o,o,o,s]",
-		    sc_text(str(s, "system")), sc_secs(json_object_get(s,
+		    sc_text(jget_str(s, "system")), sc_secs(json_object_get(s,
 		    "rto_s")), sc_secs(json_object_get(s, "achieved_s")), res));
 	}
 	return sc_table(heads, rows);

@@ -158,9 +158,9 @@ sw_assembly(struct sw *w, json_t *in, json_t *inc)
 		return;
 	sw_head(w, 2, "参集状況", "Assembly");
 	{
-		char *h[] = { "役割 Role", "必要 Quota", "参集可 Available",
+		const char *h[] = { "役割 Role", "必要 Quota", "参集可 Available",
 		    "到着 Arrived", "参集不可 Unavailable" };
-		sw_row(w, h, 5, 1);
+		sw_row(w, (char *const *)h, 5, 1);
 	}
 	json_object_foreach(asm_, role, v) {
 		const char *title = json_string_value(json_object_get(roles,
@@ -252,9 +252,9 @@ sw_rto(struct sw *w, json_t *inc, int64_t now)
 		return;
 	sw_head(w, 2, "目標復旧時間", "RTO clocks");
 	{
-		char *h[] = { "システム System", "期限 Deadline",
+		const char *h[] = { "システム System", "期限 Deadline",
 		    "状態 State" };
-		sw_row(w, h, 3, 1);
+		sw_row(w, (char *const *)h, 3, 1);
 	}
 	json_array_foreach(json_object_get(inc, "systems"), i, s) {
 		char	*cells[3];
@@ -293,9 +293,9 @@ sw_exceptions(struct sw *w, json_t *in)
 		return;
 	}
 	{
-		char *h[] = { "#", "措置 Measure", "状態 State",
+		const char *h[] = { "#", "措置 Measure", "状態 State",
 		    "解除期限 Revert by" };
-		sw_row(w, h, 4, 1);
+		sw_row(w, (char *const *)h, 4, 1);
 	}
 	json_array_foreach(json_object_get(in, "exceptions"), i, e) {
 		char id[24], *cells[4];

@@ -2,6 +2,17 @@
 #ifndef KZ_STORE_INT_H
 #define KZ_STORE_INT_H
 
+#include <jansson.h>
+
+struct store;
+
 extern const char *const store_migrations[];
+
+/* A statement with packed params (jansson format; params are taken). */
+int	 sexec(struct store *, const char *sql, json_t *params);
+json_t	*squery(struct store *, const char *sql, json_t *params);
+/* Sets what store_errmsg says. */
+void	 store_seterr(struct store *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,13 +1,17 @@
 /* SQLite storage. One connection; statements prepared once and cached by
  * their SQL text; the batch transaction and per-operation savepoints
- * implement group commit without ever exposing a half-done operation. */
+ * implement group commit without ever exposing a half-done operation.
+ * Here: the connection, transactions, runbook versions, the hash-chained
+ * event log and the timers; incidents are store-incident.c's. */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine.h"
+#include "common/jsonutil.h"
 #include "common/log.h"
 #include "model/runbook.h"
 #include "common/sig.h"
@@ -63,6 +67,16 @@ set_err(struct store *s, int rc, const char *what)
 	if (s->in_tx && sqlite3_get_autocommit(s->db))
 		s->broken = 1;
 	log_warnx("store: %s", s->errmsg);
+}
+
+void
+store_seterr(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+	va_end(ap);
 }
 
 const char *
@@ -207,8 +221,8 @@ store_last_id(struct store *s)
 }
 
 /* Convenience: a statement with packed params (jansson format). */
-static int
-execf(struct store *s, const char *sql, json_t *params)
+int
+sexec(struct store *s, const char *sql, json_t *params)
 {
 	int rc = run(s, sql, params, NULL);
 
@@ -216,8 +230,8 @@ execf(struct store *s, const char *sql, json_t *params)
 	return rc;
 }
 
-static json_t *
-queryf(struct store *s, const char *sql, json_t *params)
+json_t *
+squery(struct store *s, const char *sql, json_t *params)
 {
 	json_t *rows = NULL;
 
@@ -245,7 +259,7 @@ raw(struct store *s, const char *sql)
 static void
 load_head(struct store *s)
 {
-	json_t *rows = queryf(s, "SELECT seq, hash FROM events ORDER BY seq "
+	json_t *rows = squery(s, "SELECT seq, hash FROM events ORDER BY seq "
 	    "DESC LIMIT 1", NULL);
 
 	kz_strlcpy(s->head, GENESIS, sizeof s->head);
@@ -440,7 +454,7 @@ store_meta_get(struct store *s, const char *key)
 int
 store_meta_set(struct store *s, const char *key, const char *value)
 {
-	return execf(s, "INSERT INTO meta(key, value) VALUES (?, ?) ON "
+	return sexec(s, "INSERT INTO meta(key, value) VALUES (?, ?) ON "
 	    "CONFLICT(key) DO UPDATE SET value = excluded.value",
 	    json_pack("[s,s]", key, value));
 }
@@ -457,7 +471,7 @@ store_barrier(struct store *s)
 {
 	if (s->in_tx || raw(s, "BEGIN IMMEDIATE") == -1)
 		return -1;
-	if (execf(s, "INSERT INTO meta(key, value) VALUES "
+	if (sexec(s, "INSERT INTO meta(key, value) VALUES "
 	    "('write_fault_at', strftime('%s', 'now')) ON CONFLICT(key) DO "
 	    "UPDATE SET value = excluded.value", NULL) == -1 ||
 	    raw(s, "COMMIT") == -1) {
@@ -483,7 +497,7 @@ store_rollback(struct store *s)
 int
 store_ping(struct store *s)
 {
-	json_t	*r = queryf(s, "SELECT 1 AS one", NULL);
+	json_t	*r = squery(s, "SELECT 1 AS one", NULL);
 	int	 ok = r != NULL;
 
 	json_decref(r);
@@ -493,7 +507,7 @@ store_ping(struct store *s)
 int
 store_put_runbook(struct store *s, const struct runbook *rb)
 {
-	return execf(s, "INSERT OR IGNORE INTO runbook_versions(hash, runbook,"
+	return sexec(s, "INSERT OR IGNORE INTO runbook_versions(hash, runbook,"
 	    " file, source, stored_at) VALUES (?, ?, ?, ?, strftime('%s','now'))",
 	    json_pack("[s,s,s,s]", rb->hash, rb->id, rb->file, rb->source));
 }
@@ -501,7 +515,7 @@ store_put_runbook(struct store *s, const struct runbook *rb)
 char *
 store_runbook_source(struct store *s, const char *hash, char **file)
 {
-	json_t	*rows = queryf(s, "SELECT file, source FROM runbook_versions "
+	json_t	*rows = squery(s, "SELECT file, source FROM runbook_versions "
 	    "WHERE hash = ?", json_pack("[s]", hash));
 	char	*src = NULL;
 
@@ -514,336 +528,6 @@ store_runbook_source(struct store *s, const char *hash, char **file)
 	}
 	json_decref(rows);
 	return src;
-}
-
-static json_t *
-jnum0(int64_t v)
-{
-	return v != 0 ? json_integer(v) : json_null();
-}
-
-static json_t *
-jstr(const char *v)
-{
-	return v != NULL ? json_string(v) : json_null();
-}
-
-static int
-save_step(struct store *s, struct incident *inc, size_t i, int insert)
-{
-	struct step_st	*st = &inc->steps[i];
-	json_t		*p;
-
-	p = json_pack("[o,o,o,o,o,o,o,o,o,i,i,I,I,s]",
-	    json_string(step_state_name(st->state)), jstr(st->assignee),
-	    jstr(st->acked_by), jstr(st->done_by), jstr(st->note),
-	    jnum0(st->ready_at), jnum0(st->acked_at), jnum0(st->done_at),
-	    jnum0(st->deadline_at), st->esc_level, st->attempts,
-	    (json_int_t)inc->id, (json_int_t)i, inc->rb->steps[i].id);
-	st->dirty = 0;
-	if (insert)
-		return execf(s, "INSERT INTO steps(state, assignee, acked_by, "
-		    "done_by, note, ready_at, acked_at, done_at, deadline_at, "
-		    "esc_level, attempts, incident, idx, id) VALUES (?, ?, ?, "
-		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
-	json_array_remove(p, 13);
-	return execf(s, "UPDATE steps SET state = ?, assignee = ?, "
-	    "acked_by = ?, done_by = ?, note = ?, ready_at = ?, acked_at = ?, "
-	    "done_at = ?, deadline_at = ?, esc_level = ?, attempts = ? WHERE "
-	    "incident = ? AND idx = ?", p);
-}
-
-static int
-save_callouts(struct store *s, struct incident *inc)
-{
-	size_t i;
-
-	for (i = 0; i < inc->ncallouts; i++) {
-		struct callout *c = &inc->callouts[i];
-
-		if (!c->dirty)
-			continue;
-		if (execf(s, "INSERT INTO responses(incident, step, role, member, "
-		    "answer, eta_at, called_at, answered_at, entered_by) VALUES "
-		    "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(incident, step, role, "
-		    "member) DO UPDATE SET answer = excluded.answer, eta_at = "
-		    "excluded.eta_at, called_at = excluded.called_at, "
-		    "answered_at = excluded.answered_at, entered_by = "
-		    "excluded.entered_by", json_pack("[I,s,s,s,s,o,o,o,s?]",
-		    (json_int_t)inc->id, inc->rb->steps[c->step].id, c->role,
-		    c->member, answer_name(c->answer), jnum0(c->eta_at),
-		    jnum0(c->called_at), jnum0(c->answered_at),
-		    c->entered_by)) == -1)
-			return -1;
-		c->dirty = 0;
-		c->is_new = 0;
-	}
-	return 0;
-}
-
-int
-store_incident_save(struct store *s, struct incident *inc)
-{
-	size_t	i;
-	char	*trig = json_dumps(inc->trigger, JSON_COMPACT | JSON_ENCODE_ANY);
-	char	*vars = json_dumps(inc->vars, JSON_COMPACT);
-	char	*sys = json_dumps(inc->systems, JSON_COMPACT);
-	json_t	*p;
-	int	 rc = 0;
-
-	p = json_pack("[s,s,s?,s,b,o,o,s?,s?,s?,s?,s?,s?,s?,s?]", inc->rb->id,
-	    inc->rb->hash, inc->title, inc_state_name(inc->state), inc->drill,
-	    jnum0(inc->started_at), jnum0(inc->closed_at), trig, vars,
-	    inc->source, inc->dedup_key, inc->confirm_by, inc->activated_by,
-	    inc->note, sys);
-	free(trig);
-	free(vars);
-	free(sys);
-	if (inc->is_new) {
-		if (store_put_runbook(s, inc->rb) == -1 ||
-		    execf(s, "INSERT INTO incidents(runbook, rb_hash, title, "
-		    "state, drill, started_at, closed_at, trigger, vars, source, "
-		    "dedup_key, confirm_by, activated_by, note, systems) VALUES "
-		    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p) == -1)
-			return -1;
-		inc->id = store_last_id(s);
-		for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
-			rc = save_step(s, inc, i, 1);
-		inc->is_new = 0;
-		inc->dirty = 0;
-		return rc == 0 ? save_callouts(s, inc) : rc;
-	}
-	if (inc->dirty) {
-		json_array_append_new(p, json_integer(inc->id));
-		if (execf(s, "UPDATE incidents SET runbook = ?, rb_hash = ?, "
-		    "title = ?, state = ?, drill = ?, started_at = ?, "
-		    "closed_at = ?, trigger = ?, vars = ?, source = ?, "
-		    "dedup_key = ?, confirm_by = ?, activated_by = ?, note = ?, "
-		    "systems = ? WHERE id = ?", p) == -1)
-			return -1;
-		inc->dirty = 0;
-	} else
-		json_decref(p);
-	for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
-		if (inc->steps[i].dirty)
-			rc = save_step(s, inc, i, 0);
-	return rc == 0 ? save_callouts(s, inc) : rc;
-}
-
-static char *
-dupstr(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v != NULL ? xstrdup(v) : NULL;
-}
-
-static int64_t
-getnum(json_t *o, const char *k)
-{
-	return json_integer_value(json_object_get(o, k));
-}
-
-static json_t *
-load_json(json_t *o, const char *k, json_t *def)
-{
-	const char	*t = json_string_value(json_object_get(o, k));
-	json_t		*v;
-
-	if (t == NULL || (v = json_loads(t, JSON_DECODE_ANY, NULL)) == NULL)
-		return def;
-	json_decref(def);
-	return v;
-}
-
-static void
-load_callouts(struct store *s, struct incident *inc)
-{
-	json_t	*rows = queryf(s, "SELECT * FROM responses WHERE incident = ? "
-	    "ORDER BY called_at, rowid", json_pack("[I]", (json_int_t)inc->id));
-	size_t	 i;
-
-	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
-		json_t		*r = json_array_get(rows, i);
-		struct callout	*c;
-		int		 step = runbook_step_index(inc->rb,
-				    json_string_value(json_object_get(r, "step")));
-		int		 ans = answer_parse(json_string_value(
-				    json_object_get(r, "answer")));
-
-		if (step < 0 || ans < 0)
-			continue;
-		inc->callouts = xreallocarray(inc->callouts, inc->ncallouts + 1,
-		    sizeof *inc->callouts);
-		c = &inc->callouts[inc->ncallouts++];
-		memset(c, 0, sizeof *c);
-		c->step = step;
-		c->role = dupstr(r, "role");
-		c->member = dupstr(r, "member");
-		c->answer = (enum answer)ans;
-		c->eta_at = getnum(r, "eta_at");
-		c->called_at = getnum(r, "called_at");
-		c->answered_at = getnum(r, "answered_at");
-		c->entered_by = dupstr(r, "entered_by");
-	}
-	json_decref(rows);
-}
-
-struct incident *
-store_incident_load(struct store *s, int64_t id,
-    struct runbook *(*lookup)(void *, const char *), void *arg, int *status)
-{
-	json_t		*rows, *r, *steps;
-	struct runbook	*rb;
-	struct incident	*inc;
-	size_t		 i;
-
-	rows = queryf(s, "SELECT * FROM incidents WHERE id = ?",
-	    json_pack("[I]", (json_int_t)id));
-	if (rows == NULL) {
-		*status = 503;
-		return NULL;
-	}
-	if (json_array_size(rows) != 1) {
-		json_decref(rows);
-		*status = 404;
-		return NULL;
-	}
-	r = json_array_get(rows, 0);
-	if ((rb = lookup(arg, json_string_value(json_object_get(r,
-	    "rb_hash")))) == NULL) {
-		snprintf(s->errmsg, sizeof s->errmsg, "incident %lld: its "
-		    "runbook version is missing", (long long)id);
-		json_decref(rows);
-		*status = 500;
-		return NULL;
-	}
-	inc = incident_new(rb, (int)getnum(r, "drill"), NULL, NULL);
-	runbook_unref(rb);	/* incident_new took its own reference */
-	inc->is_new = 0;
-	inc->dirty = 0;
-	inc->id = id;
-	inc->state = inc_state_parse(json_string_value(json_object_get(r,
-	    "state")));
-	free(inc->title);
-	inc->title = dupstr(r, "title");
-	inc->note = dupstr(r, "note");
-	inc->activated_by = dupstr(r, "activated_by");
-	inc->source = dupstr(r, "source");
-	inc->dedup_key = dupstr(r, "dedup_key");
-	inc->confirm_by = dupstr(r, "confirm_by");
-	inc->started_at = getnum(r, "started_at");
-	inc->closed_at = getnum(r, "closed_at");
-	inc->trigger = load_json(r, "trigger", inc->trigger);
-	inc->vars = load_json(r, "vars", inc->vars);
-	inc->systems = load_json(r, "systems", inc->systems);
-	if (!json_is_object(inc->systems)) {
-		json_decref(inc->systems);
-		inc->systems = json_object();
-	}
-	json_decref(rows);
-	load_callouts(s, inc);
-	steps = queryf(s, "SELECT * FROM steps WHERE incident = ? ORDER BY "
-	    "idx", json_pack("[I]", (json_int_t)id));
-	for (i = 0; steps != NULL && i < json_array_size(steps); i++) {
-		json_t		*sr = json_array_get(steps, i);
-		int64_t		 idx = getnum(sr, "idx");
-		struct step_st	*st;
-		int		 state;
-
-		if (idx < 0 || (size_t)idx >= rb->nsteps)
-			continue;
-		st = &inc->steps[idx];
-		state = step_state_parse(json_string_value(json_object_get(sr,
-		    "state")));
-		st->state = state < 0 ? SS_BLOCKED : (enum step_state)state;
-		st->assignee = dupstr(sr, "assignee");
-		st->acked_by = dupstr(sr, "acked_by");
-		st->done_by = dupstr(sr, "done_by");
-		st->note = dupstr(sr, "note");
-		st->ready_at = getnum(sr, "ready_at");
-		st->acked_at = getnum(sr, "acked_at");
-		st->done_at = getnum(sr, "done_at");
-		st->deadline_at = getnum(sr, "deadline_at");
-		st->esc_level = (int)getnum(sr, "esc_level");
-		st->attempts = (int)getnum(sr, "attempts");
-	}
-	if (steps == NULL) {
-		incident_free(inc);
-		*status = 503;
-		return NULL;
-	}
-	json_decref(steps);
-	*status = 200;
-	return inc;
-}
-
-json_t *
-store_incidents(struct store *s, int all)
-{
-	return queryf(s, all ?
-	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
-	    "FROM incidents ORDER BY id" :
-	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
-	    "FROM incidents WHERE state IN ('pending', 'active') ORDER BY id",
-	    NULL);
-}
-
-int64_t
-store_find_open(struct store *s, const char *runbook, const char *key,
-    int64_t since, int drill)
-{
-	json_t	*rows = queryf(s, "SELECT id FROM incidents WHERE runbook = ? "
-	    "AND dedup_key = ? AND state IN ('pending', 'active') AND "
-	    "started_at >= ? AND drill = ? ORDER BY id DESC LIMIT 1",
-	    json_pack("[s,s,I,b]", runbook, key, (json_int_t)since, drill));
-	int64_t	 id = 0;
-
-	if (rows != NULL && json_array_size(rows) == 1)
-		id = getnum(json_array_get(rows, 0), "id");
-	json_decref(rows);
-	return id;
-}
-
-json_t *
-store_open_incidents(struct store *s)
-{
-	return queryf(s, "SELECT id FROM incidents WHERE state IN "
-	    "('pending', 'active') ORDER BY id", NULL);
-}
-
-json_t *
-store_running_steps(struct store *s)
-{
-	return queryf(s, "SELECT s.incident AS incident, s.idx AS idx, "
-	    "s.id AS step FROM steps s JOIN incidents i ON i.id = s.incident "
-	    "WHERE s.state = 'running' AND i.state = 'active' ORDER BY "
-	    "s.incident, s.idx", NULL);
-}
-
-json_t *
-store_counts(struct store *s, const char *table, const char *column)
-{
-	/* Only called with fixed identifiers from the daemon's code. */
-	static const char *const allowed[][3] = {
-		{ "incidents", "state", "SELECT state AS k, drill, count(*) AS n "
-		    "FROM incidents GROUP BY state, drill" },
-		{ "steps", "state", "SELECT s.state AS k, i.drill AS drill, "
-		    "count(*) AS n FROM steps s JOIN incidents i ON "
-		    "i.id = s.incident WHERE i.state = 'active' GROUP BY "
-		    "s.state, i.drill" },
-		{ "notifications", "state", "SELECT state AS k, drill, "
-		    "count(*) AS n FROM notifications GROUP BY state, drill" },
-		{ "exceptions", "state", "SELECT state AS k, drill, count(*) AS "
-		    "n FROM exceptions GROUP BY state, drill" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-		if (strcmp(allowed[i][0], table) == 0 &&
-		    strcmp(allowed[i][1], column) == 0)
-			return queryf(s, allowed[i][2], NULL);
-	return NULL;
 }
 
 /* The hash covers every column of the row and the previous hash. */
@@ -874,7 +558,7 @@ store_event(struct store *s, int64_t incident, int64_t at, const char *actor,
 
 	event_hash(s->head, seq, incident, at, actor, on_behalf, type, step, d,
 	    hash);
-	rc = execf(s, "INSERT INTO events(seq, incident, at, actor, on_behalf,"
+	rc = sexec(s, "INSERT INTO events(seq, incident, at, actor, on_behalf,"
 	    " type, step, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
 	    "?)", json_pack("[I,o,I,s?,s?,s,s?,s?,s,s]", (json_int_t)seq,
 	    incident ? json_integer(incident) : json_null(), (json_int_t)at,
@@ -890,7 +574,7 @@ store_event(struct store *s, int64_t incident, int64_t at, const char *actor,
 json_t *
 store_events(struct store *s, int64_t incident)
 {
-	return queryf(s, "SELECT seq, at, actor, on_behalf, type, step, data, "
+	return squery(s, "SELECT seq, at, actor, on_behalf, type, step, data, "
 	    "hash FROM events WHERE incident = ? ORDER BY seq",
 	    json_pack("[I]", (json_int_t)incident));
 }
@@ -961,7 +645,7 @@ store_timer_set(struct store *s, int64_t incident, const char *step,
 	char	*d = data ? json_dumps(data, JSON_COMPACT) : NULL;
 	int	 rc;
 
-	rc = execf(s, "INSERT INTO timers(incident, step, kind, due, data) "
+	rc = sexec(s, "INSERT INTO timers(incident, step, kind, due, data) "
 	    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(incident, step, kind) DO UPDATE "
 	    "SET due = excluded.due, data = excluded.data",
 	    json_pack("[I,s,s,I,s?]", (json_int_t)incident, step ? step : "",
@@ -975,12 +659,12 @@ store_timer_clear(struct store *s, int64_t incident, const char *step,
     const char *kind)
 {
 	if (step == NULL)
-		return execf(s, "DELETE FROM timers WHERE incident = ?",
+		return sexec(s, "DELETE FROM timers WHERE incident = ?",
 		    json_pack("[I]", (json_int_t)incident));
 	if (kind == NULL)
-		return execf(s, "DELETE FROM timers WHERE incident = ? AND "
+		return sexec(s, "DELETE FROM timers WHERE incident = ? AND "
 		    "step = ?", json_pack("[I,s]", (json_int_t)incident, step));
-	return execf(s, "DELETE FROM timers WHERE incident = ? AND step = ? "
+	return sexec(s, "DELETE FROM timers WHERE incident = ? AND step = ? "
 	    "AND kind = ?", json_pack("[I,s,s]", (json_int_t)incident, step,
 	    kind));
 }
@@ -988,12 +672,12 @@ store_timer_clear(struct store *s, int64_t incident, const char *step,
 int64_t
 store_timer_next(struct store *s)
 {
-	json_t	*rows = queryf(s, "SELECT min(due) AS due FROM timers", NULL);
+	json_t	*rows = squery(s, "SELECT min(due) AS due FROM timers", NULL);
 	int64_t	 due = INT64_MAX;
 
 	if (rows != NULL && json_array_size(rows) == 1 &&
 	    json_is_integer(json_object_get(json_array_get(rows, 0), "due")))
-		due = getnum(json_array_get(rows, 0), "due");
+		due = jget_int(json_array_get(rows, 0), "due");
 	json_decref(rows);
 	return due;
 }
@@ -1001,7 +685,7 @@ store_timer_next(struct store *s)
 json_t *
 store_timers_due(struct store *s, int64_t now, int limit)
 {
-	return queryf(s, "SELECT id, incident, step, kind, due, data FROM "
+	return squery(s, "SELECT id, incident, step, kind, due, data FROM "
 	    "timers WHERE due <= ? ORDER BY due, id LIMIT ?",
 	    json_pack("[I,i]", (json_int_t)now, limit));
 }
@@ -1009,18 +693,18 @@ store_timers_due(struct store *s, int64_t now, int limit)
 int
 store_timer_delete(struct store *s, int64_t id)
 {
-	return execf(s, "DELETE FROM timers WHERE id = ?", json_pack("[I]",
+	return sexec(s, "DELETE FROM timers WHERE id = ?", json_pack("[I]",
 	    (json_int_t)id));
 }
 
 int64_t
 store_timer_count(struct store *s)
 {
-	json_t	*rows = queryf(s, "SELECT count(*) AS n FROM timers", NULL);
+	json_t	*rows = squery(s, "SELECT count(*) AS n FROM timers", NULL);
 	int64_t	 n = 0;
 
 	if (rows != NULL && json_array_size(rows) == 1)
-		n = getnum(json_array_get(rows, 0), "n");
+		n = jget_int(json_array_get(rows, 0), "n");
 	json_decref(rows);
 	return n;
 }

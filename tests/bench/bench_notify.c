@@ -528,7 +528,8 @@ bn_kz(const char *a, const char *b)
 {
 	char	*kz = xprintf("%s/keizoku", bn_build);
 	char	*sock = xprintf("%s/kz.sock", bn_dir);
-	char	*argv[] = { kz, "-s", sock, (char *)a, (char *)b, NULL };
+	char	*argv[] = { kz, (char *)"-s", sock, (char *)a, (char *)b,
+	    NULL };
 	int	 rc = bn_run(argv);
 
 	free(kz);
@@ -712,7 +713,7 @@ bn_pct(double *v, int n, int pct)
 static void
 bn_cleanup(void)
 {
-	char *argv[] = { "/bin/rm", "-rf", bn_dir, NULL };
+	char *argv[] = { (char *)"/bin/rm", (char *)"-rf", bn_dir, NULL };
 
 	bn_kzd_stop(SIGKILL);
 	if (bn_dir != NULL && getenv("BENCH_KEEP") == NULL)

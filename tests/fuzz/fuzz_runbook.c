@@ -25,9 +25,9 @@ static const char fuzz_roster_text[] =
 	"  - {id: csirt, members: [tanaka]}\n"
 	"  - {id: secretariat, members: [sato], proxy: true}\n"
 	"  - {id: contractor, members: [sato]}\n";
-static char *const fuzz_sources[] = {
-	"alertmanager", "grafana", "quake", "json", NULL
-};
+static char src_am[] = "alertmanager", src_gr[] = "grafana",
+    src_qk[] = "quake", src_js[] = "json";
+static char *const fuzz_sources[] = { src_am, src_gr, src_qk, src_js, NULL };
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

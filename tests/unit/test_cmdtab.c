@@ -84,10 +84,13 @@ test_cmdtab_shape(void **state)
 static void
 test_cmdtab_find(void **state)
 {
-	char	*one[] = { "ack", "7", "decide" };
-	char	*two[] = { "exception", "approve", "3" };
-	char	*grp[] = { "plan" };
-	char	*unk[] = { "nonesuch" };
+	char	 ack[] = "ack", seven[] = "7", decide[] = "decide";
+	char	 exc[] = "exception", approve[] = "approve", three[] = "3";
+	char	 plan[] = "plan", nonesuch[] = "nonesuch";
+	char	*one[] = { ack, seven, decide };
+	char	*two[] = { exc, approve, three };
+	char	*grp[] = { plan };
+	char	*unk[] = { nonesuch };
 	int	 used = 0;
 
 	assert_int_equal(kz_cmdspec_find(3, one, &used)->id, KZ_CMD_ACK);

@@ -1,0 +1,319 @@
+/* Incidents in SQLite (store.h): the incident row, its steps and its
+ * staff call-outs (table responses), saved where they changed and loaded
+ * with the runbook version they started with. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonutil.h"
+#include "common/xmalloc.h"
+#include "engine/engine.h"
+#include "model/runbook.h"
+#include "store/store-int.h"
+#include "store/store.h"
+
+static int
+save_step(struct store *s, struct incident *inc, size_t i, int insert)
+{
+	struct step_st	*st = &inc->steps[i];
+	json_t		*p;
+
+	p = json_pack("[o,o,o,o,o,o,o,o,o,i,i,I,I,s]",
+	    json_string(step_state_name(st->state)),
+	    jstr_or_null(st->assignee), jstr_or_null(st->acked_by),
+	    jstr_or_null(st->done_by), jstr_or_null(st->note),
+	    jint_or_null(st->ready_at), jint_or_null(st->acked_at),
+	    jint_or_null(st->done_at), jint_or_null(st->deadline_at),
+	    st->esc_level, st->attempts,
+	    (json_int_t)inc->id, (json_int_t)i, inc->rb->steps[i].id);
+	st->dirty = 0;
+	if (insert)
+		return sexec(s, "INSERT INTO steps(state, assignee, acked_by, "
+		    "done_by, note, ready_at, acked_at, done_at, deadline_at, "
+		    "esc_level, attempts, incident, idx, id) VALUES (?, ?, ?, "
+		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
+	json_array_remove(p, 13);
+	return sexec(s, "UPDATE steps SET state = ?, assignee = ?, "
+	    "acked_by = ?, done_by = ?, note = ?, ready_at = ?, acked_at = ?, "
+	    "done_at = ?, deadline_at = ?, esc_level = ?, attempts = ? WHERE "
+	    "incident = ? AND idx = ?", p);
+}
+
+static int
+save_callouts(struct store *s, struct incident *inc)
+{
+	size_t i;
+
+	for (i = 0; i < inc->ncallouts; i++) {
+		struct callout *c = &inc->callouts[i];
+
+		if (!c->dirty)
+			continue;
+		if (sexec(s, "INSERT INTO responses(incident, step, role, member, "
+		    "answer, eta_at, called_at, answered_at, entered_by) VALUES "
+		    "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(incident, step, role, "
+		    "member) DO UPDATE SET answer = excluded.answer, eta_at = "
+		    "excluded.eta_at, called_at = excluded.called_at, "
+		    "answered_at = excluded.answered_at, entered_by = "
+		    "excluded.entered_by", json_pack("[I,s,s,s,s,o,o,o,s?]",
+		    (json_int_t)inc->id, inc->rb->steps[c->step].id, c->role,
+		    c->member, answer_name(c->answer), jint_or_null(c->eta_at),
+		    jint_or_null(c->called_at), jint_or_null(c->answered_at),
+		    c->entered_by)) == -1)
+			return -1;
+		c->dirty = 0;
+		c->is_new = 0;
+	}
+	return 0;
+}
+
+int
+store_incident_save(struct store *s, struct incident *inc)
+{
+	size_t	i;
+	char	*trig = json_dumps(inc->trigger, JSON_COMPACT | JSON_ENCODE_ANY);
+	char	*vars = json_dumps(inc->vars, JSON_COMPACT);
+	char	*sys = json_dumps(inc->systems, JSON_COMPACT);
+	json_t	*p;
+	int	 rc = 0;
+
+	p = json_pack("[s,s,s?,s,b,o,o,s?,s?,s?,s?,s?,s?,s?,s?]", inc->rb->id,
+	    inc->rb->hash, inc->title, inc_state_name(inc->state), inc->drill,
+	    jint_or_null(inc->started_at), jint_or_null(inc->closed_at), trig,
+	    vars,
+	    inc->source, inc->dedup_key, inc->confirm_by, inc->activated_by,
+	    inc->note, sys);
+	free(trig);
+	free(vars);
+	free(sys);
+	if (inc->is_new) {
+		if (store_put_runbook(s, inc->rb) == -1 ||
+		    sexec(s, "INSERT INTO incidents(runbook, rb_hash, title, "
+		    "state, drill, started_at, closed_at, trigger, vars, source, "
+		    "dedup_key, confirm_by, activated_by, note, systems) VALUES "
+		    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p) == -1)
+			return -1;
+		inc->id = store_last_id(s);
+		for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
+			rc = save_step(s, inc, i, 1);
+		inc->is_new = 0;
+		inc->dirty = 0;
+		return rc == 0 ? save_callouts(s, inc) : rc;
+	}
+	if (inc->dirty) {
+		json_array_append_new(p, json_integer(inc->id));
+		if (sexec(s, "UPDATE incidents SET runbook = ?, rb_hash = ?, "
+		    "title = ?, state = ?, drill = ?, started_at = ?, "
+		    "closed_at = ?, trigger = ?, vars = ?, source = ?, "
+		    "dedup_key = ?, confirm_by = ?, activated_by = ?, note = ?, "
+		    "systems = ? WHERE id = ?", p) == -1)
+			return -1;
+		inc->dirty = 0;
+	} else
+		json_decref(p);
+	for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
+		if (inc->steps[i].dirty)
+			rc = save_step(s, inc, i, 0);
+	return rc == 0 ? save_callouts(s, inc) : rc;
+}
+
+static json_t *
+load_json(json_t *o, const char *k, json_t *def)
+{
+	const char	*t = json_string_value(json_object_get(o, k));
+	json_t		*v;
+
+	if (t == NULL || (v = json_loads(t, JSON_DECODE_ANY, NULL)) == NULL)
+		return def;
+	json_decref(def);
+	return v;
+}
+
+static void
+load_callouts(struct store *s, struct incident *inc)
+{
+	json_t	*rows = squery(s, "SELECT * FROM responses WHERE incident = ? "
+	    "ORDER BY called_at, rowid", json_pack("[I]", (json_int_t)inc->id));
+	size_t	 i;
+
+	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
+		json_t		*r = json_array_get(rows, i);
+		struct callout	*c;
+		int		 step = runbook_step_index(inc->rb,
+				    json_string_value(json_object_get(r, "step")));
+		int		 ans = answer_parse(json_string_value(
+				    json_object_get(r, "answer")));
+
+		if (step < 0 || ans < 0)
+			continue;
+		inc->callouts = xreallocarray(inc->callouts, inc->ncallouts + 1,
+		    sizeof *inc->callouts);
+		c = &inc->callouts[inc->ncallouts++];
+		memset(c, 0, sizeof *c);
+		c->step = step;
+		c->role = jget_strdup(r, "role");
+		c->member = jget_strdup(r, "member");
+		c->answer = (enum answer)ans;
+		c->eta_at = jget_int(r, "eta_at");
+		c->called_at = jget_int(r, "called_at");
+		c->answered_at = jget_int(r, "answered_at");
+		c->entered_by = jget_strdup(r, "entered_by");
+	}
+	json_decref(rows);
+}
+
+struct incident *
+store_incident_load(struct store *s, int64_t id,
+    struct runbook *(*lookup)(void *, const char *), void *arg, int *status)
+{
+	json_t		*rows, *r, *steps;
+	struct runbook	*rb;
+	struct incident	*inc;
+	size_t		 i;
+
+	rows = squery(s, "SELECT * FROM incidents WHERE id = ?",
+	    json_pack("[I]", (json_int_t)id));
+	if (rows == NULL) {
+		*status = 503;
+		return NULL;
+	}
+	if (json_array_size(rows) != 1) {
+		json_decref(rows);
+		*status = 404;
+		return NULL;
+	}
+	r = json_array_get(rows, 0);
+	if ((rb = lookup(arg, json_string_value(json_object_get(r,
+	    "rb_hash")))) == NULL) {
+		store_seterr(s, "incident %lld: its runbook version is "
+		    "missing", (long long)id);
+		json_decref(rows);
+		*status = 500;
+		return NULL;
+	}
+	inc = incident_new(rb, (int)jget_int(r, "drill"), NULL, NULL);
+	runbook_unref(rb);	/* incident_new took its own reference */
+	inc->is_new = 0;
+	inc->dirty = 0;
+	inc->id = id;
+	inc->state = inc_state_parse(json_string_value(json_object_get(r,
+	    "state")));
+	free(inc->title);
+	inc->title = jget_strdup(r, "title");
+	inc->note = jget_strdup(r, "note");
+	inc->activated_by = jget_strdup(r, "activated_by");
+	inc->source = jget_strdup(r, "source");
+	inc->dedup_key = jget_strdup(r, "dedup_key");
+	inc->confirm_by = jget_strdup(r, "confirm_by");
+	inc->started_at = jget_int(r, "started_at");
+	inc->closed_at = jget_int(r, "closed_at");
+	inc->trigger = load_json(r, "trigger", inc->trigger);
+	inc->vars = load_json(r, "vars", inc->vars);
+	inc->systems = load_json(r, "systems", inc->systems);
+	if (!json_is_object(inc->systems)) {
+		json_decref(inc->systems);
+		inc->systems = json_object();
+	}
+	json_decref(rows);
+	load_callouts(s, inc);
+	steps = squery(s, "SELECT * FROM steps WHERE incident = ? ORDER BY "
+	    "idx", json_pack("[I]", (json_int_t)id));
+	for (i = 0; steps != NULL && i < json_array_size(steps); i++) {
+		json_t		*sr = json_array_get(steps, i);
+		int64_t		 idx = jget_int(sr, "idx");
+		struct step_st	*st;
+		int		 state;
+
+		if (idx < 0 || (size_t)idx >= rb->nsteps)
+			continue;
+		st = &inc->steps[idx];
+		state = step_state_parse(json_string_value(json_object_get(sr,
+		    "state")));
+		st->state = state < 0 ? SS_BLOCKED : (enum step_state)state;
+		st->assignee = jget_strdup(sr, "assignee");
+		st->acked_by = jget_strdup(sr, "acked_by");
+		st->done_by = jget_strdup(sr, "done_by");
+		st->note = jget_strdup(sr, "note");
+		st->ready_at = jget_int(sr, "ready_at");
+		st->acked_at = jget_int(sr, "acked_at");
+		st->done_at = jget_int(sr, "done_at");
+		st->deadline_at = jget_int(sr, "deadline_at");
+		st->esc_level = (int)jget_int(sr, "esc_level");
+		st->attempts = (int)jget_int(sr, "attempts");
+	}
+	if (steps == NULL) {
+		incident_free(inc);
+		*status = 503;
+		return NULL;
+	}
+	json_decref(steps);
+	*status = 200;
+	return inc;
+}
+
+json_t *
+store_incidents(struct store *s, int all)
+{
+	return squery(s, all ?
+	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
+	    "FROM incidents ORDER BY id" :
+	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
+	    "FROM incidents WHERE state IN ('pending', 'active') ORDER BY id",
+	    NULL);
+}
+
+int64_t
+store_find_open(struct store *s, const char *runbook, const char *key,
+    int64_t since, int drill)
+{
+	json_t	*rows = squery(s, "SELECT id FROM incidents WHERE runbook = ? "
+	    "AND dedup_key = ? AND state IN ('pending', 'active') AND "
+	    "started_at >= ? AND drill = ? ORDER BY id DESC LIMIT 1",
+	    json_pack("[s,s,I,b]", runbook, key, (json_int_t)since, drill));
+	int64_t	 id = 0;
+
+	if (rows != NULL && json_array_size(rows) == 1)
+		id = jget_int(json_array_get(rows, 0), "id");
+	json_decref(rows);
+	return id;
+}
+
+json_t *
+store_open_incidents(struct store *s)
+{
+	return squery(s, "SELECT id FROM incidents WHERE state IN "
+	    "('pending', 'active') ORDER BY id", NULL);
+}
+
+json_t *
+store_running_steps(struct store *s)
+{
+	return squery(s, "SELECT s.incident AS incident, s.idx AS idx, "
+	    "s.id AS step FROM steps s JOIN incidents i ON i.id = s.incident "
+	    "WHERE s.state = 'running' AND i.state = 'active' ORDER BY "
+	    "s.incident, s.idx", NULL);
+}
+
+json_t *
+store_counts(struct store *s, const char *table, const char *column)
+{
+	/* Only called with fixed identifiers from the daemon's code. */
+	static const char *const allowed[][3] = {
+		{ "incidents", "state", "SELECT state AS k, drill, count(*) AS n "
+		    "FROM incidents GROUP BY state, drill" },
+		{ "steps", "state", "SELECT s.state AS k, i.drill AS drill, "
+		    "count(*) AS n FROM steps s JOIN incidents i ON "
+		    "i.id = s.incident WHERE i.state = 'active' GROUP BY "
+		    "s.state, i.drill" },
+		{ "notifications", "state", "SELECT state AS k, drill, "
+		    "count(*) AS n FROM notifications GROUP BY state, drill" },
+		{ "exceptions", "state", "SELECT state AS k, drill, count(*) AS "
+		    "n FROM exceptions GROUP BY state, drill" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+		if (strcmp(allowed[i][0], table) == 0 &&
+		    strcmp(allowed[i][1], column) == 0)
+			return squery(s, allowed[i][2], NULL);
+	return NULL;
+}
