@@ -469,7 +469,7 @@ int
 engine_close(const struct actx *a, struct incident *inc, const char *note,
     struct effects *fx, char **why)
 {
-	json_t	*open = json_array();
+	json_t	*open;
 	size_t	 i;
 
 	if (inc->state == IS_PENDING)
@@ -477,15 +477,14 @@ engine_close(const struct actx *a, struct incident *inc, const char *note,
 	if (inc->state != IS_ACTIVE) {
 		*why = xprintf("incident %lld is already %s",
 		    (long long)inc->id, inc_state_name(inc->state));
-		json_decref(open);
 		return 409;
 	}
 	if (!may_act(a, inc->rb->owner, 0)) {
 		*why = xprintf("only the runbook owner (%s) or an admin may "
 		    "close incident %lld", inc->rb->owner, (long long)inc->id);
-		json_decref(open);
 		return 403;
 	}
+	open = json_array();
 	for (i = 0; i < inc->rb->nsteps; i++) {
 		enum step_state s = inc->steps[i].state;
 
