@@ -285,7 +285,8 @@ advance(struct world *w, int64_t secs)
 			json_incref(due[n].data);
 		n++;
 	}
-	qsort(due, n, sizeof *due, firing_cmp);
+	if (n > 0)
+		qsort(due, n, sizeof *due, firing_cmp);
 	for (i = 0; i < n; i++) {
 		struct effects	 fx = { 0 };
 		struct tkey	 tk;
@@ -361,7 +362,8 @@ print_timers(struct world *w)
 	char		*s;
 	size_t		 i;
 
-	memcpy(t, w->timers, w->ntimers * sizeof *t);
+	if (w->ntimers > 0)
+		memcpy(t, w->timers, w->ntimers * sizeof *t);
 	qsort(t, w->ntimers, sizeof *t, firing_cmp);
 	for (i = 0; i < w->ntimers; i++) {
 		s = duration_fmt((t[i].due - START_MS) / 1000);
