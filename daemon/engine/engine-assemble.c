@@ -26,12 +26,7 @@ answer_name(enum answer a)
 int
 answer_parse(const char *s)
 {
-	int i;
-
-	for (i = 0; answers[i] != NULL; i++)
-		if (strcmp(answers[i], s) == 0)
-			return i;
-	return -1;
+	return eng_lookup(answers, s);
 }
 
 static struct callout *

@@ -33,12 +33,7 @@ exc_state_name(enum exc_state s)
 int
 exc_state_parse(const char *s)
 {
-	int i;
-
-	for (i = 0; s != NULL && exc_states[i] != NULL; i++)
-		if (strcmp(exc_states[i], s) == 0)
-			return i;
-	return -1;
+	return s != NULL ? eng_lookup(exc_states, s) : -1;
 }
 
 struct exc *

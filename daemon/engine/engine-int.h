@@ -21,6 +21,8 @@ void		 eng_timer_set_key(struct effects *, struct tkey, int step,
 		    int64_t due);
 void		 eng_timer_clear_key(struct effects *, struct tkey, int step);
 void		 eng_set_str(char **, const char *);
+/* The index of s in a NULL-terminated list of names, or -1. */
+int		 eng_lookup(const char *const *names, const char *s);
 const char	*eng_who(const struct actx *);
 json_t		*eng_step_data(const struct incident *, int);
 void		 eng_advance(const struct actx *, struct incident *,

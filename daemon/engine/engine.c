@@ -42,8 +42,8 @@ step_act_name(enum step_act a)
 	return step_acts[a];
 }
 
-static int
-lookup(const char *const *names, const char *s)
+int
+eng_lookup(const char *const *names, const char *s)
 {
 	int i;
 
@@ -56,13 +56,13 @@ lookup(const char *const *names, const char *s)
 int
 step_state_parse(const char *s)
 {
-	return lookup(step_states, s);
+	return eng_lookup(step_states, s);
 }
 
 int
 inc_state_parse(const char *s)
 {
-	return lookup(inc_states, s);
+	return eng_lookup(inc_states, s);
 }
 
 struct incident *
