@@ -490,6 +490,28 @@ nt_msg_id(char out[40])
 	snprintf(out, 40, "msg_%s", hex);
 }
 
+/* The one writer of an outbox row: incident 0 is about no incident,
+ * step and recipient may be NULL (a shared channel has no recipient). */
+static int
+nt_insert_row(struct kz_daemon *d, int64_t incident, const char *step,
+    const char *channel, const char *event, const char *id,
+    const char *payload, const char *text, int drill, const char *to,
+    int64_t now)
+{
+	json_t	*p;
+	int	 rc;
+
+	p = json_pack("[o,s?,s,s,s,s,s,b,I,I,s?]", incident > 0 ?
+	    json_integer(incident) : json_null(), step, channel, event, id,
+	    payload, text, drill, (json_int_t)now, (json_int_t)now, to);
+	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
+	    "channel, event, msg_id, payload, text, drill, state, attempts, "
+	    "created_at, next_attempt_at, recipient) VALUES (?, ?, ?, ?, ?, ?, "
+	    "?, ?, 'pending', 0, ?, ?, ?)", p);
+	json_decref(p);
+	return rc;
+}
+
 /* One outbox row of a shared channel: the event rendered for ch (inc
  * NULL: about no incident). */
 static int
@@ -528,15 +550,9 @@ nt_insert(struct kz_daemon *d, const struct incident *inc,
 		free(text);
 		return 0;
 	}
-	p = json_pack("[o,s?,s,s,s,s,s,b,I,I]", inc != NULL ?
-	    json_integer(inc->id) : json_null(), m.step, ch->name,
-	    event_name(e->ev), id, body, text, inc != NULL && inc->drill,
-	    (json_int_t)now, (json_int_t)now);
-	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
-	    "channel, event, msg_id, payload, text, drill, state, attempts, "
-	    "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-	    "'pending', 0, ?, ?)", p);
-	json_decref(p);
+	rc = nt_insert_row(d, inc != NULL ? inc->id : 0, m.step, ch->name,
+	    event_name(e->ev), id, body, text, inc != NULL && inc->drill, NULL,
+	    now);
 	free(body);
 	free(text);
 	return rc;
@@ -665,42 +681,18 @@ nt_personal_text(struct kz_daemon *d, const struct incident *inc,
 	return buf_steal(&b);
 }
 
-static int
-nt_insert_row(struct kz_daemon *d, const struct incident *inc,
-    const struct effect *e, const struct channel_conf *ch, const char *id,
-    const char *payload, const char *text, const char *to, int64_t now)
-{
-	json_t	*p;
-	int	 rc;
-
-	p = json_pack("[I,s?,s,s,s,s,s,b,I,I,s]", (json_int_t)inc->id,
-	    e->step >= 0 ? inc->rb->steps[e->step].id : NULL, ch->name,
-	    event_name(e->ev), id, payload, text, inc->drill, (json_int_t)now,
-	    (json_int_t)now, to);
-	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
-	    "channel, event, msg_id, payload, text, drill, state, attempts, "
-	    "created_at, next_attempt_at, recipient) VALUES (?, ?, ?, ?, ?, ?, "
-	    "?, ?, 'pending', 0, ?, ?, ?)", p);
-	json_decref(p);
-	return rc;
-}
-
-/* The message of an email channel to one member: subject from the first
- * line, the whole text as the body. */
+/* The outbox payload of one mail to member m by channel ch, or NULL (and
+ * why, to free) when it cannot be composed. incident may be NULL. */
 static char *
-nt_mail(struct kz_daemon *d, const struct incident *inc,
-    const struct effect *e, const struct channel_conf *ch,
-    const struct member *m, const char *id, const char *text, int64_t now)
+nt_mail_payload(const struct channel_conf *ch, const struct member *m,
+    const char *id, const char *incident, const char *event,
+    const char *subject, const char *text, int64_t now, char **why)
 {
 	struct mail	 ml;
-	const char	*nl = strchr(text, '\n');
-	char		*subject, *msgid, *msg, *why = NULL, incs[24];
+	char		*msgid, *msg;
 	json_t		*p;
 
-	subject = nl != NULL ? xstrndup(text, (size_t)(nl - text)) :
-	    xstrdup(text);
 	msgid = xprintf("%s@%s", id, mail_domain(ch->from));
-	snprintf(incs, sizeof incs, "%lld", (long long)inc->id);
 	memset(&ml, 0, sizeof ml);
 	ml.from = ch->from;
 	ml.from_name = ch->from_name != NULL ? ch->from_name : "keizoku";
@@ -710,22 +702,41 @@ nt_mail(struct kz_daemon *d, const struct incident *inc,
 	ml.text = text;
 	ml.msg_id = msgid;
 	ml.date_ms = now;
-	ml.incident = incs;
-	ml.event = event_name(e->ev);
-	msg = mail_compose(&ml, &why);
-	free(subject);
+	ml.incident = incident;
+	ml.event = event;
+	msg = mail_compose(&ml, why);
 	free(msgid);
-	if (msg == NULL) {
-		log_warnx("incident %lld: no mail to %s: %s",
-		    (long long)inc->id, m->id, why);
-		free(why);
+	if (msg == NULL)
 		return NULL;
-	}
 	p = json_pack("{s:s,s:s}", "rcpt", m->email, "message", msg);
 	free(msg);
 	msg = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	return msg;
+}
+
+/* The message of an email channel to one member: subject from the first
+ * line, the whole text as the body. */
+static char *
+nt_mail(const struct incident *inc, const struct effect *e,
+    const struct channel_conf *ch, const struct member *m, const char *id,
+    const char *text, int64_t now)
+{
+	const char	*nl = strchr(text, '\n');
+	char		*subject, *payload, *why = NULL, incs[24];
+
+	subject = nl != NULL ? xstrndup(text, (size_t)(nl - text)) :
+	    xstrdup(text);
+	snprintf(incs, sizeof incs, "%lld", (long long)inc->id);
+	payload = nt_mail_payload(ch, m, id, incs, event_name(e->ev), subject,
+	    text, now, &why);
+	free(subject);
+	if (payload == NULL) {
+		log_warnx("incident %lld: no mail to %s: %s",
+		    (long long)inc->id, m->id, why);
+		free(why);
+	}
+	return payload;
 }
 
 static int
@@ -741,7 +752,7 @@ nt_personal_one(struct kz_daemon *d, const struct incident *inc,
 	nt_msg_id(id);
 	text = nt_personal_text(d, inc, e, ch, ctx, m, &plain);
 	if (strcmp(ch->type, "email") == 0)
-		payload = nt_mail(d, inc, e, ch, m, id, text, now);
+		payload = nt_mail(inc, e, ch, m, id, text, now);
 	else {
 		memset(&msg, 0, sizeof msg);
 		msg.msg_id = id;
@@ -755,7 +766,9 @@ nt_personal_one(struct kz_daemon *d, const struct incident *inc,
 		json_decref(p);
 	}
 	if (payload != NULL)
-		rc = nt_insert_row(d, inc, e, ch, id, payload, plain, m->id,
+		rc = nt_insert_row(d, inc->id, e->step >= 0 ?
+		    inc->rb->steps[e->step].id : NULL, ch->name,
+		    event_name(e->ev), id, payload, plain, inc->drill, m->id,
 		    now);
 	free(payload);
 	free(text);
@@ -847,10 +860,8 @@ notify_mail(struct kz_daemon *d, const char *chname, const struct member *m,
     const char *text)
 {
 	const struct channel_conf	*ch = NULL;
-	struct mail			 ml;
-	char				 id[40], incs[24], *msgid, *msg;
+	char				 id[40], incs[24];
 	char				*why = NULL, *payload;
-	json_t				*p;
 	int64_t				 now = clock_now();
 	size_t				 i;
 	int				 rc;
@@ -863,38 +874,16 @@ notify_mail(struct kz_daemon *d, const char *chname, const struct member *m,
 	if (ch == NULL || m->email == NULL)
 		return 1;
 	nt_msg_id(id);
-	msgid = xprintf("%s@%s", id, mail_domain(ch->from));
 	snprintf(incs, sizeof incs, "%lld", (long long)incident);
-	memset(&ml, 0, sizeof ml);
-	ml.from = ch->from;
-	ml.from_name = ch->from_name != NULL ? ch->from_name : "keizoku";
-	ml.to = m->email;
-	ml.to_name = m->name;
-	ml.subject = subject;
-	ml.text = text;
-	ml.msg_id = msgid;
-	ml.date_ms = now;
-	ml.incident = incident > 0 ? incs : NULL;
-	ml.event = event;
-	msg = mail_compose(&ml, &why);
-	free(msgid);
-	if (msg == NULL) {
+	payload = nt_mail_payload(ch, m, id, incident > 0 ? incs : NULL, event,
+	    subject, text, now, &why);
+	if (payload == NULL) {
 		log_warnx("no mail to %s: %s", m->id, why);
 		free(why);
 		return 1;
 	}
-	p = json_pack("{s:s,s:s}", "rcpt", m->email, "message", msg);
-	free(msg);
-	payload = json_dumps(p, JSON_COMPACT);
-	json_decref(p);
-	p = json_pack("[o,s,s,s,s,s,I,I,s]", incident > 0 ?
-	    json_integer(incident) : json_null(), ch->name, event, id, payload,
-	    subject, (json_int_t)now, (json_int_t)now, m->id);
-	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
-	    "channel, event, msg_id, payload, text, drill, state, attempts, "
-	    "created_at, next_attempt_at, recipient) VALUES (?, NULL, ?, ?, ?, "
-	    "?, ?, 0, 'pending', 0, ?, ?, ?)", p);
-	json_decref(p);
+	rc = nt_insert_row(d, incident, NULL, ch->name, event, id, payload,
+	    subject, 0, m->id, now);
 	free(payload);
 	if (d->outbox != NULL)
 		outbox_queued(d->outbox);
