@@ -189,8 +189,7 @@ board_assembly(struct board_job *j, const struct incident *inc)
 
 	for (i = 0; i < inc->rb->nsteps; i++) {
 		const struct rb_step	*rs = &inc->rb->steps[i];
-		const char		*role;
-		json_t			*q;
+		size_t			 r;
 
 		if (rs->type != ST_ASSEMBLE)
 			continue;
@@ -198,11 +197,13 @@ board_assembly(struct board_job *j, const struct incident *inc)
 			buf_adds(b, "<div>");
 			wh_pair(b, "h3", "参集", "Assembly");
 		}
-		json_object_foreach(json_object_get(rs->with, "roles"), role,
-		    q) {
-			const struct role	*ro = roster_role(
-						    j->wr->d->roster, role);
-			int			 have = 0;
+		for (r = 0; r < rs->u.assemble.nroles; r++) {
+			const struct rb_quota	*q = &rs->u.assemble.roles[r];
+			const char		*role = q->role;
+			const struct role	*ro;
+			int			 quota = q->quota, have = 0;
+
+			ro = roster_role(j->wr->d->roster, role);
 
 			for (k = 0; k < inc->ncallouts; k++) {
 				const struct callout *c = &inc->callouts[k];
@@ -214,9 +215,8 @@ board_assembly(struct board_job *j, const struct incident *inc)
 			buf_adds(b, "<p><b>");
 			wh_esc(b, ro != NULL && ro->title != NULL ? ro->title :
 			    role);
-			buf_printf(b, "</b> %d / %lld %s</p><ul>", have,
-			    (long long)json_integer_value(q), have >=
-			    json_integer_value(q) ? "<span class=\"tag\">充足 "
+			buf_printf(b, "</b> %d / %d %s</p><ul>", have, quota,
+			    have >= quota ? "<span class=\"tag\">充足 "
 			    "met</span>" : "<b class=\"tag\">不足 short</b>");
 			for (k = 0; k < inc->ncallouts; k++) {
 				const struct callout *c = &inc->callouts[k];
