@@ -17,6 +17,7 @@
 #include "core/apply.h"
 #include "core/timer.h"
 #include "core/load.h"
+#include "core/outbox.h"
 #include "engine/engine.h"
 
 static json_t *
