@@ -404,28 +404,42 @@ curlev_set_headers(struct curlev_xfer *x, const struct http_req *req)
 	return curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 }
 
-static CURLcode
-curlev_setup(struct curlev_xfer *x, const struct http_req *req)
-{
-	CURL		*e = x->easy;
-	long		 timeout, connect;
-	CURLcode	 rc = CURLE_OK;
-
-	timeout = req->timeout_ms > 0 ? req->timeout_ms :
-	    CURLEV_DEFAULT_TIMEOUT;
-	connect = timeout < CURLEV_MAX_CONNECT ? timeout : CURLEV_MAX_CONNECT;
-
+/* Sets an option unless one before it failed (rc). */
 #define SET(opt, val)	do {						\
 		if (rc == CURLE_OK)					\
 			rc = curl_easy_setopt(e, opt, val);		\
 	} while (0)
+
+/* What every transfer sets: x as its private pointer and error buffer,
+ * the URL, the whole timeout (connecting within at most
+ * CURLEV_MAX_CONNECT of it), no signals, and the protocols allowed. */
+static CURLcode
+curlev_setup_base(struct curlev_xfer *x, const char *url, long timeout,
+    const char *protocols)
+{
+	CURL		*e = x->easy;
+	long		 connect;
+	CURLcode	 rc = CURLE_OK;
+
+	connect = timeout < CURLEV_MAX_CONNECT ? timeout : CURLEV_MAX_CONNECT;
 	SET(CURLOPT_PRIVATE, (char *)x);
 	SET(CURLOPT_ERRORBUFFER, x->errbuf);
-	SET(CURLOPT_URL, req->url);
+	SET(CURLOPT_URL, url);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_TIMEOUT_MS, timeout);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, connect);
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_PROTOCOLS_STR, protocols);
+	return rc;
+}
+
+static CURLcode
+curlev_setup(struct curlev_xfer *x, const struct http_req *req)
+{
+	CURL		*e = x->easy;
+	CURLcode	 rc;
+
+	rc = curlev_setup_base(x, req->url, req->timeout_ms > 0 ?
+	    req->timeout_ms : CURLEV_DEFAULT_TIMEOUT, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_USERAGENT, "keizoku/" KZ_VERSION);
 	SET(CURLOPT_WRITEFUNCTION, curlev_write_fn);
@@ -434,7 +448,6 @@ curlev_setup(struct curlev_xfer *x, const struct http_req *req)
 	SET(CURLOPT_HEADERDATA, x);
 	if (req->compressed)
 		SET(CURLOPT_ACCEPT_ENCODING, "");
-#undef SET
 	if (rc == CURLE_OK)
 		rc = curlev_set_method(x, req);
 	if (rc == CURLE_OK)
@@ -524,28 +537,16 @@ static CURLcode
 curlev_smtp_setup(struct curlev_xfer *x, const struct smtp_req *req)
 {
 	CURL		*e = x->easy;
-	long		 timeout, connect;
-	CURLcode	 rc = CURLE_OK;
+	CURLcode	 rc;
 
-	timeout = req->timeout_ms > 0 ? req->timeout_ms : 60000L;
-	connect = timeout < CURLEV_MAX_CONNECT ? timeout : CURLEV_MAX_CONNECT;
 	x->body = xmalloc(req->len + 1);
 	memcpy(x->body, req->message, req->len);
 	x->body[req->len] = '\0';
 	x->body_len = req->len;
 	if ((x->rcpt = curl_slist_append(NULL, req->rcpt)) == NULL)
 		return CURLE_OUT_OF_MEMORY;
-#define SET(opt, val)	do {						\
-		if (rc == CURLE_OK)					\
-			rc = curl_easy_setopt(e, opt, val);		\
-	} while (0)
-	SET(CURLOPT_PRIVATE, (char *)x);
-	SET(CURLOPT_ERRORBUFFER, x->errbuf);
-	SET(CURLOPT_URL, req->url);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_TIMEOUT_MS, timeout);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, connect);
-	SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	rc = curlev_setup_base(x, req->url, req->timeout_ms > 0 ?
+	    req->timeout_ms : 60000L, "smtp,smtps");
 	/* STARTTLS when offered; required before a password is sent. */
 	SET(CURLOPT_USE_SSL, req->username != NULL ? (long)CURLUSESSL_ALL :
 	    (long)CURLUSESSL_TRY);

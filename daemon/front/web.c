@@ -812,13 +812,13 @@ answer_token(struct wreq *wr, const char *tok)
 	return 0;
 }
 
+/* An incident page once its reader is known: shown, or a form posted
+ * to it (with its CSRF token) carried out. */
 static void
-r_page(struct wreq *wr, const char *tok, int post)
+page_serve(struct wreq *wr, int post)
 {
 	json_t *form;
 
-	if (answer_token(wr, tok) == -1)
-		return;
 	if (!post) {
 		page_incident(wr, 200);
 		return;
@@ -831,9 +831,15 @@ r_page(struct wreq *wr, const char *tok, int post)
 }
 
 static void
+r_page(struct wreq *wr, const char *tok, int post)
+{
+	if (answer_token(wr, tok) == 0)
+		page_serve(wr, post);
+}
+
+static void
 i_page(struct wreq *wr, const char *ids, int post)
 {
-	json_t		*form;
 	long long	 id;
 
 	if (parse_i64(ids, &id) == -1 || id <= 0) {
@@ -842,17 +848,8 @@ i_page(struct wreq *wr, const char *ids, int post)
 		return;
 	}
 	wr->incident = id;
-	if (web_signin(wr, 1) != 0)
-		return;
-	if (!post) {
-		page_incident(wr, 200);
-		return;
-	}
-	if ((form = web_form(wr)) == NULL)
-		return;
-	if (web_csrf_use(wr, form) == 0)
-		page_post(wr, form);
-	json_decref(form);
+	if (web_signin(wr, 1) == 0)
+		page_serve(wr, post);
 }
 
 /* ---- routing ---- */
