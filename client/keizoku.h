@@ -124,7 +124,7 @@ cli_printer	cli_pr_status, cli_pr_runbooks, cli_pr_roster,
 		cli_pr_exceptions, cli_pr_exception_state,
 		cli_pr_notifications, cli_pr_reload, cli_pr_verify;
 cli_printer	cli_pr_incident_state, cli_pr_incidents, cli_pr_show,
-		cli_pr_step, cli_pr_respond, cli_pr_inbox, cli_pr_log;
+		cli_pr_step, cli_pr_assign, cli_pr_respond, cli_pr_inbox, cli_pr_log;
 cli_printer	cli_pr_plan_import, cli_pr_plan_check, cli_pr_plan_show,
 		cli_pr_drill_list, cli_pr_drill_start;
 

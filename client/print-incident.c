@@ -434,6 +434,21 @@ cli_pr_step(struct cli_out *o, json_t *body)
 	fprintf(o->out, "%s: %s\n", step, state);
 }
 
+/* assign: "server-room: assigned to ito (ready)". */
+void
+cli_pr_assign(struct cli_out *o, json_t *body)
+{
+	const char *step = cli_getstr(body, "step");
+	const char *who = cli_getstr(body, "assignee");
+
+	if (step == NULL || who == NULL) {
+		cli_print_generic(o, body, "");
+		return;
+	}
+	fprintf(o->out, "%s: assigned to %s (%s)\n", step, who,
+	    cli_getstr(body, "state") ? cli_getstr(body, "state") : "?");
+}
+
 void
 cli_pr_respond(struct cli_out *o, json_t *body)
 {

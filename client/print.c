@@ -30,6 +30,7 @@ static const struct {
 	{ "fail", cli_pr_step },
 	{ "approve", cli_pr_step },
 	{ "reject", cli_pr_step },
+	{ "assign", cli_pr_assign },
 	{ "respond", cli_pr_respond },
 	{ "inbox", cli_pr_inbox },
 	{ "roster", cli_pr_roster },

@@ -284,6 +284,31 @@ step_result(struct incident *inc, struct kz_req *r)
 	    step_state_name(inc->steps[i].state) : "?");
 }
 
+static int
+do_assign(const struct actx *a, struct incident *inc, struct kz_req *r,
+    struct effects *fx, char **why)
+{
+	return engine_assign(a, inc, req_str(r, "step") ? req_str(r, "step") :
+	    "", req_str(r, "member"), fx, why);
+}
+
+static json_t *
+assign_result(struct incident *inc, struct kz_req *r)
+{
+	int i = runbook_step_index(inc->rb, req_str(r, "step"));
+
+	return json_pack("{s:I,s:s,s:s,s:s?}", "incident", (json_int_t)inc->id,
+	    "step", req_str(r, "step"), "state", i >= 0 ?
+	    step_state_name(inc->steps[i].state) : "?", "assignee", i >= 0 ?
+	    inc->steps[i].assignee : NULL);
+}
+
+int
+cmd_assign(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	return with_incident(d, r, body, do_assign, assign_result);
+}
+
 int
 cmd_confirm(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {

@@ -170,19 +170,27 @@ inbox_escalate_ms(const struct rb_step *rs)
 	return rs->escalate_after_s * 1000;
 }
 
-/* A step is the caller's while it waits for someone and names them: as
- * the member called now, the one who acked it, or (until someone acks) a
- * member of the assigned role. */
+/* A step is the caller's while it waits for them: as the member it
+ * went to (the assignment rule, an escalation or keizoku assign), the
+ * one who acked it, or, when it went to nobody or failed, a member of
+ * the assigned role. */
 static int
 inbox_step_mine(const struct kz_daemon *d, const struct rb_step *rs,
     const struct step_st *s, const char *me)
 {
-	if (s->state != SS_READY && s->state != SS_ACKED &&
-	    s->state != SS_FAILED)
+	switch (s->state) {
+	case SS_READY:
+		if (s->assignee != NULL)
+			return strcmp(s->assignee, me) == 0;
+		return roster_matches(d->roster, rs->assign, me);
+	case SS_ACKED:
+		return s->acked_by != NULL && strcmp(s->acked_by, me) == 0;
+	case SS_FAILED:
+		return (s->assignee && strcmp(s->assignee, me) == 0) ||
+		    roster_matches(d->roster, rs->assign, me);
+	default:
 		return 0;
-	return (s->assignee && strcmp(s->assignee, me) == 0) ||
-	    (s->acked_by && strcmp(s->acked_by, me) == 0) ||
-	    (s->state != SS_ACKED && roster_matches(d->roster, rs->assign, me));
+	}
 }
 
 static json_t *

@@ -20,6 +20,7 @@ const struct kz_cmd kz_cmds[] = {
 	{ "fail", cmd_step },
 	{ "approve", cmd_step },
 	{ "reject", cmd_step },
+	{ "assign", cmd_assign },
 	{ "close", cmd_close },
 	{ "log", cmd_log },
 	{ "roster", cmd_roster },

@@ -15,6 +15,7 @@ CMD(cmd_activate);
 CMD(cmd_confirm);
 CMD(cmd_close);
 CMD(cmd_step);
+CMD(cmd_assign);
 CMD(cmd_incidents);
 CMD(cmd_show);
 CMD(cmd_log);

@@ -49,6 +49,10 @@ static const struct {
 	{ "step.ready",
 	    "【対応依頼】#{{incident.id}} {{step.title}} {{mention}}",
 	    "To do: #{{incident.id}} {{step.title}} {{mention}}" },
+	{ "step.assigned",
+	    "【担当】#{{incident.id}} {{step.title}} の担当になりました "
+	    "{{mention}}",
+	    "Assigned to you: #{{incident.id}} {{step.title}} {{mention}}" },
 	{ "step.acked",
 	    "【着手】#{{incident.id}} {{step.title}}",
 	    "Acknowledged: #{{incident.id}} {{step.title}}" },

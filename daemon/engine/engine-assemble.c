@@ -120,12 +120,12 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
     struct effects *fx)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
-	const struct role	*ro = roster_role(a->roster, role);
-	size_t			 k;
+	char			**cand;
+	size_t			 k, n;
 	int64_t			 esc = escalate_ms(rs);
 
-	for (k = 0; ro != NULL && k < ro->nmembers; k++) {
-		char *const *cand = ro->members;
+	cand = eng_callout_order(a, role, &n);
+	for (k = 0; k < n; k++) {
 		struct callout *c;
 
 		if (find(inc, i, cand[k]) != NULL)
@@ -141,8 +141,10 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
 		if (esc > 0)
 			eng_timer_set_key(fx, xprintf("callout:%s:%s", role,
 			    cand[k]), i, a->now + esc);
+		free(cand);
 		return 1;
 	}
+	free(cand);
 	return 0;
 }
 
@@ -310,6 +312,9 @@ engine_respond(const struct actx *a, struct incident *inc, const char *member,
 	    sizeof ts) : NULL, "entered_by", c->entered_by, "note", note));
 	if (inc->steps[i].state == SS_READY)
 		settle(a, inc, i, fx);
+	/* Tasks follow answers: "unavailable" moves the member's open steps
+	 * at once, other answers spread the waiting ones. */
+	eng_answer_moves(a, inc, member, ans, fx);
 	free(role);
 	return 200;
 }

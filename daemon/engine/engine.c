@@ -281,8 +281,6 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
 	struct step_st		*s = &inc->steps[i];
-	char *const		*cand;
-	size_t			 n;
 
 	s->state = SS_READY;
 	s->ready_at = a->now;
@@ -292,8 +290,9 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 		s->deadline_at = a->now + rs->timeout_s * 1000;
 		eng_timer_set(fx, "timeout", i, s->deadline_at);
 	}
-	cand = roster_candidates(a->roster, rs->assign, &n);
-	eng_set_str(&s->assignee, n > 0 ? cand[0] : NULL);
+	/* Handed to someone by name before it was ready: theirs. */
+	if (!s->pinned || s->assignee == NULL)
+		eng_set_str(&s->assignee, eng_pick(a, inc, i));
 	if (rs->escalate_after_s > 0 && rs->assign != NULL)
 		eng_timer_set(fx, "escalate", i, a->now +
 		    rs->escalate_after_s * 1000);
@@ -574,10 +573,20 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 			return 403;
 		}
 	} else if (!may_act(a, rs->assign, 0) &&
-	    !may_act(a, inc->rb->owner, 0)) {
+	    !may_act(a, inc->rb->owner, 0) && !(s->assignee != NULL &&
+	    by != NULL && strcmp(s->assignee, by) == 0)) {
 		*why = xprintf("step \"%s\" is assigned to %s; %s is not "
-		    "among them", id, rs->assign, by ? by : "you");
+		    "among them", id, s->assignee ? s->assignee : rs->assign,
+		    by ? by : "you");
 		return 403;
+	}
+	/* Leaving a step undone, or failing it, is a decision the review
+	 * must be able to read: say why. */
+	if ((act == SA_SKIP || act == SA_FAIL || act == SA_REJECT) &&
+	    (note == NULL || *note == '\0')) {
+		*why = xprintf("%s needs --note saying why (step \"%s\")",
+		    step_act_name(act), id);
+		return 400;
 	}
 	switch (act) {
 	case SA_ACK:
@@ -642,26 +651,99 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 	return 200;
 }
 
+int
+engine_assign(const struct actx *a, struct incident *inc, const char *id,
+    const char *member, struct effects *fx, char **why)
+{
+	const struct rb_step	*rs;
+	struct step_st		*s;
+	int			 i = runbook_step_index(inc->rb, id);
+
+	if (i < 0) {
+		*why = xprintf("incident %lld has no step \"%s\"",
+		    (long long)inc->id, id);
+		return 404;
+	}
+	if (inc->state != IS_ACTIVE) {
+		*why = xprintf("incident %lld is %s", (long long)inc->id,
+		    inc_state_name(inc->state));
+		return 409;
+	}
+	if (!(a->admin && a->member == NULL) && !(inc->rb->owner != NULL &&
+	    roster_matches(a->roster, inc->rb->owner, eng_who(a)))) {
+		*why = xprintf("only the runbook owner (%s) or an admin may "
+		    "hand steps to members", inc->rb->owner ? inc->rb->owner :
+		    "none");
+		return 403;
+	}
+	rs = &inc->rb->steps[i];
+	s = &inc->steps[i];
+	if (member == NULL || roster_member(a->roster, member) == NULL) {
+		*why = xprintf("no member \"%s\" in the roster (see keizoku "
+		    "roster)", member ? member : "");
+		return 404;
+	}
+	if (rs->type != ST_TASK && rs->type != ST_APPROVAL) {
+		*why = xprintf("step \"%s\" is a %s step; it completes by "
+		    "itself and has nobody to hand it to", id,
+		    step_type_name(rs->type));
+		return 409;
+	}
+	if (s->state != SS_BLOCKED && s->state != SS_READY &&
+	    s->state != SS_ACKED)
+		return step_refuse(inc, i, "assign", why);
+	if (rs->type == ST_APPROVAL && !roster_matches(a->roster, rs->assign ?
+	    rs->assign : inc->rb->owner, member)) {
+		*why = xprintf("step \"%s\" is an approval by %s; %s is not "
+		    "one of them", id, rs->assign ? rs->assign :
+		    inc->rb->owner, member);
+		return 409;
+	}
+	if (eng_answer_of(inc, member) == AN_UNAVAILABLE) {
+		*why = xprintf("%s answered unavailable in incident %lld; "
+		    "hand the step to someone who can act", member,
+		    (long long)inc->id);
+		return 409;
+	}
+	if (s->state == SS_BLOCKED) {
+		/* Theirs once it becomes ready (make_ready keeps it). */
+		eng_set_str(&s->assignee, member);
+		s->pinned = 1;
+		s->dirty = 1;
+		eng_event(fx, "step.assigned", i, json_pack("{s:s,s:s?,s:s,"
+		    "s:s}", "step", rs->id, "from", NULL, "to", member,
+		    "reason", "assign"));
+		return 200;
+	}
+	if (eng_holder(s) != NULL && strcmp(eng_holder(s), member) == 0 &&
+	    s->state == SS_READY) {
+		s->pinned = 1;
+		s->dirty = 1;
+		return 200;
+	}
+	eng_move(a, inc, i, member, "assign", fx);
+	return 200;
+}
+
 static void
 escalate(const struct actx *a, struct incident *inc, int i,
     struct effects *fx)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
 	struct step_st		*s = &inc->steps[i];
-	char *const		*cand;
-	size_t			 n;
+	const char		*next = eng_next_deputy(a, inc, i);
 	json_t			*d;
 	char			*from = s->assignee ? xstrdup(s->assignee) :
 				    NULL;
 
-	cand = roster_candidates(a->roster, rs->assign, &n);
 	s->esc_level++;
 	s->dirty = 1;
 	d = eng_step_data(inc, i);
 	json_object_set_new(d, "from", from ? json_string(from) : json_null());
 	json_object_set_new(d, "level", json_integer(s->esc_level));
-	if ((size_t)s->esc_level < n) {
-		eng_set_str(&s->assignee, cand[s->esc_level]);
+	if (next != NULL) {
+		eng_set_str(&s->assignee, next);
+		s->pinned = 0;
 		json_object_set_new(d, "to", json_string(s->assignee));
 		eng_event(fx, "step.escalated", i, json_deep_copy(d));
 		eng_notify(fx, "step.escalated", i, s->assignee, d);

@@ -32,6 +32,8 @@ struct step_st {
 	int64_t		 deadline_at;	/* ready_at + timeout; 0 none */
 	int		 esc_level;	/* 0: primary; n: nth deputy */
 	int		 attempts;	/* action attempts started */
+	int		 pinned;	/* handed to assignee by name
+					   (keizoku assign) */
 	int		 dirty;
 };
 
@@ -152,6 +154,9 @@ void	 engine_trigger_repeat(const struct actx *, struct incident *,
 void	 engine_trigger_cancelled(const struct actx *, struct incident *,
 	    json_t *doc, struct effects *);
 
+/* Hands a step to a member by name (the runbook owner or an admin). */
+int	 engine_assign(const struct actx *, struct incident *, const char *step,
+	    const char *member, struct effects *, char **why);
 /* A staff-assembly answer from member (SPEC §6). eta_at 0: none. */
 int	 engine_respond(const struct actx *, struct incident *,
 	    const char *member, enum answer, int64_t eta_at, const char *note,

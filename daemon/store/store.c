@@ -509,23 +509,23 @@ save_step(struct store *s, struct incident *inc, size_t i, int insert)
 	struct step_st	*st = &inc->steps[i];
 	json_t		*p;
 
-	p = json_pack("[o,o,o,o,o,o,o,o,o,i,i,I,I,s]",
+	p = json_pack("[o,o,o,o,o,o,o,o,o,i,i,b,I,I,s]",
 	    json_string(step_state_name(st->state)), jstr(st->assignee),
 	    jstr(st->acked_by), jstr(st->done_by), jstr(st->note),
 	    jnum0(st->ready_at), jnum0(st->acked_at), jnum0(st->done_at),
-	    jnum0(st->deadline_at), st->esc_level, st->attempts,
+	    jnum0(st->deadline_at), st->esc_level, st->attempts, st->pinned,
 	    (json_int_t)inc->id, (json_int_t)i, inc->rb->steps[i].id);
 	st->dirty = 0;
 	if (insert)
 		return execf(s, "INSERT INTO steps(state, assignee, acked_by, "
 		    "done_by, note, ready_at, acked_at, done_at, deadline_at, "
-		    "esc_level, attempts, incident, idx, id) VALUES (?, ?, ?, "
-		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
-	json_array_remove(p, 13);
+		    "esc_level, attempts, pinned, incident, idx, id) VALUES (?, "
+		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
+	json_array_remove(p, 14);
 	return execf(s, "UPDATE steps SET state = ?, assignee = ?, "
 	    "acked_by = ?, done_by = ?, note = ?, ready_at = ?, acked_at = ?, "
-	    "done_at = ?, deadline_at = ?, esc_level = ?, attempts = ? WHERE "
-	    "incident = ? AND idx = ?", p);
+	    "done_at = ?, deadline_at = ?, esc_level = ?, attempts = ?, "
+	    "pinned = ? WHERE incident = ? AND idx = ?", p);
 }
 
 static int
@@ -742,6 +742,7 @@ store_incident_load(struct store *s, int64_t id,
 		st->deadline_at = getnum(sr, "deadline_at");
 		st->esc_level = (int)getnum(sr, "esc_level");
 		st->attempts = (int)getnum(sr, "attempts");
+		st->pinned = getnum(sr, "pinned") != 0;
 	}
 	if (steps == NULL) {
 		incident_free(inc);
