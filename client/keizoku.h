@@ -20,6 +20,8 @@
 #endif
 
 #define CLI_DEFAULT_SOCKET	"/run/keizoku/keizoku.sock"
+/* What marks a drill in every table and line (SPEC §10). */
+#define CLI_DRILL_MARK		"[訓練 DRILL]"
 
 /* Exit codes (SPEC §5). */
 #define CLI_EXIT_OK		0
@@ -128,6 +130,8 @@ cli_printer	cli_pr_incident_state, cli_pr_incidents, cli_pr_show,
 cli_printer	cli_pr_plan_import, cli_pr_plan_check, cli_pr_plan_show,
 		cli_pr_drill_list, cli_pr_drill_start;
 
+/* "[訓練 DRILL] text" when obj has "drill": true, else text; allocated. */
+char	*cli_drill_text(json_t *obj, const char *text);
 /* Prints incident rows (incidents, drill list). */
 void	 cli_incident_table(struct cli_out *, json_t *array, const char *);
 

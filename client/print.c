@@ -178,6 +178,15 @@ cli_scalar(json_t *v)
 }
 
 char *
+cli_drill_text(json_t *obj, const char *text)
+{
+	if (cli_getbool(obj, "drill"))
+		return xprintf("%s %s", CLI_DRILL_MARK, text != NULL ? text :
+		    "");
+	return xstrdup(text != NULL ? text : "-");
+}
+
+char *
 cli_get(json_t *obj, const char *key)
 {
 	return cli_scalar(json_object_get(obj, key));

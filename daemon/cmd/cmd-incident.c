@@ -248,7 +248,8 @@ static int
 do_close(const struct actx *a, struct incident *inc, struct kz_req *r,
     struct effects *fx, char **why)
 {
-	return engine_close(a, inc, req_str(r, "note"), fx, why);
+	return engine_close(a, inc, req_str(r, "note"), req_bool(r, "force"),
+	    fx, why);
 }
 
 static int

@@ -43,7 +43,7 @@ cmd_status(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	static const char *const inc_keys[] = { "pending", "active", "closed",
 	    "dismissed", NULL };
 	static const char *const not_keys[] = { "pending", "delivered", "dead",
-	    NULL };
+	    "cancelled", NULL };
 	json_t	*errs = json_array();
 	int64_t	 now = clock_now();
 	size_t	 i;
@@ -143,6 +143,11 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		    json_object_get(o, "created_at"))));
 		json_object_set_new(o, "delivered_at", jtime(
 		    json_integer_value(json_object_get(o, "delivered_at"))));
+		/* The error of a failed attempt is history once a later
+		 * one got through. */
+		if (strcmp(json_string_value(json_object_get(o, "state")),
+		    "delivered") == 0)
+			json_object_set_new(o, "last_error", json_null());
 		if (strcmp(json_string_value(json_object_get(o, "state")),
 		    "pending") == 0)
 			json_object_set_new(o, "next_attempt_at", jtime(

@@ -269,6 +269,8 @@ notifications_part(struct kz_daemon *d, const struct incident *inc)
 			    json_integer_value(json_object_get(n, times[k]))));
 		json_object_set_new(n, "drill", json_boolean(
 		    json_integer_value(json_object_get(n, "drill"))));
+		if (strcmp(str(n, "state"), "delivered") == 0)
+			json_object_set_new(n, "last_error", json_null());
 	}
 	return rows;
 }
@@ -303,7 +305,8 @@ open_items(json_t *rep)
 			    "overdue")) ? "overdue" : str(v, "state"),
 			    json_incref(json_object_get(v, "revert_by_at")));
 	json_array_foreach(json_object_get(rep, "notifications"), i, v)
-		if (strcmp(str(v, "state"), "delivered") != 0)
+		if (strcmp(str(v, "state"), "delivered") != 0 &&
+		    strcmp(str(v, "state"), "cancelled") != 0)
 			open_item(out, "notification", json_object_get(v, "id"),
 			    str(v, "event"), str(v, "state"), json_null());
 	json_array_foreach(json_object_get(rep, "systems"), i, v)

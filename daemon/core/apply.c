@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/daemon.h"
+#include "core/exception.h"
 #include "common/diag.h"
 #include "common/log.h"
 #include "model/plan.h"
@@ -254,6 +255,12 @@ kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			break;
 		case EF_EXCEPTION:
 			rc = kz_exception_from_step(d, a, inc, e);
+			break;
+		case EF_WITHDRAW:
+			rc = notify_withdraw(d, a, inc);
+			break;
+		case EF_DRILL_CLOSED:
+			rc = kz_exceptions_drill_closed(d, a, inc);
 			break;
 		case EF_ACTION: {
 			struct action_job *j = xcalloc(1, sizeof *j);

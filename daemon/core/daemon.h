@@ -145,6 +145,13 @@ int		 req_id(const struct kz_req *, const char *, int64_t *);
 int	 notify_enqueue(struct kz_daemon *, const struct incident *,
 	    const struct effect *);
 void	 outbox_kick(struct kz_daemon *);
+/* The incident ended: its notifications still queued are withdrawn
+ * (state cancelled, logged), except those about exception measures of a
+ * real incident, which outlive it. Inside the operation. */
+int	 notify_withdraw(struct kz_daemon *, const struct actx *,
+	    const struct incident *);
+/* After the commit of withdrawn rows: forget what was read ahead. */
+void	 outbox_withdrawn(struct kz_daemon *);
 /* Plan drills falling due (plan-due.c): check now, and hourly. */
 void	 kz_plan_drills_check(struct kz_daemon *);
 struct event *kz_plan_drills_start(struct kz_daemon *);

@@ -336,3 +336,48 @@ kz_exception_from_step(struct kz_daemon *d, const struct actx *a,
 	json_decref(row);
 	return rc;
 }
+
+int
+kz_exceptions_drill_closed(struct kz_daemon *d, const struct actx *a,
+    const struct incident *inc)
+{
+	static const char note[] = "訓練の終了とともに破棄 / disposed of "
+	    "when the drill closed";
+	json_t	*rows, *p, *row;
+	size_t	 i;
+	int	 rc = 0;
+
+	rows = store_query(d->store, "SELECT id, step, title FROM exceptions "
+	    "WHERE incident = ? AND state IN ('requested', 'active') ORDER BY "
+	    "id", p = json_pack("[I]", (json_int_t)inc->id));
+	json_decref(p);
+	if (rows == NULL)
+		return -1;
+	json_array_foreach(rows, i, row) {
+		int64_t	 id = num(row, "id");
+		char	*text;
+
+		rc = store_exec(d->store, "UPDATE exceptions SET state = "
+		    "'drill-closed', resolved_by = ?, resolved_at = ?, note = ? "
+		    "WHERE id = ?", p = json_pack("[s,I,s,I]", a->member ?
+		    a->member : a->actor, (json_int_t)a->now, note,
+		    (json_int_t)id));
+		json_decref(p);
+		if (rc == 0)
+			rc = exc_disarm(d, inc->id, id);
+		if (rc == -1)
+			break;
+		text = xprintf("exception %lld closed with the drill: %s",
+		    (long long)id, str(row, "title"));
+		rc = store_event(d->store, inc->id, a->now, a->actor, a->member,
+		    "exception.drill_closed", str(row, "step"), p = json_pack(
+		    "{s:I,s:s,s:s}", "exception", (json_int_t)id, "title",
+		    str(row, "title"), "text", text));
+		json_decref(p);
+		free(text);
+		if (rc == -1)
+			break;
+	}
+	json_decref(rows);
+	return rc;
+}

@@ -45,6 +45,11 @@ int	 exc_disarm(struct kz_daemon *, int64_t incident, int64_t id);
 int	 kz_exception_timer(struct kz_daemon *, int64_t incident,
 	    const char *step, const char *kind, int64_t now);
 
+/* A drill closed: its measures not yet disposed of are closed with it
+ * (state drill-closed, logged, reminders off). */
+int	 kz_exceptions_drill_closed(struct kz_daemon *, const struct actx *,
+	    const struct incident *);
+
 /* Commands (cmd-exception.c). */
 int	 cmd_exception_add(struct kz_daemon *, struct kz_req *, json_t **);
 int	 cmd_exception_decide(struct kz_daemon *, struct kz_req *, json_t **);

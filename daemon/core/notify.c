@@ -934,3 +934,41 @@ notify_mail(struct kz_daemon *d, const char *chname, const struct member *m,
 		outbox_queued(d->outbox);
 	return rc;
 }
+
+static void
+nt_withdrawn_cb(struct kz_daemon *d, void *arg)
+{
+	outbox_withdrawn(d);
+}
+
+int
+notify_withdraw(struct kz_daemon *d, const struct actx *a,
+    const struct incident *inc)
+{
+	json_t	*p, *rows;
+	int64_t	 n;
+	char	*text;
+	int	 rc;
+
+	rc = store_exec(d->store, "UPDATE notifications SET state = "
+	    "'cancelled', next_attempt_at = ? WHERE incident = ? AND state = "
+	    "'pending' AND (? OR event NOT LIKE 'exception.%')", p = json_pack(
+	    "[I,I,b]", (json_int_t)a->now, (json_int_t)inc->id, inc->drill));
+	json_decref(p);
+	if (rc == -1)
+		return -1;
+	rows = store_query(d->store, "SELECT changes() AS n", NULL);
+	n = json_integer_value(json_object_get(json_array_get(rows, 0), "n"));
+	json_decref(rows);
+	if (n == 0)
+		return 0;
+	kz_after_commit(d, nt_withdrawn_cb, NULL, NULL);
+	text = xprintf("%lld queued notification%s withdrawn (cancelled): the "
+	    "incident ended", (long long)n, n == 1 ? "" : "s");
+	rc = store_event(d->store, inc->id, a->now, a->actor, a->member,
+	    "notifications.cancelled", NULL, p = json_pack("{s:I,s:s}",
+	    "count", (json_int_t)n, "text", text));
+	json_decref(p);
+	free(text);
+	return rc;
+}

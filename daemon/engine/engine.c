@@ -460,6 +460,7 @@ engine_confirm(const struct actx *a, struct incident *inc, int confirm,
 	if (!confirm) {
 		inc->state = IS_DISMISSED;
 		inc->closed_at = a->now;
+		eng_emit(fx, EF_WITHDRAW, "withdraw", -1, NULL);
 		eng_event(fx, "incident.dismissed", -1, json_pack("{s:s?}", "note",
 		    note));
 		eng_notify(fx, "incident.dismissed", -1, inc->rb->owner,
@@ -477,10 +478,11 @@ engine_confirm(const struct actx *a, struct incident *inc, int confirm,
 
 int
 engine_close(const struct actx *a, struct incident *inc, const char *note,
-    struct effects *fx, char **why)
+    int force, struct effects *fx, char **why)
 {
 	json_t	*open = json_array();
 	size_t	 i;
+	char	*list;
 
 	if (inc->state == IS_PENDING)
 		return engine_confirm(a, inc, 0, note, fx, why);
@@ -503,6 +505,19 @@ engine_close(const struct actx *a, struct incident *inc, const char *note,
 			json_array_append_new(open, json_string(
 			    inc->rb->steps[i].id));
 	}
+	/* Deactivating the plan with work left undone is a decision the
+	 * review must be able to read. */
+	if (json_array_size(open) > 0 && !force && (note == NULL ||
+	    *note == '\0')) {
+		list = json_dumps(open, JSON_COMPACT);
+		*why = xprintf("incident %lld has %zu open step%s %s: close "
+		    "with --note saying why (or --force)", (long long)inc->id,
+		    json_array_size(open), json_array_size(open) == 1 ? "" :
+		    "s", list);
+		free(list);
+		json_decref(open);
+		return 409;
+	}
 	inc->state = IS_CLOSED;
 	inc->closed_at = a->now;
 	inc->dirty = 1;
@@ -511,8 +526,14 @@ engine_close(const struct actx *a, struct incident *inc, const char *note,
 	for (i = 0; i < inc->rb->nsteps; i++)
 		eng_timer_clear(fx, NULL, (int)i);
 	eng_rto_stop(inc, fx);
-	eng_event(fx, "incident.closed", -1, json_pack("{s:s?,s:o}", "note", note,
-	    "open_steps", open));
+	/* Nothing more about it may reach anyone, bar the closing notice;
+	 * a drill's exception measures end with it. */
+	eng_emit(fx, EF_WITHDRAW, "withdraw", -1, NULL);
+	if (inc->drill)
+		eng_emit(fx, EF_DRILL_CLOSED, "drill-closed", -1, NULL);
+	eng_event(fx, "incident.closed", -1, json_pack("{s:s?,s:o,s:b}", "note",
+	    note, "open_steps", open, "forced", force &&
+	    json_array_size(open) > 0));
 	eng_notify(fx, "incident.closed", -1, inc->rb->owner, json_pack("{s:s?}",
 	    "note", note));
 	return 200;

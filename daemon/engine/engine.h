@@ -80,8 +80,11 @@ struct incident {
 	int		 is_new;
 };
 
+/* EF_WITHDRAW: the incident's notifications still queued are withdrawn
+ * (cancelled), before its closing notice is queued. EF_DRILL_CLOSED: a
+ * drill ended; its exception measures are disposed of with it. */
 enum eff_kind { EF_EVENT, EF_NOTIFY, EF_TIMER_SET, EF_TIMER_CLEAR,
-	EF_ACTION, EF_EXCEPTION };
+	EF_ACTION, EF_EXCEPTION, EF_WITHDRAW, EF_DRILL_CLOSED };
 
 struct effect {
 	enum eff_kind	 kind;
@@ -132,8 +135,9 @@ int	 engine_activate(const struct actx *, struct incident *, int pending,
 	    struct effects *, char **why);
 int	 engine_confirm(const struct actx *, struct incident *, int confirm,
 	    const char *note, struct effects *, char **why);
+/* Closing with steps still open needs a note saying why, or force. */
 int	 engine_close(const struct actx *, struct incident *, const char *note,
-	    struct effects *, char **why);
+	    int force, struct effects *, char **why);
 int	 engine_step(const struct actx *, struct incident *, const char *step,
 	    enum step_act, const char *note, struct effects *, char **why);
 /* A timer of kind on step fired. Stale timers are ignored (200). */

@@ -691,7 +691,7 @@ notifications(struct rdoc *d, json_t *rep)
 	    "試行 / Attempts", "配信 / Delivered", "エラー / Error", NULL };
 	json_t		*v, *ns = json_object_get(rep, "notifications");
 	struct row	 r = { { NULL }, 0 };
-	size_t		 i, n[3] = { 0, 0, 0 };
+	size_t		 i, n[4] = { 0, 0, 0, 0 };
 	char		*s;
 
 	d->ops->heading(d, "通知と配信 / Notifications and their delivery");
@@ -701,9 +701,11 @@ notifications(struct rdoc *d, json_t *rep)
 	}
 	json_array_foreach(ns, i, v)
 		n[strcmp(dash(str(v, "state")), "delivered") == 0 ? 0 :
-		    strcmp(dash(str(v, "state")), "dead") == 0 ? 2 : 1]++;
+		    strcmp(dash(str(v, "state")), "dead") == 0 ? 2 :
+		    strcmp(dash(str(v, "state")), "cancelled") == 0 ? 3 : 1]++;
 	s = xprintf("配信済 %zu / delivered %zu、未配信 %zu / pending %zu、"
-	    "配信失敗 %zu / dead %zu", n[0], n[0], n[1], n[1], n[2], n[2]);
+	    "配信失敗 %zu / dead %zu、取消 %zu / cancelled %zu", n[0], n[0],
+	    n[1], n[1], n[2], n[2], n[3], n[3]);
 	d->ops->para(d, s);
 	free(s);
 	head_row(d, heads);
@@ -732,6 +734,7 @@ static const struct {
 	{ "rejected", "却下 / rejected" },
 	{ "reverted", "原状回復済 / reverted" },
 	{ "adopted", "通常手順化 / adopted" },
+	{ "drill-closed", "訓練終了により破棄 / closed with the drill" },
 };
 
 static char *

@@ -10,6 +10,12 @@ static const struct kz_flagspec f_note[] = {
 	{ "note", KZ_F_STR, "a note recorded with the action" },
 	{ NULL, 0, NULL }
 };
+static const struct kz_flagspec f_close[] = {
+	{ "note", KZ_F_STR, "why the plan is deactivated (needed while steps "
+	    "are open)" },
+	{ "force", KZ_F_BOOL, "close with steps open and no note" },
+	{ NULL, 0, NULL }
+};
 static const struct kz_flagspec f_activate[] = {
 	{ "drill", KZ_F_BOOL, "run as a drill: notifications marked, actions dry" },
 	{ "var", KZ_F_LIST, "set a runbook variable, K=V (repeatable)" },
@@ -114,7 +120,7 @@ const struct kz_cmdspec kz_cmdspecs[] = {
 	    "steps and call-outs waiting for me" },
 	{ "roster", { NULL }, 0, f_none, "GET", "/v1/roster", NULL, 0,
 	    "members and roles" },
-	{ "close", { "incident", NULL }, 1, f_note, "POST",
+	{ "close", { "incident", NULL }, 1, f_close, "POST",
 	    "/v1/incidents/{incident}/close", NULL, 1,
 	    "deactivate the plan for an incident" },
 	{ "log", { "incident", NULL }, 1, f_none, "GET",
