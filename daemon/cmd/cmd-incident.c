@@ -89,11 +89,13 @@ cmd_activate(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		return 404;
 	}
 	kz_actx(d, r, &a);
-	if (rb->owner != NULL && !(a.admin && a.member == NULL) &&
-	    !roster_matches(d->roster, rb->owner, a.member ? a.member :
-	    a.actor)) {
-		*body = kz_error("only the runbook's owner (%s) or an admin "
-		    "may activate %s", rb->owner, rb->id);
+	if (!runbook_may_activate(rb, d->roster, a.member ? a.member : a.actor,
+	    a.admin && a.member == NULL)) {
+		char *who = runbook_activators_text(rb);
+
+		*body = kz_error("only %s or an admin may activate %s (the "
+		    "runbook's activators:)", who, rb->id);
+		free(who);
 		return 403;
 	}
 	vars = json_deep_copy(rb->vars);

@@ -442,6 +442,10 @@ load_lists(struct config *c, const char *file, const struct ynode *root,
 			c->tokens = xreallocarray(c->tokens, c->ntokens + 1,
 			    sizeof *c->tokens);
 			c->tokens[c->ntokens].member = xstrdup(m);
+			c->tokens[c->ntokens].line = ymap_get(n->items[i],
+			    "member")->line;
+			c->tokens[c->ntokens].col = ymap_get(n->items[i],
+			    "member")->col;
 			for (size_t k = 0; k < 65; k++)
 				c->tokens[c->ntokens].sha256[k] = (char)(h[k] >=
 				    'A' && h[k] <= 'F' ? h[k] + 32 : h[k]);
@@ -535,8 +539,11 @@ load_misc(struct config *c, const char *file, const struct ynode *root,
 	}
 	if (yget_node(d, file, root, "exceptions", Y_MAP, 0, &n) == 1) {
 		ycheck_keys(d, file, n, exc_keys, "exceptions");
-		if (yget_str(d, file, n, "approver_role", 0, &v) == 1)
+		if (yget_str(d, file, n, "approver_role", 0, &v) == 1) {
 			c->approver_role = xstrdup(v);
+			c->approver_line = ymap_get(n, "approver_role")->line;
+			c->approver_col = ymap_get(n, "approver_role")->col;
+		}
 		if (yget_node(d, file, n, "remind", Y_SEQ, 0, &t) == 1) {
 			c->exc_remind_s = xcalloc(t->n + 1, sizeof(int64_t));
 			for (i = 0; i < t->n; i++) {
@@ -688,4 +695,15 @@ config_channel(const struct config *c, const char *name)
 		if (strcmp(c->channels[i].name, name) == 0)
 			return &c->channels[i];
 	return NULL;
+}
+
+char **
+config_channel_names(const struct config *c)
+{
+	char	**v = xcalloc(c->nchannels + 1, sizeof *v);
+	size_t	  i;
+
+	for (i = 0; i < c->nchannels; i++)
+		v[i] = c->channels[i].name;
+	return v;
 }
