@@ -105,5 +105,12 @@ act "tanaka requests an exception" tanaka exception add 1 --title 夜間入室 -
 act "the CISO (config in force: ciso) approves it" kobayashi exception approve 1 --note 職員同行を条件に承認
 cp "$T/conf.good" "$C/keizokud.yaml"
 expect_eq "fixed: reload is clean" "$("$KZ" --json reload | jq -c .errors)" "[]"
+
+# Item 6: who may activate is the runbook's activators: (the shipped
+# ones name the owner's role and the CISO).
+act "the CISO may activate earthquake-assembly" kobayashi activate earthquake-assembly --drill
+expect_rc "an operator may not" 1 as sato activate earthquake-assembly --drill
+check "the refusal names who may" grep -q 'only role:it-lead, role:ciso or an admin may activate earthquake-assembly' "$T/err"
+expect_eq "runbooks lists the activators" "$("$KZ" --json runbooks | jq -c '.[] | select(.id == "ransomware-response") | .activators')" '["role:csirt","role:ciso"]'
 ship_stop
 exit $_failed
