@@ -349,6 +349,39 @@ exception_table(struct cli_out *o, json_t *body, int apart,
 	cli_table_free(t);
 }
 
+/* Each decision's note, apart: an approval's condition must not be
+ * lost under the note of how the measure was later disposed of. */
+static void
+exception_notes(struct cli_out *o, json_t *body)
+{
+	json_t		*e;
+	size_t		 i;
+	int		 any = 0;
+	const char	*dn, *rn, *st;
+
+	json_array_foreach(body, i, e) {
+		dn = cli_getstr(e, "decision_note");
+		rn = cli_getstr(e, "resolution_note");
+		st = cli_getstr(e, "state");
+		if (dn == NULL && rn == NULL)
+			continue;
+		if (!any++)
+			fputs("\nnotes:\n", o->out);
+		fprintf(o->out, "  %lld:\n", (long long)json_integer_value(
+		    json_object_get(e, "id")));
+		if (dn != NULL)
+			cli_print_text(o->out, cli_getstr(e, "approved_by") ?
+			    "    approved: " : "    rejected: ", dn);
+		if (rn != NULL && (dn == NULL || strcmp(dn, rn) != 0)) {
+			char *label = xprintf("    %s: ", st != NULL ? st :
+			    "note");
+
+			cli_print_text(o->out, label, rn);
+			free(label);
+		}
+	}
+}
+
 /* Measures a drill's end disposed of are listed apart: they were never
  * in force in the real world. */
 void
@@ -370,6 +403,7 @@ cli_pr_exceptions(struct cli_out *o, json_t *body)
 	}
 	if (napart < json_array_size(body))
 		exception_table(o, body, 0, "");
+	exception_notes(o, body);
 	if (napart == 0)
 		return;
 	fprintf(o->out, "%sclosed with their drill (%zu) %s:\n",

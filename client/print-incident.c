@@ -161,10 +161,6 @@ show_header(struct cli_out *o, json_t *inc)
 		show_line(o, "closed:", s);
 		free(s);
 	}
-	v = json_object_get(inc, "trigger");
-	s = json_is_null(v) || v == NULL ? xstrdup("manual") : cli_scalar(v);
-	show_line(o, "trigger:", s);
-	free(s);
 	show_line(o, "by:", cli_getstr(inc, "activated_by"));
 	show_line(o, "note:", cli_getstr(inc, "note"));
 	json_object_foreach(json_object_get(inc, "vars"), key, v) {
@@ -174,6 +170,18 @@ show_header(struct cli_out *o, json_t *inc)
 		free(s);
 		free(t);
 	}
+	v = json_object_get(inc, "trigger");
+	if (json_is_object(v) || json_is_array(v)) {
+		/* The document as people read JSON: indented, keys in the
+		 * sender's order, decimals as sent (35.7). */
+		s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		    JSON_REAL_PRECISION(15));
+		fputs("  trigger:\n", o->out);
+		cli_print_text(o->out, "    ", s != NULL ? s : "?");
+		free(s);
+	} else
+		show_line(o, "trigger:", v == NULL || json_is_null(v) ?
+		    "manual" : "?");
 }
 
 /* Who has the step: the one who finished it, else the one who took it. */

@@ -139,6 +139,7 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 		c->state_dir = xstrdup(d->conf->state_dir);
 		config_free(d->conf);
 		d->conf = c;
+		tz_set(d->conf->timezone);
 	} else
 		diag_warn(&dg, d->conf_path, 0, 0, "keeping the previous "
 		    "config in force");
@@ -251,6 +252,9 @@ kz_daemon_run(const char *conf_path)
 			log_warnx("%s", dg.msgs[i]);
 		fatalx("%s: invalid config, not starting", conf_path);
 	}
+	/* Reports and notifications are written in the config's zone,
+	 * whatever the service's environment says. */
+	tz_set(d->conf->timezone);
 	signal(SIGPIPE, SIG_IGN);
 	if (mkdir(d->conf->state_dir, 0750) == -1 && errno != EEXIST)
 		fatal("cannot create state directory %s", d->conf->state_dir);

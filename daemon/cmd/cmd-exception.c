@@ -300,17 +300,22 @@ decide(struct kz_daemon *d, struct exc_op *op, int approved,
 	char		*text;
 	int		 rc, status;
 
+	/* The decision keeps its own note (a condition of approval, the
+	 * reason for a rejection); a later resolution does not overwrite
+	 * it. A rejection also ends the measure: its reason is the note of
+	 * that end too. */
 	if (approved)
 		rc = store_exec(d->store, "UPDATE exceptions SET state = "
-		    "'active', approved_by = ?, approved_at = ?, note = "
-		    "coalesce(?, note) WHERE id = ?", p = json_pack("[s,I,s?,I]",
+		    "'active', approved_by = ?, approved_at = ?, decision_note "
+		    "= ? WHERE id = ?", p = json_pack("[s,I,s?,I]",
 		    who(&op->a), (json_int_t)op->a.now, note,
 		    (json_int_t)op->id));
 	else
 		rc = store_exec(d->store, "UPDATE exceptions SET state = "
-		    "'rejected', resolved_by = ?, resolved_at = ?, note = ? "
-		    "WHERE id = ?", p = json_pack("[s,I,s,I]", who(&op->a),
-		    (json_int_t)op->a.now, note, (json_int_t)op->id));
+		    "'rejected', resolved_by = ?, resolved_at = ?, note = ?, "
+		    "decision_note = ? WHERE id = ?", p = json_pack("[s,I,s,s,I]",
+		    who(&op->a), (json_int_t)op->a.now, note, note,
+		    (json_int_t)op->id));
 	json_decref(p);
 	json_decref(op->row);
 	if (rc == -1 || (op->row = exc_load(d, op->id, &status)) == NULL)

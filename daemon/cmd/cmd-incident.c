@@ -363,17 +363,21 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 	json_t			*exc, *ids = json_array(), *p;
 	size_t			 i;
 
+	json_t			*ctx = engine_context(inc);
+
 	for (i = 0; i < rb->nsteps; i++) {
 		const struct rb_step	*rs = &rb->steps[i];
 		const struct step_st	*s = &inc->steps[i];
 		json_t			*needs = json_array();
+		char			*title = engine_step_title(inc, (int)i,
+					    ctx);
 		size_t			 j;
 
 		for (j = 0; j < rs->nneeds; j++)
 			json_array_append_new(needs, json_string(rs->needs[j]));
 		json_array_append_new(steps, json_pack("{s:s,s:s,s:s,s:s,s:s?,"
 		    "s:s?,s:s?,s:s?,s:o,s:o,s:o,s:i,s:s?,s:o,s:o,s:s?,s:i}",
-		    "id", rs->id, "title", rs->title, "type",
+		    "id", rs->id, "title", title, "type",
 		    step_type_name(rs->type), "state",
 		    step_state_name(s->state), "role", rs->assign, "assignee",
 		    s->assignee, "acked_by", s->acked_by, "done_by", s->done_by,
@@ -382,7 +386,9 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 		    s->esc_level, "note", s->note, "needs", needs, "timeout_s",
 		    rs->timeout_s ? json_integer(rs->timeout_s) : json_null(),
 		    "guidance", rs->note, "attempts", s->attempts));
+		free(title);
 	}
+	json_decref(ctx);
 	json_decref(sys);
 	sys = engine_systems_json(inc, clock_now());
 	exc = store_query(d->store, "SELECT id FROM exceptions WHERE "

@@ -203,14 +203,18 @@ inbox_step_row(const struct incident *inc, size_t j)
 {
 	const struct rb_step	*rs = &inc->rb->steps[j];
 	const struct step_st	*s = &inc->steps[j];
+	char			*title = engine_step_title(inc, (int)j, NULL);
+	json_t			*row;
 
-	return json_pack("{s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s?,s:o}",
+	row = json_pack("{s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s?,s:o}",
 	    "kind", "step", "incident", (json_int_t)inc->id, "incident_title",
 	    inc->title, "drill", inc->drill, "step", rs->id, "title",
-	    rs->title, "type", step_type_name(rs->type), "state",
+	    title, "type", step_type_name(rs->type), "state",
 	    step_state_name(s->state), "role", rs->assign != NULL &&
 	    strncmp(rs->assign, "role:", 5) == 0 ? rs->assign + 5 : NULL,
 	    "deadline_at", jtime(s->deadline_at));
+	free(title);
+	return row;
 }
 
 /* A call-out the member has not answered. Its deadline is when the next
@@ -222,15 +226,19 @@ inbox_callout_row(const struct incident *inc, const struct callout *c)
 	const struct rb_step	*rs = &inc->rb->steps[c->step];
 	const struct step_st	*s = &inc->steps[c->step];
 	int64_t			 esc = inbox_escalate_ms(rs), due;
+	char			*title = engine_step_title(inc, c->step, NULL);
+	json_t			*row;
 
 	due = c->answer == AN_CALLED && esc > 0 ? c->called_at + esc :
 	    s->deadline_at;
-	return json_pack("{s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:o}",
+	row = json_pack("{s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:o}",
 	    "kind", "callout", "incident", (json_int_t)inc->id,
 	    "incident_title", inc->title, "drill", inc->drill, "step", rs->id,
-	    "title", rs->title, "type", step_type_name(rs->type), "state",
+	    "title", title, "type", step_type_name(rs->type), "state",
 	    answer_name(c->answer), "role", c->role, "called_at",
 	    jtime(c->called_at), "deadline_at", jtime(due));
+	free(title);
+	return row;
 }
 
 /* The caller's steps and unanswered call-outs of one incident, in step

@@ -72,6 +72,12 @@ exc_json(json_t *row, int64_t now)
 	for (i = 0; i < sizeof times / sizeof times[0]; i++)
 		json_object_set_new(o, times[i], jtime(num(row, times[i])));
 	json_object_set_new(o, "drill", json_boolean(num(row, "drill")));
+	/* Each decision's own note: approval (condition) or rejection, and
+	 * the disposition's. */
+	json_object_set(o, "resolution_note", json_object_get(row, "note") ?
+	    json_object_get(row, "note") : json_null());
+	if (json_object_get(o, "decision_note") == NULL)
+		json_object_set_new(o, "decision_note", json_null());
 	/* How long the departure from policy has been (or was) in force. */
 	if (active && approved != 0)
 		in_force = json_integer((now - approved) / 1000);
@@ -133,7 +139,9 @@ exc_notify(struct kz_daemon *d, const struct incident *inc, const char *type,
 	    "revert_by_at", num(row, "revert_by_at") ? rfc3339_buf(num(row,
 	    "revert_by_at"), ts, sizeof ts) : NULL, "requested_by", str(row,
 	    "requested_by"), "approved_by", str(row, "approved_by"), "state",
-	    str(row, "state"), "note", str(row, "note"));
+	    str(row, "state"), "note", strcmp(type, "exception.approved") ==
+	    0 || strcmp(type, "exception.rejected") == 0 ?
+	    str(row, "decision_note") : str(row, "note"));
 	rc = notify_enqueue(d, inc, &e);
 	json_decref(e.data);
 	free(e.to);

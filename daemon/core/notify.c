@@ -144,9 +144,9 @@ static const struct {
 	{ "exception.approved",
 	    "【例外措置 承認】例外措置 {{data.id}}「{{data.title}}」が"
 	    "承認されました。{{data.revert_by_at}} までに解除してください。"
-	    "{{mention}}",
+	    "{{data.note}} {{mention}}",
 	    "Exception approved: {{data.id}} {{data.title}}; revert it by "
-	    "{{data.revert_by_at}} {{mention}}" },
+	    "{{data.revert_by_at}} {{data.note}} {{mention}}" },
 	{ "exception.rejected",
 	    "【例外措置 却下】例外措置 {{data.id}}「{{data.title}}」は"
 	    "却下されました: {{data.note}} {{mention}}",
@@ -539,17 +539,45 @@ nt_insert(struct kz_daemon *d, const struct incident *inc,
 	return rc;
 }
 
+/* The event's data as people read it: times (fields ending _at) in the
+ * configured time zone, "2026-11-20 12:15 JST" (the webhook envelope
+ * keeps its RFC 3339 "time"). A new reference. */
+static json_t *
+nt_local_times(json_t *data)
+{
+	json_t		*o = json_deep_copy(data), *v;
+	const char	*k;
+	size_t		 l;
+	int64_t		 ms;
+	char		*t;
+
+	json_object_foreach(data, k, v) {
+		l = strlen(k);
+		if (l < 3 || strcmp(k + l - 3, "_at") != 0 ||
+		    !json_is_string(v) || rfc3339_parse(json_string_value(v),
+		    &ms) == -1)
+			continue;
+		t = time_local_text(ms);
+		json_object_set_new(o, k, json_string(t));
+		free(t);
+	}
+	return o;
+}
+
 /* {{step.*}}: the event's step as the runbook has it. */
 static json_t *
-nt_step(const struct incident *inc, const struct effect *e)
+nt_step(const struct incident *inc, const struct effect *e, json_t *ctx)
 {
-	const struct rb_step *rs;
+	char	*title;
+	json_t	*j;
 
 	if (e->step < 0 || (size_t)e->step >= inc->rb->nsteps)
 		return json_object();
-	rs = &inc->rb->steps[e->step];
-	return json_pack("{s:s,s:s}", "id", rs->id, "title", rs->title != NULL ?
-	    rs->title : rs->id);
+	title = engine_step_title(inc, e->step, ctx);
+	j = json_pack("{s:s,s:s}", "id", inc->rb->steps[e->step].id, "title",
+	    title);
+	free(title);
+	return j;
 }
 
 /* Warns about a notify step naming a channel the config lacks: its
@@ -795,8 +823,8 @@ notify_enqueue(struct kz_daemon *d, const struct incident *inc,
 	if (d->conf->nchannels == 0)
 		return 0;
 	ctx = engine_context(inc);
-	json_object_set_new(ctx, "step", nt_step(inc, e));
-	json_object_set(ctx, "data", e->data);
+	json_object_set_new(ctx, "step", nt_step(inc, e, ctx));
+	json_object_set_new(ctx, "data", nt_local_times(e->data));
 	nt_check_listed(d, inc, chans);
 	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
 		const struct channel_conf *ch = &d->conf->channels[i];
@@ -830,7 +858,7 @@ notify_system(struct kz_daemon *d, const char *event, json_t *data)
 	e.type = event;
 	e.step = -1;
 	e.data = data;
-	ctx = json_pack("{s:O}", "data", data);
+	ctx = json_pack("{s:o}", "data", nt_local_times(data));
 	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
 		const struct channel_conf	*ch = &d->conf->channels[i];
 		struct nt_msg			 m;

@@ -120,7 +120,7 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
     struct effects *fx)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
-	char			**cand;
+	char			**cand, *title;
 	size_t			 k, n;
 	int64_t			 esc = escalate_ms(rs);
 
@@ -135,9 +135,11 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
 		c->called_at = a->now;
 		eng_event(fx, "assembly.called", i, json_pack("{s:s,s:s,s:i}",
 		    "role", role, "member", cand[k], "order", (int)k + 1));
+		title = engine_step_title(inc, i, NULL);
 		eng_notify(fx, "assembly.callout", i, cand[k], json_pack(
 		    "{s:s,s:s,s:s}", "role", role, "member", cand[k], "title",
-		    rs->title));
+		    title));
+		free(title);
 		if (esc > 0)
 			eng_timer_set_key(fx, xprintf("callout:%s:%s", role,
 			    cand[k]), i, a->now + esc);
@@ -213,6 +215,7 @@ eng_assemble_shortage(const struct actx *a, struct incident *inc, int i,
 	json_t		*roles = json_object_get(inc->rb->steps[i].with,
 			    "roles"), *q, *shortj = json_object();
 	const char	*role;
+	char		*title;
 
 	json_object_foreach(roles, role, q) {
 		struct tally t;
@@ -230,8 +233,10 @@ eng_assemble_shortage(const struct actx *a, struct incident *inc, int i,
 	}
 	eng_event(fx, "assembly.short", i, json_pack("{s:O}", "short",
 	    shortj));
+	title = engine_step_title(inc, i, NULL);
 	eng_notify(fx, "assembly.short", i, inc->rb->owner, json_pack("{s:o,"
-	    "s:s}", "short", shortj, "title", inc->rb->steps[i].title));
+	    "s:s}", "short", shortj, "title", title));
+	free(title);
 }
 
 /* The assemble step a member answers to: a ready (else done) one where

@@ -380,3 +380,25 @@ eng_next_deputy(const struct actx *a, const struct incident *inc, int i)
 	free(cand);
 	return next;
 }
+
+/* Who answers for what the runbook itself asks (an anticipated exception
+ * measure): the first member of ref ("role:X", in call-out order, among
+ * those who can act) or the member ref names; NULL for none. */
+const char *
+eng_responsible(const struct actx *a, const struct incident *inc,
+    const char *ref)
+{
+	const char	*who = NULL;
+	char		**cand;
+	size_t		  n;
+
+	if (ref == NULL)
+		return NULL;
+	if (strncmp(ref, "role:", 5) != 0)
+		return ref;
+	cand = eligible(a, inc, ref + 5, &n);
+	if (n > 0)
+		who = cand[0];
+	free(cand);
+	return who;
+}

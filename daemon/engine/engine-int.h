@@ -46,6 +46,8 @@ void		 eng_move(const struct actx *, struct incident *, int,
 void		 eng_rebalance(const struct actx *, struct incident *,
 		    const char *role, const char *unavailable,
 		    struct effects *);
+const char	*eng_responsible(const struct actx *,
+		    const struct incident *, const char *ref);
 void		 eng_answer_moves(const struct actx *, struct incident *,
 		    const char *member, enum answer, struct effects *);
 /* engine-rto.c */

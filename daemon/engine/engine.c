@@ -231,13 +231,35 @@ engine_context(const struct incident *inc)
 	    "owner", rb->owner, "steps", steps);
 }
 
+char *
+engine_step_title(const struct incident *inc, int i, json_t *ctx)
+{
+	const char	*t = inc->rb->steps[i].title;
+	json_t		*own = NULL;
+	char		*r;
+
+	if (t == NULL)
+		return xstrdup(inc->rb->steps[i].id);
+	if (strstr(t, "{{") == NULL)
+		return xstrdup(t);
+	if (ctx == NULL)
+		ctx = own = engine_context(inc);
+	r = tmpl_expand(t, ctx);
+	json_decref(own);
+	return r;
+}
+
 json_t *
 eng_step_data(const struct incident *inc, int i)
 {
-	const struct rb_step *rs = &inc->rb->steps[i];
+	const struct rb_step	*rs = &inc->rb->steps[i];
+	char			*title = engine_step_title(inc, i, NULL);
+	json_t			*d;
 
-	return json_pack("{s:s,s:s,s:s}", "step", rs->id, "title", rs->title,
+	d = json_pack("{s:s,s:s,s:s}", "step", rs->id, "title", title,
 	    "type", step_type_name(rs->type));
+	free(title);
+	return d;
 }
 
 
@@ -336,13 +358,18 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 		eng_assemble_start(a, inc, i, fx);
 		return;
 	case ST_EXCEPTION: {
-		json_t *ctx = engine_context(inc), *d;
+		json_t		*ctx = engine_context(inc), *d;
+		const char	*req;
 
 		d = tmpl_render_json(rs->with, ctx);
 		json_decref(ctx);
-		json_object_set_new(d, "requested_by", json_string(
-		    s->assignee ? s->assignee : inc->activated_by ?
-		    inc->activated_by : "keizokud"));
+		/* The runbook asks for it; the member who answers for the
+		 * step, else for the runbook (its owner), requests it: not
+		 * whoever or whatever activated the incident. */
+		req = s->assignee != NULL ? s->assignee : eng_responsible(a,
+		    inc, inc->rb->owner);
+		json_object_set_new(d, "requested_by", json_string(req ? req :
+		    inc->activated_by ? inc->activated_by : "keizokud"));
 		eng_emit(fx, EF_EXCEPTION, "exception", i, d);
 		break;
 	}

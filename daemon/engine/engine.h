@@ -178,6 +178,9 @@ int		 answer_parse(const char *);
 json_t	*engine_assembly_json(const struct incident *);
 json_t	*engine_systems_json(const struct incident *, int64_t now);
 
+/* A step's title with its templates rendered ({{vars.site}} ...) in ctx
+ * (engine_context's; NULL: built here). Allocated. */
+char	*engine_step_title(const struct incident *, int step, json_t *ctx);
 /* Builds the render context {trigger, vars, incident, runbook, steps}. */
 json_t	*engine_context(const struct incident *);
 void	 effects_free(struct effects *);

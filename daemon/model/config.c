@@ -5,6 +5,7 @@
 #include "model/config.h"
 #include "common/diag.h"
 #include "common/duration.h"
+#include "common/timeutil.h"
 #include "model/hooks.h"
 #include "model/mail.h"
 #include "common/xmalloc.h"
@@ -13,7 +14,7 @@
 static const char *const top_keys[] = {
 	"state_dir", "runbooks", "plugins", "plan", "roster", "admins",
 	"control", "http", "tokens", "sources", "channels", "notify",
-	"exceptions", "templates", "scenarios", "web", NULL
+	"exceptions", "templates", "scenarios", "web", "timezone", NULL
 };
 static const char *const web_keys[] = {
 	"base_url", "secret", "link_ttl", "session_ttl", "login_ttl", NULL
@@ -569,6 +570,7 @@ config_load(const char *path, struct diags *d)
 	struct ydoc	*doc;
 	struct config	*c;
 	struct ynode	*root;
+	const char	*v;
 	char		*slash;
 	size_t		 before = d->nerrors;
 
@@ -599,6 +601,15 @@ config_load(const char *path, struct diags *d)
 	get_path(d, path, root, "scenarios", c->dir, NULL, &c->scenarios);
 	if (c->scenarios == NULL)
 		c->scenarios = xprintf("%s/scenarios", c->runbooks);
+	c->timezone = xstrdup("Asia/Tokyo");
+	if (yget_str(d, path, root, "timezone", 0, &v) == 1) {
+		if (!tz_valid(v))
+			diag_node(d, path, ymap_get(root, "timezone"),
+			    "unknown time zone \"%s\" (an IANA name such as "
+			    "Asia/Tokyo, as under /usr/share/zoneinfo)", v);
+		free(c->timezone);
+		c->timezone = xstrdup(v);
+	}
 	if (yget_strlist(d, path, root, "admins", 0, &c->admins, NULL) != 1)
 		c->admins = xcalloc(1, sizeof *c->admins);
 	load_misc(c, path, root, d);
@@ -662,6 +673,7 @@ config_free(struct config *c)
 	free(c->plan);
 	free(c->roster);
 	free(c->scenarios);
+	free(c->timezone);
 	strv_free(c->admins);
 	free(c->socket);
 	free(c->http_listen);

@@ -105,6 +105,7 @@ struct config {
 	json_t			*templates;	/* event -> text overrides */
 	char			*scenarios;	/* drill scenario dir */
 	struct web_conf		 web;
+	char			*timezone;	/* of reports, notifications */
 };
 
 struct config		*config_load(const char *path, struct diags *);

@@ -35,6 +35,7 @@ struct rdoc {
 	const struct rdoc_ops	*ops;
 	struct buf		 b;
 	const char		*lang;
+	json_t			*people;	/* {"sato": "佐藤 次郎"} */
 };
 
 #define ROW_MAX	12
@@ -347,16 +348,36 @@ scalar(json_t *v)
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
-/* "tanaka" or "yamada (on behalf of ito)". */
+/* "佐藤 次郎 (sato)": a person by name, with the id the log uses; the
+ * id alone for who is not in the roster (root, keizokud, hook:...). */
 static char *
-actor(json_t *e)
+who(const struct rdoc *d, const char *id)
 {
-	const char *a = str(e, "actor"), *b = str(e, "on_behalf");
+	const char *name = json_string_value(json_object_get(d->people,
+	    id != NULL ? id : ""));
 
-	if (b != NULL)
-		return xprintf("%s（%s の代理 / on behalf of %s）", dash(a), b,
-		    b);
-	return xstrdup(dash(a));
+	if (id == NULL || *id == '\0')
+		return xstrdup("-");
+	if (name == NULL)
+		return xstrdup(id);
+	return xprintf("%s (%s)", name, id);
+}
+
+/* "田中 太郎 (tanaka)" or "山田 (yamada)（伊藤 (ito) の代理 / on behalf
+ * of ...）". */
+static char *
+actor(const struct rdoc *d, json_t *e)
+{
+	const char	*b = str(e, "on_behalf");
+	char		*a = who(d, str(e, "actor")), *bb, *s;
+
+	if (b == NULL)
+		return a;
+	bb = who(d, b);
+	s = xprintf("%s（%s の代理 / on behalf of %s）", a, bb, bb);
+	free(a);
+	free(bb);
+	return s;
 }
 
 static void
@@ -399,6 +420,8 @@ summary(struct rdoc *d, json_t *rep)
 	    "duration_s")));
 	kv(d, "備考 / Note", xstrdup(dash(str(inc, "note"))));
 	kv(d, "作成日時 / Generated", when_of(rep, "generated_at"));
+	if (str(rep, "timezone") != NULL)
+		kv(d, "時刻の表記 / Times in", xstrdup(str(rep, "timezone")));
 	d->ops->table(d, 0);
 }
 
@@ -445,15 +468,17 @@ open_items(struct rdoc *d, json_t *rep)
 
 /* "2026-… by tanaka" for an event reference; NULL if it did not happen. */
 static char *
-event_line(json_t *ref)
+event_line(const struct rdoc *d, json_t *ref)
 {
-	char *t, *s;
+	char *t, *s, *by;
 
 	if (!json_is_object(ref))
 		return NULL;
 	t = when_of(ref, "at");
-	s = xprintf("%s — %s%s%s", t, dash(str(ref, "by")), str(ref, "note") ?
-	    ": " : "", str(ref, "note") ? str(ref, "note") : "");
+	by = who(d, str(ref, "by"));
+	s = xprintf("%s — %s%s%s", t, by, str(ref, "note") ? ": " : "",
+	    str(ref, "note") ? str(ref, "note") : "");
+	free(by);
 	free(t);
 	return s;
 }
@@ -482,19 +507,22 @@ activation(struct rdoc *d, json_t *rep)
 	kv(d, "発動方法 / How", strcmp(dash(str(a, "how")), "trigger") == 0 ?
 	    xprintf("監視からの通知 / trigger from %s", dash(str(a,
 	    "source"))) : xstrdup("手動 / manual"));
-	kv(d, "発動者 / Activated by", xstrdup(dash(str(a, "activated_by"))));
+	kv(d, "発動者 / Activated by", who(d, str(a, "activated_by")));
 	if (str(a, "confirm_by") != NULL)
 		kv(d, "確認者 / Confirmed by role", xstrdup(str(a,
 		    "confirm_by")));
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++)
-		if ((s = event_line(json_object_get(a, evs[i].key))) != NULL)
+		if ((s = event_line(d, json_object_get(a, evs[i].key))) !=
+		    NULL)
 			kv(d, evs[i].label, s);
 	kv(d, "再通知 / Trigger repeats", xprintf("%lld",
 	    (long long)json_integer_value(json_object_get(a,
 	    "trigger_repeats"))));
 	d->ops->table(d, 0);
 	if (json_is_object(trig) || json_is_array(trig)) {
-		s = json_dumps(trig, JSON_INDENT(2) | JSON_SORT_KEYS);
+		/* 15 digits: 35.7, not 35.700000000000003. */
+		s = json_dumps(trig, JSON_INDENT(2) | JSON_SORT_KEYS |
+		    JSON_REAL_PRECISION(15));
 		d->ops->para(d, "発動条件の通知 / Trigger document:");
 		d->ops->code(d, s);
 		free(s);
@@ -535,7 +563,7 @@ steps(struct rdoc *d, json_t *rep)
 		cell(&r, "%s", dash(str(v, "title")));
 		cell(&r, "%s", dash(str(v, "type")));
 		cell(&r, "%s", dash(str(v, "state")));
-		cell(&r, "%s", dash(str(v, "done_by") ? str(v, "done_by") :
+		cell_own(&r, who(d, str(v, "done_by") ? str(v, "done_by") :
 		    str(v, "acked_by") ? str(v, "acked_by") : str(v,
 		    "assignee")));
 		cell_own(&r, when_of(v, "ready_at"));
@@ -579,7 +607,7 @@ timeline(struct rdoc *d, json_t *rep)
 		cell(&r, "%lld", (long long)json_integer_value(
 		    json_object_get(e, "seq")));
 		cell_own(&r, when_of(e, "at"));
-		cell_own(&r, actor(e));
+		cell_own(&r, actor(d, e));
 		cell(&r, "%s", dash(str(e, "type")));
 		cell(&r, "%s", dash(str(e, "step")));
 		cell(&r, "%s", dash(str(e, "text")));
@@ -758,11 +786,12 @@ exceptions(struct rdoc *d, json_t *rep)
 	    "ポリシー / Policy", "理由 / Reason", "処置 / Disposition",
 	    "申請 / Requested by", "承認 / Approved by",
 	    "期限 / Revert by", "有効期間 / In force", "処理 / Resolved",
-	    "備考 / Note", NULL };
+	    "判断の備考・条件 / Decision note", "処理の備考 / Resolution note",
+	    NULL };
 	json_t		*v, *ex = json_object_get(rep, "exceptions");
 	struct row	 r = { { NULL }, 0 };
 	size_t		 i;
-	char		*t;
+	char		*t, *by;
 
 	d->ops->heading(d, "例外措置 / Exception measures");
 	if (json_array_size(ex) == 0) {
@@ -777,15 +806,20 @@ exceptions(struct rdoc *d, json_t *rep)
 		cell(&r, "%s", dash(str(v, "policy")));
 		cell(&r, "%s", dash(str(v, "reason")));
 		cell_own(&r, exc_state(v));
-		cell(&r, "%s", dash(str(v, "requested_by")));
-		cell(&r, "%s", dash(str(v, "approved_by")));
+		cell_own(&r, who(d, str(v, "requested_by")));
+		cell_own(&r, who(d, str(v, "approved_by")));
 		cell_own(&r, when_of(v, "revert_by_at"));
 		cell_own(&r, secs(json_object_get(v, "in_force_s")));
 		t = when_of(v, "resolved_at");
-		cell(&r, "%s%s%s", t, str(v, "resolved_by") ? " " : "",
-		    str(v, "resolved_by") ? str(v, "resolved_by") : "");
+		by = str(v, "resolved_by") ? who(d, str(v, "resolved_by")) :
+		    NULL;
+		cell(&r, "%s%s%s", t, by ? " " : "", by ? by : "");
+		free(by);
 		free(t);
-		cell(&r, "%s", dash(str(v, "note")));
+		cell(&r, "%s", dash(str(v, "decision_note")));
+		cell(&r, "%s", str(v, "decision_note") != NULL && str(v,
+		    "note") != NULL && strcmp(str(v, "decision_note"), str(v,
+		    "note")) == 0 ? "-" : dash(str(v, "note")));
 		emit(d, &r, 0);
 	}
 	d->ops->table(d, 0);
@@ -888,6 +922,7 @@ report_render(json_t *rep, const char *format, const char **why)
 		return NULL;
 	}
 	d.lang = doc_lang(str(inc, "title"));
+	d.people = json_object_get(rep, "people");
 	title = xprintf("%s事後レビュー / Post-incident review: #%lld %s",
 	    json_is_true(json_object_get(inc, "drill")) ? "[訓練 DRILL] " : "",
 	    (long long)json_integer_value(json_object_get(inc, "id")),
