@@ -144,7 +144,9 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		json_object_set_new(o, "delivered_at", jtime(
 		    json_integer_value(json_object_get(o, "delivered_at"))));
 		/* The error of a failed attempt is history once a later
-		 * one got through. */
+		 * one got through: kept as last_failure, not last_error. */
+		json_object_set(o, "last_failure", json_object_get(o,
+		    "last_error"));
 		if (strcmp(json_string_value(json_object_get(o, "state")),
 		    "delivered") == 0)
 			json_object_set_new(o, "last_error", json_null());

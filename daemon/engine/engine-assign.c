@@ -343,41 +343,43 @@ eng_answer_moves(const struct actx *a, struct incident *inc,
 }
 
 /*
- * The deputy an unanswered step escalates to: the next member after its
- * holder among those it may go to, in call-out order; NULL when every
- * one was called.
+ * The deputy an unanswered step escalates to: the member after its
+ * holder in the role's escalation order, which is those who answered
+ * available or arrived, then the others who have not answered
+ * unavailable, each in call-out order. NULL when the holder was the last
+ * (every deputy was called: the owner must act).
  */
 const char *
 eng_next_deputy(const struct actx *a, const struct incident *inc, int i)
 {
-	const struct rb_step	*rs = &inc->rb->steps[i];
-	const char		*role = step_role(rs), *cur, *next = NULL;
-	char			**cand, **order;
-	size_t			 n, no, k, pos = 0;
-	int			 found = 0;
+	const char	*role = step_role(&inc->rb->steps[i]), *cur;
+	const char	*next = NULL;
+	char		**order, **l;
+	size_t		  no, n = 0, k, pass;
 
 	if (role == NULL)
 		return NULL;
 	cur = eng_holder(&inc->steps[i]);
-	cand = eligible(a, inc, role, &n);
 	order = eng_callout_order(a, role, &no);
-	/* The holder's place in the call-out order. */
-	for (k = 0; cur != NULL && k < no; k++)
-		if (strcmp(order[k], cur) == 0) {
-			pos = k;
-			found = 1;
-		}
-	for (k = 0; k < n && next == NULL; k++) {
-		size_t j;
+	l = xcalloc(no + 1, sizeof *l);
+	for (pass = 0; pass < 2; pass++)
+		for (k = 0; k < no; k++) {
+			enum answer an = eng_answer_of(inc, order[k]);
+			int avail = an == AN_AVAILABLE || an == AN_ARRIVED;
 
-		for (j = 0; j < no; j++)
-			if (strcmp(order[j], cand[k]) == 0)
-				break;
-		if (!found || j > pos)
-			next = cand[k];
-	}
+			if (an != AN_UNAVAILABLE && avail == (pass == 0))
+				l[n++] = order[k];
+		}
+	for (k = 0; cur != NULL && k < n; k++)
+		if (strcmp(l[k], cur) == 0)
+			break;
+	if (cur == NULL || k == n)
+		next = n > 0 && (cur == NULL || strcmp(l[0], cur) != 0) ? l[0] :
+		    NULL;
+	else if (k + 1 < n)
+		next = l[k + 1];
+	free(l);
 	free(order);
-	free(cand);
 	return next;
 }
 
