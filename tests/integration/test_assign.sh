@@ -42,6 +42,12 @@ act "yamamoto has arrived" yamamoto respond 1 --arrived
 expect_eq "a second one takes a share" "$(checks)" "yamamoto ito ito"
 expect_eq "nothing goes to an operator who did not answer" "$(checks | grep -c -e kato -e sato)" 0
 
+# Item 13: leaving a step undone needs a reason.
+expect_rc "skip without --note is refused" 1 as ito skip 1 power
+check "saying why" grep -q 'skip needs --note' "$T/err"
+expect_rc "fail without --note is refused" 1 as ito fail 1 power
+expect_eq "and power is still ready" "$("$KZ" --json show 1 | jq -r '.steps[] | select(.id == "power") | .state')" ready
+
 # keizoku assign: the owner's role (it-lead) and admins only.
 expect_rc "an operator may not hand steps out" 1 as sato assign 1 data yamamoto
 expect_rc "a step cannot go to someone who answered unavailable" 1 as tanaka assign 1 data sato
