@@ -106,4 +106,5 @@ expect_rc "a drill-closed measure cannot be approved" 1 as_uid 1101 "$KZ" except
 check "no 'overdue' or 'in ...' in a closed incident" sh -c "! grep -E 'overdue|in [0-9]' '$T/show.txt'"
 stop_kzd
 expect_eq "SIGTERM exits 0" "$KZD_RC" 0
+check "no sanitizer report in the daemon's log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$T/kzd.log'"
 exit $_failed

@@ -95,4 +95,5 @@ stop_kzd
 sed -i 's|^timezone: UTC$|timezone: Asia/Tokio|' "$T/keizokud.yaml"
 expect_rc "-t refuses an unknown time zone" 1 "$KZD" -t -c "$T/keizokud.yaml"
 check "and says where" grep -q "keizokud.yaml:[0-9]*:11: unknown time zone \"Asia/Tokio\"" "$T/out"
+check "no sanitizer report in the daemon's log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$T/kzd.log'"
 exit $_failed

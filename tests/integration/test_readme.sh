@@ -82,4 +82,5 @@ expect_eq "tokyo-quake is incident 3, a drill" "$(kz --json show 3 | jq -r '"\(.
 kill -TERM "$KZD_PID" 2>/dev/null
 wait "$KZD_PID" 2>/dev/null
 expect_eq "keizokud stops cleanly" "$?" 0
+check "no sanitizer report in the daemon's log" sh -c "! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' '$T/kzd.log'"
 exit $_failed
