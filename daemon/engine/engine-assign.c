@@ -328,18 +328,34 @@ eng_rebalance(const struct actx *a, struct incident *inc, const char *role,
 	free(mov);
 }
 
-/* After member's answer: the steps of each of their roles. */
+/* After member's answer: the steps of each of their roles, and, when
+ * they cannot come, of every role of a step they hold (one handed to
+ * them outside their roles goes too). */
 void
 eng_answer_moves(const struct actx *a, struct incident *inc,
     const char *member, enum answer ans, struct effects *fx)
 {
 	const struct roster	*ro = a->roster;
+	json_t			*roles = json_object(), *v;
+	const char		*r;
 	size_t			 i;
 
 	for (i = 0; ro != NULL && i < ro->nroles; i++)
 		if (strv_has(ro->roles[i].members, member))
-			eng_rebalance(a, inc, ro->roles[i].id,
-			    ans == AN_UNAVAILABLE ? member : NULL, fx);
+			json_object_set_new(roles, ro->roles[i].id,
+			    json_true());
+	for (i = 0; ans == AN_UNAVAILABLE && i < inc->rb->nsteps; i++) {
+		const struct step_st *s = &inc->steps[i];
+
+		if ((s->state == SS_READY || s->state == SS_ACKED) &&
+		    eng_holder(s) != NULL && strcmp(eng_holder(s), member) ==
+		    0 && (r = step_role(&inc->rb->steps[i])) != NULL)
+			json_object_set_new(roles, r, json_true());
+	}
+	json_object_foreach(roles, r, v)
+		eng_rebalance(a, inc, r, ans == AN_UNAVAILABLE ? member : NULL,
+		    fx);
+	json_decref(roles);
 }
 
 /*

@@ -312,7 +312,11 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 		s->deadline_at = a->now + rs->timeout_s * 1000;
 		eng_timer_set(fx, "timeout", i, s->deadline_at);
 	}
-	/* Handed to someone by name before it was ready: theirs. */
+	/* Handed to someone by name before it was ready: theirs, unless
+	 * they have answered unavailable since. */
+	if (s->pinned && s->assignee != NULL &&
+	    eng_answer_of(inc, s->assignee) == AN_UNAVAILABLE)
+		s->pinned = 0;
 	if (!s->pinned || s->assignee == NULL)
 		eng_set_str(&s->assignee, eng_pick(a, inc, i));
 	if (rs->escalate_after_s > 0 && rs->assign != NULL)

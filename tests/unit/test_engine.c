@@ -358,11 +358,48 @@ static const struct tcase assign_cases[] = {
 		{ NULL, 0, NULL } } },
 };
 
+/* The same with the leads called out too. */
+static const char quake_rb2[] =
+    "runbook: q\n"
+    "owner: role:lead\n"
+    "steps:\n"
+    "  - id: assemble\n"
+    "    type: assemble\n"
+    "    with: {roles: {ops: 2, lead: 1}, escalate_after: 15m}\n"
+    "  - id: room\n"
+    "    assign: role:ops\n"
+    "  - id: power\n"
+    "    assign: role:ops\n"
+    "  - id: data\n"
+    "    assign: role:ops\n"
+    "  - id: compile\n"
+    "    needs: [room, power, data]\n"
+    "    assign: role:lead\n";
+
+static const struct tcase assign_cases2[] = {
+	{ "a step handed outside its role, or before it is ready, moves "
+	    "when its member cannot come", {
+		{ "start", 200, "RRRRB" },
+		{ "tanaka assign room suzuki", 200, "RRRRB" },
+		{ "tanaka assign compile kato", 200, "RRRRB" },
+		{ "assignee compile kato", 0, NULL },
+		{ "respond suzuki unavailable", 200, "RRRRB" },
+		{ "assignee room sato", 0, NULL },
+		{ "respond kato unavailable", 200, "RRRRB" },
+		{ "sato done room 済", 200, "RDRRB" },
+		{ "ito done power 済", 200, "RDDRB" },
+		{ "yamamoto done data 済", 200, "RDDDR" },
+		{ "assignee compile tanaka", 0, NULL },
+		{ NULL, 0, NULL } } },
+};
+
 static void
 test_assignment(void **state)
 {
 	assert_int_equal(run_cases(quake_roster, quake_rb, assign_cases,
 	    sizeof assign_cases / sizeof assign_cases[0]), 0);
+	assert_int_equal(run_cases(quake_roster, quake_rb2, assign_cases2,
+	    sizeof assign_cases2 / sizeof assign_cases2[0]), 0);
 }
 
 /* The effects of activation: events, timers from the injected clock,
