@@ -70,11 +70,46 @@ role_called(const struct incident *inc, const char *role)
 	return 0;
 }
 
+/* Every member's latest answer in the incident, {"sato": AN_...}: one
+ * pass over the call-outs, however many members a role has. */
+static json_t *
+answers_map(const struct incident *inc)
+{
+	json_t	*m = json_object(), *at = json_object();
+	size_t	 i;
+
+	for (i = 0; i < inc->ncallouts; i++) {
+		const struct callout *c = &inc->callouts[i];
+
+		if (c->answer != AN_AVAILABLE && c->answer != AN_ARRIVED &&
+		    c->answer != AN_UNAVAILABLE)
+			continue;
+		if (json_object_get(at, c->member) != NULL &&
+		    json_integer_value(json_object_get(at, c->member)) >
+		    c->answered_at)
+			continue;
+		json_object_set_new(at, c->member,
+		    json_integer(c->answered_at));
+		json_object_set_new(m, c->member, json_integer(c->answer));
+	}
+	json_decref(at);
+	return m;
+}
+
+static enum answer
+answer_in(json_t *map, const char *member)
+{
+	json_t *v = json_object_get(map, member);
+
+	return v != NULL ? (enum answer)json_integer_value(v) : AN_CALLED;
+}
+
 /* The members a step of role may go to now, in call-out order. */
 static char **
 eligible(const struct actx *a, const struct incident *inc, const char *role,
     size_t *n)
 {
+	json_t	 *ans = answers_map(inc);
 	char	**order, **v;
 	size_t	  no, i;
 	int	  answered = 0;
@@ -84,7 +119,7 @@ eligible(const struct actx *a, const struct incident *inc, const char *role,
 	*n = 0;
 	if (role_called(inc, role)) {
 		for (i = 0; i < no; i++) {
-			enum answer an = eng_answer_of(inc, order[i]);
+			enum answer an = answer_in(ans, order[i]);
 
 			if (an == AN_AVAILABLE || an == AN_ARRIVED)
 				v[(*n)++] = order[i];
@@ -92,8 +127,9 @@ eligible(const struct actx *a, const struct incident *inc, const char *role,
 		answered = *n > 0;
 	}
 	for (i = 0; !answered && i < no; i++)
-		if (eng_answer_of(inc, order[i]) != AN_UNAVAILABLE)
+		if (answer_in(ans, order[i]) != AN_UNAVAILABLE)
 			v[(*n)++] = order[i];
+	json_decref(ans);
 	free(order);
 	return v;
 }
@@ -371,16 +407,18 @@ eng_next_deputy(const struct actx *a, const struct incident *inc, int i)
 	const char	*role = step_role(&inc->rb->steps[i]), *cur;
 	const char	*next = NULL;
 	char		**order, **l;
+	json_t		 *ans;
 	size_t		  no, n = 0, k, pass;
 
 	if (role == NULL)
 		return NULL;
 	cur = eng_holder(&inc->steps[i]);
+	ans = answers_map(inc);
 	order = eng_callout_order(a, role, &no);
 	l = xcalloc(no + 1, sizeof *l);
 	for (pass = 0; pass < 2; pass++)
 		for (k = 0; k < no; k++) {
-			enum answer an = eng_answer_of(inc, order[k]);
+			enum answer an = answer_in(ans, order[k]);
 			int avail = an == AN_AVAILABLE || an == AN_ARRIVED;
 
 			if (an != AN_UNAVAILABLE && avail == (pass == 0))
@@ -394,6 +432,7 @@ eng_next_deputy(const struct actx *a, const struct incident *inc, int i)
 		    NULL;
 	else if (k + 1 < n)
 		next = l[k + 1];
+	json_decref(ans);
 	free(l);
 	free(order);
 	return next;
