@@ -11,11 +11,7 @@
 . "$(dirname "$0")/lib-ship.sh"
 
 TOKEN=tanaka-token-0123456789
-cat >>"$T/ship/config/keizokud.yaml" <<YAML
-tokens:
-  - {member: tanaka, sha256: "$(sha256 "$TOKEN")"}
-  - {member: sato, sha256: "$(sha256 sato-token-0123456789)"}
-YAML
+sed -i "/^tokens:\$/a\\  - {member: tanaka, sha256: \"$(sha256 "$TOKEN")\"}\n  - {member: sato, sha256: \"$(sha256 sato-token-0123456789)\"}" "$T/ship/config/keizokud.yaml"
 ship_start || exit 1
 
 who() { "$KZ" --json show 1 | jq -r --arg s "$1" '.steps[] | select(.id == $s) | .assignee // "-"'; }

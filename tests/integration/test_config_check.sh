@@ -35,10 +35,7 @@ check "the RTO rule is named" grep -q 'plan.yaml:[0-9]*:[0-9]*: plan check: .*dn
 cp "$T/plan.good" "$C/plan.yaml"
 
 # --- the roster names a channel, a token names a member ---
-cat >>"$C/keizokud.yaml" <<'YAML'
-tokens:
-  - {member: tanakaa, sha256: "0000000000000000000000000000000000000000000000000000000000000000"}
-YAML
+sed -i '/^tokens:$/a\  - {member: tanakaa, sha256: "0000000000000000000000000000000000000000000000000000000000000000"}' "$C/keizokud.yaml"
 sed -i '0,/channel: ops, mention: "<@U02TANAKA>"/s//channel: opz, mention: "<@U02TANAKA>"/' "$C/roster.yaml"
 expect_eq "-t refuses a token of an unknown member and a contact on an unknown channel" "$(ckt)" 1
 check "the token's member is named" has 'token for unknown member "tanakaa"'
