@@ -628,8 +628,9 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 	    !may_act(a, inc->rb->owner, 0) && !(s->assignee != NULL &&
 	    by != NULL && strcmp(s->assignee, by) == 0)) {
 		*why = xprintf("step \"%s\" is assigned to %s; %s is not "
-		    "among them", id, s->assignee ? s->assignee : rs->assign,
-		    by ? by : "you");
+		    "among them%s%s%s", id, rs->assign ? rs->assign :
+		    s->assignee, by ? by : "you", s->assignee ? " (it is with " :
+		    "", s->assignee ? s->assignee : "", s->assignee ? ")" : "");
 		return 403;
 	}
 	/* Leaving a step undone, or failing it, is a decision the review

@@ -8,10 +8,16 @@
 # Roster (lib.sh): it-lead [tanaka 1101, suzuki, sato], operator [sato
 # 1103, ito].
 . "$(dirname "$0")/lib.sh"
+. "$KZ_TOP/tests/fixtures/http/lib-http.sh"
 SINK_PORT=$(free_port)
+export KZ_TEST_WEB_SECRET=drill-marks-web-secret-0123456789
+BOARD_TOKEN=drill-board-token-0123456789
 write_config "channels:
   ops: {type: webhook, url: \"http://127.0.0.1:$SINK_PORT/ops\", retry: [10m]}
-exceptions: {approver_role: it-lead}"
+exceptions: {approver_role: it-lead}
+web: {base_url: \"$URL\", secret: \"env:KZ_TEST_WEB_SECRET\"}
+tokens:
+  - {member: tanaka, sha256: \"$(sha256 "$BOARD_TOKEN")\"}"
 cat >"$T/runbooks/d.yaml" <<'YAML'
 runbook: d
 title: 対象業務 / Target
@@ -58,6 +64,12 @@ expect_eq "exceptions --open marks the drill's measure only" "$(grep -c '\[訓�
 "$KZ" notifications >"$T/notes.txt"
 expect_eq "notifications marks each of the drill's rows" "$(grep -c '\[訓練 DRILL\]' "$T/notes.txt")" 4
 expect_eq "and the JSON says drill: true for those" "$("$KZ" --json notifications | jq '[.[] | select(.drill)] | length')" 4
+
+curl -s -H "Authorization: Bearer $BOARD_TOKEN" "$URL/board" >"$T/board.html"
+sed -n '/Open exception measures/,/<\/section>/p' "$T/board.html" >"$T/board-exc.html"
+expect_eq "the board's open exception measures: the drill's marked, the real one not" \
+    "$(grep -o '<tr[^>]*><td>[0-9]*</td><td>[^<]*<b class="tag drillmark">' "$T/board-exc.html" | grep -o '<td>[0-9]*</td>' | tr -d '</td>')" 2
+check "two measures on the board" sh -c "[ \$(grep -o '<tr' '$T/board-exc.html' | wc -l) -ge 3 ]"
 
 # --- drill list names files ---
 expect_eq "drill list --json gives the scenario's file" "$("$KZ" --json drill list | jq -r '.scenarios[0].file')" "$T/runbooks/scenarios/s.yaml"
