@@ -10,11 +10,17 @@
 . "$(dirname "$0")/lib.sh"
 . "$KZ_TOP/tests/fixtures/http/lib-http.sh"
 SINK_PORT=$(free_port)
+export KZ_TEST_WEB_SECRET=incident-texts-web-secret-0123456789
+BOARD_TOKEN=incident-texts-board-token-0123456789
+board() { curl -s -H "Authorization: Bearer $BOARD_TOKEN" "$URL/board" >"$T/board.html"; }
 write_config "sources:
   mon: {format: json, auth: {none: true}}
 channels:
   ops: {type: webhook, url: \"http://127.0.0.1:$SINK_PORT/ops\", retry: [1h]}
-exceptions: {approver_role: it-lead}"
+exceptions: {approver_role: it-lead}
+web: {base_url: \"$URL\", secret: \"env:KZ_TEST_WEB_SECRET\"}
+tokens:
+  - {member: tanaka, sha256: \"$(sha256 "$BOARD_TOKEN")\"}"
 cat >"$T/runbooks/t.yaml" <<'YAML'
 runbook: t
 title: 表示の確認 / Texts
@@ -47,6 +53,10 @@ expect_eq "show --json renders the step title" "$("$KZ" --json show 1 | jq -r '.
 check "show's table too" sh -c "'$KZ' show 1 | grep -qF '$title'"
 check "and never the raw template" sh -c "! '$KZ' show 1 | grep -qF '{{'"
 expect_eq "the inbox row" "$(as_uid 1103 "$KZ" --json inbox | jq -r '.[] | select(.step == "first") | .title')" "$title"
+board
+check "the board renders it" grep -qF "$title" "$T/board.html"
+check "never the raw template" sh -c "! grep -qF '{{' '$T/board.html'"
+check "the board's clock is Tokyo's (03:12Z is 12:12)" grep -q '12:12 (Asia/Tokyo)' "$T/board.html"
 wait_for "the step's call reached the channel, rendered" 10 sh -c "jq -r '.body | fromjson | .text' '$T/sink.jsonl' | grep -qF '【対応依頼】#1 $title'"
 
 # --- the trigger, readably ---
@@ -91,6 +101,8 @@ YAML
 KEIZOKU_TEST_CLOCK=2026-11-20T06:00:00Z start_kzd || exit 1
 "$KZ" report 1 >"$T/r2.md"
 check "timezone: UTC writes the same instant as 03:12 +00:00" grep -q '2026-11-20 03:12:00 +00:00' "$T/r2.md"
+board
+check "and the board's clock follows it (06:00 UTC)" grep -q '06:00 (UTC)' "$T/board.html"
 stop_kzd
 sed -i 's|^timezone: UTC$|timezone: Asia/Tokio|' "$T/keizokud.yaml"
 expect_rc "-t refuses an unknown time zone" 1 "$KZD" -t -c "$T/keizokud.yaml"
