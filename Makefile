@@ -192,8 +192,9 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8 \
-	    $(DESTDIR)$(PREFIX)/share/keizoku/runbooks \
+	    $(DESTDIR)$(PREFIX)/share/keizoku/runbooks/scenarios \
 	    $(DESTDIR)$(PREFIX)/share/keizoku/examples \
+	    $(DESTDIR)$(PREFIX)/share/doc/keizoku \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system \
 	    $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	install -m 0755 $(BUILD)/keizokud $(DESTDIR)$(PREFIX)/sbin/keizokud
@@ -201,10 +202,25 @@ install: all
 	install -m 0755 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/keizoku/plugins/
 	install -m 0644 plugins/keizoku-plugin.h $(DESTDIR)$(PREFIX)/include/keizoku/
 	install -m 0644 docs/keizoku.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 docs/keizoku-runbook.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/keizoku-runbook.5 docs/keizoku-roster.5 \
+	    docs/keizoku-scenario.5 docs/keizokud.yaml.5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 docs/keizokud.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/api.md docs/plan-format.md docs/architecture.md \
+	    docs/security.md $(DESTDIR)$(PREFIX)/share/doc/keizoku/
 	install -m 0644 runbooks/*.yaml $(DESTDIR)$(PREFIX)/share/keizoku/runbooks/
-	install -m 0644 config/*.yaml $(DESTDIR)$(PREFIX)/share/keizoku/examples/
+	install -m 0644 runbooks/scenarios/*.yaml \
+	    $(DESTDIR)$(PREFIX)/share/keizoku/runbooks/scenarios/
+	install -m 0644 config/roster.yaml config/plan.yaml examples/*.json \
+	    $(DESTDIR)$(PREFIX)/share/keizoku/examples/
+	# The example configuration with the paths of the installed layout:
+	# it passes keizokud -t as installed (test_install.sh checks).
+	sed -e 's|^state_dir: \.\./var |state_dir: /var/lib/keizoku |' \
+	    -e 's|^runbooks: \.\./runbooks |runbooks: $(PREFIX)/share/keizoku/runbooks |' \
+	    -e 's|^plugins: \.\./build/plugins|plugins: $(PREFIX)/lib/keizoku/plugins|' \
+	    -e 's|^  socket: \.\./var/keizoku\.sock|  socket: /run/keizoku/keizoku.sock|' \
+	    config/keizokud.yaml > $(DESTDIR)$(PREFIX)/share/keizoku/examples/keizokud.yaml
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/keizoku/examples/keizokud.yaml
 	sed 's|@PREFIX@|$(PREFIX)|g' systemd/keizokud.service > \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system/keizokud.service
 	install -m 0644 systemd/keizoku.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/keizoku.conf

@@ -20,6 +20,8 @@
 #endif
 
 #define CLI_DEFAULT_SOCKET	"/run/keizoku/keizoku.sock"
+/* What marks a drill in every table and line (SPEC §10). */
+#define CLI_DRILL_MARK		"[訓練 DRILL]"
 
 /* Exit codes (SPEC §5). */
 #define CLI_EXIT_OK		0
@@ -129,10 +131,12 @@ cli_printer	cli_pr_status, cli_pr_runbooks, cli_pr_roster,
 		cli_pr_exceptions, cli_pr_exception_state,
 		cli_pr_notifications, cli_pr_reload, cli_pr_verify;
 cli_printer	cli_pr_incident_state, cli_pr_incidents, cli_pr_show,
-		cli_pr_step, cli_pr_respond, cli_pr_inbox, cli_pr_log;
+		cli_pr_step, cli_pr_assign, cli_pr_respond, cli_pr_inbox, cli_pr_log;
 cli_printer	cli_pr_plan_import, cli_pr_plan_check, cli_pr_plan_show,
 		cli_pr_drill_list, cli_pr_drill_start;
 
+/* "[訓練 DRILL] text" when obj has "drill": true, else text; allocated. */
+char	*cli_drill_text(json_t *obj, const char *text);
 /* Prints incident rows (incidents, drill list). */
 void	 cli_incident_table(struct cli_out *, json_t *array, const char *);
 

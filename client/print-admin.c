@@ -313,13 +313,23 @@ exception_row(struct cli_out *o, struct cli_table *t, json_t *e)
 	s = cli_get(e, "policy");
 	cli_table_cell(t, s);
 	free(s);
-	s = cli_get(e, "title");
+	s = cli_drill_text(e, cli_getstr(e, "title"));
 	cli_table_cell(t, s);
 	free(s);
 }
 
-void
-cli_pr_exceptions(struct cli_out *o, json_t *body)
+static int
+drill_closed(json_t *e)
+{
+	const char *st = cli_getstr(e, "state");
+
+	return st != NULL && strcmp(st, "drill-closed") == 0;
+}
+
+/* The rows of body whose drill_closed() is apart (1) or not (0). */
+static void
+exception_table(struct cli_out *o, json_t *body, int apart,
+    const char *indent)
 {
 	static const char *const heads[] = { "ID", "INC", "STATE",
 	    "REQUESTED_BY", "APPROVED_BY", "REVERT_BY", "IN_FORCE", "POLICY",
@@ -328,23 +338,78 @@ cli_pr_exceptions(struct cli_out *o, json_t *body)
 	json_t			*e;
 	size_t			 i;
 
-	if (!json_is_array(body)) {
-		cli_print_generic(o, body, "");
-		return;
-	}
-	if (json_array_size(body) == 0) {
-		fprintf(o->out, "no %sexception measures\n",
-		    cli_getbool(o->params, "open") ? "open " : "");
-		return;
-	}
 	t = cli_table_new(9, heads);
 	cli_table_align(t, 0, CLI_RIGHT);
 	cli_table_align(t, 1, CLI_RIGHT);
 	cli_table_flex(t, 8);
 	json_array_foreach(body, i, e)
-		exception_row(o, t, e);
-	cli_table_print(t, o->out, "");
+		if (drill_closed(e) == apart)
+			exception_row(o, t, e);
+	cli_table_print(t, o->out, indent);
 	cli_table_free(t);
+}
+
+/* Each decision's note, apart: an approval's condition must not be
+ * lost under the note of how the measure was later disposed of. */
+static void
+exception_notes(struct cli_out *o, json_t *body)
+{
+	json_t		*e;
+	size_t		 i;
+	int		 any = 0;
+	const char	*dn, *rn, *st;
+
+	json_array_foreach(body, i, e) {
+		dn = cli_getstr(e, "decision_note");
+		rn = cli_getstr(e, "resolution_note");
+		st = cli_getstr(e, "state");
+		if (dn == NULL && rn == NULL)
+			continue;
+		if (!any++)
+			fputs("\nnotes:\n", o->out);
+		fprintf(o->out, "  %lld:\n", (long long)json_integer_value(
+		    json_object_get(e, "id")));
+		if (dn != NULL)
+			cli_print_text(o->out, cli_getstr(e, "approved_by") ?
+			    "    approved: " : "    rejected: ", dn);
+		if (rn != NULL && (dn == NULL || strcmp(dn, rn) != 0)) {
+			char *label = xprintf("    %s: ", st != NULL ? st :
+			    "note");
+
+			cli_print_text(o->out, label, rn);
+			free(label);
+		}
+	}
+}
+
+/* Measures a drill's end disposed of are listed apart: they were never
+ * in force in the real world. */
+void
+cli_pr_exceptions(struct cli_out *o, json_t *body)
+{
+	json_t	*e;
+	size_t	 i, napart = 0;
+
+	if (!json_is_array(body)) {
+		cli_print_generic(o, body, "");
+		return;
+	}
+	json_array_foreach(body, i, e)
+		napart += drill_closed(e);
+	if (json_array_size(body) == 0) {
+		fprintf(o->out, "no %sexception measures\n",
+		    cli_getbool(o->params, "open") ? "open " : "");
+		return;
+	}
+	if (napart < json_array_size(body))
+		exception_table(o, body, 0, "");
+	exception_notes(o, body);
+	if (napart == 0)
+		return;
+	fprintf(o->out, "%sclosed with their drill (%zu) %s:\n",
+	    napart < json_array_size(body) ? "\n" : "", napart,
+	    CLI_DRILL_MARK);
+	exception_table(o, body, 1, "  ");
 }
 
 void
@@ -374,7 +439,8 @@ notification_row(struct cli_out *o, struct cli_table *t, json_t *n)
 
 	cli_table_row(t);
 	for (k = 0; k < 6; k++) {
-		s = cli_get(n, keys[k]);
+		s = strcmp(keys[k], "event") == 0 ? cli_drill_text(n,
+		    cli_getstr(n, "event")) : cli_get(n, keys[k]);
 		cli_table_cell(t, s);
 		free(s);
 	}

@@ -8,7 +8,7 @@
 #include "common/xmalloc.h"
 #include "keizoku.h"
 
-#define DRILL_MARK	"[訓練 DRILL]"
+#define DRILL_MARK	CLI_DRILL_MARK
 
 /* Step states after which a deadline no longer matters. */
 static const char *const final_states[] = { "done", "failed", "skipped",
@@ -161,10 +161,6 @@ show_header(struct cli_out *o, json_t *inc)
 		show_line(o, "closed:", s);
 		free(s);
 	}
-	v = json_object_get(inc, "trigger");
-	s = json_is_null(v) || v == NULL ? xstrdup("manual") : cli_scalar(v);
-	show_line(o, "trigger:", s);
-	free(s);
 	show_line(o, "by:", cli_getstr(inc, "activated_by"));
 	show_line(o, "note:", cli_getstr(inc, "note"));
 	json_object_foreach(json_object_get(inc, "vars"), key, v) {
@@ -174,6 +170,18 @@ show_header(struct cli_out *o, json_t *inc)
 		free(s);
 		free(t);
 	}
+	v = json_object_get(inc, "trigger");
+	if (json_is_object(v) || json_is_array(v)) {
+		/* The document as people read JSON: indented, keys in the
+		 * sender's order, decimals as sent (35.7). */
+		s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		    JSON_REAL_PRECISION(15));
+		fputs("  trigger:\n", o->out);
+		cli_print_text(o->out, "    ", s != NULL ? s : "?");
+		free(s);
+	} else
+		show_line(o, "trigger:", v == NULL || json_is_null(v) ?
+		    "manual" : "?");
 }
 
 /* Who has the step: the one who finished it, else the one who took it. */
@@ -187,8 +195,18 @@ step_by(json_t *step)
 	return xstrdup(by != NULL ? by : "-");
 }
 
+/* A closed incident has no live deadline: nothing is due any more. */
+static int
+incident_over(json_t *inc)
+{
+	const char *st = cli_getstr(inc, "state");
+
+	return st != NULL && (strcmp(st, "closed") == 0 ||
+	    strcmp(st, "dismissed") == 0);
+}
+
 static void
-step_row(struct cli_out *o, struct cli_table *t, json_t *step)
+step_row(struct cli_out *o, struct cli_table *t, json_t *step, int over)
 {
 	const char	*state = cli_getstr(step, "state");
 	long long	 esc;
@@ -210,7 +228,7 @@ step_row(struct cli_out *o, struct cli_table *t, json_t *step)
 	s = step_by(step);
 	cli_table_cell(t, s);
 	free(s);
-	s = is_final(state) ? xstrdup("-") :
+	s = is_final(state) || over ? xstrdup("-") :
 	    cli_relative(o->now, cli_getstr(step, "deadline_at"));
 	cli_table_cell(t, s);
 	free(s);
@@ -224,7 +242,7 @@ step_row(struct cli_out *o, struct cli_table *t, json_t *step)
 }
 
 static void
-show_steps(struct cli_out *o, json_t *steps)
+show_steps(struct cli_out *o, json_t *steps, int over)
 {
 	static const char *const heads[] = { "STEP", "STATE", "TYPE",
 	    "ASSIGNEE", "BY", "DEADLINE", "ESC", "TITLE" };
@@ -240,7 +258,7 @@ show_steps(struct cli_out *o, json_t *steps)
 	cli_table_align(t, 6, CLI_RIGHT);
 	cli_table_flex(t, 7);
 	json_array_foreach(steps, i, step)
-		step_row(o, t, step);
+		step_row(o, t, step, over);
 	cli_table_print(t, o->out, "  ");
 	cli_table_free(t);
 	json_array_foreach(steps, i, step) {
@@ -256,13 +274,15 @@ show_steps(struct cli_out *o, json_t *steps)
 
 /* "recovered 12:30 (met)", "in 1h20m", "overdue 5m". */
 static char *
-rto_clock(struct cli_out *o, json_t *sys)
+rto_clock(struct cli_out *o, json_t *sys, int over)
 {
 	const char	*rec = cli_getstr(sys, "recovered_at");
 	const char	*dl = cli_getstr(sys, "deadline_at");
 	int64_t		 r, d;
 	char		*t, *s;
 
+	if (rec == NULL && over)
+		return xstrdup("stopped (incident closed)");
 	if (rec == NULL)
 		return cli_relative(o->now, dl);
 	t = cli_localtime(rec);
@@ -276,7 +296,7 @@ rto_clock(struct cli_out *o, json_t *sys)
 }
 
 static void
-show_systems(struct cli_out *o, json_t *systems)
+show_systems(struct cli_out *o, json_t *systems, int over)
 {
 	static const char *const heads[] = { "SYSTEM", "RTO", "CLOCK",
 	    "STATE", "TITLE" };
@@ -298,7 +318,7 @@ show_systems(struct cli_out *o, json_t *systems)
 		s = cli_seconds(json_object_get(sys, "rto_s"));
 		cli_table_cell(t, s);
 		free(s);
-		s = rto_clock(o, sys);
+		s = rto_clock(o, sys, over);
 		cli_table_cell(t, s);
 		free(s);
 		s = cli_get(sys, "state");
@@ -409,8 +429,9 @@ cli_pr_show(struct cli_out *o, json_t *body)
 		return;
 	}
 	show_header(o, body);
-	show_steps(o, json_object_get(body, "steps"));
-	show_systems(o, json_object_get(body, "systems"));
+	show_steps(o, json_object_get(body, "steps"), incident_over(body));
+	show_systems(o, json_object_get(body, "systems"),
+	    incident_over(body));
 	assembly = json_object_get(body, "assembly");
 	if (json_object_size(assembly) > 0) {
 		fputs("\nstaff assembly:\n", o->out);
@@ -432,6 +453,21 @@ cli_pr_step(struct cli_out *o, json_t *body)
 		return;
 	}
 	fprintf(o->out, "%s: %s\n", step, state);
+}
+
+/* assign: "server-room: assigned to ito (ready)". */
+void
+cli_pr_assign(struct cli_out *o, json_t *body)
+{
+	const char *step = cli_getstr(body, "step");
+	const char *who = cli_getstr(body, "assignee");
+
+	if (step == NULL || who == NULL) {
+		cli_print_generic(o, body, "");
+		return;
+	}
+	fprintf(o->out, "%s: assigned to %s (%s)\n", step, who,
+	    cli_getstr(body, "state") ? cli_getstr(body, "state") : "?");
 }
 
 void
@@ -482,9 +518,16 @@ inbox_row(struct cli_out *o, struct cli_table *t, json_t *item)
 	cli_table_cell(t, s);
 	free(s);
 	if (title != NULL && itl != NULL)
-		cli_table_cellf(t, "%s (%s)", title, itl);
+		s = xprintf("%s (%s)", title, itl);
 	else
-		cli_table_cell(t, title != NULL ? title : itl);
+		s = xstrdup(title != NULL ? title : itl != NULL ? itl : "-");
+	{
+		char *m = cli_drill_text(item, s);
+
+		cli_table_cell(t, m);
+		free(m);
+	}
+	free(s);
 }
 
 void

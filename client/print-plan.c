@@ -103,11 +103,21 @@ cli_pr_plan_check(struct cli_out *o, json_t *body)
 		cli_print_generic(o, body, "");
 		return;
 	}
-	finding_lines(o, errors, "error");
+	/* A file's errors read best where they are: FILE:LINE:COL. */
+	if (json_array_size(json_object_get(body, "diagnostics")) > 0) {
+		json_t	*dv;
+		size_t	 i;
+
+		json_array_foreach(json_object_get(body, "diagnostics"), i, dv)
+			cli_print_text(o->out, "", json_string_value(dv));
+	} else
+		finding_lines(o, errors, "error");
 	finding_lines(o, warnings, "warning");
 	ne = json_array_size(errors);
 	nw = json_array_size(warnings);
 	nn = json_array_size(json_object_get(body, "notes"));
+	if (cli_getstr(body, "file") != NULL)
+		fprintf(o->out, "%s: ", cli_getstr(body, "file"));
 	if (ne == 0 && nw == 0)
 		fputs("plan ok: no errors, no warnings", o->out);
 	else

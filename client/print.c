@@ -41,7 +41,10 @@ static const char *const default_order[] = { "id", "seq", "name", "kind",
 void
 cli_print_json(FILE *f, json_t *body)
 {
-	json_dumpf(body, f, JSON_INDENT(2) | JSON_ENCODE_ANY);
+	/* 15 significant digits: what a double holds of a decimal, so 35.7
+	 * prints as 35.7, not 35.700000000000003. */
+	json_dumpf(body, f, JSON_INDENT(2) | JSON_ENCODE_ANY |
+	    JSON_REAL_PRECISION(15));
 	fputc('\n', f);
 }
 
@@ -151,6 +154,15 @@ cli_scalar(json_t *v)
 	default:
 		return xstrdup("-");
 	}
+}
+
+char *
+cli_drill_text(json_t *obj, const char *text)
+{
+	if (cli_getbool(obj, "drill"))
+		return xprintf("%s %s", CLI_DRILL_MARK, text != NULL ? text :
+		    "");
+	return xstrdup(text != NULL ? text : "-");
 }
 
 char *

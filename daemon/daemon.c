@@ -108,6 +108,9 @@ kz_daemon_run(const char *conf_path)
 			log_warnx("%s", dg.msgs[i]);
 		fatalx("%s: invalid config, not starting", conf_path);
 	}
+	/* Reports and notifications are written in the config's zone,
+	 * whatever the service's environment says. */
+	tz_set(d->conf->timezone);
 	signal(SIGPIPE, SIG_IGN);
 	if (mkdir(d->conf->state_dir, 0750) == -1 && errno != EEXIST)
 		fatal("cannot create state directory %s", d->conf->state_dir);

@@ -1,4 +1,5 @@
 /* keizokud: runs an organisation's IT continuity plan. */
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "model/roster.h"
 #include "model/runbook.h"
 #include "model/scenario.h"
+#include "model/xref.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
@@ -33,6 +35,24 @@ usage(FILE *f)
 	    "See keizokud(8).\n");
 }
 
+/* The config's plan file checked as a reload would take it. */
+static struct plan *
+check_plan(const char *path, struct diags *dg)
+{
+	struct plan	*p;
+	char		*text;
+	size_t		 len;
+
+	if ((text = read_file(path, &len)) == NULL) {
+		diag_error(dg, path, 0, 0, "cannot read the plan: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	p = plan_parse_checked(path, text, len, clock_now(), dg, NULL);
+	free(text);
+	return p;
+}
+
 /* -t: every problem of every file, then 0 or 1. */
 static int
 check(const char *path)
@@ -42,24 +62,28 @@ check(const char *path)
 	struct roster		*ro = NULL;
 	struct plugins		*pl = NULL;
 	struct rbset		*set = NULL;
+	struct plan		*plan = NULL;
 	struct rb_context	 ctx;
+	char			**chans = NULL, **systems = NULL;
 	size_t			 i, nerr = 0;
 
+	memset(&ctx, 0, sizeof ctx);
 	if ((c = config_load(path, &dg)) != NULL) {
 		ro = roster_load(c->roster, &dg);
+		xref_config(c, ro, &dg);
+		xref_roster(ro, c, &dg);
 		pl = plugins_load(c->plugins, NULL, NULL, &dg);
-		if (c->plan != NULL) {
-			struct ydoc *doc = ydoc_load(c->plan, &dg);
-
-			if (doc != NULL)
-				plan_free(plan_load(doc, &dg));
-			ydoc_free(doc);
-		}
+		if (c->plan != NULL)
+			plan = check_plan(c->plan, &dg);
+		chans = config_channel_names(c);
+		systems = plan != NULL ? plan_system_ids(plan) : NULL;
 		ctx.roster = ro;
 		ctx.check_action = pl != NULL ?
 		    plugins_check_action : NULL;
 		ctx.check_arg = pl;
 		ctx.sources = c->source_names;
+		ctx.channels = chans;
+		ctx.systems = systems;
 		set = rbset_load(c->runbooks, &ctx, NULL);
 		scenario_check_dir(c->scenarios, set, ro, &dg);
 	}
@@ -74,6 +98,12 @@ check(const char *path)
 	if (nerr == 0)
 		fprintf(stderr, "%s: ok (%zu runbooks)\n", path,
 		    set ? set->n : 0);
+	else
+		fprintf(stderr, "%s: %zu error%s\n", path, nerr, nerr == 1 ?
+		    "" : "s");
+	free(chans);
+	free(systems);
+	plan_free(plan);
 	rbset_free(set);
 	plugins_free(pl);
 	roster_free(ro);

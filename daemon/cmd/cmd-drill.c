@@ -44,11 +44,13 @@ cmd_drill_start(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	diag_free(&dg);
 	kz_actx(d, r, &a);
 	rb = rbset_find(d->rbs, sc->runbook);
-	if (rb->owner != NULL && !(a.admin && a.member == NULL) &&
-	    !roster_matches(d->roster, rb->owner, a.member ? a.member :
-	    a.actor)) {
-		*body = kz_error("only the owner of %s (%s) or an admin may "
-		    "start this drill", rb->id, rb->owner);
+	if (!runbook_may_activate(rb, d->roster, a.member ? a.member : a.actor,
+	    a.admin && a.member == NULL)) {
+		char *who = runbook_activators_text(rb);
+
+		*body = kz_error("only %s or an admin may start a drill of %s "
+		    "(the runbook's activators:)", who, rb->id);
+		free(who);
 		scenario_free(sc);
 		return 403;
 	}

@@ -56,11 +56,13 @@ cmd_activate(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		return 404;
 	}
 	kz_actx(d, r, &a);
-	if (rb->owner != NULL && !(a.admin && a.member == NULL) &&
-	    !roster_matches(d->roster, rb->owner, a.member ? a.member :
-	    a.actor)) {
-		*body = kz_error("only the runbook's owner (%s) or an admin "
-		    "may activate %s", rb->owner, rb->id);
+	if (!runbook_may_activate(rb, d->roster, a.member ? a.member : a.actor,
+	    a.admin && a.member == NULL)) {
+		char *who = runbook_activators_text(rb);
+
+		*body = kz_error("only %s or an admin may activate %s (the "
+		    "runbook's activators:)", who, rb->id);
+		free(who);
 		return 403;
 	}
 	vars = json_deep_copy(rb->vars);
@@ -215,7 +217,8 @@ static int
 do_close(const struct actx *a, struct incident *inc, struct kz_req *r,
     struct effects *fx, char **why)
 {
-	return engine_close(a, inc, req_str(r, "note"), fx, why);
+	return engine_close(a, inc, req_str(r, "note"), req_bool(r, "force"),
+	    fx, why);
 }
 
 static int
@@ -261,6 +264,31 @@ step_result(struct incident *inc, struct kz_req *r)
 	    step_state_name(inc->steps[i].state) : "?");
 }
 
+static int
+do_assign(const struct actx *a, struct incident *inc, struct kz_req *r,
+    struct effects *fx, char **why)
+{
+	return engine_assign(a, inc, req_str(r, "step") ? req_str(r, "step") :
+	    "", req_str(r, "member"), fx, why);
+}
+
+static json_t *
+assign_result(struct incident *inc, struct kz_req *r)
+{
+	int i = runbook_step_index(inc->rb, req_str(r, "step"));
+
+	return json_pack("{s:I,s:s,s:s,s:s?}", "incident", (json_int_t)inc->id,
+	    "step", req_str(r, "step"), "state", i >= 0 ?
+	    step_state_name(inc->steps[i].state) : "?", "assignee", i >= 0 ?
+	    inc->steps[i].assignee : NULL);
+}
+
+int
+cmd_assign(struct kz_daemon *d, struct kz_req *r, json_t **body)
+{
+	return with_incident(d, r, body, do_assign, assign_result);
+}
+
 int
 cmd_confirm(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
@@ -303,17 +331,21 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 	json_t			*exc, *ids = json_array(), *p;
 	size_t			 i;
 
+	json_t			*ctx = engine_context(inc);
+
 	for (i = 0; i < rb->nsteps; i++) {
 		const struct rb_step	*rs = &rb->steps[i];
 		const struct step_st	*s = &inc->steps[i];
 		json_t			*needs = json_array();
+		char			*title = engine_step_title(inc, (int)i,
+					    ctx);
 		size_t			 j;
 
 		for (j = 0; j < rs->nneeds; j++)
 			json_array_append_new(needs, json_string(rs->needs[j]));
 		json_array_append_new(steps, json_pack("{s:s,s:s,s:s,s:s,s:s?,"
 		    "s:s?,s:s?,s:s?,s:o,s:o,s:o,s:i,s:s?,s:o,s:o,s:s?,s:i}",
-		    "id", rs->id, "title", rs->title, "type",
+		    "id", rs->id, "title", title, "type",
 		    step_type_name(rs->type), "state",
 		    step_state_name(s->state), "role", rs->assign, "assignee",
 		    s->assignee, "acked_by", s->acked_by, "done_by", s->done_by,
@@ -322,7 +354,9 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 		    s->esc_level, "note", s->note, "needs", needs, "timeout_s",
 		    rs->timeout_s ? json_integer(rs->timeout_s) : json_null(),
 		    "guidance", rs->note, "attempts", s->attempts));
+		free(title);
 	}
+	json_decref(ctx);
 	json_decref(sys);
 	sys = engine_systems_json(inc, clock_now());
 	exc = store_query(d->store, "SELECT id FROM exceptions WHERE "

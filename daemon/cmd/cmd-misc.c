@@ -49,7 +49,7 @@ cmd_status(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	static const char *const inc_keys[] = { "pending", "active", "closed",
 	    "dismissed", NULL };
 	static const char *const not_keys[] = { "pending", "delivered", "dead",
-	    NULL };
+	    "cancelled", NULL };
 	json_t	*errs = json_array();
 	int64_t	 now = clock_now();
 	size_t	 i;
@@ -143,27 +143,42 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		return 503;
 	}
 	kz_rows_view(rows, times);
-	/* Only a pending delivery has a next attempt. */
-	json_array_foreach(rows, i, o)
+	json_array_foreach(rows, i, o) {
+		/* The error of a failed attempt is history once a later
+		 * one got through: kept as last_failure, not last_error. */
+		json_object_set(o, "last_failure", json_object_get(o,
+		    "last_error"));
+		if (strcmp(jget_str(o, "state"), "delivered") == 0)
+			json_object_set_new(o, "last_error", json_null());
+		/* Only a pending delivery has a next attempt. */
 		if (strcmp(jget_str(o, "state"), "pending") != 0)
 			json_object_set_new(o, "next_attempt_at", json_null());
+	}
 	*body = rows;
 	return 200;
 }
 
-/* A step is the caller's while it waits for someone and names them: as
- * the member called now, the one who acked it, or (until someone acks) a
- * member of the assigned role. */
+/* A step is the caller's while it waits for them: as the member it
+ * went to (the assignment rule, an escalation or keizoku assign), the
+ * one who acked it, or, when it went to nobody or failed, a member of
+ * the assigned role. */
 static int
 inbox_step_mine(const struct kz_daemon *d, const struct rb_step *rs,
     const struct step_st *s, const char *me)
 {
-	if (s->state != SS_READY && s->state != SS_ACKED &&
-	    s->state != SS_FAILED)
+	switch (s->state) {
+	case SS_READY:
+		if (s->assignee != NULL)
+			return strcmp(s->assignee, me) == 0;
+		return roster_matches(d->roster, rs->assign, me);
+	case SS_ACKED:
+		return s->acked_by != NULL && strcmp(s->acked_by, me) == 0;
+	case SS_FAILED:
+		return (s->assignee && strcmp(s->assignee, me) == 0) ||
+		    roster_matches(d->roster, rs->assign, me);
+	default:
 		return 0;
-	return (s->assignee && strcmp(s->assignee, me) == 0) ||
-	    (s->acked_by && strcmp(s->acked_by, me) == 0) ||
-	    (s->state != SS_ACKED && roster_matches(d->roster, rs->assign, me));
+	}
 }
 
 static json_t *
@@ -171,14 +186,18 @@ inbox_step_row(const struct incident *inc, size_t j)
 {
 	const struct rb_step	*rs = &inc->rb->steps[j];
 	const struct step_st	*s = &inc->steps[j];
+	char			*title = engine_step_title(inc, (int)j, NULL);
+	json_t			*row;
 
-	return json_pack("{s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s?,s:o}",
+	row = json_pack("{s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s?,s:o}",
 	    "kind", "step", "incident", (json_int_t)inc->id, "incident_title",
 	    inc->title, "drill", inc->drill, "step", rs->id, "title",
-	    rs->title, "type", step_type_name(rs->type), "state",
+	    title, "type", step_type_name(rs->type), "state",
 	    step_state_name(s->state), "role", rs->assign != NULL &&
 	    strncmp(rs->assign, "role:", 5) == 0 ? rs->assign + 5 : NULL,
 	    "deadline_at", jtime(s->deadline_at));
+	free(title);
+	return row;
 }
 
 /* A call-out the member has not answered. Its deadline is when the next
@@ -190,15 +209,19 @@ inbox_callout_row(const struct incident *inc, const struct callout *c)
 	const struct rb_step	*rs = &inc->rb->steps[c->step];
 	const struct step_st	*s = &inc->steps[c->step];
 	int64_t			 esc = rs->u.assemble.callout_s * 1000, due;
+	char			*title = engine_step_title(inc, c->step, NULL);
+	json_t			*row;
 
 	due = c->answer == AN_CALLED && esc > 0 ? c->called_at + esc :
 	    s->deadline_at;
-	return json_pack("{s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:o}",
+	row = json_pack("{s:s,s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:o}",
 	    "kind", "callout", "incident", (json_int_t)inc->id,
 	    "incident_title", inc->title, "drill", inc->drill, "step", rs->id,
-	    "title", rs->title, "type", step_type_name(rs->type), "state",
+	    "title", title, "type", step_type_name(rs->type), "state",
 	    answer_name(c->answer), "role", c->role, "called_at",
 	    jtime(c->called_at), "deadline_at", jtime(due));
+	free(title);
+	return row;
 }
 
 /* The caller's steps and unanswered call-outs of one incident, in step

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "common/diag.h"
 #include "core/daemon.h"
 #include "model/plan.h"
 #include "core/plan-store.h"
@@ -97,14 +98,44 @@ cmd_plan_export(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	return 200;
 }
 
+/* plan check FILE: the file's text as the client read it, checked as
+ * an import or a reload would take it; nothing is stored. */
+static int
+check_file(struct kz_daemon *d, struct kz_req *r, json_t *content,
+    json_t **body)
+{
+	struct diags	 dg = { 0 };
+	struct plan	*p;
+	json_t		*check = NULL, *pos = json_array();
+	const char	*file = req_str(r, "file");
+	size_t		 i;
+
+	p = plan_parse_checked(file != NULL ? file : "plan", json_string_value(
+	    content), json_string_length(content), clock_now(), &dg, &check);
+	for (i = 0; i < dg.n; i++)
+		json_array_append_new(pos, json_string(dg.msgs[i]));
+	plan_free(p);
+	diag_free(&dg);
+	*body = check;
+	json_object_set_new(*body, "file", json_string(file != NULL ? file :
+	    ""));
+	/* FILE:LINE:COL: message of each error, for people. */
+	json_object_set_new(*body, "diagnostics", pos);
+	return 200;
+}
+
 int
 cmd_plan_check(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
-	int status;
+	json_t	*content = json_object_get(r->params, "content");
+	int	 status;
 
-	if ((status = no_plan(d, body)) != 0)
+	if (json_is_string(content))
+		status = check_file(d, r, content, body);
+	else if ((status = no_plan(d, body)) != 0)
 		return status;
-	*body = plan_check(d->plan, clock_now());
+	else
+		*body = plan_check(d->plan, clock_now());
 	/* The client's exit code depends on it (warnings fail --strict). */
 	json_object_set_new(*body, "strict", json_boolean(req_bool(r,
 	    "strict")));

@@ -50,8 +50,8 @@ typedef int kz_cmd_fn(struct kz_daemon *, struct kz_req *, json_t **body);
 kz_cmd_fn	cmd_status, cmd_runbooks, cmd_roster, cmd_reload, cmd_verify,
 		cmd_notifications, cmd_inbox, cmd_clock;
 /* cmd-incident.c */
-kz_cmd_fn	cmd_activate, cmd_confirm, cmd_close, cmd_step, cmd_respond,
-		cmd_incidents, cmd_show, cmd_log;
+kz_cmd_fn	cmd_activate, cmd_confirm, cmd_close, cmd_step, cmd_assign,
+		cmd_respond, cmd_incidents, cmd_show, cmd_log;
 /* report.c */
 kz_cmd_fn	cmd_report;
 /* cmd-exception.c */

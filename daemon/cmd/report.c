@@ -9,8 +9,10 @@
 #include "cmd/cmd.h"
 #include "core/daemon.h"
 #include "core/exception.h"
+#include "model/config.h"
 #include "model/event.h"
 #include "model/report.h"
+#include "model/roster.h"
 #include "model/runbook.h"
 #include "store/store.h"
 #include "common/timeutil.h"
@@ -177,13 +179,14 @@ step_json(const struct incident *inc, size_t i, int64_t at)
 	int			 fin = in_list(final_states, state);
 	json_t			*dur = fin ? secs_between(s->ready_at,
 				    s->done_at) : json_null();
-	json_t			*within = json_null();
+	json_t			*within = json_null(), *j;
+	char			*title = engine_step_title(inc, (int)i, NULL);
 
 	if (rs->timeout_s > 0 && json_is_integer(dur))
 		within = json_boolean(json_integer_value(dur) <= rs->timeout_s);
-	return json_pack("{s:s,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:o,"
+	j = json_pack("{s:s,s:s?,s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:o,s:o,s:o,"
 	    "s:o,s:o,s:o,s:o,s:b,s:i,s:i,s:s?}", "id", rs->id, "title",
-	    rs->title, "type", step_type_name(rs->type), "state", state,
+	    title, "type", step_type_name(rs->type), "state", state,
 	    "role", rs->assign, "assignee", s->assignee, "acked_by",
 	    s->acked_by, "done_by", s->done_by, "ready_at", jtime(s->ready_at),
 	    "acked_at", jtime(s->acked_at), "done_at", jtime(s->done_at),
@@ -192,6 +195,8 @@ step_json(const struct incident *inc, size_t i, int64_t at)
 	    json_null(), "within_timeout", within, "overdue", !fin &&
 	    s->deadline_at != 0 && at > s->deadline_at, "escalation_level",
 	    s->esc_level, "attempts", s->attempts, "note", s->note);
+	free(title);
+	return j;
 }
 
 /* A member of o (a new reference), null when absent. */
@@ -294,6 +299,8 @@ notifications_part(struct kz_daemon *d, const struct incident *inc)
 			    json_integer_value(json_object_get(n, times[k]))));
 		json_object_set_new(n, "drill", json_boolean(
 		    json_integer_value(json_object_get(n, "drill"))));
+		if (strcmp(jget_str(n, "state"), "delivered") == 0)
+			json_object_set_new(n, "last_error", json_null());
 	}
 	return rows;
 }
@@ -328,7 +335,8 @@ open_items(json_t *rep)
 			    "overdue")) ? "overdue" : jget_str(v, "state"),
 			    json_incref(json_object_get(v, "revert_by_at")));
 	json_array_foreach(json_object_get(rep, "notifications"), i, v)
-		if (strcmp(jget_str(v, "state"), "delivered") != 0)
+		if (strcmp(jget_str(v, "state"), "delivered") != 0 &&
+		    strcmp(jget_str(v, "state"), "cancelled") != 0)
 			open_item(out, "notification", json_object_get(v, "id"),
 			    jget_str(v, "event"), jget_str(v, "state"), json_null());
 	json_array_foreach(json_object_get(rep, "systems"), i, v)
@@ -339,11 +347,49 @@ open_items(json_t *rep)
 	return out;
 }
 
+static void
+person(json_t *people, const struct roster *ro, const char *id)
+{
+	const struct member *m;
+
+	if (id != NULL && json_object_get(people, id) == NULL &&
+	    (m = roster_member(ro, id)) != NULL && m->name != NULL)
+		json_object_set_new(people, id, json_string(m->name));
+}
+
+/* {"sato": "佐藤 次郎"} for everyone the report names, so that the
+ * documents say "佐藤 次郎 (sato)" rather than a login. */
+static json_t *
+people_part(struct kz_daemon *d, json_t *rep)
+{
+	static const char *const step_keys[] = { "assignee", "acked_by",
+	    "done_by", NULL };
+	static const char *const exc_keys[] = { "requested_by", "approved_by",
+	    "resolved_by", NULL };
+	json_t	*people = json_object(), *v;
+	size_t	 i, k;
+
+	person(people, d->roster, jget_str(json_object_get(rep, "incident"),
+	    "activated_by"));
+	json_array_foreach(json_object_get(rep, "steps"), i, v)
+		for (k = 0; step_keys[k] != NULL; k++)
+			person(people, d->roster, jget_str(v, step_keys[k]));
+	json_array_foreach(json_object_get(rep, "exceptions"), i, v)
+		for (k = 0; exc_keys[k] != NULL; k++)
+			person(people, d->roster, jget_str(v, exc_keys[k]));
+	json_array_foreach(json_object_get(rep, "timeline"), i, v) {
+		person(people, d->roster, jget_str(v, "actor"));
+		person(people, d->roster, jget_str(v, "on_behalf"));
+	}
+	return people;
+}
+
 /* The report of inc generated at now: incident, activation, open_items,
  * steps, escalations, assembly, systems, notifications, exceptions,
  * timeline, verify, head_hash (the hash of the incident's last event)
- * and chain_head (the head of the whole log); for a drill, score after
- * incident. NULL when storage fails. */
+ * and chain_head (the head of the whole log), people (names of the
+ * members it names) and timezone; for a drill, score after incident.
+ * NULL when storage fails. */
 static json_t *
 report_json(struct kz_daemon *d, struct incident *inc, int64_t now)
 {
@@ -382,6 +428,8 @@ report_json(struct kz_daemon *d, struct incident *inc, int64_t now)
 	    "verify", ver, "head_hash", last != NULL ? json_object_get(last,
 	    "hash") : json_null(), "chain_head", store_head(d->store));
 	json_object_set_new(rep, "open_items", open_items(rep));
+	json_object_set_new(rep, "people", people_part(d, rep));
+	json_object_set_new(rep, "timezone", json_string(d->conf->timezone));
 	/* A drill is evaluated (guideline 2.9.1); a real incident's review
 	 * stays as it was. */
 	if (inc->drill)

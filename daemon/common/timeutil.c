@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,4 +218,45 @@ local_time_fmt(const char *zone, int64_t ms, const char *fmt, char *buf,
 		buf[0] = '\0';
 #pragma GCC diagnostic pop
 	return buf;
+}
+
+int
+tz_valid(const char *name)
+{
+	const char	*dir = getenv("TZDIR");
+	struct stat	 st;
+	char		*path;
+	int		 ok;
+
+	if (name == NULL || *name == '\0' || name[0] == '/' ||
+	    strstr(name, "..") != NULL)
+		return 0;
+	if (strcmp(name, "UTC") == 0)
+		return 1;
+	path = xprintf("%s/%s", dir != NULL && *dir != '\0' ? dir :
+	    "/usr/share/zoneinfo", name);
+	ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	return ok;
+}
+
+void
+tz_set(const char *name)
+{
+	if (name == NULL || setenv("TZ", name, 1) == -1)
+		return;
+	tzset();
+}
+
+char *
+time_local_text(int64_t ms)
+{
+	time_t		t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+	struct tm	tm;
+	char		buf[64];
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M %Z", &tm) == 0)
+		return rfc3339(ms);
+	return xstrdup(buf);
 }

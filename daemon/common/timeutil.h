@@ -20,6 +20,14 @@ char	*rfc3339(int64_t ms);
 const char *rfc3339_buf(int64_t ms, char *buf, size_t len);
 /* Parses RFC 3339 with optional fraction and offset; also "YYYY-MM-DD". */
 int	 rfc3339_parse(const char *, int64_t *ms);
+/* The time zone of what keizokud writes for people (reports,
+ * notifications): an IANA name such as "Asia/Tokyo". tz_valid says
+ * whether the system knows it (a file under TZDIR or
+ * /usr/share/zoneinfo); tz_set makes it the zone of localtime. */
+int	 tz_valid(const char *name);
+void	 tz_set(const char *name);
+/* "2026-11-20 12:15 JST" in that zone; allocated. */
+char	*time_local_text(int64_t ms);
 /* Times in JSON: an RFC 3339 string, or null for 0 (never set). */
 json_t	*jtime(int64_t ms);
 

@@ -256,6 +256,34 @@ exception_effect(struct kz_daemon *d, const struct actx *a,
 	return rc;
 }
 
+/* A drill closed: each of its measures not yet disposed of ends with it,
+ * as the engine says. */
+static int
+drill_closed_effect(struct kz_daemon *d, const struct actx *a,
+    struct incident *inc)
+{
+	struct effects	 fx = { 0 };
+	struct exc	*x;
+	int64_t		*ids;
+	size_t		 n, i;
+	int		 rc = 0, status;
+
+	if (exc_open_ids(d, inc->id, &ids, &n) == -1)
+		return -1;
+	for (i = 0; rc == 0 && i < n; i++) {
+		if ((x = exc_get(d, ids[i], &status)) == NULL) {
+			rc = -1;
+			break;
+		}
+		engine_exception_drill_closed(a, inc, x, &fx);
+		rc = apply_effects(d, a, inc, &fx);
+		effects_free(&fx);
+		exc_free(x);
+	}
+	free(ids);
+	return rc;
+}
+
 static int
 apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
     struct effects *fx)
@@ -295,6 +323,12 @@ apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 		case EF_META:
 			rc = store_meta_set(d->store, jget_str(e->data, "key"),
 			    jget_str(e->data, "value"));
+			break;
+		case EF_WITHDRAW:
+			rc = notify_withdraw(d, a, inc);
+			break;
+		case EF_DRILL_CLOSED:
+			rc = drill_closed_effect(d, a, inc);
 			break;
 		case EF_ACTION: {
 			struct action_job *j = xcalloc(1, sizeof *j);

@@ -61,6 +61,7 @@ exc_get(struct kz_daemon *d, int64_t id, int *status)
 	x->resolved_by = jget_strdup(row, "resolved_by");
 	x->resolved_at = jget_int(row, "resolved_at");
 	x->note = jget_strdup(row, "note");
+	x->decision_note = jget_strdup(row, "decision_note");
 	x->drill = jget_int(row, "drill") != 0;
 	json_decref(row);
 	return x;
@@ -92,12 +93,13 @@ exc_update(struct kz_daemon *d, const struct exc *x)
 	json_t	*p;
 	int	 rc;
 
-	p = json_pack("[s,s?,o,s?,o,s?,I]", exc_state_name(x->state),
+	p = json_pack("[s,s?,o,s?,o,s?,s?,I]", exc_state_name(x->state),
 	    x->approved_by, jint_or_null(x->approved_at), x->resolved_by,
-	    jint_or_null(x->resolved_at), x->note, (json_int_t)x->id);
+	    jint_or_null(x->resolved_at), x->note, x->decision_note,
+	    (json_int_t)x->id);
 	rc = store_exec(d->store, "UPDATE exceptions SET state = ?, "
 	    "approved_by = ?, approved_at = ?, resolved_by = ?, "
-	    "resolved_at = ?, note = ? WHERE id = ?", p);
+	    "resolved_at = ?, note = ?, decision_note = ? WHERE id = ?", p);
 	json_decref(p);
 	return rc;
 }
@@ -120,6 +122,12 @@ row_view(json_t *row, int64_t now)
 		json_object_set_new(o, times[i], jtime(jget_int(row,
 		    times[i])));
 	json_object_set_new(o, "drill", json_boolean(jget_int(row, "drill")));
+	/* Each decision's own note: approval (condition) or rejection, and
+	 * the disposition's. */
+	json_object_set(o, "resolution_note", json_object_get(row, "note") ?
+	    json_object_get(row, "note") : json_null());
+	if (json_object_get(o, "decision_note") == NULL)
+		json_object_set_new(o, "decision_note", json_null());
 	/* How long the departure from policy has been (or was) in force. */
 	if (active && approved != 0)
 		in_force = json_integer((now - approved) / 1000);
@@ -162,4 +170,25 @@ kz_exceptions_list(struct kz_daemon *d, int64_t incident, int open,
 		json_array_set_new(rows, i, row_view(json_array_get(rows, i),
 		    now));
 	return rows;
+}
+
+int
+exc_open_ids(struct kz_daemon *d, int64_t incident, int64_t **ids,
+    size_t *n)
+{
+	json_t	*rows, *p, *row;
+	size_t	 i;
+
+	rows = store_query(d->store, "SELECT id FROM exceptions WHERE "
+	    "incident = ? AND state IN ('requested', 'active') ORDER BY id",
+	    p = json_pack("[I]", (json_int_t)incident));
+	json_decref(p);
+	if (rows == NULL)
+		return -1;
+	*n = json_array_size(rows);
+	*ids = xcalloc(*n + 1, sizeof **ids);
+	json_array_foreach(rows, i, row)
+		(*ids)[i] = jget_int(row, "id");
+	json_decref(rows);
+	return 0;
 }

@@ -6,6 +6,7 @@
 #define KZ_EXCEPTION_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct kz_daemon;
@@ -26,5 +27,9 @@ json_t		*exc_view(struct kz_daemon *, int64_t id, int64_t now,
  * requested and active ones. Oldest first. NULL when storage fails. */
 json_t		*kz_exceptions_list(struct kz_daemon *, int64_t incident,
 		    int open, int64_t now);
+/* The ids of the requested and active measures of incident, oldest
+ * first (*ids allocated): 0, or -1 when storage fails. */
+int		 exc_open_ids(struct kz_daemon *, int64_t incident,
+		    int64_t **ids, size_t *n);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "common/diag.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "core/daemon.h"
 #include "core/load.h"
@@ -12,6 +13,8 @@
 #include "core/plan-store.h"
 #include "core/plugin.h"
 #include "model/config.h"
+#include "model/plan.h"
+#include "model/xref.h"
 #include "model/roster.h"
 #include "model/runbook.h"
 #include "store/store.h"
@@ -33,17 +36,19 @@ set_errors(struct kz_daemon *d, struct diags *dg)
 		log_warnx("%s", d->load_errors[i]);
 }
 
-/* Loads roster and runbooks; on reload, what fails keeps its previous
- * version in force. */
+/* The roster; on reload, one that fails to load or whose references
+ * into the config fail keeps the previous one in force. */
 static void
-load_parts(struct kz_daemon *d, struct diags *dg)
+load_roster(struct kz_daemon *d, struct diags *dg, int reload)
 {
-	struct roster		*ro;
-	struct rbset		*set;
-	struct rb_context	 ctx;
-	size_t			 i;
+	struct roster *ro = roster_load(d->conf->roster, dg);
 
-	if ((ro = roster_load(d->conf->roster, dg)) != NULL) {
+	if (ro != NULL && xref_roster(ro, d->conf, dg) > 0 && reload &&
+	    d->roster != NULL) {
+		roster_free(ro);
+		ro = NULL;
+	}
+	if (ro != NULL) {
 		roster_free(d->roster);
 		d->roster = ro;
 	} else if (d->roster != NULL)
@@ -51,12 +56,31 @@ load_parts(struct kz_daemon *d, struct diags *dg)
 		    "roster in force");
 	else
 		d->roster = xcalloc(1, sizeof *d->roster);
+}
+
+/* Runbooks, checked against the roster, sources, channels and plan in
+ * force; a runbook that fails keeps its previous version. */
+static void
+load_runbooks(struct kz_daemon *d)
+{
+	struct rbset		*set;
+	struct rb_context	 ctx;
+	char			**chans, **systems;
+	size_t			 i;
+
+	memset(&ctx, 0, sizeof ctx);
+	chans = config_channel_names(d->conf);
+	systems = d->plan != NULL ? plan_system_ids(d->plan) : NULL;
 	ctx.roster = d->roster;
 	ctx.check_action = d->plugins != NULL ?
 		    plugins_check_action : NULL;
 	ctx.check_arg = d->plugins;
 	ctx.sources = d->conf->source_names;
+	ctx.channels = chans;
+	ctx.systems = systems;
 	set = rbset_load(d->conf->runbooks, &ctx, d->rbs);
+	free(chans);
+	free(systems);
 	for (i = 0; i < set->n; i++)
 		if (store_put_runbook(d->store, set->v[i]) == -1)
 			log_warnx("cannot store runbook %s: %s", set->v[i]->id,
@@ -64,6 +88,42 @@ load_parts(struct kz_daemon *d, struct diags *dg)
 	rbset_free(d->rbs);
 	d->rbs = set;
 	log_info("loaded %zu runbooks from %s", set->n, d->conf->runbooks);
+}
+
+/* A new config whose references into the roster it names fail is
+ * refused like one that does not load. */
+static struct config *
+reload_config(struct kz_daemon *d, struct diags *dg)
+{
+	struct diags	 tmp = { 0 };
+	struct config	*c;
+	struct roster	*ro;
+
+	if ((c = config_load(d->conf_path, dg)) == NULL)
+		return NULL;
+	ro = roster_load(c->roster, &tmp);	/* its errors come later */
+	diag_free(&tmp);
+	if (xref_config(c, ro != NULL ? ro : d->roster, dg) > 0) {
+		config_free(c);
+		c = NULL;
+	}
+	roster_free(ro);
+	return c;
+}
+
+/* The roster, then the plan (the runbooks are checked against its
+ * systems), then the runbooks. At start every problem is reported and
+ * the daemon runs with what loads (a crisis is no time to refuse to
+ * start); on reload what fails keeps its previous version. */
+static void
+load_all(struct kz_daemon *d, struct diags *dg, int reload)
+{
+	load_roster(d, dg, reload);
+	if (!reload)
+		xref_config(d->conf, d->roster, dg);
+	plan_store_load(d, dg);
+	load_runbooks(d);
+	set_errors(d, dg);
 }
 
 int
@@ -74,7 +134,7 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 	size_t		 i;
 
 	log_info("reloading %s", d->conf_path);
-	if ((c = config_load(d->conf_path, &dg)) != NULL) {
+	if ((c = reload_config(d, &dg)) != NULL) {
 		/* The socket, state dir and listeners stay as started. */
 		free(c->socket);
 		c->socket = xstrdup(d->conf->socket);
@@ -82,10 +142,11 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 		c->state_dir = xstrdup(d->conf->state_dir);
 		config_free(d->conf);
 		d->conf = c;
+		tz_set(d->conf->timezone);
 	} else
 		diag_warn(&dg, d->conf_path, 0, 0, "keeping the previous "
 		    "config in force");
-	kz_load(d, &dg);
+	load_all(d, &dg, 1);
 	kz_plan_drills_check(d);
 	if (d->reloaded != NULL)
 		d->reloaded(d);
@@ -99,7 +160,5 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 void
 kz_load(struct kz_daemon *d, struct diags *dg)
 {
-	load_parts(d, dg);
-	plan_store_load(d, dg);
-	set_errors(d, dg);
+	load_all(d, dg, 0);
 }

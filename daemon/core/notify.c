@@ -9,6 +9,8 @@
 #include "model/config.h"
 #include "model/mail.h"
 #include "core/webstate.h"
+#include "core/apply.h"
+#include "core/batch.h"
 #include "core/daemon.h"
 #include "common/log.h"
 #include "core/notify.h"
@@ -50,6 +52,10 @@ static const struct {
 	[EV_STEP_READY] = {
 	    "【対応依頼】#{{incident.id}} {{step.title}} {{mention}}",
 	    "To do: #{{incident.id}} {{step.title}} {{mention}}" },
+	[EV_STEP_ASSIGNED] = {
+	    "【担当】#{{incident.id}} {{step.title}} の担当になりました "
+	    "{{mention}}",
+	    "Assigned to you: #{{incident.id}} {{step.title}} {{mention}}" },
 	[EV_STEP_ACKED] = {
 	    "【着手】#{{incident.id}} {{step.title}}",
 	    "Acknowledged: #{{incident.id}} {{step.title}}" },
@@ -141,9 +147,9 @@ static const struct {
 	[EV_EXCEPTION_APPROVED] = {
 	    "【例外措置 承認】例外措置 {{data.id}}「{{data.title}}」が"
 	    "承認されました。{{data.revert_by_at}} までに解除してください。"
-	    "{{mention}}",
+	    "{{data.note}} {{mention}}",
 	    "Exception approved: {{data.id}} {{data.title}}; revert it by "
-	    "{{data.revert_by_at}} {{mention}}" },
+	    "{{data.revert_by_at}} {{data.note}} {{mention}}" },
 	[EV_EXCEPTION_REJECTED] = {
 	    "【例外措置 却下】例外措置 {{data.id}}「{{data.title}}」は"
 	    "却下されました: {{data.note}} {{mention}}",
@@ -558,17 +564,45 @@ nt_insert(struct kz_daemon *d, const struct incident *inc,
 	return rc;
 }
 
+/* The event's data as people read it: times (fields ending _at) in the
+ * configured time zone, "2026-11-20 12:15 JST" (the webhook envelope
+ * keeps its RFC 3339 "time"). A new reference. */
+static json_t *
+nt_local_times(json_t *data)
+{
+	json_t		*o = json_deep_copy(data), *v;
+	const char	*k;
+	size_t		 l;
+	int64_t		 ms;
+	char		*t;
+
+	json_object_foreach(data, k, v) {
+		l = strlen(k);
+		if (l < 3 || strcmp(k + l - 3, "_at") != 0 ||
+		    !json_is_string(v) || rfc3339_parse(json_string_value(v),
+		    &ms) == -1)
+			continue;
+		t = time_local_text(ms);
+		json_object_set_new(o, k, json_string(t));
+		free(t);
+	}
+	return o;
+}
+
 /* {{step.*}}: the event's step as the runbook has it. */
 static json_t *
-nt_step(const struct incident *inc, const struct effect *e)
+nt_step(const struct incident *inc, const struct effect *e, json_t *ctx)
 {
-	const struct rb_step *rs;
+	char	*title;
+	json_t	*j;
 
 	if (e->step < 0 || (size_t)e->step >= inc->rb->nsteps)
 		return json_object();
-	rs = &inc->rb->steps[e->step];
-	return json_pack("{s:s,s:s}", "id", rs->id, "title", rs->title != NULL ?
-	    rs->title : rs->id);
+	title = engine_step_title(inc, e->step, ctx);
+	j = json_pack("{s:s,s:s}", "id", inc->rb->steps[e->step].id, "title",
+	    title);
+	free(title);
+	return j;
 }
 
 /* Warns about a notify step naming a channel the config lacks: its
@@ -813,11 +847,11 @@ notify_enqueue(struct kz_daemon *d, const struct incident *inc,
 		return 0;
 	if (inc != NULL) {
 		ctx = engine_context(inc);
-		json_object_set_new(ctx, "step", nt_step(inc, e));
+		json_object_set_new(ctx, "step", nt_step(inc, e, ctx));
 		nt_check_listed(d, inc, chans);
 	} else
 		ctx = json_object();
-	json_object_set(ctx, "data", e->data);
+	json_object_set_new(ctx, "data", nt_local_times(e->data));
 	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
 		const struct channel_conf *ch = &d->conf->channels[i];
 
@@ -887,5 +921,44 @@ notify_mail(struct kz_daemon *d, const char *chname, const struct member *m,
 	free(payload);
 	if (d->outbox != NULL)
 		outbox_queued(d->outbox);
+	return rc;
+}
+
+static void
+nt_withdrawn_cb(struct kz_daemon *d, void *arg)
+{
+	outbox_withdrawn(d);
+}
+
+int
+notify_withdraw(struct kz_daemon *d, const struct actx *a,
+    const struct incident *inc)
+{
+	json_t	*p, *rows;
+	int64_t	 n;
+	char	*text, who[128];
+	int	 rc;
+
+	rc = store_exec(d->store, "UPDATE notifications SET state = "
+	    "'cancelled', next_attempt_at = ? WHERE incident = ? AND state = "
+	    "'pending' AND (? OR event NOT LIKE 'exception.%')", p = json_pack(
+	    "[I,I,b]", (json_int_t)a->now, (json_int_t)inc->id, inc->drill));
+	json_decref(p);
+	if (rc == -1)
+		return -1;
+	rows = store_query(d->store, "SELECT changes() AS n", NULL);
+	n = json_integer_value(json_object_get(json_array_get(rows, 0), "n"));
+	json_decref(rows);
+	if (n == 0)
+		return 0;
+	kz_after_commit(d, nt_withdrawn_cb, NULL, NULL);
+	text = xprintf("%lld queued notification%s withdrawn (cancelled): the "
+	    "incident ended", (long long)n, n == 1 ? "" : "s");
+	rc = store_event(d->store, inc->id, a->now, kz_who(a, who, sizeof who),
+	    a->member, event_name(EV_NOTIFICATIONS_CANCELLED), NULL,
+	    p = json_pack("{s:I,s:s}",
+	    "count", (json_int_t)n, "text", text));
+	json_decref(p);
+	free(text);
 	return rc;
 }

@@ -14,6 +14,7 @@ struct kz_daemon;
 struct effect;
 struct incident;
 struct member;
+struct actx;
 
 /* Queues the notification effect e of inc (NULL: about no incident, such
  * as a plan drill falling due) inside the current operation (from
@@ -25,6 +26,11 @@ int	 notify_enqueue(struct kz_daemon *, const struct incident *,
 /* A notification about no incident, written at once, outside kz_apply:
  * for core modules whose writes are not the engine's (sources.c). */
 int	 notify_system(struct kz_daemon *, enum kz_event, json_t *data);
+/* The incident ended: its notifications still queued are withdrawn
+ * (state cancelled, logged), except those about exception measures of a
+ * real incident, which outlive it. Inside kz_apply (EF_WITHDRAW). */
+int	 notify_withdraw(struct kz_daemon *, const struct actx *,
+	    const struct incident *);
 /* A mail of its own to one member (sign-in links, sitreps). */
 int	 notify_mail(struct kz_daemon *, const char *channel,
 	    const struct member *, int64_t incident, const char *event,

@@ -657,9 +657,12 @@ ob_write(struct kz_daemon *d, struct ob_row *r)
 	p = json_pack("[s,i,I,s?,o,I]", r->state, r->attempts,
 	    (json_int_t)r->next, r->error, r->delivered_at != 0 ?
 	    json_integer(r->delivered_at) : json_null(), (json_int_t)r->id);
+	/* A row withdrawn while its attempt was in flight stays
+	 * cancelled. */
 	rc = store_exec(d->store, "UPDATE notifications SET state = ?, "
 	    "attempts = ?, next_attempt_at = ?, last_error = coalesce(?, "
-	    "last_error), delivered_at = ? WHERE id = ?", p);
+	    "last_error), delivered_at = ? WHERE id = ? AND state = "
+	    "'pending'", p);
 	json_decref(p);
 	return rc;
 }
@@ -873,6 +876,23 @@ ob_kick(struct outbox *ob)
 		return;
 	ob_refill(ob);
 	ob_pump(ob);
+}
+
+/* Rows were withdrawn (cancelled): what was read ahead may hold some;
+ * read again from the table, which no longer offers them. */
+void
+outbox_withdrawn(struct kz_daemon *d)
+{
+	struct outbox	*ob = d->outbox;
+	size_t		 i;
+
+	if (ob == NULL)
+		return;
+	for (i = 0; i < ob->nchans; i++) {
+		ob_rows_free(&ob->chans[i]->ready);
+		ob->chans[i]->nready = 0;
+	}
+	ob_rewind(ob);
 }
 
 void

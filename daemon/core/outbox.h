@@ -21,6 +21,8 @@ void		 outbox_free(struct outbox *);
 void		 outbox_queued(struct outbox *);
 /* Delivers what is due (after each commit, from the loop owner). */
 void		 outbox_kick(struct kz_daemon *);
+/* After the commit of withdrawn rows: forget what was read ahead. */
+void		 outbox_withdrawn(struct kz_daemon *);
 
 /* The e-mail transport (smtp.c): sends an email channel's row. */
 struct curlev;

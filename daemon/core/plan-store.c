@@ -266,9 +266,10 @@ load_config_plan(struct kz_daemon *d, const char *path, struct diags *dg)
 		return 0;
 	}
 	json_decref(last);
-	if ((p = plan_parse(path, text, len, &pd)) == NULL) {
-		if (pd.nerrors == 0)
-			diag_error(&pd, path, 1, 1, "not a plan");
+	/* A plan plan check finds errors in is not taken: the one in force
+	 * stays (a typo must not change every RTO clock). */
+	if ((p = plan_parse_checked(path, text, len, clock_now(), &pd,
+	    NULL)) == NULL) {
 		diag_merge(dg, &pd);
 		keep_previous(d, dg, path);
 		free(text);

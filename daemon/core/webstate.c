@@ -16,8 +16,9 @@
 const char *
 kz_timezone(const struct kz_daemon *d)
 {
-	/* Issue 14 adds a timezone: key; read it here when it lands. */
-	(void)d;
+	/* The config's timezone: (its default is Asia/Tokyo too). */
+	if (d->conf != NULL && d->conf->timezone != NULL)
+		return d->conf->timezone;
 	return WEB_ZONE_DEFAULT;
 }
 

@@ -103,12 +103,12 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
     struct effects *fx)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
-	const struct role	*ro = roster_role(a->roster, role);
-	size_t			 k;
+	char			**cand, *title;
+	size_t			 k, n;
 	int64_t			 esc = rs->u.assemble.callout_s * 1000;
 
-	for (k = 0; ro != NULL && k < ro->nmembers; k++) {
-		char *const *cand = ro->members;
+	cand = eng_callout_order(a, role, &n);
+	for (k = 0; k < n; k++) {
 		struct callout *c;
 
 		if (find(inc, i, cand[k]) != NULL)
@@ -118,15 +118,19 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
 		c->called_at = a->now;
 		eng_event(fx, EV_ASSEMBLY_CALLED, i, json_pack("{s:s,s:s,s:i}",
 		    "role", role, "member", cand[k], "order", (int)k + 1));
+		title = engine_step_title(inc, i, NULL);
 		eng_notify(fx, EV_ASSEMBLY_CALLOUT, i, cand[k], json_pack(
 		    "{s:s,s:s,s:s}", "role", role, "member", cand[k], "title",
-		    rs->title));
+		    title));
+		free(title);
 		if (esc > 0)
 			eng_timer_set_key(fx, (struct tkey){ .kind = TK_CALLOUT,
 			    .a = xstrdup(role), .b = xstrdup(cand[k]) }, i,
 			    a->now + esc);
+		free(cand);
 		return 1;
 	}
+	free(cand);
 	return 0;
 }
 
@@ -192,6 +196,7 @@ eng_assemble_shortage(const struct actx *a, struct incident *inc, int i,
 	const struct rb_step	*rs = &inc->rb->steps[i];
 	json_t			*shortj = json_object();
 	size_t			 r;
+	char			*title;
 
 	for (r = 0; r < rs->u.assemble.nroles; r++) {
 		const char	*role = rs->u.assemble.roles[r].role;
@@ -211,8 +216,10 @@ eng_assemble_shortage(const struct actx *a, struct incident *inc, int i,
 	}
 	eng_event(fx, EV_ASSEMBLY_SHORT, i, json_pack("{s:O}", "short",
 	    shortj));
+	title = engine_step_title(inc, i, NULL);
 	eng_notify(fx, EV_ASSEMBLY_SHORT, i, inc->rb->owner, json_pack("{s:o,"
-	    "s:s}", "short", shortj, "title", inc->rb->steps[i].title));
+	    "s:s}", "short", shortj, "title", title));
+	free(title);
 }
 
 /* The assemble step a member answers to: a ready (else done) one where
@@ -293,6 +300,9 @@ engine_respond(const struct actx *a, struct incident *inc, const char *member,
 	    sizeof ts) : NULL, "entered_by", c->entered_by, "note", note));
 	if (inc->steps[i].state == SS_READY)
 		settle(a, inc, i, fx);
+	/* Tasks follow answers: "unavailable" moves the member's open steps
+	 * at once, other answers spread the waiting ones. */
+	eng_answer_moves(a, inc, member, ans, fx);
 	free(role);
 	return 200;
 }

@@ -21,7 +21,8 @@
 static const int64_t default_remind_s[] = { 86400 };
 
 static const char *const exc_states[] = {
-	"requested", "active", "rejected", "reverted", "adopted", NULL
+	"requested", "active", "rejected", "reverted", "adopted",
+	"drill-closed", NULL
 };
 
 const char *
@@ -62,6 +63,7 @@ exc_dup(const struct exc *x)
 	c->approved_by = dup0(x->approved_by);
 	c->resolved_by = dup0(x->resolved_by);
 	c->note = dup0(x->note);
+	c->decision_note = dup0(x->decision_note);
 	c->measure = x->measure != NULL ? json_incref(x->measure) : NULL;
 	return c;
 }
@@ -79,6 +81,7 @@ exc_free(struct exc *x)
 	free(x->approved_by);
 	free(x->resolved_by);
 	free(x->note);
+	free(x->decision_note);
 	json_decref(x->measure);
 	free(x);
 }
@@ -100,25 +103,29 @@ exc_step(const struct incident *inc, const struct exc *x)
 	return x->step != NULL ? runbook_step_index(inc->rb, x->step) : -1;
 }
 
-/* What notifications about a measure carry. */
+/* What notifications about a measure carry: the note of the decision
+ * for an approval or rejection, else the disposition's. */
 static json_t *
-exc_data(const struct exc *x)
+exc_data(enum kz_event ev, const struct exc *x)
 {
-	char ts[40];
+	char		 ts[40];
+	const char	*note = ev == EV_EXCEPTION_APPROVED ||
+			    ev == EV_EXCEPTION_REJECTED ? x->decision_note :
+			    x->note;
 
 	return json_pack("{s:I,s:s,s:s?,s:s?,s:s?,s:s?,s:s,s:s?}", "id",
 	    (json_int_t)x->id, "title", x->title != NULL ? x->title : "",
 	    "policy", x->policy, "revert_by_at", x->revert_by_at != 0 ?
 	    rfc3339_buf(x->revert_by_at, ts, sizeof ts) : NULL,
 	    "requested_by", x->requested_by, "approved_by", x->approved_by,
-	    "state", exc_state_name(x->state), "note", x->note);
+	    "state", exc_state_name(x->state), "note", note);
 }
 
 static void
 exc_notify(struct effects *fx, enum kz_event ev, const char *to,
     const struct exc *x)
 {
-	eng_notify(fx, ev, -1, to, exc_data(x));
+	eng_notify(fx, ev, -1, to, exc_data(ev, x));
 }
 
 static void
@@ -209,12 +216,17 @@ eng_exception_from_step(const struct actx *a, struct incident *inc, int i,
 	const struct step_st	*s = &inc->steps[i];
 	struct exc		*x = exc_new();
 	json_t			*ctx = engine_context(inc), *w;
+	const char		*req;
 
 	w = tmpl_render_json(rs->with, ctx);
 	json_decref(ctx);
-	json_object_set_new(w, "requested_by", json_string(s->assignee ?
-	    s->assignee : inc->activated_by ? inc->activated_by :
-	    "keizokud"));
+	/* The runbook asks for it; the member who answers for the step,
+	 * else for the runbook (its owner), requests it: not whoever or
+	 * whatever activated the incident. */
+	req = s->assignee != NULL ? s->assignee : eng_responsible(a, inc,
+	    inc->rb->owner);
+	json_object_set_new(w, "requested_by", json_string(req ? req :
+	    inc->activated_by ? inc->activated_by : "keizokud"));
 	x->incident = inc->id;
 	x->step = xstrdup(rs->id);
 	x->title = xstrdup(json_string_value(json_object_get(w, "title")) ?:
@@ -382,10 +394,13 @@ engine_exception_decide(const struct actx *a, struct incident *inc,
 		x->state = EXS_ACTIVE;
 		eng_set_str(&x->approved_by, eng_who(a));
 		x->approved_at = a->now;
-		if (note != NULL)
-			eng_set_str(&x->note, note);
 	} else
 		exc_dispose(a, x, EXS_REJECTED, note);
+	/* The decision keeps its own note (a condition of approval, the
+	 * reason for a rejection); a later resolution does not overwrite
+	 * it. A rejection also ends the measure: its reason is the note of
+	 * that end too. */
+	eng_set_str(&x->decision_note, note);
 	exc_save(fx, x);
 	text = xprintf("exception %lld %s by %s%s%s", (long long)x->id,
 	    approved ? "approved" : "rejected", eng_who(a), note ? ": " : "",
@@ -499,4 +514,24 @@ engine_exception_timer(const struct actx *a, const struct incident *inc,
 		remind(a, inc, x, EV_EXCEPTION_OVERDUE, fx);
 		exc_timer_set(fx, x, TK_EXC_AFTER, next_after(revert, a->now));
 	}
+}
+
+void
+engine_exception_drill_closed(const struct actx *a,
+    const struct incident *inc, struct exc *x, struct effects *fx)
+{
+	char *text;
+
+	if (x->state != EXS_REQUESTED && x->state != EXS_ACTIVE)
+		return;
+	exc_dispose(a, x, EXS_DRILL_CLOSED, "訓練の終了とともに破棄 / "
+	    "disposed of when the drill closed");
+	exc_save(fx, x);
+	exc_disarm(fx, x);
+	text = xprintf("exception %lld closed with the drill: %s",
+	    (long long)x->id, x->title != NULL ? x->title : "");
+	eng_event(fx, EV_EXCEPTION_DRILL_CLOSED, exc_step(inc, x), json_pack(
+	    "{s:I,s:s,s:s}", "exception", (json_int_t)x->id, "title",
+	    x->title != NULL ? x->title : "", "text", text));
+	free(text);
 }

@@ -41,6 +41,23 @@ void		 eng_assemble_shortage(const struct actx *, struct incident *,
 /* engine-exception.c */
 void		 eng_exception_from_step(const struct actx *,
 		    struct incident *, int step, struct effects *);
+/* engine-assign.c: who holds a step assigned through a role. */
+char		**eng_callout_order(const struct actx *, const char *role,
+		    size_t *n);
+enum answer	 eng_answer_of(const struct incident *, const char *member);
+const char	*eng_holder(const struct step_st *);
+const char	*eng_pick(const struct actx *, const struct incident *, int);
+const char	*eng_next_deputy(const struct actx *, const struct incident *,
+		    int);
+void		 eng_move(const struct actx *, struct incident *, int,
+		    const char *to, const char *reason, struct effects *);
+void		 eng_rebalance(const struct actx *, struct incident *,
+		    const char *role, const char *unavailable,
+		    struct effects *);
+const char	*eng_responsible(const struct actx *,
+		    const struct incident *, const char *ref);
+void		 eng_answer_moves(const struct actx *, struct incident *,
+		    const char *member, enum answer, struct effects *);
 /* engine-rto.c */
 void		 eng_rto_start(const struct actx *, struct incident *,
 		    struct effects *);

@@ -234,13 +234,35 @@ engine_context(const struct incident *inc)
 	    "owner", rb->owner, "steps", steps);
 }
 
+char *
+engine_step_title(const struct incident *inc, int i, json_t *ctx)
+{
+	const char	*t = inc->rb->steps[i].title;
+	json_t		*own = NULL;
+	char		*r;
+
+	if (t == NULL)
+		return xstrdup(inc->rb->steps[i].id);
+	if (strstr(t, "{{") == NULL)
+		return xstrdup(t);
+	if (ctx == NULL)
+		ctx = own = engine_context(inc);
+	r = tmpl_expand(t, ctx);
+	json_decref(own);
+	return r;
+}
+
 json_t *
 eng_step_data(const struct incident *inc, int i)
 {
-	const struct rb_step *rs = &inc->rb->steps[i];
+	const struct rb_step	*rs = &inc->rb->steps[i];
+	char			*title = engine_step_title(inc, i, NULL);
+	json_t			*d;
 
-	return json_pack("{s:s,s:s,s:s}", "step", rs->id, "title", rs->title,
+	d = json_pack("{s:s,s:s,s:s}", "step", rs->id, "title", title,
 	    "type", step_type_name(rs->type));
+	free(title);
+	return d;
 }
 
 
@@ -284,8 +306,6 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
 	struct step_st		*s = &inc->steps[i];
-	char *const		*cand;
-	size_t			 n;
 
 	s->state = SS_READY;
 	s->ready_at = a->now;
@@ -295,8 +315,13 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 		s->deadline_at = a->now + rs->timeout_s * 1000;
 		eng_timer_set(fx, TK_TIMEOUT, i, s->deadline_at);
 	}
-	cand = roster_candidates(a->roster, rs->assign, &n);
-	eng_set_str(&s->assignee, n > 0 ? cand[0] : NULL);
+	/* Handed to someone by name before it was ready: theirs, unless
+	 * they have answered unavailable since. */
+	if (s->pinned && s->assignee != NULL &&
+	    eng_answer_of(inc, s->assignee) == AN_UNAVAILABLE)
+		s->pinned = 0;
+	if (!s->pinned || s->assignee == NULL)
+		eng_set_str(&s->assignee, eng_pick(a, inc, i));
 	if (rs->escalate_after_s > 0 && rs->assign != NULL)
 		eng_timer_set(fx, TK_ESCALATE, i, a->now +
 		    rs->escalate_after_s * 1000);
@@ -449,6 +474,7 @@ engine_confirm(const struct actx *a, struct incident *inc, int confirm,
 	if (!confirm) {
 		inc->state = IS_DISMISSED;
 		inc->closed_at = a->now;
+		eng_emit(fx, EF_WITHDRAW, -1, NULL);
 		eng_event(fx, EV_INCIDENT_DISMISSED, -1, json_pack("{s:s?}",
 		    "note", note));
 		eng_notify(fx, EV_INCIDENT_DISMISSED, -1, inc->rb->owner,
@@ -467,10 +493,11 @@ engine_confirm(const struct actx *a, struct incident *inc, int confirm,
 
 int
 engine_close(const struct actx *a, struct incident *inc, const char *note,
-    struct effects *fx, char **why)
+    int force, struct effects *fx, char **why)
 {
 	json_t	*open;
 	size_t	 i;
+	char	*list;
 
 	if (inc->state == IS_PENDING)
 		return engine_confirm(a, inc, 0, note, fx, why);
@@ -492,6 +519,19 @@ engine_close(const struct actx *a, struct incident *inc, const char *note,
 			json_array_append_new(open, json_string(
 			    inc->rb->steps[i].id));
 	}
+	/* Deactivating the plan with work left undone is a decision the
+	 * review must be able to read. */
+	if (json_array_size(open) > 0 && !force && (note == NULL ||
+	    *note == '\0')) {
+		list = json_dumps(open, JSON_COMPACT);
+		*why = xprintf("incident %lld has %zu open step%s %s: close "
+		    "with --note saying why (or --force)", (long long)inc->id,
+		    json_array_size(open), json_array_size(open) == 1 ? "" :
+		    "s", list);
+		free(list);
+		json_decref(open);
+		return 409;
+	}
 	inc->state = IS_CLOSED;
 	inc->closed_at = a->now;
 	inc->dirty = 1;
@@ -500,8 +540,14 @@ engine_close(const struct actx *a, struct incident *inc, const char *note,
 	for (i = 0; i < inc->rb->nsteps; i++)
 		eng_timer_clear(fx, TK_ANY, (int)i);
 	eng_rto_stop(inc, fx);
-	eng_event(fx, EV_INCIDENT_CLOSED, -1, json_pack("{s:s?,s:o}", "note",
-	    note, "open_steps", open));
+	/* Nothing more about it may reach anyone, bar the closing notice;
+	 * a drill's exception measures end with it. */
+	eng_emit(fx, EF_WITHDRAW, -1, NULL);
+	if (inc->drill)
+		eng_emit(fx, EF_DRILL_CLOSED, -1, NULL);
+	eng_event(fx, EV_INCIDENT_CLOSED, -1, json_pack("{s:s?,s:o,s:b}",
+	    "note", note, "open_steps", open, "forced", force &&
+	    json_array_size(open) > 0));
 	eng_notify(fx, EV_INCIDENT_CLOSED, -1, inc->rb->owner,
 	    json_pack("{s:s?}", "note", note));
 	return 200;
@@ -562,10 +608,21 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 			return 403;
 		}
 	} else if (!may_act(a, rs->assign, 0) &&
-	    !may_act(a, inc->rb->owner, 0)) {
+	    !may_act(a, inc->rb->owner, 0) && !(s->assignee != NULL &&
+	    by != NULL && strcmp(s->assignee, by) == 0)) {
 		*why = xprintf("step \"%s\" is assigned to %s; %s is not "
-		    "among them", id, rs->assign, by ? by : "you");
+		    "among them%s%s%s", id, rs->assign ? rs->assign :
+		    s->assignee, by ? by : "you", s->assignee ? " (it is with " :
+		    "", s->assignee ? s->assignee : "", s->assignee ? ")" : "");
 		return 403;
+	}
+	/* Leaving a step undone, or failing it, is a decision the review
+	 * must be able to read: say why. */
+	if ((act == SA_SKIP || act == SA_FAIL || act == SA_REJECT) &&
+	    (note == NULL || *note == '\0')) {
+		*why = xprintf("%s needs --note saying why (step \"%s\")",
+		    step_act_name(act), id);
+		return 400;
 	}
 	switch (act) {
 	case SA_ACK:
@@ -634,26 +691,99 @@ engine_step(const struct actx *a, struct incident *inc, const char *id,
 	return 200;
 }
 
+int
+engine_assign(const struct actx *a, struct incident *inc, const char *id,
+    const char *member, struct effects *fx, char **why)
+{
+	const struct rb_step	*rs;
+	struct step_st		*s;
+	int			 i = runbook_step_index(inc->rb, id);
+
+	if (i < 0) {
+		*why = xprintf("incident %lld has no step \"%s\"",
+		    (long long)inc->id, id);
+		return 404;
+	}
+	if (inc->state != IS_ACTIVE) {
+		*why = xprintf("incident %lld is %s", (long long)inc->id,
+		    inc_state_name(inc->state));
+		return 409;
+	}
+	if (!(a->admin && a->member == NULL) && !(inc->rb->owner != NULL &&
+	    roster_matches(a->roster, inc->rb->owner, eng_who(a)))) {
+		*why = xprintf("only the runbook owner (%s) or an admin may "
+		    "hand steps to members", inc->rb->owner ? inc->rb->owner :
+		    "none");
+		return 403;
+	}
+	rs = &inc->rb->steps[i];
+	s = &inc->steps[i];
+	if (member == NULL || roster_member(a->roster, member) == NULL) {
+		*why = xprintf("no member \"%s\" in the roster (see keizoku "
+		    "roster)", member ? member : "");
+		return 404;
+	}
+	if (rs->type != ST_TASK && rs->type != ST_APPROVAL) {
+		*why = xprintf("step \"%s\" is a %s step; it completes by "
+		    "itself and has nobody to hand it to", id,
+		    step_type_name(rs->type));
+		return 409;
+	}
+	if (s->state != SS_BLOCKED && s->state != SS_READY &&
+	    s->state != SS_ACKED)
+		return step_refuse(inc, i, "assign", why);
+	if (rs->type == ST_APPROVAL && !roster_matches(a->roster, rs->assign ?
+	    rs->assign : inc->rb->owner, member)) {
+		*why = xprintf("step \"%s\" is an approval by %s; %s is not "
+		    "one of them", id, rs->assign ? rs->assign :
+		    inc->rb->owner, member);
+		return 409;
+	}
+	if (eng_answer_of(inc, member) == AN_UNAVAILABLE) {
+		*why = xprintf("%s answered unavailable in incident %lld; "
+		    "hand the step to someone who can act", member,
+		    (long long)inc->id);
+		return 409;
+	}
+	if (s->state == SS_BLOCKED) {
+		/* Theirs once it becomes ready (make_ready keeps it). */
+		eng_set_str(&s->assignee, member);
+		s->pinned = 1;
+		s->dirty = 1;
+		eng_event(fx, EV_STEP_ASSIGNED, i, json_pack("{s:s,s:s?,s:s,"
+		    "s:s}", "step", rs->id, "from", NULL, "to", member,
+		    "reason", "assign"));
+		return 200;
+	}
+	if (eng_holder(s) != NULL && strcmp(eng_holder(s), member) == 0 &&
+	    s->state == SS_READY) {
+		s->pinned = 1;
+		s->dirty = 1;
+		return 200;
+	}
+	eng_move(a, inc, i, member, "assign", fx);
+	return 200;
+}
+
 static void
 escalate(const struct actx *a, struct incident *inc, int i,
     struct effects *fx)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
 	struct step_st		*s = &inc->steps[i];
-	char *const		*cand;
-	size_t			 n;
+	const char		*next = eng_next_deputy(a, inc, i);
 	json_t			*d;
 	char			*from = s->assignee ? xstrdup(s->assignee) :
 				    NULL;
 
-	cand = roster_candidates(a->roster, rs->assign, &n);
 	s->esc_level++;
 	s->dirty = 1;
 	d = eng_step_data(inc, i);
 	json_object_set_new(d, "from", from ? json_string(from) : json_null());
 	json_object_set_new(d, "level", json_integer(s->esc_level));
-	if ((size_t)s->esc_level < n) {
-		eng_set_str(&s->assignee, cand[s->esc_level]);
+	if (next != NULL) {
+		eng_set_str(&s->assignee, next);
+		s->pinned = 0;
 		json_object_set_new(d, "to", json_string(s->assignee));
 		eng_event(fx, EV_STEP_ESCALATED, i, json_deep_copy(d));
 		eng_notify(fx, EV_STEP_ESCALATED, i, s->assignee, d);

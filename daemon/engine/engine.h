@@ -36,6 +36,8 @@ struct step_st {
 	int64_t		 deadline_at;	/* ready_at + timeout; 0 none */
 	int		 esc_level;	/* 0: primary; n: nth deputy */
 	int		 attempts;	/* action attempts started */
+	int		 pinned;	/* handed to assignee by name
+					   (keizoku assign) */
 	int		 dirty;
 };
 
@@ -89,7 +91,7 @@ struct incident {
  * that incident's log) but outlives it: its reminders go on after the
  * incident is closed. */
 enum exc_state { EXS_REQUESTED, EXS_ACTIVE, EXS_REJECTED, EXS_REVERTED,
-	EXS_ADOPTED };
+	EXS_ADOPTED, EXS_DRILL_CLOSED };
 
 struct exc {
 	int64_t		 id;		/* 0 until stored */
@@ -106,7 +108,9 @@ struct exc {
 	int64_t		 revert_by_at;	/* 0: none */
 	char		*resolved_by;
 	int64_t		 resolved_at;
-	char		*note;
+	char		*note;		/* the disposition's */
+	char		*decision_note;	/* the approval's (a condition) or
+					   the rejection's */
 	int		 drill;
 	json_t		*measure;	/* a new one: what was asked, as the
 					   request event records it */
@@ -131,6 +135,12 @@ enum eff_kind {
 				   it (engine_exception_requested) */
 	EF_EXC_SAVE,		/* store the changed measure exc */
 	EF_META,		/* remember data.value under data.key */
+	EF_WITHDRAW,		/* the incident's notifications still
+				   queued are withdrawn (cancelled), before
+				   its closing notice is queued */
+	EF_DRILL_CLOSED,	/* a drill ended: its exception measures
+				   not yet disposed of end with it
+				   (engine_exception_drill_closed) */
 };
 
 struct effect {
@@ -186,8 +196,9 @@ int	 engine_activate(const struct actx *, struct incident *, int pending,
 	    struct effects *, char **why);
 int	 engine_confirm(const struct actx *, struct incident *, int confirm,
 	    const char *note, struct effects *, char **why);
+/* Closing with steps still open needs a note saying why, or force. */
 int	 engine_close(const struct actx *, struct incident *, const char *note,
-	    struct effects *, char **why);
+	    int force, struct effects *, char **why);
 int	 engine_step(const struct actx *, struct incident *, const char *step,
 	    enum step_act, const char *note, struct effects *, char **why);
 /* A timer of a step (or of the incident, step -1) fired. Stale timers
@@ -209,6 +220,9 @@ void	 engine_trigger_repeat(const struct actx *, struct incident *,
 void	 engine_trigger_cancelled(const struct actx *, struct incident *,
 	    json_t *doc, struct effects *);
 
+/* Hands a step to a member by name (the runbook owner or an admin). */
+int	 engine_assign(const struct actx *, struct incident *, const char *step,
+	    const char *member, struct effects *, char **why);
 /* A staff-assembly answer from member (SPEC §6). eta_at 0: none. */
 int	 engine_respond(const struct actx *, struct incident *,
 	    const char *member, enum answer, int64_t eta_at, const char *note,
@@ -250,6 +264,10 @@ int	 engine_exception_resolve(const struct actx *, struct incident *,
 /* A reminder of exc fell due (tk: TK_EXC_BEFORE or TK_EXC_AFTER). */
 void	 engine_exception_timer(const struct actx *, const struct incident *,
 	    struct exc *, const struct tkey *, struct effects *);
+/* The drill inc closed (EF_DRILL_CLOSED): exc, if not yet disposed of,
+ * is closed with it (drill-closed, logged, reminders off). */
+void	 engine_exception_drill_closed(const struct actx *,
+	    const struct incident *, struct exc *, struct effects *);
 
 /* A drill the plan requires (guideline 2.9.1, engine-plan.c): when it
  * has fallen due at a->now and seen (the due date last announced, or
@@ -264,6 +282,9 @@ int		 answer_parse(const char *);
 json_t	*engine_assembly_json(const struct incident *);
 json_t	*engine_systems_json(const struct incident *, int64_t now);
 
+/* A step's title with its templates rendered ({{vars.site}} ...) in ctx
+ * (engine_context's; NULL: built here). Allocated. */
+char	*engine_step_title(const struct incident *, int step, json_t *ctx);
 /* Builds the render context {trigger, vars, incident, runbook, steps}. */
 json_t	*engine_context(const struct incident *);
 void	 effects_free(struct effects *);

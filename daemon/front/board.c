@@ -135,6 +135,7 @@ board_steps(struct board_job *j, const struct incident *inc)
 	struct buf	*b = &j->b;
 	size_t		 i, k, ndone = 0, nskip = 0;
 	int		 pass;
+	char		*title;
 
 	buf_adds(b, "<div>");
 	wh_pair(b, "h3", "手順", "Steps");
@@ -144,7 +145,6 @@ board_steps(struct board_job *j, const struct incident *inc)
 	for (pass = 0; pass <= (int)(sizeof order / sizeof order[0]); pass++)
 		for (i = 0; i < inc->rb->nsteps; i++) {
 			const struct step_st	*s = &inc->steps[i];
-			const struct rb_step	*rs = &inc->rb->steps[i];
 			int			 late = step_open(s->state) &&
 						    s->deadline_at != 0 &&
 						    s->deadline_at < j->now;
@@ -159,7 +159,9 @@ board_steps(struct board_job *j, const struct incident *inc)
 			if (late)
 				buf_adds(b, " <b class=\"tag\">期限超過 LATE</b>");
 			buf_adds(b, "</td><td>");
-			wh_esc(b, rs->title != NULL ? rs->title : rs->id);
+			title = engine_step_title(inc, (int)i, NULL);
+			wh_esc(b, title);
+			free(title);
 			buf_adds(b, "</td><td data-l=\"担当\">");
 			wh_esc(b, s->acked_by != NULL ? web_member_name(
 			    j->wr->d, s->acked_by) : s->assignee != NULL ?
@@ -369,8 +371,9 @@ board_exceptions(struct board_job *j)
 	size_t		 i;
 
 	rows = store_query(j->wr->d->store, "SELECT id, incident, title, "
-	    "state, revert_by_at, requested_by FROM exceptions WHERE state IN "
-	    "('requested', 'active') ORDER BY revert_by_at, id", NULL);
+	    "state, revert_by_at, requested_by, drill FROM exceptions WHERE "
+	    "state IN ('requested', 'active') ORDER BY revert_by_at, id",
+	    NULL);
 	buf_adds(b, "<section>");
 	wh_pair(b, "h2", "例外措置（未解除）", "Open exception measures");
 	if (json_array_size(rows) == 0)
@@ -386,6 +389,9 @@ board_exceptions(struct board_job *j)
 		buf_printf(b, "<tr%s><td>%lld</td><td>", late ?
 		    " class=\"late\"" : "", (long long)json_integer_value(
 		    json_object_get(r, "id")));
+		/* A drill's measure must not read as a real departure. */
+		if (json_integer_value(json_object_get(r, "drill")))
+			buf_adds(b, "<b class=\"tag drillmark\">訓練 DRILL</b> ");
 		wh_esc(b, json_string_value(json_object_get(r, "title")));
 		if (json_integer_value(json_object_get(r, "incident")) > 0)
 			buf_printf(b, " <small>#%lld</small>",

@@ -679,7 +679,7 @@ http_metrics(struct hreq *hr, json_t *params)
 	static const char *const steps[] = { "blocked", "ready", "acked",
 	    "running", "done", "failed", "skipped", NULL };
 	static const char *const nots[] = { "pending", "delivered", "dead",
-	    NULL };
+	    "cancelled", NULL };
 	struct kz_daemon	*d = hr->d;
 	struct kz_metrics	*m = &d->metrics;
 	struct buf		 b = { 0 };

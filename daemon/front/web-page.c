@@ -141,20 +141,23 @@ page_step(struct wreq *wr, struct buf *b, const struct incident *inc,
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
 	const struct step_st	*s = &inc->steps[i];
-	int			 late = s->deadline_at != 0 &&
-				    s->deadline_at < now;
 	int			 open = inc->state == IS_ACTIVE;
+	/* A closed incident has no live deadline. */
+	int			 late = open && s->deadline_at != 0 &&
+				    s->deadline_at < now;
+	char			*title = engine_step_title(inc, (int)i, NULL);
 
 	buf_printf(b, "<div class=\"card%s\" id=\"step-", late ? " late" : "");
 	wh_esc(b, rs->id);
 	buf_adds(b, "\"><h3>");
-	wh_esc(b, rs->title != NULL ? rs->title : rs->id);
+	wh_esc(b, title);
+	free(title);
 	buf_adds(b, "</h3><p><span class=\"tag\">");
 	wh_esc(b, wh_state_ja(step_state_name(s->state)));
 	buf_adds(b, "</span> <small>");
 	wh_esc(b, step_state_name(s->state));
 	buf_adds(b, "</small>");
-	if (s->deadline_at != 0) {
+	if (s->deadline_at != 0 && open) {
 		buf_adds(b, " 期限 <small>due</small> ");
 		page_when(wr, b, s->deadline_at);
 		if (late)
@@ -215,17 +218,20 @@ page_overview(struct wreq *wr, struct buf *b, const struct incident *inc,
 	buf_adds(b, "<ul>");
 	for (i = 0; i < inc->rb->nsteps; i++) {
 		const struct step_st	*s = &inc->steps[i];
-		int			 late = s->deadline_at != 0 &&
+		int			 late = inc->state == IS_ACTIVE &&
+					    s->deadline_at != 0 &&
 					    s->deadline_at < now &&
 					    (s->state == SS_READY ||
 					    s->state == SS_ACKED);
+		char			*title = engine_step_title(inc, (int)i,
+					    NULL);
 
 		buf_printf(b, "<li%s><span class=\"tag\">", late ?
 		    " class=\"late\"" : "");
 		wh_esc(b, wh_state_ja(step_state_name(s->state)));
 		buf_adds(b, "</span> ");
-		wh_esc(b, inc->rb->steps[i].title ? inc->rb->steps[i].title :
-		    inc->rb->steps[i].id);
+		wh_esc(b, title);
+		free(title);
 		if (s->assignee != NULL) {
 			buf_adds(b, " — ");
 			wh_esc(b, web_member_name(wr->d, s->assignee));

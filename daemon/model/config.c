@@ -5,6 +5,7 @@
 #include "model/config.h"
 #include "common/diag.h"
 #include "common/duration.h"
+#include "common/timeutil.h"
 #include "model/hooks.h"
 #include "model/mail.h"
 #include "common/xmalloc.h"
@@ -13,7 +14,7 @@
 static const char *const top_keys[] = {
 	"state_dir", "runbooks", "plugins", "plan", "roster", "admins",
 	"control", "http", "tokens", "sources", "channels", "notify",
-	"exceptions", "templates", "scenarios", "web", NULL
+	"exceptions", "templates", "scenarios", "web", "timezone", NULL
 };
 static const char *const web_keys[] = {
 	"base_url", "secret", "link_ttl", "session_ttl", "login_ttl", NULL
@@ -442,6 +443,10 @@ load_lists(struct config *c, const char *file, const struct ynode *root,
 			c->tokens = xreallocarray(c->tokens, c->ntokens + 1,
 			    sizeof *c->tokens);
 			c->tokens[c->ntokens].member = xstrdup(m);
+			c->tokens[c->ntokens].line = ymap_get(n->items[i],
+			    "member")->line;
+			c->tokens[c->ntokens].col = ymap_get(n->items[i],
+			    "member")->col;
 			for (size_t k = 0; k < 65; k++)
 				c->tokens[c->ntokens].sha256[k] = (char)(h[k] >=
 				    'A' && h[k] <= 'F' ? h[k] + 32 : h[k]);
@@ -535,8 +540,11 @@ load_misc(struct config *c, const char *file, const struct ynode *root,
 	}
 	if (yget_node(d, file, root, "exceptions", Y_MAP, 0, &n) == 1) {
 		ycheck_keys(d, file, n, exc_keys, "exceptions");
-		if (yget_str(d, file, n, "approver_role", 0, &v) == 1)
+		if (yget_str(d, file, n, "approver_role", 0, &v) == 1) {
 			c->approver_role = xstrdup(v);
+			c->approver_line = ymap_get(n, "approver_role")->line;
+			c->approver_col = ymap_get(n, "approver_role")->col;
+		}
 		if (yget_node(d, file, n, "remind", Y_SEQ, 0, &t) == 1) {
 			c->exc_remind_s = xcalloc(t->n + 1, sizeof(int64_t));
 			for (i = 0; i < t->n; i++) {
@@ -562,6 +570,7 @@ config_load(const char *path, struct diags *d)
 	struct ydoc	*doc;
 	struct config	*c;
 	struct ynode	*root;
+	const char	*v;
 	char		*slash;
 	size_t		 before = d->nerrors;
 
@@ -592,6 +601,15 @@ config_load(const char *path, struct diags *d)
 	get_path(d, path, root, "scenarios", c->dir, NULL, &c->scenarios);
 	if (c->scenarios == NULL)
 		c->scenarios = xprintf("%s/scenarios", c->runbooks);
+	c->timezone = xstrdup("Asia/Tokyo");
+	if (yget_str(d, path, root, "timezone", 0, &v) == 1) {
+		if (!tz_valid(v))
+			diag_node(d, path, ymap_get(root, "timezone"),
+			    "unknown time zone \"%s\" (an IANA name such as "
+			    "Asia/Tokyo, as under /usr/share/zoneinfo)", v);
+		free(c->timezone);
+		c->timezone = xstrdup(v);
+	}
 	if (yget_strlist(d, path, root, "admins", 0, &c->admins, NULL) != 1)
 		c->admins = xcalloc(1, sizeof *c->admins);
 	load_misc(c, path, root, d);
@@ -655,6 +673,7 @@ config_free(struct config *c)
 	free(c->plan);
 	free(c->roster);
 	free(c->scenarios);
+	free(c->timezone);
 	strv_free(c->admins);
 	free(c->socket);
 	free(c->http_listen);
@@ -688,4 +707,15 @@ config_channel(const struct config *c, const char *name)
 		if (strcmp(c->channels[i].name, name) == 0)
 			return &c->channels[i];
 	return NULL;
+}
+
+char **
+config_channel_names(const struct config *c)
+{
+	char	**v = xcalloc(c->nchannels + 1, sizeof *v);
+	size_t	  i;
+
+	for (i = 0; i < c->nchannels; i++)
+		v[i] = c->channels[i].name;
+	return v;
 }

@@ -70,6 +70,7 @@ struct route_conf {
 struct token_conf {
 	char	*member;
 	char	 sha256[65];
+	int	 line, col;		/* of member, for -t */
 };
 
 struct config {
@@ -98,14 +99,19 @@ struct config {
 	struct route_conf	*routes;
 	size_t			 nroutes;
 	char			*approver_role;
+	int			 approver_line, approver_col;
 	int64_t			*exc_remind_s;	/* before revert_by */
 	size_t			 nexc_remind;
 	json_t			*templates;	/* event -> text overrides */
 	char			*scenarios;	/* drill scenario dir */
 	struct web_conf		 web;
+	char			*timezone;	/* of reports, notifications */
 };
 
 struct config		*config_load(const char *path, struct diags *);
+/* The names of the configured channels, NULL-terminated (allocated
+ * array of borrowed strings). */
+char			**config_channel_names(const struct config *);
 void			 config_free(struct config *);
 const struct source_conf *config_source(const struct config *, const char *);
 const struct channel_conf *config_channel(const struct config *,

@@ -11,7 +11,9 @@
 	E(INCIDENT_CONFIRMED, "incident.confirmed")			\
 	E(INCIDENT_DISMISSED, "incident.dismissed")			\
 	E(INCIDENT_CLOSED, "incident.closed")				\
+	E(NOTIFICATIONS_CANCELLED, "notifications.cancelled")		\
 	E(STEP_READY, "step.ready")					\
+	E(STEP_ASSIGNED, "step.assigned")				\
 	E(STEP_ACKED, "step.acked")					\
 	E(STEP_DONE, "step.done")					\
 	E(STEP_SKIPPED, "step.skipped")					\
@@ -47,6 +49,7 @@
 	E(EXCEPTION_RESOLVED, "exception.resolved")			\
 	E(EXCEPTION_REMINDER, "exception.reminder")			\
 	E(EXCEPTION_OVERDUE, "exception.overdue")			\
+	E(EXCEPTION_DRILL_CLOSED, "exception.drill_closed")		\
 	E(DRILL_SCENARIO, "drill.scenario")				\
 	E(DRILL_INJECT, "drill.inject")					\
 	E(PLAN_DRILL_DUE, "plan.drill_due")				\

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/diag.h"
 #include "model/plan.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
@@ -651,4 +652,74 @@ plan_check_counts(const json_t *r, size_t *errors, size_t *warnings)
 		*errors = json_array_size(json_object_get(r, "errors"));
 	if (warnings != NULL)
 		*warnings = json_array_size(json_object_get(r, "warnings"));
+}
+
+/* The `id:` node of the record named id in the plan text, or NULL. */
+static const struct ynode *
+subject_node(const struct ydoc *doc, const char *id)
+{
+	static const char *const sections[] = { "systems", "tasks",
+	    "crisis_events", "countermeasures", NULL };
+	const struct ynode	*sec, *n;
+	size_t			 i, k;
+
+	for (i = 0; id != NULL && sections[i] != NULL; i++) {
+		if ((sec = ymap_get(doc->root, sections[i])) == NULL ||
+		    sec->type != Y_SEQ)
+			continue;
+		for (k = 0; k < sec->n; k++) {
+			n = ymap_get(sec->items[k], "id");
+			if (yscalar(n) != NULL && strcmp(yscalar(n), id) == 0)
+				return n;
+		}
+	}
+	return NULL;
+}
+
+struct plan *
+plan_parse_checked(const char *file, const char *text, size_t len,
+    int64_t now_ms, struct diags *d, json_t **check)
+{
+	struct diags	 ld = { 0 };
+	struct ydoc	*doc;
+	struct plan	*p = NULL;
+	json_t		*r = NULL, *e;
+	size_t		 i;
+
+	if ((doc = ydoc_parse(file, text, len, &ld)) != NULL &&
+	    ld.nerrors == 0)
+		p = plan_load(doc, &ld);
+	if (p == NULL && ld.nerrors == 0)
+		diag_error(&ld, file, 1, 1, "not a plan");
+	if (p != NULL) {
+		r = plan_check(p, now_ms);
+		json_array_foreach(json_object_get(r, "errors"), i, e) {
+			const char *subj = json_string_value(json_object_get(e,
+			    "subject"));
+			const struct ynode *at = subject_node(doc, subj);
+
+			diag_node(&ld, file, at != NULL ? at : doc->root,
+			    "plan check: %s (%s)", json_string_value(
+			    json_object_get(e, "message")), json_string_value(
+			    json_object_get(e, "code")));
+		}
+		if (json_array_size(json_object_get(r, "errors")) > 0) {
+			plan_free(p);
+			p = NULL;
+		}
+	} else {
+		r = json_pack("{s:[],s:[],s:[]}", "errors", "warnings",
+		    "notes");
+		for (i = 0; i < ld.n; i++)
+			json_array_append_new(json_object_get(r, "errors"),
+			    json_pack("{s:s,s:s,s:s}", "code", "load",
+			    "subject", file, "message", ld.msgs[i]));
+	}
+	ydoc_free(doc);
+	diag_merge(d, &ld);
+	if (check != NULL)
+		*check = r;
+	else
+		json_decref(r);
+	return p;
 }

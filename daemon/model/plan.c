@@ -749,6 +749,18 @@ plan_find_system(const struct plan *p, const char *id)
 	return -1;
 }
 
+char **
+plan_system_ids(const struct plan *p)
+{
+	char	**v = xcalloc(p->nsystems + 1, sizeof *v);
+	size_t	  i, n = 0;
+
+	for (i = 0; i < p->nsystems; i++)
+		if (p->systems[i].id != NULL)
+			v[n++] = p->systems[i].id;
+	return v;
+}
+
 int
 plan_find_task(const struct plan *p, const char *id)
 {

@@ -179,11 +179,22 @@ struct plan_eval *plan_eval(const struct plan *);
 void		 plan_eval_free(struct plan_eval *);
 int		 plan_priority(const struct plan *, int64_t rto);
 int		 plan_target_level(const struct plan *, int comp, int prio);
+/* The ids of the plan's systems, NULL-terminated (allocated array of
+ * borrowed strings). */
+char		**plan_system_ids(const struct plan *);
 /* The system's effective RTO in seconds, -1 when unknown. */
 int64_t		 plan_system_rto(const struct plan *, const char *id);
 /* {"errors": [{"code","subject","message"}], "warnings": [...],
  *  "notes": [...]}: notes are the gaps, which are findings, not faults. */
 json_t		*plan_check(const struct plan *, int64_t now_ms);
+/* Parses a plan and runs plan_check on it: load errors and check errors
+ * go to diags at the position of the record they concern (FILE:LINE:COL:
+ * plan check: ...). NULL when there was any error; with *check (may be
+ * NULL) the plan_check result, or {"errors": [load errors as code
+ * "load"]} when the text did not load. */
+struct plan	*plan_parse_checked(const char *file, const char *text,
+		    size_t len, int64_t now_ms, struct diags *,
+		    json_t **check);
 /* Counts errors and warnings of a plan_check result. */
 void		 plan_check_counts(const json_t *, size_t *errors,
 		    size_t *warnings);

@@ -111,16 +111,36 @@ scalar(json_t *v)
 	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
-/* "tanaka" or "yamada (on behalf of ito)". */
+/* "佐藤 次郎 (sato)": a person by name, with the id the log uses; the
+ * id alone for who is not in the roster (root, keizokud, hook:...). */
 static char *
-actor(json_t *e)
+who(json_t *rep, const char *id)
 {
-	const char *a = jget_str(e, "actor"), *b = jget_str(e, "on_behalf");
+	const char *name = json_string_value(json_object_get(
+	    json_object_get(rep, "people"), id != NULL ? id : ""));
 
-	if (b != NULL)
-		return xprintf("%s（%s の代理 / on behalf of %s）", dash(a), b,
-		    b);
-	return xstrdup(dash(a));
+	if (id == NULL || *id == '\0')
+		return xstrdup("-");
+	if (name == NULL)
+		return xstrdup(id);
+	return xprintf("%s (%s)", name, id);
+}
+
+/* "田中 太郎 (tanaka)" or "山田 (yamada)（伊藤 (ito) の代理 / on behalf
+ * of ...）". */
+static char *
+actor(json_t *rep, json_t *e)
+{
+	const char	*b = jget_str(e, "on_behalf");
+	char		*a = who(rep, jget_str(e, "actor")), *bb, *s;
+
+	if (b == NULL)
+		return a;
+	bb = who(rep, b);
+	s = xprintf("%s（%s の代理 / on behalf of %s）", a, bb, bb);
+	free(a);
+	free(bb);
+	return s;
 }
 
 static void
@@ -163,6 +183,9 @@ summary(struct doc *d, json_t *rep)
 	    "duration_s")));
 	kv(d, "備考 / Note", xstrdup(dash(jget_str(inc, "note"))));
 	kv(d, "作成日時 / Generated", when_of(rep, "generated_at"));
+	if (jget_str(rep, "timezone") != NULL)
+		kv(d, "時刻の表記 / Times in", xstrdup(jget_str(rep,
+		    "timezone")));
 	doc_table(d, 0);
 }
 
@@ -209,15 +232,17 @@ open_items(struct doc *d, json_t *rep)
 
 /* "2026-… by tanaka" for an event reference; NULL if it did not happen. */
 static char *
-event_line(json_t *ref)
+event_line(json_t *rep, json_t *ref)
 {
-	char *t, *s;
+	char *t, *s, *by;
 
 	if (!json_is_object(ref))
 		return NULL;
 	t = when_of(ref, "at");
-	s = xprintf("%s — %s%s%s", t, dash(jget_str(ref, "by")), jget_str(ref, "note") ?
-	    ": " : "", jget_str(ref, "note") ? jget_str(ref, "note") : "");
+	by = who(rep, jget_str(ref, "by"));
+	s = xprintf("%s — %s%s%s", t, by, jget_str(ref, "note") ? ": " : "",
+	    jget_str(ref, "note") ? jget_str(ref, "note") : "");
+	free(by);
 	free(t);
 	return s;
 }
@@ -246,19 +271,22 @@ activation(struct doc *d, json_t *rep)
 	kv(d, "発動方法 / How", strcmp(dash(jget_str(a, "how")), "trigger") == 0 ?
 	    xprintf("監視からの通知 / trigger from %s", dash(jget_str(a,
 	    "source"))) : xstrdup("手動 / manual"));
-	kv(d, "発動者 / Activated by", xstrdup(dash(jget_str(a, "activated_by"))));
+	kv(d, "発動者 / Activated by", who(rep, jget_str(a, "activated_by")));
 	if (jget_str(a, "confirm_by") != NULL)
 		kv(d, "確認者 / Confirmed by role", xstrdup(jget_str(a,
 		    "confirm_by")));
 	for (i = 0; i < sizeof evs / sizeof evs[0]; i++)
-		if ((s = event_line(json_object_get(a, evs[i].key))) != NULL)
+		if ((s = event_line(rep, json_object_get(a, evs[i].key))) !=
+		    NULL)
 			kv(d, evs[i].label, s);
 	kv(d, "再通知 / Trigger repeats", xprintf("%lld",
 	    (long long)json_integer_value(json_object_get(a,
 	    "trigger_repeats"))));
 	doc_table(d, 0);
 	if (json_is_object(trig) || json_is_array(trig)) {
-		s = json_dumps(trig, JSON_INDENT(2) | JSON_SORT_KEYS);
+		/* 15 digits: 35.7, not 35.700000000000003. */
+		s = json_dumps(trig, JSON_INDENT(2) | JSON_SORT_KEYS |
+		    JSON_REAL_PRECISION(15));
 		doc_para(d, "発動条件の通知 / Trigger document:");
 		doc_code(d, s);
 		free(s);
@@ -299,8 +327,9 @@ steps(struct doc *d, json_t *rep)
 		doc_cell(&r, "%s", dash(jget_str(v, "title")));
 		doc_cell(&r, "%s", dash(jget_str(v, "type")));
 		doc_cell(&r, "%s", dash(jget_str(v, "state")));
-		doc_cell(&r, "%s", dash(jget_str(v, "done_by") ? jget_str(v, "done_by") :
-		    jget_str(v, "acked_by") ? jget_str(v, "acked_by") : jget_str(v,
+		doc_cell_own(&r, who(rep, jget_str(v, "done_by") ?
+		    jget_str(v, "done_by") : jget_str(v, "acked_by") ?
+		    jget_str(v, "acked_by") : jget_str(v,
 		    "assignee")));
 		doc_cell_own(&r, when_of(v, "ready_at"));
 		doc_cell_own(&r, when_of(v, "done_at"));
@@ -343,7 +372,7 @@ timeline(struct doc *d, json_t *rep)
 		doc_cell(&r, "%lld", (long long)json_integer_value(
 		    json_object_get(e, "seq")));
 		doc_cell_own(&r, when_of(e, "at"));
-		doc_cell_own(&r, actor(e));
+		doc_cell_own(&r, actor(rep, e));
 		doc_cell(&r, "%s", dash(jget_str(e, "type")));
 		doc_cell(&r, "%s", dash(jget_str(e, "step")));
 		doc_cell(&r, "%s", dash(jget_str(e, "text")));
@@ -455,7 +484,7 @@ notifications(struct doc *d, json_t *rep)
 	    "試行 / Attempts", "配信 / Delivered", "エラー / Error", NULL };
 	json_t		*v, *ns = json_object_get(rep, "notifications");
 	struct doc_row	 r = { { NULL }, 0 };
-	size_t		 i, n[3] = { 0, 0, 0 };
+	size_t		 i, n[4] = { 0, 0, 0, 0 };
 	char		*s;
 
 	doc_heading(d, 2, "通知と配信 / Notifications and their delivery");
@@ -465,9 +494,12 @@ notifications(struct doc *d, json_t *rep)
 	}
 	json_array_foreach(ns, i, v)
 		n[strcmp(dash(jget_str(v, "state")), "delivered") == 0 ? 0 :
-		    strcmp(dash(jget_str(v, "state")), "dead") == 0 ? 2 : 1]++;
+		    strcmp(dash(jget_str(v, "state")), "dead") == 0 ? 2 :
+		    strcmp(dash(jget_str(v, "state")), "cancelled") == 0 ? 3 :
+		    1]++;
 	s = xprintf("配信済 %zu / delivered %zu、未配信 %zu / pending %zu、"
-	    "配信失敗 %zu / dead %zu", n[0], n[0], n[1], n[1], n[2], n[2]);
+	    "配信失敗 %zu / dead %zu、取消 %zu / cancelled %zu", n[0], n[0],
+	    n[1], n[1], n[2], n[2], n[3], n[3]);
 	doc_para(d, s);
 	free(s);
 	head_row(d, heads);
@@ -496,6 +528,7 @@ static const struct {
 	{ "rejected", "却下 / rejected" },
 	{ "reverted", "原状回復済 / reverted" },
 	{ "adopted", "通常手順化 / adopted" },
+	{ "drill-closed", "訓練終了により破棄 / closed with the drill" },
 };
 
 static char *
@@ -519,11 +552,12 @@ exceptions(struct doc *d, json_t *rep)
 	    "ポリシー / Policy", "理由 / Reason", "処置 / Disposition",
 	    "申請 / Requested by", "承認 / Approved by",
 	    "期限 / Revert by", "有効期間 / In force", "処理 / Resolved",
-	    "備考 / Note", NULL };
+	    "判断の備考・条件 / Decision note", "処理の備考 / Resolution note",
+	    NULL };
 	json_t		*v, *ex = json_object_get(rep, "exceptions");
 	struct doc_row	 r = { { NULL }, 0 };
 	size_t		 i;
-	char		*t;
+	char		*t, *by;
 
 	doc_heading(d, 2, "例外措置 / Exception measures");
 	if (json_array_size(ex) == 0) {
@@ -538,15 +572,21 @@ exceptions(struct doc *d, json_t *rep)
 		doc_cell(&r, "%s", dash(jget_str(v, "policy")));
 		doc_cell(&r, "%s", dash(jget_str(v, "reason")));
 		doc_cell_own(&r, exc_state(v));
-		doc_cell(&r, "%s", dash(jget_str(v, "requested_by")));
-		doc_cell(&r, "%s", dash(jget_str(v, "approved_by")));
+		doc_cell_own(&r, who(rep, jget_str(v, "requested_by")));
+		doc_cell_own(&r, who(rep, jget_str(v, "approved_by")));
 		doc_cell_own(&r, when_of(v, "revert_by_at"));
 		doc_cell_own(&r, secs(json_object_get(v, "in_force_s")));
 		t = when_of(v, "resolved_at");
-		doc_cell(&r, "%s%s%s", t, jget_str(v, "resolved_by") ? " " : "",
-		    jget_str(v, "resolved_by") ? jget_str(v, "resolved_by") : "");
+		by = jget_str(v, "resolved_by") ? who(rep, jget_str(v,
+		    "resolved_by")) : NULL;
+		doc_cell(&r, "%s%s%s", t, by ? " " : "", by ? by : "");
+		free(by);
 		free(t);
-		doc_cell(&r, "%s", dash(jget_str(v, "note")));
+		doc_cell(&r, "%s", dash(jget_str(v, "decision_note")));
+		doc_cell(&r, "%s", jget_str(v, "decision_note") != NULL &&
+		    jget_str(v, "note") != NULL && strcmp(jget_str(v,
+		    "decision_note"), jget_str(v, "note")) == 0 ? "-" :
+		    dash(jget_str(v, "note")));
 		doc_row_emit(d, &r, 0);
 	}
 	doc_table(d, 0);

@@ -92,6 +92,8 @@ load_member(struct roster *r, const char *file, const struct ynode *n,
 		    sizeof *m->contacts);
 		m->contacts[m->ncontacts].direct = direct;
 		m->contacts[m->ncontacts].channel = xstrdup(ch);
+		m->contacts[m->ncontacts].line = ymap_get(c, "channel")->line;
+		m->contacts[m->ncontacts].col = ymap_get(c, "channel")->col;
 		m->contacts[m->ncontacts++].mention = me ? xstrdup(me) : NULL;
 	}
 }

@@ -13,6 +13,7 @@ struct contact {
 	char	*mention;
 	int	 direct;	/* the channel reaches this member alone (a
 				   direct-message hook): personal links */
+	int	 line, col;	/* of channel, for -t */
 };
 
 struct member {

@@ -17,8 +17,8 @@
 #include "common/ytree.h"
 
 static const char *const top_keys[] = {
-	"runbook", "title", "kind", "owner", "systems", "activation", "vars",
-	"steps", "description", NULL
+	"runbook", "title", "kind", "owner", "activators", "systems",
+	"activation", "vars", "steps", "description", NULL
 };
 static const char *const act_keys[] = {
 	"source", "match", "mode", "confirm_by", "key", "window", NULL
@@ -353,7 +353,9 @@ load_with(struct rb_step *st, const char *file, const struct ynode *n,
 		st->with = ynode_json(w);
 		break;
 	case ST_NOTIFY: {
-		const char *v;
+		const char	*v;
+		char		**chans = NULL;
+		size_t		  i;
 
 		if (yget_str(d, file, w, "text", 0, &v) == 1)
 			st->u.notify.text = xstrdup(v);
@@ -361,6 +363,15 @@ load_with(struct rb_step *st, const char *file, const struct ynode *n,
 			st->u.notify.to = xstrdup(v);
 			check_ref(d, file, ymap_get(w, "to"), v, ctx, "to");
 		}
+		if (yget_strlist(d, file, w, "channels", 0, &chans, NULL) == 1 &&
+		    ctx != NULL && ctx->channels != NULL)
+			for (i = 0; chans[i] != NULL; i++)
+				if (!strv_has(ctx->channels, chans[i]))
+					diag_node(d, file, ymap_get(w,
+					    "channels"), "unknown channel "
+					    "\"%s\" (not under channels: in the "
+					    "config)", chans[i]);
+		strv_free(chans);
 		if (ymap_get(w, "channels") != NULL)
 			st->u.notify.channels = ynode_json(ymap_get(w,
 			    "channels"));
@@ -487,7 +498,7 @@ load_step(struct runbook *rb, const char *file, const struct ynode *n,
 
 /* needs must name steps and form a DAG; report one cycle by its path. */
 static void
-check_graph(struct runbook *rb, const char *file, const struct ynode *steps,
+check_graph(struct runbook *rb, const char *file, struct ynode *const *steps,
     struct diags *d)
 {
 	int	*color, *stack;
@@ -501,12 +512,12 @@ check_graph(struct runbook *rb, const char *file, const struct ynode *steps,
 			int k = runbook_step_index(rb, st->needs[j]);
 
 			if (k < 0) {
-				diag_node(d, file, ymap_get(steps->items[i],
+				diag_node(d, file, ymap_get(steps[i],
 				    "needs"), "step \"%s\" needs unknown step "
 				    "\"%s\"", st->id, st->needs[j]);
 				st->need_idx[j] = -1;
 			} else if ((size_t)k == i) {
-				diag_node(d, file, ymap_get(steps->items[i],
+				diag_node(d, file, ymap_get(steps[i],
 				    "needs"), "step \"%s\" needs itself",
 				    st->id);
 				st->need_idx[j] = -1;
@@ -551,7 +562,7 @@ check_graph(struct runbook *rb, const char *file, const struct ynode *steps,
 					buf_printf(&b, "%s -> ",
 					    rb->steps[stack[k - 1]].id);
 				buf_adds(&b, rb->steps[j].id);
-				diag_node(d, file, ymap_get(steps->items[j],
+				diag_node(d, file, ymap_get(steps[j],
 				    "needs"), "needs form a cycle: %s", b.s);
 				buf_free(&b);
 				free(next);
@@ -613,6 +624,7 @@ runbook_free(struct runbook *rb)
 	free(rb->title);
 	free(rb->kind);
 	free(rb->owner);
+	strv_free(rb->activators);
 	strv_free(rb->systems);
 	json_decref(rb->vars);
 	free(rb->file);
@@ -668,6 +680,22 @@ load_top(struct runbook *rb, const char *file, const struct ynode *root,
 	}
 	if (yget_strlist(d, file, root, "systems", 0, &rb->systems, NULL) != 1)
 		rb->systems = xcalloc(1, sizeof *rb->systems);
+	for (i = 0; ctx != NULL && ctx->systems != NULL &&
+	    rb->systems[i] != NULL; i++)
+		if (!strv_has(ctx->systems, rb->systems[i]))
+			diag_node(d, file, ymap_get(root, "systems"), "unknown "
+			    "system \"%s\" (not among the plan's systems)",
+			    rb->systems[i]);
+	if (yget_strlist(d, file, root, "activators", 0, &rb->activators,
+	    NULL) == 1) {
+		if (rb->activators[0] == NULL)
+			diag_node(d, file, ymap_get(root, "activators"),
+			    "activators: name at least one role:X or member "
+			    "(leave it out for the owner)");
+		for (i = 0; rb->activators[i] != NULL; i++)
+			check_ref(d, file, ymap_get(root, "activators"),
+			    rb->activators[i], ctx, "activators");
+	}
 }
 
 struct runbook *
@@ -678,6 +706,7 @@ runbook_parse(const char *file, const char *text, size_t len,
 	struct runbook	*rb;
 	struct ynode	*steps = NULL, *acts = NULL, *vars = NULL, *root;
 	struct pathctx	 pc = { NULL, NULL };
+	struct ynode	**snodes;
 	size_t		 i, before = d->nerrors;
 
 	if ((doc = ydoc_parse(file, text, len, d)) == NULL)
@@ -718,16 +747,21 @@ runbook_parse(const char *file, const char *text, size_t len,
 
 			pc.step_ids[i] = xstrdup(id ? id : "");
 		}
+		/* The node of each loaded step, for positions in
+		 * check_graph (steps that are not maps are left out). */
+		snodes = xcalloc(steps->n + 1, sizeof *snodes);
 		for (i = 0; i < steps->n; i++) {
 			if (steps->items[i]->type != Y_MAP) {
 				diag_node(d, file, steps->items[i], "a step "
 				    "must be a map");
 				continue;
 			}
+			snodes[rb->nsteps] = steps->items[i];
 			load_step(rb, file, steps->items[i], ctx, &pc, d);
 		}
-		if (d->nerrors == before)
-			check_graph(rb, file, steps, d);
+		/* Even after other errors: every problem in one run. */
+		check_graph(rb, file, snodes, d);
+		free(snodes);
 	}
 	if (yget_node(d, file, root, "activation", Y_SEQ, 0, &acts) == 1)
 		for (i = 0; i < acts->n; i++)
@@ -773,7 +807,7 @@ runbook_step_index(const struct runbook *rb, const char *id)
 json_t *
 runbook_json(const struct runbook *rb)
 {
-	json_t	*trig = json_array(), *sys = json_array();
+	json_t	*trig = json_array(), *sys = json_array(), *act = json_array();
 	size_t	 i;
 
 	for (i = 0; i < rb->nacts; i++)
@@ -783,10 +817,14 @@ runbook_json(const struct runbook *rb)
 		    "match", rb->acts[i].match_json));
 	for (i = 0; rb->systems[i] != NULL; i++)
 		json_array_append_new(sys, json_string(rb->systems[i]));
-	return json_pack("{s:s,s:s,s:s,s:s?,s:s,s:s,s:I,s:o,s:o}", "id",
+	for (i = 0; rb->activators != NULL && rb->activators[i] != NULL; i++)
+		json_array_append_new(act, json_string(rb->activators[i]));
+	if (rb->activators == NULL && rb->owner != NULL)
+		json_array_append_new(act, json_string(rb->owner));
+	return json_pack("{s:s,s:s,s:s,s:s?,s:o,s:s,s:s,s:I,s:o,s:o}", "id",
 	    rb->id, "kind", rb->kind, "title", rb->title, "owner", rb->owner,
-	    "file", rb->file, "hash", rb->hash, "steps", (json_int_t)rb->nsteps,
-	    "triggers", trig, "systems", sys);
+	    "activators", act, "file", rb->file, "hash", rb->hash, "steps",
+	    (json_int_t)rb->nsteps, "triggers", trig, "systems", sys);
 }
 
 static int
@@ -900,4 +938,34 @@ rbset_find(const struct rbset *set, const char *id)
 		if (strcmp(set->v[i]->id, id) == 0)
 			return set->v[i];
 	return NULL;
+}
+
+int
+runbook_may_activate(const struct runbook *rb, const struct roster *ro,
+    const char *member, int admin)
+{
+	size_t i;
+
+	if (admin)
+		return 1;
+	if (rb->activators == NULL)
+		return rb->owner == NULL || roster_matches(ro, rb->owner,
+		    member);
+	for (i = 0; rb->activators[i] != NULL; i++)
+		if (roster_matches(ro, rb->activators[i], member))
+			return 1;
+	return 0;
+}
+
+char *
+runbook_activators_text(const struct runbook *rb)
+{
+	struct buf	b = { 0 };
+	size_t		i;
+
+	if (rb->activators == NULL)
+		return xstrdup(rb->owner != NULL ? rb->owner : "anyone");
+	for (i = 0; rb->activators[i] != NULL; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", rb->activators[i]);
+	return buf_steal(&b);
 }

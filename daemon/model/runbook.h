@@ -89,6 +89,8 @@ struct runbook {
 	char			*title;
 	char			*kind;
 	char			*owner;		/* "role:X" or member id */
+	char			**activators;	/* who may activate (refs);
+						   NULL: the owner */
 	char			**systems;
 	struct rb_activation	*acts;
 	size_t			 nacts;
@@ -105,6 +107,8 @@ struct runbook {
 struct rb_context {
 	const struct roster	*roster;
 	char *const		*sources;	/* configured source names */
+	char *const		*channels;	/* configured channel names */
+	char *const		*systems;	/* the plan's system ids */
 	/* Checks an action step's "with" (the plugins know their keys):
 	 * 0, or -1 with *why (caller frees). NULL: not checked. */
 	int			(*check_action)(const void *arg,
@@ -121,6 +125,12 @@ struct runbook	*runbook_load(const char *path, const struct rb_context *,
 struct runbook	*runbook_ref(struct runbook *);
 void		 runbook_unref(struct runbook *);
 int		 runbook_step_index(const struct runbook *, const char *id);
+/* Whether member may activate rb (its activators:, else its owner);
+ * admins always may. */
+int		 runbook_may_activate(const struct runbook *,
+		    const struct roster *, const char *member, int admin);
+/* "role:it-lead, role:ciso" (allocated), for messages. */
+char		*runbook_activators_text(const struct runbook *);
 const char	*step_type_name(enum step_type);
 const char	*on_timeout_name(enum on_timeout);
 /* The runbooks summary of SPEC §5 `runbooks`. */

@@ -216,7 +216,7 @@ scenario_list(const char *dir, const struct rbset *rbs,
 
 		if (s != NULL)
 			json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s,"
-			    "s:I}", "id", s->id, "name", s->id, "title",
+			    "s:s,s:I}", "id", s->id, "name", s->id, "title",
 			    s->title, "runbook", s->runbook, "file", s->file,
 			    "injects", (json_int_t)s->ninjects));
 		else

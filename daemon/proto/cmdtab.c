@@ -11,6 +11,12 @@ static const struct kz_flagspec f_note[] = {
 	{ "note", KZ_F_STR, "a note recorded with the action" },
 	{ NULL, 0, NULL }
 };
+static const struct kz_flagspec f_close[] = {
+	{ "note", KZ_F_STR, "why the plan is deactivated (needed while steps "
+	    "are open)" },
+	{ "force", KZ_F_BOOL, "close with steps open and no note" },
+	{ NULL, 0, NULL }
+};
 static const struct kz_flagspec f_activate[] = {
 	{ "drill", KZ_F_BOOL, "run as a drill: notifications marked, actions dry" },
 	{ "var", KZ_F_LIST, "set a runbook variable, K=V (repeatable)" },

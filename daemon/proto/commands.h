@@ -27,6 +27,8 @@
 
 #define KZ_NOARGS	{ NULL }
 #define KZ_ARGS(...)	{ __VA_ARGS__, NULL }
+/* Three params fill args[3]: readers stop at 3 (no terminator). */
+#define KZ_ARGS3(a, b, c)	{ a, b, c }
 #define KZ_READ		0
 #define KZ_WRITE	1
 
@@ -70,6 +72,11 @@
 	    "mark a step failed (dependents stay blocked)")		\
 	KZ_STEP_CMD(C, APPROVE, "approve", "approve an approval step")	\
 	KZ_STEP_CMD(C, REJECT, "reject", "reject an approval step")	\
+	C(ASSIGN, "assign", KZ_ARGS3("incident", "step", "member"), 3,	\
+	    f_none, "POST", "/v1/incidents/{incident}/steps/{step}/assign", \
+	    NULL, KZ_WRITE,						\
+	    "hand a step to a member (the runbook owner and admins)",	\
+	    cmd_assign, cli_pr_assign)					\
 	C(RESPOND, "respond", KZ_ARGS("incident"), 1, f_respond, "POST",	\
 	    "/v1/incidents/{incident}/responses", NULL, KZ_WRITE,	\
 	    "answer a staff call-out",					\
@@ -80,7 +87,7 @@
 	C(ROSTER, "roster", KZ_NOARGS, 0, f_none, "GET", "/v1/roster",	\
 	    NULL, KZ_READ, "members and roles",				\
 	    cmd_roster, cli_pr_roster)					\
-	C(CLOSE, "close", KZ_ARGS("incident"), 1, f_note, "POST",	\
+	C(CLOSE, "close", KZ_ARGS("incident"), 1, f_close, "POST",	\
 	    "/v1/incidents/{incident}/close", NULL, KZ_WRITE,		\
 	    "deactivate the plan for an incident",			\
 	    cmd_close, cli_pr_incident_state)				\
@@ -126,9 +133,9 @@
 	C(PLAN_EXPORT, "plan export", KZ_NOARGS, 0, f_none, "GET",	\
 	    "/v1/plan/export", NULL, KZ_READ, "the current plan as YAML",	\
 	    cmd_plan_export, cli_print_content)				\
-	C(PLAN_CHECK, "plan check", KZ_NOARGS, 0, f_strict, "GET",	\
-	    "/v1/plan/check", NULL, KZ_READ,				\
-	    "check the plan against the guideline",			\
+	C(PLAN_CHECK, "plan check", KZ_ARGS("file"), 0, f_strict, "POST", \
+	    "/v1/plan/check", "file", KZ_READ,				\
+	    "check the plan in force, or FILE before importing it",	\
 	    cmd_plan_check, cli_pr_plan_check)				\
 	C(PLAN_SHOW, "plan show", KZ_ARGS("what"), 1, f_none, "GET",	\
 	    "/v1/plan/show/{what}", NULL, KZ_READ,			\

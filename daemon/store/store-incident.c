@@ -17,25 +17,25 @@ save_step(struct store *s, struct incident *inc, size_t i, int insert)
 	struct step_st	*st = &inc->steps[i];
 	json_t		*p;
 
-	p = json_pack("[o,o,o,o,o,o,o,o,o,i,i,I,I,s]",
+	p = json_pack("[o,o,o,o,o,o,o,o,o,i,i,b,I,I,s]",
 	    json_string(step_state_name(st->state)),
 	    jstr_or_null(st->assignee), jstr_or_null(st->acked_by),
 	    jstr_or_null(st->done_by), jstr_or_null(st->note),
 	    jint_or_null(st->ready_at), jint_or_null(st->acked_at),
 	    jint_or_null(st->done_at), jint_or_null(st->deadline_at),
-	    st->esc_level, st->attempts,
+	    st->esc_level, st->attempts, st->pinned,
 	    (json_int_t)inc->id, (json_int_t)i, inc->rb->steps[i].id);
 	st->dirty = 0;
 	if (insert)
 		return sexec(s, "INSERT INTO steps(state, assignee, acked_by, "
 		    "done_by, note, ready_at, acked_at, done_at, deadline_at, "
-		    "esc_level, attempts, incident, idx, id) VALUES (?, ?, ?, "
-		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
-	json_array_remove(p, 13);
+		    "esc_level, attempts, pinned, incident, idx, id) VALUES (?, "
+		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
+	json_array_remove(p, 14);
 	return sexec(s, "UPDATE steps SET state = ?, assignee = ?, "
 	    "acked_by = ?, done_by = ?, note = ?, ready_at = ?, acked_at = ?, "
-	    "done_at = ?, deadline_at = ?, esc_level = ?, attempts = ? WHERE "
-	    "incident = ? AND idx = ?", p);
+	    "done_at = ?, deadline_at = ?, esc_level = ?, attempts = ?, "
+	    "pinned = ? WHERE incident = ? AND idx = ?", p);
 }
 
 static int
@@ -239,6 +239,7 @@ store_incident_load(struct store *s, int64_t id,
 		st->deadline_at = jget_int(sr, "deadline_at");
 		st->esc_level = (int)jget_int(sr, "esc_level");
 		st->attempts = (int)jget_int(sr, "attempts");
+		st->pinned = jget_int(sr, "pinned") != 0;
 	}
 	if (steps == NULL) {
 		incident_free(inc);

@@ -100,5 +100,9 @@ const char *const store_migrations[] = {
 	"CREATE INDEX incidents_board ON incidents(drill, id)"
 	"  WHERE state IN ('pending', 'active');"
 	"ALTER TABLE notifications ADD COLUMN recipient TEXT;",
+	/* 6: a step handed to a member by name (keizoku assign) stays
+	 * theirs; an exception's decision keeps its own note */
+	"ALTER TABLE steps ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE exceptions ADD COLUMN decision_note TEXT;",
 	NULL
 };

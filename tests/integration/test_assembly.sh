@@ -131,7 +131,10 @@ expect_eq "quota reached: the step is done by keizokud" "$("$KZ" --json show 2 |
 expect_eq "arrived counts toward the quota" "$(asm 2 '.secretariat | [.arrived, .available]')" '[1,0]'
 expect_eq "assembly.complete is logged" "$(evs 2 assembly.complete | jq 'length')" 1
 expect_eq "the next step is ready" "$(step_state 2 brief)" ready
-expect_eq "the briefing is in tanaka's inbox, not a call-out" "$(inbox 1101 2)" '[["step",2,"brief","ready"]]'
+# Tasks follow answers (issue 14): tanaka answered unavailable, so the
+# briefing goes to the first it-lead who can come, suzuki.
+expect_eq "the briefing is in suzuki's inbox, not a call-out" "$(inbox 1102 2)" '[["step",2,"brief","ready"]]'
+expect_eq "and not in tanaka's, who cannot come" "$(inbox 1101 2)" '[]'
 expect_rc "a member outside the call-out's roles cannot answer" 1 as_uid 1105 "$KZ" respond 2 --available
 grep -q "no staff call-out" "$T/err" && ok "the refusal says why" || nok "refusal message: $(cat "$T/err")"
 

@@ -91,6 +91,6 @@ expect_eq "every drill notification is marked [訓練 DRILL] and drill: true" "$
 "$KZ" activate quake >/dev/null
 expect_eq "incidents shows the drill apart" "$("$KZ" --json incidents | jq -c '[.[] | [.id, .drill]]')" '[[1,true],[2,false]]'
 expect_eq "drill list lists the past drill" "$("$KZ" --json drill list | jq -c '[.drills[].id]')" "[1]"
-"$KZ" close 1 >/dev/null
+"$KZ" close 1 --force >/dev/null
 expect_rc "verify passes" 0 "$KZ" verify
 exit $_failed

@@ -115,7 +115,7 @@ expect_eq "exception 1 has its reminders armed" "$(sqlite3 "$T/state/keizoku.db"
 
 # Exceptions outlive their incident.
 expect_rc "work is done" 0 as_uid 1103 "$KZ" done 1 work
-expect_rc "tanaka closes the incident" 0 as_uid 1101 "$KZ" close 1
+expect_rc "tanaka closes the incident" 0 as_uid 1101 "$KZ" close 1 --force
 expect_eq "exception 1 is still active after the close" "$(exc | jq -c '[.[] | select(.id == 1) | .state]')" '["active"]'
 expect_eq "its reminders survived the close" "$(sqlite3 "$T/state/keizoku.db" "SELECT count(*) FROM timers WHERE step = 'exception:1'")" "2"
 expect_rc "a second incident" 0 as_uid 1101 "$KZ" activate entry --drill

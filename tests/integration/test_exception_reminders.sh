@@ -49,7 +49,7 @@ expect_rc "activate" 0 as_uid 1101 "$KZ" activate r
 expect_rc "tanaka requests a measure due in 48h" 0 as_uid 1101 "$KZ" exception add 1 --title "予備回線の開放" --policy "NW 4.2" --reason "主回線断" --revert-by 48h
 expect_rc "yamada approves it" 0 as_uid 1104 "$KZ" exception approve 1
 expect_eq "reminders armed: a day before and at revert_by" "$(timers)" "exc-after@$(ms 2026-11-22T03:12:00Z),exc-before@$(ms 2026-11-21T03:12:00Z)"
-expect_rc "the incident is closed" 0 as_uid 1101 "$KZ" close 1
+expect_rc "the incident is closed" 0 as_uid 1101 "$KZ" close 1 --force
 expect_eq "the close left them" "$(timers)" "exc-after@$(ms 2026-11-22T03:12:00Z),exc-before@$(ms 2026-11-21T03:12:00Z)"
 kill9_kzd
 

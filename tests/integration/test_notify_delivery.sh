@@ -123,7 +123,7 @@ outbox_idle
 expect_eq "notify step text with the role's mentions, ops only" \
     "$(sinkq '[.[9:][] | [.path, .json.text]]')" \
     '[["/slack","大阪 へ切り替えました (#1) <@U0SATO> @伊藤 一郎"]]'
-expect_rc "close" 0 "$KZ" close 1
+expect_rc "close" 0 "$KZ" close 1 --force
 wait_for "incident.closed to ops, execs and audit" 10 sink_count 13
 expect_eq "a one-string template is one line in every language" \
     "$(sinkq '[.[] | select(.path == "/slack") | .json.text][-1]')" "閉じました #1 / closed"

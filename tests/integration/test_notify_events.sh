@@ -82,7 +82,7 @@ wait_for "escalation in English" 20 has en 'Escalated: #1 呼び出し (no answe
 wait_for "reminder to the assignee" 20 has ops '【リマインド】#1 催促 @佐藤 次郎'
 wait_for "overdue to the owner" 20 has ops '【期限超過】#1 期限 @田中 太郎 @鈴木 花子 @佐藤 次郎'
 wait_for "failed (on_timeout fail) to the owner" 20 has ops '【失敗】#1 期限 @田中 太郎 @鈴木 花子 @佐藤 次郎'
-expect_rc "close" 0 "$KZ" close 1
+expect_rc "close" 0 "$KZ" close 1 --force
 wait_for "closed" 20 has ops '【発動解除】被災対応 / Disaster response（#1）を解除しました。'
 
 expect_eq "another trigger is accepted" "$(post '{"kind": "down", "site": "大阪"}')" "202"

@@ -140,9 +140,12 @@ out=$("$KZ" --json notifications)
 expect_eq "the outbox counts the attempts" \
     "$(echo "$out" | jq -c '[.[] | select(.channel != "never" and .channel != "moved") | [.channel, .state, .attempts]] | sort')" \
     '[["busy","delivered",2],["fine","delivered",1],["flaky","delivered",3],["hung","delivered",2],["later","pending",1],["unavail","delivered",2]]'
-expect_eq "the last error is kept" "$(echo "$out" | jq -r '[.[] | select(.channel == "flaky") | .last_error][0]')" "HTTP 500: シンク: 失敗 2"
-expect_eq "the timeout is named in the error" \
-    "$(echo "$out" | jq '[.[] | select(.channel == "hung") | .last_error][0] | ascii_downcase | contains("timed out")')" "true"
+# Issue 14: a delivered notification shows no error (last_error null);
+# the error of its last failed attempt stays as last_failure.
+expect_eq "a delivered one has no last error" "$(echo "$out" | jq -r '.[] | select(.channel == "flaky") | .last_error')" null
+expect_eq "the last failure is kept" "$(echo "$out" | jq -r '[.[] | select(.channel == "flaky") | .last_failure][0]')" "HTTP 500: シンク: 失敗 2"
+expect_eq "the timeout is named in the failure" \
+    "$(echo "$out" | jq '[.[] | select(.channel == "hung") | .last_failure][0] | ascii_downcase | contains("timed out")')" "true"
 expect_eq "never: several attempts, all the same webhook-id" \
     "$(sinkq '[(at("/never") | length) >= 3, ([at("/never")[].headers["webhook-id"]] | unique | length)]')" '[true,1]'
 n=$(sinkq 'at("/never") | length')

@@ -74,7 +74,7 @@ expect_eq "the overdue step is flagged" "$(jq -c '[.steps[].overdue]' <"$T/r.jso
 "$KZ" report 1 >"$T/r.md"
 check "the trigger document is printed" grep -q '"message": "避難指示 / evacuate"' "$T/r.md"
 check "the open incident says it is still open" grep -q '解除 / Closed | 対応中 / still open' "$T/r.md"
-check "confirmation is shown with who and the note" grep -q '発動確認 / Confirmed | 2026-11-20 12:14:00 +09:00 — tanaka: 避難を確認' "$T/r.md"
+check "confirmation is shown with who (by name) and the note" grep -q '発動確認 / Confirmed | 2026-11-20 12:14:00 +09:00 — 田中 太郎 (tanaka): 避難を確認' "$T/r.md"
 check "the timeout escalation is listed" grep -q '| count | step.overdue | timed out (on_timeout: escalate) |' "$T/r.md"
 check "the report is not labelled a drill" sh -c "! grep -q '訓練' '$T/r.md'"
 

@@ -112,6 +112,6 @@ act "closed by the owner" tanaka close 2 --note "被害なし"
 code=$(swh "$FIX/p2pquake-551-drill.json" msg_eq_5)
 expect_resp "a 訓練 report starts a drill" "$code" 202 '.incidents' '[3]'
 expect_eq "incident 3 is a drill" "$("$KZ" --json show 3 | jq '.drill')" true
-"$KZ" close 3 >/dev/null
+"$KZ" close 3 --force >/dev/null
 ship_stop
 exit $_failed

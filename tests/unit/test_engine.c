@@ -66,10 +66,12 @@ struct line {
 					   B R A N(running) D F S */
 };
 
-static const struct {
+struct tcase {
 	const char	*name;
-	struct line	 lines[16];
-} cases[] = {
+	struct line	 lines[24];
+};
+
+static const struct tcase cases[] = {
 	{ "happy path with when-skip, notify, wait, timeout-skip", {
 		{ "start", 200, "RBBBBBB" },
 		{ "tanaka approve decide", 200, "DRSBBBB" },
@@ -100,14 +102,17 @@ static const struct {
 		{ "ito done a", 409, "RBBBBBB" },
 		{ "tanaka done decide", 409, "RBBBBBB" },
 		{ "tanaka ack nosuch", 404, "RBBBBBB" },
-		{ "tanaka reject decide", 200, "FBBBBBB" },
+		{ "tanaka reject decide", 400, "RBBBBBB" },
+		{ "tanaka reject decide 理由", 200, "FBBBBBB" },
 		{ "tanaka approve decide", 409, "FBBBBBB" },
-		{ "tanaka skip decide", 200, "SRSBBBB" },
+		{ "tanaka skip decide", 400, "FBBBBBB" },
+		{ "tanaka skip decide 不要", 200, "SRSBBBB" },
 		{ NULL, 0, NULL } } },
 	{ "failed blocks dependents; skip unblocks", {
 		{ "start", 200, "RBBBBBB" },
 		{ "tanaka approve decide", 200, "DRSBBBB" },
-		{ "ito fail a", 200, "DFSBBBB" },
+		{ "ito fail a", 400, "DRSBBBB" },
+		{ "ito fail a 回線断", 200, "DFSBBBB" },
 		{ "ito done a", 200, "DDSDRBB" },
 		{ NULL, 0, NULL } } },
 	{ "stale timers are ignored", {
@@ -123,14 +128,16 @@ letter(enum step_state s)
 	return "BRANDFS"[s];
 }
 
+/* "start", "timer KIND STEP", "respond MEMBER ANSWER", "WHO assign STEP
+ * MEMBER" or "WHO ACT STEP [NOTE]". */
 static int
 run_line(struct incident *inc, const struct roster *ro, const char *input,
     int64_t *now, struct effects *fx)
 {
-	char		 who[32], act[32], step[32];
+	char		 who[32], act[32], step[32], note[64];
 	struct actx	 a;
 	char		*why = NULL;
-	int		 st;
+	int		 st, n;
 
 	memset(&a, 0, sizeof a);
 	a.roster = ro;
@@ -140,7 +147,8 @@ run_line(struct incident *inc, const struct roster *ro, const char *input,
 		a.admin = 1;
 		return engine_activate(&a, inc, 0, fx, &why);
 	}
-	if (sscanf(input, "%31s %31s %31s", who, act, step) != 3)
+	if ((n = sscanf(input, "%31s %31s %31s %63s", who, act, step,
+	    note)) < 3)
 		return -1;
 	if (strcmp(who, "timer") == 0) {
 		struct tkey k;
@@ -153,8 +161,21 @@ run_line(struct incident *inc, const struct roster *ro, const char *input,
 		tkey_free(&k);
 		return st;
 	}
+	if (strcmp(who, "respond") == 0) {
+		a.actor = act;
+		st = engine_respond(&a, inc, act, (enum answer)answer_parse(
+		    step), 0, NULL, fx, &why);
+		free(why);
+		return st;
+	}
 	a.actor = strcmp(who, "admin") == 0 ? "root" : who;
 	a.admin = strcmp(who, "admin") == 0;
+	if (strcmp(act, "assign") == 0) {
+		st = engine_assign(&a, inc, step, n == 4 ? note : NULL, fx,
+		    &why);
+		free(why);
+		return st;
+	}
 	{
 		static const char *const acts[] = { "ack", "done", "skip",
 		    "fail", "approve", "reject" };
@@ -163,35 +184,39 @@ run_line(struct incident *inc, const struct roster *ro, const char *input,
 		for (i = 0; i < 6; i++)
 			if (strcmp(acts[i], act) == 0)
 				break;
-		st = engine_step(&a, inc, step, (enum step_act)i, NULL, fx,
-		    &why);
+		st = engine_step(&a, inc, step, (enum step_act)i, n == 4 ?
+		    note : NULL, fx, &why);
 	}
 	free(why);
 	return st;
 }
 
-static void
-test_cases(void **state)
+/* Runs each case of a table on a fresh incident of rb_text; the number
+ * of lines that did not go as expected. "assignee STEP MEMBER" ("-" for
+ * nobody) and "level STEP N" check a step without an input. */
+static int
+run_cases(const char *ro_text, const char *rb_text, const struct tcase *tc,
+    size_t ncases)
 {
 	struct diags		 d = { 0 };
-	struct roster		*ro = roster_parse("r.yaml", roster_yaml,
-	    strlen(roster_yaml), &d);
+	struct roster		*ro = roster_parse("r.yaml", ro_text,
+	    strlen(ro_text), &d);
 	struct rb_context	 ctx = { .roster = ro };
-	struct runbook		*rb = runbook_parse("t.yaml", rb_yaml,
-	    strlen(rb_yaml), &ctx, &d);
+	struct runbook		*rb = runbook_parse("t.yaml", rb_text,
+	    strlen(rb_text), &ctx, &d);
 	size_t			 c, l, i;
 	int			 fails = 0;
 
 	if (rb == NULL)
 		fprintf(stderr, "%s\n", d.msgs[0]);
 	assert_non_null(rb);
-	for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+	for (c = 0; c < ncases; c++) {
 		struct incident	*inc = incident_new(rb, 0, NULL, rb->vars);
 		int64_t		 now = 1700000000000;
 
 		inc->id = 1;
-		for (l = 0; cases[c].lines[l].input != NULL; l++) {
-			const struct line	*ln = &cases[c].lines[l];
+		for (l = 0; tc[c].lines[l].input != NULL; l++) {
+			const struct line	*ln = &tc[c].lines[l];
 			struct effects		 fx = { 0 };
 			char			 got[16], a1[32], a2[32], a3[32];
 			int			 st;
@@ -199,18 +224,18 @@ test_cases(void **state)
 			if (sscanf(ln->input, "%31s %31s %31s", a1, a2, a3) ==
 			    3 && (strcmp(a1, "assignee") == 0 ||
 			    strcmp(a1, "level") == 0)) {
-				int k = runbook_step_index(rb, a2);
-				char lv[16];
+				int		 k = runbook_step_index(rb, a2);
+				const char	*as = inc->steps[k].assignee;
+				char		 lv[16];
 
 				snprintf(lv, sizeof lv, "%d",
 				    inc->steps[k].esc_level);
 				if (strcmp(strcmp(a1, "level") == 0 ? lv :
-				    inc->steps[k].assignee ?
-				    inc->steps[k].assignee : "", a3) != 0) {
+				    as ? as : "-", a3) != 0) {
 					fprintf(stderr, "%s: line %zu: %s: "
-					    "got %s\n", cases[c].name, l,
+					    "got %s\n", tc[c].name, l,
 					    ln->input, strcmp(a1, "level") ==
-					    0 ? lv : inc->steps[k].assignee);
+					    0 ? lv : as ? as : "-");
 					fails++;
 				}
 				continue;
@@ -223,7 +248,7 @@ test_cases(void **state)
 			if (st != ln->status || strcmp(got, ln->states) != 0) {
 				fprintf(stderr, "%s: line %zu \"%s\": status "
 				    "%d (want %d), states %s (want %s)\n",
-				    cases[c].name, l, ln->input, st,
+				    tc[c].name, l, ln->input, st,
 				    ln->status, got, ln->states);
 				fails++;
 			}
@@ -234,7 +259,153 @@ test_cases(void **state)
 	runbook_unref(rb);
 	roster_free(ro);
 	diag_free(&d);
-	assert_int_equal(fails, 0);
+	return fails;
+}
+
+static void
+test_cases(void **state)
+{
+	assert_int_equal(run_cases(roster_yaml, rb_yaml, cases,
+	    sizeof cases / sizeof cases[0]), 0);
+}
+
+/* Tasks follow answers (SPEC §16's assignment rule, issue 14): steps of
+ * a role spread over the members who can act, the fewest open steps
+ * first, then call-out order; "unavailable" moves a member's steps at
+ * once; keizoku assign pins a step to a member. */
+static const char quake_roster[] =
+    "members:\n"
+    "  - {id: tanaka}\n  - {id: suzuki}\n  - {id: sato}\n  - {id: ito}\n"
+    "  - {id: yamamoto}\n  - {id: kato}\n"
+    "roles:\n"
+    "  - {id: lead, members: [tanaka, suzuki]}\n"
+    "  - {id: ops, members: [sato, ito, yamamoto, kato]}\n";
+
+static const char quake_rb[] =
+    "runbook: q\n"
+    "owner: role:lead\n"
+    "steps:\n"
+    "  - id: assemble\n"
+    "    type: assemble\n"
+    "    with: {roles: {ops: 2}, escalate_after: 15m}\n"
+    "    timeout: 2h\n"
+    "    on_timeout: continue\n"
+    "  - id: room\n"
+    "    assign: role:ops\n"
+    "    escalate_after: 15m\n"
+    "  - id: power\n"
+    "    assign: role:ops\n"
+    "    escalate_after: 15m\n"
+    "  - id: data\n"
+    "    assign: role:ops\n"
+    "    escalate_after: 15m\n"
+    "  - id: compile\n"
+    "    needs: [room, power, data]\n"
+    "    assign: role:lead\n";
+
+static const struct tcase assign_cases[] = {
+	{ "spread before anyone answers; unavailable moves at once", {
+		{ "start", 200, "RRRRB" },
+		{ "assignee room sato", 0, NULL },
+		{ "assignee power ito", 0, NULL },
+		{ "assignee data yamamoto", 0, NULL },
+		{ "respond sato unavailable", 200, "RRRRB" },
+		{ "assignee room kato", 0, NULL },
+		{ "assignee power ito", 0, NULL },
+		{ "assignee data yamamoto", 0, NULL },
+		{ NULL, 0, NULL } } },
+	{ "steps follow those who answered available, spread", {
+		{ "start", 200, "RRRRB" },
+		{ "respond ito available", 200, "RRRRB" },
+		{ "assignee room ito", 0, NULL },
+		{ "assignee power ito", 0, NULL },
+		{ "assignee data ito", 0, NULL },
+		{ "respond kato arrived", 200, "DRRRB" },
+		{ "assignee room kato", 0, NULL },
+		{ "assignee power ito", 0, NULL },
+		{ "assignee data ito", 0, NULL },
+		{ "ito ack room", 200, "DARRB" },
+		{ "respond ito unavailable", 200, "DRRRB" },
+		{ "assignee room kato", 0, NULL },
+		{ "assignee data kato", 0, NULL },
+		{ "assignee power kato", 0, NULL },
+		{ NULL, 0, NULL } } },
+	{ "escalation skips who answered unavailable", {
+		{ "start", 200, "RRRRB" },
+		{ "respond ito unavailable", 200, "RRRRB" },
+		{ "assignee power kato", 0, NULL },
+		{ "timer escalate room", 200, "RRRRB" },
+		{ "assignee room yamamoto", 0, NULL },
+		{ "timer escalate room", 200, "RRRRB" },
+		{ "assignee room kato", 0, NULL },
+		{ "timer escalate room", 200, "RRRRB" },
+		{ "level room 3", 0, NULL },
+		{ NULL, 0, NULL } } },
+	{ "assign: owner or admin, pinned until unavailable", {
+		{ "start", 200, "RRRRB" },
+		{ "sato assign room ito", 403, "RRRRB" },
+		{ "tanaka assign room nobody", 404, "RRRRB" },
+		{ "tanaka assign assemble ito", 409, "RRRRB" },
+		{ "tanaka assign room ito", 200, "RRRRB" },
+		{ "assignee room ito", 0, NULL },
+		{ "admin assign compile sato", 200, "RRRRB" },
+		{ "respond kato available", 200, "RRRRB" },
+		{ "assignee room ito", 0, NULL },
+		{ "assignee power kato", 0, NULL },
+		{ "assignee data kato", 0, NULL },
+		{ "respond ito unavailable", 200, "RRRRB" },
+		{ "assignee room kato", 0, NULL },
+		{ "tanaka assign data ito", 409, "RRRRB" },
+		{ "kato done room 済", 200, "RDRRB" },
+		{ "kato done power 済", 200, "RDDRB" },
+		{ "kato done data 済", 200, "RDDDR" },
+		{ "assignee compile sato", 0, NULL },
+		{ "sato done compile 済", 200, "RDDDD" },
+		{ NULL, 0, NULL } } },
+};
+
+/* The same with the leads called out too. */
+static const char quake_rb2[] =
+    "runbook: q\n"
+    "owner: role:lead\n"
+    "steps:\n"
+    "  - id: assemble\n"
+    "    type: assemble\n"
+    "    with: {roles: {ops: 2, lead: 1}, escalate_after: 15m}\n"
+    "  - id: room\n"
+    "    assign: role:ops\n"
+    "  - id: power\n"
+    "    assign: role:ops\n"
+    "  - id: data\n"
+    "    assign: role:ops\n"
+    "  - id: compile\n"
+    "    needs: [room, power, data]\n"
+    "    assign: role:lead\n";
+
+static const struct tcase assign_cases2[] = {
+	{ "a step handed outside its role, or before it is ready, moves "
+	    "when its member cannot come", {
+		{ "start", 200, "RRRRB" },
+		{ "tanaka assign room suzuki", 200, "RRRRB" },
+		{ "tanaka assign compile kato", 200, "RRRRB" },
+		{ "assignee compile kato", 0, NULL },
+		{ "respond suzuki unavailable", 200, "RRRRB" },
+		{ "assignee room sato", 0, NULL },
+		{ "respond kato unavailable", 200, "RRRRB" },
+		{ "sato done room 済", 200, "RDRRB" },
+		{ "ito done power 済", 200, "RDDRB" },
+		{ "yamamoto done data 済", 200, "RDDDR" },
+		{ "assignee compile tanaka", 0, NULL },
+		{ NULL, 0, NULL } } },
+};
+
+static void
+test_assignment(void **state)
+{
+	assert_int_equal(run_cases(quake_roster, quake_rb, assign_cases,
+	    sizeof assign_cases / sizeof assign_cases[0]), 0);
+	assert_int_equal(run_cases(quake_roster, quake_rb2, assign_cases2,
+	    sizeof assign_cases2 / sizeof assign_cases2[0]), 0);
 }
 
 /* The effects of activation: events, timers from the injected clock,
@@ -284,6 +455,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_assignment),
 		cmocka_unit_test(test_effects),
 	};
 

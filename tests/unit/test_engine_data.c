@@ -233,6 +233,23 @@ apply(struct world *w, const struct actx *a, struct effects *fx)
 			break;
 		case EF_META:
 			break;
+		case EF_WITHDRAW:
+			say(w, "withdraw queued notifications");
+			break;
+		case EF_DRILL_CLOSED: {
+			size_t k;
+
+			for (k = 0; k < w->nexcs; k++) {
+				memset(&sub, 0, sizeof sub);
+				x = exc_dup(w->excs[k]);
+				engine_exception_drill_closed(a, w->inc, x,
+				    &sub);
+				exc_free(x);
+				apply(w, a, &sub);
+				effects_free(&sub);
+			}
+			break;
+		}
 		}
 	}
 }
@@ -522,12 +539,17 @@ run_line(struct world *w, char *line)
 		st = engine_confirm(&a, w->inc, word[1][0] == 'c', note, &fx,
 		    &why);
 	} else if (strcmp(word[1], "close") == 0) {
-		note = rest(word, 2, n);
-		st = engine_close(&a, w->inc, note, &fx, &why);
+		int force = n > 2 && strcmp(word[2], "--force") == 0;
+
+		note = rest(word, 2 + force, n);
+		st = engine_close(&a, w->inc, note, force, &fx, &why);
 	} else if ((act = step_act(word[1])) >= 0) {
 		note = rest(word, 3, n);
 		st = engine_step(&a, w->inc, n > 2 ? word[2] : "", act, note,
 		    &fx, &why);
+	} else if (strcmp(word[1], "assign") == 0) {
+		st = engine_assign(&a, w->inc, n > 2 ? word[2] : "", n > 3 ?
+		    word[3] : NULL, &fx, &why);
 	} else if (strcmp(word[1], "respond") == 0) {
 		int64_t eta = 0;
 
