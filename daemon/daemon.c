@@ -14,6 +14,7 @@
 #include "front/control.h"
 #include "front/jma.h"
 #include "front/web.h"
+#include "front/listen.h"
 #include "core/curlev.h"
 #include "core/daemon.h"
 #include "common/diag.h"
@@ -175,8 +176,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		sd_notify_msg("STOPPING=1");
 		d->stopping = 1;
-		control_close(d->control);
-		d->control = NULL;
+		control_stop(d->control);
 		kz_commit_now(d);
 		{
 			/* A moment for replies of the last commit to go out. */
@@ -278,6 +278,14 @@ kz_daemon_run(const char *conf_path)
 	set_errors(d, &dg);
 	diag_free(&dg);
 	d->outbox = outbox_new(d);
+	{
+		struct kz_fdbudget fdb;
+
+		kz_fdbudget(d->conf->http_max_conns, d->conf->ctl_max_clients,
+		    &fdb);
+		d->http_max = fdb.http_max;
+		d->ctl_max = fdb.ctl_max;
+	}
 	if ((d->control = control_listen(d, d->conf->socket,
 	    d->conf->socket_mode, &why)) == NULL)
 		fatalx("%s", why);

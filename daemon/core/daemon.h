@@ -62,6 +62,8 @@ struct kz_daemon {
 	struct postcommit	*op_post;	/* of the current operation */
 	int64_t			 started_at;
 	int			 stopping;
+	int			 http_max;	/* connections at once, from */
+	int			 ctl_max;	/* the config and fd limit */
 	struct kz_metrics	 metrics;
 };
 

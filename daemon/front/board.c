@@ -26,6 +26,7 @@
 #include "core/daemon.h"
 #include "core/webstate.h"
 #include "engine/engine.h"
+#include "front/httpconn.h"
 #include "front/web.h"
 #include "model/config.h"
 #include "model/roster.h"
@@ -514,7 +515,7 @@ board_finish(struct board_job *j, int64_t t0, int64_t c0)
 			wh_end(&j->b);
 		}
 		board_flush(j);
-		evhttp_connection_set_closecb(j->wr->evcon, NULL, NULL);
+		kz_http_closecb(j->wr->evcon, NULL, NULL);
 		evhttp_send_reply_end(j->wr->req);
 	}
 	board_measure(j, t0, c0);
@@ -732,7 +733,7 @@ board_events(struct wreq *wr)
 	evhttp_add_header(evhttp_request_get_output_headers(wr->req),
 	    "X-Accel-Buffering", "no");
 	evhttp_send_reply_start(wr->req, 200, "OK");
-	evhttp_connection_set_closecb(wr->evcon, sse_closed, s);
+	kz_http_closecb(wr->evcon, sse_closed, s);
 	sse_send(s, "retry: 2000\n: keizoku board\n\n");
 }
 
@@ -774,7 +775,7 @@ board_free_clients(struct web *w)
 	while (w->jobs != NULL) {
 		wr = w->jobs->wr;
 		if (wr->req != NULL) {
-			evhttp_connection_set_closecb(wr->evcon, NULL, NULL);
+			kz_http_closecb(wr->evcon, NULL, NULL);
 			evhttp_send_reply_end(wr->req);
 		}
 		board_job_free(w->jobs);
@@ -783,7 +784,7 @@ board_free_clients(struct web *w)
 
 	while ((s = TAILQ_FIRST(&w->clients)) != NULL) {
 		if (s->wr->req != NULL) {
-			evhttp_connection_set_closecb(s->wr->evcon, NULL,
+			kz_http_closecb(s->wr->evcon, NULL,
 			    NULL);
 			evhttp_send_reply_end(s->wr->req);
 		}

@@ -28,7 +28,10 @@
 
 #include "model/config.h"
 #include "core/daemon.h"
+#include "front/httpconn.h"
+#include "front/httperr.h"
 #include "front/ingest.h"
+#include "front/listen.h"
 #include "front/web.h"
 #include "common/log.h"
 #include "model/roster.h"
@@ -47,13 +50,16 @@ struct httpd {
 	struct kz_daemon	*d;
 	struct evhttp		*eh;
 	SSL_CTX			*ssl;
+	struct lguard		*lg;
+	struct hconns		*conns;
 };
 
 /* One request between its arrival and its reply. */
 struct hreq {
 	struct kz_daemon		*d;
 	struct evhttp_request		*req;	/* NULL: gone */
-	struct evhttp_connection	*evcon;
+	struct hconn			*conn;	/* NULL: gone or untracked */
+	struct evhttp_connection	*evcon;	/* untracked: closecb is ours */
 	struct timespec			 t0;
 };
 
@@ -130,7 +136,8 @@ http_send(struct hreq *hr, int status, const char *ctype, const char *text,
 	struct evbuffer		*buf;
 
 	if (hr->req != NULL) {
-		evhttp_connection_set_closecb(hr->evcon, NULL, NULL);
+		if (hr->evcon != NULL)
+			evhttp_connection_set_closecb(hr->evcon, NULL, NULL);
 		h = evhttp_request_get_output_headers(hr->req);
 		evhttp_add_header(h, "Content-Type", ctype);
 		evhttp_add_header(h, "Cache-Control", "no-store");
@@ -139,6 +146,9 @@ http_send(struct hreq *hr, int status, const char *ctype, const char *text,
 		evbuffer_add(buf, text, len);
 		evhttp_send_reply(hr->req, status, NULL, buf);
 		evbuffer_free(buf);
+		/* The next request on this connection has its own deadline. */
+		if (hr->conn != NULL)
+			hconn_replied(hr->conn);
 	}
 	http_observe(hr->d, &hr->t0);
 	free(hr);
@@ -190,11 +200,18 @@ http_add_header(struct hreq *hr, const char *name, const char *value)
 
 /* The connection closed before the reply: evhttp frees the request. */
 static void
-http_gone(struct evhttp_connection *evcon, void *arg)
+http_gone(void *arg)
 {
 	struct hreq *hr = arg;
 
 	hr->req = NULL;
+	hr->conn = NULL;
+}
+
+static void
+http_gone_evcon(struct evhttp_connection *evcon, void *arg)
+{
+	http_gone(arg);
 }
 
 static const char *
@@ -707,6 +724,17 @@ http_metrics(struct hreq *hr, json_t *params)
 	    m->hist_sum);
 	buf_printf(&b, "keizoku_http_request_duration_seconds_count %llu\n",
 	    (unsigned long long)cum);
+	if (d->http != NULL && d->http->conns != NULL) {
+		prom_head(&b, "keizoku_http_connections", "gauge",
+		    "HTTP connections open (http.max_connections caps it).");
+		buf_printf(&b, "keizoku_http_connections %d\n",
+		    hconns_open(d->http->conns));
+		prom_head(&b, "keizoku_http_connections_dropped_total",
+		    "counter", "HTTP connections closed for taking longer "
+		    "than http.request_timeout or displaced at the cap.");
+		buf_printf(&b, "keizoku_http_connections_dropped_total %llu\n",
+		    (unsigned long long)hconns_dropped(d->http->conns));
+	}
 	prom_head(&b, "keizoku_commits_total", "counter",
 	    "Batch transactions committed or attempted.");
 	buf_printf(&b, "keizoku_commits_total %llu\n",
@@ -761,6 +789,31 @@ http_route(enum evhttp_cmd_type method, const char *path, json_t *caps,
 	return found;
 }
 
+/* RFC 9112 §6.3: Content-Length headers that disagree, or one beside
+ * Transfer-Encoding, make the framing ambiguous (request smuggling past
+ * a proxy that reads it the other way). NULL when the framing is sound. */
+static const char *
+http_framing(struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	const char		*cl = NULL;
+	int			 te = 0;
+
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, "Transfer-Encoding") == 0)
+			te = 1;
+		if (strcasecmp(kv->key, "Content-Length") != 0)
+			continue;
+		if (cl != NULL && strcmp(cl, kv->value) != 0)
+			return "conflicting Content-Length headers";
+		cl = kv->value;
+	}
+	if (te && cl != NULL)
+		return "both Content-Length and Transfer-Encoding";
+	return NULL;
+}
+
 static void
 http_cb(struct evhttp_request *req, void *arg)
 {
@@ -772,19 +825,43 @@ http_cb(struct evhttp_request *req, void *arg)
 	http_handler		 fn = NULL;
 	struct buf		 allow = { 0 };
 	json_t			*caps;
+	struct hconn		*conn;
+	const char		*why;
 	int			 status;
 
-	/* The pages (SPEC §14) are web.c's. */
-	if (path != NULL && web_handle(h->d, req, path)) {
-		free(hr);
-		return;
-	}
-	caps = json_object();
+	/* The request is in whole: no deadline on its connection until
+	 * its reply is out (httpconn.c). */
+	conn = hconn_request(h->conns, evhttp_request_get_connection(req));
 	clock_gettime(CLOCK_MONOTONIC, &hr->t0);
 	hr->d = h->d;
 	hr->req = req;
-	hr->evcon = evhttp_request_get_connection(req);
-	evhttp_connection_set_closecb(hr->evcon, http_gone, hr);
+	why = http_framing(req);
+	/* The pages (SPEC §14) are web.c's; their connection reads its next
+	 * request once their reply (a stream, perhaps) is over. */
+	if (why == NULL && path != NULL) {
+		if (conn != NULL)
+			hconn_reply_done(conn, req);
+		if (web_handle(h->d, req, path)) {
+			free(hr);
+			return;
+		}
+		if (conn != NULL)
+			evhttp_request_set_on_complete_cb(req, NULL, NULL);
+	}
+	if ((hr->conn = conn) != NULL)
+		hconn_gone(conn, http_gone, hr);
+	else {
+		/* Not one we track (it cannot be, but never dangle). */
+		hr->evcon = evhttp_request_get_connection(req);
+		evhttp_connection_set_closecb(hr->evcon, http_gone_evcon, hr);
+	}
+	if (why != NULL) {
+		/* What follows on the connection cannot be trusted. */
+		http_add_header(hr, "Connection", "close");
+		http_error(hr, 400, "%s (RFC 9112 6.3)", why);
+		return;
+	}
+	caps = json_object();
 	if (path == NULL || *path == '\0')
 		path = "/";
 	status = http_route(evhttp_request_get_command(req), path, caps, &fn,
@@ -902,10 +979,11 @@ http_listen_addr(const char *listen, char **host, uint16_t *port,
 int
 kz_http_start(struct kz_daemon *d, char **why)
 {
-	const struct config	*c = d->conf;
-	struct httpd		*h;
-	char			*host;
-	uint16_t		 port;
+	const struct config		*c = d->conf;
+	struct httpd			*h;
+	struct evhttp_bound_socket	*bound;
+	char				*host;
+	uint16_t			 port;
 
 	if (c->http_listen == NULL || *c->http_listen == '\0')
 		return 0;
@@ -931,9 +1009,8 @@ kz_http_start(struct kz_daemon *d, char **why)
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
 	    EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(h->eh, http_cb, h);
-	if (h->ssl != NULL)
-		evhttp_set_bevcb(h->eh, http_bevcb, h);
-	if (evhttp_bind_socket_with_handle(h->eh, host, port) == NULL) {
+	if ((bound = evhttp_bind_socket_with_handle(h->eh, host, port)) ==
+	    NULL) {
 		*why = xprintf("cannot listen on %s: %s", c->http_listen,
 		    strerror(errno));
 		evhttp_free(h->eh);
@@ -942,6 +1019,12 @@ kz_http_start(struct kz_daemon *d, char **why)
 		free(h);
 		return -1;
 	}
+	h->lg = lguard_new(d->base, evhttp_bound_socket_get_listener(bound),
+	    "http");
+	h->conns = hconns_new(d->base, h->eh, h->lg, d->http_max,
+	    c->http_request_timeout_s * 1000, h->ssl != NULL ? http_bevcb :
+	    NULL, h);
+	http_errors_init(c->max_body);
 	log_info("listening on %s://%s", h->ssl ? "https" : "http",
 	    c->http_listen);
 	free(host);
@@ -956,7 +1039,9 @@ kz_http_stop(struct kz_daemon *d)
 
 	if (h == NULL)
 		return;
+	hconns_free(h->conns);
 	evhttp_free(h->eh);
+	lguard_free(h->lg);
 	SSL_CTX_free(h->ssl);
 	free(h);
 	d->http = NULL;

@@ -88,7 +88,10 @@ struct config {
 	char			*tls_cert;
 	char			*tls_key;
 	int64_t			 max_body;
-	int64_t			 http_timeout_s;
+	int64_t			 http_timeout_s;	/* idle, per byte */
+	int64_t			 http_request_timeout_s; /* head + body */
+	int			 http_max_conns;
+	int			 ctl_max_clients;
 	struct token_conf	*tokens;
 	size_t			 ntokens;
 	struct source_conf	*sources;
