@@ -178,6 +178,9 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		d->stopping = 1;
 		control_stop(d->control);
 		kz_commit_now(d);
+		/* Requests still waiting for a batch: refused, to be sent
+		 * again. */
+		kz_later_flush(d);
 		{
 			/* A moment for replies of the last commit to go out. */
 			struct timeval tv = { 0, 200000 };
@@ -188,8 +191,10 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
-/* After a restart: actions that were running when the daemon stopped
- * are interrupted; the engine re-runs or fails them per the step. */
+/* After a restart: actions whose start was committed were running when
+ * the daemon stopped and are interrupted (the engine re-runs or fails
+ * them per the step); those whose start was not never ran, and start
+ * now. */
 static void
 recover_actions(struct kz_daemon *d)
 {
@@ -203,6 +208,14 @@ recover_actions(struct kz_daemon *d)
 		struct actx	 a;
 		int		 status, ok = 0;
 
+		if (json_integer_value(json_object_get(r, "started")) <
+		    json_integer_value(json_object_get(r, "attempts"))) {
+			kz_action_resume(d, json_integer_value(json_object_get(r,
+			    "incident")), (int)json_integer_value(
+			    json_object_get(r, "idx")), (int)json_integer_value(
+			    json_object_get(r, "attempts")));
+			continue;
+		}
 		memset(&a, 0, sizeof a);
 		a.roster = d->roster;
 		a.now = clock_now();
@@ -221,6 +234,30 @@ recover_actions(struct kz_daemon *d)
 		kz_op_end(d, ok, NULL, NULL);
 	}
 	json_decref(rows);
+}
+
+/*
+ * The loop. libevent runs every callback that is ready before it looks
+ * for I/O again; with many ready at once (a burst of webhooks) that
+ * makes one long turn. Here it looks again after 2 ms of callbacks, so
+ * signals, timers and new connections (/healthz) are seen; what was
+ * ready stays queued in order, the batch commit after the requests that
+ * were ready before it. How much work a batch takes in is bounded in
+ * batch.c: past that, requests wait their turn cheaply.
+ */
+static struct event_base *
+loop_new(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base;
+	struct timeval		 tv = { 0, 2000 };
+
+	if ((cfg = event_config_new()) == NULL ||
+	    event_config_set_max_dispatch_interval(cfg, &tv, -1, 0) == -1 ||
+	    (base = event_base_new_with_config(cfg)) == NULL)
+		fatalx("cannot create the event loop");
+	event_config_free(cfg);
+	return base;
 }
 
 static void
@@ -263,10 +300,10 @@ kz_daemon_run(const char *conf_path)
 		fatalx("%s", why);
 	log_info("database %s", dbpath);
 	free(dbpath);
-	if ((d->base = event_base_new()) == NULL)
-		fatalx("cannot create the event loop");
+	d->base = loop_new();
 	d->commit_ev = event_new(d->base, -1, 0, kz_commit_cb, d);
 	d->timer_ev = evtimer_new(d->base, kz_timer_cb, d);
+	kz_work_init(d);
 	d->curl = curlev_new(d->base);
 	d->plugins = plugins_load(d->conf->plugins, d->base, d->curl, &dg);
 	/* At start every problem is reported and the daemon runs with
@@ -327,7 +364,9 @@ kz_daemon_run(const char *conf_path)
 	    d->conf->http_listen : "");
 	sd_notify_msg("READY=1");
 	event_base_dispatch(d->base);
-	/* Stopping: nothing further is accepted; what was committed stays. */
+	/* Stopping: nothing further is accepted; what was committed stays.
+	 * Actions queued and not launched are recorded as not started. */
+	kz_work_free(d);
 	if (store_in_tx(d->store))
 		kz_commit_now(d);
 	kz_http_stop(d);

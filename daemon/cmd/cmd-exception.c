@@ -193,11 +193,12 @@ cmd_exception_add(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	kz_actx(d, r, &op.a);
 	rc = store_exec(d->store, "INSERT INTO exceptions(incident, step, "
 	    "title, policy, reason, state, requested_by, requested_at, "
-	    "revert_by_at, drill) VALUES (?, ?, ?, ?, ?, 'requested', ?, ?, ?, "
-	    "?)", p = json_pack("[I,s?,s,s,s,s,I,I,b]", (json_int_t)incid,
-	    req_str(r, "step"), req_str(r, "title"), req_str(r, "policy"),
-	    req_str(r, "reason"), who(&op.a), (json_int_t)op.a.now,
-	    (json_int_t)(op.a.now + secs * 1000), op.inc->drill));
+	    "revert_by_at, drill, requested_actor) VALUES (?, ?, ?, ?, ?, "
+	    "'requested', ?, ?, ?, ?, ?)", p = json_pack("[I,s?,s,s,s,s,I,I,b,"
+	    "s?]", (json_int_t)incid, req_str(r, "step"), req_str(r, "title"),
+	    req_str(r, "policy"), req_str(r, "reason"), who(&op.a),
+	    (json_int_t)op.a.now, (json_int_t)(op.a.now + secs * 1000),
+	    op.inc->drill, op.a.actor));
 	json_decref(p);
 	if (rc == 0) {
 		op.id = store_last_id(d->store);
@@ -226,17 +227,52 @@ cmd_exception_add(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	return 201;
 }
 
+/* Separation of duties: someone who had a hand in the request (the
+ * member it was made for, or the person who typed it, a proxy with --as)
+ * may not decide it, neither as themselves nor for someone else, and no
+ * one may decide it on behalf of either. NULL, or a message. */
+static char *
+conflicted(const struct exc_op *op, const char *verb, const char *ref)
+{
+	const char	*reqs[2], *deciders[2];
+	size_t		 i, j;
+
+	reqs[0] = str(op->row, "requested_by");
+	reqs[1] = str(op->row, "requested_actor");
+	deciders[0] = op->a.actor;		/* the person acting */
+	deciders[1] = op->a.member;		/* the person acted for */
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++) {
+			if (deciders[j] == NULL || reqs[i] == NULL ||
+			    strcmp(deciders[j], reqs[i]) != 0)
+				continue;
+			if (i == 0)
+				return xprintf("%s requested exception %lld "
+				    "and may not %s it, in person or through "
+				    "someone acting for them: another member "
+				    "of %s must (self-approval is not allowed)",
+				    reqs[0], (long long)op->id, verb, ref);
+			return xprintf("%s made the request for exception "
+			    "%lld (on behalf of %s) and may not %s it, in "
+			    "person or on anyone's behalf: another member of "
+			    "%s must (separation of duties)", reqs[1],
+			    (long long)op->id, reqs[0] ? reqs[0] : "-", verb,
+			    ref);
+		}
+	return NULL;
+}
+
 /* Approving a departure from policy needs someone else with the
- * authority: a member of the approver role who did not ask for it. The
- * member is the one on whose behalf it is done (--as): that member
- * answers for the decision, and the log names both. An admin who is
- * not such a member must act --as one (as for approval steps). */
+ * authority: a member of the approver role who had no hand in asking
+ * for it. The member is the one on whose behalf it is done (--as): that
+ * member answers for the decision, and the log names both. An admin who
+ * is not such a member must act --as one (as for approval steps). */
 static int
 may_decide(struct kz_daemon *d, struct exc_op *op, const char *verb,
     json_t **body)
 {
-	const char	*req = str(op->row, "requested_by");
 	const char	*me = who(&op->a);
+	char		*why;
 	const char	*done = strcmp(verb, "approve") == 0 ? "approved" :
 			    "rejected";
 	char		*ref = exc_approver(d, op->inc);
@@ -247,10 +283,9 @@ may_decide(struct kz_daemon *d, struct exc_op *op, const char *verb,
 		    "exceptions.approver_role in the config", verb,
 		    (long long)op->id);
 		status = 403;
-	} else if (req != NULL && me != NULL && strcmp(req, me) == 0) {
-		*body = kz_error("%s requested exception %lld and may not %s "
-		    "it: another member of %s must (self-approval is not "
-		    "allowed)", req, (long long)op->id, verb, ref);
+	} else if ((why = conflicted(op, verb, ref)) != NULL) {
+		*body = kz_error("%s", why);
+		free(why);
 		status = 403;
 	} else if (!roster_matches(d->roster, ref, me) && op->a.admin &&
 	    op->a.member == NULL) {

@@ -170,8 +170,60 @@ action_finish(struct kz_daemon *d, struct action_job *j)
 	free(j);
 }
 
+static void action_launch(struct kz_daemon *, void *);
+static void action_drop(void *);
+static void action_unlaunched(void *);
+
+/*
+ * An action starts in two steps, both from the work queue: first its
+ * start is committed (steps.started = the attempt), then it is launched.
+ * After a crash, a running step whose start was never committed never
+ * started, and is simply started; one whose start was committed may have
+ * run (interrupted). The commit costs little: the batch takes the starts
+ * of a burst together.
+ */
 static void
-action_start(struct kz_daemon *d, void *arg)
+action_intent(struct kz_daemon *d, void *arg)
+{
+	struct action_job	*j = arg;
+	json_t			*p, *rows;
+	int			 ok, live;
+
+	action_daemon = d;
+	if (d->stopping || kz_op_begin(d) == -1) {
+		if (d->stopping) {
+			free(j);	/* not recorded: a restart starts it */
+			return;
+		}
+		/* Not started, and not recorded: a restart starts it. */
+		log_warnx("incident %lld: cannot record the start of an action "
+		    "(%s); it starts after a restart", (long long)j->incident,
+		    store_errmsg(d->store));
+		free(j);
+		return;
+	}
+	p = json_pack("[I,i,i]", (json_int_t)j->incident, j->step, j->attempt);
+	rows = store_query(d->store, "SELECT 1 AS one FROM steps WHERE "
+	    "incident = ? AND idx = ? AND state = 'running' AND attempts = ?",
+	    p);
+	ok = rows != NULL;
+	live = json_array_size(rows) == 1;
+	json_decref(rows);
+	if (ok && live)
+		ok = store_exec(d->store, "UPDATE steps SET started = ?3 WHERE "
+		    "incident = ?1 AND idx = ?2", p) == 0;
+	json_decref(p);
+	/* A step overridden by hand meanwhile starts nothing. */
+	if (ok && live)
+		kz_after_commit_queued(d, action_launch, j,
+		    action_unlaunched);
+	else
+		free(j);
+	kz_op_end(d, ok, NULL, NULL);
+}
+
+static void
+action_launch(struct kz_daemon *d, void *arg)
 {
 	struct action_job	*j = arg;
 	struct incident		*inc;
@@ -209,6 +261,45 @@ static void
 action_drop(void *arg)
 {
 	free(arg);
+}
+
+/* A launch dropped: its start was committed, but keizokud is stopping
+ * before it ran (or the commit failed, and nothing was recorded). At a
+ * stop the record is taken back, so that the restart starts it instead
+ * of calling it interrupted. */
+static void
+action_unlaunched(void *arg)
+{
+	struct action_job	*j = arg;
+	struct kz_daemon	*d = action_daemon;
+	json_t			*p;
+	int			 ok;
+
+	if (d != NULL && d->stopping && kz_op_begin(d) == 0) {
+		p = json_pack("[I,i,i]", (json_int_t)j->incident, j->step,
+		    j->attempt);
+		ok = store_exec(d->store, "UPDATE steps SET started = ?3 - 1 "
+		    "WHERE incident = ?1 AND idx = ?2 AND started = ?3", p) ==
+		    0;
+		json_decref(p);
+		kz_op_end(d, ok, NULL, NULL);
+	}
+	free(j);
+}
+
+void
+kz_action_resume(struct kz_daemon *d, int64_t incident, int step,
+    int attempt)
+{
+	struct action_job *j = xcalloc(1, sizeof *j);
+
+	j->incident = incident;
+	j->step = step;
+	j->attempt = attempt;
+	log_info("incident %lld: starting the action of step %d, attempt %d, "
+	    "which had not started when keizokud stopped",
+	    (long long)incident, step, attempt);
+	kz_later(d, action_intent, j);
 }
 
 static int
@@ -268,7 +359,8 @@ kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			j->incident = inc->id;
 			j->step = e->step;
 			j->attempt = (int)e->due;
-			kz_after_commit(d, action_start, j, action_drop);
+			kz_after_commit_queued(d, action_intent, j,
+			    action_drop);
 			break;
 		}
 		}

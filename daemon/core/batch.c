@@ -1,9 +1,18 @@
 /* Group commit. Every change made while handling the events of one loop
  * turn goes into one SQLite transaction; each operation inside it is a
  * savepoint. The commit event runs after the turn's other callbacks;
- * only when COMMIT returns are the replies sent and the after-commit
- * effects (timers, actions, deliveries) started. */
+ * only when COMMIT returns are the replies sent, then the after-commit
+ * effects started: bookkeeping at once, the heavy ones (starting
+ * actions: loading the incident, a child process, an HTTP request) from
+ * a queue drained a few milliseconds per loop turn, so that a burst
+ * delays no reply, no /healthz and no signal by more than that.
+ *
+ * A batch takes in operations for KZ_BATCH_NS of work, and at least
+ * KZ_BATCH_MIN_OPS of them (a commit's fsync is paid once for them all,
+ * which matters most when the machine is slow); requests that come while
+ * it is full wait in arrival order (kz_later) and go into the next one. */
 #include <event2/event.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +36,30 @@ struct postcommit {
 	void		(*fn)(struct kz_daemon *, void *);
 	void		(*drop)(void *);
 	void		*arg;
+	int		 queued;	/* heavy: into the work queue */
 	struct postcommit *next;
+};
+
+static void	post_drop(struct postcommit *);
+
+/* The work queue of heavy effects, in commit order. */
+#define KZ_SLICE_NS	(3 * 1000000)	/* work per loop turn */
+#define KZ_BATCH_NS	(3 * 1000000)	/* operations per batch */
+#define KZ_BATCH_MIN_OPS 16
+
+struct kz_work {
+	struct postcommit	*head;
+	struct postcommit	**tail;
+	size_t			 n;
+	struct event		*ev;
+	/* Requests waiting for a batch with room. */
+	struct postcommit	*later;
+	struct postcommit	**later_tail;
+	size_t			 nlater;
+	struct event		*later_ev;
+	int64_t			 batch_ns;	/* spent in this batch's ops */
+	int			 batch_ops;
+	int64_t			 op_t0;
 };
 
 json_t *
@@ -45,17 +77,176 @@ kz_error(const char *fmt, ...)
 	return j;
 }
 
-void
-kz_after_commit(struct kz_daemon *d, void (*fn)(struct kz_daemon *, void *),
-    void *arg, void (*drop)(void *))
+static void
+after_commit(struct kz_daemon *d, void (*fn)(struct kz_daemon *, void *),
+    void *arg, void (*drop)(void *), int queued)
 {
 	struct postcommit *p = xcalloc(1, sizeof *p);
 
 	p->fn = fn;
 	p->arg = arg;
 	p->drop = drop;
+	p->queued = queued;
 	p->next = d->op_post;
 	d->op_post = p;
+}
+
+void
+kz_after_commit(struct kz_daemon *d, void (*fn)(struct kz_daemon *, void *),
+    void *arg, void (*drop)(void *))
+{
+	after_commit(d, fn, arg, drop, 0);
+}
+
+void
+kz_after_commit_queued(struct kz_daemon *d,
+    void (*fn)(struct kz_daemon *, void *), void *arg, void (*drop)(void *))
+{
+	after_commit(d, fn, arg, drop, 1);
+}
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Runs queued effects for at most KZ_SLICE_NS, then yields to the loop
+ * (a zero timeout comes after the next poll for I/O). */
+static void
+work_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct kz_daemon	*d = arg;
+	struct kz_work		*w = d->work;
+	struct postcommit	*p;
+	int64_t			 end = mono_ns() + KZ_SLICE_NS;
+	struct timeval		 zero = { 0, 0 };
+
+	while (!d->stopping && (p = w->head) != NULL) {
+		if ((w->head = p->next) == NULL)
+			w->tail = &w->head;
+		w->n--;
+		p->fn(d, p->arg);
+		free(p);
+		if (mono_ns() >= end)
+			break;
+	}
+	if (w->head != NULL && !d->stopping)
+		evtimer_add(w->ev, &zero);
+}
+
+int
+kz_batch_full(const struct kz_daemon *d)
+{
+	const struct kz_work *w = d->work;
+
+	return w != NULL && ((w->batch_ns >= KZ_BATCH_NS &&
+	    w->batch_ops >= KZ_BATCH_MIN_OPS) || w->later != NULL);
+}
+
+static void
+later_arm(struct kz_daemon *d)
+{
+	struct timeval zero = { 0, 0 };
+
+	if (d->work->later != NULL)
+		evtimer_add(d->work->later_ev, &zero);
+}
+
+/* Runs waiting requests while the batch has room; the rest wait for the
+ * next (the commit re-arms this). */
+static void
+later_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct kz_daemon	*d = arg;
+	struct kz_work		*w = d->work;
+	struct postcommit	*p;
+
+	while ((p = w->later) != NULL && (d->stopping ||
+	    w->batch_ns < KZ_BATCH_NS || w->batch_ops < KZ_BATCH_MIN_OPS)) {
+		if ((w->later = p->next) == NULL)
+			w->later_tail = &w->later;
+		w->nlater--;
+		p->fn(d, p->arg);
+		free(p);
+	}
+	/* Nothing opened a batch (every one was answered at once): go on at
+	 * the next turn rather than wait for a commit. */
+	if (w->later != NULL && !store_in_tx(d->store))
+		later_arm(d);
+}
+
+void
+kz_later(struct kz_daemon *d, void (*fn)(struct kz_daemon *, void *),
+    void *arg)
+{
+	struct kz_work		*w = d->work;
+	struct postcommit	*p = xcalloc(1, sizeof *p);
+
+	p->fn = fn;
+	p->arg = arg;
+	*w->later_tail = p;
+	w->later_tail = &p->next;
+	if (w->nlater++ == 0 && !store_in_tx(d->store))
+		later_arm(d);
+}
+
+/* Shutting down: every waiting request is answered now (they see
+ * d->stopping and refuse). */
+void
+kz_later_flush(struct kz_daemon *d)
+{
+	if (d->work != NULL)
+		later_cb(-1, 0, d);
+}
+
+void
+kz_work_init(struct kz_daemon *d)
+{
+	d->work = xcalloc(1, sizeof *d->work);
+	d->work->tail = &d->work->head;
+	d->work->ev = evtimer_new(d->base, work_cb, d);
+	d->work->later_tail = &d->work->later;
+	d->work->later_ev = evtimer_new(d->base, later_cb, d);
+}
+
+size_t
+kz_work_pending(const struct kz_daemon *d)
+{
+	return d->work != NULL ? d->work->n : 0;
+}
+
+/* What is still queued at exit is dropped: its state is on disk, and a
+ * restart takes it up (actions not started are started then). */
+void
+kz_work_free(struct kz_daemon *d)
+{
+	struct kz_work *w = d->work;
+
+	if (w == NULL)
+		return;
+	kz_later_flush(d);
+	post_drop(w->head);
+	event_free(w->ev);
+	event_free(w->later_ev);
+	free(w);
+	d->work = NULL;
+}
+
+static void
+work_add(struct kz_daemon *d, struct postcommit *p)
+{
+	struct kz_work	*w = d->work;
+	struct timeval	 zero = { 0, 0 };
+
+	p->next = NULL;
+	*w->tail = p;
+	w->tail = &p->next;
+	if (w->n++ == 0)
+		evtimer_add(w->ev, &zero);
 }
 
 static void
@@ -98,6 +289,8 @@ schedule_commit(struct kz_daemon *d)
 int
 kz_op_begin(struct kz_daemon *d)
 {
+	if (d->work != NULL)
+		d->work->op_t0 = mono_ns();
 	if (store_op_begin(d->store) == -1) {
 		/* Operations earlier in the batch may wait for its commit to
 		 * be answered: never roll it back here (their 200s would go
@@ -113,6 +306,12 @@ int
 kz_op_end(struct kz_daemon *d, int ok, kz_reply_fn done, void *arg)
 {
 	int rc = store_op_end(d->store, ok);
+
+	if (d->work != NULL && d->work->op_t0 != 0) {
+		d->work->batch_ns += mono_ns() - d->work->op_t0;
+		d->work->batch_ops++;
+		d->work->op_t0 = 0;
+	}
 
 	if (ok && rc == 0) {
 		/* Keep the operation's effects, in the order queued. */
@@ -156,6 +355,11 @@ kz_commit_now(struct kz_daemon *d)
 
 	ok = store_commit(d->store) == 0;
 	d->metrics.commits++;
+	if (d->work != NULL) {
+		d->work->batch_ns = 0;
+		d->work->batch_ops = 0;
+		later_arm(d);
+	}
 	if (!ok) {
 		d->metrics.commit_failures++;
 		log_warnx("commit failed (%s): %s; nothing in this batch is "
@@ -166,16 +370,7 @@ kz_commit_now(struct kz_daemon *d)
 	d->deferred = NULL;
 	p = d->post;
 	d->post = NULL;
-	if (ok) {
-		while (p != NULL) {
-			struct postcommit *next = p->next;
-
-			p->fn(d, p->arg);
-			free(p);
-			p = next;
-		}
-	} else
-		post_drop(p);
+	/* The replies first: what they acknowledge is on disk. */
 	while (q != NULL) {
 		struct deferred *next = q->next;
 
@@ -189,6 +384,20 @@ kz_commit_now(struct kz_daemon *d)
 		free(q);
 		q = next;
 	}
+	if (ok) {
+		while (p != NULL) {
+			struct postcommit *next = p->next;
+
+			if (p->queued && d->work != NULL)
+				work_add(d, p);
+			else {
+				p->fn(d, p->arg);
+				free(p);
+			}
+			p = next;
+		}
+	} else
+		post_drop(p);
 	kz_timers_rearm(d);
 	outbox_kick(d);
 }
@@ -293,8 +502,50 @@ check_as(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	return 0;
 }
 
+static void	dispatch(struct kz_daemon *, struct kz_req *, kz_reply_fn,
+		    void *);
+
+/* A write request waiting for a batch with room: its own copy. */
+struct waiting_req {
+	struct kz_req	 r;
+	kz_reply_fn	 fn;
+	void		*arg;
+};
+
+static void
+waiting_run(struct kz_daemon *d, void *arg)
+{
+	struct waiting_req *q = arg;
+
+	dispatch(d, &q->r, q->fn, q->arg);
+	free(q->r.actor);
+	free(q->r.member);
+	json_decref(q->r.params);
+	free(q);
+}
+
 void
 kz_dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
+{
+	struct waiting_req *q;
+
+	if (r->spec == NULL || !r->spec->write || d->stopping ||
+	    !kz_batch_full(d)) {
+		dispatch(d, r, fn, arg);
+		return;
+	}
+	q = xcalloc(1, sizeof *q);
+	q->r = *r;
+	q->r.actor = r->actor != NULL ? xstrdup(r->actor) : NULL;
+	q->r.member = r->member != NULL ? xstrdup(r->member) : NULL;
+	q->r.params = json_incref(r->params);
+	q->fn = fn;
+	q->arg = arg;
+	kz_later(d, waiting_run, q);
+}
+
+static void
+dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
 {
 	const struct kz_cmd	*c = r->spec ? find_cmd(r->spec->name) : NULL;
 	json_t			*body = NULL;

@@ -34,6 +34,7 @@ struct kz_metrics {
 
 struct postcommit;
 struct deferred;
+struct kz_work;
 
 struct kz_daemon {
 	struct event_base	*base;
@@ -60,6 +61,7 @@ struct kz_daemon {
 	struct deferred		*deferred;	/* replies awaiting COMMIT */
 	struct postcommit	*post;		/* effects after COMMIT */
 	struct postcommit	*op_post;	/* of the current operation */
+	struct kz_work		*work;		/* heavy effects, sliced */
 	int64_t			 started_at;
 	int			 stopping;
 	int			 http_max;	/* connections at once, from */
@@ -88,6 +90,21 @@ void	 kz_dispatch(struct kz_daemon *, struct kz_req *, kz_reply_fn,
  * dropped if it rolls back. */
 void	 kz_after_commit(struct kz_daemon *, void (*fn)(struct kz_daemon *,
 	    void *), void *arg, void (*drop)(void *));
+/* The same for a heavy effect (starting an action): it runs from a queue
+ * drained a few milliseconds per loop turn, after the replies. */
+void	 kz_after_commit_queued(struct kz_daemon *,
+	    void (*fn)(struct kz_daemon *, void *), void *arg,
+	    void (*drop)(void *));
+/* Whether this batch has taken in its share of work (or requests are
+ * waiting already): a new write should wait its turn with kz_later,
+ * which runs fn(d, arg) once a batch has room. */
+int	 kz_batch_full(const struct kz_daemon *);
+void	 kz_later(struct kz_daemon *, void (*fn)(struct kz_daemon *, void *),
+	    void *arg);
+void	 kz_later_flush(struct kz_daemon *);
+void	 kz_work_init(struct kz_daemon *);
+void	 kz_work_free(struct kz_daemon *);
+size_t	 kz_work_pending(const struct kz_daemon *);
 /* Operation scope for writers outside kz_dispatch (timers, webhooks,
  * action results): begin, then end with ok or not. Ending schedules the
  * batch commit; done(arg, status) (may be NULL) runs after it. */
@@ -122,6 +139,9 @@ int	 kz_exception_from_step(struct kz_daemon *, const struct actx *,
  * reference (an empty object without a plan). */
 json_t	*kz_rtos(struct kz_daemon *, const struct runbook *);
 int	 kz_daemon_run(const char *conf_path);
+/* Starts an action whose start was never committed (after a restart). */
+void	 kz_action_resume(struct kz_daemon *, int64_t incident, int step,
+	    int attempt);
 /* Frees the jobs of actions still running at exit (apply.c). */
 void	 kz_actions_free(void);
 void	 sd_notify_msg(const char *);

@@ -101,9 +101,11 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 	kz_op_end(d, ok, NULL, NULL);
 }
 
-/* Runs every due timer, in due order, within this loop turn's batch. */
-void
-kz_timers_run(struct kz_daemon *d)
+/* Runs due timers, in due order, within this loop turn's batch; bounded:
+ * only until the batch has taken in its share (the rest fire at the next
+ * turn: the commit re-arms for what is due). */
+static void
+timers_run(struct kz_daemon *d, int bounded)
 {
 	int64_t	 now = clock_now();
 	json_t	*due;
@@ -113,10 +115,16 @@ kz_timers_run(struct kz_daemon *d)
 	if (due == NULL)
 		return;
 	n = json_array_size(due);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && (i == 0 || !bounded || !kz_batch_full(d)); i++)
 		fire(d, json_array_get(due, i), now);
 	json_decref(due);
 	/* The commit re-arms; a full batch means more are due at once. */
+}
+
+void
+kz_timers_run(struct kz_daemon *d)
+{
+	timers_run(d, 0);
 }
 
 void
@@ -132,7 +140,7 @@ kz_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		log_info("store: writes work again");
 		outbox_kick(d);
 	}
-	kz_timers_run(d);
+	timers_run(d, 1);
 	if (!store_in_tx(d->store))
 		kz_timers_rearm(d);
 }

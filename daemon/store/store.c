@@ -792,9 +792,10 @@ json_t *
 store_running_steps(struct store *s)
 {
 	return queryf(s, "SELECT s.incident AS incident, s.idx AS idx, "
-	    "s.id AS step FROM steps s JOIN incidents i ON i.id = s.incident "
-	    "WHERE s.state = 'running' AND i.state = 'active' ORDER BY "
-	    "s.incident, s.idx", NULL);
+	    "s.id AS step, s.attempts AS attempts, s.started AS started FROM "
+	    "steps s JOIN incidents i ON i.id = s.incident WHERE s.state = "
+	    "'running' AND i.state = 'active' ORDER BY s.incident, s.idx",
+	    NULL);
 }
 
 json_t *

@@ -55,7 +55,8 @@ int64_t		 store_find_open(struct store *, const char *runbook,
 		    const char *key, int64_t since, int drill);
 /* Every open incident id (for recovery). */
 json_t		*store_open_incidents(struct store *);
-/* (incident, step) pairs of steps in state running. */
+/* Steps in state running: [{"incident","idx","step","attempts",
+ * "started"}]. */
 json_t		*store_running_steps(struct store *);
 json_t		*store_counts(struct store *, const char *table,
 		    const char *column);
