@@ -467,6 +467,40 @@ req_id(const struct kz_req *r, const char *k, int64_t *out)
 	return 0;
 }
 
+int
+req_page(const struct kz_req *r, int64_t *limit, int64_t *after,
+    json_t **body)
+{
+	*limit = KZ_PAGE_DEFAULT;
+	*after = 0;
+	if (json_object_get(r->params, "limit") != NULL &&
+	    (req_id(r, "limit", limit) == -1 || *limit > KZ_PAGE_MAX)) {
+		*body = kz_error("--limit takes a number from 1 to %d",
+		    KZ_PAGE_MAX);
+		return 400;
+	}
+	if (json_object_get(r->params, "after") != NULL &&
+	    req_id(r, "after", after) == -1) {
+		*body = kz_error("--after takes the cursor a previous page "
+		    "ended with (a positive number)");
+		return 400;
+	}
+	return 0;
+}
+
+void
+req_page_end(struct kz_req *r, json_t *rows, int64_t limit, const char *key)
+{
+	json_t *last;
+
+	if (rows == NULL || (int64_t)json_array_size(rows) <= limit)
+		return;
+	json_array_remove(rows, (size_t)limit);
+	last = json_object_get(json_array_get(rows, (size_t)limit - 1), key);
+	free(r->next);
+	r->next = xprintf("%lld", (long long)json_integer_value(last));
+}
+
 static const struct kz_cmd *
 find_cmd(const char *name)
 {
@@ -584,6 +618,11 @@ dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
 	if (store_in_tx(d->store)) {
 		defer(d, fn, arg, status, body);
 		schedule_commit(d);
-	} else
+	} else {
+		d->reply_next = status < 300 ? r->next : NULL;
 		fn(arg, status, body);
+		d->reply_next = NULL;
+	}
+	free(r->next);
+	r->next = NULL;
 }

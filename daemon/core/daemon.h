@@ -64,6 +64,7 @@ struct kz_daemon {
 	struct kz_work		*work;		/* heavy effects, sliced */
 	int64_t			 started_at;
 	int			 stopping;
+	const char		*reply_next;	/* of the reply being sent */
 	int			 http_max;	/* connections at once, from */
 	int			 ctl_max;	/* the config and fd limit */
 	struct kz_metrics	 metrics;
@@ -77,6 +78,7 @@ struct kz_req {
 	char			*member;	/* --as: acting for */
 	int			 admin;
 	const char		*via;		/* "socket", "http" */
+	char			*next;		/* set by a list: next page */
 };
 
 typedef void (*kz_reply_fn)(void *arg, int status, json_t *body);
@@ -162,6 +164,14 @@ extern const struct kz_cmd kz_cmds[];
 const char	*req_str(const struct kz_req *, const char *);
 int		 req_bool(const struct kz_req *, const char *);
 int		 req_id(const struct kz_req *, const char *, int64_t *);
+/* A list's page: limit (KZ_PAGE_DEFAULT if absent, 1..KZ_PAGE_MAX) and
+ * the numeric cursor after (0: from the start). 0, or 400 with *body. */
+int		 req_page(const struct kz_req *, int64_t *limit, int64_t *after,
+		    json_t **body);
+/* rows was read with limit + 1: when it has more than limit, the extra
+ * one goes and r->next becomes the cursor of the last kept (key). */
+void		 req_page_end(struct kz_req *, json_t *rows, int64_t limit,
+		    const char *key);
 
 /* Notifications (notify.c): render and queue in the outbox. */
 int	 notify_enqueue(struct kz_daemon *, const struct incident *,

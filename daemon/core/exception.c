@@ -92,15 +92,19 @@ exc_json(json_t *row, int64_t now)
 
 json_t *
 kz_exceptions_list(struct kz_daemon *d, int64_t incident, int open,
-    int64_t now)
+    int64_t now, int64_t after, int64_t limit)
 {
 	json_t	*rows, *p;
 	size_t	 i;
 
+	/* Oldest first; a page starts past the cursor's place in that
+	 * order. */
 	rows = store_query(d->store, "SELECT * FROM exceptions WHERE "
 	    "(?1 = 0 OR incident = ?1) AND (?2 = 0 OR state IN ('requested', "
-	    "'active')) ORDER BY requested_at, id", p = json_pack("[I,b]",
-	    (json_int_t)incident, open));
+	    "'active')) AND (?3 = 0 OR (requested_at, id) > (SELECT "
+	    "requested_at, id FROM exceptions WHERE id = ?3)) ORDER BY "
+	    "requested_at, id LIMIT ?4", p = json_pack("[I,b,I,I]",
+	    (json_int_t)incident, open, (json_int_t)after, (json_int_t)limit));
 	json_decref(p);
 	if (rows == NULL)
 		return NULL;

@@ -27,9 +27,10 @@ json_t	*exc_load(struct kz_daemon *, int64_t id, int *status);
  * in_force_s and overdue measured at now); a new reference. */
 json_t	*exc_json(json_t *row, int64_t now);
 /* Every exception (incident 0) or those of one incident; open: only
- * requested and active ones. Oldest first. NULL when storage fails. */
+ * requested and active ones. Oldest first, at most limit, past the
+ * exception after (0: from the first). NULL when storage fails. */
 json_t	*kz_exceptions_list(struct kz_daemon *, int64_t incident, int open,
-	    int64_t now);
+	    int64_t now, int64_t after, int64_t limit);
 /* Who decides exceptions of inc: "role:" + exceptions.approver_role,
  * else the runbook owner; NULL when neither is set. Allocated. */
 char	*exc_approver(struct kz_daemon *, const struct incident *);

@@ -87,7 +87,13 @@ send_frame(struct conn *c, int status, json_t *body)
 {
 	json_t		*msg = json_pack("{s:i,s:i,s:o}", "v", KZ_PROTO_VERSION,
 	    "status", status, "body", body ? body : json_object());
-	char		*text = json_dumps(msg, JSON_COMPACT);
+	char		*text;
+
+	/* A list with more to follow: where the next page starts. */
+	if (c->ctl->d->reply_next != NULL)
+		json_object_set_new(msg, "next",
+		    json_string(c->ctl->d->reply_next));
+	text = json_dumps(msg, JSON_COMPACT);
 	unsigned char	 hdr[4];
 	size_t		 len = strlen(text);
 

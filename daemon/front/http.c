@@ -154,6 +154,42 @@ http_send(struct hreq *hr, int status, const char *ctype, const char *text,
 	free(hr);
 }
 
+static void http_add_header(struct hreq *, const char *, const char *);
+
+/* A list with more to follow: the cursor, and the next page's URL (this
+ * one's query with after set). */
+static void
+http_next(struct hreq *hr, const char *next)
+{
+	const struct evhttp_uri	*u = evhttp_request_get_evhttp_uri(hr->req);
+	struct evkeyvalq	 kv;
+	struct evkeyval		*e;
+	struct buf		 b = { 0 };
+	char			*esc;
+
+	http_add_header(hr, "X-Keizoku-Next", next);
+	TAILQ_INIT(&kv);
+	if (u == NULL || evhttp_uri_get_path(u) == NULL || (evhttp_uri_get_query(
+	    u) != NULL && evhttp_parse_query_str(evhttp_uri_get_query(u),
+	    &kv) == -1))
+		return;
+	buf_printf(&b, "<%s?", evhttp_uri_get_path(u));
+	TAILQ_FOREACH(e, &kv, next) {
+		if (strcmp(e->key, "after") == 0)
+			continue;
+		esc = evhttp_encode_uri(e->key);
+		buf_printf(&b, "%s=", esc);
+		free(esc);
+		esc = evhttp_encode_uri(e->value);
+		buf_printf(&b, "%s&", esc);
+		free(esc);
+	}
+	buf_printf(&b, "after=%s>; rel=\"next\"", next);
+	http_add_header(hr, "Link", b.s);
+	buf_free(&b);
+	evhttp_clear_headers(&kv);
+}
+
 /* kz_reply_fn: a JSON reply; takes body. */
 static void
 http_reply(void *arg, int status, json_t *body)
@@ -163,6 +199,8 @@ http_reply(void *arg, int status, json_t *body)
 
 	if (body == NULL)
 		body = json_object();
+	if (hr->d->reply_next != NULL && hr->req != NULL)
+		http_next(hr, hr->d->reply_next);
 	text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(body);
 	if (text == NULL) {

@@ -22,8 +22,18 @@ static const struct kz_flagspec f_activate[] = {
 	{ "note", KZ_F_STR, "why the plan is activated" },
 	{ NULL, 0, NULL }
 };
+#define PAGE_FLAGS \
+	{ "limit", KZ_F_STR, "at most this many (default 1000, at most " \
+	    "10000)" }, \
+	{ "after", KZ_F_STR, "the page after this one (the cursor printed " \
+	    "when more follow)" }
+static const struct kz_flagspec f_page[] = {
+	PAGE_FLAGS,
+	{ NULL, 0, NULL }
+};
 static const struct kz_flagspec f_incidents[] = {
 	{ "all", KZ_F_BOOL, "include closed and dismissed incidents" },
+	PAGE_FLAGS,
 	{ NULL, 0, NULL }
 };
 static const struct kz_flagspec f_respond[] = {
@@ -55,11 +65,13 @@ static const struct kz_flagspec f_exc_resolve[] = {
 static const struct kz_flagspec f_exceptions[] = {
 	{ "open", KZ_F_BOOL, "only those not yet disposed of" },
 	{ "incident", KZ_F_STR, "only those of this incident" },
+	PAGE_FLAGS,
 	{ NULL, 0, NULL }
 };
 static const struct kz_flagspec f_notifications[] = {
 	{ "pending", KZ_F_BOOL, "only those not yet delivered" },
 	{ "incident", KZ_F_STR, "only those of this incident" },
+	PAGE_FLAGS,
 	{ NULL, 0, NULL }
 };
 static const struct kz_flagspec f_strict[] = {
@@ -116,14 +128,14 @@ const struct kz_cmdspec kz_cmdspecs[] = {
 	{ "respond", { "incident", NULL }, 1, f_respond, "POST",
 	    "/v1/incidents/{incident}/responses", NULL, 1,
 	    "answer a staff call-out" },
-	{ "inbox", { NULL }, 0, f_none, "GET", "/v1/inbox", NULL, 0,
+	{ "inbox", { NULL }, 0, f_page, "GET", "/v1/inbox", NULL, 0,
 	    "steps and call-outs waiting for me" },
 	{ "roster", { NULL }, 0, f_none, "GET", "/v1/roster", NULL, 0,
 	    "members and roles" },
 	{ "close", { "incident", NULL }, 1, f_close, "POST",
 	    "/v1/incidents/{incident}/close", NULL, 1,
 	    "deactivate the plan for an incident" },
-	{ "log", { "incident", NULL }, 1, f_none, "GET",
+	{ "log", { "incident", NULL }, 1, f_page, "GET",
 	    "/v1/incidents/{incident}/log", NULL, 0, "an incident's timeline" },
 	{ "report", { "incident", NULL }, 1, f_report, "GET",
 	    "/v1/incidents/{incident}/report", NULL, 0,

@@ -755,14 +755,15 @@ store_incident_load(struct store *s, int64_t id,
 }
 
 json_t *
-store_incidents(struct store *s, int all)
+store_incidents(struct store *s, int all, int64_t after, int64_t limit)
 {
 	return queryf(s, all ?
 	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
-	    "FROM incidents ORDER BY id" :
+	    "FROM incidents WHERE id > ? ORDER BY id LIMIT ?" :
 	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
-	    "FROM incidents WHERE state IN ('pending', 'active') ORDER BY id",
-	    NULL);
+	    "FROM incidents WHERE state IN ('pending', 'active') AND id > ? "
+	    "ORDER BY id LIMIT ?", json_pack("[I,I]", (json_int_t)after,
+	    (json_int_t)limit));
 }
 
 int64_t
@@ -867,9 +868,17 @@ store_event(struct store *s, int64_t incident, int64_t at, const char *actor,
 json_t *
 store_events(struct store *s, int64_t incident)
 {
+	return store_events_page(s, incident, 0, INT64_MAX);
+}
+
+json_t *
+store_events_page(struct store *s, int64_t incident, int64_t after,
+    int64_t limit)
+{
 	return queryf(s, "SELECT seq, at, actor, on_behalf, type, step, data, "
-	    "hash FROM events WHERE incident = ? ORDER BY seq",
-	    json_pack("[I]", (json_int_t)incident));
+	    "hash FROM events WHERE incident = ? AND seq > ? ORDER BY seq "
+	    "LIMIT ?", json_pack("[I,I,I]", (json_int_t)incident,
+	    (json_int_t)after, (json_int_t)limit));
 }
 
 const char *
