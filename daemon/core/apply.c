@@ -1,12 +1,14 @@
 /* Between the pure engine and the world: loads incidents with the
  * runbook version they started with, persists engine effects inside the
  * current operation, and starts actions once their state is committed. */
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/daemon.h"
 #include "core/exception.h"
+#include "model/actionwith.h"
 #include "common/diag.h"
 #include "common/log.h"
 #include "model/plan.h"
@@ -172,6 +174,61 @@ action_finish(struct kz_daemon *d, struct action_job *j)
 
 static void action_launch(struct kz_daemon *, void *);
 static void action_drop(void *);
+
+/* A URL parser's view of scheme, user, password, host and port. */
+static int
+url_parts(const char *url, char *out[5])
+{
+	static const CURLUPart parts[5] = { CURLUPART_SCHEME, CURLUPART_USER,
+	    CURLUPART_PASSWORD, CURLUPART_HOST, CURLUPART_PORT };
+	CURLU	*u = curl_url();
+	size_t	 i;
+	int	 rc = 0;
+
+	memset(out, 0, 5 * sizeof *out);
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+		rc = -1;
+	for (i = 0; rc == 0 && i < 5; i++) {
+		char *v = NULL;
+
+		if (curl_url_get(u, parts[i], &v, parts[i] == CURLUPART_PORT ?
+		    CURLU_DEFAULT_PORT : 0) == CURLUE_OK) {
+			out[i] = xstrdup(v);
+			curl_free(v);
+		}
+	}
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* The rendered URL must go where the runbook's own vars send it: same
+ * scheme, credentials, host and port, as libcurl reads them (the check
+ * at load time and the encoding of values already see to it; this is
+ * the last word before a request leaves). */
+static int
+same_origin(const char *url, const char *origin, char **why)
+{
+	char	*a[5], *b[5];
+	size_t	 i;
+	int	 rc = 0;
+
+	if (url_parts(url, a) == -1 || url_parts(origin, b) == -1) {
+		*why = xprintf("url: %s is not a URL libcurl accepts", url);
+		rc = -1;
+	}
+	for (i = 0; rc == 0 && i < 5; i++)
+		if ((a[i] == NULL) != (b[i] == NULL) || (a[i] != NULL &&
+		    strcasecmp(a[i], b[i]) != 0)) {
+			*why = xprintf("url: %s would not go to the host the "
+			    "runbook names (%s); refused", url, origin);
+			rc = -1;
+		}
+	for (i = 0; i < 5; i++) {
+		free(a[i]);
+		free(b[i]);
+	}
+	return rc;
+}
 static void action_unlaunched(void *);
 
 /*
@@ -228,8 +285,8 @@ action_launch(struct kz_daemon *d, void *arg)
 	struct action_job	*j = arg;
 	struct incident		*inc;
 	const struct rb_step	*rs;
-	json_t			*ctx, *with;
-	char			*why = NULL;
+	json_t			*ctx, *rbctx, *with;
+	char			*why = NULL, *origin = NULL;
 	int			 status, dry;
 
 	action_daemon = d;
@@ -239,11 +296,22 @@ action_launch(struct kz_daemon *d, void *arg)
 	}
 	rs = &inc->rb->steps[j->step];
 	ctx = engine_context(inc);
-	with = tmpl_render_json(rs->with, ctx);
+	rbctx = json_deep_copy(ctx);
+	json_object_set(rbctx, "vars", inc->rb->vars != NULL ? inc->rb->vars :
+	    json_object());
+	with = action_with_render(rs->with, ctx, rbctx, &origin, &why);
 	json_decref(ctx);
+	json_decref(rbctx);
+	if (with != NULL && origin != NULL && same_origin(json_string_value(
+	    json_object_get(with, "url")), origin, &why) == -1) {
+		json_decref(with);
+		with = NULL;
+	}
+	free(origin);
 	dry = inc->drill && !rs->drill_run;
-	if (d->plugins == NULL || plugins_start(d->plugins, rs->action, with,
-	    rs->timeout_s * 1000, dry, action_done_cb, j, &why) == NULL) {
+	if (with == NULL || d->plugins == NULL || plugins_start(d->plugins,
+	    rs->action, with, rs->timeout_s * 1000, dry, action_done_cb, j,
+	    &why) == NULL) {
 		j->ok = 0;
 		j->note = why != NULL ? why : xprintf("action %s is not "
 		    "available (no plugin provides it)", rs->action);

@@ -78,6 +78,9 @@ exc_json(json_t *row, int64_t now)
 	    json_object_get(row, "note") : json_null());
 	if (json_object_get(o, "decision_note") == NULL)
 		json_object_set_new(o, "decision_note", json_null());
+	/* Who typed a request for someone else is in the event log (actor,
+	 * on_behalf); the list keeps its shape. */
+	json_object_del(o, "requested_actor");
 	/* How long the departure from policy has been (or was) in force. */
 	if (active && approved != 0)
 		in_force = json_integer((now - approved) / 1000);

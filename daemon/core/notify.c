@@ -293,6 +293,33 @@ nt_template(struct kz_daemon *d, const char *event, const char *lang)
 	return NULL;
 }
 
+/* Renders a message template for a channel: for chat formats (Slack and
+ * the like, Teams) every value is escaped (template.h, TC_CHAT), since
+ * titles, notes, labels and report texts come from triggers and members;
+ * mentions come only from the roster ({{mention}}). */
+static int
+nt_chat(const struct channel_conf *ch)
+{
+	return strcmp(ch->type, "slack") == 0 || strcmp(ch->type, "teams") ==
+	    0;
+}
+
+static char *
+nt_expand(const char *s, json_t *ctx, const struct channel_conf *ch)
+{
+	struct tmpl	*t;
+	char		*why, *r;
+	int		 chat = nt_chat(ch);
+
+	if ((t = tmpl_compile(s, NULL, NULL, &why)) == NULL) {
+		free(why);
+		return xstrdup(s);
+	}
+	r = tmpl_render_in(t, ctx, chat ? TC_CHAT : TC_TEXT);
+	tmpl_free(t);
+	return r;
+}
+
 /* Appends a rendered line without the blanks an empty hole leaves. */
 static void
 nt_add_line(struct buf *b, const char *s, int *lines)
@@ -323,8 +350,8 @@ nt_event_text(struct kz_daemon *d, const struct effect *e,
 	json_object_set_new(ctx, "mention", json_string(mention));
 	/* The config's one text for every language is one line. */
 	if (json_is_string(json_object_get(d->conf->templates, e->type))) {
-		t = tmpl_expand(json_string_value(json_object_get(
-		    d->conf->templates, e->type)), ctx);
+		t = nt_expand(json_string_value(json_object_get(
+		    d->conf->templates, e->type)), ctx, ch);
 		nt_add_line(b, t, lines);
 		free(t);
 		return;
@@ -335,7 +362,7 @@ nt_event_text(struct kz_daemon *d, const struct effect *e,
 			continue;
 		if ((tp = nt_template(d, e->type, nt_langs[i])) == NULL)
 			continue;
-		t = tmpl_expand(tp, ctx);
+		t = nt_expand(tp, ctx, ch);
 		nt_add_line(b, t, lines);
 		free(t);
 	}
@@ -357,7 +384,7 @@ nt_render(struct kz_daemon *d, const struct incident *inc,
     const struct effect *e, const struct channel_conf *ch, json_t *ctx)
 {
 	struct buf	 b = { 0 };
-	char		*m, *t;
+	char		*m, *t, *r;
 	const char	*s;
 	int		 lines = 0;
 
@@ -365,11 +392,23 @@ nt_render(struct kz_daemon *d, const struct incident *inc,
 	if (inc->drill)
 		buf_adds(&b, NT_DRILL);
 	if (nt_verbatim(e->type)) {
-		s = json_string_value(json_object_get(e->data, "text"));
-		t = xprintf("%s%s%s", s != NULL ? s : "", *m != '\0' ? " " : "",
-		    m);
+		/* A notify step's text is rendered again for this channel
+		 * (the event keeps it as plain text); a ready-made text (a
+		 * situation report) is escaped whole for a chat. */
+		s = strcmp(e->type, "step.notify") == 0 && e->step >= 0 ?
+		    json_string_value(json_object_get(
+		    inc->rb->steps[e->step].with, "text")) : NULL;
+		if (s != NULL)
+			r = nt_expand(s, ctx, ch);
+		else {
+			s = json_string_value(json_object_get(e->data, "text"));
+			r = nt_chat(ch) ? tmpl_chat_escape(s != NULL ? s : "") :
+			    xstrdup(s != NULL ? s : "");
+		}
+		t = xprintf("%s%s%s", r, *m != '\0' ? " " : "", m);
 		nt_add_line(&b, t, &lines);
 		free(t);
+		free(r);
 	} else
 		nt_event_text(d, e, ch, ctx, m, &b, &lines);
 	if (lines == 0)		/* an event nobody wrote a text for */
@@ -664,8 +703,13 @@ nt_personal_text(struct kz_daemon *d, const struct incident *inc,
 	if (inc->drill)
 		buf_adds(&b, NT_DRILL);
 	if (nt_verbatim(e->type)) {
+		char *r;
+
 		s = json_string_value(json_object_get(e->data, "text"));
-		nt_add_line(&b, s != NULL ? s : "", &lines);
+		r = nt_chat(ch) ? tmpl_chat_escape(s != NULL ? s : "") :
+		    xstrdup(s != NULL ? s : "");
+		nt_add_line(&b, r, &lines);
+		free(r);
 	} else
 		nt_event_text(d, e, ch, ctx, m->name != NULL ? m->name : m->id,
 		    &b, &lines);

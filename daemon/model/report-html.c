@@ -135,7 +135,9 @@ md_code(struct rdoc *d, const char *s)
 		max = sizeof fence - 1;
 	memset(fence, '`', max);
 	fence[max] = '\0';
-	buf_printf(&d->b, "%s\n%s\n%s\n\n", fence, s, fence);
+	buf_printf(&d->b, "%s\n", fence);
+	doc_md_safe(&d->b, s);
+	buf_printf(&d->b, "\n%s\n\n", fence);
 }
 
 static const struct rdoc_ops md_ops = {

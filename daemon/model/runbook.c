@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "model/matcher.h"
 #include "model/roster.h"
+#include "model/actionwith.h"
 #include "model/runbook.h"
 #include "common/sig.h"
 #include "model/template.h"
@@ -283,6 +284,12 @@ load_with(struct rb_step *st, const char *file, const struct ynode *n,
 			return;
 		}
 		st->with = w ? ynode_json(w) : json_object();
+		if (action_with_check(st->with, &why) == -1) {
+			diag_node(d, file, ymap_get(w, "url"), "action %s: %s",
+			    s, why);
+			free(why);
+			why = NULL;
+		}
 		if (ctx != NULL && ctx->check_action != NULL &&
 		    ctx->check_action(ctx->check_arg, s, st->with,
 		    &why) == -1) {
