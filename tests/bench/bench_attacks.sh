@@ -185,12 +185,18 @@ if echo "$ATTACKS" | grep -qw yaml; then
 		rm "$T/runbooks/$f.yaml"
 		echo "| hostile YAML: $f.yaml ($(( $(stat -c %s "$T/$f.yaml") / 1024 )) KiB) checked by keizokud -t, over an empty check (ms) | $((t - base)) | - | - |"
 	done
-	python3 - "$T/runbooks/big.yaml" <<'PY'
+	# 200 KB: 12,700 bare steps (past the cap: refused early) or 990
+	# steps with long notes, each needing the one before (valid).
+	python3 - "$T/runbooks/big.yaml" "${BIG:-valid}" <<'PY'
 import sys
 out = ["runbook: big", "title: big", "steps:"]
 i = 0
 while sum(len(l) + 1 for l in out) < 200 * 1024:
-    out.append("  - {id: s%d}" % i)
+    if sys.argv[2] == "bare":
+        out.append("  - {id: s%d}" % i)
+    else:
+        need = ", needs: [s%d]" % (i - 1) if i else ""
+        out.append("  - {id: s%d, title: \"手順 %d\", note: \"%s\"%s}" % (i, i, "n" * 150, need))
     i += 1
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 PY
@@ -207,7 +213,7 @@ PY
 		sleep 0.01
 	done
 	stop
-	echo "| a 200 KB runbook reloaded (SIGHUP): longest /healthz wait (ms) | $max | - | - |"
+	echo "| a 200 KB runbook (${BIG:-valid}) reloaded (SIGHUP): longest /healthz wait (ms) | $max | - | - |"
 fi
 
 # 9. The Standard Webhooks replay lookup with 100,000 trigger rows.
