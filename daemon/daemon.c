@@ -153,6 +153,7 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 	jma_stop(d);
 	sources_arm(d);
 	jma_start(d);
+	kz_triggers_prune_soon(d);
 	*errors = json_array();
 	for (i = 0; d->load_errors[i] != NULL; i++)
 		json_array_append_new(*errors, json_string(d->load_errors[i]));
@@ -275,7 +276,7 @@ kz_daemon_run(const char *conf_path)
 {
 	struct kz_daemon	 dd, *d = &dd;
 	struct diags		 dg = { 0 };
-	struct event		*sigs[4], *wd = NULL, *drills_ev;
+	struct event		*sigs[4], *wd = NULL, *drills_ev, *prune_ev;
 	const int		 signos[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
 	char			*why = NULL, *dbpath;
 	const char		*wdusec;
@@ -345,6 +346,9 @@ kz_daemon_run(const char *conf_path)
 	sources_arm(d);
 	if (store_in_tx(d->store))
 		kz_commit_now(d);
+	prune_ev = kz_triggers_prune_start(d);
+	if (store_in_tx(d->store))
+		kz_commit_now(d);
 	jma_start(d);
 	outbox_kick(d);
 	if ((wdusec = getenv("WATCHDOG_USEC")) != NULL) {
@@ -378,6 +382,7 @@ kz_daemon_run(const char *conf_path)
 	if (wd != NULL)
 		event_free(wd);
 	event_free(drills_ev);
+	event_free(prune_ev);
 	outbox_free(d->outbox);
 	plugins_free(d->plugins);
 	kz_actions_free();

@@ -410,7 +410,9 @@ kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			rc = timer_effect(d, inc, e);
 			break;
 		case EF_NOTIFY:
-			rc = notify_enqueue(d, inc, e);
+			rc = strcmp(e->type, "trigger.repeated") == 0 ?
+			    kz_repeat_notify(d, inc, e) :
+			    notify_enqueue(d, inc, e);
 			break;
 		case EF_EXCEPTION:
 			rc = kz_exception_from_step(d, a, inc, e);

@@ -187,6 +187,16 @@ void	 outbox_withdrawn(struct kz_daemon *);
 /* Plan drills falling due (plan-due.c): check now, and hourly. */
 void	 kz_plan_drills_check(struct kz_daemon *);
 struct event *kz_plan_drills_start(struct kz_daemon *);
+/* Repeats of an open incident's trigger (triggerlog.c): the first told,
+ * the rest summed up every triggers.repeat_summary; its timer; the
+ * retention of the triggers table. */
+int	 kz_repeat_notify(struct kz_daemon *, const struct incident *,
+	    const struct effect *);
+int	 kz_repeat_timer(struct kz_daemon *, int64_t incident,
+	    const char *kind, json_t *timer, int64_t now);
+void	 kz_triggers_prune(struct kz_daemon *);
+void	 kz_triggers_prune_soon(struct kz_daemon *);
+struct event *kz_triggers_prune_start(struct kz_daemon *);
 /* A notification about no incident; inside an operation. */
 int	 notify_system(struct kz_daemon *, const char *event, json_t *data);
 /* A mail of its own to one member (sign-in links, sitreps; notify.c). */

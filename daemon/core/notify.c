@@ -94,6 +94,12 @@ static const struct {
 	    "（途絶していた時間: {{data.silent_for}}）。",
 	    "Source heard again: {{data.source}} (it was silent for "
 	    "{{data.silent_for}})." },
+	{ "trigger.repeated.summary",
+	    "【再通知まとめ】#{{incident.id}} {{incident.title}}: 直近 "
+	    "{{data.period_s}} 秒に発動条件の通知がさらに {{data.count}} 件"
+	    "届きました",
+	    "Trigger repeated {{data.count}} more times in the last "
+	    "{{data.period_s}}s for #{{incident.id}}" },
 	{ "assembly.callout",
 	    "【参集】#{{incident.id}} {{incident.title}}: {{data.role}} として"
 	    "参集できるか回答してください: keizoku respond {{incident.id}} "
@@ -343,15 +349,20 @@ nt_event_text(struct kz_daemon *d, const struct effect *e,
     const struct channel_conf *ch, json_t *ctx, const char *mention,
     struct buf *b, int *lines)
 {
-	const char	*tp;
+	const char	*tp, *type = e->type;
 	char		*t;
 	size_t		 i;
 
+	/* Repeats summed up (triggerlog.c) have a text of their own. */
+	if (strcmp(type, "trigger.repeated") == 0 && json_is_string(
+	    json_object_get(e->data, "kind")) && strcmp(json_string_value(
+	    json_object_get(e->data, "kind")), "summary") == 0)
+		type = "trigger.repeated.summary";
 	json_object_set_new(ctx, "mention", json_string(mention));
 	/* The config's one text for every language is one line. */
-	if (json_is_string(json_object_get(d->conf->templates, e->type))) {
+	if (json_is_string(json_object_get(d->conf->templates, type))) {
 		t = nt_expand(json_string_value(json_object_get(
-		    d->conf->templates, e->type)), ctx, ch);
+		    d->conf->templates, type)), ctx, ch);
 		nt_add_line(b, t, lines);
 		free(t);
 		return;
@@ -360,7 +371,7 @@ nt_event_text(struct kz_daemon *d, const struct effect *e,
 		if (strcmp(ch->lang, "both") != 0 &&
 		    strcmp(ch->lang, nt_langs[i]) != 0)
 			continue;
-		if ((tp = nt_template(d, e->type, nt_langs[i])) == NULL)
+		if ((tp = nt_template(d, type, nt_langs[i])) == NULL)
 			continue;
 		t = nt_expand(tp, ctx, ch);
 		nt_add_line(b, t, lines);

@@ -70,6 +70,8 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 		return;
 	if (store_timer_delete(d->store, id) == -1)
 		ok = 0;
+	else if (strcmp(kind, "repeats") == 0)
+		ok = kz_repeat_timer(d, incid, kind, t, now) == 0;
 	else if (strncmp(kind, "exc-", 4) == 0)
 		/* Exception reminders outlive the incident: not the
 		 * engine's business. */

@@ -14,10 +14,14 @@
 static const char *const top_keys[] = {
 	"state_dir", "runbooks", "plugins", "plan", "roster", "admins",
 	"control", "http", "tokens", "sources", "channels", "notify",
-	"exceptions", "templates", "scenarios", "web", "timezone", NULL
+	"exceptions", "templates", "scenarios", "web", "timezone", "triggers",
+	NULL
 };
 static const char *const web_keys[] = {
 	"base_url", "secret", "link_ttl", "session_ttl", "login_ttl", NULL
+};
+static const char *const triggers_keys[] = {
+	"retention", "repeat_summary", NULL
 };
 static const char *const control_keys[] = {
 	"socket", "mode", "max_clients", NULL
@@ -579,6 +583,15 @@ load_misc(struct config *c, const char *file, const struct ynode *root,
 	}
 	if (yget_node(d, file, root, "templates", Y_MAP, 0, &n) == 1)
 		c->templates = ynode_json(n);
+	c->trigger_retention_s = 90 * 86400;
+	c->repeat_summary_s = 300;
+	if (yget_node(d, file, root, "triggers", Y_MAP, 0, &n) == 1) {
+		ycheck_keys(d, file, n, triggers_keys, "triggers");
+		yget_duration(d, file, n, "retention", 0,
+		    &c->trigger_retention_s);
+		yget_duration(d, file, n, "repeat_summary", 0,
+		    &c->repeat_summary_s);
+	}
 }
 
 struct config *

@@ -106,6 +106,8 @@ struct config {
 	int64_t			*exc_remind_s;	/* before revert_by */
 	size_t			 nexc_remind;
 	json_t			*templates;	/* event -> text overrides */
+	int64_t			 trigger_retention_s;	/* 0: kept */
+	int64_t			 repeat_summary_s;	/* 0: every repeat */
 	char			*scenarios;	/* drill scenario dir */
 	struct web_conf		 web;
 	char			*timezone;	/* of reports, notifications */
