@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "model/plan.h"
 #include "core/plugin.h"
+#include "core/spawn.h"
 #include "model/runbook.h"
 #include "store/store.h"
 #include "model/template.h"
@@ -88,8 +89,21 @@ struct action_job {
 	int			 attempt;
 	int			 ok;
 	char			*note;
+	int			 slot;	/* holds one of ACTIONS_MAX */
 	struct action_job	*next;	/* running, see running_jobs */
 };
+
+/*
+ * At most ACTIONS_MAX actions between the record of their start and their
+ * end: the others wait here, before anything is recorded, so that every
+ * start on disk is a run under way (after a crash, those waiting were
+ * never started and simply start; a run recorded and then queued for a
+ * free child process would be called interrupted without having run).
+ */
+#define ACTIONS_MAX	SPAWN_MAX_RUNNING
+
+static int			 slots_used;
+static struct action_job	*waiting_head, **waiting_tail = &waiting_head;
 
 /* Jobs handed to a plugin and not finished: a stop cancels their runs
  * without calling back, so they are freed here (kz_actions_free). */
@@ -118,6 +132,36 @@ kz_actions_free(void)
 		free(j);
 	}
 	running_jobs = NULL;
+	/* Waiting: nothing recorded; a restart starts them. */
+	for (j = waiting_head; j != NULL; j = next) {
+		next = j->next;
+		free(j);
+	}
+	waiting_head = NULL;
+	waiting_tail = &waiting_head;
+	slots_used = 0;
+}
+
+static void action_intent(struct kz_daemon *, void *);
+
+/* The end of a job: its slot goes to the next one waiting. */
+static void
+job_end(struct kz_daemon *d, struct action_job *j)
+{
+	struct action_job *next;
+
+	if (j->slot) {
+		slots_used--;
+		if (d != NULL && !d->stopping && (next = waiting_head) !=
+		    NULL) {
+			if ((waiting_head = next->next) == NULL)
+				waiting_tail = &waiting_head;
+			next->next = NULL;
+			kz_later(d, action_intent, next);
+		}
+	}
+	free(j->note);
+	free(j);
 }
 
 static void action_finish(struct kz_daemon *, struct action_job *);
@@ -168,8 +212,7 @@ action_finish(struct kz_daemon *d, struct action_job *j)
 			    "not be stored; it will be re-run after restart",
 			    (long long)j->incident);
 	}
-	free(j->note);
-	free(j);
+	job_end(d, j);
 }
 
 static void action_launch(struct kz_daemon *, void *);
@@ -247,16 +290,26 @@ action_intent(struct kz_daemon *d, void *arg)
 	int			 ok, live;
 
 	action_daemon = d;
-	if (d->stopping || kz_op_begin(d) == -1) {
-		if (d->stopping) {
-			free(j);	/* not recorded: a restart starts it */
-			return;
-		}
+	if (d->stopping) {
+		job_end(d, j);	/* not recorded: a restart starts it */
+		return;
+	}
+	if (!j->slot && slots_used >= ACTIONS_MAX) {
+		j->next = NULL;
+		*waiting_tail = j;
+		waiting_tail = &j->next;
+		return;
+	}
+	if (!j->slot) {
+		j->slot = 1;
+		slots_used++;
+	}
+	if (kz_op_begin(d) == -1) {
 		/* Not started, and not recorded: a restart starts it. */
 		log_warnx("incident %lld: cannot record the start of an action "
 		    "(%s); it starts after a restart", (long long)j->incident,
 		    store_errmsg(d->store));
-		free(j);
+		job_end(d, j);
 		return;
 	}
 	p = json_pack("[I,i,i]", (json_int_t)j->incident, j->step, j->attempt);
@@ -275,7 +328,7 @@ action_intent(struct kz_daemon *d, void *arg)
 		kz_after_commit_queued(d, action_launch, j,
 		    action_unlaunched);
 	else
-		free(j);
+		job_end(d, j);
 	kz_op_end(d, ok, NULL, NULL);
 }
 
@@ -291,7 +344,7 @@ action_launch(struct kz_daemon *d, void *arg)
 
 	action_daemon = d;
 	if ((inc = kz_incident_load(d, j->incident, &status)) == NULL) {
-		free(j);
+		job_end(d, j);
 		return;
 	}
 	rs = &inc->rb->steps[j->step];
@@ -352,7 +405,7 @@ action_unlaunched(void *arg)
 		json_decref(p);
 		kz_op_end(d, ok, NULL, NULL);
 	}
-	free(j);
+	job_end(d, j);
 }
 
 void

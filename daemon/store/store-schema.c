@@ -112,11 +112,14 @@ const char *const store_migrations[] = {
 	 * step short of it never started: after a restart it is started,
 	 * not called interrupted). notifications.sending: the attempt that
 	 * was committed as about to go out; past attempts, it may have gone
-	 * out (a resend says so). What was running or in flight before this
+	 * out, and what follows is a resend (notifications.resend: Slack and
+	 * Teams messages say so). What was running or in flight before this
 	 * schema counts as started. */
 	"ALTER TABLE steps ADD COLUMN started INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE steps SET started = attempts WHERE state = 'running';"
 	"ALTER TABLE notifications ADD COLUMN sending INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE notifications ADD COLUMN resend INTEGER NOT NULL"
 	"  DEFAULT 0;"
 	"UPDATE notifications SET sending = attempts;",
 	NULL
