@@ -67,6 +67,9 @@ struct kz_daemon {
 	const char		*reply_next;	/* of the reply being sent */
 	int			 http_max;	/* connections at once, from */
 	int			 ctl_max;	/* the config and fd limit */
+	/* Test clock: what `_clock --advance` runs besides the timers (the
+	 * HTTP request deadline, front/httpconn.c). */
+	void			(*on_clock)(struct kz_daemon *);
 	struct kz_metrics	 metrics;
 };
 

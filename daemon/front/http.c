@@ -922,6 +922,14 @@ http_cb(struct evhttp_request *req, void *arg)
 	json_decref(caps);
 }
 
+/* The test clock moved: request deadlines it has reached. */
+static void
+http_clock(struct kz_daemon *d)
+{
+	if (d->http != NULL)
+		hconns_clock(d->http->conns);
+}
+
 static char *
 http_ssl_error(void)
 {
@@ -1067,6 +1075,7 @@ kz_http_start(struct kz_daemon *d, char **why)
 	    c->http_listen);
 	free(host);
 	d->http = h;
+	d->on_clock = http_clock;
 	return 0;
 }
 
@@ -1077,6 +1086,7 @@ kz_http_stop(struct kz_daemon *d)
 
 	if (h == NULL)
 		return;
+	d->on_clock = NULL;
 	hconns_free(h->conns);
 	evhttp_free(h->eh);
 	lguard_free(h->lg);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "front/httpconn.h"
 #include "front/listen.h"
@@ -38,6 +39,7 @@ struct hconn {
 	struct evhttp_connection	*evcon;
 	enum hc_state			 state;
 	struct event			 deadline;
+	int64_t				 due;	/* test clock: the deadline */
 	void				(*gone)(void *);
 	void				*gone_arg;
 	void				(*user_cb)(struct evhttp_connection *,
@@ -90,7 +92,11 @@ hc_move(struct hconn *c, enum hc_state st)
 	TAILQ_REMOVE(hc_list(hs, c->state), c, entry);
 	c->state = st;
 	TAILQ_INSERT_TAIL(hc_list(hs, st), c, entry);
-	if (st == HC_READING) {
+	if (st == HC_READING && clock_is_test())
+		/* Under the test clock the deadline is its time, reached by
+		 * `_clock --advance` (hconns_clock), not the machine's. */
+		c->due = clock_now() + hs->deadline_ms;
+	else if (st == HC_READING) {
 		tv.tv_sec = hs->deadline_ms / 1000;
 		tv.tv_usec = hs->deadline_ms % 1000 * 1000;
 		evtimer_add(&c->deadline, &tv);
@@ -354,6 +360,33 @@ kz_http_closecb(struct evhttp_connection *evcon,
 	}
 	c->user_cb = cb;
 	c->user_arg = arg;
+}
+
+void
+hconns_clock(struct hconns *hs)
+{
+	struct hconn	*c;
+	int64_t		 now = clock_now();
+
+	/* Longest reading first, so the first not due ends the walk. */
+	while ((c = TAILQ_FIRST(&hs->reading)) != NULL && c->due <= now) {
+		log_debug("http: a client took longer than "
+		    "http.request_timeout to send its request (test clock)");
+		if (hc_drop(c) == 0)	/* cut; freed once evhttp sees it */
+			hc_move(c, HC_BUSY);
+	}
+}
+
+int
+kz_http_drop(struct evhttp_connection *evcon)
+{
+	struct hconn *c = hc_server != NULL ? hc_find(hc_server, evcon) :
+	    NULL;
+
+	if (c == NULL)
+		return -1;
+	hc_drop(c);
+	return 0;
 }
 
 void

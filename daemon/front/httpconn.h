@@ -31,6 +31,8 @@ struct hconns	*hconns_new(struct event_base *, struct evhttp *,
 		    struct lguard *, int max, int64_t deadline_ms,
 		    hconn_bev_fn mkbev, void *mkarg);
 void		 hconns_free(struct hconns *);
+/* Test clock: drops the connections whose deadline it has reached. */
+void		 hconns_clock(struct hconns *);
 /* How many are open; how many were displaced or timed out. */
 int		 hconns_open(const struct hconns *);
 uint64_t	 hconns_dropped(const struct hconns *);
@@ -52,5 +54,9 @@ void		 hconn_reply_done(struct hconn *, struct evhttp_request *);
  * is httpconn.c's, which calls this one too. */
 void		 kz_http_closecb(struct evhttp_connection *,
 		    void (*)(struct evhttp_connection *, void *), void *arg);
+
+/* Ends a connection as one that timed out (a silent reader of a stream):
+ * its close callbacks run. -1 when httpconn.c does not know it. */
+int		 kz_http_drop(struct evhttp_connection *);
 
 #endif
