@@ -58,6 +58,9 @@ UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS	:= $(wildcard tests/bench/*.c)
 BENCH_BINS	:= $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+# The hostile clients the integration tests and benchmarks drive.
+TOOL_SRCS	:= $(wildcard tests/tools/*.c)
+TOOL_BINS	:= $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 # Fuzzing: libFuzzer targets built with clang (build-fuzz/); their corpora
 # replay under gcc in `make test` (build/fuzz-replay/).
@@ -163,7 +166,11 @@ run: deps all
 	$(DEMO_ENV) $(BUILD)/keizokud -c config/keizokud.yaml
 
 unit: all $(UNIT_BINS) $(BUILD)/fixtures/plugins/badabi.so $(BUILD)/fault/ioshim.so \
-	    $(REPLAY_BINS)
+	    $(REPLAY_BINS) $(TOOL_BINS)
+
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libcurl)
 
 # The I/O fault shim test_fault_ioerr.sh preloads into keizokud. Never
 # built with the sanitizers: it is loaded ahead of their runtime.
@@ -182,7 +189,7 @@ test: deps
 check-config: all
 	$(DEMO_ENV) $(BUILD)/keizokud -t -c config/keizokud.yaml
 
-bench: deps all $(BENCH_BINS)
+bench: deps all $(BENCH_BINS) $(TOOL_BINS)
 	@KZ_BUILD=$(abspath $(BUILD)) sh tests/bench/run.sh
 
 install: all

@@ -671,7 +671,7 @@ refused(const struct parse *p, const struct cli_reply *r)
 static int
 run(struct parse *p)
 {
-	struct cli_reply	 r = { 0, NULL };
+	struct cli_reply	 r = { 0, NULL, NULL };
 	struct cli_out		 out;
 	char			*cause = NULL;
 	int			 rc;
@@ -697,6 +697,12 @@ run(struct parse *p)
 		rc = cli_body_exit(&out, r.body);
 	} else
 		rc = cli_print(&out, r.body);
+	/* A page of a longer list: say how to go on (stdout stays the
+	 * list, for scripts). */
+	if (r.next != NULL && rc == CLI_EXIT_OK)
+		fprintf(stderr, "keizoku: more follow; for the next page, "
+		    "run it again with --after %s\n", r.next);
+	free(r.next);
 	json_decref(r.body);
 	return rc;
 }

@@ -46,6 +46,7 @@ struct cli_opts {
 struct cli_reply {
 	long		 status;
 	json_t		*body;		/* never NULL after success */
+	char		*next;		/* a list's next page, or NULL */
 };
 
 /* transport.c: both return 0 with *reply filled, or an exit code

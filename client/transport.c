@@ -160,6 +160,9 @@ socket_decode(const char *data, size_t len, struct cli_reply *reply,
 		return -1;
 	}
 	reply->status = (long)json_integer_value(status);
+	if (json_is_string(json_object_get(resp, "next")))
+		reply->next = xstrdup(json_string_value(json_object_get(resp,
+		    "next")));
 	reply->body = json_object_get(resp, "body");
 	if (reply->body == NULL)
 		reply->body = json_null();
@@ -487,9 +490,14 @@ cli_send_http(const struct cli_opts *o, const struct kz_cmdspec *cmd,
 	if (code != CURLE_OK)
 		rc = http_failure(url, code, errbuf, cause);
 	else {
+		struct curl_header *h;
+
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		if (http_decode(url, status, &resp, reply, cause) == -1)
 			rc = CLI_EXIT_REFUSED;
+		else if (curl_easy_header(c, "X-Keizoku-Next", 0, CURLH_HEADER,
+		    -1, &h) == CURLHE_OK)
+			reply->next = xstrdup(h->value);
 	}
 	http_curl = NULL;
 	curl_easy_cleanup(c);

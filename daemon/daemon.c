@@ -27,10 +27,12 @@
 #include "core/sdnotify.h"
 #include "core/sources.h"
 #include "core/timer.h"
+#include "core/triggerlog.h"
 #include "daemon.h"
 #include "front/control.h"
 #include "front/http.h"
 #include "front/jma.h"
+#include "front/listen.h"
 #include "front/web.h"
 #include "model/config.h"
 #include "model/plan.h"
@@ -47,6 +49,7 @@ reloaded(struct kz_daemon *d)
 	jma_stop(d);
 	sources_arm(d);
 	jma_start(d);
+	kz_triggers_prune_soon(d);
 }
 
 static void
@@ -65,9 +68,11 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		sd_notify_msg("STOPPING=1");
 		d->stopping = 1;
-		control_close(d->control);
-		d->control = NULL;
+		control_stop(d->control);
 		kz_loop_flush(d);
+		/* Requests still waiting for a batch: refused, to be sent
+		 * again. */
+		kz_later_flush(d);
 		{
 			/* A moment for replies of the last commit to go out. */
 			struct timeval tv = { 0, 200000 };
@@ -76,6 +81,30 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		}
 		break;
 	}
+}
+
+/*
+ * The loop. libevent runs every callback that is ready before it looks
+ * for I/O again; with many ready at once (a burst of webhooks) that
+ * makes one long turn. Here it looks again after 2 ms of callbacks, so
+ * signals, timers and new connections (/healthz) are seen; what was
+ * ready stays queued in order, the batch commit after the requests that
+ * were ready before it. How much work a batch takes in is bounded in
+ * batch.c: past that, requests wait their turn cheaply (loop.c).
+ */
+static struct event_base *
+loop_new(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base;
+	struct timeval		 tv = { 0, 2000 };
+
+	if ((cfg = event_config_new()) == NULL ||
+	    event_config_set_max_dispatch_interval(cfg, &tv, -1, 0) == -1 ||
+	    (base = event_base_new_with_config(cfg)) == NULL)
+		fatalx("cannot create the event loop");
+	event_config_free(cfg);
+	return base;
 }
 
 static void
@@ -93,7 +122,7 @@ kz_daemon_run(const char *conf_path)
 {
 	struct kz_daemon	 dd, *d = &dd;
 	struct diags		 dg = { 0 };
-	struct event		*sigs[4], *wd = NULL, *drills_ev;
+	struct event		*sigs[4], *wd = NULL, *drills_ev, *prune_ev;
 	const int		 signos[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
 	char			*why = NULL, *dbpath;
 	const char		*wdusec;
@@ -119,14 +148,21 @@ kz_daemon_run(const char *conf_path)
 		fatalx("%s", why);
 	log_info("database %s", dbpath);
 	free(dbpath);
-	if ((d->base = event_base_new()) == NULL)
-		fatalx("cannot create the event loop");
+	d->base = loop_new();
 	kz_loop_init(d);
 	d->curl = curlev_new(d->base);
 	d->plugins = plugins_load(d->conf->plugins, d->base, d->curl, &dg);
 	kz_load(d, &dg);
 	diag_free(&dg);
 	d->outbox = outbox_new(d);
+	{
+		struct kz_fdbudget fdb;
+
+		kz_fdbudget(d->conf->http_max_conns, d->conf->ctl_max_clients,
+		    &fdb);
+		d->http_max = fdb.http_max;
+		d->ctl_max = fdb.ctl_max;
+	}
 	if ((d->control = control_listen(d, d->conf->socket,
 	    d->conf->socket_mode, &why)) == NULL)
 		fatalx("%s", why);
@@ -149,6 +185,9 @@ kz_daemon_run(const char *conf_path)
 	sources_arm(d);
 	if (store_in_tx(d->store))
 		kz_loop_flush(d);
+	prune_ev = kz_triggers_prune_start(d);
+	if (store_in_tx(d->store))
+		kz_loop_flush(d);
 	jma_start(d);
 	outbox_kick(d);
 	if ((wdusec = getenv("WATCHDOG_USEC")) != NULL) {
@@ -168,7 +207,9 @@ kz_daemon_run(const char *conf_path)
 	    d->conf->http_listen : "");
 	sd_notify_msg("READY=1");
 	event_base_dispatch(d->base);
-	/* Stopping: nothing further is accepted; what was committed stays. */
+	/* Stopping: nothing further is accepted; what was committed stays.
+	 * Actions queued and not launched are recorded as not started. */
+	kz_work_free(d);
 	if (store_in_tx(d->store))
 		kz_loop_flush(d);
 	kz_http_stop(d);
@@ -180,6 +221,7 @@ kz_daemon_run(const char *conf_path)
 	if (wd != NULL)
 		event_free(wd);
 	event_free(drills_ev);
+	event_free(prune_ev);
 	outbox_free(d->outbox);
 	plugins_free(d->plugins);
 	kz_actions_free();

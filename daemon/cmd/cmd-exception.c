@@ -230,17 +230,21 @@ cmd_exception_resolve(struct kz_daemon *d, struct kz_req *r, json_t **body)
 int
 cmd_exceptions(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
-	int64_t inc = 0;
+	int64_t inc = 0, limit, after;
+	int	status;
 
 	if (req_str(r, "incident") != NULL && req_id(r, "incident", &inc) ==
 	    -1) {
 		*body = kz_error("--incident takes an incident number");
 		return 400;
 	}
+	if ((status = req_page(r, &limit, &after, body)) != 0)
+		return status;
 	if ((*body = kz_exceptions_list(d, inc, req_bool(r, "open"),
-	    clock_now())) == NULL) {
+	    clock_now(), after, limit + 1)) == NULL) {
 		*body = kz_storage_error(d);
 		return 503;
 	}
+	req_page_end(r, *body, limit, "id");
 	return 200;
 }

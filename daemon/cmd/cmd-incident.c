@@ -312,8 +312,14 @@ cmd_incidents(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
 	static const char *const times[] = { "started_at", "closed_at",
 	    NULL };
-	json_t *rows = store_incidents(d->store, req_bool(r, "all"));
+	json_t	*rows;
+	int64_t	 limit, after;
+	int	 status;
 
+	if ((status = req_page(r, &limit, &after, body)) != 0)
+		return status;
+	rows = store_incidents(d->store, req_bool(r, "all"), after, limit + 1);
+	req_page_end(r, rows, limit, "id");
 	if (rows == NULL) {
 		*body = kz_storage_error(d);
 		return 503;
@@ -459,12 +465,16 @@ cmd_log(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
 	struct incident	*inc;
 	json_t		*rows;
+	int64_t		 limit, after;
 	size_t		 i;
 	int		 status;
 
+	if ((status = req_page(r, &limit, &after, body)) != 0)
+		return status;
 	if ((status = load(d, r, &inc, body)) != 200)
 		return status;
-	rows = store_events(d->store, inc->id);
+	rows = store_events_page(d->store, inc->id, after, limit + 1);
+	req_page_end(r, rows, limit, "seq");
 	incident_free(inc);
 	if (rows == NULL) {
 		*body = kz_storage_error(d);

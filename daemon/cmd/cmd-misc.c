@@ -122,22 +122,28 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	static const char *const times[] = { "created_at", "delivered_at",
 	    "next_attempt_at", NULL };
 	json_t	*rows, *p, *o;
-	int64_t	 inc = 0;
+	int64_t	 inc = 0, limit, after;
 	size_t	 i;
+	int	 status;
 
 	if (req_str(r, "incident") != NULL && req_id(r, "incident", &inc) ==
 	    -1) {
 		*body = kz_error("--incident takes an incident number");
 		return 400;
 	}
+	if ((status = req_page(r, &limit, &after, body)) != 0)
+		return status;
 	rows = store_query(d->store, "SELECT id, incident, step, channel, "
 	    "event, state, attempts, created_at, next_attempt_at, "
 	    "delivered_at, last_error, msg_id AS webhook_id, drill, text, "
 	    "recipient AS \"to\" FROM "
 	    "notifications WHERE (? = 0 OR state = 'pending') AND (? = 0 OR "
-	    "incident = ?) ORDER BY id", p = json_pack("[b,I,I]",
-	    req_bool(r, "pending"), (json_int_t)inc, (json_int_t)inc));
+	    "incident = ?) AND id > ? ORDER BY id LIMIT ?",
+	    p = json_pack("[b,I,I,I,I]", req_bool(r, "pending"),
+	    (json_int_t)inc, (json_int_t)inc, (json_int_t)after,
+	    (json_int_t)limit + 1));
 	json_decref(p);
+	req_page_end(r, rows, limit, "id");
 	if (rows == NULL) {
 		*body = kz_storage_error(d);
 		return 503;
@@ -253,30 +259,46 @@ inbox_incident(const struct kz_daemon *d, const struct incident *inc,
 }
 
 /* What waits for the caller (or the member named with --as) across open
- * incidents: steps to act on and staff call-outs to answer. */
+ * incidents: steps to act on and staff call-outs to answer. A page holds
+ * whole incidents: it ends after the incident that reaches the limit, or
+ * after INBOX_SCAN of them however few items they had (the cursor is an
+ * incident id). */
+#define INBOX_SCAN	1000
+
 int
 cmd_inbox(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
 	const char	*me = r->member ? r->member : r->actor;
-	json_t		*out = json_array(), *ids;
-	size_t		 i;
+	json_t		*out, *ids, *p;
+	int64_t		 limit, after, id = 0;
+	size_t		 i, n;
+	int		 status;
 
-	if ((ids = store_open_incidents(d->store)) == NULL) {
-		json_decref(out);
+	if ((status = req_page(r, &limit, &after, body)) != 0)
+		return status;
+	ids = store_query(d->store, "SELECT id FROM incidents WHERE state IN "
+	    "('pending', 'active') AND id > ? ORDER BY id LIMIT ?",
+	    p = json_pack("[I,i]", (json_int_t)after, INBOX_SCAN + 1));
+	json_decref(p);
+	if (ids == NULL) {
 		*body = kz_storage_error(d);
 		return 503;
 	}
-	for (i = 0; me != NULL && i < json_array_size(ids); i++) {
-		int64_t		 id = json_integer_value(json_object_get(
-				    json_array_get(ids, i), "id"));
-		int		 status;
-		struct incident	*inc = kz_incident_load(d, id, &status);
+	out = json_array();
+	n = json_array_size(ids);
+	for (i = 0; me != NULL && i < n && i < INBOX_SCAN &&
+	    (int64_t)json_array_size(out) < limit; i++) {
+		struct incident	*inc;
 
-		if (inc == NULL)
+		id = json_integer_value(json_object_get(json_array_get(ids, i),
+		    "id"));
+		if ((inc = kz_incident_load(d, id, &status)) == NULL)
 			continue;
 		inbox_incident(d, inc, me, out);
 		incident_free(inc);
 	}
+	if (i < n)
+		r->next = xprintf("%lld", (long long)id);
 	json_decref(ids);
 	*body = out;
 	return 200;
@@ -303,6 +325,9 @@ cmd_clock(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	 * after the reply). What fired above kicks at its commit. */
 	if (!store_in_tx(d->store))
 		outbox_kick(d);
+	/* HTTP request deadlines the test clock has reached. */
+	if (d->on_clock != NULL)
+		d->on_clock(d);
 	*body = json_pack("{s:o}", "now", jtime(clock_now()));
 	return 200;
 }

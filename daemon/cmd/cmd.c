@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/loop.h"
 #include "core/apply.h"
 #include "engine/engine.h"
 #include "common/timeutil.h"
@@ -73,6 +74,40 @@ req_id(const struct kz_req *r, const char *k, int64_t *out)
 	return 0;
 }
 
+int
+req_page(const struct kz_req *r, int64_t *limit, int64_t *after,
+    json_t **body)
+{
+	*limit = KZ_PAGE_DEFAULT;
+	*after = 0;
+	if (json_object_get(r->params, "limit") != NULL &&
+	    (req_id(r, "limit", limit) == -1 || *limit > KZ_PAGE_MAX)) {
+		*body = kz_error("--limit takes a number from 1 to %d",
+		    KZ_PAGE_MAX);
+		return 400;
+	}
+	if (json_object_get(r->params, "after") != NULL &&
+	    req_id(r, "after", after) == -1) {
+		*body = kz_error("--after takes the cursor a previous page "
+		    "ended with (a positive number)");
+		return 400;
+	}
+	return 0;
+}
+
+void
+req_page_end(struct kz_req *r, json_t *rows, int64_t limit, const char *key)
+{
+	json_t *last;
+
+	if (rows == NULL || (int64_t)json_array_size(rows) <= limit)
+		return;
+	json_array_remove(rows, (size_t)limit);
+	last = json_object_get(json_array_get(rows, (size_t)limit - 1), key);
+	free(r->next);
+	r->next = xprintf("%lld", (long long)json_integer_value(last));
+}
+
 void
 kz_rows_view(json_t *rows, const char *const *times)
 {
@@ -113,8 +148,51 @@ check_as(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	return 0;
 }
 
+static void	dispatch(struct kz_daemon *, struct kz_req *, kz_reply_fn,
+		    void *);
+
+/* A write request waiting for a batch with room: its own copy. */
+struct waiting_req {
+	struct kz_req	 r;
+	kz_reply_fn	 fn;
+	void		*arg;
+};
+
+static void
+waiting_run(struct kz_daemon *d, void *arg)
+{
+	struct waiting_req *q = arg;
+
+	dispatch(d, &q->r, q->fn, q->arg);
+	free(q->r.actor);
+	free(q->r.member);
+	json_decref(q->r.params);
+	free(q);
+}
+
 void
 kz_dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
+{
+	struct waiting_req *q;
+
+	if (r->spec == NULL || !r->spec->write || d->stopping ||
+	    !kz_batch_full(d)) {
+		dispatch(d, r, fn, arg);
+		return;
+	}
+	q = xcalloc(1, sizeof *q);
+	q->r = *r;
+	q->r.actor = r->actor != NULL ? xstrdup(r->actor) : NULL;
+	q->r.member = r->member != NULL ? xstrdup(r->member) : NULL;
+	q->r.params = json_incref(r->params);
+	q->r.next = NULL;
+	q->fn = fn;
+	q->arg = arg;
+	kz_later(d, waiting_run, q);
+}
+
+static void
+dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
 {
 	kz_cmd_fn	*exec = r->spec ? kz_cmd_handler(r->spec->id) : NULL;
 	json_t		*body = NULL;
@@ -148,5 +226,12 @@ kz_dispatch(struct kz_daemon *d, struct kz_req *r, kz_reply_fn fn, void *arg)
 			body = kz_storage_error(d);
 		}
 	}
+	/* A page of a list says where the next begins (only a reply sent
+	 * now: a list is a read). */
+	if (!store_in_tx(d->store))
+		d->reply_next = status < 300 ? r->next : NULL;
 	kz_reply(d, fn, arg, status, body);
+	d->reply_next = NULL;
+	free(r->next);
+	r->next = NULL;
 }

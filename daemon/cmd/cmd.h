@@ -22,6 +22,7 @@ struct kz_req {
 	char			*member;	/* --as: acting for */
 	int			 admin;
 	const char		*via;		/* "socket", "http" */
+	char			*next;		/* set by a list: next page */
 };
 
 /* Runs the command of r->spec; fn(arg, status, body) gets the answer
@@ -34,6 +35,14 @@ void	 kz_dispatch(struct kz_daemon *, struct kz_req *, kz_reply_fn,
 const char	*req_str(const struct kz_req *, const char *);
 int		 req_bool(const struct kz_req *, const char *);
 int		 req_id(const struct kz_req *, const char *, int64_t *);
+/* A list's page: limit (KZ_PAGE_DEFAULT if absent, 1..KZ_PAGE_MAX) and
+ * the numeric cursor after (0: from the start). 0, or 400 with *body. */
+int		 req_page(const struct kz_req *, int64_t *limit, int64_t *after,
+		    json_t **body);
+/* rows was read with limit + 1: when it has more than limit, the extra
+ * one goes and r->next becomes the cursor of the last kept (key). */
+void		 req_page_end(struct kz_req *, json_t *rows, int64_t limit,
+		    const char *key);
 /* Who acts, when, on what roster: the engine's view of a request. */
 void		 kz_actx(struct kz_daemon *, const struct kz_req *,
 		    struct actx *);

@@ -398,7 +398,7 @@ report_json(struct kz_daemon *d, struct incident *inc, int64_t now)
 	size_t	 i, n;
 
 	tl = timeline(d, inc);
-	exc = kz_exceptions_list(d, inc->id, 0, now);
+	exc = kz_exceptions_list(d, inc->id, 0, now, 0, INT64_MAX);
 	notes = notifications_part(d, inc);
 	ver = store_verify(d->store);
 	if (tl == NULL || exc == NULL || notes == NULL || ver == NULL) {

@@ -7,18 +7,70 @@
 #include "common/docfmt.h"
 #include "common/xmalloc.h"
 
+/* Control characters (C0 but line feed and tab, DEL, and C1, which a
+ * terminal in UTF-8 takes for CSI and friends) as their visible
+ * pictures, so that text from a trigger cannot drive the terminal that
+ * shows the report. Returns the bytes of s it used (0: not a control). */
+static size_t
+doc_control(struct buf *b, const char *s, int keep_lf)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (p[0] < 0x20 && !(keep_lf && (p[0] == '\n' || p[0] == '\t'))) {
+		/* U+2400 + c: ␀ … ␟ */
+		buf_addc(b, (char)0xe2);
+		buf_addc(b, (char)0x90);
+		buf_addc(b, (char)(0x80 + p[0]));
+		return 1;
+	}
+	if (p[0] == 0x7f) {
+		buf_adds(b, "\xe2\x90\xa1");	/* ␡ */
+		return 1;
+	}
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+		buf_adds(b, "\xef\xbf\xbd");	/* U+FFFD */
+		return 2;
+	}
+	return 0;
+}
+
+void
+doc_md_safe(struct buf *b, const char *s)
+{
+	size_t n;
+
+	while (*s != '\0') {
+		if ((n = doc_control(b, s, 1)) == 0) {
+			buf_addc(b, *s);
+			n = 1;
+		}
+		s += n;
+	}
+}
+
+/* "<" could open raw HTML or an autolink, "](" or "]:" make a link (to
+ * a javascript: URL, say): escaped, so trigger text stays text (a
+ * bracket alone, as in "[訓練 DRILL]", stays as it is). */
 void
 doc_md_text(struct buf *b, const char *s, int cell)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '<')
-			buf_adds(b, "\\<");
-		else if (cell && *s == '|')
-			buf_adds(b, "\\|");
-		else if (cell && (*s == '\n' || *s == '\r'))
+	size_t n;
+
+	for (; *s != '\0'; s += n) {
+		n = 1;
+		if (cell && (*s == '\n' || *s == '\r'))
 			buf_addc(b, ' ');
-		else
+		else if ((n = doc_control(b, s, !cell)) != 0)
+			continue;
+		else if (*s == '<' || (cell && *s == '|') || (*s == ']' &&
+		    (s[1] == '(' || s[1] == ':'))) {
+			if (*s == ']')
+				buf_addc(b, *s++);
+			buf_addc(b, '\\');
 			buf_addc(b, *s);
+		} else
+			buf_addc(b, *s);
+		n = 1;
 	}
 }
 
@@ -237,7 +289,9 @@ doc_code(struct doc *d, const char *s)
 		max = sizeof fence - 1;
 	memset(fence, '`', max);
 	fence[max] = '\0';
-	buf_printf(&d->b, "%s\n%s\n%s\n\n", fence, s, fence);
+	buf_printf(&d->b, "%s\n", fence);
+	doc_md_safe(&d->b, s);
+	buf_printf(&d->b, "\n%s\n\n", fence);
 }
 
 void

@@ -52,9 +52,12 @@ void	doc_row_emit(struct doc *, struct doc_row *, int head);
 
 /* The primitives under the writer, for what writes its own markup (the
  * situation report, the web pages). Markdown text: "<" could open raw
- * HTML in a renderer; a table cell (cell != 0) cannot hold a pipe or a
- * line break. */
+ * HTML in a renderer, "[" a link; a table cell (cell != 0) cannot hold a
+ * pipe or a line break. Control characters (terminal escapes) become
+ * visible pictures. */
 void	doc_md_text(struct buf *, const char *, int cell);
+/* Only the control characters, for text in a code block. */
+void	doc_md_safe(struct buf *, const char *);
 void	doc_md_item(struct buf *, const char *);
 /* A table row; the header row (head) is followed by its rule. */
 void	doc_md_row(struct buf *, char *const *cells, size_t n, int head);

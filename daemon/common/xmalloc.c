@@ -154,7 +154,8 @@ parse_i64(const char *s, long long *out)
 	char		*end;
 	long long	 v;
 
-	if (s == NULL || *s == '\0')
+	/* strtoll would skip leading blanks: " 1" is not the number 1. */
+	if (s == NULL || (*s != '-' && (*s < '0' || *s > '9')))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);

@@ -78,124 +78,359 @@ ydoc_free(struct ydoc *doc)
 	free(doc);
 }
 
-/* Converts libyaml's node graph; depth bounds alias bombs and recursion. */
+/*
+ * Parsing is libyaml's event API, the tree built as the events come, so
+ * that every limit holds while parsing rather than after: the size of
+ * the text (YDOC_MAX_BYTES), the nesting (YDOC_MAX_DEPTH, checked at
+ * each opening event: a document of 40,000 "[" stops at the 65th), and
+ * the nodes made, aliases expanded included (YDOC_MAX_NODES: no
+ * billion laughs). Keys of a large map are checked for duplicates with a
+ * hash table, not against every earlier key. Whatever the input, the
+ * work is linear in its size.
+ */
+#define YDOC_MAX_BYTES	(4 * 1024 * 1024)
+#define YDOC_MAX_DEPTH	64
+#define YDOC_MAX_NODES	500000
+#define YDOC_HASH_FROM	8	/* keys before a map gets its hash table */
+
+/* A set of strings by FNV-1a hash, open addressing; slots hold index + 1
+ * into the caller's array of strings. */
+struct yset {
+	size_t	*slot;
+	size_t	 cap;		/* power of two, or 0 */
+	size_t	 n;
+};
+
+static uint64_t
+yhash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void yset_put(struct yset *, const char *, size_t idx,
+    const char *(*name)(void *, size_t), void *arg);
+
+static void
+yset_grow(struct yset *set, const char *(*name)(void *, size_t), void *arg)
+{
+	struct yset	 bigger = { 0 };
+	size_t		 i;
+
+	bigger.cap = set->cap == 0 ? 32 : set->cap * 2;
+	bigger.slot = xcalloc(bigger.cap, sizeof *bigger.slot);
+	for (i = 0; i < set->cap; i++)
+		if (set->slot[i] != 0)
+			yset_put(&bigger, name(arg, set->slot[i] - 1),
+			    set->slot[i] - 1, name, arg);
+	free(set->slot);
+	*set = bigger;
+}
+
+/* Index of the entry named s, or (size_t)-1. */
+static size_t
+yset_get(const struct yset *set, const char *s,
+    const char *(*name)(void *, size_t), void *arg)
+{
+	size_t i;
+
+	if (set->cap == 0)
+		return (size_t)-1;
+	for (i = yhash(s) & (set->cap - 1); set->slot[i] != 0;
+	    i = (i + 1) & (set->cap - 1))
+		if (strcmp(name(arg, set->slot[i] - 1), s) == 0)
+			return set->slot[i] - 1;
+	return (size_t)-1;
+}
+
+/* Adds (or, for a name already there, replaces) idx. */
+static void
+yset_put(struct yset *set, const char *s, size_t idx,
+    const char *(*name)(void *, size_t), void *arg)
+{
+	size_t i;
+
+	if (set->cap == 0 || (set->n + 1) * 2 > set->cap)
+		yset_grow(set, name, arg);
+	for (i = yhash(s) & (set->cap - 1); set->slot[i] != 0;
+	    i = (i + 1) & (set->cap - 1))
+		if (strcmp(name(arg, set->slot[i] - 1), s) == 0) {
+			set->slot[i] = idx + 1;
+			return;
+		}
+	set->slot[i] = idx + 1;
+	set->n++;
+}
+
+/* A container being built. */
+struct yframe {
+	struct ynode	*node;
+	size_t		 cap;
+	struct ynode	*key;		/* a map's key awaiting its value */
+	struct yset	 keys;		/* a large map's keys */
+};
+
+struct yanchor {
+	char		*name;
+	struct ynode	*node;
+};
+
+struct yparse {
+	const char	*file;
+	struct diags	*d;
+	struct yframe	 stack[YDOC_MAX_DEPTH + 2];
+	int		 depth;
+	size_t		 budget;
+	struct ynode	*root;
+	struct yanchor	*anchors;
+	size_t		 nanchors;
+	struct yset	 anchor_set;
+	int		 failed;
+};
+
+static const char *
+ykey_name(void *arg, size_t i)
+{
+	return ((struct ynode *)arg)->keys[i]->str;
+}
+
+static const char *
+yanchor_name(void *arg, size_t i)
+{
+	return ((struct yparse *)arg)->anchors[i].name;
+}
+
+static void
+yfail(struct yparse *yp, const yaml_mark_t *m, const char *msg)
+{
+	if (!yp->failed)
+		diag_error(yp->d, yp->file, (int)m->line + 1,
+		    (int)m->column + 1, "%s", msg);
+	yp->failed = 1;
+}
+
 static struct ynode *
-convert(yaml_document_t *ydoc, yaml_node_t *yn, const char *file,
-    struct diags *d, int depth, size_t *budget)
+ynew(struct yparse *yp, enum ytype type, const yaml_mark_t *m)
+{
+	struct ynode *n;
+
+	if (yp->budget == 0) {
+		yfail(yp, m, "document too large (alias expansion?)");
+		return NULL;
+	}
+	yp->budget--;
+	n = xcalloc(1, sizeof *n);
+	n->type = type;
+	n->line = (int)m->line + 1;
+	n->col = (int)m->column + 1;
+	return n;
+}
+
+/* A copy of an anchored node for an alias, within the budget. */
+static struct ynode *
+ycopy(struct yparse *yp, const struct ynode *src, const yaml_mark_t *m)
 {
 	struct ynode	*n;
 	size_t		 i;
 
-	if (depth > 64) {
-		diag_error(d, file, (int)yn->start_mark.line + 1,
-		    (int)yn->start_mark.column + 1, "nesting too deep");
+	if ((n = ynew(yp, src->type, m)) == NULL)
 		return NULL;
-	}
-	if (*budget == 0) {
-		diag_error(d, file, (int)yn->start_mark.line + 1,
-		    (int)yn->start_mark.column + 1,
-		    "document too large (alias expansion?)");
-		return NULL;
-	}
-	(*budget)--;
-	n = xcalloc(1, sizeof *n);
-	n->line = (int)yn->start_mark.line + 1;
-	n->col = (int)yn->start_mark.column + 1;
-	switch (yn->type) {
-	case YAML_SCALAR_NODE:
-		n->type = Y_SCALAR;
-		n->str = xstrndup((const char *)yn->data.scalar.value,
-		    yn->data.scalar.length);
-		if (strlen(n->str) != yn->data.scalar.length) {
-			diag_error(d, file, n->line, n->col,
-			    "NUL byte in a string");
+	n->line = src->line;
+	n->col = src->col;
+	n->plain = src->plain;
+	if (src->str != NULL)
+		n->str = xstrdup(src->str);
+	if (src->n == 0)
+		return n;
+	n->items = xcalloc(src->n, sizeof *n->items);
+	if (src->keys != NULL)
+		n->keys = xcalloc(src->n, sizeof *n->keys);
+	for (; n->n < src->n; n->n++) {
+		i = n->n;
+		if ((n->items[i] = ycopy(yp, src->items[i], m)) == NULL ||
+		    (src->keys != NULL && (n->keys[i] = ycopy(yp,
+		    src->keys[i], m)) == NULL)) {
+			if (n->items[i] != NULL)
+				n->n++;		/* freed with n */
 			ynode_free(n);
 			return NULL;
 		}
-		n->plain = yn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		break;
-	case YAML_SEQUENCE_NODE: {
-		yaml_node_item_t *it;
-
-		n->type = Y_SEQ;
-		for (it = yn->data.sequence.items.start;
-		    it < yn->data.sequence.items.top; it++) {
-			struct ynode *c = convert(ydoc,
-			    yaml_document_get_node(ydoc, *it), file, d,
-			    depth + 1, budget);
-			if (c == NULL) {
-				ynode_free(n);
-				return NULL;
-			}
-			n->items = xreallocarray(n->items, n->n + 1,
-			    sizeof *n->items);
-			n->items[n->n++] = c;
-		}
-		break;
-	}
-	case YAML_MAPPING_NODE: {
-		yaml_node_pair_t *pr;
-
-		n->type = Y_MAP;
-		for (pr = yn->data.mapping.pairs.start;
-		    pr < yn->data.mapping.pairs.top; pr++) {
-			struct ynode *k, *v;
-
-			k = convert(ydoc, yaml_document_get_node(ydoc,
-			    pr->key), file, d, depth + 1, budget);
-			if (k == NULL) {
-				ynode_free(n);
-				return NULL;
-			}
-			if (k->type != Y_SCALAR) {
-				diag_error(d, file, k->line, k->col,
-				    "a key must be a plain string");
-				ynode_free(k);
-				ynode_free(n);
-				return NULL;
-			}
-			for (i = 0; i < n->n; i++) {
-				if (strcmp(n->keys[i]->str, k->str) == 0) {
-					diag_error(d, file, k->line, k->col,
-					    "duplicate key \"%s\" (first at "
-					    "line %d)", k->str,
-					    n->keys[i]->line);
-					break;
-				}
-			}
-			v = convert(ydoc, yaml_document_get_node(ydoc,
-			    pr->value), file, d, depth + 1, budget);
-			if (v == NULL) {
-				ynode_free(k);
-				ynode_free(n);
-				return NULL;
-			}
-			n->keys = xreallocarray(n->keys, n->n + 1,
-			    sizeof *n->keys);
-			n->items = xreallocarray(n->items, n->n + 1,
-			    sizeof *n->items);
-			n->keys[n->n] = k;
-			n->items[n->n++] = v;
-		}
-		break;
-	}
-	default:
-		ynode_free(n);
-		return NULL;
 	}
 	return n;
+}
+
+static void
+yframe_push(struct yframe *f, struct ynode *item, struct ynode *key)
+{
+	struct ynode *n = f->node;
+
+	if (n->n == f->cap) {
+		f->cap = f->cap == 0 ? 4 : f->cap * 2;
+		n->items = xreallocarray(n->items, f->cap, sizeof *n->items);
+		if (key != NULL)
+			n->keys = xreallocarray(n->keys, f->cap,
+			    sizeof *n->keys);
+	}
+	n->items[n->n] = item;
+	if (key != NULL)
+		n->keys[n->n] = key;
+	n->n++;
+}
+
+/* Puts a finished node where it belongs: the root, an item, a key or a
+ * value. Takes n (freed on error). */
+static void
+yplace(struct yparse *yp, struct ynode *n)
+{
+	struct yframe	*f;
+	size_t		 i, first = (size_t)-1;
+
+	if (yp->depth == 0) {
+		yp->root = n;
+		return;
+	}
+	f = &yp->stack[yp->depth - 1];
+	if (f->node->type == Y_SEQ) {
+		yframe_push(f, n, NULL);
+		return;
+	}
+	if (f->key != NULL) {
+		yframe_push(f, n, f->key);
+		f->key = NULL;
+		/* From YDOC_HASH_FROM keys on, every key is in the set. */
+		if (f->node->n == YDOC_HASH_FROM)
+			for (i = 0; i < f->node->n; i++)
+				yset_put(&f->keys, f->node->keys[i]->str, i,
+				    ykey_name, f->node);
+		else if (f->node->n > YDOC_HASH_FROM)
+			yset_put(&f->keys, f->node->keys[f->node->n - 1]->str,
+			    f->node->n - 1, ykey_name, f->node);
+		return;
+	}
+	if (n->type != Y_SCALAR) {
+		diag_error(yp->d, yp->file, n->line, n->col,
+		    "a key must be a plain string");
+		yp->failed = 1;
+		ynode_free(n);
+		return;
+	}
+	if (f->node->n >= YDOC_HASH_FROM)
+		first = yset_get(&f->keys, n->str, ykey_name, f->node);
+	else
+		for (i = 0; i < f->node->n && first == (size_t)-1; i++)
+			if (strcmp(f->node->keys[i]->str, n->str) == 0)
+				first = i;
+	if (first != (size_t)-1)
+		diag_error(yp->d, yp->file, n->line, n->col, "duplicate key "
+		    "\"%s\" (first at line %d)", n->str,
+		    f->node->keys[first]->line);
+	f->key = n;
+}
+
+static void
+yanchor_add(struct yparse *yp, const yaml_char_t *name, struct ynode *n)
+{
+	if (name == NULL)
+		return;
+	yp->anchors = xreallocarray(yp->anchors, yp->nanchors + 1,
+	    sizeof *yp->anchors);
+	yp->anchors[yp->nanchors].name = xstrdup((const char *)name);
+	yp->anchors[yp->nanchors].node = n;
+	yset_put(&yp->anchor_set, (const char *)name, yp->nanchors++,
+	    yanchor_name, yp);
+}
+
+/* One event; 0 at the end of the stream, -1 on an error. */
+static int
+yevent(struct yparse *yp, yaml_event_t *ev, int *docs)
+{
+	const yaml_mark_t	*m = &ev->start_mark;
+	struct ynode		*n;
+	struct yframe		*f;
+	size_t			 i;
+
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 0;
+	case YAML_DOCUMENT_START_EVENT:
+		if (++*docs > 1 && yp->root != NULL) {
+			yfail(yp, m, "only one YAML document per file is "
+			    "allowed");
+			return -1;
+		}
+		return 1;
+	case YAML_SCALAR_EVENT:
+		if ((n = ynew(yp, Y_SCALAR, m)) == NULL)
+			return -1;
+		n->str = xstrndup((const char *)ev->data.scalar.value,
+		    ev->data.scalar.length);
+		if (strlen(n->str) != ev->data.scalar.length) {
+			ynode_free(n);
+			yfail(yp, m, "NUL byte in a string");
+			return -1;
+		}
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		yanchor_add(yp, ev->data.scalar.anchor, n);
+		yplace(yp, n);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (yp->depth >= YDOC_MAX_DEPTH) {
+			yfail(yp, m, "nesting too deep");
+			return -1;
+		}
+		if ((n = ynew(yp, ev->type == YAML_SEQUENCE_START_EVENT ?
+		    Y_SEQ : Y_MAP, m)) == NULL)
+			return -1;
+		yanchor_add(yp, ev->type == YAML_SEQUENCE_START_EVENT ?
+		    ev->data.sequence_start.anchor :
+		    ev->data.mapping_start.anchor, n);
+		f = &yp->stack[yp->depth++];
+		memset(f, 0, sizeof *f);
+		f->node = n;
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		f = &yp->stack[--yp->depth];
+		ynode_free(f->key);
+		free(f->keys.slot);
+		yplace(yp, f->node);
+		break;
+	case YAML_ALIAS_EVENT:
+		i = yset_get(&yp->anchor_set, (const char *)
+		    ev->data.alias.anchor, yanchor_name, yp);
+		if (i == (size_t)-1) {
+			yfail(yp, m, "alias to an unknown anchor");
+			return -1;
+		}
+		if ((n = ycopy(yp, yp->anchors[i].node, m)) == NULL)
+			return -1;
+		yplace(yp, n);
+		break;
+	default:
+		break;
+	}
+	return yp->failed ? -1 : 1;
 }
 
 struct ydoc *
 ydoc_parse(const char *file, const char *text, size_t len, struct diags *d)
 {
 	yaml_parser_t	 parser;
-	yaml_document_t	 ydoc;
-	yaml_node_t	*root;
-	struct ydoc	*doc;
-	size_t		 budget = 1000000;
-	size_t		 before = d->nerrors;
+	yaml_event_t	 ev;
+	struct yparse	 yp;
+	struct ydoc	*doc = NULL;
+	size_t		 i, before = d->nerrors;
+	int		 rc = 1, docs = 0;
 
+	if (len > YDOC_MAX_BYTES) {
+		diag_error(d, file, 0, 0, "file too large (%zu bytes; at most "
+		    "%d)", len, YDOC_MAX_BYTES);
+		return NULL;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		diag_error(d, file, 0, 0, "cannot initialise the YAML parser");
 		return NULL;
@@ -203,37 +438,51 @@ ydoc_parse(const char *file, const char *text, size_t len, struct diags *d)
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
 	    len);
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-	if (!yaml_parser_load(&parser, &ydoc)) {
-		const yaml_mark_t *m = parser.problem != NULL ?
-		    &parser.problem_mark : &parser.context_mark;
+	memset(&yp, 0, sizeof yp);
+	yp.file = file;
+	yp.d = d;
+	yp.budget = YDOC_MAX_NODES;
+	while (rc == 1) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			const yaml_mark_t *m = parser.problem != NULL ?
+			    &parser.problem_mark : &parser.context_mark;
 
-		diag_error(d, file, (int)m->line + 1, (int)m->column + 1,
-		    "YAML syntax: %s%s%s", parser.problem ? parser.problem :
-		    "error", parser.context ? " " : "",
-		    parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return NULL;
+			diag_error(d, file, (int)m->line + 1,
+			    (int)m->column + 1, "YAML syntax: %s%s%s",
+			    parser.problem ? parser.problem : "error",
+			    parser.context ? " " : "", parser.context ?
+			    parser.context : "");
+			rc = -1;
+			break;
+		}
+		rc = yevent(&yp, &ev, &docs);
+		yaml_event_delete(&ev);
+	}
+	/* Whatever was left open when parsing stopped. */
+	while (yp.depth > 0) {
+		struct yframe *f = &yp.stack[--yp.depth];
+
+		ynode_free(f->key);
+		free(f->keys.slot);
+		ynode_free(f->node);
+	}
+	for (i = 0; i < yp.nanchors; i++)
+		free(yp.anchors[i].name);
+	free(yp.anchors);
+	free(yp.anchor_set.slot);
+	yaml_parser_delete(&parser);
+	if (rc == -1 || d->nerrors > before) {
+		/* A tree with errors is still handed back when complete, so
+		 * that loaders can report more (duplicate keys); not one cut
+		 * short. */
+		if (rc == -1) {
+			ynode_free(yp.root);
+			return NULL;
+		}
 	}
 	doc = xcalloc(1, sizeof *doc);
 	doc->file = xstrdup(file);
-	root = yaml_document_get_root_node(&ydoc);
-	if (root != NULL)
-		doc->root = convert(&ydoc, root, file, d, 0, &budget);
-	yaml_document_delete(&ydoc);
-	/* A second document in the stream is a mistake worth reporting. */
-	if (root != NULL && yaml_parser_load(&parser, &ydoc)) {
-		root = yaml_document_get_root_node(&ydoc);
-		if (root != NULL)
-			diag_error(d, file, (int)root->start_mark.line + 1,
-			    (int)root->start_mark.column + 1,
-			    "only one YAML document per file is allowed");
-		yaml_document_delete(&ydoc);
-	}
-	yaml_parser_delete(&parser);
-	if (d->nerrors > before && doc->root == NULL) {
-		ydoc_free(doc);
-		return NULL;
-	}
+	doc->root = yp.root;
 	return doc;
 }
 

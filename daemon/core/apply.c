@@ -2,7 +2,9 @@
  * runbook version they started with, and stores every change the engine
  * decides (kz_apply: the incident, its events, timers, notifications,
  * exception measures) inside the current operation; starts actions once
- * their state is committed. No other module writes those. */
+ * their state is committed (at most ACTIONS_MAX at once, the start
+ * recorded before the launch). No other module writes those. */
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +13,15 @@
 #include "core/batch.h"
 #include "core/daemon.h"
 #include "core/exception.h"
+#include "core/loop.h"
 #include "core/notify.h"
 #include "core/plugin.h"
+#include "core/spawn.h"
+#include "core/triggerlog.h"
 #include "common/diag.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
+#include "model/actionwith.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "engine/engine.h"
@@ -94,8 +100,21 @@ struct action_job {
 	int			 attempt;
 	int			 ok;
 	char			*note;
+	int			 slot;	/* holds one of ACTIONS_MAX */
 	struct action_job	*next;	/* running, see running_jobs */
 };
+
+/*
+ * At most ACTIONS_MAX actions between the record of their start and their
+ * end: the others wait here, before anything is recorded, so that every
+ * start on disk is a run under way (after a crash, those waiting were
+ * never started and simply start; a run recorded and then queued for a
+ * free child process would be called interrupted without having run).
+ */
+#define ACTIONS_MAX	SPAWN_MAX_RUNNING
+
+static int			 slots_used;
+static struct action_job	*waiting_head, **waiting_tail = &waiting_head;
 
 /* Jobs handed to a plugin and not finished: a stop cancels their runs
  * without calling back, so they are freed here (kz_actions_free). */
@@ -124,6 +143,36 @@ kz_actions_free(void)
 		free(j);
 	}
 	running_jobs = NULL;
+	/* Waiting: nothing recorded; a restart starts them. */
+	for (j = waiting_head; j != NULL; j = next) {
+		next = j->next;
+		free(j);
+	}
+	waiting_head = NULL;
+	waiting_tail = &waiting_head;
+	slots_used = 0;
+}
+
+static void action_intent(struct kz_daemon *, void *);
+
+/* The end of a job: its slot goes to the next one waiting. */
+static void
+job_end(struct kz_daemon *d, struct action_job *j)
+{
+	struct action_job *next;
+
+	if (j->slot) {
+		slots_used--;
+		if (d != NULL && !d->stopping && (next = waiting_head) !=
+		    NULL) {
+			if ((waiting_head = next->next) == NULL)
+				waiting_tail = &waiting_head;
+			next->next = NULL;
+			kz_later(d, action_intent, next);
+		}
+	}
+	free(j->note);
+	free(j);
 }
 
 static void action_finish(struct kz_daemon *, struct action_job *);
@@ -171,32 +220,159 @@ action_finish(struct kz_daemon *d, struct action_job *j)
 			    "not be stored; it will be re-run after restart",
 			    (long long)j->incident);
 	}
-	free(j->note);
-	free(j);
+	job_end(d, j);
+}
+
+static void action_launch(struct kz_daemon *, void *);
+static void action_drop(void *);
+
+/* A URL parser's view of scheme, user, password, host and port. */
+static int
+url_parts(const char *url, char *out[5])
+{
+	static const CURLUPart parts[5] = { CURLUPART_SCHEME, CURLUPART_USER,
+	    CURLUPART_PASSWORD, CURLUPART_HOST, CURLUPART_PORT };
+	CURLU	*u = curl_url();
+	size_t	 i;
+	int	 rc = 0;
+
+	memset(out, 0, 5 * sizeof *out);
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+		rc = -1;
+	for (i = 0; rc == 0 && i < 5; i++) {
+		char *v = NULL;
+
+		if (curl_url_get(u, parts[i], &v, parts[i] == CURLUPART_PORT ?
+		    CURLU_DEFAULT_PORT : 0) == CURLUE_OK) {
+			out[i] = xstrdup(v);
+			curl_free(v);
+		}
+	}
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* The rendered URL must go where the runbook's own vars send it: same
+ * scheme, credentials, host and port, as libcurl reads them (the check
+ * at load time and the encoding of values already see to it; this is
+ * the last word before a request leaves). */
+static int
+same_origin(const char *url, const char *origin, char **why)
+{
+	char	*a[5], *b[5];
+	size_t	 i;
+	int	 rc = 0;
+
+	if (url_parts(url, a) == -1 || url_parts(origin, b) == -1) {
+		*why = xprintf("url: %s is not a URL libcurl accepts", url);
+		rc = -1;
+	}
+	for (i = 0; rc == 0 && i < 5; i++)
+		if ((a[i] == NULL) != (b[i] == NULL) || (a[i] != NULL &&
+		    strcasecmp(a[i], b[i]) != 0)) {
+			*why = xprintf("url: %s would not go to the host the "
+			    "runbook names (%s); refused", url, origin);
+			rc = -1;
+		}
+	for (i = 0; i < 5; i++) {
+		free(a[i]);
+		free(b[i]);
+	}
+	return rc;
+}
+static void action_unlaunched(void *);
+
+/*
+ * An action starts in two steps, both from the work queue: first its
+ * start is committed (steps.started = the attempt), then it is launched.
+ * After a crash, a running step whose start was never committed never
+ * started, and is simply started; one whose start was committed may have
+ * run (interrupted). The commit costs little: the batch takes the starts
+ * of a burst together.
+ */
+static void
+action_intent(struct kz_daemon *d, void *arg)
+{
+	struct action_job	*j = arg;
+	json_t			*p, *rows;
+	int			 ok, live;
+
+	action_daemon = d;
+	if (d->stopping) {
+		job_end(d, j);	/* not recorded: a restart starts it */
+		return;
+	}
+	if (!j->slot && slots_used >= ACTIONS_MAX) {
+		j->next = NULL;
+		*waiting_tail = j;
+		waiting_tail = &j->next;
+		return;
+	}
+	if (!j->slot) {
+		j->slot = 1;
+		slots_used++;
+	}
+	if (kz_op_begin(d) == -1) {
+		/* Not started, and not recorded: a restart starts it. */
+		log_warnx("incident %lld: cannot record the start of an action "
+		    "(%s); it starts after a restart", (long long)j->incident,
+		    store_errmsg(d->store));
+		job_end(d, j);
+		return;
+	}
+	p = json_pack("[I,i,i]", (json_int_t)j->incident, j->step, j->attempt);
+	rows = store_query(d->store, "SELECT 1 AS one FROM steps WHERE "
+	    "incident = ? AND idx = ? AND state = 'running' AND attempts = ?",
+	    p);
+	ok = rows != NULL;
+	live = json_array_size(rows) == 1;
+	json_decref(rows);
+	if (ok && live)
+		ok = store_exec(d->store, "UPDATE steps SET started = ?3 WHERE "
+		    "incident = ?1 AND idx = ?2", p) == 0;
+	json_decref(p);
+	/* A step overridden by hand meanwhile starts nothing. */
+	if (ok && live)
+		kz_after_commit_queued(d, action_launch, j,
+		    action_unlaunched);
+	else
+		job_end(d, j);
+	kz_op_end(d, ok, NULL, NULL);
 }
 
 static void
-action_start(struct kz_daemon *d, void *arg)
+action_launch(struct kz_daemon *d, void *arg)
 {
 	struct action_job	*j = arg;
 	struct incident		*inc;
 	const struct rb_step	*rs;
-	json_t			*ctx, *with;
-	char			*why = NULL;
+	json_t			*ctx, *rbctx, *with;
+	char			*why = NULL, *origin = NULL;
 	int			 status, dry;
 
 	action_daemon = d;
 	if ((inc = kz_incident_load(d, j->incident, &status)) == NULL) {
-		free(j);
+		job_end(d, j);
 		return;
 	}
 	rs = &inc->rb->steps[j->step];
 	ctx = engine_context(inc);
-	with = tmpl_render_json(rs->with, ctx);
+	rbctx = json_deep_copy(ctx);
+	json_object_set(rbctx, "vars", inc->rb->vars != NULL ? inc->rb->vars :
+	    json_object());
+	with = action_with_render(rs->with, ctx, rbctx, &origin, &why);
 	json_decref(ctx);
+	json_decref(rbctx);
+	if (with != NULL && origin != NULL && same_origin(json_string_value(
+	    json_object_get(with, "url")), origin, &why) == -1) {
+		json_decref(with);
+		with = NULL;
+	}
+	free(origin);
 	dry = inc->drill && !rs->drill_run;
-	if (d->plugins == NULL || plugins_start(d->plugins, rs->action, with,
-	    rs->timeout_s * 1000, dry, action_done_cb, j, &why) == NULL) {
+	if (with == NULL || d->plugins == NULL || plugins_start(d->plugins,
+	    rs->action, with, rs->timeout_s * 1000, dry, action_done_cb, j,
+	    &why) == NULL) {
 		j->ok = 0;
 		j->note = why != NULL ? why : xprintf("action %s is not "
 		    "available (no plugin provides it)", rs->action);
@@ -214,6 +390,45 @@ static void
 action_drop(void *arg)
 {
 	free(arg);
+}
+
+/* A launch dropped: its start was committed, but keizokud is stopping
+ * before it ran (or the commit failed, and nothing was recorded). At a
+ * stop the record is taken back, so that the restart starts it instead
+ * of calling it interrupted. */
+static void
+action_unlaunched(void *arg)
+{
+	struct action_job	*j = arg;
+	struct kz_daemon	*d = action_daemon;
+	json_t			*p;
+	int			 ok;
+
+	if (d != NULL && d->stopping && kz_op_begin(d) == 0) {
+		p = json_pack("[I,i,i]", (json_int_t)j->incident, j->step,
+		    j->attempt);
+		ok = store_exec(d->store, "UPDATE steps SET started = ?3 - 1 "
+		    "WHERE incident = ?1 AND idx = ?2 AND started = ?3", p) ==
+		    0;
+		json_decref(p);
+		kz_op_end(d, ok, NULL, NULL);
+	}
+	job_end(d, j);
+}
+
+void
+kz_action_resume(struct kz_daemon *d, int64_t incident, int step,
+    int attempt)
+{
+	struct action_job *j = xcalloc(1, sizeof *j);
+
+	j->incident = incident;
+	j->step = step;
+	j->attempt = attempt;
+	log_info("incident %lld: starting the action of step %d, attempt %d, "
+	    "which had not started when keizokud stopped",
+	    (long long)incident, step, attempt);
+	kz_later(d, action_intent, j);
 }
 
 static int
@@ -312,7 +527,9 @@ apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			rc = timer_effect(d, inc, e);
 			break;
 		case EF_NOTIFY:
-			rc = notify_enqueue(d, inc, e);
+			rc = e->ev == EV_TRIGGER_REPEATED ?
+			    kz_repeat_notify(d, inc, e) :
+			    notify_enqueue(d, inc, e);
 			break;
 		case EF_EXCEPTION:
 			rc = exception_effect(d, a, inc, e->exc);
@@ -336,7 +553,8 @@ apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			j->incident = inc->id;
 			j->step = e->step;
 			j->attempt = (int)e->due;
-			kz_after_commit(d, action_start, j, action_drop);
+			kz_after_commit_queued(d, action_intent, j,
+			    action_drop);
 			break;
 		}
 		}
@@ -420,6 +638,14 @@ kz_actions_recover(struct kz_daemon *d)
 		struct actx	 a;
 		int		 status, ok = 0;
 
+		/* Its start was never committed: it never ran, and starts
+		 * now. */
+		if (jget_int(r, "started") < jget_int(r, "attempts")) {
+			kz_action_resume(d, jget_int(r, "incident"),
+			    (int)jget_int(r, "idx"), (int)jget_int(r,
+			    "attempts"));
+			continue;
+		}
 		kz_actx_init(d, &a, clock_now(), "keizokud");
 		if (kz_op_begin(d) == -1)
 			break;

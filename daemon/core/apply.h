@@ -53,9 +53,14 @@ struct kz_start {
  * otherwise. */
 int		 kz_start_incident(struct kz_daemon *, const struct actx *,
 		    const struct kz_start *, int64_t *id, char **why);
-/* After a restart: actions that were running when the daemon stopped
- * are interrupted; the engine re-runs or fails them per the step. */
+/* After a restart: actions whose start was committed were running when
+ * the daemon stopped and are interrupted (the engine re-runs or fails
+ * them per the step); those whose start was not never ran, and start
+ * now. */
 void		 kz_actions_recover(struct kz_daemon *);
+/* Starts an action whose start was never committed (after a restart). */
+void		 kz_action_resume(struct kz_daemon *, int64_t incident, int step,
+		    int attempt);
 /* The actor as the audit log records it: "tanaka", or "tanaka (web)"
  * for what was done on a page. */
 const char	*kz_who(const struct actx *, char *buf, size_t len);

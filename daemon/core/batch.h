@@ -24,6 +24,15 @@ int	 kz_op_end(struct kz_daemon *, int ok, kz_reply_fn done, void *arg);
  * drop(arg) instead if it rolls back. */
 void	 kz_after_commit(struct kz_daemon *, void (*fn)(struct kz_daemon *,
 	    void *), void *arg, void (*drop)(void *));
+/* The same for a heavy effect (starting an action): it runs from the
+ * loop owner's work queue, drained a few milliseconds per loop turn,
+ * after the replies. */
+void	 kz_after_commit_queued(struct kz_daemon *,
+	    void (*fn)(struct kz_daemon *, void *), void *arg,
+	    void (*drop)(void *));
+/* Whether the batch in progress can take in more work (its operations
+ * took less than its share of time, or were few). */
+int	 kz_batch_has_room(const struct kz_daemon *);
 /* Answers fn(arg, status, body) once the batch in progress commits (a
  * failed COMMIT turns it into 503), or at once outside a batch. */
 void	 kz_reply(struct kz_daemon *, kz_reply_fn, void *arg, int status,
@@ -39,8 +48,9 @@ json_t	*kz_storage_error(struct kz_daemon *);
 char	*kz_storage_why(struct kz_daemon *);
 
 /* For the loop owner: COMMIT the batch (0, or -1 when it was lost), then
- * settle it: run the after-commit effects (or drop them) and send the
- * replies (all of them 503 when !ok). */
+ * settle it: send the replies (all of them 503 when !ok), then run the
+ * after-commit effects (or drop them; the heavy ones go to the work
+ * queue, kz_work_add). */
 int	 kz_batch_commit(struct kz_daemon *);
 void	 kz_batch_settle(struct kz_daemon *, int ok);
 

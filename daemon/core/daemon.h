@@ -34,6 +34,7 @@ struct kz_metrics {
 
 struct postcommit;
 struct deferred;
+struct kz_work;
 
 struct kz_daemon {
 	struct event_base	*base;
@@ -60,11 +61,23 @@ struct kz_daemon {
 	struct deferred		*deferred;	/* replies awaiting COMMIT */
 	struct postcommit	*post;		/* effects after COMMIT */
 	struct postcommit	*op_post;	/* of the current operation */
+	struct kz_work		*work;		/* heavy effects, sliced */
 	int64_t			 started_at;
 	int			 stopping;
 	/* Called after a reload (kz_reload), by whoever started the
 	 * daemon: what lives above the core follows the new config. */
 	void			(*reloaded)(struct kz_daemon *);
+	const char		*reply_next;	/* of the reply being sent */
+	int			 http_max;	/* connections at once, from */
+	int			 ctl_max;	/* the config and fd limit */
+	/* Test clock: what `_clock --advance` runs besides the timers (the
+	 * HTTP request deadline, front/httpconn.c). */
+	void			(*on_clock)(struct kz_daemon *);
+	/* The batch in progress (batch.c): the time its operations took,
+	 * how many, and when the current one began. */
+	int64_t			 batch_ns;
+	int			 batch_ops;
+	int64_t			 op_t0;
 	struct kz_metrics	 metrics;
 };
 

@@ -54,6 +54,7 @@ exc_get(struct kz_daemon *d, int64_t id, int *status)
 	x->state = (st = exc_state_parse(jget_str(row, "state"))) >= 0 ? st :
 	    EXS_REJECTED;
 	x->requested_by = jget_strdup(row, "requested_by");
+	x->requested_actor = jget_strdup(row, "requested_actor");
 	x->requested_at = jget_int(row, "requested_at");
 	x->approved_by = jget_strdup(row, "approved_by");
 	x->approved_at = jget_int(row, "approved_at");
@@ -73,14 +74,15 @@ exc_insert(struct kz_daemon *d, struct exc *x)
 	json_t	*p;
 	int	 rc;
 
-	p = json_pack("[I,s?,s,s?,s?,s,s?,I,o,b]", (json_int_t)x->incident,
+	p = json_pack("[I,s?,s,s?,s?,s,s?,I,o,b,s?]", (json_int_t)x->incident,
 	    x->step, x->title != NULL ? x->title : "", x->policy, x->reason,
 	    exc_state_name(x->state), x->requested_by,
 	    (json_int_t)x->requested_at, jint_or_null(x->revert_by_at),
-	    x->drill);
+	    x->drill, x->requested_actor);
 	rc = store_exec(d->store, "INSERT INTO exceptions(incident, step, "
 	    "title, policy, reason, state, requested_by, requested_at, "
-	    "revert_by_at, drill) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
+	    "revert_by_at, drill, requested_actor) VALUES (?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?)", p);
 	json_decref(p);
 	if (rc == 0)
 		x->id = store_last_id(d->store);
@@ -128,6 +130,12 @@ row_view(json_t *row, int64_t now)
 	    json_object_get(row, "note") : json_null());
 	if (json_object_get(o, "decision_note") == NULL)
 		json_object_set_new(o, "decision_note", json_null());
+	/* Who typed a request for someone else is in the event log (actor,
+	 * on_behalf); the list keeps its shape. */
+	json_object_del(o, "requested_actor");
+	/* Who typed a request for someone else is in the event log (actor,
+	 * on_behalf); the list keeps its shape. */
+	json_object_del(o, "requested_actor");
 	/* How long the departure from policy has been (or was) in force. */
 	if (active && approved != 0)
 		in_force = json_integer((now - approved) / 1000);
@@ -154,15 +162,19 @@ exc_view(struct kz_daemon *d, int64_t id, int64_t now, int *status)
 
 json_t *
 kz_exceptions_list(struct kz_daemon *d, int64_t incident, int open,
-    int64_t now)
+    int64_t now, int64_t after, int64_t limit)
 {
 	json_t	*rows, *p;
 	size_t	 i;
 
+	/* Oldest first; a page starts past the cursor's place in that
+	 * order. */
 	rows = store_query(d->store, "SELECT * FROM exceptions WHERE "
 	    "(?1 = 0 OR incident = ?1) AND (?2 = 0 OR state IN ('requested', "
-	    "'active')) ORDER BY requested_at, id", p = json_pack("[I,b]",
-	    (json_int_t)incident, open));
+	    "'active')) AND (?3 = 0 OR (requested_at, id) > (SELECT "
+	    "requested_at, id FROM exceptions WHERE id = ?3)) ORDER BY "
+	    "requested_at, id LIMIT ?4", p = json_pack("[I,b,I,I]",
+	    (json_int_t)incident, open, (json_int_t)after, (json_int_t)limit));
 	json_decref(p);
 	if (rows == NULL)
 		return NULL;

@@ -24,9 +24,10 @@ int		 exc_update(struct kz_daemon *, const struct exc *);
 json_t		*exc_view(struct kz_daemon *, int64_t id, int64_t now,
 		    int *status);
 /* Every exception (incident 0) or those of one incident; open: only
- * requested and active ones. Oldest first. NULL when storage fails. */
+ * requested and active ones. Oldest first, at most limit, past the
+ * exception after (0: from the first). NULL when storage fails. */
 json_t		*kz_exceptions_list(struct kz_daemon *, int64_t incident,
-		    int open, int64_t now);
+		    int open, int64_t now, int64_t after, int64_t limit);
 /* The ids of the requested and active measures of incident, oldest
  * first (*ids allocated): 0, or -1 when storage fails. */
 int		 exc_open_ids(struct kz_daemon *, int64_t incident,

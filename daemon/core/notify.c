@@ -278,16 +278,68 @@ nt_mentions(struct kz_daemon *d, const struct incident *inc,
 	return buf_steal(&b);
 }
 
-/* The template of event in lang: the config's ({ja: ..., en: ...}),
- * else the built-in one. */
-static const char *
-nt_template(struct kz_daemon *d, enum kz_event ev, const char *lang)
+/* Repeats of a trigger summed up (triggerlog.c): a trigger.repeated
+ * notification with data.kind "summary" has a text of its own, under a
+ * name of its own in the config's templates. */
+#define NT_SUMMARY	"trigger.repeated.summary"
+static const char nt_summary_ja[] =
+    "【再通知まとめ】#{{incident.id}} {{incident.title}}: 直近 "
+    "{{data.period_s}} 秒に発動条件の通知がさらに {{data.count}} 件"
+    "届きました";
+static const char nt_summary_en[] =
+    "Trigger repeated {{data.count}} more times in the last "
+    "{{data.period_s}}s for #{{incident.id}}";
+
+static int
+nt_summary(const struct effect *e)
 {
-	json_t *o = json_object_get(d->conf->templates, event_name(ev));
+	const char *kind = json_string_value(json_object_get(e->data, "kind"));
+
+	return e->ev == EV_TRIGGER_REPEATED && kind != NULL &&
+	    strcmp(kind, "summary") == 0;
+}
+
+/* The template of event (or the summary of repeats) in lang: the
+ * config's ({ja: ..., en: ...}), else the built-in one. */
+static const char *
+nt_template(struct kz_daemon *d, enum kz_event ev, int summary,
+    const char *lang)
+{
+	json_t *o = json_object_get(d->conf->templates, summary ? NT_SUMMARY :
+	    event_name(ev));
 
 	if (json_is_string(json_object_get(o, lang)))
 		return json_string_value(json_object_get(o, lang));
+	if (summary)
+		return strcmp(lang, "ja") == 0 ? nt_summary_ja : nt_summary_en;
 	return strcmp(lang, "ja") == 0 ? nt_texts[ev].ja : nt_texts[ev].en;
+}
+
+/* Renders a message template for a channel: for chat formats (Slack and
+ * the like, Teams) every value is escaped (template.h, TC_CHAT), since
+ * titles, notes, labels and report texts come from triggers and members;
+ * mentions come only from the roster ({{mention}}). */
+static int
+nt_chat(const struct channel_conf *ch)
+{
+	return strcmp(ch->type, "slack") == 0 || strcmp(ch->type, "teams") ==
+	    0;
+}
+
+static char *
+nt_expand(const char *s, json_t *ctx, const struct channel_conf *ch)
+{
+	struct tmpl	*t;
+	char		*why, *r;
+	int		 chat = nt_chat(ch);
+
+	if ((t = tmpl_compile(s, NULL, NULL, &why)) == NULL) {
+		free(why);
+		return xstrdup(s);
+	}
+	r = tmpl_render_in(t, ctx, chat ? TC_CHAT : TC_TEXT);
+	tmpl_free(t);
+	return r;
 }
 
 /* Appends a rendered line without the blanks an empty hole leaves. */
@@ -314,15 +366,16 @@ nt_event_text(struct kz_daemon *d, const struct effect *e,
     struct buf *b, int *lines)
 {
 	const char	*tp;
+	int		 summary = nt_summary(e);
+	const char	*name = summary ? NT_SUMMARY : event_name(e->ev);
 	char		*t;
 	size_t		 i;
 
 	json_object_set_new(ctx, "mention", json_string(mention));
 	/* The config's one text for every language is one line. */
-	if (json_is_string(json_object_get(d->conf->templates,
-	    event_name(e->ev)))) {
-		t = tmpl_expand(json_string_value(json_object_get(
-		    d->conf->templates, event_name(e->ev))), ctx);
+	if (json_is_string(json_object_get(d->conf->templates, name))) {
+		t = nt_expand(json_string_value(json_object_get(
+		    d->conf->templates, name)), ctx, ch);
 		nt_add_line(b, t, lines);
 		free(t);
 		return;
@@ -331,9 +384,9 @@ nt_event_text(struct kz_daemon *d, const struct effect *e,
 		if (strcmp(ch->lang, "both") != 0 &&
 		    strcmp(ch->lang, nt_langs[i]) != 0)
 			continue;
-		if ((tp = nt_template(d, e->ev, nt_langs[i])) == NULL)
+		if ((tp = nt_template(d, e->ev, summary, nt_langs[i])) == NULL)
 			continue;
-		t = tmpl_expand(tp, ctx);
+		t = nt_expand(tp, ctx, ch);
 		nt_add_line(b, t, lines);
 		free(t);
 	}
@@ -354,7 +407,7 @@ nt_render(struct kz_daemon *d, const struct incident *inc,
     const struct effect *e, const struct channel_conf *ch, json_t *ctx)
 {
 	struct buf	 b = { 0 };
-	char		*m, *t;
+	char		*m, *t, *r;
 	const char	*s;
 	int		 lines = 0;
 
@@ -362,11 +415,22 @@ nt_render(struct kz_daemon *d, const struct incident *inc,
 	if (inc != NULL && inc->drill)
 		buf_adds(&b, NT_DRILL);
 	if (nt_verbatim(e->ev)) {
-		s = json_string_value(json_object_get(e->data, "text"));
-		t = xprintf("%s%s%s", s != NULL ? s : "", *m != '\0' ? " " : "",
-		    m);
+		/* A notify step's text is rendered again for this channel
+		 * (the event keeps it as plain text); a ready-made text (a
+		 * situation report) is escaped whole for a chat. */
+		s = e->ev == EV_STEP_NOTIFY && inc != NULL && e->step >= 0 ?
+		    inc->rb->steps[e->step].u.notify.text : NULL;
+		if (s != NULL)
+			r = nt_expand(s, ctx, ch);
+		else {
+			s = json_string_value(json_object_get(e->data, "text"));
+			r = nt_chat(ch) ? tmpl_chat_escape(s != NULL ? s : "") :
+			    xstrdup(s != NULL ? s : "");
+		}
+		t = xprintf("%s%s%s", r, *m != '\0' ? " " : "", m);
 		nt_add_line(&b, t, &lines);
 		free(t);
+		free(r);
 	} else
 		nt_event_text(d, e, ch, ctx, m, &b, &lines);
 	if (lines == 0 && inc != NULL)	/* nobody wrote a text for it */
@@ -689,8 +753,13 @@ nt_personal_text(struct kz_daemon *d, const struct incident *inc,
 	if (inc->drill)
 		buf_adds(&b, NT_DRILL);
 	if (nt_verbatim(e->ev)) {
+		char *r;
+
 		s = json_string_value(json_object_get(e->data, "text"));
-		nt_add_line(&b, s != NULL ? s : "", &lines);
+		r = nt_chat(ch) ? tmpl_chat_escape(s != NULL ? s : "") :
+		    xstrdup(s != NULL ? s : "");
+		nt_add_line(&b, r, &lines);
+		free(r);
 	} else
 		nt_event_text(d, e, ch, ctx, m->name != NULL ? m->name : m->id,
 		    &b, &lines);

@@ -1,6 +1,15 @@
 /*
  * The outbox: delivers the rows of the notifications table.
  *
+ * Every attempt is recorded before it is made (notifications.sending,
+ * committed with the batch, the request started after the commit), and
+ * its result is written soon after (OB_FLUSH_MS). After a kill -9, a row
+ * whose last recorded attempt has no result may or may not have reached
+ * its receiver: it is sent again as a resend (notifications.resend),
+ * which Slack and Teams messages say ("(再送 resend)"; a webhook keeps
+ * its webhook-id and body, for the receiver to drop it). A row that was
+ * only queued is sent once, as usual: the common case is exactly once.
+ *
  * Due rows are read ahead into memory, sent through curlev, and their
  * results (delivered; pending with the time of the next attempt; dead)
  * are written back in batches inside the daemon's group commit, at most
@@ -40,7 +49,8 @@
 #define OB_INFLIGHT	64	/* requests at once, all channels */
 #define OB_PER_CHANNEL	32	/* requests at once to one channel */
 #define OB_PREFETCH	256	/* due rows read ahead per channel */
-#define OB_FLUSH_MS	250	/* results wait at most this to be written */
+#define OB_FLUSH_MS	50	/* results wait at most this to be written */
+#define OB_RESEND	"(再送 resend) "
 #define OB_FLUSH_MAX	4096	/* ... or until there are this many */
 #define OB_STORE_RETRY	1000	/* ms: results the disk refused, again */
 #define OB_STORE_MAX	30000	/* ... backing off up to this */
@@ -58,6 +68,8 @@ struct ob_row {
 	int64_t			 due;		/* next_attempt_at when read */
 	int64_t			 created;	/* read on failure only: */
 	int			 attempts;	/* -1, or made with this one */
+	int			 resend;	/* may have been received */
+	int			 recorded;	/* its attempt is on disk */
 	char			*msg_id;
 	char			*payload;
 	struct curlev_xfer	*xfer;
@@ -81,12 +93,13 @@ struct ob_chan {
 	int64_t		 hold_id;	/* go no further than this */
 };
 
-/* Results written in one operation, until its commit. */
+/* Results and starts written in one operation, until its commit. */
 struct ob_batch {
 	TAILQ_ENTRY(ob_batch)	 entry;
 	struct outbox		*ob;
 	struct ob_rows		 rows;
 	size_t			 n;
+	struct ob_rows		 starts;	/* to start once committed */
 };
 
 struct outbox {
@@ -99,7 +112,9 @@ struct outbox {
 	struct ob_chan		**chans;
 	size_t			 nchans;
 	struct ob_rows		 inflight;
-	size_t			 ninflight;
+	size_t			 ninflight;	/* starts to record included */
+	struct ob_rows		 starts;	/* attempts to record */
+	size_t			 nstarts;
 	struct ob_rows		 done;		/* results to write */
 	size_t			 ndone;
 	TAILQ_HEAD(, ob_batch)	 batches;	/* written, not committed */
@@ -121,6 +136,7 @@ outbox_new(struct kz_daemon *d)
 	ob->timer_at = INT64_MAX;
 	ob->flush_ev = evtimer_new(d->base, ob_flush_cb, ob);
 	TAILQ_INIT(&ob->inflight);
+	TAILQ_INIT(&ob->starts);
 	TAILQ_INIT(&ob->done);
 	TAILQ_INIT(&ob->batches);
 	ob->dirty = 1;
@@ -209,11 +225,16 @@ ob_rewind(struct outbox *ob)
 	}
 	TAILQ_FOREACH(r, &ob->inflight, entry)
 		ob_mark(&r->ch->hold_at, &r->ch->hold_id, r);
+	TAILQ_FOREACH(r, &ob->starts, entry)
+		ob_mark(&r->ch->hold_at, &r->ch->hold_id, r);
 	TAILQ_FOREACH(r, &ob->done, entry)
 		ob_mark(&r->ch->hold_at, &r->ch->hold_id, r);
-	TAILQ_FOREACH(b, &ob->batches, entry)
+	TAILQ_FOREACH(b, &ob->batches, entry) {
 		TAILQ_FOREACH(r, &b->rows, entry)
 			ob_mark(&r->ch->hold_at, &r->ch->hold_id, r);
+		TAILQ_FOREACH(r, &b->starts, entry)
+			ob_mark(&r->ch->hold_at, &r->ch->hold_id, r);
+	}
 	ob->dirty = 1;
 }
 
@@ -307,14 +328,22 @@ ob_held(struct outbox *ob, struct ob_chan *c)
 	TAILQ_FOREACH(r, &ob->inflight, entry)
 		if (ob_after(c, r))
 			json_array_append_new(a, json_integer(r->id));
+	TAILQ_FOREACH(r, &ob->starts, entry)
+		if (ob_after(c, r))
+			json_array_append_new(a, json_integer(r->id));
 	TAILQ_FOREACH(r, &ob->done, entry)
 		if (ob_after(c, r))
 			json_array_append_new(a, json_integer(r->id));
-	TAILQ_FOREACH(b, &ob->batches, entry)
+	TAILQ_FOREACH(b, &ob->batches, entry) {
 		TAILQ_FOREACH(r, &b->rows, entry)
 			if (ob_after(c, r))
 				json_array_append_new(a,
 				    json_integer(r->id));
+		TAILQ_FOREACH(r, &b->starts, entry)
+			if (ob_after(c, r))
+				json_array_append_new(a,
+				    json_integer(r->id));
+	}
 	return a;
 }
 
@@ -327,6 +356,10 @@ ob_row_new(struct ob_chan *c, json_t *row)
 	r->id = json_integer_value(json_object_get(row, "id"));
 	r->due = json_integer_value(json_object_get(row, "next_attempt_at"));
 	r->attempts = -1;
+	/* An attempt recorded and no result of it: it may have arrived. */
+	r->resend = json_integer_value(json_object_get(row, "resend")) != 0 ||
+	    json_integer_value(json_object_get(row, "sending")) >
+	    json_integer_value(json_object_get(row, "attempts"));
 	r->msg_id = xstrdup(json_string_value(json_object_get(row,
 	    "msg_id")) ?: "");
 	r->payload = xstrdup(json_string_value(json_object_get(row,
@@ -345,7 +378,8 @@ ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 	    (json_int_t)c->cur_at, (json_int_t)c->cur_id, ob_held(ob, c),
 	    (json_int_t)want);
 	rows = store_query(ob->d->store, "SELECT id, msg_id, payload, "
-	    "next_attempt_at FROM notifications WHERE "
+	    "next_attempt_at, sending, attempts, resend FROM notifications "
+	    "WHERE "
 	    "state = 'pending' AND channel = ? AND next_attempt_at <= ? AND "
 	    "(next_attempt_at, id) > (?, ?) AND id NOT IN (SELECT value FROM "
 	    "json_each(?)) ORDER BY next_attempt_at, id LIMIT ?", p);
@@ -596,6 +630,40 @@ ob_flush_later(struct outbox *ob)
 	ob->flush_armed = 1;
 }
 
+/* Attempts wait to be recorded: at the next turn (results due by then
+ * go along), unless the disk is refusing writes. */
+static void
+ob_flush_soon(struct outbox *ob)
+{
+	struct timeval zero = { 0, 0 };
+
+	if (ob->store_backoff > 0) {
+		ob_flush_later(ob);
+		return;
+	}
+	evtimer_add(ob->flush_ev, &zero);
+	ob->flush_armed = 1;
+}
+
+static void	ob_start(struct outbox *, const struct channel_conf *,
+		    struct ob_row *);
+
+/* Rows whose attempt was not recorded go back to the head of their
+ * channel's queue (in order), out of the in-flight count. */
+static void
+ob_unstart(struct outbox *ob, struct ob_rows *rows)
+{
+	struct ob_row *r;
+
+	while ((r = TAILQ_LAST(rows, ob_rows)) != NULL) {
+		TAILQ_REMOVE(rows, r, entry);
+		TAILQ_INSERT_HEAD(&r->ch->ready, r, entry);
+		r->ch->nready++;
+		r->ch->ninflight--;
+		ob->ninflight--;
+	}
+}
+
 /* The results could not be written: they stay in memory (their rows in
  * no read), to be written once the disk takes them again. Sending them
  * again would only repeat deliveries the receivers have. */
@@ -619,11 +687,27 @@ ob_store_failed(struct outbox *ob)
 static void
 ob_batch_committed(struct kz_daemon *d, void *arg)
 {
-	struct ob_batch	*b = arg;
-	struct outbox	*ob = b->ob;
+	struct ob_batch			*b = arg;
+	struct outbox			*ob = b->ob;
+	const struct channel_conf	*ch;
+	struct ob_row			*r;
+	struct ob_rows			 not_started;
 
+	TAILQ_INIT(&not_started);
 	TAILQ_REMOVE(&ob->batches, b, entry);
 	ob_rows_free(&b->rows);
+	/* Their attempts are on disk: now they may go. */
+	while ((r = TAILQ_FIRST(&b->starts)) != NULL) {
+		TAILQ_REMOVE(&b->starts, r, entry);
+		r->recorded = 1;
+		if (d->stopping ||
+		    (ch = config_channel(d->conf, r->ch->name)) == NULL) {
+			TAILQ_INSERT_TAIL(&not_started, r, entry);
+			continue;
+		}
+		ob_start(ob, ch, r);
+	}
+	ob_unstart(ob, &not_started);
 	free(b);
 	if (ob->store_backoff > 0) {
 		log_info("outbox: delivery results are stored again");
@@ -643,6 +727,7 @@ ob_batch_dropped(void *arg)
 	TAILQ_REMOVE(&ob->batches, b, entry);
 	TAILQ_CONCAT(&ob->done, &b->rows, entry);
 	ob->ndone += b->n;
+	ob_unstart(ob, &b->starts);
 	free(b);
 	ob_store_failed(ob);
 }
@@ -687,7 +772,31 @@ ob_write_delivered(struct kz_daemon *d, json_t *done)
 	return rc;
 }
 
-/* Writes every result waiting, as one operation of the batch. */
+/* Records the attempts about to be made: sending = the attempt, and a
+ * row whose earlier recorded attempt has no result becomes a resend. */
+static int
+ob_write_starts(struct kz_daemon *d, struct ob_rows *rows)
+{
+	struct ob_row	*r;
+	json_t		*ids = json_array(), *p;
+	int		 rc;
+
+	TAILQ_FOREACH(r, rows, entry)
+		json_array_append_new(ids, json_integer(r->id));
+	if (json_array_size(ids) == 0) {
+		json_decref(ids);
+		return 0;
+	}
+	p = json_pack("[o]", ids);
+	rc = store_exec(d->store, "UPDATE notifications SET resend = resend "
+	    "OR sending > attempts, sending = attempts + 1 WHERE id IN "
+	    "(SELECT value FROM json_each(?))", p);
+	json_decref(p);
+	return rc;
+}
+
+/* Writes every result waiting and records the attempts about to be
+ * made, as one operation of the batch. */
 static void
 ob_flush(struct outbox *ob)
 {
@@ -702,19 +811,26 @@ ob_flush(struct outbox *ob)
 		evtimer_del(ob->flush_ev);
 		ob->flush_armed = 0;
 	}
-	if (ob->ndone == 0)
+	if (ob->ndone == 0 && ob->nstarts == 0)
 		return;
 	if (kz_op_begin(d) == -1) {
+		ob_unstart(ob, &ob->starts);
+		ob->nstarts = 0;
 		ob_store_failed(ob);
 		return;
 	}
 	b = xcalloc(1, sizeof *b);
 	b->ob = ob;
 	TAILQ_INIT(&b->rows);
+	TAILQ_INIT(&b->starts);
 	TAILQ_CONCAT(&b->rows, &ob->done, entry);
 	b->n = ob->ndone;
 	ob->ndone = 0;
+	TAILQ_CONCAT(&b->starts, &ob->starts, entry);
+	ob->nstarts = 0;
 	TAILQ_INSERT_TAIL(&ob->batches, b, entry);
+	if (ob_write_starts(d, &b->starts) == -1)
+		ok = 0;
 	done = json_object();
 	TAILQ_FOREACH(r, &b->rows, entry) {
 		if (r->delivered_at != 0) {
@@ -787,6 +903,39 @@ ob_headers(const struct channel_conf *ch, const struct ob_row *r,
 }
 
 /* Sends r (taken off its channel's queue). */
+/* A resend to a chat channel says so ahead of its text (Teams: in the
+ * title too). A webhook's body stays as it was: its receiver has the
+ * webhook-id to drop a repeat by. */
+static void
+ob_resend_label(const struct channel_conf *ch, struct ob_row *r)
+{
+	static const char *const keys[] = { "text", "title", "summary" };
+	json_t		*p;
+	const char	*v;
+	char		*t;
+	size_t		 i;
+
+	if (strcmp(ch->type, "slack") != 0 && strcmp(ch->type, "teams") != 0)
+		return;
+	if ((p = json_loads(r->payload, 0, NULL)) == NULL)
+		return;
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if ((v = json_string_value(json_object_get(p, keys[i]))) ==
+		    NULL || strncmp(v, OB_RESEND, strlen(OB_RESEND)) == 0)
+			continue;
+		t = xprintf("%s%s", OB_RESEND, v);
+		json_object_set_new(p, keys[i], json_string(t));
+		free(t);
+		if (strcmp(ch->type, "slack") == 0)
+			break;
+	}
+	if ((t = json_dumps(p, JSON_COMPACT)) != NULL) {
+		free(r->payload);
+		r->payload = t;
+	}
+	json_decref(p);
+}
+
 static void
 ob_start(struct outbox *ob, const struct channel_conf *ch, struct ob_row *r)
 {
@@ -796,6 +945,8 @@ ob_start(struct outbox *ob, const struct channel_conf *ch, struct ob_row *r)
 	char		*h[3];
 	size_t		 i, nh = 0;
 
+	if (r->resend)
+		ob_resend_label(ch, r);
 	if (strcmp(ch->type, "email") == 0)
 		r->xfer = smtp_send(ob->d->curl, ch, r->payload, ob_done_cb, r,
 		    &why);
@@ -824,14 +975,14 @@ ob_start(struct outbox *ob, const struct channel_conf *ch, struct ob_row *r)
 	r->payload = NULL;
 	if (r->xfer == NULL) {
 		/* Counts as a failed attempt, retried on the schedule. */
+		ob->ninflight--;
+		r->ch->ninflight--;
 		memset(&resp, 0, sizeof resp);
 		resp.error = why != NULL ? why : "cannot start the request";
 		ob_result(ob, r, &resp);
 		return;
 	}
 	TAILQ_INSERT_TAIL(&ob->inflight, r, entry);
-	ob->ninflight++;
-	r->ch->ninflight++;
 }
 
 /* Starts one row of c if it may; 1 when it did. */
@@ -850,7 +1001,12 @@ ob_start_one(struct outbox *ob, struct ob_chan *c)
 	}
 	TAILQ_REMOVE(&c->ready, r, entry);
 	c->nready--;
-	ob_start(ob, ch, r);
+	/* In flight from now on; sent once its attempt is recorded. */
+	ob->ninflight++;
+	c->ninflight++;
+	TAILQ_INSERT_TAIL(&ob->starts, r, entry);
+	ob->nstarts++;
+	ob_flush_soon(ob);
 	return 1;
 }
 
@@ -902,6 +1058,34 @@ outbox_kick(struct kz_daemon *d)
 		ob_kick(d->outbox);
 }
 
+/* Stopping: rows whose attempt was recorded but that never left (the
+ * stop came between the commit and their start) take it back, so that
+ * they are not called resends after the restart. */
+static void
+ob_unrecord(struct outbox *ob)
+{
+	struct kz_daemon	*d = ob->d;
+	struct ob_row		*r;
+	json_t			*ids = json_array(), *p;
+	size_t			 i;
+	int			 ok;
+
+	for (i = 0; i < ob->nchans; i++)
+		TAILQ_FOREACH(r, &ob->chans[i]->ready, entry)
+			if (r->recorded)
+				json_array_append_new(ids,
+				    json_integer(r->id));
+	if (json_array_size(ids) == 0 || kz_op_begin(d) == -1) {
+		json_decref(ids);
+		return;
+	}
+	p = json_pack("[o]", ids);
+	ok = store_exec(d->store, "UPDATE notifications SET sending = "
+	    "attempts WHERE id IN (SELECT value FROM json_each(?))", p) == 0;
+	json_decref(p);
+	kz_op_end(d, ok, NULL, NULL);
+}
+
 void
 outbox_free(struct outbox *ob)
 {
@@ -914,12 +1098,17 @@ outbox_free(struct outbox *ob)
 	d = ob->d;
 	if (d->outbox == ob)
 		d->outbox = NULL;
-	/* In flight: no result, so still pending; sent after restart. */
+	/* In flight: no result, so still pending; sent after restart (as a
+	 * resend: it may have arrived). */
 	while ((r = TAILQ_FIRST(&ob->inflight)) != NULL) {
 		TAILQ_REMOVE(&ob->inflight, r, entry);
 		curlev_cancel(d->curl, r->xfer);
 		ob_row_free(r);
 	}
+	/* Not started: their attempts are not recorded, or taken back. */
+	ob_unstart(ob, &ob->starts);
+	ob->nstarts = 0;
+	ob_unrecord(ob);
 	ob_flush(ob);
 	if (store_in_tx(d->store))
 		kz_batch_settle(d, kz_batch_commit(d) == 0);

@@ -16,10 +16,7 @@
 #define PL_DEFAULT_TIMEOUT	(5 * 60 * 1000)	/* a step without timeout */
 #define PL_GRACE_MS		5000		/* past it: cancelled */
 #define PL_NOTE_MAX		8192
-#define PL_KILL_AFTER_MS	2000		/* SIGTERM, then SIGKILL */
-#define PL_WAIT_POLL_MS		50		/* without pidfd_open */
 #define PL_TRUNCATED		"…[truncated]"
-#define PL_DEFAULT_PATH		"/usr/bin:/bin"
 
 struct plugin {
 	char			*path;
@@ -50,28 +47,6 @@ struct kz_timer {
 	void			*arg;
 };
 
-struct kz_child {
-	TAILQ_ENTRY(kz_child)	 entry;
-	struct plugins		*ps;
-	char			*argv0;
-	pid_t			 pid;
-	int			 pidfd;		/* -1: poll with waitpid */
-	int			 outfd;
-	int			 errfd;		/* exec's errno, if it failed */
-	struct event		 ev_out;
-	struct event		 ev_exit;
-	struct event		 ev_kill;
-	struct buf		 out;
-	size_t			 max_output;
-	int			 truncated;
-	int			 timed_out;
-	int			 terminated;	/* SIGTERM sent */
-	int			 cancelled;	/* reap silently */
-	int64_t			 started_ms;
-	kz_spawn_done_fn	 cb;
-	void			*arg;
-};
-
 struct action_run {
 	TAILQ_ENTRY(action_run)	 entry;
 	struct plugins		*ps;
@@ -91,13 +66,13 @@ struct plugins {
 	struct kz_core			 core;	/* plugins hold &core */
 	struct event_base		*base;
 	struct curlev			*curl;
+	struct spawner			*sp;	/* children (spawn.c) */
 	struct plugin			**pl;
 	size_t				 npl;
 	struct action_ent		*acts;
 	size_t				 nacts;
 	TAILQ_HEAD(, action_run)	 runs;
 	TAILQ_HEAD(, kz_http)		 https;
-	TAILQ_HEAD(, kz_child)		 children;
 	TAILQ_HEAD(, kz_timer)		 timers;
 };
 

@@ -37,6 +37,7 @@
 #include "common/log.h"
 #include "core/plugin.h"
 #include "core/plugin-int.h"
+#include "core/spawn.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 
@@ -236,7 +237,7 @@ plugins_load(const char *dir, struct event_base *base, struct curlev *curl,
 	ps->curl = curl;
 	TAILQ_INIT(&ps->runs);
 	TAILQ_INIT(&ps->https);
-	TAILQ_INIT(&ps->children);
+	ps->sp = spawner_new(base, SPAWN_MAX_RUNNING);
 	TAILQ_INIT(&ps->timers);
 	if (stat(dir, &st) == -1) {
 		diag_warn(d, dir, 0, 0, "plugin directory: %s; no actions "

@@ -10,6 +10,8 @@
 #include "core/daemon.h"
 #include "core/exception.h"
 #include "core/timer.h"
+#include "core/triggerlog.h"
+#include "core/loop.h"
 #include "core/batch.h"
 #include "core/sources.h"
 #include "common/jsonutil.h"
@@ -134,6 +136,9 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 		ok = 0;
 	else if (!known)
 		;
+	else if (k.kind == TK_REPEATS)
+		/* Repeats of a trigger summed up (triggerlog.c). */
+		ok = kz_repeat_timer(d, incid, t, now) == 0;
 	else if (tkey_is_exception(k.kind))
 		ok = fire_exception(d, &a, incid, &k) == 0;
 	else if (k.kind == TK_SOURCE_SILENT)
@@ -145,9 +150,11 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 	kz_op_end(d, ok, NULL, NULL);
 }
 
-/* Runs every due timer, in due order, within this loop turn's batch. */
-void
-kz_timers_run(struct kz_daemon *d)
+/* Runs due timers, in due order, within this loop turn's batch; bounded:
+ * only until the batch has taken in its share (the rest fire at the next
+ * turn: the commit re-arms for what is due). */
+static void
+timers_run(struct kz_daemon *d, int bounded)
 {
 	int64_t	 now = clock_now();
 	json_t	*due;
@@ -157,8 +164,20 @@ kz_timers_run(struct kz_daemon *d)
 	if (due == NULL)
 		return;
 	n = json_array_size(due);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && (i == 0 || !bounded || !kz_batch_full(d)); i++)
 		fire(d, json_array_get(due, i), now);
 	json_decref(due);
 	/* The commit re-arms; a full batch means more are due at once. */
+}
+
+void
+kz_timers_run(struct kz_daemon *d)
+{
+	timers_run(d, 0);
+}
+
+void
+kz_timers_run_bounded(struct kz_daemon *d)
+{
+	timers_run(d, 1);
 }

@@ -11,5 +11,8 @@ void	 kz_timers_rearm(struct kz_daemon *);
 /* Fires every timer due now, each in its own operation of the current
  * batch. */
 void	 kz_timers_run(struct kz_daemon *);
+/* The same from the timer event: only until the batch has taken in its
+ * share (the rest fire at the next turn). */
+void	 kz_timers_run_bounded(struct kz_daemon *);
 
 #endif

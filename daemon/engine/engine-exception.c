@@ -60,6 +60,7 @@ exc_dup(const struct exc *x)
 	c->policy = dup0(x->policy);
 	c->reason = dup0(x->reason);
 	c->requested_by = dup0(x->requested_by);
+	c->requested_actor = dup0(x->requested_actor);
 	c->approved_by = dup0(x->approved_by);
 	c->resolved_by = dup0(x->resolved_by);
 	c->note = dup0(x->note);
@@ -78,6 +79,7 @@ exc_free(struct exc *x)
 	free(x->policy);
 	free(x->reason);
 	free(x->requested_by);
+	free(x->requested_actor);
 	free(x->approved_by);
 	free(x->resolved_by);
 	free(x->note);
@@ -264,6 +266,7 @@ engine_exception_add(const struct actx *a, struct incident *inc,
 	x->incident = inc->id;
 	x->state = EXS_REQUESTED;
 	x->requested_by = dup0(eng_who(a));
+	x->requested_actor = dup0(a->actor);
 	x->requested_at = a->now;
 	x->drill = inc->drill;
 	if (x->measure == NULL)
@@ -291,16 +294,52 @@ engine_exception_requested(const struct actx *a, const struct incident *inc,
 	free(to);
 }
 
+/* Separation of duties: someone who had a hand in the request (the
+ * member it was made for, or the person who typed it, a proxy with --as)
+ * may not decide it, neither as themselves nor for someone else, and no
+ * one may decide it on behalf of either. NULL, or a message. */
+static char *
+conflicted(const struct actx *a, const struct exc *x, const char *verb,
+    const char *ref)
+{
+	const char	*reqs[2], *deciders[2];
+	size_t		 i, j;
+
+	reqs[0] = x->requested_by;
+	reqs[1] = x->requested_actor;
+	deciders[0] = a->actor;		/* the person acting */
+	deciders[1] = a->member;	/* the person acted for */
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 2; j++) {
+			if (deciders[j] == NULL || reqs[i] == NULL ||
+			    strcmp(deciders[j], reqs[i]) != 0)
+				continue;
+			if (i == 0)
+				return xprintf("%s requested exception %lld "
+				    "and may not %s it, in person or through "
+				    "someone acting for them: another member "
+				    "of %s must (self-approval is not allowed)",
+				    reqs[0], (long long)x->id, verb, ref);
+			return xprintf("%s made the request for exception "
+			    "%lld (on behalf of %s) and may not %s it, in "
+			    "person or on anyone's behalf: another member of "
+			    "%s must (separation of duties)", reqs[1],
+			    (long long)x->id, reqs[0] ? reqs[0] : "-", verb,
+			    ref);
+		}
+	return NULL;
+}
+
 /* Approving a departure from policy needs someone else with the
- * authority: a member of the approver role who did not ask for it. The
- * member is the one on whose behalf it is done (--as): that member
- * answers for the decision, and the log names both. An admin who is
- * not such a member must act --as one (as for approval steps). */
+ * authority: a member of the approver role who had no hand in asking
+ * for it. The member is the one on whose behalf it is done (--as): that
+ * member answers for the decision, and the log names both. An admin who
+ * is not such a member must act --as one (as for approval steps). */
 static int
 may_decide(const struct actx *a, const struct incident *inc,
     const struct exc *x, int approved, char **why)
 {
-	const char	*req = x->requested_by, *me = eng_who(a);
+	const char	*me = eng_who(a);
 	const char	*verb = approved ? "approve" : "reject";
 	const char	*done = approved ? "approved" : "rejected";
 	char		*ref = exc_approver(a, inc);
@@ -311,10 +350,7 @@ may_decide(const struct actx *a, const struct incident *inc,
 		    "exceptions.approver_role in the config", verb,
 		    (long long)x->id);
 		status = 403;
-	} else if (req != NULL && me != NULL && strcmp(req, me) == 0) {
-		*why = xprintf("%s requested exception %lld and may not %s "
-		    "it: another member of %s must (self-approval is not "
-		    "allowed)", req, (long long)x->id, verb, ref);
+	} else if ((*why = conflicted(a, x, verb, ref)) != NULL) {
 		status = 403;
 	} else if (!roster_matches(a->roster, ref, me) && a->admin &&
 	    a->member == NULL) {

@@ -965,7 +965,8 @@ engine_action_interrupted(const struct actx *a, struct incident *inc, int i,
 	eng_event(fx, EV_ACTION_INTERRUPTED, i, json_pack("{s:i}", "attempt",
 	    s->attempts));
 	return engine_action_done(a, inc, i, s->attempts, 0,
-	    "interrupted: keizokud stopped while the action ran", fx);
+	    "interrupted: keizokud stopped while the action ran (it may have "
+	    "finished: check before running it again)", fx);
 }
 
 void

@@ -101,7 +101,9 @@ struct exc {
 	char		*policy;
 	char		*reason;
 	enum exc_state	 state;
-	char		*requested_by;
+	char		*requested_by;	/* the member it is asked for */
+	char		*requested_actor; /* who typed the request (a proxy
+					   with --as); NULL: the same */
 	int64_t		 requested_at;
 	char		*approved_by;
 	int64_t		 approved_at;

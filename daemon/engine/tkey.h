@@ -12,6 +12,9 @@
  *   source-silent                              a source's silence,
  *                                              step the source's name
  *                                              (incident 0)
+ *   repeats                                    a trigger's repeats
+ *                                              summed up (incident,
+ *                                              step "")
  *
  * The code sees a struct tkey: tkey_format writes the text, tkey_parse
  * reads it; nothing else builds or takes apart a kind. */
@@ -31,7 +34,8 @@
 	T(INJECT, "inject")						\
 	T(EXC_BEFORE, "exc-before")					\
 	T(EXC_AFTER, "exc-after")					\
-	T(SOURCE_SILENT, "source-silent")
+	T(SOURCE_SILENT, "source-silent")				\
+	T(REPEATS, "repeats")
 
 enum tk_kind {
 	TK_ANY,		/* clearing: every timer of the step/incident */

@@ -13,6 +13,7 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "core/daemon.h"
 #include "core/webstate.h"
 #include "engine/engine.h"
+#include "front/httpconn.h"
 #include "front/web.h"
 #include "model/config.h"
 #include "model/roster.h"
@@ -37,6 +39,16 @@
 #define BOARD_PUSH_MS	500	/* changes pushed at most this often */
 #define BOARD_TICK_MS	30000	/* and this often anyway (clocks move) */
 #define BOARD_PING_MS	15000	/* a comment keeps proxies and evhttp up */
+/* Silent readers: a render waits while this much of it lies unread (the
+ * rest would only pile up; evhttp's write timeout, http.timeout, ends a
+ * client that reads nothing), and an event stream this far behind is
+ * dropped. The streams are bounded in number: each holds a connection
+ * that no deadline ends, so together at most a quarter of the HTTP
+ * connections (http.max_connections under the descriptor limit), at most SSE_PER_MEMBER a member. */
+#define BOARD_HWM	(256 * 1024)
+#define BOARD_WAIT_MS	20
+#define SSE_HWM		(64 * 1024)
+#define SSE_PER_MEMBER	4
 
 struct sse {
 	TAILQ_ENTRY(sse)	 entry;
@@ -58,6 +70,7 @@ struct board_job {
 	struct buf	 b;
 	int64_t		 now;
 	int64_t		 started_us;
+	uint64_t	 waits;		/* slices put off for a silent reader */
 	int64_t		 max_slice_us;
 };
 
@@ -515,7 +528,7 @@ board_finish(struct board_job *j, int64_t t0, int64_t c0)
 			wh_end(&j->b);
 		}
 		board_flush(j);
-		evhttp_connection_set_closecb(j->wr->evcon, NULL, NULL);
+		kz_http_closecb(j->wr->evcon, NULL, NULL);
 		evhttp_send_reply_end(j->wr->req);
 	}
 	board_measure(j, t0, c0);
@@ -570,6 +583,20 @@ board_batch(struct board_job *j)
 	}
 }
 
+/* Bytes of the reply written but not yet taken by the client. */
+static size_t
+board_unread(const struct wreq *wr)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+
+	if (wr->req == NULL ||
+	    (evcon = evhttp_request_get_connection(wr->req)) == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(bev));
+}
+
 static void
 board_slice(evutil_socket_t fd, short ev, void *arg)
 {
@@ -584,6 +611,14 @@ board_slice(evutil_socket_t fd, short ev, void *arg)
 
 		board_job_free(j);
 		wreq_free(wr);
+		return;
+	}
+	if (board_unread(j->wr) > BOARD_HWM) {
+		struct timeval wait = { 0, BOARD_WAIT_MS * 1000 };
+
+		j->waits++;
+		j->wr->w->render_waits++;
+		evtimer_add(j->ev, &wait);
 		return;
 	}
 	j->now = clock_now();
@@ -705,26 +740,77 @@ sse_closed(struct evhttp_connection *evcon, void *arg)
 	sse_free(s);
 }
 
-static void
+/* 0, or -1 when the client has left so much unread that the stream is
+ * to be dropped (sse_drop). */
+static int
 sse_send(struct sse *s, const char *text)
 {
 	struct evbuffer *out;
 
 	if (s->wr->req == NULL)
-		return;
+		return 0;
+	if (board_unread(s->wr) > SSE_HWM)
+		return -1;
 	if ((out = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new: out of memory");
 	evbuffer_add(out, text, strlen(text));
 	evhttp_send_reply_chunk(s->wr->req, out);
 	evbuffer_free(out);
+	return 0;
+}
+
+/* Ends a stream whose client reads nothing: its connection goes as one
+ * that timed out (sse_closed frees s). */
+static void
+sse_drop(struct sse *s)
+{
+	s->w->streams_dropped++;
+	log_info("web: a board event stream of %s was dropped: its client "
+	    "left %d KiB unread", s->wr->member != NULL ? s->wr->member : "-",
+	    SSE_HWM / 1024);
+	if (s->wr->req != NULL && kz_http_drop(s->wr->evcon) == 0)
+		return;
+	/* (Not a connection httpconn.c knows: end the reply instead.) */
+	if (s->wr->req != NULL) {
+		kz_http_closecb(s->wr->evcon, NULL, NULL);
+		evhttp_send_reply_end(s->wr->req);
+	}
+	sse_free(s);
+}
+
+static size_t
+sse_max(const struct web *w)
+{
+	int n = w->d->http_max / 4;
+
+	return n > 0 ? (size_t)n : 1;
 }
 
 void
 board_events(struct wreq *wr)
 {
 	struct web	*w = wr->w;
-	struct sse	*s = xcalloc(1, sizeof *s);
+	struct sse	*s;
+	size_t		 mine = 0;
 
+	TAILQ_FOREACH(s, &w->clients, entry)
+		if (s->wr->member != NULL && wr->member != NULL &&
+		    strcmp(s->wr->member, wr->member) == 0)
+			mine++;
+	if (w->nclients >= sse_max(w) || mine >= SSE_PER_MEMBER) {
+		w->streams_refused++;
+		if (wr->req != NULL)
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    wr->req), "Retry-After", "30");
+		web_error_page(wr, 503, mine >= SSE_PER_MEMBER ?
+		    "ボードの自動更新を開きすぎています" :
+		    "ボードの自動更新が満員です",
+		    mine >= SSE_PER_MEMBER ? "too many live boards open by "
+		    "this member; close some" : "too many live boards open; "
+		    "try again later");
+		return;
+	}
+	s = xcalloc(1, sizeof *s);
 	s->w = w;
 	s->wr = wr;
 	TAILQ_INSERT_TAIL(&w->clients, s, entry);
@@ -733,14 +819,14 @@ board_events(struct wreq *wr)
 	evhttp_add_header(evhttp_request_get_output_headers(wr->req),
 	    "X-Accel-Buffering", "no");
 	evhttp_send_reply_start(wr->req, 200, "OK");
-	evhttp_connection_set_closecb(wr->evcon, sse_closed, s);
+	kz_http_closecb(wr->evcon, sse_closed, s);
 	sse_send(s, "retry: 2000\n: keizoku board\n\n");
 }
 
 void
 board_tick(struct web *w)
 {
-	struct sse	*s;
+	struct sse	*s, *next;
 	int64_t		 now = board_mono_us() / 1000;
 	const char	*msg = NULL;
 	char		 text[64];
@@ -762,8 +848,11 @@ board_tick(struct web *w)
 	if (msg == NULL)
 		return;
 	w->last_tick_ms = now;
-	TAILQ_FOREACH(s, &w->clients, entry)
-		sse_send(s, msg);
+	for (s = TAILQ_FIRST(&w->clients); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (sse_send(s, msg) == -1)
+			sse_drop(s);	/* frees s, no other */
+	}
 }
 
 void
@@ -775,7 +864,7 @@ board_free_clients(struct web *w)
 	while (w->jobs != NULL) {
 		wr = w->jobs->wr;
 		if (wr->req != NULL) {
-			evhttp_connection_set_closecb(wr->evcon, NULL, NULL);
+			kz_http_closecb(wr->evcon, NULL, NULL);
 			evhttp_send_reply_end(wr->req);
 		}
 		board_job_free(w->jobs);
@@ -784,7 +873,7 @@ board_free_clients(struct web *w)
 
 	while ((s = TAILQ_FIRST(&w->clients)) != NULL) {
 		if (s->wr->req != NULL) {
-			evhttp_connection_set_closecb(s->wr->evcon, NULL,
+			kz_http_closecb(s->wr->evcon, NULL,
 			    NULL);
 			evhttp_send_reply_end(s->wr->req);
 		}
@@ -816,14 +905,18 @@ board_stats(struct wreq *wr)
 	json_t		*o;
 	char		*s;
 
-	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "renders",
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:I,s:I,s:I}",
+	    "renders",
 	    (json_int_t)w->renders, "slices", (json_int_t)w->slices,
 	    "slices_over_1ms", (json_int_t)w->slices_over_1ms,
 	    "max_slice_cpu_us", (json_int_t)w->max_slice_cpu_us,
 	    "max_slice_us", (json_int_t)w->max_slice_us, "last_render_us",
 	    (json_int_t)w->last_render_us, "last_max_slice_us",
 	    (json_int_t)w->last_max_slice_us, "slice_budget_us",
-	    (json_int_t)BOARD_SLICE_US, "clients", (int)w->nclients);
+	    (json_int_t)BOARD_SLICE_US, "clients", (int)w->nclients,
+	    "render_waits", (json_int_t)w->render_waits, "streams_refused",
+	    (json_int_t)w->streams_refused, "streams_dropped",
+	    (json_int_t)w->streams_dropped);
 	json_object_set_new(o, "slice_cpu_p99_us",
 	    json_integer(board_quantile(w, .99)));
 	json_object_set_new(o, "slice_cpu_p999_us",

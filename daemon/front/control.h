@@ -8,6 +8,8 @@ struct control;
 
 struct control	*control_listen(struct kz_daemon *, const char *path, int mode,
 		    char **why);
+/* Stops listening; the connections open get their replies. */
+void		 control_stop(struct control *);
 void		 control_close(struct control *);
 
 #endif

@@ -30,7 +30,10 @@
 #include "cmd/cmd.h"
 #include "core/daemon.h"
 #include "front/http.h"
+#include "front/httpconn.h"
+#include "front/httperr.h"
 #include "front/ingest.h"
+#include "front/listen.h"
 #include "front/web.h"
 #include "common/log.h"
 #include "model/roster.h"
@@ -49,13 +52,16 @@ struct httpd {
 	struct kz_daemon	*d;
 	struct evhttp		*eh;
 	SSL_CTX			*ssl;
+	struct lguard		*lg;
+	struct hconns		*conns;
 };
 
 /* One request between its arrival and its reply. */
 struct hreq {
 	struct kz_daemon		*d;
 	struct evhttp_request		*req;	/* NULL: gone */
-	struct evhttp_connection	*evcon;
+	struct hconn			*conn;	/* NULL: gone or untracked */
+	struct evhttp_connection	*evcon;	/* untracked: closecb is ours */
 	struct timespec			 t0;
 };
 
@@ -132,7 +138,8 @@ http_send(struct hreq *hr, int status, const char *ctype, const char *text,
 	struct evbuffer		*buf;
 
 	if (hr->req != NULL) {
-		evhttp_connection_set_closecb(hr->evcon, NULL, NULL);
+		if (hr->evcon != NULL)
+			evhttp_connection_set_closecb(hr->evcon, NULL, NULL);
 		h = evhttp_request_get_output_headers(hr->req);
 		evhttp_add_header(h, "Content-Type", ctype);
 		evhttp_add_header(h, "Cache-Control", "no-store");
@@ -141,9 +148,48 @@ http_send(struct hreq *hr, int status, const char *ctype, const char *text,
 		evbuffer_add(buf, text, len);
 		evhttp_send_reply(hr->req, status, NULL, buf);
 		evbuffer_free(buf);
+		/* The next request on this connection has its own deadline. */
+		if (hr->conn != NULL)
+			hconn_replied(hr->conn);
 	}
 	http_observe(hr->d, &hr->t0);
 	free(hr);
+}
+
+static void http_add_header(struct hreq *, const char *, const char *);
+
+/* A list with more to follow: the cursor, and the next page's URL (this
+ * one's query with after set). */
+static void
+http_next(struct hreq *hr, const char *next)
+{
+	const struct evhttp_uri	*u = evhttp_request_get_evhttp_uri(hr->req);
+	struct evkeyvalq	 kv;
+	struct evkeyval		*e;
+	struct buf		 b = { 0 };
+	char			*esc;
+
+	http_add_header(hr, "X-Keizoku-Next", next);
+	TAILQ_INIT(&kv);
+	if (u == NULL || evhttp_uri_get_path(u) == NULL || (evhttp_uri_get_query(
+	    u) != NULL && evhttp_parse_query_str(evhttp_uri_get_query(u),
+	    &kv) == -1))
+		return;
+	buf_printf(&b, "<%s?", evhttp_uri_get_path(u));
+	TAILQ_FOREACH(e, &kv, next) {
+		if (strcmp(e->key, "after") == 0)
+			continue;
+		esc = evhttp_encode_uri(e->key);
+		buf_printf(&b, "%s=", esc);
+		free(esc);
+		esc = evhttp_encode_uri(e->value);
+		buf_printf(&b, "%s&", esc);
+		free(esc);
+	}
+	buf_printf(&b, "after=%s>; rel=\"next\"", next);
+	http_add_header(hr, "Link", b.s);
+	buf_free(&b);
+	evhttp_clear_headers(&kv);
 }
 
 /* kz_reply_fn: a JSON reply; takes body. */
@@ -155,6 +201,8 @@ http_reply(void *arg, int status, json_t *body)
 
 	if (body == NULL)
 		body = json_object();
+	if (hr->d->reply_next != NULL && hr->req != NULL)
+		http_next(hr, hr->d->reply_next);
 	text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(body);
 	if (text == NULL) {
@@ -192,11 +240,18 @@ http_add_header(struct hreq *hr, const char *name, const char *value)
 
 /* The connection closed before the reply: evhttp frees the request. */
 static void
-http_gone(struct evhttp_connection *evcon, void *arg)
+http_gone(void *arg)
 {
 	struct hreq *hr = arg;
 
 	hr->req = NULL;
+	hr->conn = NULL;
+}
+
+static void
+http_gone_evcon(struct evhttp_connection *evcon, void *arg)
+{
+	http_gone(arg);
 }
 
 static const char *
@@ -709,6 +764,17 @@ http_metrics(struct hreq *hr, json_t *params)
 	    m->hist_sum);
 	buf_printf(&b, "keizoku_http_request_duration_seconds_count %llu\n",
 	    (unsigned long long)cum);
+	if (d->http != NULL && d->http->conns != NULL) {
+		prom_head(&b, "keizoku_http_connections", "gauge",
+		    "HTTP connections open (http.max_connections caps it).");
+		buf_printf(&b, "keizoku_http_connections %d\n",
+		    hconns_open(d->http->conns));
+		prom_head(&b, "keizoku_http_connections_dropped_total",
+		    "counter", "HTTP connections closed for taking longer "
+		    "than http.request_timeout or displaced at the cap.");
+		buf_printf(&b, "keizoku_http_connections_dropped_total %llu\n",
+		    (unsigned long long)hconns_dropped(d->http->conns));
+	}
 	prom_head(&b, "keizoku_commits_total", "counter",
 	    "Batch transactions committed or attempted.");
 	buf_printf(&b, "keizoku_commits_total %llu\n",
@@ -763,6 +829,31 @@ http_route(enum evhttp_cmd_type method, const char *path, json_t *caps,
 	return found;
 }
 
+/* RFC 9112 §6.3: Content-Length headers that disagree, or one beside
+ * Transfer-Encoding, make the framing ambiguous (request smuggling past
+ * a proxy that reads it the other way). NULL when the framing is sound. */
+static const char *
+http_framing(struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	const char		*cl = NULL;
+	int			 te = 0;
+
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, "Transfer-Encoding") == 0)
+			te = 1;
+		if (strcasecmp(kv->key, "Content-Length") != 0)
+			continue;
+		if (cl != NULL && strcmp(cl, kv->value) != 0)
+			return "conflicting Content-Length headers";
+		cl = kv->value;
+	}
+	if (te && cl != NULL)
+		return "both Content-Length and Transfer-Encoding";
+	return NULL;
+}
+
 static void
 http_cb(struct evhttp_request *req, void *arg)
 {
@@ -774,19 +865,43 @@ http_cb(struct evhttp_request *req, void *arg)
 	http_handler		 fn = NULL;
 	struct buf		 allow = { 0 };
 	json_t			*caps;
+	struct hconn		*conn;
+	const char		*why;
 	int			 status;
 
-	/* The pages (SPEC §14) are web.c's. */
-	if (path != NULL && web_handle(h->d, req, path)) {
-		free(hr);
-		return;
-	}
-	caps = json_object();
+	/* The request is in whole: no deadline on its connection until
+	 * its reply is out (httpconn.c). */
+	conn = hconn_request(h->conns, evhttp_request_get_connection(req));
 	clock_gettime(CLOCK_MONOTONIC, &hr->t0);
 	hr->d = h->d;
 	hr->req = req;
-	hr->evcon = evhttp_request_get_connection(req);
-	evhttp_connection_set_closecb(hr->evcon, http_gone, hr);
+	why = http_framing(req);
+	/* The pages (SPEC §14) are web.c's; their connection reads its next
+	 * request once their reply (a stream, perhaps) is over. */
+	if (why == NULL && path != NULL) {
+		if (conn != NULL)
+			hconn_reply_done(conn, req);
+		if (web_handle(h->d, req, path)) {
+			free(hr);
+			return;
+		}
+		if (conn != NULL)
+			evhttp_request_set_on_complete_cb(req, NULL, NULL);
+	}
+	if ((hr->conn = conn) != NULL)
+		hconn_gone(conn, http_gone, hr);
+	else {
+		/* Not one we track (it cannot be, but never dangle). */
+		hr->evcon = evhttp_request_get_connection(req);
+		evhttp_connection_set_closecb(hr->evcon, http_gone_evcon, hr);
+	}
+	if (why != NULL) {
+		/* What follows on the connection cannot be trusted. */
+		http_add_header(hr, "Connection", "close");
+		http_error(hr, 400, "%s (RFC 9112 6.3)", why);
+		return;
+	}
+	caps = json_object();
 	if (path == NULL || *path == '\0')
 		path = "/";
 	status = http_route(evhttp_request_get_command(req), path, caps, &fn,
@@ -807,6 +922,14 @@ http_cb(struct evhttp_request *req, void *arg)
 		http_rest(hr, spec, caps);
 	buf_free(&allow);
 	json_decref(caps);
+}
+
+/* The test clock moved: request deadlines it has reached. */
+static void
+http_clock(struct kz_daemon *d)
+{
+	if (d->http != NULL)
+		hconns_clock(d->http->conns);
 }
 
 static char *
@@ -904,10 +1027,11 @@ http_listen_addr(const char *listen, char **host, uint16_t *port,
 int
 kz_http_start(struct kz_daemon *d, char **why)
 {
-	const struct config	*c = d->conf;
-	struct httpd		*h;
-	char			*host;
-	uint16_t		 port;
+	const struct config		*c = d->conf;
+	struct httpd			*h;
+	struct evhttp_bound_socket	*bound;
+	char				*host;
+	uint16_t			 port;
 
 	if (c->http_listen == NULL || *c->http_listen == '\0')
 		return 0;
@@ -933,9 +1057,8 @@ kz_http_start(struct kz_daemon *d, char **why)
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
 	    EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(h->eh, http_cb, h);
-	if (h->ssl != NULL)
-		evhttp_set_bevcb(h->eh, http_bevcb, h);
-	if (evhttp_bind_socket_with_handle(h->eh, host, port) == NULL) {
+	if ((bound = evhttp_bind_socket_with_handle(h->eh, host, port)) ==
+	    NULL) {
 		*why = xprintf("cannot listen on %s: %s", c->http_listen,
 		    strerror(errno));
 		evhttp_free(h->eh);
@@ -944,10 +1067,17 @@ kz_http_start(struct kz_daemon *d, char **why)
 		free(h);
 		return -1;
 	}
+	h->lg = lguard_new(d->base, evhttp_bound_socket_get_listener(bound),
+	    "http");
+	h->conns = hconns_new(d->base, h->eh, h->lg, d->http_max,
+	    c->http_request_timeout_s * 1000, h->ssl != NULL ? http_bevcb :
+	    NULL, h);
+	http_errors_init(c->max_body);
 	log_info("listening on %s://%s", h->ssl ? "https" : "http",
 	    c->http_listen);
 	free(host);
 	d->http = h;
+	d->on_clock = http_clock;
 	return 0;
 }
 
@@ -958,7 +1088,10 @@ kz_http_stop(struct kz_daemon *d)
 
 	if (h == NULL)
 		return;
+	d->on_clock = NULL;
+	hconns_free(h->conns);
 	evhttp_free(h->eh);
+	lguard_free(h->lg);
 	SSL_CTX_free(h->ssl);
 	free(h);
 	d->http = NULL;

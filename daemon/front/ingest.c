@@ -28,13 +28,19 @@
 #include "common/xmalloc.h"
 #include "common/jsonutil.h"
 #include "core/batch.h"
+#include "core/loop.h"
 #include "core/apply.h"
 #include "engine/engine.h"
 
-/* Separates a webhook-id from the row number in triggers.idem: the first
- * row of a delivery carries the bare id, later rows id + sep + n, so
- * that the unique index holds and a replay finds every row. */
+/* Separates a webhook-id from the row number in triggers.idem: rows are
+ * written as id + sep + n, so that the unique index holds, and when the
+ * last slice of a delivery is taken in its first row is renamed to the
+ * bare id: a delivery is a replay only once it was taken in whole (one
+ * cut short by a crash is taken in again, its rows numbered on). The
+ * rows of an id are one range of the index: [id, id + INGEST_IDEM_END). */
 #define INGEST_IDEM_SEP	"\x1f"
+#define INGEST_IDEM_END	"\x20"
+#define INGEST_SLICE_NS	(4 * 1000000)	/* triggers per operation */
 
 /* What one trigger did for one runbook (the triggers.status column). */
 enum { IN_MATCHED, IN_JOINED, IN_UNMATCHED, IN_RESOLVED };
@@ -46,12 +52,19 @@ static const char *const ingest_status[] = {
 	[IN_RESOLVED] = "resolved",	/* a resolution, nothing open */
 };
 
-/* One request in flight between its operation and the commit. */
+/* One request in flight between its operation and the commit. A large
+ * one is taken in slices (one operation of the batch each, across loop
+ * turns); its 202 comes when the last is committed. */
 struct ingest {
 	struct kz_daemon	*d;
 	char			*source;
 	char			*idem;		/* webhook-id */
 	size_t			 rows;		/* written so far */
+	size_t			 rows0;		/* the first of this delivery */
+	struct trigger		*tv;		/* decoded */
+	size_t			 n;
+	size_t			 next;		/* first not yet taken in */
+	size_t			 committed;	/* in earlier slices */
 	kz_reply_fn		 done;
 	void			*arg;
 	json_t			*incidents;	/* started or joined */
@@ -282,8 +295,7 @@ ingest_record(struct ingest *in, const struct trigger *t, int drill,
 	int			 rc;
 
 	if (in->idem != NULL)
-		idem = in->rows == 0 ? json_string(in->idem) :
-		    json_sprintf("%s" INGEST_IDEM_SEP "%zu", in->idem,
+		idem = json_sprintf("%s" INGEST_IDEM_SEP "%zu", in->idem,
 		    in->rows);
 	p = json_pack("[s,I,s,s,o,b,O,o]", in->source,
 	    (json_int_t)clock_now(), key, ingest_status[status],
@@ -464,38 +476,84 @@ ingest_trigger(struct ingest *in, const struct source_conf *s,
 	return 0;
 }
 
-/* A webhook-id seen before: the incidents of the original delivery.
- * NULL when it is new. */
+/* The rows of in->idem (the index's range of it): [{"incident","idem"}]. */
+static json_t *
+ingest_idem_rows(struct ingest *in, const char *cols)
+{
+	json_t	*p, *rows;
+	char	*end = xprintf("%s" INGEST_IDEM_END, in->idem);
+
+	p = json_pack("[s,s,s]", in->source, in->idem, end);
+	rows = store_query(in->d->store, cols[0] == 'c' ?
+	    "SELECT count(*) AS n FROM triggers WHERE source = ? AND "
+	    "idem >= ? AND idem < ?" :
+	    "SELECT incident, idem FROM triggers WHERE source = ? AND "
+	    "idem >= ? AND idem < ? ORDER BY id", p);
+	json_decref(p);
+	free(end);
+	return rows;
+}
+
+/* A webhook-id taken in whole before: the incidents of that delivery.
+ * NULL when it is new, or was cut short (then in->rows numbers on). */
 static json_t *
 ingest_replayed(struct ingest *in)
 {
-	json_t	*p, *rows, *ids, *id;
-	char	*prefix = xprintf("%s" INGEST_IDEM_SEP, in->idem);
-	size_t	 i;
+	json_t		*p, *rows, *ids, *row;
+	const char	*idem;
+	size_t		 i, len = strlen(in->idem);
 
-	p = json_pack("[s,s,s,s]", in->source, in->idem, prefix, prefix);
-	rows = store_query(in->d->store, "SELECT incident FROM triggers WHERE "
-	    "source = ? AND (idem = ? OR substr(idem, 1, length(?)) = ?) "
-	    "ORDER BY id", p);
+	p = json_pack("[s,s]", in->source, in->idem);
+	rows = store_query(in->d->store, "SELECT 1 AS one FROM triggers WHERE "
+	    "source = ? AND idem = ?", p);
 	json_decref(p);
-	free(prefix);
 	if (rows == NULL || json_array_size(rows) == 0) {
+		json_decref(rows);
+		rows = ingest_idem_rows(in, "count");
+		in->rows = (size_t)json_integer_value(json_object_get(
+		    json_array_get(rows, 0), "n"));
 		json_decref(rows);
 		return NULL;
 	}
+	json_decref(rows);
+	rows = ingest_idem_rows(in, "rows");
 	ids = json_array();
-	for (i = 0; i < json_array_size(rows); i++) {
-		id = json_object_get(json_array_get(rows, i), "incident");
-		if (json_is_integer(id))
-			ingest_add_id(ids, json_integer_value(id));
+	json_array_foreach(rows, i, row) {
+		/* Only this id's rows: not another id that merely starts
+		 * with it and a control character. */
+		idem = json_string_value(json_object_get(row, "idem"));
+		if (idem == NULL || (idem[len] != '\0' &&
+		    idem[len] != INGEST_IDEM_SEP[0]))
+			continue;
+		if (json_is_integer(json_object_get(row, "incident")))
+			ingest_add_id(ids, json_integer_value(json_object_get(
+			    row, "incident")));
 	}
 	json_decref(rows);
 	return ids;
 }
 
+/* The delivery is in whole: its first row takes the bare id. */
+static int
+ingest_idem_complete(struct ingest *in)
+{
+	json_t	*p;
+	char	*first = xprintf("%s" INGEST_IDEM_SEP "%zu", in->idem,
+		    in->rows0);
+	int	 rc;
+
+	p = json_pack("[s,s,s]", in->idem, in->source, first);
+	rc = store_exec(in->d->store, "UPDATE triggers SET idem = ? WHERE "
+	    "source = ? AND idem = ?", p);
+	json_decref(p);
+	free(first);
+	return rc;
+}
+
 static void
 ingest_free(struct ingest *in)
 {
+	triggers_free(in->tv, in->n);
 	free(in->source);
 	free(in->idem);
 	json_decref(in->incidents);
@@ -516,11 +574,19 @@ ingest_committed(void *arg, int status, json_t *body)
 		    (json_int_t)in->accepted, "incidents", in->incidents));
 	} else {
 		ingest_count_rejected(in->d, in->source, "unavailable");
-		if (body == NULL) {
+		json_decref(body);
+		if (in->committed == 0) {
 			char *why = kz_storage_why(in->d);
 
 			body = kz_error("%s; nothing was recorded, send it "
 			    "again", why);
+			free(why);
+		} else {
+			char *why = kz_storage_why(in->d);
+
+			body = kz_error("%s; %zu of the %zu triggers were "
+			    "recorded; send it again (repeats join their "
+			    "incidents)", why, in->committed, in->n);
 			free(why);
 		}
 		in->done(in->arg, 503, body);
@@ -574,25 +640,116 @@ ingest_check(struct kz_daemon *d, const struct ingest_req *r,
 	return 0;
 }
 
+static void	ingest_step(struct kz_daemon *, struct ingest *);
+
+static void
+ingest_resume(struct kz_daemon *d, void *arg)
+{
+	ingest_step(d, arg);
+}
+
+/* After a slice that was not the last: the next, once a batch has room
+ * (never from inside the commit that answered this). */
+static void
+ingest_sliced(void *arg, int status, json_t *body)
+{
+	struct ingest	*in = arg;
+	char		*why;
+
+	if (status == 200) {
+		json_decref(body);
+		in->committed = in->next;
+		kz_later(in->d, ingest_resume, in);
+		return;
+	}
+	ingest_count_rejected(in->d, in->source, "unavailable");
+	json_decref(body);
+	why = kz_storage_why(in->d);
+	in->done(in->arg, 503, kz_error("%s; %zu of the %zu triggers were "
+	    "recorded; send it again (repeats join their incidents)", why,
+	    in->committed, in->n));
+	free(why);
+	ingest_free(in);
+}
+
+static int64_t
+ingest_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Takes in the next slice of the request's triggers as one operation. */
+static void
+ingest_step(struct kz_daemon *d, struct ingest *in)
+{
+	const struct source_conf	*s;
+	json_t				*orig;
+	int64_t				 t0 = ingest_mono_ns();
+	int				 ok = 1;
+
+	if (d->stopping || (s = config_source(d->conf, in->source)) == NULL) {
+		ingest_count_rejected(d, in->source, "unavailable");
+		in->done(in->arg, 503, kz_error("%s; %zu of the %zu triggers "
+		    "were recorded; send it again", d->stopping ? "keizokud is "
+		    "shutting down" : "the source was removed by a reload",
+		    in->committed, in->n));
+		ingest_free(in);
+		return;
+	}
+	if (kz_op_begin(d) == -1) {
+		ingest_count_rejected(d, s->name, "unavailable");
+		in->done(in->arg, 503, kz_storage_error(d));
+		ingest_free(in);
+		return;
+	}
+	if (in->next == 0 && in->idem != NULL &&
+	    (orig = ingest_replayed(in)) != NULL) {
+		log_info("hook %s: webhook-id %s seen before; answering with "
+		    "the original result", s->name, in->idem);
+		json_decref(in->incidents);
+		in->incidents = orig;
+		in->replay = 1;
+		in->next = in->n;
+		kz_op_end(d, 1, ingest_committed, in);
+		return;
+	}
+	if (in->next == 0)
+		in->rows0 = in->rows;
+	while (ok && in->next < in->n) {
+		ok = ingest_trigger(in, s, &in->tv[in->next++]) == 0;
+		/* A pull source's document and its progress: one operation. */
+		if (in->also == NULL && ingest_mono_ns() - t0 >= INGEST_SLICE_NS)
+			break;
+	}
+	if (ok && in->next == in->n && in->idem != NULL && in->rows > in->rows0)
+		ok = ingest_idem_complete(in) == 0;
+	/* A polled source is heard when it brings something new (its
+	 * poller says so); a webhook source whenever a request of it is
+	 * accepted. */
+	if (ok && in->next == in->n && !s->pull)
+		ok = source_heard(d, s->name, clock_now()) == 0;
+	if (ok && in->next == in->n && in->also != NULL)
+		ok = in->also(d, in->also_arg) == 0;
+	if (ok && in->next < in->n)
+		kz_op_end(d, ok, ingest_sliced, in);
+	else
+		kz_op_end(d, ok, ingest_committed, in);
+}
+
 /* The operation shared by webhooks and pull sources: every trigger
  * matched and recorded, the source heard, the source's own progress
- * (also), then the batch. Takes tv. */
+ * (also), then the batch; a webhook's many triggers in slices. Takes
+ * tv. */
 static void
 ingest_run(struct kz_daemon *d, const struct source_conf *s,
     struct trigger *tv, size_t n, const char *idem, ingest_also_fn also,
     void *also_arg, kz_reply_fn done, void *arg)
 {
 	struct ingest	*in;
-	json_t		*orig;
-	size_t		 i;
-	int		 ok = 1;
 
-	if (kz_op_begin(d) == -1) {
-		triggers_free(tv, n);
-		ingest_count_rejected(d, s->name, "unavailable");
-		done(arg, 503, kz_storage_error(d));
-		return;
-	}
 	in = xcalloc(1, sizeof *in);
 	in->d = d;
 	in->source = xstrdup(s->name);
@@ -603,27 +760,14 @@ ingest_run(struct kz_daemon *d, const struct source_conf *s,
 	in->accepted = n;
 	in->also = also;
 	in->also_arg = also_arg;
+	in->tv = tv;
+	in->n = n;
 	if (idem != NULL)
 		in->idem = xstrdup(idem);
-	if (in->idem != NULL && (orig = ingest_replayed(in)) != NULL) {
-		log_info("hook %s: webhook-id %s seen before; answering with "
-		    "the original result", s->name, in->idem);
-		json_decref(in->incidents);
-		in->incidents = orig;
-		in->replay = 1;
-	} else {
-		for (i = 0; i < n && ok; i++)
-			ok = ingest_trigger(in, s, &tv[i]) == 0;
-	}
-	/* A polled source is heard when it brings something new (its
-	 * poller says so); a webhook source whenever a request of it is
-	 * accepted. */
-	if (ok && !s->pull)
-		ok = source_heard(d, s->name, clock_now()) == 0;
-	if (ok && also != NULL)
-		ok = also(d, also_arg) == 0;
-	triggers_free(tv, n);
-	kz_op_end(d, ok, ingest_committed, in);
+	if (kz_batch_full(d))
+		kz_later(d, ingest_resume, in);
+	else
+		ingest_step(d, in);
 }
 
 void

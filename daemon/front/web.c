@@ -28,6 +28,7 @@
 #include "cmd/cmd.h"
 #include "core/daemon.h"
 #include "core/webstate.h"
+#include "front/httpconn.h"
 #include "front/web.h"
 #include "model/config.h"
 #include "model/roster.h"
@@ -100,7 +101,7 @@ void
 web_watch(struct wreq *wr)
 {
 	if (wr->req != NULL)
-		evhttp_connection_set_closecb(wr->evcon, web_gone_cb, wr);
+		kz_http_closecb(wr->evcon, web_gone_cb, wr);
 }
 
 static const char *
@@ -145,7 +146,7 @@ web_reply(struct wreq *wr, int status, const char *ctype, const char *body,
 	struct evbuffer *buf;
 
 	if (wr->req != NULL) {
-		evhttp_connection_set_closecb(wr->evcon, NULL, NULL);
+		kz_http_closecb(wr->evcon, NULL, NULL);
 		web_std_headers(wr, ctype);
 		if ((buf = evbuffer_new()) == NULL)
 			fatalx("evbuffer_new: out of memory");
@@ -470,7 +471,7 @@ web_command(struct wreq *wr, enum kz_cmd_id id, json_t *params,
 	    strv_has(d->conf->admins, m->unix_user);
 	r.via = "web";
 	if (wr->req != NULL)
-		evhttp_connection_set_closecb(wr->evcon, web_gone_cb, wr);
+		kz_http_closecb(wr->evcon, web_gone_cb, wr);
 	kz_dispatch(d, &r, web_command_reply, c);
 	free(r.actor);
 }
@@ -580,7 +581,7 @@ login_committed(void *arg, int status, json_t *body)
 	json_decref(body);
 	if (status >= 300) {
 		if (l->wr->req != NULL)
-			evhttp_connection_set_closecb(l->wr->evcon, NULL, NULL);
+			kz_http_closecb(l->wr->evcon, NULL, NULL);
 		web_error_page(l->wr, 503, "保存できません",
 		    KZ_STORAGE_UNAVAILABLE);
 	} else {
@@ -620,7 +621,7 @@ login_session(struct wreq *wr, const char *member, const char *via,
 	l->wr = wr;
 	l->cookie = cookie;
 	l->next = xstrdup(next);
-	evhttp_connection_set_closecb(wr->evcon, web_gone_cb, wr);
+	kz_http_closecb(wr->evcon, web_gone_cb, wr);
 	kz_op_end(wr->d, ok, login_committed, l);
 }
 

@@ -80,6 +80,9 @@ struct web {
 	uint64_t		 cpu_hist[WEB_HIST];	/* by 100 us */
 	int64_t			 last_render_us;
 	int64_t			 last_max_slice_us;
+	uint64_t		 render_waits;	/* for a silent reader */
+	uint64_t		 streams_refused;
+	uint64_t		 streams_dropped;
 };
 
 /* web.c */

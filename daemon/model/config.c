@@ -14,14 +14,21 @@
 static const char *const top_keys[] = {
 	"state_dir", "runbooks", "plugins", "plan", "roster", "admins",
 	"control", "http", "tokens", "sources", "channels", "notify",
-	"exceptions", "templates", "scenarios", "web", "timezone", NULL
+	"exceptions", "templates", "scenarios", "web", "timezone", "triggers",
+	NULL
 };
 static const char *const web_keys[] = {
 	"base_url", "secret", "link_ttl", "session_ttl", "login_ttl", NULL
 };
-static const char *const control_keys[] = { "socket", "mode", NULL };
+static const char *const triggers_keys[] = {
+	"retention", "repeat_summary", NULL
+};
+static const char *const control_keys[] = {
+	"socket", "mode", "max_clients", NULL
+};
 static const char *const http_keys[] = {
-	"listen", "tls", "max_body", "timeout", NULL
+	"listen", "tls", "max_body", "timeout", "request_timeout",
+	"max_connections", NULL
 };
 static const char *const tls_keys[] = { "cert", "key", NULL };
 static const char *const token_keys[] = { "member", "sha256", NULL };
@@ -495,11 +502,15 @@ load_misc(struct config *c, const char *file, const struct ynode *root,
 {
 	struct ynode	*n, *t;
 	const char	*v;
+	long long	 ll;
 	size_t		 i;
 
 	c->socket_mode = 0660;
+	c->ctl_max_clients = 64;
 	if (yget_node(d, file, root, "control", Y_MAP, 0, &n) == 1) {
 		ycheck_keys(d, file, n, control_keys, "control");
+		if (yget_int(d, file, n, "max_clients", 0, 1, 100000, &ll) == 1)
+			c->ctl_max_clients = (int)ll;
 		get_path(d, file, n, "socket", c->dir, NULL, &c->socket);
 		if (yget_str(d, file, n, "mode", 0, &v) == 1) {
 			char *end;
@@ -516,8 +527,18 @@ load_misc(struct config *c, const char *file, const struct ynode *root,
 		c->socket = xstrdup("/run/keizoku/keizoku.sock");
 	c->max_body = 1024 * 1024;
 	c->http_timeout_s = 30;
+	c->http_request_timeout_s = 10;
+	c->http_max_conns = 512;
 	if (yget_node(d, file, root, "http", Y_MAP, 0, &n) == 1) {
 		ycheck_keys(d, file, n, http_keys, "http");
+		if (yget_int(d, file, n, "max_connections", 0, 1, 1000000,
+		    &ll) == 1)
+			c->http_max_conns = (int)ll;
+		if (yget_duration(d, file, n, "request_timeout", 0,
+		    &c->http_request_timeout_s) == 1 &&
+		    c->http_request_timeout_s < 1)
+			diag_node(d, file, ymap_get(n, "request_timeout"),
+			    "request_timeout: at least 1s");
 		if (yget_str(d, file, n, "listen", 0, &v) == 1)
 			c->http_listen = xstrdup(v);
 		if (yget_node(d, file, n, "tls", Y_MAP, 0, &t) == 1) {
@@ -562,6 +583,15 @@ load_misc(struct config *c, const char *file, const struct ynode *root,
 	}
 	if (yget_node(d, file, root, "templates", Y_MAP, 0, &n) == 1)
 		c->templates = ynode_json(n);
+	c->trigger_retention_s = 90 * 86400;
+	c->repeat_summary_s = 300;
+	if (yget_node(d, file, root, "triggers", Y_MAP, 0, &n) == 1) {
+		ycheck_keys(d, file, n, triggers_keys, "triggers");
+		yget_duration(d, file, n, "retention", 0,
+		    &c->trigger_retention_s);
+		yget_duration(d, file, n, "repeat_summary", 0,
+		    &c->repeat_summary_s);
+	}
 }
 
 struct config *

@@ -88,7 +88,10 @@ struct config {
 	char			*tls_cert;
 	char			*tls_key;
 	int64_t			 max_body;
-	int64_t			 http_timeout_s;
+	int64_t			 http_timeout_s;	/* idle, per byte */
+	int64_t			 http_request_timeout_s; /* head + body */
+	int			 http_max_conns;
+	int			 ctl_max_clients;
 	struct token_conf	*tokens;
 	size_t			 ntokens;
 	struct source_conf	*sources;
@@ -103,6 +106,8 @@ struct config {
 	int64_t			*exc_remind_s;	/* before revert_by */
 	size_t			 nexc_remind;
 	json_t			*templates;	/* event -> text overrides */
+	int64_t			 trigger_retention_s;	/* 0: kept */
+	int64_t			 repeat_summary_s;	/* 0: every repeat */
 	char			*scenarios;	/* drill scenario dir */
 	struct web_conf		 web;
 	char			*timezone;	/* of reports, notifications */

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "model/matcher.h"
 #include "model/roster.h"
+#include "model/actionwith.h"
 #include "model/runbook.h"
 #include "common/sig.h"
 #include "model/template.h"
@@ -283,6 +284,12 @@ load_with(struct rb_step *st, const char *file, const struct ynode *n,
 			return;
 		}
 		st->with = w ? ynode_json(w) : json_object();
+		if (action_with_check(st->with, &why) == -1) {
+			diag_node(d, file, ymap_get(w, "url"), "action %s: %s",
+			    s, why);
+			free(why);
+			why = NULL;
+		}
 		if (ctx != NULL && ctx->check_action != NULL &&
 		    ctx->check_action(ctx->check_arg, s, st->with,
 		    &why) == -1) {
@@ -501,7 +508,7 @@ static void
 check_graph(struct runbook *rb, const char *file, struct ynode *const *steps,
     struct diags *d)
 {
-	int	*color, *stack;
+	int	*color, *stack, *next;
 	size_t	 i, j, sp;
 
 	for (i = 0; i < rb->nsteps; i++) {
@@ -525,15 +532,14 @@ check_graph(struct runbook *rb, const char *file, struct ynode *const *steps,
 				st->need_idx[j] = k;
 		}
 	}
-	/* Iterative DFS: color 0 white, 1 on stack, 2 done. */
+	/* Iterative DFS: color 0 white, 1 on stack, 2 done; next[v] is how
+	 * far v's needs have been followed (each step is entered once). */
 	color = xcalloc(rb->nsteps + 1, sizeof *color);
 	stack = xcalloc(rb->nsteps + 1, sizeof *stack);
+	next = xcalloc(rb->nsteps + 1, sizeof *next);
 	for (i = 0; i < rb->nsteps; i++) {
-		int *next = NULL;
-
 		if (color[i] != 0)
 			continue;
-		next = xcalloc(rb->nsteps + 1, sizeof *next);
 		sp = 0;
 		stack[sp++] = (int)i;
 		color[i] = 1;
@@ -565,13 +571,12 @@ check_graph(struct runbook *rb, const char *file, struct ynode *const *steps,
 				diag_node(d, file, ymap_get(steps[j],
 				    "needs"), "needs form a cycle: %s", b.s);
 				buf_free(&b);
-				free(next);
 				goto out;
 			}
 		}
-		free(next);
 	}
 out:
+	free(next);
 	free(color);
 	free(stack);
 }
@@ -736,7 +741,13 @@ runbook_parse(const char *file, const char *text, size_t len,
 		}
 	}
 	pc.vars = rb->vars;
-	if (yget_node(d, file, root, "steps", Y_SEQ, 1, &steps) == 1) {
+	if (yget_node(d, file, root, "steps", Y_SEQ, 1, &steps) == 1 &&
+	    steps->n > RB_MAX_STEPS) {
+		/* Checked before any work on them: what a runbook can make
+		 * the loader (and every incident of it) do stays bounded. */
+		diag_node(d, file, steps, "%zu steps; a runbook has at most "
+		    "%d (split it into several)", steps->n, RB_MAX_STEPS);
+	} else if (steps != NULL) {
 		if (steps->n == 0)
 			diag_node(d, file, steps, "a runbook needs at least "
 			    "one step");

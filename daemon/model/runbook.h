@@ -84,6 +84,10 @@ struct rb_step {
 	int		 line;
 };
 
+/* A runbook has at most this many steps (checked before any is loaded,
+ * so that a hostile file costs little; real ones have tens). */
+#define RB_MAX_STEPS	1000
+
 struct runbook {
 	char			*id;
 	char			*title;

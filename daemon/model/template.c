@@ -1,5 +1,7 @@
-/* Templates: a string cut once into literal text and {{path}} holes, so
- * load time can refuse unknown paths and rendering is a single pass. */
+/* Templates: a string cut once into literal text and {{path}} holes
+ * (with an optional |filter), so load time can refuse unknown paths and
+ * rendering is a single pass. A rendering has a context that decides how
+ * a value is escaped where it lands (template.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +11,18 @@
 #include "common/xmalloc.h"
 
 struct tpart {
-	char	*text;		/* literal text, or the path of a hole */
-	size_t	 len;
-	int	 hole;
+	char		*text;		/* literal text, or the path of a hole */
+	size_t		 len;
+	int		 hole;
+	enum tmpl_filter filter;
+};
+
+static const struct {
+	const char		*name;
+	enum tmpl_filter	 filter;
+} tmpl_filters[] = {
+	{ "url", TF_URL },
+	{ "json", TF_JSON },
 };
 
 struct tmpl {
@@ -23,11 +34,13 @@ struct tmpl {
 #define TMPL_QUOTE_MAX	80
 
 static void
-tmpl_add(struct tmpl *t, const char *s, size_t len, int hole)
+tmpl_add(struct tmpl *t, const char *s, size_t len, int hole,
+    enum tmpl_filter filter)
 {
 	t->parts = xreallocarray(t->parts, t->n + 1, sizeof *t->parts);
 	t->parts[t->n].text = xstrndup(s, len);
 	t->parts[t->n].len = len;
+	t->parts[t->n].filter = filter;
 	t->parts[t->n++].hole = hole;
 }
 
@@ -97,9 +110,10 @@ static const char *
 tmpl_hole(struct tmpl *t, const char *s, const char *open,
     path_check_fn check, void *arg, char **why)
 {
-	const char	*p = open + 2, *close, *bad;
+	const char	*p = open + 2, *close, *bad, *bar, *f;
 	char		*path, *cwhy = NULL;
-	size_t		 len;
+	size_t		 len, flen, i;
+	enum tmpl_filter filter = TF_NONE;
 
 	if ((close = strstr(p, "}}")) == NULL) {
 		tmpl_err(why, s, "unterminated \"{{\"");
@@ -108,6 +122,26 @@ tmpl_hole(struct tmpl *t, const char *s, const char *open,
 	while (p < close && (*p == ' ' || *p == '\t'))
 		p++;
 	len = (size_t)(close - p);
+	/* A filter: "path | url". */
+	if ((bar = memchr(p, '|', len)) != NULL) {
+		f = bar + 1;
+		while (f < close && (*f == ' ' || *f == '\t'))
+			f++;
+		flen = (size_t)(close - f);
+		while (flen > 0 && (f[flen - 1] == ' ' || f[flen - 1] == '\t'))
+			flen--;
+		for (i = 0; i < sizeof tmpl_filters / sizeof tmpl_filters[0];
+		    i++)
+			if (strlen(tmpl_filters[i].name) == flen &&
+			    strncmp(tmpl_filters[i].name, f, flen) == 0)
+				filter = tmpl_filters[i].filter;
+		if (filter == TF_NONE) {
+			tmpl_err(why, s, "unknown filter \"%.*s\" (there are "
+			    "|url and |json)", (int)flen, f);
+			return NULL;
+		}
+		len = (size_t)(bar - p);
+	}
 	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 		len--;
 	if ((bad = tmpl_badpath(p, len)) != NULL) {
@@ -125,7 +159,7 @@ tmpl_hole(struct tmpl *t, const char *s, const char *open,
 		return NULL;
 	}
 	free(path);
-	tmpl_add(t, p, len, 1);
+	tmpl_add(t, p, len, 1, filter);
 	return close + 2;
 }
 
@@ -138,14 +172,14 @@ tmpl_compile(const char *s, path_check_fn check, void *arg, char **why)
 	*why = NULL;
 	while ((open = strstr(p, "{{")) != NULL) {
 		if (open > p)
-			tmpl_add(t, p, (size_t)(open - p), 0);
+			tmpl_add(t, p, (size_t)(open - p), 0, TF_NONE);
 		if ((p = tmpl_hole(t, s, open, check, arg, why)) == NULL) {
 			tmpl_free(t);
 			return NULL;
 		}
 	}
 	if (*p != '\0')
-		tmpl_add(t, p, strlen(p), 0);
+		tmpl_add(t, p, strlen(p), 0, TF_NONE);
 	return t;
 }
 
@@ -193,18 +227,278 @@ tmpl_value(struct buf *b, json_t *v)
 	}
 }
 
+/* Percent-encodes everything but RFC 3986's unreserved characters; a
+ * value that is all dots is encoded whole, so that it cannot become a
+ * dot segment ("..") of the path. */
+static void
+tmpl_pct(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t	i;
+	int	dots = n > 0 && strspn(s, ".") == n;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!dots && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~'))
+			buf_addc(b, (char)c);
+		else {
+			buf_addc(b, '%');
+			buf_addc(b, hex[c >> 4]);
+			buf_addc(b, hex[c & 15]);
+		}
+	}
+}
+
+/* The text of a value under its filter. */
+static void
+tmpl_filtered(struct buf *b, json_t *v, enum tmpl_filter f)
+{
+	struct buf	 t = { 0 };
+	char		*s;
+
+	switch (f) {
+	case TF_NONE:
+		if (v != NULL)
+			tmpl_value(b, v);
+		break;
+	case TF_URL:
+		if (v != NULL)
+			tmpl_value(&t, v);
+		tmpl_pct(b, t.s != NULL ? t.s : "", t.len);
+		buf_free(&t);
+		break;
+	case TF_JSON:
+		s = v != NULL ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) :
+		    NULL;
+		buf_adds(b, s != NULL ? s : "null");
+		free(s);
+		break;
+	}
+}
+
+/* Text as the inside of a JSON string. */
+static void
+tmpl_json_chars(struct buf *b, const char *s, size_t n)
+{
+	json_t	*j = json_stringn(s, n);
+	char	*d = j != NULL ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+
+	/* Not UTF-8: nothing rather than a broken document. */
+	if (d != NULL && strlen(d) >= 2)
+		buf_add(b, d + 1, strlen(d) - 2);
+	free(d);
+	json_decref(j);
+}
+
+/* Chat formats (SPEC §11): in values, &, < and > are Slack's and Teams'
+ * markup (<!channel>, <https://x|text>, HTML), "](" closes a Markdown
+ * link's text (Mattermost, Teams) and "@" starts a mention in
+ * Mattermost and Rocket.Chat: escaped, or split with an invisible word
+ * joiner (U+2060), so a value shows as written and does nothing. */
+static void
+tmpl_chat(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '&':
+			buf_adds(b, "&amp;");
+			break;
+		case '<':
+			buf_adds(b, "&lt;");
+			break;
+		case '>':
+			buf_adds(b, "&gt;");
+			break;
+		case '@':
+			buf_adds(b, "@\xe2\x81\xa0");
+			break;
+		case ']':
+			buf_addc(b, ']');
+			if (i + 1 < n && s[i + 1] == '(')
+				buf_adds(b, "\xe2\x81\xa0");
+			break;
+		default:
+			buf_addc(b, s[i]);
+		}
+	}
+}
+
+char *
+tmpl_chat_escape(const char *s)
+{
+	struct buf b = { 0 };
+
+	tmpl_chat(&b, s, strlen(s));
+	return buf_steal(&b);
+}
+
+/* Where a URL template is: before "://", in the authority, or past it
+ * (path, query, fragment). Only literal text moves it on. */
+enum tmpl_urlpos { TU_SCHEME, TU_AUTHORITY, TU_REST };
+
+static enum tmpl_urlpos
+tmpl_url_advance(enum tmpl_urlpos pos, const char *s, size_t n)
+{
+	const char *p;
+
+	if (pos == TU_SCHEME) {
+		if ((p = memmem(s, n, "://", 3)) == NULL)
+			return pos;
+		n -= (size_t)(p + 3 - s);
+		s = p + 3;
+		pos = TU_AUTHORITY;
+	}
+	if (pos == TU_AUTHORITY && strcspn(s, "/?#") < n)
+		pos = TU_REST;
+	return pos;
+}
+
+/* JSON text: whether the end of s (n bytes) is inside a string. */
+static int
+tmpl_json_advance(int in_string, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (in_string && s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			in_string = !in_string;
+	}
+	return in_string;
+}
+
+char *
+tmpl_render_in(const struct tmpl *t, json_t *ctx, enum tmpl_context c)
+{
+	struct buf		 b = { 0 }, v = { 0 };
+	enum tmpl_urlpos	 pos = TU_SCHEME;
+	const struct tpart	*tp;
+	json_t			*val;
+	int			 in_string = 0;
+	size_t			 i;
+
+	for (i = 0; i < t->n; i++) {
+		tp = &t->parts[i];
+		if (!tp->hole) {
+			buf_add(&b, tp->text, tp->len);
+			pos = tmpl_url_advance(pos, tp->text, tp->len);
+			in_string = tmpl_json_advance(in_string, tp->text,
+			    tp->len);
+			continue;
+		}
+		val = json_path(ctx, tp->text);
+		v.len = 0;
+		switch (c) {
+		case TC_TEXT:
+			tmpl_filtered(&b, val, tp->filter);
+			break;
+		case TC_URL:
+			/* The authority only ever from the runbook's vars
+			 * (tmpl_check_url), as written; past it, encoded. */
+			if (pos != TU_REST)
+				tmpl_filtered(&b, val, tp->filter);
+			else if (tp->filter == TF_URL)
+				tmpl_filtered(&b, val, TF_URL);
+			else {
+				tmpl_filtered(&v, val, tp->filter);
+				tmpl_pct(&b, v.s != NULL ? v.s : "", v.len);
+			}
+			break;
+		case TC_JSON:
+			if (in_string) {
+				tmpl_filtered(&v, val, tp->filter);
+				tmpl_json_chars(&b, v.s != NULL ? v.s : "",
+				    v.len);
+			} else if (tp->filter == TF_URL) {
+				/* Percent-encoded text needs no escape. */
+				buf_addc(&b, '"');
+				tmpl_filtered(&b, val, TF_URL);
+				buf_addc(&b, '"');
+			} else
+				tmpl_filtered(&b, val, TF_JSON);
+			break;
+		case TC_CHAT:
+			if (strcmp(tp->text, "mention") == 0) {
+				/* From the roster, as its owners wrote it. */
+				tmpl_filtered(&b, val, tp->filter);
+				break;
+			}
+			tmpl_filtered(&v, val, tp->filter);
+			tmpl_chat(&b, v.s != NULL ? v.s : "", v.len);
+			break;
+		}
+	}
+	buf_free(&v);
+	return buf_steal(&b);
+}
+
 char *
 tmpl_render(const struct tmpl *t, json_t *ctx)
 {
-	struct buf	 b = { 0 };
-	json_t		*v;
-	size_t		 i;
+	return tmpl_render_in(t, ctx, TC_TEXT);
+}
 
-	for (i = 0; i < t->n; i++) {
-		if (!t->parts[i].hole)
-			buf_add(&b, t->parts[i].text, t->parts[i].len);
-		else if ((v = json_path(ctx, t->parts[i].text)) != NULL)
-			tmpl_value(&b, v);
+int
+tmpl_check_url(const char *s, char **why)
+{
+	struct tmpl		*t;
+	enum tmpl_urlpos	 pos = TU_SCHEME;
+	size_t			 i;
+	int			 rc = 0;
+
+	*why = NULL;
+	if ((t = tmpl_compile(s, NULL, NULL, why)) == NULL)
+		return -1;
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+		tmpl_err(why, s, "a URL template starts with http:// or "
+		    "https:// as written");
+		tmpl_free(t);
+		return -1;
+	}
+	for (i = 0; i < t->n && rc == 0; i++) {
+		const struct tpart *tp = &t->parts[i];
+
+		if (!tp->hole) {
+			pos = tmpl_url_advance(pos, tp->text, tp->len);
+			continue;
+		}
+		if (pos != TU_REST && strncmp(tp->text, "vars.", 5) != 0) {
+			tmpl_err(why, s, "{{%s}} would let it choose the host "
+			    "or port; before the path a URL takes only the "
+			    "runbook's own {{vars.*}} (values after the host "
+			    "are encoded)", tp->text);
+			rc = -1;
+		}
+	}
+	tmpl_free(t);
+	return rc;
+}
+
+/* The literal-and-vars part of a URL template up to its path, rendered:
+ * where it sends a request ("" when the template has no hole before its
+ * path: then the text is its own authority). */
+char *
+tmpl_url_origin(const struct tmpl *t, json_t *ctx)
+{
+	struct buf		 b = { 0 };
+	enum tmpl_urlpos	 pos = TU_SCHEME;
+	size_t			 i;
+
+	for (i = 0; i < t->n && pos != TU_REST; i++) {
+		const struct tpart *tp = &t->parts[i];
+
+		if (tp->hole)
+			tmpl_filtered(&b, json_path(ctx, tp->text), tp->filter);
+		else {
+			buf_add(&b, tp->text, tp->len);
+			pos = tmpl_url_advance(pos, tp->text, tp->len);
+		}
 	}
 	return buf_steal(&b);
 }

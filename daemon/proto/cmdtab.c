@@ -23,8 +23,18 @@ static const struct kz_flagspec f_activate[] = {
 	{ "note", KZ_F_STR, "why the plan is activated" },
 	{ NULL, 0, NULL }
 };
+#define PAGE_FLAGS \
+	{ "limit", KZ_F_STR, "at most this many (default 1000, at most " \
+	    "10000)" }, \
+	{ "after", KZ_F_STR, "the page after this one (the cursor printed " \
+	    "when more follow)" }
+static const struct kz_flagspec f_page[] = {
+	PAGE_FLAGS,
+	{ NULL, 0, NULL }
+};
 static const struct kz_flagspec f_incidents[] = {
 	{ "all", KZ_F_BOOL, "include closed and dismissed incidents" },
+	PAGE_FLAGS,
 	{ NULL, 0, NULL }
 };
 static const struct kz_flagspec f_respond[] = {
@@ -56,11 +66,13 @@ static const struct kz_flagspec f_exc_resolve[] = {
 static const struct kz_flagspec f_exceptions[] = {
 	{ "open", KZ_F_BOOL, "only those not yet disposed of" },
 	{ "incident", KZ_F_STR, "only those of this incident" },
+	PAGE_FLAGS,
 	{ NULL, 0, NULL }
 };
 static const struct kz_flagspec f_notifications[] = {
 	{ "pending", KZ_F_BOOL, "only those not yet delivered" },
 	{ "incident", KZ_F_STR, "only those of this incident" },
+	PAGE_FLAGS,
 	{ NULL, 0, NULL }
 };
 static const struct kz_flagspec f_strict[] = {

@@ -81,7 +81,7 @@
 	    "/v1/incidents/{incident}/responses", NULL, KZ_WRITE,	\
 	    "answer a staff call-out",					\
 	    cmd_respond, cli_pr_respond)				\
-	C(INBOX, "inbox", KZ_NOARGS, 0, f_none, "GET", "/v1/inbox",	\
+	C(INBOX, "inbox", KZ_NOARGS, 0, f_page, "GET", "/v1/inbox",	\
 	    NULL, KZ_READ, "steps and call-outs waiting for me",	\
 	    cmd_inbox, cli_pr_inbox)					\
 	C(ROSTER, "roster", KZ_NOARGS, 0, f_none, "GET", "/v1/roster",	\
@@ -91,7 +91,7 @@
 	    "/v1/incidents/{incident}/close", NULL, KZ_WRITE,		\
 	    "deactivate the plan for an incident",			\
 	    cmd_close, cli_pr_incident_state)				\
-	C(LOG, "log", KZ_ARGS("incident"), 1, f_none, "GET",		\
+	C(LOG, "log", KZ_ARGS("incident"), 1, f_page, "GET",		\
 	    "/v1/incidents/{incident}/log", NULL, KZ_READ,		\
 	    "an incident's timeline",					\
 	    cmd_log, cli_pr_log)					\

@@ -26,6 +26,13 @@
 #define KZ_REQUEST_MAX		(4 * 1024 * 1024)
 #define KZ_RESPONSE_MAX		(256 * 1024 * 1024)
 
+/* Lists come in pages (--limit N --after CURSOR): at most KZ_PAGE_MAX
+ * items, KZ_PAGE_DEFAULT when no limit is given. When more follow, the
+ * response carries the cursor of the next page: "next" in the control
+ * frame, the X-Keizoku-Next header (and a Link rel="next") over HTTP. */
+#define KZ_PAGE_DEFAULT		1000
+#define KZ_PAGE_MAX		10000
+
 /* Flag kinds. */
 #define KZ_F_BOOL	0	/* --drill            -> "drill": true */
 #define KZ_F_STR	1	/* --note TEXT        -> "note": "TEXT" */

@@ -252,14 +252,15 @@ store_incident_load(struct store *s, int64_t id,
 }
 
 json_t *
-store_incidents(struct store *s, int all)
+store_incidents(struct store *s, int all, int64_t after, int64_t limit)
 {
 	return squery(s, all ?
 	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
-	    "FROM incidents ORDER BY id" :
+	    "FROM incidents WHERE id > ? ORDER BY id LIMIT ?" :
 	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
-	    "FROM incidents WHERE state IN ('pending', 'active') ORDER BY id",
-	    NULL);
+	    "FROM incidents WHERE state IN ('pending', 'active') AND id > ? "
+	    "ORDER BY id LIMIT ?", json_pack("[I,I]", (json_int_t)after,
+	    (json_int_t)limit));
 }
 
 int64_t
@@ -289,9 +290,10 @@ json_t *
 store_running_steps(struct store *s)
 {
 	return squery(s, "SELECT s.incident AS incident, s.idx AS idx, "
-	    "s.id AS step FROM steps s JOIN incidents i ON i.id = s.incident "
-	    "WHERE s.state = 'running' AND i.state = 'active' ORDER BY "
-	    "s.incident, s.idx", NULL);
+	    "s.id AS step, s.attempts AS attempts, s.started AS started FROM "
+	    "steps s JOIN incidents i ON i.id = s.incident WHERE s.state = "
+	    "'running' AND i.state = 'active' ORDER BY s.incident, s.idx",
+	    NULL);
 }
 
 json_t *

@@ -104,5 +104,23 @@ const char *const store_migrations[] = {
 	 * theirs; an exception's decision keeps its own note */
 	"ALTER TABLE steps ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE exceptions ADD COLUMN decision_note TEXT;",
+	/* 7: separation of duties: who asked for an exception measure, and
+	 * who typed the request (a proxy, --as); neither may decide it */
+	"ALTER TABLE exceptions ADD COLUMN requested_actor TEXT;",
+	/* 8: at-least-once made visible. steps.started: the attempt of an
+	 * action whose start was committed before it started (a running
+	 * step short of it never started: after a restart it is started,
+	 * not called interrupted). notifications.sending: the attempt that
+	 * was committed as about to go out; past attempts, it may have gone
+	 * out, and what follows is a resend (notifications.resend: Slack and
+	 * Teams messages say so). What was running or in flight before this
+	 * schema counts as started. */
+	"ALTER TABLE steps ADD COLUMN started INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE steps SET started = attempts WHERE state = 'running';"
+	"ALTER TABLE notifications ADD COLUMN sending INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE notifications ADD COLUMN resend INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"UPDATE notifications SET sending = attempts;",
 	NULL
 };

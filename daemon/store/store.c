@@ -574,9 +574,17 @@ store_event(struct store *s, int64_t incident, int64_t at, const char *actor,
 json_t *
 store_events(struct store *s, int64_t incident)
 {
+	return store_events_page(s, incident, 0, INT64_MAX);
+}
+
+json_t *
+store_events_page(struct store *s, int64_t incident, int64_t after,
+    int64_t limit)
+{
 	return squery(s, "SELECT seq, at, actor, on_behalf, type, step, data, "
-	    "hash FROM events WHERE incident = ? ORDER BY seq",
-	    json_pack("[I]", (json_int_t)incident));
+	    "hash FROM events WHERE incident = ? AND seq > ? ORDER BY seq "
+	    "LIMIT ?", json_pack("[I,I,I]", (json_int_t)incident,
+	    (json_int_t)after, (json_int_t)limit));
 }
 
 const char *

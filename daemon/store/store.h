@@ -48,14 +48,17 @@ int		 store_incident_save(struct store *, struct incident *);
 struct incident	*store_incident_load(struct store *, int64_t id,
 		    struct runbook *(*lookup)(void *, const char *hash),
 		    void *arg, int *status);
-json_t		*store_incidents(struct store *, int all);
+/* A page of incidents (open ones, or all), by id after after. */
+json_t		*store_incidents(struct store *, int all, int64_t after,
+		    int64_t limit);
 /* Open (pending/active) incident of runbook with key, started after
  * since, drill or not; 0 if none. */
 int64_t		 store_find_open(struct store *, const char *runbook,
 		    const char *key, int64_t since, int drill);
 /* Every open incident id (for recovery). */
 json_t		*store_open_incidents(struct store *);
-/* (incident, step) pairs of steps in state running. */
+/* Steps in state running: [{"incident","idx","step","attempts",
+ * "started"}]. */
 json_t		*store_running_steps(struct store *);
 json_t		*store_counts(struct store *, const char *table,
 		    const char *column);
@@ -65,6 +68,8 @@ int		 store_event(struct store *, int64_t incident, int64_t at,
 		    const char *actor, const char *on_behalf,
 		    const char *type, const char *step, json_t *data);
 json_t		*store_events(struct store *, int64_t incident);
+json_t		*store_events_page(struct store *, int64_t incident,
+		    int64_t after, int64_t limit);
 /* {"ok","events","head","first_bad"}. */
 json_t		*store_verify(struct store *);
 const char	*store_head(const struct store *);

@@ -20,11 +20,18 @@
  *                   when the control file was last changed)
  * e.g. "EIO fsync fdatasync", "ENOSPC write pwrite", "EIO pwrite once".
  *
+ * "EMFILE accept" (or ENFILE) makes accept and accept4 fail as they do
+ * when the process is out of descriptors, whatever the socket (the
+ * directory does not apply); the connection stays queued, so a caller
+ * that retries at once spins, as it would for real. accept is never
+ * among the calls a fault covers unless it is named.
+ *
  * The control file is looked at on every intercepted call, so a test
  * turns faults on and off while the process runs. The calls are those
  * the unix VFS of SQLite makes (nm -D libsqlite3.so: write, pwrite64,
  * fdatasync) and their relatives.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -43,6 +50,7 @@
 #define SHIM_FSYNC	0x04
 #define SHIM_FDATASYNC	0x08
 #define SHIM_ALL	0x0f
+#define SHIM_ACCEPT	0x10	/* only when named */
 
 static const struct {
 	const char	*name;
@@ -53,6 +61,7 @@ static const struct {
 	{ "fsync",	SHIM_FSYNC },
 	{ "fdatasync",	SHIM_FDATASYNC },
 	{ "sync",	SHIM_FSYNC | SHIM_FDATASYNC },
+	{ "accept",	SHIM_ACCEPT },
 };
 
 static const struct {
@@ -63,6 +72,8 @@ static const struct {
 	{ "ENOSPC",	ENOSPC },
 	{ "EDQUOT",	EDQUOT },
 	{ "EROFS",	EROFS },
+	{ "EMFILE",	EMFILE },
+	{ "ENFILE",	ENFILE },
 };
 
 struct shim_rule {
@@ -79,6 +90,7 @@ typedef ssize_t	(*pwrite64_fn)(int, const void *, size_t, off64_t);
 typedef ssize_t	(*pwritev_fn)(int, const struct iovec *, int, off_t);
 typedef ssize_t	(*pwritev64_fn)(int, const struct iovec *, int, off64_t);
 typedef int	(*sync_fn)(int);
+typedef int	(*accept4_fn)(int, struct sockaddr *, socklen_t *, int);
 
 /* Set while the shim itself does I/O, so that it is never injected into
  * its own calls (the log, /proc lookups). */
@@ -245,7 +257,8 @@ shim_fault(int fd, int mask, const char *call)
 		dir = cdir;
 	}
 	if (shim_rule(ctl, &r, &sb) == 0 && (r.mask & mask) &&
-	    shim_under(fd, dir, path, sizeof path) &&
+	    (mask == SHIM_ACCEPT ? snprintf(path, sizeof path, "socket %d",
+	    fd) > 0 : shim_under(fd, dir, path, sizeof path)) &&
 	    !shim_skipped(&r, &sb)) {
 		err = r.err;
 		if (r.once)
@@ -375,4 +388,25 @@ fdatasync(int fd)
 		return -1;
 	}
 	return next(fd);
+}
+
+int
+accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	static accept4_fn	next;
+	int			err;
+
+	if (next == NULL)
+		next = (accept4_fn)shim_next("accept4");
+	if ((err = shim_fault(fd, SHIM_ACCEPT, "accept4")) != 0) {
+		errno = err;
+		return -1;
+	}
+	return next(fd, sa, len, flags);
+}
+
+int
+accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	return accept4(fd, sa, len, 0);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "model/actionwith.h"
 #include "model/template.h"
 #include "common/xmalloc.h"
 
@@ -308,6 +309,195 @@ test_expand(void **state)
 	json_decref(ctx);
 }
 
+/* Issue 18: where a value lands decides how it is escaped. */
+static const char *tt_hostile_text =
+    "{\"trigger\": {\"labels\": {\"host\": \"../../admin/delete?"
+    "confirm=yes&x=\", \"at\": \"@other-host:1/x?\", \"dots\": "
+    "\"..\", \"jp\": \"東京 本社\"}, \"summary\": \"x\\\", \\\"admin"
+    "\\\": true, \\\"y\\\": \\\"\", \"n\": 5, \"chat\": \"<!channel> "
+    "<https://evil.example/login|気象庁> & [見て](javascript:alert(1)) "
+    "@here\"}, \"vars\": {\"host\": \"127.0.0.1:8053\"}, "
+    "\"mention\": \"<@U012AB3CD>\"}";
+
+static void
+test_contexts(void **state)
+{
+	static const struct {
+		const char		*tmpl;
+		enum tmpl_context	 ctx;
+		const char		*want;
+	} cases[] = {
+		/* Filters, in plain text. */
+		{ "{{trigger.labels.host|url}}", TC_TEXT,
+		    "..%2F..%2Fadmin%2Fdelete%3Fconfirm%3Dyes%26x%3D" },
+		{ "{{ trigger.labels.jp | url }}", TC_TEXT,
+		    "%E6%9D%B1%E4%BA%AC%20%E6%9C%AC%E7%A4%BE" },
+		{ "{{trigger.labels.dots|url}}", TC_TEXT, "%2E%2E" },
+		{ "{{trigger.labels.jp|json}}", TC_TEXT, "\"東京 本社\"" },
+		{ "{{trigger.n|json}}", TC_TEXT, "5" },
+		{ "{{trigger.none|json}}", TC_TEXT, "null" },
+		{ "{{trigger.labels.host}}", TC_TEXT,
+		    "../../admin/delete?confirm=yes&x=" },
+		/* URLs: the path and query encoded; the host from vars. */
+		{ "http://{{vars.host}}/api/hosts/{{trigger.labels.host}}/"
+		    "restart", TC_URL, "http://127.0.0.1:8053/api/hosts/"
+		    "..%2F..%2Fadmin%2Fdelete%3Fconfirm%3Dyes%26x%3D/restart" },
+		{ "http://h/x?q={{trigger.labels.at}}", TC_URL,
+		    "http://h/x?q=%40other-host%3A1%2Fx%3F" },
+		{ "http://h/{{trigger.labels.dots}}/x", TC_URL,
+		    "http://h/%2E%2E/x" },
+		{ "http://h/{{trigger.labels.jp|url}}", TC_URL,
+		    "http://h/%E6%9D%B1%E4%BA%AC%20%E6%9C%AC%E7%A4%BE" },
+		/* JSON text: inside a string escaped, outside a value. */
+		{ "{\"summary\": \"{{trigger.summary}}\"}", TC_JSON,
+		    "{\"summary\": \"x\\\", \\\"admin\\\": true, "
+		    "\\\"y\\\": \\\"\"}" },
+		{ "{\"n\": {{trigger.n}}, \"s\": {{trigger.labels.jp}}, "
+		    "\"z\": {{trigger.none}}}", TC_JSON,
+		    "{\"n\": 5, \"s\": \"東京 本社\", \"z\": null}" },
+		{ "{\"esc\": \"a\\\"{{trigger.n}}\"}", TC_JSON,
+		    "{\"esc\": \"a\\\"5\"}" },
+		/* Chat: markup escaped, the roster's mention as written. */
+		{ "【発動】{{trigger.chat}} {{mention}}", TC_CHAT,
+		    "【発動】&lt;!channel&gt; &lt;https://evil.example/login|"
+		    "気象庁&gt; &amp; [見て]\xe2\x81\xa0(javascript:alert(1)) "
+		    "@\xe2\x81\xa0here <@U012AB3CD>" },
+	};
+	json_t	*ctx = tt_json(tt_hostile_text);
+	size_t	 i;
+
+	for (i = 0; i < NITEMS(cases); i++) {
+		char		*why = NULL, *got;
+		struct tmpl	*t = tmpl_compile(cases[i].tmpl, NULL, NULL,
+				    &why);
+
+		if (t == NULL)
+			fail_msg("%s: %s", cases[i].tmpl, why);
+		got = tmpl_render_in(t, ctx, cases[i].ctx);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s (context %d):\n got  %s\n want %s",
+			    cases[i].tmpl, cases[i].ctx, got, cases[i].want);
+		free(got);
+		tmpl_free(t);
+	}
+	json_decref(ctx);
+}
+
+static void
+test_check_url(void **state)
+{
+	static const struct {
+		const char	*url;
+		const char	*why;	/* NULL: accepted */
+	} cases[] = {
+		{ "http://{{vars.host}}/x/{{trigger.labels.host}}", NULL },
+		{ "https://api.example/v1/{{trigger.x}}?q={{trigger.y}}", NULL },
+		{ "http://{{vars.dns_api}}", NULL },
+		{ "http://{{trigger.labels.host}}/x", "would let it choose" },
+		{ "http://a.example{{trigger.x}}/y", "would let it choose" },
+		{ "http://{{vars.host}}{{incident.id}}/", "would let it choose" },
+		{ "http://u:{{trigger.p}}@h/", "would let it choose" },
+		{ "{{vars.base}}/x", "starts with http://" },
+		{ "ftp://h/{{trigger.x}}", "starts with http://" },
+		{ "http://h/{{trigger.x|nope}}", "unknown filter" },
+	};
+	size_t i;
+
+	for (i = 0; i < NITEMS(cases); i++) {
+		char	*why = NULL;
+		int	 rc = tmpl_check_url(cases[i].url, &why);
+
+		if (cases[i].why == NULL && rc != 0)
+			fail_msg("%s: refused: %s", cases[i].url, why);
+		if (cases[i].why != NULL && (rc != -1 || why == NULL ||
+		    strstr(why, cases[i].why) == NULL))
+			fail_msg("%s: want an error with \"%s\", got %s",
+			    cases[i].url, cases[i].why, why ? why : "none");
+		free(why);
+	}
+}
+
+/* An action's with: rendered per key; what would be unsafe is refused. */
+static void
+test_action_with(void **state)
+{
+	static const struct {
+		const char	*with;
+		const char	*want;	/* compact JSON, or NULL: refused */
+		const char	*why;
+	} cases[] = {
+		{ "{\"url\": \"http://{{vars.host}}/h/{{trigger.labels.at}}\","
+		    " \"method\": \"POST\"}",
+		    "{\"method\":\"POST\",\"url\":\"http://127.0.0.1:8053/h/"
+		    "%40other-host%3A1%2Fx%3F\"}", NULL },
+		{ "{\"url\": \"http://h/\", \"body\": \"{\\\"s\\\": "
+		    "\\\"{{trigger.summary}}\\\"}\"}",
+		    "{\"body\":\"{\\\"s\\\": \\\"x\\\\\\\", "
+		    "\\\\\\\"admin\\\\\\\": true, \\\\\\\"y\\\\\\\": "
+		    "\\\\\\\"\\\"}\",\"url\":\"http://h/\"}", NULL },
+		{ "{\"body\": \"{\\\"s\\\": \\\"{{trigger.n}}\"}", NULL,
+		    "body: the JSON it renders is not valid" },
+		{ "{\"body\": \"plain {{trigger.labels.jp}}\"}",
+		    "{\"body\":\"plain 東京 本社\"}", NULL },
+		{ "{\"argv\": [\"/bin/x\", \"{{trigger.labels.opt}}\"]}", NULL,
+		    "argv.1: the value of {{trigger.labels.opt}} begins with" },
+		{ "{\"argv\": [\"/bin/x\", \"--\", \"{{trigger.labels.opt}}\"]}",
+		    "{\"argv\":[\"/bin/x\",\"--\",\"-rf\"]}", NULL },
+		{ "{\"argv\": [\"/bin/x\", \"--host={{trigger.labels.opt}}\"]}",
+		    "{\"argv\":[\"/bin/x\",\"--host=-rf\"]}", NULL },
+		{ "{\"argv\": [\"{{vars.cmd}}\", \"{{trigger.n}}\"]}",
+		    "{\"argv\":[\"-c\",\"5\"]}", NULL },
+	};
+	json_t	*ctx = tt_json(tt_hostile_text), *rbctx;
+	size_t	 i;
+
+	json_object_set_new(json_object_get(ctx, "trigger") ? json_object_get(
+	    json_object_get(ctx, "trigger"), "labels") : NULL, "opt",
+	    json_string("-rf"));
+	json_object_set_new(json_object_get(ctx, "vars"), "cmd",
+	    json_string("-c"));
+	rbctx = json_deep_copy(ctx);
+	for (i = 0; i < NITEMS(cases); i++) {
+		json_t	*with = tt_json(cases[i].with), *out;
+		char	*why = NULL, *origin = NULL, *got;
+
+		out = action_with_render(with, ctx, rbctx, &origin, &why);
+		if (cases[i].want == NULL) {
+			if (out != NULL || why == NULL ||
+			    strstr(why, cases[i].why) == NULL)
+				fail_msg("%s: want refused (%s), got %s",
+				    cases[i].with, cases[i].why, why ? why :
+				    "accepted");
+		} else {
+			if (out == NULL)
+				fail_msg("%s: refused: %s", cases[i].with, why);
+			got = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+			if (strcmp(got, cases[i].want) != 0)
+				fail_msg("%s:\n got  %s\n want %s",
+				    cases[i].with, got, cases[i].want);
+			free(got);
+		}
+		free(why);
+		free(origin);
+		json_decref(out);
+		json_decref(with);
+	}
+	/* An activation that moved the host: refused. */
+	{
+		json_t	*with = tt_json("{\"url\": \"http://{{vars.host}}/x\"}");
+		char	*why = NULL, *origin = NULL;
+
+		json_object_set_new(json_object_get(ctx, "vars"), "host",
+		    json_string("evil.example:80"));
+		assert_null(action_with_render(with, ctx, rbctx, &origin, &why));
+		assert_non_null(strstr(why, "not to http://127.0.0.1:8053"));
+		free(why);
+		json_decref(with);
+	}
+	json_decref(rbctx);
+	json_decref(ctx);
+}
+
 int
 main(void)
 {
@@ -318,6 +508,9 @@ main(void)
 		cmocka_unit_test(test_check_json),
 		cmocka_unit_test(test_render_json),
 		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_contexts),
+		cmocka_unit_test(test_check_url),
+		cmocka_unit_test(test_action_with),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

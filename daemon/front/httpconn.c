@@ -1,0 +1,399 @@
+/*
+ * The HTTP server's connections (httpconn.h).
+ *
+ * evhttp makes each connection's bufferevent through the callback set
+ * with evhttp_set_bevcb, which is where a connection is first seen; the
+ * evhttp_connection that owns it is learnt a moment later, before any
+ * byte is read (the bufferevent's callback argument, once evhttp has set
+ * it), and its close callback tells when it is freed. A connection is
+ * timed out or displaced by raising a timeout on its bufferevent, which
+ * evhttp handles as its own: it drops the connection and frees it.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <event2/http.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "front/httpconn.h"
+#include "front/listen.h"
+
+static struct hconns *hc_server;	/* for kz_http_closecb */
+
+enum hc_state {
+	HC_NEW,		/* accepted, its evhttp connection not yet known */
+	HC_READING,	/* waiting for a whole request */
+	HC_BUSY,	/* a request is being served */
+};
+
+struct hconn {
+	TAILQ_ENTRY(hconn)		 entry;	/* in fresh, reading or busy */
+	struct hconns			*hs;
+	struct bufferevent		*bev;
+	struct evhttp_connection	*evcon;
+	enum hc_state			 state;
+	struct event			 deadline;
+	int64_t				 due;	/* test clock: the deadline */
+	void				(*gone)(void *);
+	void				*gone_arg;
+	void				(*user_cb)(struct evhttp_connection *,
+					    void *);
+	void				*user_arg;
+	int				 in_cb;	/* inside its own deadline */
+	int				 closed;
+};
+TAILQ_HEAD(hconn_list, hconn);
+
+struct hconns {
+	struct event_base	*base;
+	struct evhttp		*eh;
+	struct lguard		*lg;
+	int			 max;
+	int64_t			 deadline_ms;
+	hconn_bev_fn		 mkbev;
+	void			*mkarg;
+	struct hconn_list	 fresh;
+	struct hconn_list	 reading;	/* longest reading first */
+	struct hconn_list	 busy;
+	int			 n;
+	uint64_t		 dropped;
+	struct event		*resolve_ev;
+};
+
+static struct hconn_list *
+hc_list(struct hconns *hs, enum hc_state st)
+{
+	return st == HC_NEW ? &hs->fresh : st == HC_READING ? &hs->reading :
+	    &hs->busy;
+}
+
+/* At the cap, accepting waits while no connection can make room, and
+ * while those just accepted have not yet made theirs: libevent accepts
+ * everything queued in one go unless its listener is held. */
+static void
+hc_update_full(struct hconns *hs)
+{
+	lguard_full(hs->lg, hs->n >= hs->max && (TAILQ_EMPTY(&hs->reading) ||
+	    !TAILQ_EMPTY(&hs->fresh)));
+}
+
+static void
+hc_move(struct hconn *c, enum hc_state st)
+{
+	struct hconns	*hs = c->hs;
+	struct timeval	 tv;
+
+	TAILQ_REMOVE(hc_list(hs, c->state), c, entry);
+	c->state = st;
+	TAILQ_INSERT_TAIL(hc_list(hs, st), c, entry);
+	if (st == HC_READING && clock_is_test())
+		/* Under the test clock the deadline is its time, reached by
+		 * `_clock --advance` (hconns_clock), not the machine's. */
+		c->due = clock_now() + hs->deadline_ms;
+	else if (st == HC_READING) {
+		tv.tv_sec = hs->deadline_ms / 1000;
+		tv.tv_usec = hs->deadline_ms % 1000 * 1000;
+		evtimer_add(&c->deadline, &tv);
+	} else
+		evtimer_del(&c->deadline);
+	hc_update_full(hs);
+}
+
+static void
+hc_free(struct hconn *c)
+{
+	struct hconns *hs = c->hs;
+
+	TAILQ_REMOVE(hc_list(hs, c->state), c, entry);
+	evtimer_del(&c->deadline);
+	free(c);
+	hs->n--;
+	hc_update_full(hs);
+}
+
+/* evhttp frees the connection: whatever it was doing is over. */
+static void
+hc_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct hconn *c = arg;
+
+	if (c->gone != NULL) {
+		c->gone(c->gone_arg);
+		c->gone = NULL;
+	}
+	if (c->user_cb != NULL) {
+		c->user_cb(evcon, c->user_arg);
+		c->user_cb = NULL;
+	}
+	c->closed = 1;
+	if (!c->in_cb)
+		hc_free(c);
+}
+
+/* Ends a connection as evhttp ends one that timed out; 1 when it is gone
+ * (and freed). */
+static int
+hc_drop(struct hconn *c)
+{
+	evutil_socket_t fd;
+
+	c->in_cb = 1;
+	c->hs->dropped++;
+	bufferevent_trigger_event(c->bev, BEV_EVENT_READING |
+	    BEV_EVENT_TIMEOUT, 0);
+	c->in_cb = 0;
+	if (c->closed) {
+		hc_free(c);
+		return 1;
+	}
+	/* evhttp had no request to fail on it: cut the socket, and evhttp
+	 * frees it when it reads the end. */
+	if ((fd = bufferevent_getfd(c->bev)) != -1)
+		shutdown(fd, SHUT_RDWR);
+	evtimer_del(&c->deadline);
+	return 0;
+}
+
+static void
+hc_deadline_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct hconn *c = arg;
+
+	log_debug("http: a client took longer than http.request_timeout to "
+	    "send its request; dropping it");
+	hc_drop(c);
+}
+
+/* Makes room under the cap: the connection reading longest goes; when
+ * none is reading, accepting waits until one closes. */
+static void
+hc_make_room(struct hconns *hs, struct hconn *newest)
+{
+	struct hconn *c;
+
+	while (hs->n > hs->max && (c = TAILQ_FIRST(&hs->reading)) != NULL &&
+	    c != newest)
+		hc_drop(c);
+	hc_update_full(hs);
+}
+
+/* Learns the evhttp connection of each new bufferevent. */
+static void
+hc_resolve_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct hconns	*hs = arg;
+	struct hconn	*c, *last = NULL;
+	void		*cbarg;
+
+	while ((c = TAILQ_FIRST(&hs->fresh)) != NULL) {
+		cbarg = NULL;
+		bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
+		/* Our reference kept it readable; evhttp's may be gone. */
+		bufferevent_decref(c->bev);
+		if (cbarg == NULL) {
+			hc_free(c);
+			continue;
+		}
+		c->evcon = cbarg;
+		evhttp_connection_set_closecb(c->evcon, hc_closed, c);
+		hc_move(c, HC_READING);
+		last = c;
+	}
+	hc_make_room(hs, last);
+}
+
+static struct bufferevent *
+hc_bevcb(struct event_base *base, void *arg)
+{
+	struct hconns		*hs = arg;
+	struct hconn		*c = xcalloc(1, sizeof *c);
+	struct bufferevent	*bev;
+
+	bev = hs->mkbev != NULL ? hs->mkbev(base, hs->mkarg) :
+	    bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("cannot create a bufferevent: out of memory");
+	c->hs = hs;
+	c->bev = bev;
+	c->state = HC_NEW;
+	evtimer_assign(&c->deadline, base, hc_deadline_cb, c);
+	/* evhttp sets its callbacks on bev once we return; until we have
+	 * looked, our reference keeps bev from being freed under us. */
+	bufferevent_incref(bev);
+	TAILQ_INSERT_TAIL(&hs->fresh, c, entry);
+	hs->n++;
+	hc_update_full(hs);
+	event_active(hs->resolve_ev, EV_TIMEOUT, 0);
+	return bev;
+}
+
+struct hconns *
+hconns_new(struct event_base *base, struct evhttp *eh, struct lguard *lg,
+    int max, int64_t deadline_ms, hconn_bev_fn mkbev, void *mkarg)
+{
+	struct hconns *hs = xcalloc(1, sizeof *hs);
+
+	hs->base = base;
+	hs->eh = eh;
+	hs->lg = lg;
+	hs->max = max > 0 ? max : 1;
+	hs->deadline_ms = deadline_ms > 0 ? deadline_ms : 10000;
+	hs->mkbev = mkbev;
+	hs->mkarg = mkarg;
+	TAILQ_INIT(&hs->fresh);
+	TAILQ_INIT(&hs->reading);
+	TAILQ_INIT(&hs->busy);
+	hs->resolve_ev = event_new(base, -1, 0, hc_resolve_cb, hs);
+	evhttp_set_bevcb(eh, hc_bevcb, hs);
+	hc_server = hs;
+	return hs;
+}
+
+/* Called before evhttp_free, which closes what is left: their close
+ * callbacks must find nothing. */
+void
+hconns_free(struct hconns *hs)
+{
+	struct hconn		*c;
+	struct hconn_list	*lists[] = { &hs->reading, &hs->busy };
+	size_t			 i;
+
+	if (hs == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&hs->fresh)) != NULL) {
+		TAILQ_REMOVE(&hs->fresh, c, entry);
+		bufferevent_decref(c->bev);
+		free(c);
+	}
+	for (i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		while ((c = TAILQ_FIRST(lists[i])) != NULL) {
+			TAILQ_REMOVE(lists[i], c, entry);
+			evtimer_del(&c->deadline);
+			evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+			if (c->gone != NULL)
+				c->gone(c->gone_arg);
+			if (c->user_cb != NULL)
+				c->user_cb(c->evcon, c->user_arg);
+			free(c);
+		}
+	event_free(hs->resolve_ev);
+	if (hc_server == hs)
+		hc_server = NULL;
+	free(hs);
+}
+
+int
+hconns_open(const struct hconns *hs)
+{
+	return hs->n;
+}
+
+uint64_t
+hconns_dropped(const struct hconns *hs)
+{
+	return hs->dropped;
+}
+
+static struct hconn *
+hc_find(struct hconns *hs, struct evhttp_connection *evcon)
+{
+	struct hconn *c;
+
+	TAILQ_FOREACH(c, &hs->reading, entry)
+		if (c->evcon == evcon)
+			return c;
+	TAILQ_FOREACH(c, &hs->busy, entry)
+		if (c->evcon == evcon)
+			return c;
+	return NULL;
+}
+
+struct hconn *
+hconn_request(struct hconns *hs, struct evhttp_connection *evcon)
+{
+	struct hconn *c;
+
+	if ((c = hc_find(hs, evcon)) == NULL)
+		return NULL;
+	if (c->state != HC_BUSY)
+		hc_move(c, HC_BUSY);
+	return c;
+}
+
+void
+hconn_gone(struct hconn *c, void (*gone)(void *), void *arg)
+{
+	c->gone = gone;
+	c->gone_arg = arg;
+}
+
+static void
+hc_complete_cb(struct evhttp_request *req, void *arg)
+{
+	hconn_replied(arg);
+}
+
+void
+hconn_reply_done(struct hconn *c, struct evhttp_request *req)
+{
+	if (req != NULL)
+		evhttp_request_set_on_complete_cb(req, hc_complete_cb, c);
+	/* (Cleared by the caller, on the request it set it on.) */
+}
+
+void
+kz_http_closecb(struct evhttp_connection *evcon,
+    void (*cb)(struct evhttp_connection *, void *), void *arg)
+{
+	struct hconn *c = hc_server != NULL ? hc_find(hc_server, evcon) :
+	    NULL;
+
+	if (c == NULL) {
+		evhttp_connection_set_closecb(evcon, cb, arg);
+		return;
+	}
+	c->user_cb = cb;
+	c->user_arg = arg;
+}
+
+void
+hconns_clock(struct hconns *hs)
+{
+	struct hconn	*c;
+	int64_t		 now = clock_now();
+
+	/* Longest reading first, so the first not due ends the walk. */
+	while ((c = TAILQ_FIRST(&hs->reading)) != NULL && c->due <= now) {
+		log_debug("http: a client took longer than "
+		    "http.request_timeout to send its request (test clock)");
+		if (hc_drop(c) == 0)	/* cut; freed once evhttp sees it */
+			hc_move(c, HC_BUSY);
+	}
+}
+
+int
+kz_http_drop(struct evhttp_connection *evcon)
+{
+	struct hconn *c = hc_server != NULL ? hc_find(hc_server, evcon) :
+	    NULL;
+
+	if (c == NULL)
+		return -1;
+	hc_drop(c);
+	return 0;
+}
+
+void
+hconn_replied(struct hconn *c)
+{
+	c->gone = NULL;
+	c->gone_arg = NULL;
+	if (c->state == HC_BUSY)
+		hc_move(c, HC_READING);
+}
