@@ -25,6 +25,7 @@ struct member {
 	char		*phone;
 	struct contact	*contacts;
 	size_t		 ncontacts;
+	int		 team;		/* index in roster->teams, or -1 */
 };
 
 struct role {
@@ -33,6 +34,8 @@ struct role {
 	char	**members;	/* NULL-terminated, in order of precedence */
 	size_t	  nmembers;
 	int	  proxy;
+	char	 *rota;		/* SPEC §16: on-turn members first, or NULL */
+	int	 *mteam;	/* each member's team index, or -1 */
 };
 
 struct roster {
@@ -41,6 +44,11 @@ struct roster {
 	struct role	*roles;
 	size_t		 nroles;
 	char		*file;
+	char		*timezone;	/* turns and calendars (SPEC §16) */
+	struct team	*teams;
+	size_t		 nteams;
+	struct rota	*rotas;
+	size_t		 nrotas;
 };
 
 /* Loads and checks (unknown members, empty roles, duplicate ids with
