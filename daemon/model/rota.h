@@ -138,6 +138,13 @@ int		 rota_out_check(const struct roster *, const struct rota_state *,
 		    const char *team, int64_t until, int64_t now,
 		    json_t **empty, char **why);
 
+/* An RFC 5545 calendar (written by libical) of rota's turns in [from,
+ * until), covers applied, one VEVENT per piece, times in the roster's
+ * zone; only member's turns when member is not NULL. now is DTSTAMP. */
+char		*rota_ics(const struct roster *, const struct rota_state *,
+		    const struct rota *, const char *member, int64_t from,
+		    int64_t until, int64_t now);
+
 void		 rota_state_free(struct rota_state *);
 /* The whole picture at t, as `keizoku oncall --json` shows it. */
 json_t		*rota_oncall_json(const struct roster *,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <libical/ical.h>
 
 #include "common/diag.h"
 #include "common/timeutil.h"
@@ -517,6 +518,60 @@ test_oncall_json(void **state)
 	roster_free(r);
 }
 
+/* The calendar read back by libical's parser: no errors, one VEVENT per
+ * piece, a DST zone's VTIMEZONE with its change inside the window. */
+static void
+test_ics(void **state)
+{
+	struct roster		*r = load(berlin_yaml);
+	struct rota_override	 ov[1];
+	struct rota_state	 st = { ov, 1, NULL, 0 };
+	int64_t			 s = T("2027-03-27T20:00:00Z");
+	char			*text;
+	icalcomponent		*c, *e, *tz;
+	int			 n = 0;
+
+	ov[0] = (struct rota_override){ 1, "half", "m3", "m1", s + H,
+	    s + 2 * H, NULL, "admin" };
+	text = rota_ics(r, &st, roster_rota(r, "half"), "m1", s, s + 3 * D,
+	    s);
+	c = icalparser_parse_string(text);
+	assert_non_null(c);
+	assert_int_equal(icalcomponent_count_errors(c), 0);
+	for (e = icalcomponent_get_first_component(c, ICAL_VEVENT_COMPONENT);
+	    e != NULL;
+	    e = icalcomponent_get_next_component(c, ICAL_VEVENT_COMPONENT))
+		n++;
+	/* m1 (team x of three) holds turns 0 (less the cover's hour), 3
+	 * and 6 of the three days: 4 pieces. */
+	assert_int_equal(n, 4);
+	tz = icalcomponent_get_first_component(c, ICAL_VTIMEZONE_COMPONENT);
+	assert_non_null(tz);
+	assert_non_null(icalcomponent_get_first_component(tz,
+	    ICAL_XDAYLIGHT_COMPONENT));
+	assert_non_null(strstr(text, "DTSTART;TZID=Europe/Berlin:"
+	    "20270327T210000"));
+	assert_non_null(strstr(text, "DTEND;TZID=Europe/Berlin:"
+	    "20270327T220000"));
+	assert_null(strstr(text, "RRULE"));
+	icalcomponent_free(c);
+	free(text);
+	/* The rota's own feed: one event per turn; the night of the change
+	 * is an hour short, so a seventh turn begins inside three days. */
+	text = rota_ics(r, &st, roster_rota(r, "half"), NULL, s, s + 3 * D,
+	    s);
+	c = icalparser_parse_string(text);
+	n = 0;
+	for (e = icalcomponent_get_first_component(c, ICAL_VEVENT_COMPONENT);
+	    e != NULL;
+	    e = icalcomponent_get_next_component(c, ICAL_VEVENT_COMPONENT))
+		n++;
+	assert_int_equal(n, 7);
+	icalcomponent_free(c);
+	free(text);
+	roster_free(r);
+}
+
 int
 main(void)
 {
@@ -528,6 +583,7 @@ main(void)
 		cmocka_unit_test(test_pieces),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_oncall_json),
+		cmocka_unit_test(test_ics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
