@@ -500,38 +500,75 @@ order_add(const char ***v, size_t *n, const char *id)
 	(*v)[*n] = NULL;
 }
 
+/* Whether team ix is out at t. */
+static int
+team_ix_out(const struct roster *r, const struct rota_state *st, int ix,
+    int64_t t)
+{
+	size_t i;
+
+	for (i = 0; ix >= 0 && st != NULL && i < st->nout; i++)
+		if (st->out[i].from <= t && t < st->out[i].until &&
+		    strcmp(st->out[i].team, r->teams[ix].id) == 0)
+			return 1;
+	return 0;
+}
+
 const char **
 rota_order(const struct roster *r, const struct rota_state *st,
     const struct role *role, int64_t t, size_t *np)
 {
-	const struct rota	*ro = roster_rota(r, role->rota);
-	const char		**v, **w;
-	size_t			 n = 0, nw = 0, i;
-	struct rota_turn	 tu;
+	const struct rota		 *ro = roster_rota(r, role->rota);
+	const struct rota_override	**act = NULL;
+	const char			**v, **w;
+	unsigned char			 *tout;
+	size_t				  n = 0, nw = 0, nact = 0, i, j;
+	struct rota_turn		  tu;
 
+	/* Which teams are out, and the covers in force, once per call. */
+	tout = xcalloc(r->nteams + 1, 1);
+	for (i = 0; i < r->nteams; i++)
+		tout[i] = (unsigned char)team_ix_out(r, st, (int)i, t);
 	/* Covers may add one member per role member. */
 	v = xcalloc(2 * role->nmembers + 1, sizeof *v);
 	if (ro != NULL) {
 		rota_turn_at(r, ro, t, &tu);
+		act = xcalloc((st ? st->nov : 0) + 1, sizeof *act);
+		for (i = 0; st != NULL && i < st->nov; i++)
+			if (st->ov[i].from <= t && t < st->ov[i].until &&
+			    strcmp(st->ov[i].rota, ro->id) == 0)
+				act[nact++] = &st->ov[i];
 		for (i = 0; i < role->nmembers; i++) {
-			const char			*m = role->members[i];
-			const struct rota_override	*o;
+			const char *m = role->members[i];
 
 			if (!team_ix_on(r, &tu, role->mteam[i]))
 				continue;
-			if ((o = active_ov(st, ro, NULL, m, t)) != NULL)
-				order_add(&v, &n, o->member);
-			else
-				order_add(&v, &n, m);
+			for (j = 0; j < nact; j++)
+				if (strcmp(act[j]->replaces, m) == 0)
+					break;
+			order_add(&v, &n, j < nact ? act[j]->member : m);
 		}
+		free(act);
 	}
 	for (i = 0; i < role->nmembers; i++)
 		order_add(&v, &n, role->members[i]);
 	/* Minus those who are out. */
 	w = xcalloc(n + 1, sizeof *w);
-	for (i = 0; i < n; i++)
-		if (rota_member_out(r, st, v[i], t) == NULL)
+	for (i = 0; i < n; i++) {
+		const struct member	*m;
+		int			 ix = -1;
+
+		for (j = 0; j < role->nmembers; j++)
+			if (role->members[j] == v[i])
+				break;
+		if (j < role->nmembers)
+			ix = role->mteam[j];
+		else if ((m = roster_member(r, v[i])) != NULL)
+			ix = m->team;
+		if (ix < 0 || !tout[ix])
 			w[nw++] = v[i];
+	}
+	free(tout);
 	free(v);
 	if (np != NULL)
 		*np = nw;
