@@ -758,6 +758,34 @@ rota_out_check(const struct roster *r, const struct rota_state *st,
 }
 
 void
+rota_team_coverage(const struct roster *r, const char *role, long long quota,
+    const char *where, json_t *warnings)
+{
+	const struct role	*ro = roster_role(r, role);
+	const struct rota	*rt;
+	size_t			 i, j;
+	long long		 n;
+	char			*msg;
+
+	if (ro == NULL || (rt = roster_rota(r, ro->rota)) == NULL)
+		return;
+	for (i = 0; i < rt->nteams; i++) {
+		for (j = 0, n = 0; j < ro->nmembers; j++)
+			if (ro->mteam[j] == rt->tix[i])
+				n++;
+		if (n >= quota)
+			continue;
+		msg = xprintf("%s calls out %lld of role %s, but team %s of "
+		    "rota %s has %lld of its members: while %s is on turn or "
+		    "the other team is out, the quota needs the other team",
+		    where, quota, role, rt->teams[i], rt->id, n, rt->teams[i]);
+		json_array_append_new(warnings, json_pack("{s:s,s:s,s:s}",
+		    "code", "team-coverage", "subject", role, "message", msg));
+		free(msg);
+	}
+}
+
+void
 rota_state_free(struct rota_state *st)
 {
 	size_t i;

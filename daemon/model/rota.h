@@ -145,6 +145,12 @@ char		*rota_ics(const struct roster *, const struct rota_state *,
 		    const struct rota *, const char *member, int64_t from,
 		    int64_t until, int64_t now);
 
+/* plan check's `team-coverage` (SPEC §16): appends a warning
+ * {code, subject, message} to warnings when no single team of role's
+ * rota holds quota of the role's members. where names the runbook step. */
+void		 rota_team_coverage(const struct roster *, const char *role,
+		    long long quota, const char *where, json_t *warnings);
+
 void		 rota_state_free(struct rota_state *);
 /* The whole picture at t, as `keizoku oncall --json` shows it. */
 json_t		*rota_oncall_json(const struct roster *,
