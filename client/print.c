@@ -37,6 +37,7 @@ static const struct {
 	{ "log", cli_pr_log },
 	{ "report", cli_print_content },
 	{ "sitrep", cli_print_content },
+	{ "rota ics", cli_print_content },
 	{ "exception add", cli_pr_exception_state },
 	{ "exception approve", cli_pr_exception_state },
 	{ "exception reject", cli_pr_exception_state },

@@ -30,6 +30,7 @@
 #include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "core/rota-live.h"
 #include "common/ytree.h"
 #include "model/xref.h"
 
@@ -145,6 +146,7 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 		diag_warn(&dg, d->conf_path, 0, 0, "keeping the previous "
 		    "config in force");
 	load_roster(d, &dg, 1);
+	kz_rota_arm(d);
 	plan_store_load(d, &dg);
 	load_runbooks(d);
 	set_errors(d, &dg);
@@ -335,6 +337,9 @@ kz_daemon_run(const char *conf_path)
 		evsignal_add(sigs[i], NULL);
 	}
 	recover_actions(d);
+	/* Rotas: covers and outs in force, a timer per turn boundary (one
+	 * passed while down is due now and fires below). */
+	kz_rota_arm(d);
 	if (store_in_tx(d->store))
 		kz_commit_now(d);
 	kz_timers_rearm(d);
@@ -396,6 +401,7 @@ kz_daemon_run(const char *conf_path)
 		runbook_unref(d->rbcache[i]);
 	free(d->rbcache);
 	roster_free(d->roster);
+	kz_rota_free(d);
 	plan_free(d->plan);
 	store_close(d->store);
 	strv_free(d->load_errors);

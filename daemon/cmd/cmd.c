@@ -44,5 +44,13 @@ const struct kz_cmd kz_cmds[] = {
 	{ "exception resolve", cmd_exception_resolve },
 	{ "exceptions", cmd_exceptions },
 	{ "sitrep", cmd_sitrep },
+	{ "oncall", cmd_oncall },
+	{ "rota show", cmd_rota_show },
+	{ "rota override", cmd_rota_override },
+	{ "rota overrides", cmd_rota_overrides },
+	{ "rota drop", cmd_rota_drop },
+	{ "rota ics", cmd_rota_ics },
+	{ "team out", cmd_team_out },
+	{ "team back", cmd_team_back },
 	{ NULL, NULL }
 };

@@ -36,6 +36,14 @@ CMD(cmd_plan_report);
 CMD(cmd_drill_start);
 CMD(cmd_drill_list);
 CMD(cmd_sitrep);
+CMD(cmd_oncall);
+CMD(cmd_rota_show);
+CMD(cmd_rota_override);
+CMD(cmd_rota_overrides);
+CMD(cmd_rota_drop);
+CMD(cmd_rota_ics);
+CMD(cmd_team_out);
+CMD(cmd_team_back);
 #undef CMD
 
 json_t	*kz_show_json(struct kz_daemon *, struct incident *);

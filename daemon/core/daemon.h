@@ -19,6 +19,7 @@ struct outbox;
 struct curlev;
 struct plugins;
 struct plan;
+struct rota_state;
 struct jma_pollers;
 struct event_base;
 struct event;
@@ -52,6 +53,7 @@ struct kz_daemon {
 	struct curlev		*curl;
 	struct plugins		*plugins;
 	struct plan		*plan;
+	struct rota_state	*rota;		/* covers, teams out (rota-live.c) */
 	struct jma_pollers	*jma;		/* polled feeds (front/jma.c) */
 	char			**load_errors;	/* from the last (re)load */
 	struct event		*commit_ev;
@@ -202,6 +204,9 @@ void	 kz_triggers_prune_soon(struct kz_daemon *);
 struct event *kz_triggers_prune_start(struct kz_daemon *);
 /* A notification about no incident; inside an operation. */
 int	 notify_system(struct kz_daemon *, const char *event, json_t *data);
+/* The same addressed to one member (their mention, their own channels). */
+int	 notify_system_to(struct kz_daemon *, const char *event,
+	    const char *member, json_t *data);
 /* A mail of its own to one member (sign-in links, sitreps; notify.c). */
 struct member;
 int	 notify_mail(struct kz_daemon *, const char *channel,

@@ -137,6 +137,24 @@ static const struct {
 	    "（前回 {{data.last}}）。",
 	    "Drill due: the plan's {{data.type}} drill (every {{data.every}}) "
 	    "fell due on {{data.due}} (last held {{data.last}})." },
+	{ "rota.turn_started",
+	    "【当番開始】{{data.rota_title}}: {{data.team_title}} の当番が"
+	    "始まりました（{{data.until_local}} まで）{{mention}}",
+	    "Your turn: {{data.rota}}: team {{data.team}} is on until "
+	    "{{data.until}} {{mention}}" },
+	{ "rota.handover",
+	    "【引き継ぎ】{{data.rota_title}}: {{data.team_title}} に交代しました。"
+	    "{{mention}}\n{{data.text}}",
+	    "Handover: {{data.rota}} passed to team {{data.team}} "
+	    "{{mention}}\n{{data.text}}" },
+	{ "team.out",
+	    "【班の離脱】{{data.team_title}} は {{data.until_local}} まで"
+	    "呼出し・割当ての対象外です（{{data.note}}）{{mention}}",
+	    "Team out: {{data.team}} is unavailable until {{data.until}} "
+	    "({{data.note}}) {{mention}}" },
+	{ "team.back",
+	    "【班の復帰】{{data.team_title}} が呼出し・割当ての対象に戻りました",
+	    "Team back: {{data.team}} is available again" },
 	{ "drill.inject",
 	    "【状況付与】#{{incident.id}} {{data.text}} {{mention}}",
 	    "Inject for #{{incident.id}}: {{data.text}} {{mention}}" },
@@ -898,16 +916,22 @@ notify_enqueue(struct kz_daemon *d, const struct incident *inc,
 	return rc;
 }
 
-/* A notification about no incident (a plan drill falling due): rendered
- * from the event's template with {{data.*}}, routed like any event. */
+/* A notification about no incident (a plan drill falling due; with
+ * member, a rota's news for that member): rendered from the event's
+ * template with {{data.*}} and {{mention}}, routed like any event. A
+ * member's message goes to shared channels naming them, to their own
+ * direct channel and to their e-mail, never to another's. */
 int
-notify_system(struct kz_daemon *d, const char *event, json_t *data)
+notify_system_to(struct kz_daemon *d, const char *event, const char *member,
+    json_t *data)
 {
-	struct effect	 e;
-	json_t		*ctx, *p;
-	int64_t		 now = clock_now();
-	size_t		 i;
-	int		 rc = 0;
+	struct effect		 e;
+	json_t			*ctx, *p;
+	int64_t			 now = clock_now();
+	size_t			 i;
+	int			 rc = 0;
+	const struct member	*mem = member != NULL ?
+				    roster_member(d->roster, member) : NULL;
 
 	memset(&e, 0, sizeof e);
 	e.type = event;
@@ -916,17 +940,36 @@ notify_system(struct kz_daemon *d, const char *event, json_t *data)
 	ctx = json_pack("{s:o}", "data", nt_local_times(data));
 	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
 		const struct channel_conf	*ch = &d->conf->channels[i];
+		const struct member		*direct;
 		struct nt_msg			 m;
-		struct buf			 b = { 0 };
+		struct buf			 b = { 0 }, mb = { 0 };
 		char				 id[40], *text, *body;
 		int				 lines = 0;
 
 		if (!nt_routed(d->conf, ch->name, event))
 			continue;
+		direct = roster_direct(d->roster, ch->name);
+		if (strcmp(ch->type, "email") == 0 ? mem == NULL ||
+		    mem->email == NULL : direct != NULL && direct != mem)
+			continue;
+		if (mem != NULL)
+			nt_add_mention(d->roster, &mb, mem->id, ch->name);
+		json_object_set_new(ctx, "mention", json_string(mb.len > 0 ?
+		    mb.s : ""));
+		free(mb.s);
 		nt_event_text(d, &e, ch, ctx, "", &b, &lines);
 		if (lines == 0)
 			buf_adds(&b, event);
 		text = buf_steal(&b);
+		if (strcmp(ch->type, "email") == 0) {
+			char *subj = xstrndup(text, strcspn(text, "\n"));
+
+			rc = notify_mail(d, ch->name, mem, 0, event, subj,
+			    text) == -1 ? -1 : 0;
+			free(subj);
+			free(text);
+			continue;
+		}
 		nt_msg_id(id);
 		memset(&m, 0, sizeof m);
 		m.msg_id = id;
@@ -937,13 +980,14 @@ notify_system(struct kz_daemon *d, const char *event, json_t *data)
 		body = p != NULL ? json_dumps(p, JSON_COMPACT) : NULL;
 		json_decref(p);
 		if (body != NULL) {
-			p = json_pack("[s,s,s,s,s,I,I]", ch->name, event, id,
-			    body, text, (json_int_t)now, (json_int_t)now);
+			p = json_pack("[s,s,s,s,s,I,I,s?]", ch->name, event, id,
+			    body, text, (json_int_t)now, (json_int_t)now,
+			    member);
 			rc = store_exec(d->store, "INSERT INTO notifications("
 			    "incident, step, channel, event, msg_id, payload, "
 			    "text, drill, state, attempts, created_at, "
-			    "next_attempt_at) VALUES (NULL, NULL, ?, ?, ?, ?, ?, "
-			    "0, 'pending', 0, ?, ?)", p);
+			    "next_attempt_at, recipient) VALUES (NULL, NULL, ?, "
+			    "?, ?, ?, ?, 0, 'pending', 0, ?, ?, ?)", p);
 			json_decref(p);
 		}
 		free(body);
@@ -953,6 +997,12 @@ notify_system(struct kz_daemon *d, const char *event, json_t *data)
 	if (d->outbox != NULL)
 		outbox_queued(d->outbox);
 	return rc;
+}
+
+int
+notify_system(struct kz_daemon *d, const char *event, json_t *data)
+{
+	return notify_system_to(d, event, NULL, data);
 }
 
 /* A message of its own to one member by an email channel (ch NULL: the

@@ -8,6 +8,7 @@
 
 #include "core/daemon.h"
 #include "core/exception.h"
+#include "core/rota-live.h"
 #include "core/sources.h"
 #include "common/log.h"
 #include "model/runbook.h"
@@ -76,6 +77,9 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 		/* Exception reminders outlive the incident: not the
 		 * engine's business. */
 		ok = kz_exception_timer(d, incid, step, kind, now) == 0;
+	else if (strcmp(kind, ROTA_TURN_TIMER) == 0)
+		/* A rota's turn boundary: about every open incident. */
+		ok = kz_rota_turn(d, step, now) == 0;
 	else if (strcmp(kind, SOURCE_SILENT_TIMER) == 0)
 		/* A source's silence: about no incident. */
 		ok = source_silence_due(d, step, now) == 0;

@@ -201,6 +201,18 @@ http_reply(void *arg, int status, json_t *body)
 		body = json_object();
 	if (hr->d->reply_next != NULL && hr->req != NULL)
 		http_next(hr, hr->d->reply_next);
+	/* A calendar (rota ics) goes out as what it is. */
+	if (status == 200 && json_is_string(json_object_get(body, "content")) &&
+	    strcmp(json_string_value(json_object_get(body, "format")) ?
+	    json_string_value(json_object_get(body, "format")) : "", "ics") ==
+	    0) {
+		json_t *c = json_object_get(body, "content");
+
+		http_send(hr, 200, "text/calendar; charset=utf-8",
+		    json_string_value(c), json_string_length(c));
+		json_decref(body);
+		return;
+	}
 	text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(body);
 	if (text == NULL) {
@@ -307,11 +319,16 @@ http_match(const char *tmpl, const char *path, json_t *params)
 			break;
 		tl = strcspn(tmpl, "/");
 		pl = strcspn(path, "/");
-		if (tl > 2 && tmpl[0] == '{' && tmpl[tl - 1] == '}') {
-			char *name;
+		if (tl > 2 && tmpl[0] == '{' && memchr(tmpl, '}', tl) != NULL) {
+			char	*name;
+			size_t	 nl = (size_t)((char *)memchr(tmpl, '}', tl) -
+				    tmpl) + 1, sl = tl - nl;
 
-			if (pl == 0)
+			/* "{rota}.ics": a capture, then a fixed suffix. */
+			if (pl <= sl || strncmp(path + pl - sl, tmpl + nl, sl) != 0)
 				break;
+			pl -= sl;
+			tl = nl;
 			if ((v = http_decoded(path, pl)) == NULL) {
 				rc = -1;
 				break;
@@ -319,6 +336,8 @@ http_match(const char *tmpl, const char *path, json_t *params)
 			name = xstrndup(tmpl + 1, tl - 2);
 			json_object_set_new(caps, name, v);
 			free(name);
+			tl += sl;
+			pl += sl;
 		} else if (tl != pl || strncmp(tmpl, path, tl) != 0)
 			break;
 		tmpl += tl;

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 struct diags;
+struct rota_state;
 
 struct contact {
 	char	*channel;
@@ -49,6 +50,9 @@ struct roster {
 	size_t		 nteams;
 	struct rota	*rotas;
 	size_t		 nrotas;
+	/* The covers and teams out in force (the daemon's, read from its
+	 * store), which call-out orders take into account; NULL: none. */
+	const struct rota_state	*live;
 };
 
 /* Loads and checks (unknown members, empty roles, duplicate ids with

@@ -94,6 +94,33 @@ static const struct kz_flagspec f_clock[] = {
 	{ NULL, 0, NULL }
 };
 
+static const struct kz_flagspec f_oncall[] = {
+	{ "at", KZ_F_STR, "at this time instead of now (RFC 3339)" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_rota_show[] = {
+	{ "days", KZ_F_STR, "how many days of turns (28)" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_rota_override[] = {
+	{ "member", KZ_F_STR, "the member who covers" },
+	{ "replaces", KZ_F_STR, "the member covered for" },
+	{ "from", KZ_F_STR, "start (RFC 3339, local time or 2h; now)" },
+	{ "until", KZ_F_STR, "end (RFC 3339, local time or a duration)" },
+	{ "note", KZ_F_STR, "why" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_rota_ics[] = {
+	{ "member", KZ_F_STR, "only this member's turns" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_team_out[] = {
+	{ "until", KZ_F_STR, "until when (RFC 3339, local time or 7d)" },
+	{ "note", KZ_F_STR, "why (told to the owners)" },
+	{ "force", KZ_F_BOOL, "even if a role is left with no one" },
+	{ NULL, 0, NULL }
+};
+
 #define STEP_CMD(n, h) \
 	{ n, { "incident", "step", NULL }, 2, f_note, "POST", \
 	    "/v1/incidents/{incident}/steps/{step}/" n, NULL, 1, h }
@@ -175,6 +202,25 @@ const struct kz_cmdspec kz_cmdspecs[] = {
 	    "/v1/drills", NULL, 1, "run a scenario drill" },
 	{ "drill list", { NULL }, 0, f_none, "GET", "/v1/drills", NULL, 0,
 	    "scenarios and past drills" },
+	{ "oncall", { NULL }, 0, f_oncall, "GET", "/v1/oncall", NULL, 0,
+	    "who is on turn, and each role's call-out order" },
+	{ "rota ics", { "rota", NULL }, 1, f_rota_ics, "GET",
+	    "/v1/rotas/{rota}.ics", NULL, 0,
+	    "a rota's next 90 days as an iCalendar feed" },
+	{ "rota show", { "rota", NULL }, 1, f_rota_show, "GET",
+	    "/v1/rotas/{rota}", NULL, 0, "a rota's coming turns" },
+	{ "rota override", { "rota", NULL }, 1, f_rota_override, "POST",
+	    "/v1/rotas/{rota}/overrides", NULL, 1,
+	    "a cover: one member in another's place for a time" },
+	{ "rota overrides", { NULL }, 0, f_none, "GET", "/v1/overrides",
+	    NULL, 0, "covers in force and to come" },
+	{ "rota drop", { "id", NULL }, 1, f_none, "POST",
+	    "/v1/overrides/{id}/drop", NULL, 1, "cancel a cover" },
+	{ "team out", { "team", NULL }, 1, f_team_out, "POST",
+	    "/v1/teams/{team}/out", NULL, 1,
+	    "a whole team unavailable until a time; its steps move on" },
+	{ "team back", { "team", NULL }, 1, f_none, "POST",
+	    "/v1/teams/{team}/back", NULL, 1, "a team out is available again" },
 	{ "reload", { NULL }, 0, f_none, "POST", "/v1/reload", NULL, 1,
 	    "re-read config, runbooks, plan and roster" },
 	{ "verify", { NULL }, 0, f_none, "GET", "/v1/verify", NULL, 0,
