@@ -107,10 +107,11 @@ expect_eq "incident 2's assembly called the next deputy at once" "$("$KZ" --json
 expect_eq "oncall shows the team out" "$("$KZ" --json oncall | jq -c '.out | map(.team)')" '["a"]'
 expect_eq "it-lead without team a" "$(order it-lead)" '["suzuki","sato"]'
 expect_eq "operator without team a" "$(order operator)" '["sato"]'
-# Incident 1's task went to tanaka when the assembly finished; it moved.
-expect_eq "team out reports the moved step" "$(jq -c '[.moved[] | select(.incident == 1) | [.step, .from, .to]]' "$T/out.json")" '[["task","tanaka","suzuki"]]'
-expect_eq "the step's assignee is suzuki now" "$("$KZ" --json show 1 | jq -r '.steps[] | select(.id == "task") | .assignee')" suzuki
-expect_eq "a step named for tanaka stays" "$("$KZ" --json show 1 | jq -r '.steps[] | select(.id == "mine") | .assignee')" tanaka
+# Incident 2's task went to tanaka (first in call-out order, nobody has
+# answered there yet); it moved. Incident 1's went to suzuki, who answered.
+expect_eq "team out reports the moved step" "$(jq -c '[.moved[] | [.incident, .step, .from, .to]]' "$T/out.json")" '[[2,"task","tanaka","suzuki"]]'
+expect_eq "the step's assignee is suzuki now" "$("$KZ" --json show 2 | jq -r '.steps[] | select(.id == "task") | .assignee')" suzuki
+expect_eq "a step named for tanaka stays" "$("$KZ" --json show 2 | jq -r '.steps[] | select(.id == "mine") | .assignee')" tanaka
 expect_rc "team b out too would empty it-lead and operator: refused" 1 "$KZ" team out b --until 1d --note x
 "$KZ" --json team out b --until 1d --note x 2>"$T/err" >/dev/null
 check "the refusal names the empty roles" grep -q 'it-lead' "$T/err"
