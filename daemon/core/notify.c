@@ -954,10 +954,9 @@ notify_system_to(struct kz_daemon *d, const char *event, const char *member,
 			continue;
 		if (mem != NULL)
 			nt_add_mention(d->roster, &mb, mem->id, ch->name);
-		json_object_set_new(ctx, "mention", json_string(mb.len > 0 ?
-		    mb.s : ""));
+		buf_addc(&mb, '\0');
+		nt_event_text(d, &e, ch, ctx, mb.s, &b, &lines);
 		free(mb.s);
-		nt_event_text(d, &e, ch, ctx, "", &b, &lines);
 		if (lines == 0)
 			buf_adds(&b, event);
 		text = buf_steal(&b);
