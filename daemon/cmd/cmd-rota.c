@@ -13,15 +13,66 @@
 #include "cmd/cmd.h"
 #include "common/duration.h"
 #include "common/timeutil.h"
+#include "common/weblink.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 #include "core/daemon.h"
+#include "model/config.h"
 #include "core/rota-live.h"
 #include "model/roster.h"
 #include "model/rota.h"
 #include "store/store.h"
 
 #define ICS_DAYS	90
+#define ICS_LINK_S	(366LL * 86400)	/* a calendar link lasts a year */
+
+static const char *me_of(struct kz_req *);
+
+/* rota ics --link: a signed link to member's feed, which a calendar app
+ * subscribes to without a token (SPEC §16). */
+static int
+ics_link(struct kz_daemon *d, struct kz_req *r, const char *rota,
+    const char *member, json_t **body)
+{
+	const struct web_conf	*w = &d->conf->web;
+	const char		*me = me_of(r);
+	struct wl_claims	 c;
+	char			*tok, *url;
+
+	if (member == NULL) {
+		*body = kz_error("rota ics --link: name the member (--member)");
+		return 400;
+	}
+	if (!r->admin && !roster_is_proxy(d->roster, me) && (me == NULL ||
+	    strcmp(me, member) != 0)) {
+		*body = kz_error("%s may not make %s's calendar link: the "
+		    "member, proxy roles and admins may", me ? me : "this "
+		    "caller", member);
+		return 403;
+	}
+	if (w->secret == NULL || w->base_url == NULL) {
+		*body = kz_error("rota ics --link needs web.secret and "
+		    "web.base_url in the configuration");
+		return 409;
+	}
+	memset(&c, 0, sizeof c);
+	c.kind = 'k';
+	kz_strlcpy(c.subject, member, sizeof c.subject);
+	kz_strlcpy(c.scope, rota, sizeof c.scope);
+	kz_strlcpy(c.nonce, "-", sizeof c.nonce);
+	c.expires_s = clock_now() / 1000 + ICS_LINK_S;
+	if ((tok = wl_sign(w->secret, &c)) == NULL) {
+		*body = kz_error("rota ics --link: ids must be [A-Za-z0-9_-]");
+		return 400;
+	}
+	url = xprintf("%s/v1/rotas/%s.ics?member=%s&key=%s", w->base_url, rota,
+	    member, tok);
+	*body = json_pack("{s:s,s:s,s:s,s:o}", "rota", rota, "member", member,
+	    "link", url, "expires", jtime(c.expires_s * 1000));
+	free(tok);
+	free(url);
+	return 200;
+}
 
 static const char *
 me_of(struct kz_req *r)
@@ -286,6 +337,8 @@ cmd_rota_ics(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		*body = kz_error("--member %s: no such member", member);
 		return 404;
 	}
+	if (req_bool(r, "link"))
+		return ics_link(d, r, rt->id, member, body);
 	ics = rota_ics(d->roster, d->rota, rt, member, now, now + ICS_DAYS *
 	    86400000LL, now);
 	*body = json_pack("{s:s,s:s}", "format", "ics", "content", ics);

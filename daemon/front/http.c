@@ -39,6 +39,7 @@
 #include "core/sources.h"
 #include "store/store.h"
 #include "common/timeutil.h"
+#include "common/weblink.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 
@@ -449,6 +450,49 @@ http_token(struct hreq *hr, const struct member **m)
 	return 0;
 }
 
+/* GET /v1/rotas/{rota}.ics?member=M&key=K (SPEC §16): the key signs the
+ * member and the rota (rota ics --link). 1 when handled (answered or
+ * refused), 0 when there is no key (a token is needed then). */
+static int
+http_ics_key(struct hreq *hr, json_t *caps)
+{
+	const struct evhttp_uri	*u = evhttp_request_get_evhttp_uri(hr->req);
+	const char		*secret = hr->d->conf->web.secret, *why = NULL;
+	json_t			*q = http_query(evhttp_uri_get_query(u));
+	const char		*key = json_string_value(json_object_get(q,
+				    "key"));
+	const char		*member = json_string_value(json_object_get(q,
+				    "member"));
+	const char		*rota = json_string_value(json_object_get(caps,
+				    "rota"));
+	struct wl_claims	 c;
+	struct kz_req		 r;
+
+	if (key == NULL) {
+		json_decref(q);
+		return 0;
+	}
+	if (secret == NULL || wl_verify(secret, key, 'k', clock_now() / 1000,
+	    &c, &why) == -1 || member == NULL || rota == NULL ||
+	    strcmp(c.subject, member) != 0 || strcmp(c.scope, rota) != 0) {
+		json_decref(q);
+		http_error(hr, 403, "this calendar link is not valid (%s)",
+		    secret == NULL ? "no web.secret" : why != NULL ? why :
+		    "not for this member and rota");
+		return 1;
+	}
+	memset(&r, 0, sizeof r);
+	r.spec = kz_cmdspec_byname("rota ics");
+	r.params = json_pack("{s:s,s:s}", "rota", rota, "member", member);
+	r.actor = xstrdup(member);
+	r.via = "http";
+	json_decref(q);
+	kz_dispatch(hr->d, &r, http_reply, hr);
+	free(r.actor);
+	json_decref(r.params);
+	return 1;
+}
+
 /* A REST call: the command of spec with its params (path captures win
  * over body or query), on behalf of the token's member. */
 static void
@@ -460,6 +504,9 @@ http_rest(struct hreq *hr, const struct kz_cmdspec *spec, json_t *caps)
 	struct kz_req		 r;
 	json_t			*params, *asj = NULL;
 
+	/* A member's calendar feed by its signed link: no token. */
+	if (strcmp(spec->name, "rota ics") == 0 && http_ics_key(hr, caps))
+		return;
 	if (http_token(hr, &m) != 0)
 		return;
 	if (strcmp(spec->method, "GET") == 0) {

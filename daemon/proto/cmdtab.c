@@ -112,6 +112,7 @@ static const struct kz_flagspec f_rota_override[] = {
 };
 static const struct kz_flagspec f_rota_ics[] = {
 	{ "member", KZ_F_STR, "only this member's turns" },
+	{ "link", KZ_F_BOOL, "a signed link to the member's feed instead" },
 	{ NULL, 0, NULL }
 };
 static const struct kz_flagspec f_team_out[] = {

@@ -30,7 +30,9 @@ roles:
   - {id: secretariat, title: 事務局, members: [yamada], proxy: true}
   - {id: guest, title: 外部, members: [kimura]}
 YAML
-write_config "tokens:
+export KZ_TEST_WEB_SECRET=rota-cli-web-secret-0123456789abcdef
+write_config "web: {base_url: \"$URL\", secret: \"env:KZ_TEST_WEB_SECRET\"}
+tokens:
   - {member: tanaka, sha256: \"$(sha256 "$TOKEN")\"}
 channels:
   ops: {type: slack, url: \"http://127.0.0.1:9/hooks/ops\", retry: [1h]}"
@@ -150,6 +152,14 @@ check "served as text/calendar" grep -qi '^content-type: text/calendar' "$T/hdr"
 read -r n bad first tz < <(/usr/bin/python3 -W error "$T/ics.py" "$T/resp" tanaka)
 expect_eq "the REST feed is the member's" "$n $bad" "46 0"
 expect_eq "without a token: 401" "$(get /v1/rotas/ops.ics)" 401
+link=$("$KZ" --json rota ics ops --member tanaka --link | jq -r .link)
+check "rota ics --link makes a signed link to the member's feed" grep -q "^$URL/v1/rotas/ops.ics?member=tanaka&key=k1\." <<<"$link"
+expect_eq "the link works without a token" "$(curl -s -o "$T/resp" -w '%{http_code}' "$link")" 200
+read -r n bad first tz < <(/usr/bin/python3 -W error "$T/ics.py" "$T/resp" tanaka)
+expect_eq "... and gives tanaka's turns" "$n $bad" "46 0"
+expect_eq "the link for another member is refused" "$(curl -s -o "$T/resp" -w '%{http_code}' "${link/member=tanaka/member=ito}")" 403
+expect_eq "a tampered key is refused" "$(curl -s -o "$T/resp" -w '%{http_code}' "${link%?}x")" 403
+expect_rc "a member may not make another's link" 1 as_uid 1105 "$KZ" rota ics ops --member tanaka --link
 expect_eq "an unknown rota: 404" "$(get /v1/rotas/nope.ics -H "Authorization: Bearer $TOKEN")" 404
 
 # --- roster errors, each with its position ---
