@@ -166,10 +166,10 @@ cmd_plan_check(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		status = check_file(d, r, content, body);
 	else if ((status = no_plan(d, body)) != 0)
 		return status;
-	else {
+	else
 		*body = plan_check(d->plan, clock_now());
+	if (status == 200 || status == 0)
 		team_coverage(d, json_object_get(*body, "warnings"));
-	}
 	/* The client's exit code depends on it (warnings fail --strict). */
 	json_object_set_new(*body, "strict", json_boolean(req_bool(r,
 	    "strict")));

@@ -52,6 +52,16 @@ steps:
     title: 指名 / Named
     assign: tanaka
 YAML
+cat >"$T/runbooks/two.yaml" <<'YAML'
+runbook: two
+title: 二人参集 / Two leads
+owner: role:it-lead
+steps:
+  - id: call
+    title: 参集 / Call
+    type: assemble
+    with: {roles: {it-lead: 2, operator: 1}}
+YAML
 # 08:00 in Tokyo on the 8th: team a's first day ends at 09:00 (00:00Z).
 KEIZOKU_TEST_CLOCK=2026-12-07T23:00:00Z start_kzd || exit 1
 order() { "$KZ" --json oncall ${2:+--at "$2"} | jq -c --arg r "$1" '[.roles[] | select(.id == $r) | .order][0]'; }
@@ -161,6 +171,11 @@ expect_eq "the link for another member is refused" "$(curl -s -o "$T/resp" -w '%
 expect_eq "a tampered key is refused" "$(curl -s -o "$T/resp" -w '%{http_code}' "${link%?}x")" 403
 expect_rc "a member may not make another's link" 1 as_uid 1105 "$KZ" rota ics ops --member tanaka --link
 expect_eq "an unknown rota: 404" "$(get /v1/rotas/nope.ics -H "Authorization: Bearer $TOKEN")" 404
+
+# --- plan check: team-coverage ---
+"$KZ" --json plan check "$KZ_TOP/config/plan.yaml" >"$T/chk.json"
+expect_eq "team-coverage: team a alone cannot meet two it-leads" "$(jq -c '[.warnings[] | select(.code == "team-coverage") | .subject]' "$T/chk.json")" '["it-lead"]'
+check "the warning names the runbook, step and team" grep -q 'runbook two step call calls out 2 of role it-lead, but team a of rota ops has 1' "$T/chk.json"
 
 # --- roster errors, each with its position ---
 bad_roster() {
