@@ -274,11 +274,14 @@ cmd_rota_override(struct kz_daemon *d, struct kz_req *r, json_t **body)
 int
 cmd_rota_overrides(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
-	size_t i;
+	int64_t	now = clock_now();
+	size_t	i;
 
 	*body = json_array();
 	for (i = 0; d->rota != NULL && i < d->rota->nov; i++)
-		json_array_append_new(*body, override_json(&d->rota->ov[i]));
+		if (d->rota->ov[i].until > now)
+			json_array_append_new(*body,
+			    override_json(&d->rota->ov[i]));
 	return 200;
 }
 
