@@ -244,7 +244,7 @@ summary_of(struct kz_daemon *d, struct incident *inc, struct buf *b)
 	p = json_pack("[I]", (json_int_t)inc->id);
 	rows = store_query(d->store, "SELECT id, title, revert_by_at FROM "
 	    "exceptions WHERE incident = ? AND state IN ('requested', "
-	    "'approved') ORDER BY id", p);
+	    "'active') ORDER BY id", p);
 	json_decref(p);
 	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
 		json_t *r = json_array_get(rows, i);

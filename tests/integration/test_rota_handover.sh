@@ -41,6 +41,10 @@ steps:
   - id: named
     title: 指名作業 / Named task
     assign: tanaka
+  - id: call
+    title: 参集 / Call
+    type: assemble
+    with: {roles: {operator: 2}, escalate_after: 3d}
 YAML
 sql() { sqlite3 "$T/state/keizoku.db" "$1"; }
 assignee() { "$KZ" --json show 1 | jq -r --arg s "$1" '.steps[] | select(.id == $s) | (.acked_by // .assignee) + ":" + .state'; }
@@ -52,6 +56,7 @@ KEIZOKU_TEST_CLOCK=2026-12-07T23:50:00Z start_kzd || exit 1
 expect_eq "team a's tanaka leads" "$(assignee lead)" "tanaka:ready"
 expect_eq "team a's ito operates" "$(assignee ops)" "ito:ready"
 "$KZ" ack 1 ops --as ito >/dev/null
+"$KZ" exception add 1 --title 私物端末の一時利用 --policy 基準8.1.1 --reason 端末不足 --revert-by 72h >/dev/null
 expect_eq "ito took it" "$(assignee ops)" "ito:acked"
 expect_eq "no turn has started yet" "$(notes rota.turn_started)" ""
 
@@ -66,6 +71,8 @@ txt=$(sql "SELECT text FROM notifications WHERE event = 'rota.handover' AND reci
 check "the handover names the incident" grep -q '#1 長期対応' <<<"$txt"
 check "... its open steps with assignees and deadlines" grep -q '指揮 / Lead（担当 suzuki、期限 2026-12-10 08:50）' <<<"$txt"
 check "... and mentions the member" grep -q '<@SUZUKI>' <<<"$txt"
+check "... the waiting call-outs" grep -q -- '- ito（operator）' <<<"$txt"
+check "... open exception measures with their revert-by" grep -q '私物端末の一時利用（復帰期限 2026-12-11 08:50）' <<<"$txt"
 expect_eq "the incident's log has the handover and the moves" "$("$KZ" --json log 1 | jq -c '[.[] | select(.type == "rota.handover" or (.type == "step.assigned" and .data.reason == "rota.handover")) | .type]')" '["step.assigned","step.assigned","rota.handover"]'
 advance 1h
 expect_eq "nothing more within the turn" "$(notes rota.handover)" "sato:1 suzuki:1 "
