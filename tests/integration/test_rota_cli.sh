@@ -117,6 +117,9 @@ expect_rc "a member outside the rota's roles may not send a team out" 1 as_uid 1
 expect_eq "team out answers team and until" "$(jq -r '.team + " " + .until' "$T/out.json")" "a 2026-12-09T00:00:00Z"
 expect_eq "incident 2's assembly called the next deputy at once" "$("$KZ" --json show 2 | jq -c '[.assembly["it-lead"].members[] | .member + ":" + .answer]')" '["tanaka:no_answer","suzuki:called"]'
 expect_eq "oncall shows the team out" "$("$KZ" --json oncall | jq -c '.out | map(.team)')" '["a"]'
+kill9_kzd
+KEIZOKU_TEST_CLOCK=2026-12-07T23:00:00Z start_kzd || exit 1
+expect_eq "after kill -9 the team out is still in force" "$("$KZ" --json oncall | jq -c '.out | map(.team)')" '["a"]'
 expect_eq "it-lead without team a" "$(order it-lead)" '["suzuki","sato"]'
 expect_eq "operator without team a" "$(order operator)" '["sato"]'
 # Incident 2's task went to tanaka (first in call-out order, nobody has
