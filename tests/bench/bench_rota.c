@@ -178,8 +178,9 @@ main(int argc, char **argv)
 			base = t;
 	}
 	printf("| oncall, 1,000 members / 50 teams / 20 rotas / 100 roles, "
-	    "a year of turns and covers (ms per call, best round of 100) | %.3f | %.3f "
-	    "(roster JSON) | %.2f |\n", oncall, base, oncall / base);
+	    "a year of turns and covers (ms per call, best round of 100) "
+	    "| %.3f | %.3f (roster JSON) | %.2f |\n", oncall, base,
+	    oncall / base);
 	printf("| call-out order of one role of 10-50 members at a time "
 	    "(us per call) | %.1f | | |\n", order);
 	fprintf(stderr, "bench_rota: %d calls, %.3f ms per oncall (%zu bytes "
