@@ -24,6 +24,7 @@
 #include "core/outbox.h"
 #include "core/plan-due.h"
 #include "core/plugin.h"
+#include "core/rota-live.h"
 #include "core/sdnotify.h"
 #include "core/sources.h"
 #include "core/timer.h"
@@ -174,6 +175,9 @@ kz_daemon_run(const char *conf_path)
 		evsignal_add(sigs[i], NULL);
 	}
 	kz_actions_recover(d);
+	/* Rotas: covers and outs in force, a timer per turn boundary (one
+	 * passed while down is due now and fires below). */
+	kz_rota_arm(d);
 	if (store_in_tx(d->store))
 		kz_loop_flush(d);
 	kz_timers_rearm(d);
@@ -234,6 +238,7 @@ kz_daemon_run(const char *conf_path)
 		runbook_unref(d->rbcache[i]);
 	free(d->rbcache);
 	roster_free(d->roster);
+	kz_rota_free(d);
 	plan_free(d->plan);
 	store_close(d->store);
 	strv_free(d->load_errors);

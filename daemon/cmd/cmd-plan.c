@@ -7,6 +7,9 @@
 #include "common/diag.h"
 #include "core/daemon.h"
 #include "model/plan.h"
+#include "model/roster.h"
+#include "model/rota.h"
+#include "model/runbook.h"
 #include "core/plan-store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
@@ -124,6 +127,38 @@ check_file(struct kz_daemon *d, struct kz_req *r, json_t *content,
 	return 200;
 }
 
+/* SPEC §16: each assemble step's quota against each team of the role's
+ * rota alone. */
+static void
+team_coverage(struct kz_daemon *d, json_t *warnings)
+{
+	size_t i, j;
+
+	for (i = 0; d->rbs != NULL && d->roster != NULL && i < d->rbs->n;
+	    i++) {
+		const struct runbook *rb = d->rbs->v[i];
+
+		for (j = 0; j < rb->nsteps; j++) {
+			const struct rb_step	*st = &rb->steps[j];
+			const char		*role;
+			json_t			*q;
+			char			*where;
+
+			if (st->type != ST_ASSEMBLE)
+				continue;
+			where = xprintf("runbook %s step %s", rb->id, st->id);
+			json_object_foreach(json_object_get(st->with, "roles"),
+			    role, q)
+				rota_team_coverage(d->roster, role,
+				    json_is_integer(q) ? json_integer_value(q) :
+				    atoll(json_string_value(q) ?
+				    json_string_value(q) : "1"), where,
+				    warnings);
+			free(where);
+		}
+	}
+}
+
 int
 cmd_plan_check(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
@@ -136,6 +171,8 @@ cmd_plan_check(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		return status;
 	else
 		*body = plan_check(d->plan, clock_now());
+	if (status == 200 || status == 0)
+		team_coverage(d, json_object_get(*body, "warnings"));
 	/* The client's exit code depends on it (warnings fail --strict). */
 	json_object_set_new(*body, "strict", json_boolean(req_bool(r,
 	    "strict")));

@@ -73,6 +73,9 @@ kz_cmd_fn	cmd_plan_import, cmd_plan_export, cmd_plan_check,
 kz_cmd_fn	cmd_drill_start, cmd_drill_list;
 /* cmd-sitrep.c */
 kz_cmd_fn	cmd_sitrep;
+/* cmd-rota.c */
+kz_cmd_fn	cmd_oncall, cmd_rota_show, cmd_rota_override, cmd_rota_overrides,
+		cmd_rota_drop, cmd_rota_ics, cmd_team_out, cmd_team_back;
 
 /* The handler of a command (never NULL for an id < KZ_CMD_COUNT). */
 kz_cmd_fn	*kz_cmd_handler(enum kz_cmd_id);

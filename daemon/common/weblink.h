@@ -7,6 +7,7 @@
  *	r  member  incident   expiry (unix s)  "-"     personal answer link
  *	l  member  "0"        expiry           random  sign-in link (once)
  *	c  member  binding    expiry           random  CSRF value (once)
+ *	k  member  rota       expiry           "-"     calendar feed (rota ics)
  *
  * Fields hold only [A-Za-z0-9_-] (member ids are [a-z0-9][a-z0-9_-]*),
  * so a token needs no escaping in a URL, a form or a cookie. The kind is

@@ -18,6 +18,7 @@ struct outbox;
 struct curlev;
 struct plugins;
 struct plan;
+struct rota_state;
 struct jma_pollers;
 struct runbook;
 struct event_base;
@@ -52,6 +53,7 @@ struct kz_daemon {
 	struct curlev		*curl;
 	struct plugins		*plugins;
 	struct plan		*plan;
+	struct rota_state	*rota;		/* covers, teams out (rota-live.c) */
 	struct jma_pollers	*jma;		/* polled feeds (front/jma.c) */
 	char			**load_errors;	/* from the last (re)load */
 	struct event		*commit_ev;

@@ -12,6 +12,7 @@
 #include "core/plan-due.h"
 #include "core/plan-store.h"
 #include "core/plugin.h"
+#include "core/rota-live.h"
 #include "model/config.h"
 #include "model/plan.h"
 #include "model/xref.h"
@@ -121,6 +122,8 @@ load_all(struct kz_daemon *d, struct diags *dg, int reload)
 	load_roster(d, dg, reload);
 	if (!reload)
 		xref_config(d->conf, d->roster, dg);
+	else
+		kz_rota_arm(d);	/* at start, once actions are recovered */
 	plan_store_load(d, dg);
 	load_runbooks(d);
 	set_errors(d, dg);

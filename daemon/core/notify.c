@@ -134,6 +134,24 @@ static const struct {
 	    "（前回 {{data.last}}）。",
 	    "Drill due: the plan's {{data.type}} drill (every {{data.every}}) "
 	    "fell due on {{data.due}} (last held {{data.last}})." },
+	[EV_ROTA_TURN_STARTED] = {
+	    "【当番開始】{{data.rota_title}}: {{data.team_title}} の当番が"
+	    "始まりました（{{data.until_local}} まで）{{mention}}",
+	    "Your turn: {{data.rota}}: team {{data.team}} is on until "
+	    "{{data.until}} {{mention}}" },
+	[EV_ROTA_HANDOVER] = {
+	    "【引き継ぎ】{{data.rota_title}}: {{data.team_title}} に交代しました。"
+	    "{{mention}}\n{{data.text}}",
+	    "Handover: {{data.rota}} passed to team {{data.team}} "
+	    "{{mention}}\n{{data.text}}" },
+	[EV_TEAM_OUT] = {
+	    "【班の離脱】{{data.team_title}} は {{data.until_local}} まで"
+	    "呼出し・割当ての対象外です（{{data.note}}）{{mention}}",
+	    "Team out: {{data.team}} is unavailable until {{data.until}} "
+	    "({{data.note}}) {{mention}}" },
+	[EV_TEAM_BACK] = {
+	    "【班の復帰】{{data.team_title}} が呼出し・割当ての対象に戻りました",
+	    "Team back: {{data.team}} is available again" },
 	[EV_DRILL_INJECT] = {
 	    "【状況付与】#{{incident.id}} {{data.text}} {{mention}}",
 	    "Inject for #{{incident.id}}: {{data.text}} {{mention}}" },
@@ -952,6 +970,80 @@ notify_system(struct kz_daemon *d, enum kz_event ev, json_t *data)
 	e.step = -1;
 	e.data = data;
 	return notify_enqueue(d, NULL, &e);
+}
+
+/* A rota's news for one member: rendered from the event's template with
+ * {{data.*}} and their {{mention}}, routed like any event. It goes to
+ * shared channels naming them, to their own direct channel and to their
+ * e-mail, never to another's. */
+int
+notify_system_to(struct kz_daemon *d, enum kz_event ev, const char *member,
+    json_t *data)
+{
+	struct effect		 e;
+	json_t			*ctx, *p;
+	int64_t			 now = clock_now();
+	size_t			 i;
+	int			 rc = 0;
+	const struct member	*mem = member != NULL ?
+				    roster_member(d->roster, member) : NULL;
+
+	memset(&e, 0, sizeof e);
+	e.kind = EF_NOTIFY;
+	e.ev = ev;
+	e.step = -1;
+	e.data = data;
+	ctx = json_pack("{s:o}", "data", nt_local_times(data));
+	for (i = 0; rc == 0 && i < d->conf->nchannels; i++) {
+		const struct channel_conf	*ch = &d->conf->channels[i];
+		const struct member		*direct;
+		struct nt_msg			 m;
+		struct buf			 b = { 0 }, mb = { 0 };
+		char				 id[40], *text, *body;
+		int				 lines = 0;
+
+		if (!nt_routed(d->conf, ch->name, event_name(ev)))
+			continue;
+		direct = roster_direct(d->roster, ch->name);
+		if (strcmp(ch->type, "email") == 0 ? mem == NULL ||
+		    mem->email == NULL : direct != NULL && direct != mem)
+			continue;
+		if (mem != NULL)
+			nt_add_mention(d->roster, &mb, mem->id, ch->name);
+		buf_addc(&mb, '\0');
+		nt_event_text(d, &e, ch, ctx, mb.s, &b, &lines);
+		free(mb.s);
+		if (lines == 0)
+			buf_adds(&b, event_name(ev));
+		text = buf_steal(&b);
+		if (strcmp(ch->type, "email") == 0) {
+			char *subj = xstrndup(text, strcspn(text, "\n"));
+
+			rc = notify_mail(d, ch->name, mem, 0, event_name(ev), subj,
+			    text) == -1 ? -1 : 0;
+			free(subj);
+			free(text);
+			continue;
+		}
+		nt_msg_id(id);
+		memset(&m, 0, sizeof m);
+		m.msg_id = id;
+		m.event = ev;
+		m.text = text;
+		m.now = now;
+		p = nt_payload(ch, &m);
+		body = p != NULL ? json_dumps(p, JSON_COMPACT) : NULL;
+		json_decref(p);
+		if (body != NULL)
+			rc = nt_insert_row(d, 0, NULL, ch->name, event_name(ev),
+			    id, body, text, 0, member, now);
+		free(body);
+		free(text);
+	}
+	json_decref(ctx);
+	if (d->outbox != NULL)
+		outbox_queued(d->outbox);
+	return rc;
 }
 
 /* A message of its own to one member by an email channel (ch NULL: the

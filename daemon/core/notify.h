@@ -26,6 +26,10 @@ int	 notify_enqueue(struct kz_daemon *, const struct incident *,
 /* A notification about no incident, written at once, outside kz_apply:
  * for core modules whose writes are not the engine's (sources.c). */
 int	 notify_system(struct kz_daemon *, enum kz_event, json_t *data);
+/* The same addressed to one member: shared channels naming them, their
+ * own direct channel and their e-mail (a rota's news). */
+int	 notify_system_to(struct kz_daemon *, enum kz_event,
+	    const char *member, json_t *data);
 /* The incident ended: its notifications still queued are withdrawn
  * (state cancelled, logged), except those about exception measures of a
  * real incident, which outlive it. Inside kz_apply (EF_WITHDRAW). */

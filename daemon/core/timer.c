@@ -13,6 +13,7 @@
 #include "core/triggerlog.h"
 #include "core/loop.h"
 #include "core/batch.h"
+#include "core/rota-live.h"
 #include "core/sources.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -141,6 +142,9 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 		ok = kz_repeat_timer(d, incid, t, now) == 0;
 	else if (tkey_is_exception(k.kind))
 		ok = fire_exception(d, &a, incid, &k) == 0;
+	else if (k.kind == TK_ROTA_TURN)
+		/* A rota's turn boundary: about every open incident. */
+		ok = kz_rota_turn(d, step, now) == 0;
 	else if (k.kind == TK_SOURCE_SILENT)
 		/* A source's silence: about no incident. */
 		ok = source_silence_due(d, step, now) == 0;

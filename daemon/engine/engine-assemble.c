@@ -10,6 +10,7 @@
 #include "common/duration.h"
 #include "engine/engine-int.h"
 #include "model/roster.h"
+#include "model/rota.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 
@@ -97,7 +98,8 @@ add(struct incident *inc, int step, const char *role, const char *member)
 	return c;
 }
 
-/* Calls the next member of role not yet called in this step. */
+/* Calls the next member of role not yet called in this step, in the
+ * role's call-out order now (who is on turn first, those out left out). */
 static int
 call_next(const struct actx *a, struct incident *inc, int i, const char *role,
     struct effects *fx)
@@ -187,6 +189,38 @@ eng_assemble_timer(const struct actx *a, struct incident *inc, int i,
 		    "role", k->a, "member", c->member));
 		settle(a, inc, i, fx);
 	}
+}
+
+/* A team went out (SPEC §16): its members still waiting to answer count
+ * as not answering, and the next deputies are called at once. */
+int
+eng_assemble_out(const struct actx *a, struct incident *inc, int i,
+    struct effects *fx)
+{
+	size_t	k;
+	int	n = 0;
+
+	if (inc->steps[i].state != SS_READY)
+		return 0;
+	for (k = 0; k < inc->ncallouts; k++) {
+		struct callout *c = &inc->callouts[k];
+
+		if (c->step != i || c->answer != AN_CALLED ||
+		    rota_member_out(a->roster, a->roster->live, c->member,
+		    a->now) == NULL)
+			continue;
+		c->answer = AN_NOANSWER;
+		c->dirty = 1;
+		eng_timer_clear_key(fx, (struct tkey){ .kind = TK_CALLOUT,
+		    .a = xstrdup(c->role), .b = xstrdup(c->member) }, i);
+		eng_event(fx, EV_ASSEMBLY_NO_ANSWER, i, json_pack("{s:s,s:s,"
+		    "s:s}", "role", c->role, "member", c->member, "reason",
+		    "team.out"));
+		n++;
+	}
+	if (n > 0)
+		settle(a, inc, i, fx);
+	return n;
 }
 
 void

@@ -8,31 +8,39 @@
  * can come. `keizoku assign` hands a step to a member by name (pinned:
  * the rule leaves it there until that member answers unavailable).
  * Pure, like the rest of the engine. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine-int.h"
 #include "model/roster.h"
+#include "model/rota.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 
 /*
- * The call-out order of a role: its members in order of precedence,
- * minus members who are out. Staff assembly, role assignment and
- * escalation all read it here, when they call; a rota (team on turn
- * first, teams out left out) plugs in at this one place.
+ * The call-out order of a role (SPEC §16): with a rota, its members on
+ * turn (a cover in the place of the one covered), then the others, each
+ * in order of precedence; minus members whose team is out. Staff
+ * assembly, role assignment and escalation all read it here, when they
+ * call (model/rota.c computes it, with the covers and outs in force).
  */
 char **
 eng_callout_order(const struct actx *a, const char *role, size_t *n)
 {
 	const struct role	*ro = roster_role(a->roster, role);
+	const char		**o;
 	char			**v;
 	size_t			 i;
 
 	*n = 0;
-	v = xcalloc((ro != NULL ? ro->nmembers : 0) + 1, sizeof *v);
-	for (i = 0; ro != NULL && i < ro->nmembers; i++)
-		v[(*n)++] = ro->members[i];
+	if (ro == NULL)
+		return xcalloc(1, sizeof(char *));
+	o = rota_order(a->roster, a->roster->live, ro, a->now, n);
+	v = xcalloc(*n + 1, sizeof *v);
+	for (i = 0; i < *n; i++)
+		v[i] = (char *)(uintptr_t)o[i];
+	free(o);
 	return v;
 }
 

@@ -36,6 +36,8 @@ void		 eng_assemble_start(const struct actx *, struct incident *,
 		    int step, struct effects *);
 void		 eng_assemble_timer(const struct actx *, struct incident *,
 		    int step, const struct tkey *, struct effects *);
+int		 eng_assemble_out(const struct actx *, struct incident *,
+		    int, struct effects *);
 void		 eng_assemble_shortage(const struct actx *, struct incident *,
 		    int step, struct effects *);
 /* engine-exception.c */

@@ -291,4 +291,11 @@ char	*engine_step_title(const struct incident *, int step, json_t *ctx);
 json_t	*engine_context(const struct incident *);
 void	 effects_free(struct effects *);
 
+/* SPEC §16: moves open steps held through a role by a member who is out
+ * (and, with handover, by one off turn in the role's rota) to the first
+ * of the role's call-out order; appends {incident, step, from, to} to
+ * moved. Returns how many moved. */
+int	 engine_rota_moves(const struct actx *, struct incident *,
+	    int handover, json_t *moved, struct effects *);
+
 #endif

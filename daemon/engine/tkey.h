@@ -12,6 +12,9 @@
  *   source-silent                              a source's silence,
  *                                              step the source's name
  *                                              (incident 0)
+ *   rota-turn                                  a rota's next turn
+ *                                              boundary, step the
+ *                                              rota's id (incident 0)
  *   repeats                                    a trigger's repeats
  *                                              summed up (incident,
  *                                              step "")
@@ -35,7 +38,8 @@
 	T(EXC_BEFORE, "exc-before")					\
 	T(EXC_AFTER, "exc-after")					\
 	T(SOURCE_SILENT, "source-silent")				\
-	T(REPEATS, "repeats")
+	T(REPEATS, "repeats")						\
+	T(ROTA_TURN, "rota-turn")
 
 enum tk_kind {
 	TK_ANY,		/* clearing: every timer of the step/incident */

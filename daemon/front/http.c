@@ -41,6 +41,7 @@
 #include "core/sources.h"
 #include "store/store.h"
 #include "common/timeutil.h"
+#include "common/weblink.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 
@@ -203,6 +204,18 @@ http_reply(void *arg, int status, json_t *body)
 		body = json_object();
 	if (hr->d->reply_next != NULL && hr->req != NULL)
 		http_next(hr, hr->d->reply_next);
+	/* A calendar (rota ics) goes out as what it is. */
+	if (status == 200 && json_is_string(json_object_get(body, "content")) &&
+	    strcmp(json_string_value(json_object_get(body, "format")) ?
+	    json_string_value(json_object_get(body, "format")) : "", "ics") ==
+	    0) {
+		json_t *c = json_object_get(body, "content");
+
+		http_send(hr, 200, "text/calendar; charset=utf-8",
+		    json_string_value(c), json_string_length(c));
+		json_decref(body);
+		return;
+	}
 	text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(body);
 	if (text == NULL) {
@@ -309,11 +322,16 @@ http_match(const char *tmpl, const char *path, json_t *params)
 			break;
 		tl = strcspn(tmpl, "/");
 		pl = strcspn(path, "/");
-		if (tl > 2 && tmpl[0] == '{' && tmpl[tl - 1] == '}') {
-			char *name;
+		if (tl > 2 && tmpl[0] == '{' && memchr(tmpl, '}', tl) != NULL) {
+			char	*name;
+			size_t	 nl = (size_t)((char *)memchr(tmpl, '}', tl) -
+				    tmpl) + 1, sl = tl - nl;
 
-			if (pl == 0)
+			/* "{rota}.ics": a capture, then a fixed suffix. */
+			if (pl <= sl || strncmp(path + pl - sl, tmpl + nl, sl) != 0)
 				break;
+			pl -= sl;
+			tl = nl;
 			if ((v = http_decoded(path, pl)) == NULL) {
 				rc = -1;
 				break;
@@ -321,6 +339,8 @@ http_match(const char *tmpl, const char *path, json_t *params)
 			name = xstrndup(tmpl + 1, tl - 2);
 			json_object_set_new(caps, name, v);
 			free(name);
+			tl += sl;
+			pl += sl;
 		} else if (tl != pl || strncmp(tmpl, path, tl) != 0)
 			break;
 		tmpl += tl;
@@ -432,6 +452,49 @@ http_token(struct hreq *hr, const struct member **m)
 	return 0;
 }
 
+/* GET /v1/rotas/{rota}.ics?member=M&key=K (SPEC §16): the key signs the
+ * member and the rota (rota ics --link). 1 when handled (answered or
+ * refused), 0 when there is no key (a token is needed then). */
+static int
+http_ics_key(struct hreq *hr, json_t *caps)
+{
+	const struct evhttp_uri	*u = evhttp_request_get_evhttp_uri(hr->req);
+	const char		*secret = hr->d->conf->web.secret, *why = NULL;
+	json_t			*q = http_query(evhttp_uri_get_query(u));
+	const char		*key = json_string_value(json_object_get(q,
+				    "key"));
+	const char		*member = json_string_value(json_object_get(q,
+				    "member"));
+	const char		*rota = json_string_value(json_object_get(caps,
+				    "rota"));
+	struct wl_claims	 c;
+	struct kz_req		 r;
+
+	if (key == NULL) {
+		json_decref(q);
+		return 0;
+	}
+	if (secret == NULL || wl_verify(secret, key, 'k', clock_now() / 1000,
+	    &c, &why) == -1 || member == NULL || rota == NULL ||
+	    strcmp(c.subject, member) != 0 || strcmp(c.scope, rota) != 0) {
+		json_decref(q);
+		http_error(hr, 403, "this calendar link is not valid (%s)",
+		    secret == NULL ? "no web.secret" : why != NULL ? why :
+		    "not for this member and rota");
+		return 1;
+	}
+	memset(&r, 0, sizeof r);
+	r.spec = kz_cmdspec_byname("rota ics");
+	r.params = json_pack("{s:s,s:s}", "rota", rota, "member", member);
+	r.actor = xstrdup(member);
+	r.via = "http";
+	json_decref(q);
+	kz_dispatch(hr->d, &r, http_reply, hr);
+	free(r.actor);
+	json_decref(r.params);
+	return 1;
+}
+
 /* A REST call: the command of spec with its params (path captures win
  * over body or query), on behalf of the token's member. */
 static void
@@ -443,6 +506,9 @@ http_rest(struct hreq *hr, const struct kz_cmdspec *spec, json_t *caps)
 	struct kz_req		 r;
 	json_t			*params, *asj = NULL;
 
+	/* A member's calendar feed by its signed link: no token. */
+	if (strcmp(spec->name, "rota ics") == 0 && http_ics_key(hr, caps))
+		return;
 	if (http_token(hr, &m) != 0)
 		return;
 	if (strcmp(spec->method, "GET") == 0) {

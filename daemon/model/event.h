@@ -55,7 +55,13 @@
 	E(PLAN_DRILL_DUE, "plan.drill_due")				\
 	E(SOURCE_SILENT, "source.silent")				\
 	E(SOURCE_HEARD, "source.heard")					\
-	E(SITREP_ISSUED, "sitrep.issued")
+	E(SITREP_ISSUED, "sitrep.issued")				\
+	E(ROTA_OVERRIDE, "rota.override")				\
+	E(ROTA_DROP, "rota.drop")					\
+	E(ROTA_TURN_STARTED, "rota.turn_started")			\
+	E(ROTA_HANDOVER, "rota.handover")				\
+	E(TEAM_OUT, "team.out")						\
+	E(TEAM_BACK, "team.back")
 
 enum kz_event {
 #define KZ_EVENT_ID(id, name)	EV_##id,

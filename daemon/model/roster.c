@@ -4,6 +4,7 @@
 #include "common/diag.h"
 #include "model/mail.h"
 #include "model/roster.h"
+#include "model/rota.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 
@@ -14,9 +15,11 @@ static const char *const contact_keys[] = {
 	"channel", "mention", "direct", NULL
 };
 static const char *const role_keys[] = {
-	"id", "title", "members", "proxy", NULL
+	"id", "title", "members", "proxy", "rota", NULL
 };
-static const char *const top_keys[] = { "members", "roles", NULL };
+static const char *const top_keys[] = {
+	"members", "roles", "timezone", "teams", "rotas", NULL
+};
 
 static void
 load_member(struct roster *r, const char *file, const struct ynode *n,
@@ -51,6 +54,7 @@ load_member(struct roster *r, const char *file, const struct ynode *n,
 	m = &r->members[r->nmembers++];
 	memset(m, 0, sizeof *m);
 	m->id = xstrdup(s);
+	m->team = -1;
 	if (yget_str(d, file, n, "name", 0, &s) == 1)
 		m->name = xstrdup(s);
 	if (yget_str(d, file, n, "unix_user", 0, &s) == 1)
@@ -136,6 +140,8 @@ load_role(struct roster *r, const char *file, const struct ynode *n,
 		ro->title = xstrdup(s);
 	if (yget_bool(d, file, n, "proxy", 0, &b) == 1)
 		ro->proxy = b;
+	if (yget_str(d, file, n, "rota", 0, &s) == 1)
+		ro->rota = xstrdup(s);	/* checked by rota_parse */
 	if (yget_node(d, file, n, "members", Y_SEQ, 0, &ms) != 1 ||
 	    ms->n == 0) {
 		diag_node(d, file, ms ? ms : n, "role \"%s\" has no members",
@@ -195,6 +201,7 @@ roster_parse(const char *file, const char *text, size_t len,
 	if (yget_node(d, file, doc->root, "roles", Y_SEQ, 0, &rs) == 1)
 		for (i = 0; i < rs->n; i++)
 			load_role(r, file, rs->items[i], d);
+	rota_parse(r, file, doc->root, d);
 	for (i = 0; i < r->nroles; i++) {
 		if (roster_member(r, r->roles[i].id) != NULL)
 			diag_error(d, file, 0, 0, "role \"%s\" has the same id "
@@ -252,7 +259,9 @@ roster_free(struct roster *r)
 		free(r->roles[i].id);
 		free(r->roles[i].title);
 		strv_free(r->roles[i].members);
+		free(r->roles[i].rota);
 	}
+	rota_free_roster(r);
 	free(r->members);
 	free(r->roles);
 	free(r->file);
@@ -375,7 +384,7 @@ roster_candidates(const struct roster *r, const char *ref, size_t *n)
 json_t *
 roster_json(const struct roster *r)
 {
-	json_t	*ms = json_array(), *rs = json_array();
+	json_t	*ms = json_array(), *rs = json_array(), *o;
 	size_t	 i, j;
 
 	for (i = 0; r != NULL && i < r->nmembers; i++) {
@@ -398,11 +407,13 @@ roster_json(const struct roster *r)
 
 		for (j = 0; j < ro->nmembers; j++)
 			json_array_append_new(mem, json_string(ro->members[j]));
-		json_array_append_new(rs, json_pack("{s:s,s:s?,s:o,s:b}", "id",
-		    ro->id, "title", ro->title, "members", mem, "proxy",
-		    ro->proxy));
+		json_array_append_new(rs, json_pack("{s:s,s:s?,s:o,s:b,s:s?}",
+		    "id", ro->id, "title", ro->title, "members", mem, "proxy",
+		    ro->proxy, "rota", ro->rota));
 	}
-	return json_pack("{s:o,s:o}", "members", ms, "roles", rs);
+	o = json_pack("{s:o,s:o}", "members", ms, "roles", rs);
+	rota_roster_json(r, o);
+	return o;
 }
 
 const struct member *

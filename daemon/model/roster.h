@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 struct diags;
+struct rota_state;
 
 struct contact {
 	char	*channel;
@@ -25,6 +26,7 @@ struct member {
 	char		*phone;
 	struct contact	*contacts;
 	size_t		 ncontacts;
+	int		 team;		/* index in roster->teams, or -1 */
 };
 
 struct role {
@@ -33,6 +35,8 @@ struct role {
 	char	**members;	/* NULL-terminated, in order of precedence */
 	size_t	  nmembers;
 	int	  proxy;
+	char	 *rota;		/* SPEC §16: on-turn members first, or NULL */
+	int	 *mteam;	/* each member's team index, or -1 */
 };
 
 struct roster {
@@ -41,6 +45,14 @@ struct roster {
 	struct role	*roles;
 	size_t		 nroles;
 	char		*file;
+	char		*timezone;	/* turns and calendars (SPEC §16) */
+	struct team	*teams;
+	size_t		 nteams;
+	struct rota	*rotas;
+	size_t		 nrotas;
+	/* The covers and teams out in force (the daemon's, read from its
+	 * store), which call-out orders take into account; NULL: none. */
+	const struct rota_state	*live;
 };
 
 /* Loads and checks (unknown members, empty roles, duplicate ids with

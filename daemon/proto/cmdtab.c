@@ -95,6 +95,34 @@ static const struct kz_flagspec f_clock[] = {
 	{ NULL, 0, NULL }
 };
 
+static const struct kz_flagspec f_oncall[] = {
+	{ "at", KZ_F_STR, "at this time instead of now (RFC 3339)" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_rota_show[] = {
+	{ "days", KZ_F_STR, "how many days of turns (28)" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_rota_override[] = {
+	{ "member", KZ_F_STR, "the member who covers" },
+	{ "replaces", KZ_F_STR, "the member covered for" },
+	{ "from", KZ_F_STR, "start (RFC 3339, local time or 2h; now)" },
+	{ "until", KZ_F_STR, "end (RFC 3339, local time or a duration)" },
+	{ "note", KZ_F_STR, "why" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_rota_ics[] = {
+	{ "member", KZ_F_STR, "only this member's turns" },
+	{ "link", KZ_F_BOOL, "a signed link to the member's feed instead" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_team_out[] = {
+	{ "until", KZ_F_STR, "until when (RFC 3339, local time or 7d)" },
+	{ "note", KZ_F_STR, "why (told to the owners)" },
+	{ "force", KZ_F_BOOL, "even if a role is left with no one" },
+	{ NULL, 0, NULL }
+};
+
 /* The specs, by id (commands.h). The handler and printer columns are
  * the daemon's and the client's business. */
 const struct kz_cmdspec kz_cmdspecs[KZ_CMD_COUNT + 1] = {

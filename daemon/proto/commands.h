@@ -151,6 +151,34 @@
 	C(DRILL_LIST, "drill list", KZ_NOARGS, 0, f_none, "GET",	\
 	    "/v1/drills", NULL, KZ_READ, "scenarios and past drills",	\
 	    cmd_drill_list, cli_pr_drill_list)				\
+	C(ONCALL, "oncall", KZ_NOARGS, 0, f_oncall, "GET", "/v1/oncall",	\
+	    NULL, KZ_READ, "who is on turn, and each role's call-out order", \
+	    cmd_oncall, cli_print_generic_cmd)				\
+	C(ROTA_ICS, "rota ics", KZ_ARGS("rota"), 1, f_rota_ics, "GET",	\
+	    "/v1/rotas/{rota}.ics", NULL, KZ_READ,			\
+	    "a rota's next 90 days as an iCalendar feed",		\
+	    cmd_rota_ics, cli_print_content)				\
+	C(ROTA_SHOW, "rota show", KZ_ARGS("rota"), 1, f_rota_show, "GET", \
+	    "/v1/rotas/{rota}", NULL, KZ_READ, "a rota's coming turns",	\
+	    cmd_rota_show, cli_print_generic_cmd)			\
+	C(ROTA_OVERRIDE, "rota override", KZ_ARGS("rota"), 1,		\
+	    f_rota_override, "POST", "/v1/rotas/{rota}/overrides", NULL,	\
+	    KZ_WRITE, "a cover: one member in another's place for a time", \
+	    cmd_rota_override, cli_print_generic_cmd)			\
+	C(ROTA_OVERRIDES, "rota overrides", KZ_NOARGS, 0, f_none, "GET", \
+	    "/v1/overrides", NULL, KZ_READ, "covers in force and to come", \
+	    cmd_rota_overrides, cli_print_generic_cmd)			\
+	C(ROTA_DROP, "rota drop", KZ_ARGS("id"), 1, f_none, "POST",	\
+	    "/v1/overrides/{id}/drop", NULL, KZ_WRITE, "cancel a cover",	\
+	    cmd_rota_drop, cli_print_generic_cmd)			\
+	C(TEAM_OUT, "team out", KZ_ARGS("team"), 1, f_team_out, "POST",	\
+	    "/v1/teams/{team}/out", NULL, KZ_WRITE,			\
+	    "a whole team unavailable until a time; its steps move on",	\
+	    cmd_team_out, cli_print_generic_cmd)			\
+	C(TEAM_BACK, "team back", KZ_ARGS("team"), 1, f_none, "POST",	\
+	    "/v1/teams/{team}/back", NULL, KZ_WRITE,			\
+	    "a team out is available again",				\
+	    cmd_team_back, cli_print_generic_cmd)			\
 	C(RELOAD, "reload", KZ_NOARGS, 0, f_none, "POST", "/v1/reload",	\
 	    NULL, KZ_WRITE, "re-read config, runbooks, plan and roster",	\
 	    cmd_reload, cli_pr_reload)					\

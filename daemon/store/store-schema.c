@@ -122,5 +122,18 @@ const char *const store_migrations[] = {
 	"ALTER TABLE notifications ADD COLUMN resend INTEGER NOT NULL"
 	"  DEFAULT 0;"
 	"UPDATE notifications SET sending = attempts;",
+	/* 9: rotas (SPEC §16): covers, teams out (a team back ends its
+	 * row), and the last turn of each rota handed over (once each) */
+	"CREATE TABLE rota_overrides(id INTEGER PRIMARY KEY,"
+	"  rota TEXT NOT NULL, member TEXT NOT NULL, replaces TEXT NOT NULL,"
+	"  from_at INTEGER NOT NULL, until_at INTEGER NOT NULL, note TEXT,"
+	"  created_by TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  dropped_at INTEGER, dropped_by TEXT);"
+	"CREATE TABLE team_outs(id INTEGER PRIMARY KEY, team TEXT NOT NULL,"
+	"  from_at INTEGER NOT NULL, until_at INTEGER NOT NULL, note TEXT,"
+	"  created_by TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  back_at INTEGER, back_by TEXT);"
+	"CREATE TABLE rota_turns(rota TEXT PRIMARY KEY, k INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL);",
 	NULL
 };

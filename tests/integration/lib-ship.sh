@@ -11,6 +11,12 @@ mkdir -p "$T/ship/config" "$T/ship/build" "$T/ship/var"
 cp "$KZ_TOP"/config/*.yaml "$T/ship/config/"
 cp -r "$KZ_TOP/runbooks" "$T/ship/runbooks"
 ln -s "$KZ_BUILD/plugins" "$T/ship/build/plugins"
+# The shipped rota (A班 and B班 by the week) starts A班's week an hour
+# ago: the flows run on the real clock and see A班 (the primaries) on
+# turn whatever the date; test_rota_* test the turns themselves.
+sed -i "s|^    start: \"2026-04-06T09:00:00+09:00\"|    start: \"$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)\"|" "$T/ship/config/roster.yaml"
+grep -q "start: \"$(date -u +%Y-%m-%d)\|start: \"$(date -u -d '-1 hour' +%Y-%m-%d)" "$T/ship/config/roster.yaml" ||
+	echo "# lib-ship.sh: the shipped rota's start was not moved" >&2
 # The stub answers every request 200 and logs it as a JSON line.
 cat >"$T/stub.py" <<'PY'
 import http.server, json, os, sys

@@ -98,7 +98,13 @@ expect_eq "reload reports the unknown role" "$(jq '[.errors[] | select(test("unk
 expect_eq "and keeps the previous config" "$(jq '[.errors[] | select(test("keeping the previous config in force"))] | length' "$T/reload.json")" 1
 expect_rc "status shows the error too" 0 sh -c "'$KZ' --json status | jq -e '.load_errors | map(select(test(\"cisoo\"))) | length == 1'"
 act "the IT lead starts a drill" tanaka activate earthquake-assembly --drill
-act "tanaka requests an exception" tanaka exception add 1 --title 夜間入室 --policy 3.1 --reason 要員不足 --revert-by 24h
+# tanaka requests it himself, with his own token: had root typed the
+# request --as tanaka, root could not then approve it --as the CISO
+# (separation of duties counts the proxy who typed a request).
+expect_eq "tanaka requests an exception (REST, his own token)" \
+	"$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer demo-board-token' \
+	    -H 'Content-Type: application/json' -X POST "http://127.0.0.1:$HTTP_PORT/v1/incidents/1/exceptions" \
+	    --data '{"title": "夜間入室", "policy": "3.1", "reason": "要員不足", "revert_by": "24h"}')" 201
 act "the CISO (config in force: ciso) approves it" kobayashi exception approve 1 --note 職員同行を条件に承認
 cp "$T/conf.good" "$C/keizokud.yaml"
 expect_eq "fixed: reload is clean" "$("$KZ" --json reload | jq -c .errors)" "[]"
