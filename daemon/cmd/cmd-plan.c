@@ -140,19 +140,17 @@ team_coverage(struct kz_daemon *d, json_t *warnings)
 
 		for (j = 0; j < rb->nsteps; j++) {
 			const struct rb_step	*st = &rb->steps[j];
-			const char		*role;
-			json_t			*q;
+			size_t			 k;
 			char			*where;
 
 			if (st->type != ST_ASSEMBLE)
 				continue;
+			/* The quotas as typed at load (u.assemble). */
 			where = xprintf("runbook %s step %s", rb->id, st->id);
-			json_object_foreach(json_object_get(st->with, "roles"),
-			    role, q)
-				rota_team_coverage(d->roster, role,
-				    json_is_integer(q) ? json_integer_value(q) :
-				    atoll(json_string_value(q) ?
-				    json_string_value(q) : "1"), where,
+			for (k = 0; k < st->u.assemble.nroles; k++)
+				rota_team_coverage(d->roster,
+				    st->u.assemble.roles[k].role,
+				    st->u.assemble.roles[k].quota, where,
 				    warnings);
 			free(where);
 		}
