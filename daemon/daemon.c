@@ -307,6 +307,7 @@ kz_daemon_run(const char *conf_path)
 	d->commit_ev = event_new(d->base, -1, 0, kz_commit_cb, d);
 	d->timer_ev = evtimer_new(d->base, kz_timer_cb, d);
 	kz_work_init(d);
+	d->work_ev = evtimer_new(d->base, kz_work_cb, d);
 	d->curl = curlev_new(d->base);
 	d->plugins = plugins_load(d->conf->plugins, d->base, d->curl, &dg);
 	/* At start every problem is reported and the daemon runs with
@@ -395,6 +396,7 @@ kz_daemon_run(const char *conf_path)
 	control_close(d->control);
 	event_free(d->commit_ev);
 	event_free(d->timer_ev);
+	event_free(d->work_ev);
 	event_base_free(d->base);
 	rbset_free(d->rbs);
 	for (i = 0; i < d->nrbcache; i++)

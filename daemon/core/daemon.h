@@ -60,6 +60,9 @@ struct kz_daemon {
 	int			 commit_scheduled;
 	struct event		*timer_ev;
 	int64_t			 timer_due;	/* INT64_MAX: none armed */
+	struct event		*work_ev;	/* the next batch of a large
+						   call-out (a "fanout" timer),
+						   on the next loop turn */
 	struct deferred		*deferred;	/* replies awaiting COMMIT */
 	struct postcommit	*post;		/* effects after COMMIT */
 	struct postcommit	*op_post;	/* of the current operation */
@@ -121,8 +124,10 @@ int	 kz_op_end(struct kz_daemon *, int ok, kz_reply_fn done, void *arg);
 void	 kz_commit_now(struct kz_daemon *);
 void	 kz_timers_rearm(struct kz_daemon *);
 void	 kz_timers_run(struct kz_daemon *);
+void	 kz_timers_run_all(struct kz_daemon *);
 /* libevent callbacks, arg is the daemon. */
 void	 kz_timer_cb(int, short, void *);
+void	 kz_work_cb(int, short, void *);
 void	 kz_commit_cb(int, short, void *);
 
 /* The runbook of a version (current, cached or from the database); a new

@@ -29,6 +29,8 @@ void		 eng_finish(const struct actx *, struct incident *, int,
 /* engine-assemble.c */
 void		 eng_assemble_start(const struct actx *, struct incident *,
 		    int step, struct effects *);
+void		 eng_assemble_more(const struct actx *, struct incident *,
+		    int step, struct effects *);
 void		 eng_assemble_timer(const struct actx *, struct incident *,
 		    int step, const char *kind, struct effects *);
 int		 eng_assemble_out(const struct actx *, struct incident *,

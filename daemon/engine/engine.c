@@ -101,6 +101,9 @@ incident_free(struct incident *inc)
 		free(inc->callouts[i].entered_by);
 	}
 	free(inc->callouts);
+	for (i = 0; inc->cidx != NULL && i < inc->rb->nsteps; i++)
+		strmap_clear(&inc->cidx[i]);
+	free(inc->cidx);
 	json_decref(inc->systems);
 	runbook_unref(inc->rb);
 	free(inc->title);
@@ -829,6 +832,11 @@ engine_timer(const struct actx *a, struct incident *inc, int i,
 	}
 	if (i < 0 || (size_t)i >= inc->rb->nsteps)
 		return 200;
+	if (strcmp(kind, "fanout") == 0) {
+		if (inc->rb->steps[i].type == ST_ASSEMBLE)
+			eng_assemble_more(a, inc, i, fx);
+		return 200;
+	}
 	if (strncmp(kind, "callout:", 8) == 0) {
 		eng_assemble_timer(a, inc, i, kind, fx);
 		return 200;

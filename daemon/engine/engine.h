@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "common/strmap.h"
 #include "model/runbook.h"
 
 struct roster;
@@ -73,12 +74,20 @@ struct incident {
 	struct step_st	*steps;		/* rb->nsteps */
 	struct callout	*callouts;
 	size_t		 ncallouts;
+	size_t		 ccap;		/* allocated */
+	struct strmap	*cidx;		/* per step: member -> callout, built
+					   when first needed (engine) */
 	/* RTO clocks: {"SYSTEM": {"rto_s", "deadline_at", "recovered_at"}}
 	 * with times in ms; null rto_s when the plan does not know it. */
 	json_t		*systems;
 	int		 dirty;
 	int		 is_new;
 };
+
+/* Members called (or asked) per engine call: a larger call-out goes on
+ * in batches, each from a "fanout" timer due at once and committed on its
+ * own, so that no loop turn is held long (SPEC §18, scale). */
+#define ENGINE_FANOUT_BATCH	100
 
 /* EF_WITHDRAW: the incident's notifications still queued are withdrawn
  * (cancelled), before its closing notice is queued. EF_DRILL_CLOSED: a

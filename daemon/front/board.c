@@ -48,6 +48,7 @@
 #define BOARD_WAIT_MS	20
 #define SSE_HWM		(64 * 1024)
 #define SSE_PER_MEMBER	4
+#define BOARD_MEMBERS	100	/* members listed per role; counts beyond */
 
 struct sse {
 	TAILQ_ENTRY(sse)	 entry;
@@ -216,7 +217,7 @@ board_assembly(struct board_job *j, const struct incident *inc)
 		    q) {
 			const struct role	*ro = roster_role(
 						    j->wr->d->roster, role);
-			int			 have = 0;
+			int			 have = 0, shown;
 
 			for (k = 0; k < inc->ncallouts; k++) {
 				const struct callout *c = &inc->callouts[k];
@@ -232,10 +233,17 @@ board_assembly(struct board_job *j, const struct incident *inc)
 			    (long long)json_integer_value(q), have >=
 			    json_integer_value(q) ? "<span class=\"tag\">充足 "
 			    "met</span>" : "<b class=\"tag\">不足 short</b>");
+			shown = 0;
 			for (k = 0; k < inc->ncallouts; k++) {
 				const struct callout *c = &inc->callouts[k];
 
 				if (c->step != (int)i || strcmp(c->role, role))
+					continue;
+				/* A tally, not a list, beyond the first
+				 * BOARD_MEMBERS (SPEC §18). */
+				if (shown++ == BOARD_MEMBERS)
+					buf_adds(b, "<li>…</li>");
+				if (shown > BOARD_MEMBERS)
 					continue;
 				buf_adds(b, "<li>");
 				wh_esc(b, web_member_name(j->wr->d,

@@ -100,6 +100,9 @@ load_member(struct roster *r, const char *file, const struct ynode *n,
 		m->contacts[m->ncontacts].channel = xstrdup(ch);
 		m->contacts[m->ncontacts].line = ymap_get(c, "channel")->line;
 		m->contacts[m->ncontacts].col = ymap_get(c, "channel")->col;
+		if (direct && !strmap_get(&r->direct, ch, NULL))
+			strmap_put(&r->direct, m->contacts[m->ncontacts].channel,
+			    r->nmembers - 1);
 		m->contacts[m->ncontacts++].mention = me ? xstrdup(me) : NULL;
 	}
 }
@@ -265,11 +268,11 @@ roster_free(struct roster *r)
 		free(r->roles[i].title);
 		strv_free(r->roles[i].members);
 		free(r->roles[i].rota);
-	}
-	rota_free_roster(r);
 		strmap_clear(&r->roles[i].idx);
 	}
+	rota_free_roster(r);
 	strmap_clear(&r->byid);
+	strmap_clear(&r->direct);
 	free(r->members);
 	free(r->roles);
 	free(r->file);
@@ -381,11 +384,9 @@ roster_candidates(const struct roster *r, const char *ref, size_t *n)
 		*n = ro->nmembers;
 		return ro->members;
 	}
-	for (i = 0; r != NULL && i < r->nmembers; i++) {
-		if (strcmp(r->members[i].id, ref) == 0) {
-			*n = 1;
-			return &r->members[i].id;
-		}
+	if (r != NULL && strmap_get(&r->byid, ref, &i)) {
+		*n = 1;
+		return &r->members[i].id;
 	}
 	return NULL;
 }
@@ -428,13 +429,9 @@ roster_json(const struct roster *r)
 const struct member *
 roster_direct(const struct roster *r, const char *channel)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; r != NULL && i < r->nmembers; i++)
-		for (j = 0; j < r->members[i].ncontacts; j++)
-			if (r->members[i].contacts[j].direct &&
-			    strcmp(r->members[i].contacts[j].channel,
-			    channel) == 0)
-				return &r->members[i];
+	if (r != NULL && strmap_get(&r->direct, channel, &i))
+		return &r->members[i];
 	return NULL;
 }

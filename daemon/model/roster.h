@@ -59,6 +59,7 @@ struct roster {
 	 * store), which call-out orders take into account; NULL: none. */
 	const struct rota_state	*live;
 	struct strmap	 byid;		/* member id -> index */
+	struct strmap	 direct;	/* direct channel -> member index */
 };
 
 /* Loads and checks (unknown members, empty roles, duplicate ids with

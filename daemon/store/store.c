@@ -631,37 +631,52 @@ load_json(json_t *o, const char *k, json_t *def)
 	return v;
 }
 
-static void
+/* Read straight from the statement (no JSON per row): an incident with
+ * 10,000 call-outs is loaded for every answer. */
+static int
 load_callouts(struct store *s, struct incident *inc)
 {
-	json_t	*rows = queryf(s, "SELECT * FROM responses WHERE incident = ? "
-	    "ORDER BY called_at, rowid", json_pack("[I]", (json_int_t)inc->id));
-	size_t	 i;
+	sqlite3_stmt	*st;
+	int		 rc;
 
-	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
-		json_t		*r = json_array_get(rows, i);
+	if ((st = prep(s, "SELECT step, role, member, answer, eta_at, "
+	    "called_at, answered_at, entered_by FROM responses WHERE "
+	    "incident = ? ORDER BY called_at, rowid")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, inc->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct callout	*c;
+		const char	*ent;
 		int		 step = runbook_step_index(inc->rb,
-				    json_string_value(json_object_get(r, "step")));
-		int		 ans = answer_parse(json_string_value(
-				    json_object_get(r, "answer")));
+				    (const char *)sqlite3_column_text(st, 0));
+		int		 ans = answer_parse((const char *)
+				    sqlite3_column_text(st, 3));
 
 		if (step < 0 || ans < 0)
 			continue;
-		inc->callouts = xreallocarray(inc->callouts, inc->ncallouts + 1,
-		    sizeof *inc->callouts);
+		if (inc->ncallouts >= inc->ccap) {
+			inc->ccap = inc->ccap * 2 + 16;
+			inc->callouts = xreallocarray(inc->callouts,
+			    inc->ccap, sizeof *inc->callouts);
+		}
 		c = &inc->callouts[inc->ncallouts++];
 		memset(c, 0, sizeof *c);
 		c->step = step;
-		c->role = dupstr(r, "role");
-		c->member = dupstr(r, "member");
+		c->role = xstrdup((const char *)sqlite3_column_text(st, 1));
+		c->member = xstrdup((const char *)sqlite3_column_text(st, 2));
 		c->answer = (enum answer)ans;
-		c->eta_at = getnum(r, "eta_at");
-		c->called_at = getnum(r, "called_at");
-		c->answered_at = getnum(r, "answered_at");
-		c->entered_by = dupstr(r, "entered_by");
+		c->eta_at = sqlite3_column_int64(st, 4);
+		c->called_at = sqlite3_column_int64(st, 5);
+		c->answered_at = sqlite3_column_int64(st, 6);
+		ent = (const char *)sqlite3_column_text(st, 7);
+		c->entered_by = ent != NULL ? xstrdup(ent) : NULL;
 	}
-	json_decref(rows);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		set_err(s, rc, "step");
+		return -1;
+	}
+	return 0;
 }
 
 struct incident *
@@ -717,7 +732,11 @@ store_incident_load(struct store *s, int64_t id,
 		inc->systems = json_object();
 	}
 	json_decref(rows);
-	load_callouts(s, inc);
+	if (load_callouts(s, inc) == -1) {
+		incident_free(inc);
+		*status = 503;
+		return NULL;
+	}
 	steps = queryf(s, "SELECT * FROM steps WHERE incident = ? ORDER BY "
 	    "idx", json_pack("[I]", (json_int_t)id));
 	for (i = 0; steps != NULL && i < json_array_size(steps); i++) {
@@ -988,8 +1007,17 @@ json_t *
 store_timers_due(struct store *s, int64_t now, int limit)
 {
 	return queryf(s, "SELECT id, incident, step, kind, due, data FROM "
-	    "timers WHERE due <= ? ORDER BY due, id LIMIT ?",
+	    "timers WHERE due <= ? AND kind <> 'fanout' ORDER BY due, id "
+	    "LIMIT ?",
 	    json_pack("[I,i]", (json_int_t)now, limit));
+}
+
+json_t *
+store_timers_kind(struct store *s, const char *kind, int limit)
+{
+	return queryf(s, "SELECT id, incident, step, kind, due, data FROM "
+	    "timers WHERE kind = ? ORDER BY due, id LIMIT ?",
+	    json_pack("[s,i]", kind, limit));
 }
 
 int

@@ -85,6 +85,9 @@ int64_t		 store_timer_next(struct store *);	/* INT64_MAX: none */
 /* Due timers, oldest first: [{"id","incident","step","kind","due",
  * "data"}], at most limit. */
 json_t		*store_timers_due(struct store *, int64_t now, int limit);
+/* Timers of one kind whether due or not, oldest first (the same rows). */
+json_t		*store_timers_kind(struct store *, const char *kind,
+		    int limit);
 int		 store_timer_delete(struct store *, int64_t id);
 int64_t		 store_timer_count(struct store *);
 
