@@ -366,7 +366,7 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 {
 	const struct runbook	*rb = inc->rb;
 	json_t			*steps = json_array(), *sys = json_array();
-	json_t			*exc, *ids = json_array(), *p;
+	json_t			*exc, *ids = json_array(), *p, *out;
 	size_t			 i;
 
 	json_t			*ctx = engine_context(inc);
@@ -405,7 +405,7 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 		json_array_append(ids, json_object_get(json_array_get(exc, i),
 		    "id"));
 	json_decref(exc);
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:O,s:O,s:s?,s:s?,"
+	out = json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:O,s:O,s:s?,s:s?,"
 	    "s:s?,s:o,s:o,s:o,s:o}", "id", (json_int_t)inc->id, "runbook",
 	    rb->id, "runbook_version", rb->hash, "title", inc->title, "state",
 	    inc_state_name(inc->state), "drill", inc->drill, "started_at",
@@ -414,6 +414,16 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 	    inc->activated_by, "note", inc->note, "source", inc->source,
 	    "steps", steps, "systems", sys, "assembly", engine_assembly_json(inc),
 	    "exceptions", ids);
+	/* Safety confirmation (SPEC §18): counts, never rows. */
+	for (i = 0; i < rb->nsteps; i++)
+		if (rb->steps[i].type == ST_SAFETY) {
+			json_t *t = store_safety_tally(d->store, inc->id, NULL);
+
+			if (t != NULL)
+				json_object_set_new(out, "safety", t);
+			break;
+		}
+	return out;
 }
 
 int
@@ -459,6 +469,31 @@ kz_event_text(const char *type, json_t *data)
 		    ", eta " : "", json_string_value(json_object_get(data,
 		    "eta_at")) ? json_string_value(json_object_get(data,
 		    "eta_at")) : "");
+	if (strcmp(type, "safety.asked") == 0)
+		return xprintf("safety check: %lld members asked%s%s",
+		    (long long)json_integer_value(json_object_get(data,
+		    "asked")), json_string_value(json_object_get(data,
+		    "everyone")) ? "; areas not applied: " : "",
+		    json_string_value(json_object_get(data, "everyone")) ?
+		    json_string_value(json_object_get(data, "everyone")) : "");
+	if (strcmp(type, "safety.answered") == 0)
+		return xprintf("%s: %s%s", member, json_string_value(
+		    json_object_get(data, "status")), json_is_true(
+		    json_object_get(data, "can_come")) ? ", can come" :
+		    json_is_false(json_object_get(data, "can_come")) ?
+		    ", cannot come" : "");
+	if (strcmp(type, "safety.reminded") == 0)
+		return xprintf("reminder %lld to %lld not heard from",
+		    (long long)json_integer_value(json_object_get(data,
+		    "round")), (long long)json_integer_value(json_object_get(
+		    data, "not_heard")));
+	if (strcmp(type, "safety.complete") == 0 ||
+	    strcmp(type, "safety.summary") == 0)
+		return xprintf("%lld of %lld answered%s",
+		    (long long)json_integer_value(json_object_get(data,
+		    "answered")), (long long)json_integer_value(json_object_get(
+		    data, "asked")), strcmp(type, "safety.summary") == 0 ?
+		    " (summary to the owner)" : "");
 	if (strcmp(type, "assembly.short") == 0) {
 		char *t = json_dumps(json_object_get(data, "short"),
 		    JSON_COMPACT);

@@ -30,6 +30,7 @@ const struct kz_cmd kz_cmds[] = {
 	{ "inbox", cmd_inbox },
 	{ "_clock", cmd_clock },
 	{ "respond", cmd_respond },
+	{ "safety", cmd_safety },
 	{ "plan import", cmd_plan_import },
 	{ "plan export", cmd_plan_export },
 	{ "plan check", cmd_plan_check },

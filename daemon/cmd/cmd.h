@@ -44,6 +44,7 @@ CMD(cmd_rota_drop);
 CMD(cmd_rota_ics);
 CMD(cmd_team_out);
 CMD(cmd_team_back);
+CMD(cmd_safety);
 #undef CMD
 
 json_t	*kz_show_json(struct kz_daemon *, struct incident *);

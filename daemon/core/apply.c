@@ -476,6 +476,9 @@ kz_apply(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 		case EF_DRILL_CLOSED:
 			rc = kz_exceptions_drill_closed(d, a, inc);
 			break;
+		case EF_SAFETY:
+			rc = kz_safety_effect(d, a, inc, e) < 0 ? -1 : 0;
+			break;
 		case EF_ACTION: {
 			struct action_job *j = xcalloc(1, sizeof *j);
 

@@ -194,6 +194,9 @@ int	 notify_withdraw(struct kz_daemon *, const struct actx *,
 	    const struct incident *);
 /* After the commit of withdrawn rows: forget what was read ahead. */
 void	 outbox_withdrawn(struct kz_daemon *);
+/* Safety confirmation rows and messages (safety.c). */
+int	 kz_safety_effect(struct kz_daemon *, const struct actx *,
+	    struct incident *, const struct effect *);
 /* Plan drills falling due (plan-due.c): check now, and hourly. */
 void	 kz_plan_drills_check(struct kz_daemon *);
 struct event *kz_plan_drills_start(struct kz_daemon *);

@@ -54,6 +54,13 @@ const char	*eng_responsible(const struct actx *,
 		    const struct incident *, const char *ref);
 void		 eng_answer_moves(const struct actx *, struct incident *,
 		    const char *member, enum answer, struct effects *);
+/* engine-safety.c */
+void		 eng_safety_start(const struct actx *, struct incident *,
+		    int step, struct effects *);
+void		 eng_safety_timer(const struct actx *, struct incident *,
+		    int step, const char *kind, struct effects *);
+void		 eng_safety_timeout(const struct actx *, struct incident *,
+		    int step, struct effects *);
 /* engine-rto.c */
 void		 eng_rto_start(const struct actx *, struct incident *,
 		    struct effects *);

@@ -364,6 +364,9 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 	case ST_ASSEMBLE:
 		eng_assemble_start(a, inc, i, fx);
 		return;
+	case ST_SAFETY:
+		eng_safety_start(a, inc, i, fx);
+		return;
 	case ST_EXCEPTION: {
 		json_t		*ctx = engine_context(inc), *d;
 		const char	*req;
@@ -832,9 +835,11 @@ engine_timer(const struct actx *a, struct incident *inc, int i,
 	}
 	if (i < 0 || (size_t)i >= inc->rb->nsteps)
 		return 200;
-	if (strcmp(kind, "fanout") == 0) {
+	if (strcmp(kind, "fanout") == 0 || strcmp(kind, "sremind") == 0) {
 		if (inc->rb->steps[i].type == ST_ASSEMBLE)
 			eng_assemble_more(a, inc, i, fx);
+		else if (inc->rb->steps[i].type == ST_SAFETY)
+			eng_safety_timer(a, inc, i, kind, fx);
 		return 200;
 	}
 	if (strncmp(kind, "callout:", 8) == 0) {
@@ -874,6 +879,8 @@ engine_timer(const struct actx *a, struct incident *inc, int i,
 			return 200;
 		if (rs->type == ST_ASSEMBLE)
 			eng_assemble_shortage(a, inc, i, fx);
+		if (rs->type == ST_SAFETY)
+			eng_safety_timeout(a, inc, i, fx);
 		d = eng_step_data(inc, i);
 		json_object_set_new(d, "on_timeout",
 		    json_string(on_timeout_name(rs->on_timeout)));

@@ -35,6 +35,11 @@ struct step_st {
 	int		 attempts;	/* action attempts started */
 	int		 pinned;	/* handed to assignee by name
 					   (keizoku assign) */
+	/* safety steps (SPEC §18) */
+	int		 asked;		/* members to ask */
+	int		 answered;	/* of them, heard from */
+	int		 cursor;	/* asked (or reminded) so far */
+	int		 rounds;	/* reminder rounds started */
 	int		 dirty;
 };
 
@@ -93,7 +98,10 @@ struct incident {
  * (cancelled), before its closing notice is queued. EF_DRILL_CLOSED: a
  * drill ended; its exception measures are disposed of with it. */
 enum eff_kind { EF_EVENT, EF_NOTIFY, EF_TIMER_SET, EF_TIMER_CLEAR,
-	EF_ACTION, EF_EXCEPTION, EF_WITHDRAW, EF_DRILL_CLOSED };
+	EF_ACTION, EF_EXCEPTION, EF_WITHDRAW, EF_DRILL_CLOSED,
+	EF_SAFETY,	/* type "ask", "remind" (data.member), "answer",
+			   "summary": rows of the safety table */
+};
 
 struct effect {
 	enum eff_kind	 kind;
@@ -181,6 +189,15 @@ int	 engine_exception_decided(const struct actx *, struct incident *,
 /* A scenario drill's inject fell due: reveal it (data: {n, text, to}). */
 int	 engine_inject(const struct actx *, struct incident *, json_t *data,
 	    struct effects *);
+/* A safety answer (SPEC §18). heard[i] for each step: 0 the member was
+ * not asked there, 1 asked and not yet heard from, 2 already answered.
+ * status: safe, injured or unsafe; can_come -1 unsaid, 0, 1; eta_s 0
+ * none. */
+int	 engine_safety_answer(const struct actx *, struct incident *,
+	    const char *member, const int *heard, const char *status,
+	    int can_come, int64_t eta_s, const char *note, struct effects *,
+	    char **why);
+int		 safety_status_parse(const char *);
 const char	*answer_name(enum answer);
 int		 answer_parse(const char *);
 /* Assembly as in SPEC §5 `show`. */

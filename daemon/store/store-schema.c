@@ -151,7 +151,7 @@ const char *const store_migrations[] = {
 	"  member);"
 	"ALTER TABLE steps ADD COLUMN asked INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE steps ADD COLUMN answered INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE steps ADD COLUMN cursor TEXT;"
+	"ALTER TABLE steps ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE steps ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0;",
 	NULL
 };
