@@ -195,6 +195,38 @@ board_steps(struct board_job *j, const struct incident *inc)
 	    nskip, inc->rb->nsteps);
 }
 
+/* Safety checks (SPEC §18): the tally, never the list. */
+static void
+board_safety(struct board_job *j, const struct incident *inc)
+{
+	struct buf	*b = &j->b;
+	size_t		 i;
+	json_t		*t;
+
+	for (i = 0; i < inc->rb->nsteps; i++) {
+		if (inc->rb->steps[i].type != ST_SAFETY)
+			continue;
+		t = store_safety_tally(j->wr->d->store, inc->id,
+		    inc->rb->steps[i].id);
+		if (t == NULL)
+			continue;
+		buf_adds(b, "<div>");
+		wh_pair(b, "h3", "安否確認", "Safety check");
+		buf_printf(b, "<p>回答 <small>answered</small> <b>%lld / %lld"
+		    "</b> — 無事 <small>safe</small> %lld、負傷 <small>injured"
+		    "</small> %lld、要救助 <small>in danger</small> %lld、"
+		    "参集可 <small>can come</small> %lld</p></div>",
+		    (long long)json_integer_value(json_object_get(t,
+		    "answered")), (long long)json_integer_value(json_object_get(
+		    t, "asked")), (long long)json_integer_value(json_object_get(
+		    t, "safe")), (long long)json_integer_value(json_object_get(
+		    t, "injured")), (long long)json_integer_value(
+		    json_object_get(t, "unsafe")), (long long)json_integer_value(
+		    json_object_get(t, "can_come")));
+		json_decref(t);
+	}
+}
+
 static void
 board_assembly(struct board_job *j, const struct incident *inc)
 {
@@ -356,6 +388,7 @@ board_incident(struct board_job *j, const struct incident *inc)
 	buf_adds(b, "<div class=\"grid\">");
 	board_steps(j, inc);
 	board_assembly(j, inc);
+	board_safety(j, inc);
 	board_rto(j, inc);
 	buf_adds(b, "</div>");
 	snprintf(key, sizeof key, "%lld", (long long)inc->id);

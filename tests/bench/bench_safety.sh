@@ -54,7 +54,7 @@ print("members:")
 for i in range(1, n + 1):
     print("  - {id: m%05d, name: 職員%d, site: s%d, area: 東京都}" % (i, i, i % 3))
 print("roles:")
-print("  - {id: boss, members: [m00001]}")
+print("  - {id: boss, members: [m00001], proxy: true}")
 print("  - id: all-staff")
 print("    members: [%s]" % ", ".join("m%05d" % i for i in range(1, n + 1)))
 EOF

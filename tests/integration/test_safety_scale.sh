@@ -40,8 +40,10 @@ write_config "tokens:
   - {member: m00003, sha256: \"$(sha256 "$T_M3")\"}
 sources:
   p2p: {format: p2pquake, auth: {none: true}}
+web: {base_url: \"$URL\", secret: \"env:KEIZOKU_WEB_SECRET\", link_ttl: 2h}
 channels:
   ops: {type: webhook, url: \"http://127.0.0.1:9/hooks/ops\", retry: [1h]}"
+export KEIZOKU_WEB_SECRET="web-secret-0123456789abcdef"
 cat >"$T/runbooks/anpi.yaml" <<'YAML'
 runbook: anpi
 title: 地震時の安否確認 / Earthquake safety check
@@ -186,12 +188,19 @@ sum=$(evs 1 safety.summary)
 expect_eq "at the timeout the owner's summary counts those not heard from" "$(echo "$sum" | jq -c '.[0] | [.reason, .asked, .answered, .not_heard_count]')" '["timeout",5000,2002,2998]'
 check "... and names them" grep -q '職員6、' <<<"$(sql "SELECT text FROM notifications WHERE incident = 1 AND event = 'safety.summary'")"
 
+rep=$("$KZ" --json report 1 --format json)
+expect_eq "the report has the tally and the times to 50/90/100 % (not reached)" "$(echo "$rep" | jq -c '.safety[0] | [.step, .asked, .answered, .t50_s, .t90_s, .t100_s]')" '["anpi",5000,2002,null,null,null]'
+check "the Markdown report shows the tally" grep -q '安否確認 / Safety confirmation' <<<"$("$KZ" report 1)"
+code=$(get /board -H "Authorization: Bearer $T_SEC")
+check "the board shows the tally ($code)" grep -q '<b>2002 / 5000</b>' "$T/resp"
+
 # --- 6: done_at: two of three answers finish the step ---
 "$KZ" activate small >/dev/null
 as_uid 1101 "$KZ" safety 2 --safe >/dev/null
 expect_eq "one answer of three: not done at 66%" "$("$KZ" --json show 2 | jq -r '.steps[0].state')" ready
 as_uid 1102 "$KZ" safety 2 --unsafe >/dev/null
 expect_eq "two of three: done, the next step ready" "$("$KZ" --json show 2 | jq -c '[.steps[] | .state]')" '["done","ready"]'
+expect_eq "the report's times: 50 % at once (the test clock stands still)" "$("$KZ" --json report 2 --format json | jq -c '.safety[0] | [.t50_s, .t90_s]')" '[0,null]'
 expect_eq "safety.complete and the owner's summary" "$(evs 2 safety.complete | jq -c '[.[] | [.asked, .answered]]')|$(evs 2 safety.summary | jq -c '[.[] | .reason]')" '[[3,2]]|["done"]'
 "$KZ" close 2 --note "drill over" >/dev/null
 expect_rc "an answer after the close is refused" 1 "$KZ" safety 2 --as m00005 --safe
