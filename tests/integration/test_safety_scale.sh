@@ -126,7 +126,7 @@ sent() { sql "SELECT count(*) || '/' || count(DISTINCT text) FROM notifications 
 # all_asked INC N: waits until N members of the incident were asked.
 all_asked() { _e=$((SECONDS + 120)); while [ "$SECONDS" -le "$_e" ]; do [ "$(asked "$1")" = "$2" ] && [ "$(sql "SELECT count(*) FROM timers WHERE kind = 'fanout' AND incident = $1")" = 0 ] && return 0; sleep 0.2; done; return 1; }
 sqleq() { [ "$(sql "$1")" = "$2" ]; }
-evs() { "$KZ" --json log "$1" | jq -c --arg t "$2" '[.[] | select(.type == $t) | .data]'; }
+evs() { "$KZ" --json log "$1" --limit 10000 | jq -c --arg t "$2" '[.[] | select(.type == $t) | .data]'; }
 
 # --- 1: a P2P report (震度6強 東京都) asks the 5,000 members in 東京都 ---
 code=$(post /v1/hooks/p2p "$FIX/p2pquake-551.json")
