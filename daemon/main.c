@@ -15,6 +15,7 @@
 #include "core/plugin.h"
 #include "model/roster.h"
 #include "model/runbook.h"
+#include "model/safety.h"
 #include "model/scenario.h"
 #include "model/xref.h"
 #include "common/timeutil.h"
@@ -72,6 +73,14 @@ check(const char *path)
 		ro = roster_load(c->roster, &dg);
 		xref_config(c, ro, &dg);
 		xref_roster(ro, c, &dg);
+		for (i = 0; ro != NULL && i < ro->nmembers; i++)
+			if (ro->members[i].area != NULL &&
+			    !safety_area_known(ro->members[i].area))
+				diag_warn(&dg, c->roster, 0, 0, "member %s: "
+				    "area \"%s\" is no prefecture or place "
+				    "that an earthquake report names: a safety "
+				    "check by area never asks this member",
+				    ro->members[i].id, ro->members[i].area);
 		pl = plugins_load(c->plugins, NULL, NULL, &dg);
 		if (c->plan != NULL)
 			plan = check_plan(c->plan, &dg);
@@ -84,6 +93,7 @@ check(const char *path)
 		ctx.sources = c->source_names;
 		ctx.channels = chans;
 		ctx.systems = systems;
+		ctx.point_sources = c->point_sources;
 		set = rbset_load(c->runbooks, &ctx, NULL);
 		scenario_check_dir(c->scenarios, set, ro, &dg);
 	}

@@ -334,7 +334,7 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 {
 	const struct runbook	*rb = inc->rb;
 	json_t			*steps = json_array(), *sys = json_array();
-	json_t			*exc, *ids = json_array(), *p;
+	json_t			*exc, *ids = json_array(), *p, *out;
 	size_t			 i;
 
 	json_t			*ctx = engine_context(inc);
@@ -373,7 +373,7 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 		json_array_append(ids, json_object_get(json_array_get(exc, i),
 		    "id"));
 	json_decref(exc);
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:O,s:O,s:s?,s:s?,"
+	out = json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:O,s:O,s:s?,s:s?,"
 	    "s:s?,s:o,s:o,s:o,s:o}", "id", (json_int_t)inc->id, "runbook",
 	    rb->id, "runbook_version", rb->hash, "title", inc->title, "state",
 	    inc_state_name(inc->state), "drill", inc->drill, "started_at",
@@ -382,6 +382,16 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 	    inc->activated_by, "note", inc->note, "source", inc->source,
 	    "steps", steps, "systems", sys, "assembly", engine_assembly_json(inc),
 	    "exceptions", ids);
+	/* Safety confirmation (SPEC §18): counts, never rows. */
+	for (i = 0; i < rb->nsteps; i++)
+		if (rb->steps[i].type == ST_SAFETY) {
+			json_t *t = store_safety_tally(d->store, inc->id, NULL);
+
+			if (t != NULL)
+				json_object_set_new(out, "safety", t);
+			break;
+		}
+	return out;
 }
 
 int
@@ -427,6 +437,28 @@ kz_event_text(const char *type, json_t *data)
 		return xprintf("%s (%s): %s%s%s", member, role,
 		    jget_str(data, "answer"), eta ? ", eta " : "", eta ? eta :
 		    "");
+	case EV_SAFETY_ASKED:
+		return xprintf("safety check: %lld members asked%s%s",
+		    (long long)jget_int(data, "asked"), jget_str(data,
+		    "everyone") ? "; areas not applied: " : "",
+		    jget_str(data, "everyone") ? jget_str(data, "everyone") :
+		    "");
+	case EV_SAFETY_ANSWERED:
+		return xprintf("%s: %s%s", member, jget_str(data, "status"),
+		    json_is_true(json_object_get(data, "can_come")) ?
+		    ", can come" : json_is_false(json_object_get(data,
+		    "can_come")) ? ", cannot come" : "");
+	case EV_SAFETY_REMINDED:
+		return xprintf("reminder %lld to %lld not heard from",
+		    (long long)jget_int(data, "round"),
+		    (long long)jget_int(data, "not_heard"));
+	case EV_SAFETY_COMPLETE:
+	case EV_SAFETY_SUMMARY:
+		return xprintf("%lld of %lld answered%s",
+		    (long long)jget_int(data, "answered"),
+		    (long long)jget_int(data, "asked"),
+		    event_parse(type) == EV_SAFETY_SUMMARY ?
+		    " (summary to the owner)" : "");
 	case EV_ASSEMBLY_SHORT:
 		t = json_dumps(json_object_get(data, "short"), JSON_COMPACT);
 		r = xprintf("quota not met at the timeout: %s", t);

@@ -320,7 +320,7 @@ cmd_clock(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		return 400;
 	}
 	clock_advance(s * 1000);
-	kz_timers_run(d);
+	kz_timers_run_all(d);
 	/* Deliveries whose next attempt fell due start now (and finish
 	 * after the reply). What fired above kicks at its commit. */
 	if (!store_in_tx(d->store))

@@ -3,6 +3,7 @@
  * staff assembly and RTO clocks, the notifications and exceptions
  * tables, and the hash-chained event log, whose hashes the report
  * carries so that a printed copy can be checked against the log later. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -384,6 +385,47 @@ people_part(struct kz_daemon *d, json_t *rep)
 	return people;
 }
 
+/* Safety checks (SPEC §18): the tally and the times from the step's
+ * start until 50, 90 and 100 % of those asked had answered. */
+static json_t *
+safety_part(struct kz_daemon *d, struct incident *inc)
+{
+	static const int pcts[] = { 50, 90, 100 };
+	json_t	*out = json_array(), *t, *times;
+	size_t	 i, k, n;
+
+	for (i = 0; i < inc->rb->nsteps; i++) {
+		const char	*id = inc->rb->steps[i].id;
+		int64_t		 asked;
+
+		if (inc->rb->steps[i].type != ST_SAFETY)
+			continue;
+		if ((t = store_safety_tally(d->store, inc->id, id)) == NULL)
+			continue;
+		times = store_safety_times(d->store, inc->id, id);
+		asked = json_integer_value(json_object_get(t, "asked"));
+		n = json_array_size(times);
+		json_object_set_new(t, "step", json_string(id));
+		for (k = 0; k < 3; k++) {
+			int64_t need = (asked * pcts[k] + 99) / 100;
+			char	key[16];
+
+			snprintf(key, sizeof key, "t%d_s", pcts[k]);
+			if (asked > 0 && need >= 1 && (size_t)need <= n)
+				json_object_set_new(t, key, json_integer((
+				    json_integer_value(json_object_get(
+				    json_array_get(times, need - 1),
+				    "answered_at")) - inc->steps[i].ready_at) /
+				    1000));
+			else
+				json_object_set_new(t, key, json_null());
+		}
+		json_decref(times);
+		json_array_append_new(out, t);
+	}
+	return out;
+}
+
 /* The report of inc generated at now: incident, activation, open_items,
  * steps, escalations, assembly, systems, notifications, exceptions,
  * timeline, verify, head_hash (the hash of the incident's last event)
@@ -393,7 +435,7 @@ people_part(struct kz_daemon *d, json_t *rep)
 static json_t *
 report_json(struct kz_daemon *d, struct incident *inc, int64_t now)
 {
-	json_t	*tl, *steps = json_array(), *rep, *exc, *notes, *ver, *last;
+	json_t	*tl, *steps = json_array(), *rep, *exc, *notes, *ver, *last, *v;
 	int64_t	 at = inc->closed_at ? inc->closed_at : now;
 	size_t	 i, n;
 
@@ -427,6 +469,10 @@ report_json(struct kz_daemon *d, struct incident *inc, int64_t now)
 	    "notifications", notes, "exceptions", exc, "timeline", tl,
 	    "verify", ver, "head_hash", last != NULL ? json_object_get(last,
 	    "hash") : json_null(), "chain_head", store_head(d->store));
+	if ((v = safety_part(d, inc)) != NULL && json_array_size(v) > 0)
+		json_object_set_new(rep, "safety", v);
+	else
+		json_decref(v);
 	json_object_set_new(rep, "open_items", open_items(rep));
 	json_object_set_new(rep, "people", people_part(d, rep));
 	json_object_set_new(rep, "timezone", json_string(d->conf->timezone));

@@ -260,3 +260,12 @@ time_local_text(int64_t ms)
 		return rfc3339(ms);
 	return xstrdup(buf);
 }
+
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -13,6 +13,9 @@ int64_t	 clock_now(void);
 int	 clock_is_test(void);
 void	 clock_advance(int64_t ms);
 void	 clock_init(void);
+/* A monotonic clock in ms, for budgets of work per loop turn (never the
+ * test clock). */
+int64_t	 mono_ms(void);
 
 /* "2026-11-20T03:15:42Z" (milliseconds dropped when zero). */
 char	*rfc3339(int64_t ms);

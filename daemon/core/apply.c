@@ -16,6 +16,7 @@
 #include "core/loop.h"
 #include "core/notify.h"
 #include "core/plugin.h"
+#include "core/safety.h"
 #include "core/spawn.h"
 #include "core/triggerlog.h"
 #include "common/diag.h"
@@ -546,6 +547,9 @@ apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			break;
 		case EF_DRILL_CLOSED:
 			rc = drill_closed_effect(d, a, inc);
+			break;
+		case EF_SAFETY:
+			rc = kz_safety_effect(d, a, inc, e) < 0 ? -1 : 0;
 			break;
 		case EF_ACTION: {
 			struct action_job *j = xcalloc(1, sizeof *j);

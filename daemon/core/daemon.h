@@ -60,6 +60,9 @@ struct kz_daemon {
 	int			 commit_scheduled;
 	struct event		*timer_ev;
 	int64_t			 timer_due;	/* INT64_MAX: none armed */
+	struct event		*work_ev;	/* the next batch of a large
+						   call-out (a "fanout" timer),
+						   on the next loop turn */
 	struct deferred		*deferred;	/* replies awaiting COMMIT */
 	struct postcommit	*post;		/* effects after COMMIT */
 	struct postcommit	*op_post;	/* of the current operation */

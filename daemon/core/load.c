@@ -79,6 +79,7 @@ load_runbooks(struct kz_daemon *d)
 	ctx.sources = d->conf->source_names;
 	ctx.channels = chans;
 	ctx.systems = systems;
+	ctx.point_sources = d->conf->point_sources;
 	set = rbset_load(d->conf->runbooks, &ctx, d->rbs);
 	free(chans);
 	free(systems);

@@ -210,6 +210,7 @@ kz_loop_init(struct kz_daemon *d)
 {
 	d->commit_ev = event_new(d->base, -1, 0, commit_cb, d);
 	d->timer_ev = evtimer_new(d->base, timer_cb, d);
+	d->work_ev = evtimer_new(d->base, kz_fanout_cb, d);
 	d->work = xcalloc(1, sizeof *d->work);
 	d->work->tail = &d->work->head;
 	d->work->ev = evtimer_new(d->base, work_cb, d);
@@ -222,7 +223,8 @@ kz_loop_free(struct kz_daemon *d)
 {
 	event_free(d->commit_ev);
 	event_free(d->timer_ev);
-	d->commit_ev = d->timer_ev = NULL;
+	event_free(d->work_ev);
+	d->commit_ev = d->timer_ev = d->work_ev = NULL;
 	kz_work_free(d);
 }
 

@@ -104,6 +104,26 @@ static const struct {
 	    "Call-out: #{{incident.id}} {{incident.title}}: can you come as "
 	    "{{data.role}}? keizoku respond {{incident.id}} --available | "
 	    "--unavailable {{mention}}" },
+	[EV_SAFETY_ASK] = {
+	    "【安否確認】#{{incident.id}} {{incident.title}}: {{data.title}}。"
+	    "無事か、負傷か、要救助か、参集できるかを回答してください: "
+	    "keizoku safety {{incident.id}} --safe --can-come --eta 1h "
+	    "{{mention}}",
+	    "Safety check: #{{incident.id}} {{incident.title}}: are you safe, "
+	    "injured or in danger, and can you come? keizoku safety "
+	    "{{incident.id}} --safe|--injured|--unsafe --can-come|--cannot-come "
+	    "{{mention}}" },
+	[EV_SAFETY_SUMMARY] = {
+	    "【安否確認 集計】#{{incident.id}} {{data.title}}: 回答 "
+	    "{{data.answered}}/{{data.asked}}（無事 {{data.safe}}、負傷 "
+	    "{{data.injured}}、要救助 {{data.unsafe}}、参集可 {{data.can_come}}）"
+	    "。未回答 {{data.not_heard_count}} 名: {{data.not_heard_text}} "
+	    "{{mention}}",
+	    "Safety check summary: #{{incident.id}} {{data.title}}: "
+	    "{{data.answered}} of {{data.asked}} answered (safe {{data.safe}}, "
+	    "injured {{data.injured}}, in danger {{data.unsafe}}, can come "
+	    "{{data.can_come}}); {{data.not_heard_count}} not heard from "
+	    "{{mention}}" },
 	[EV_ASSEMBLY_COMPLETE] = {
 	    "【参集完了】#{{incident.id}} {{step.title}}: 必要な人数がそろい"
 	    "ました",
@@ -751,8 +771,8 @@ static int
 nt_links(const struct incident *inc, enum kz_event ev)
 {
 	return (inc->state == IS_ACTIVE || inc->state == IS_PENDING) &&
-	    (ev == EV_ASSEMBLY_CALLOUT || strncmp(event_name(ev), "step.",
-	    5) == 0);
+	    (ev == EV_ASSEMBLY_CALLOUT || ev == EV_SAFETY_ASK ||
+	    strncmp(event_name(ev), "step.", 5) == 0);
 }
 
 /* The text for one member: the event's lines with the member's name as

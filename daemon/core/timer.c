@@ -23,6 +23,8 @@
 #include "engine/engine.h"
 
 #define TIMER_BATCH	256
+#define TIMER_BUDGET_MS	20	/* per loop turn: the rest on the next */
+#define WORK_BUDGET_MS	25	/* batches of a call-out per loop turn */
 #define TIMER_RETRY_MS	1000	/* after a failed commit */
 
 
@@ -37,6 +39,19 @@ kz_timers_rearm(struct kz_daemon *d)
 	due = store_timer_next(d->store);
 	d->timer_due = due;
 	evtimer_del(d->timer_ev);
+	/* The batches of a large call-out go on whatever the clock (the
+	 * test clock too): one per loop turn, after the turn's I/O. */
+	if (d->work_ev != NULL && !store_suspect(d->store)) {
+		json_t *w = store_timers_kind(d->store,
+		    tkey_name(TK_FANOUT), 1);
+
+		if (w != NULL && json_array_size(w) > 0) {
+			struct timeval zero = { 0, 0 };
+
+			evtimer_add(d->work_ev, &zero);
+		}
+		json_decref(w);
+	}
 	if (clock_is_test())
 		return;
 	now = clock_now();
@@ -160,7 +175,7 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 static void
 timers_run(struct kz_daemon *d, int bounded)
 {
-	int64_t	 now = clock_now();
+	int64_t	 now = clock_now(), t0 = mono_ms();
 	json_t	*due;
 	size_t	 i, n;
 
@@ -168,10 +183,97 @@ timers_run(struct kz_daemon *d, int bounded)
 	if (due == NULL)
 		return;
 	n = json_array_size(due);
-	for (i = 0; i < n && (i == 0 || !bounded || !kz_batch_full(d)); i++)
+	for (i = 0; i < n && (i == 0 || !bounded || (!kz_batch_full(d) &&
+	    mono_ms() - t0 < TIMER_BUDGET_MS)); i++)
 		fire(d, json_array_get(due, i), now);
 	json_decref(due);
-	/* The commit re-arms; a full batch means more are due at once. */
+}
+
+/* Under the test clock, `_clock --advance` runs everything due before
+ * it replies. */
+void
+kz_timers_run_all(struct kz_daemon *d)
+{
+	int64_t	 now = clock_now();
+	json_t	*due;
+	size_t	 i, n;
+
+	do {
+		due = store_timers_due(d->store, now, TIMER_BATCH);
+		if (due == NULL)
+			return;
+		n = json_array_size(due);
+		for (i = 0; i < n; i++)
+			fire(d, json_array_get(due, i), now);
+		json_decref(due);
+	} while (n == TIMER_BATCH && !store_suspect(d->store));
+}
+
+/* Whether the engine asked for another batch. */
+static int
+wants_more(const struct effects *fx)
+{
+	size_t i;
+
+	for (i = 0; i < fx->n; i++)
+		if (fx->v[i].kind == EF_TIMER_SET &&
+		    fx->v[i].tk.kind == TK_FANOUT)
+			return 1;
+	return 0;
+}
+
+/* Batches of a large call-out (see kz_timers_rearm): the incident is
+ * loaded once, then batch after batch is applied for at most
+ * WORK_BUDGET_MS, and the turn's commit takes them all. What is left
+ * stays a "fanout" timer: the next turn, or the next start after a
+ * crash, goes on from there (every member is called exactly once: the
+ * call-outs and the cursor commit together). */
+void
+kz_fanout_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct kz_daemon	*d = arg;
+	struct incident		*inc;
+	struct actx		 a;
+	struct tkey		 k = { .kind = TK_FANOUT };
+	json_t			*w, *t;
+	int64_t			 t0 = mono_ms(), incid;
+	const char		*step;
+	int			 status, ok = 1, idx, more = 1;
+
+	if (d->stopping || store_suspect(d->store))
+		return;
+	w = store_timers_kind(d->store, tkey_name(TK_FANOUT), 1);
+	if (w == NULL || json_array_size(w) == 0) {
+		json_decref(w);
+		return;
+	}
+	t = json_array_get(w, 0);
+	incid = jget_int(t, "incident");
+	step = jget_str(t, "step");
+	kz_actx_init(d, &a, clock_now(), "keizokud");
+	if (kz_op_begin(d) == -1) {
+		json_decref(w);
+		return;
+	}
+	if (store_timer_delete(d->store, jget_int(t, "id")) == -1)
+		ok = 0;
+	else if ((inc = kz_incident_load(d, incid, &status)) != NULL) {
+		idx = runbook_step_index(inc->rb, step);
+		while (ok && more && idx >= 0) {
+			struct effects fx = { 0 };
+
+			engine_timer(&a, inc, idx, &k, &fx);
+			more = wants_more(&fx);
+			ok = kz_apply(d, &a, inc, &fx) == 0;
+			effects_free(&fx);
+			if (mono_ms() - t0 >= WORK_BUDGET_MS)
+				break;
+		}
+		incident_free(inc);
+	} else if (status != 404)
+		ok = 0;
+	json_decref(w);
+	kz_op_end(d, ok, NULL, NULL);
 }
 
 void

@@ -14,6 +14,8 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 
+#define SHOW_MEMBERS	100	/* members listed per role in show */
+
 static const char *const answers[] = {
 	"called", "no_answer", "available", "unavailable", "arrived", NULL
 };
@@ -30,15 +32,30 @@ answer_parse(const char *s)
 	return eng_lookup(answers, s);
 }
 
+/* The index of call-outs by step and member, built once per loaded
+ * incident (linear) and kept by add(): every lookup is O(1), so calling
+ * N members costs O(N), not O(N^2) as a scan per lookup did. */
+static struct strmap *
+cindex(struct incident *inc, int step)
+{
+	size_t i;
+
+	if (inc->cidx == NULL) {
+		inc->cidx = xcalloc(inc->rb->nsteps + 1, sizeof *inc->cidx);
+		for (i = 0; i < inc->ncallouts; i++)
+			strmap_put(&inc->cidx[inc->callouts[i].step],
+			    inc->callouts[i].member, i);
+	}
+	return &inc->cidx[step];
+}
+
 static struct callout *
 find(struct incident *inc, int step, const char *member)
 {
 	size_t i;
 
-	for (i = 0; i < inc->ncallouts; i++)
-		if (inc->callouts[i].step == step &&
-		    strcmp(inc->callouts[i].member, member) == 0)
-			return &inc->callouts[i];
+	if (strmap_get(cindex(inc, step), member, &i))
+		return &inc->callouts[i];
 	return NULL;
 }
 
@@ -86,8 +103,11 @@ add(struct incident *inc, int step, const char *role, const char *member)
 {
 	struct callout *c;
 
-	inc->callouts = xreallocarray(inc->callouts, inc->ncallouts + 1,
-	    sizeof *inc->callouts);
+	if (inc->ncallouts >= inc->ccap) {
+		inc->ccap = inc->ccap * 2 + 16;
+		inc->callouts = xreallocarray(inc->callouts, inc->ccap,
+		    sizeof *inc->callouts);
+	}
 	c = &inc->callouts[inc->ncallouts++];
 	memset(c, 0, sizeof *c);
 	c->step = step;
@@ -95,26 +115,29 @@ add(struct incident *inc, int step, const char *role, const char *member)
 	c->member = xstrdup(member);
 	c->is_new = 1;
 	c->dirty = 1;
+	strmap_put(cindex(inc, step), c->member, inc->ncallouts - 1);
 	return c;
 }
 
 /* Calls the next member of role not yet called in this step, in the
- * role's call-out order now (who is on turn first, those out left out). */
+ * order cand gives (eng_callout_order, computed once per settle), from
+ * *cur on: the members before it were all called, and the cursor only
+ * moves forward, so a settle over N members is linear. */
 static int
 call_next(const struct actx *a, struct incident *inc, int i, const char *role,
-    struct effects *fx)
+    char **cand, size_t n, size_t *cur, struct effects *fx)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
-	char			**cand, *title;
-	size_t			 k, n;
+	char			*title;
+	size_t			 k;
 	int64_t			 esc = rs->u.assemble.callout_s * 1000;
 
-	cand = eng_callout_order(a, role, &n);
-	for (k = 0; k < n; k++) {
+	for (k = *cur; k < n; k++) {
 		struct callout *c;
 
 		if (find(inc, i, cand[k]) != NULL)
 			continue;
+		*cur = k + 1;
 		c = add(inc, i, role, cand[k]);
 		c->answer = AN_CALLED;
 		c->called_at = a->now;
@@ -129,33 +152,48 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
 			eng_timer_set_key(fx, (struct tkey){ .kind = TK_CALLOUT,
 			    .a = xstrdup(role), .b = xstrdup(cand[k]) }, i,
 			    a->now + esc);
-		free(cand);
 		return 1;
 	}
-	free(cand);
+	*cur = k;
 	return 0;
 }
 
-/* Tops every role up with calls, and finishes the step at quota. */
+/* Tops every role up with calls, and finishes the step at quota. At
+ * most ENGINE_FANOUT_BATCH members are called per call: the rest follow
+ * from a "fanout" timer due at once, each batch its own transaction, so
+ * that a call-out of 10,000 never holds the loop. */
 static void
 settle(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
 	size_t			 r;
-	int			 all = 1;
+	int			 all = 1, called = 0, more = 0;
 
 	for (r = 0; r < rs->u.assemble.nroles; r++) {
 		const char	*role = rs->u.assemble.roles[r].role;
 		int		 quota = rs->u.assemble.roles[r].quota;
 		struct tally	 t;
+		size_t		 cur = 0, n;
+		char		**cand;
 
 		tally(inc, i, role, &t);
-		while (t.available + t.arrived + t.waiting < quota &&
-		    call_next(a, inc, i, role, fx))
+		cand = eng_callout_order(a, role, &n);
+		while (t.available + t.arrived + t.waiting < quota) {
+			if (called >= ENGINE_FANOUT_BATCH) {
+				more = 1;
+				break;
+			}
+			if (!call_next(a, inc, i, role, cand, n, &cur, fx))
+				break;
 			t.waiting++;
+			called++;
+		}
+		free(cand);
 		if (t.available + t.arrived < quota)
 			all = 0;
 	}
+	if (more)
+		eng_timer_set(fx, TK_FANOUT, i, a->now);
 	if (all && inc->steps[i].state == SS_READY) {
 		eng_finish(a, inc, i, SS_DONE, "keizokud", "quota met", fx);
 		eng_event(fx, EV_ASSEMBLY_COMPLETE, i,
@@ -171,6 +209,14 @@ eng_assemble_start(const struct actx *a, struct incident *inc, int i,
     struct effects *fx)
 {
 	settle(a, inc, i, fx);
+}
+
+void
+eng_assemble_more(const struct actx *a, struct incident *inc, int i,
+    struct effects *fx)
+{
+	if (inc->steps[i].state == SS_READY)
+		settle(a, inc, i, fx);
 }
 
 void
@@ -360,6 +406,7 @@ engine_assembly_json(const struct incident *inc)
 			struct tally	 t;
 			json_t		*ms = json_array();
 			int64_t		 quota_at = 0;
+			size_t		 listed = 0;
 
 			tally(inc, (int)i, role, &t);
 			for (k = 0; k < inc->ncallouts; k++) {
@@ -367,6 +414,11 @@ engine_assembly_json(const struct incident *inc)
 
 				if (c->step != (int)i ||
 				    strcmp(c->role, role) != 0)
+					continue;
+				/* Counts, not rows, beyond the first
+				 * SHOW_MEMBERS: show stays small at any size
+				 * (keizoku safety --list --step pages them). */
+				if (++listed > SHOW_MEMBERS)
 					continue;
 				json_array_append_new(ms, json_pack("{s:s,s:s,"
 				    "s:s?,s:s?,s:s?,s:s?}", "member", c->member,
@@ -382,13 +434,14 @@ engine_assembly_json(const struct incident *inc)
 			if (t.available + t.arrived >= quota)
 				quota_at = inc->steps[i].done_at;
 			json_object_set_new(out, role, json_pack("{s:s,s:i,s:i,"
-			    "s:i,s:i,s:i,s:i,s:o,s:o}", "step", rs->id,
+			    "s:i,s:i,s:i,s:i,s:o,s:o,s:I,s:b}", "step", rs->id,
 			    "required", quota, "available", t.available,
 			    "arrived", t.arrived, "unavailable", t.unavailable,
 			    "waiting", t.waiting, "no_answer", t.no_answer,
 			    "quota_met_at", quota_at ? json_string(rfc3339_buf(
 			    quota_at, b1, sizeof b1)) : json_null(), "members",
-			    ms));
+			    ms, "called", (json_int_t)listed,
+			    "members_truncated", listed > SHOW_MEMBERS));
 		}
 	}
 	return out;

@@ -34,6 +34,8 @@ void		 eng_finish(const struct actx *, struct incident *, int,
 /* engine-assemble.c */
 void		 eng_assemble_start(const struct actx *, struct incident *,
 		    int step, struct effects *);
+void		 eng_assemble_more(const struct actx *, struct incident *,
+		    int step, struct effects *);
 void		 eng_assemble_timer(const struct actx *, struct incident *,
 		    int step, const struct tkey *, struct effects *);
 int		 eng_assemble_out(const struct actx *, struct incident *,
@@ -60,6 +62,13 @@ const char	*eng_responsible(const struct actx *,
 		    const struct incident *, const char *ref);
 void		 eng_answer_moves(const struct actx *, struct incident *,
 		    const char *member, enum answer, struct effects *);
+/* engine-safety.c */
+void		 eng_safety_start(const struct actx *, struct incident *,
+		    int step, struct effects *);
+void		 eng_safety_timer(const struct actx *, struct incident *,
+		    int step, enum tk_kind, struct effects *);
+void		 eng_safety_timeout(const struct actx *, struct incident *,
+		    int step, struct effects *);
 /* engine-rto.c */
 void		 eng_rto_start(const struct actx *, struct incident *,
 		    struct effects *);

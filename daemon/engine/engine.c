@@ -102,6 +102,9 @@ incident_free(struct incident *inc)
 		free(inc->callouts[i].entered_by);
 	}
 	free(inc->callouts);
+	for (i = 0; inc->cidx != NULL && i < inc->rb->nsteps; i++)
+		strmap_clear(&inc->cidx[i]);
+	free(inc->cidx);
 	json_decref(inc->systems);
 	runbook_unref(inc->rb);
 	free(inc->title);
@@ -356,6 +359,9 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 		break;
 	case ST_ASSEMBLE:
 		eng_assemble_start(a, inc, i, fx);
+		return;
+	case ST_SAFETY:
+		eng_safety_start(a, inc, i, fx);
 		return;
 	case ST_EXCEPTION:
 		eng_exception_from_step(a, inc, i, fx);
@@ -811,6 +817,8 @@ step_timeout(const struct actx *a, struct incident *inc, int i,
 
 	if (rs->type == ST_ASSEMBLE)
 		eng_assemble_shortage(a, inc, i, fx);
+	if (rs->type == ST_SAFETY)
+		eng_safety_timeout(a, inc, i, fx);
 	d = eng_step_data(inc, i);
 	json_object_set_new(d, "on_timeout",
 	    json_string(on_timeout_name(rs->on_timeout)));
@@ -891,6 +899,16 @@ engine_timer(const struct actx *a, struct incident *inc, int i,
 	case TK_RETRY:
 		if (st == SS_RUNNING)
 			start_action(a, inc, i, fx);
+		break;
+	case TK_FANOUT:
+		if (rs->type == ST_ASSEMBLE)
+			eng_assemble_more(a, inc, i, fx);
+		else if (rs->type == ST_SAFETY)
+			eng_safety_timer(a, inc, i, k->kind, fx);
+		break;
+	case TK_SREMIND:
+		if (rs->type == ST_SAFETY)
+			eng_safety_timer(a, inc, i, k->kind, fx);
 		break;
 	case TK_TIMEOUT:
 		if (st == SS_READY || st == SS_ACKED || st == SS_RUNNING)

@@ -12,6 +12,7 @@
 
 #include "engine/tkey.h"
 #include "model/event.h"
+#include "common/strmap.h"
 #include "model/runbook.h"
 
 struct roster;
@@ -38,6 +39,11 @@ struct step_st {
 	int		 attempts;	/* action attempts started */
 	int		 pinned;	/* handed to assignee by name
 					   (keizoku assign) */
+	/* safety steps (SPEC §18) */
+	int		 asked;		/* members to ask */
+	int		 answered;	/* of them, heard from */
+	int		 cursor;	/* asked (or reminded) so far */
+	int		 rounds;	/* reminder rounds started */
 	int		 dirty;
 };
 
@@ -77,12 +83,20 @@ struct incident {
 	struct step_st	*steps;		/* rb->nsteps */
 	struct callout	*callouts;
 	size_t		 ncallouts;
+	size_t		 ccap;		/* allocated */
+	struct strmap	*cidx;		/* per step: member -> callout, built
+					   when first needed (engine) */
 	/* RTO clocks: {"SYSTEM": {"rto_s", "deadline_at", "recovered_at"}}
 	 * with times in ms; null rto_s when the plan does not know it. */
 	json_t		*systems;
 	int		 dirty;
 	int		 is_new;
 };
+
+/* Members called (or asked) per engine call: a larger call-out goes on
+ * in batches, each from a TK_FANOUT timer due at once and committed on
+ * its own, so that no loop turn is held long (SPEC §18, scale). */
+#define ENGINE_FANOUT_BATCH	100
 
 /* An exception measure (例外措置, SPEC §7): a temporary departure from
  * the security policy, requested (by a person or an exception step),
@@ -143,7 +157,12 @@ enum eff_kind {
 	EF_DRILL_CLOSED,	/* a drill ended: its exception measures
 				   not yet disposed of end with it
 				   (engine_exception_drill_closed) */
+	EF_SAFETY,		/* rows of the safety table: op says
+				   which (data.member for ask, remind) */
 };
+
+/* What an EF_SAFETY effect writes. */
+enum safety_op { SFO_ASK, SFO_REMIND, SFO_ANSWER, SFO_SUMMARY };
 
 struct effect {
 	enum eff_kind	 kind;
@@ -157,6 +176,7 @@ struct effect {
 					   not empty */
 	char		*to;		/* notify: "role:X" / member */
 	struct exc	*exc;		/* EF_EXCEPTION, EF_EXC_SAVE (owned) */
+	enum safety_op	 op;		/* EF_SAFETY */
 };
 
 struct effects {
@@ -278,6 +298,15 @@ void	 engine_exception_drill_closed(const struct actx *,
  * then, else 0; *due is the date it fell due (for the log). */
 int	 engine_plan_drill(const struct actx *, const struct plan_drill *,
 	    const char *seen, struct effects *, char due[16]);
+/* A safety answer (SPEC §18). heard[i] for each step: 0 the member was
+ * not asked there, 1 asked and not yet heard from, 2 already answered.
+ * status: safe, injured or unsafe; can_come -1 unsaid, 0, 1; eta_s 0
+ * none. */
+int	 engine_safety_answer(const struct actx *, struct incident *,
+	    const char *member, const int *heard, const char *status,
+	    int can_come, int64_t eta_s, const char *note, struct effects *,
+	    char **why);
+int		 safety_status_parse(const char *);
 const char	*answer_name(enum answer);
 int		 answer_parse(const char *);
 /* Assembly as in SPEC §5 `show`. */

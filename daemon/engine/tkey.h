@@ -18,6 +18,12 @@
  *   repeats                                    a trigger's repeats
  *                                              summed up (incident,
  *                                              step "")
+ *   fanout                                     the next batch of a
+ *                                              large call-out or safety
+ *                                              check, due at once (run
+ *                                              a loop turn at a time)
+ *   sremind                                    a safety check's next
+ *                                              reminder round
  *
  * The code sees a struct tkey: tkey_format writes the text, tkey_parse
  * reads it; nothing else builds or takes apart a kind. */
@@ -39,7 +45,9 @@
 	T(EXC_AFTER, "exc-after")					\
 	T(SOURCE_SILENT, "source-silent")				\
 	T(REPEATS, "repeats")						\
-	T(ROTA_TURN, "rota-turn")
+	T(ROTA_TURN, "rota-turn")					\
+	T(FANOUT, "fanout")						\
+	T(SREMIND, "sremind")
 
 enum tk_kind {
 	TK_ANY,		/* clearing: every timer of the step/incident */

@@ -49,6 +49,7 @@
 #define BOARD_WAIT_MS	20
 #define SSE_HWM		(64 * 1024)
 #define SSE_PER_MEMBER	4
+#define BOARD_MEMBERS	100	/* members listed per role; counts beyond */
 
 struct sse {
 	TAILQ_ENTRY(sse)	 entry;
@@ -195,6 +196,38 @@ board_steps(struct board_job *j, const struct incident *inc)
 	    nskip, inc->rb->nsteps);
 }
 
+/* Safety checks (SPEC §18): the tally, never the list. */
+static void
+board_safety(struct board_job *j, const struct incident *inc)
+{
+	struct buf	*b = &j->b;
+	size_t		 i;
+	json_t		*t;
+
+	for (i = 0; i < inc->rb->nsteps; i++) {
+		if (inc->rb->steps[i].type != ST_SAFETY)
+			continue;
+		t = store_safety_tally(j->wr->d->store, inc->id,
+		    inc->rb->steps[i].id);
+		if (t == NULL)
+			continue;
+		buf_adds(b, "<div>");
+		wh_pair(b, "h3", "安否確認", "Safety check");
+		buf_printf(b, "<p>回答 <small>answered</small> <b>%lld / %lld"
+		    "</b> — 無事 <small>safe</small> %lld、負傷 <small>injured"
+		    "</small> %lld、要救助 <small>in danger</small> %lld、"
+		    "参集可 <small>can come</small> %lld</p></div>",
+		    (long long)json_integer_value(json_object_get(t,
+		    "answered")), (long long)json_integer_value(json_object_get(
+		    t, "asked")), (long long)json_integer_value(json_object_get(
+		    t, "safe")), (long long)json_integer_value(json_object_get(
+		    t, "injured")), (long long)json_integer_value(
+		    json_object_get(t, "unsafe")), (long long)json_integer_value(
+		    json_object_get(t, "can_come")));
+		json_decref(t);
+	}
+}
+
 static void
 board_assembly(struct board_job *j, const struct incident *inc)
 {
@@ -216,7 +249,7 @@ board_assembly(struct board_job *j, const struct incident *inc)
 			const struct rb_quota	*q = &rs->u.assemble.roles[r];
 			const char		*role = q->role;
 			const struct role	*ro;
-			int			 quota = q->quota, have = 0;
+			int			 quota = q->quota, have = 0, shown;
 
 			ro = roster_role(j->wr->d->roster, role);
 
@@ -233,10 +266,17 @@ board_assembly(struct board_job *j, const struct incident *inc)
 			buf_printf(b, "</b> %d / %d %s</p><ul>", have, quota,
 			    have >= quota ? "<span class=\"tag\">充足 "
 			    "met</span>" : "<b class=\"tag\">不足 short</b>");
+			shown = 0;
 			for (k = 0; k < inc->ncallouts; k++) {
 				const struct callout *c = &inc->callouts[k];
 
 				if (c->step != (int)i || strcmp(c->role, role))
+					continue;
+				/* A tally, not a list, beyond the first
+				 * BOARD_MEMBERS (SPEC §18). */
+				if (shown++ == BOARD_MEMBERS)
+					buf_adds(b, "<li>…</li>");
+				if (shown > BOARD_MEMBERS)
 					continue;
 				buf_adds(b, "<li>");
 				wh_esc(b, web_member_name(j->wr->d,
@@ -349,6 +389,7 @@ board_incident(struct board_job *j, const struct incident *inc)
 	buf_adds(b, "<div class=\"grid\">");
 	board_steps(j, inc);
 	board_assembly(j, inc);
+	board_safety(j, inc);
 	board_rto(j, inc);
 	buf_adds(b, "</div>");
 	snprintf(key, sizeof key, "%lld", (long long)inc->id);

@@ -468,8 +468,17 @@ load_lists(struct config *c, const char *file, const struct ynode *root,
 			load_source(c, file, n->keys[i]->str, n->items[i], d);
 		}
 	c->source_names = xcalloc(c->nsources + 1, sizeof *c->source_names);
-	for (i = 0; i < c->nsources; i++)
+	c->point_sources = xcalloc(c->nsources + 1, sizeof *c->point_sources);
+	for (i = 0; i < c->nsources; i++) {
+		size_t np = strv_len(c->point_sources);
+
 		c->source_names[i] = xstrdup(c->sources[i].name);
+		/* Their triggers carry seismic intensity by place. */
+		if (c->sources[i].format != NULL &&
+		    (strcmp(c->sources[i].format, "p2pquake") == 0 ||
+		    strcmp(c->sources[i].format, "jma") == 0))
+			c->point_sources[np] = xstrdup(c->sources[i].name);
+	}
 	if (yget_node(d, file, root, "channels", Y_MAP, 0, &n) == 1)
 		for (i = 0; i < n->n; i++)
 			load_channel(c, file, n->keys[i]->str, n->items[i], d);
@@ -692,6 +701,7 @@ config_free(struct config *c)
 		free(c->tokens[i].member);
 	free(c->sources);
 	strv_free(c->source_names);
+	strv_free(c->point_sources);
 	free(c->channels);
 	free(c->routes);
 	free(c->tokens);

@@ -97,6 +97,7 @@ struct config {
 	struct source_conf	*sources;
 	size_t			 nsources;
 	char			**source_names;
+	char			**point_sources; /* p2pquake and jma ones */
 	struct channel_conf	*channels;
 	size_t			 nchannels;
 	struct route_conf	*routes;

@@ -39,6 +39,12 @@
 	E(ASSEMBLY_RESPONSE, "assembly.response")			\
 	E(ASSEMBLY_COMPLETE, "assembly.complete")			\
 	E(ASSEMBLY_SHORT, "assembly.short")				\
+	E(SAFETY_ASK, "safety.ask")		/* notification */	\
+	E(SAFETY_ASKED, "safety.asked")					\
+	E(SAFETY_ANSWERED, "safety.answered")				\
+	E(SAFETY_REMINDED, "safety.reminded")				\
+	E(SAFETY_COMPLETE, "safety.complete")				\
+	E(SAFETY_SUMMARY, "safety.summary")				\
 	E(RTO_STARTED, "rto.started")					\
 	E(RTO_WARNING, "rto.warning")					\
 	E(RTO_BREACHED, "rto.breached")					\

@@ -436,6 +436,36 @@ assembly(struct doc *d, json_t *rep)
 	doc_table(d, 0);
 }
 
+static void
+safety(struct doc *d, json_t *rep)
+{
+	static const char *const heads[] = { "手順 / Step", "対象 / Asked",
+	    "回答 / Answered", "無事 / Safe", "負傷 / Injured",
+	    "要救助 / In danger", "参集可 / Can come", "50%", "90%", "100%",
+	    NULL };
+	static const char *const nums[] = { "asked", "answered", "safe",
+	    "injured", "unsafe", "can_come" };
+	json_t		*v, *a = json_object_get(rep, "safety");
+	struct doc_row	 r = { { NULL }, 0 };
+	size_t		 i, k;
+
+	if (json_array_size(a) == 0)
+		return;
+	doc_heading(d, 2, "安否確認 / Safety confirmation");
+	head_row(d, heads);
+	json_array_foreach(a, i, v) {
+		doc_cell(&r, "%s", dash(jget_str(v, "step")));
+		for (k = 0; k < sizeof nums / sizeof nums[0]; k++)
+			doc_cell(&r, "%lld", (long long)json_integer_value(
+			    json_object_get(v, nums[k])));
+		doc_cell_own(&r, secs(json_object_get(v, "t50_s")));
+		doc_cell_own(&r, secs(json_object_get(v, "t90_s")));
+		doc_cell_own(&r, secs(json_object_get(v, "t100_s")));
+		doc_row_emit(d, &r, 0);
+	}
+	doc_table(d, 0);
+}
+
 static const char *
 rto_result(json_t *v)
 {
@@ -709,6 +739,7 @@ report_render(json_t *rep, const char *format, const char **why)
 	steps(&d, rep);
 	escalations(&d, rep);
 	assembly(&d, rep);
+	safety(&d, rep);
 	systems(&d, rep);
 	notifications(&d, rep);
 	exceptions(&d, rep);

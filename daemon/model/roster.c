@@ -9,7 +9,8 @@
 #include "common/ytree.h"
 
 static const char *const member_keys[] = {
-	"id", "name", "unix_user", "contacts", "site", "email", "phone", NULL
+	"id", "name", "unix_user", "contacts", "site", "area", "email",
+	"phone", NULL
 };
 static const char *const contact_keys[] = {
 	"channel", "mention", "direct", NULL
@@ -42,12 +43,10 @@ load_member(struct roster *r, const char *file, const struct ynode *n,
 		    "member id \"%s\" must match [a-z0-9][a-z0-9_-]*", s);
 		return;
 	}
-	for (i = 0; i < r->nmembers; i++) {
-		if (strcmp(r->members[i].id, s) == 0) {
-			diag_node(d, file, ymap_get(n, "id"),
-			    "duplicate member id \"%s\"", s);
-			return;
-		}
+	if (strmap_get(&r->byid, s, NULL)) {
+		diag_node(d, file, ymap_get(n, "id"),
+		    "duplicate member id \"%s\"", s);
+		return;
 	}
 	r->members = xreallocarray(r->members, r->nmembers + 1,
 	    sizeof *r->members);
@@ -55,12 +54,15 @@ load_member(struct roster *r, const char *file, const struct ynode *n,
 	memset(m, 0, sizeof *m);
 	m->id = xstrdup(s);
 	m->team = -1;
+	strmap_put(&r->byid, m->id, r->nmembers - 1);
 	if (yget_str(d, file, n, "name", 0, &s) == 1)
 		m->name = xstrdup(s);
 	if (yget_str(d, file, n, "unix_user", 0, &s) == 1)
 		m->unix_user = xstrdup(s);
 	if (yget_str(d, file, n, "site", 0, &s) == 1)
 		m->site = xstrdup(s);
+	if (yget_str(d, file, n, "area", 0, &s) == 1)
+		m->area = xstrdup(s);
 	if (yget_str(d, file, n, "email", 0, &s) == 1) {
 		if (!mail_addr_ok(s))
 			diag_node(d, file, ymap_get(n, "email"), "email must "
@@ -98,6 +100,9 @@ load_member(struct roster *r, const char *file, const struct ynode *n,
 		m->contacts[m->ncontacts].channel = xstrdup(ch);
 		m->contacts[m->ncontacts].line = ymap_get(c, "channel")->line;
 		m->contacts[m->ncontacts].col = ymap_get(c, "channel")->col;
+		if (direct && !strmap_get(&r->direct, ch, NULL))
+			strmap_put(&r->direct, m->contacts[m->ncontacts].channel,
+			    r->nmembers - 1);
 		m->contacts[m->ncontacts++].mention = me ? xstrdup(me) : NULL;
 	}
 }
@@ -109,7 +114,7 @@ load_role(struct roster *r, const char *file, const struct ynode *n,
 	struct role	*ro;
 	struct ynode	*ms = NULL;
 	const char	*s;
-	size_t		 i, j;
+	size_t		 i, cap = 1;
 	int		 b;
 
 	if (n->type != Y_MAP) {
@@ -156,23 +161,25 @@ load_role(struct roster *r, const char *file, const struct ynode *n,
 			    "role members must be member ids");
 			continue;
 		}
-		for (j = 0; j < r->nmembers; j++)
-			if (strcmp(r->members[j].id, mid) == 0)
-				break;
-		if (j == r->nmembers) {
+		if (!strmap_get(&r->byid, mid, NULL)) {
 			diag_node(d, file, ms->items[i],
 			    "role \"%s\": unknown member \"%s\"", ro->id, mid);
 			continue;
 		}
-		if (strv_has(ro->members, mid)) {
+		if (strmap_get(&ro->idx, mid, NULL)) {
 			diag_node(d, file, ms->items[i],
 			    "role \"%s\" lists \"%s\" twice", ro->id, mid);
 			continue;
 		}
-		ro->members = xreallocarray(ro->members, ro->nmembers + 2,
-		    sizeof *ro->members);
+		if (ro->nmembers + 2 > cap) {
+			cap = cap * 2 + 8;
+			ro->members = xreallocarray(ro->members, cap,
+			    sizeof *ro->members);
+		}
 		ro->members[ro->nmembers++] = xstrdup(mid);
 		ro->members[ro->nmembers] = NULL;
+		strmap_put(&ro->idx, ro->members[ro->nmembers - 1],
+		    ro->nmembers - 1);
 	}
 }
 
@@ -247,6 +254,7 @@ roster_free(struct roster *r)
 		free(m->name);
 		free(m->unix_user);
 		free(m->site);
+		free(m->area);
 		free(m->email);
 		free(m->phone);
 		for (j = 0; j < m->ncontacts; j++) {
@@ -260,8 +268,11 @@ roster_free(struct roster *r)
 		free(r->roles[i].title);
 		strv_free(r->roles[i].members);
 		free(r->roles[i].rota);
+		strmap_clear(&r->roles[i].idx);
 	}
 	rota_free_roster(r);
+	strmap_clear(&r->byid);
+	strmap_clear(&r->direct);
 	free(r->members);
 	free(r->roles);
 	free(r->file);
@@ -273,9 +284,8 @@ roster_member(const struct roster *r, const char *id)
 {
 	size_t i;
 
-	for (i = 0; r != NULL && i < r->nmembers; i++)
-		if (strcmp(r->members[i].id, id) == 0)
-			return &r->members[i];
+	if (r != NULL && strmap_get(&r->byid, id, &i))
+		return &r->members[i];
 	return NULL;
 }
 
@@ -295,7 +305,8 @@ roster_in_role(const struct roster *r, const char *role, const char *member)
 {
 	const struct role *ro = roster_role(r, role);
 
-	return ro != NULL && member != NULL && strv_has(ro->members, member);
+	return ro != NULL && member != NULL && strmap_get(&ro->idx, member,
+	    NULL);
 }
 
 int
@@ -304,7 +315,8 @@ roster_is_proxy(const struct roster *r, const char *member)
 	size_t i;
 
 	for (i = 0; r != NULL && member != NULL && i < r->nroles; i++)
-		if (r->roles[i].proxy && strv_has(r->roles[i].members, member))
+		if (r->roles[i].proxy && strmap_get(&r->roles[i].idx, member,
+		    NULL))
 			return 1;
 	return 0;
 }
@@ -372,11 +384,9 @@ roster_candidates(const struct roster *r, const char *ref, size_t *n)
 		*n = ro->nmembers;
 		return ro->members;
 	}
-	for (i = 0; r != NULL && i < r->nmembers; i++) {
-		if (strcmp(r->members[i].id, ref) == 0) {
-			*n = 1;
-			return &r->members[i].id;
-		}
+	if (r != NULL && strmap_get(&r->byid, ref, &i)) {
+		*n = 1;
+		return &r->members[i].id;
 	}
 	return NULL;
 }
@@ -397,9 +407,9 @@ roster_json(const struct roster *r)
 			    m->contacts[j].mention, "direct",
 			    m->contacts[j].direct));
 		json_array_append_new(ms, json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,"
-		    "s:s?,s:o}", "id", m->id, "name", m->name, "unix_user",
-		    m->unix_user, "site", m->site, "email", m->email, "phone",
-		    m->phone, "contacts", cs));
+		    "s:s?,s:s?,s:o}", "id", m->id, "name", m->name, "unix_user",
+		    m->unix_user, "site", m->site, "area", m->area, "email",
+		    m->email, "phone", m->phone, "contacts", cs));
 	}
 	for (i = 0; r != NULL && i < r->nroles; i++) {
 		const struct role	*ro = &r->roles[i];
@@ -419,13 +429,9 @@ roster_json(const struct roster *r)
 const struct member *
 roster_direct(const struct roster *r, const char *channel)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; r != NULL && i < r->nmembers; i++)
-		for (j = 0; j < r->members[i].ncontacts; j++)
-			if (r->members[i].contacts[j].direct &&
-			    strcmp(r->members[i].contacts[j].channel,
-			    channel) == 0)
-				return &r->members[i];
+	if (r != NULL && strmap_get(&r->direct, channel, &i))
+		return &r->members[i];
 	return NULL;
 }

@@ -6,6 +6,8 @@
 #include <jansson.h>
 #include <sys/types.h>
 
+#include "common/strmap.h"
+
 struct diags;
 struct rota_state;
 
@@ -22,6 +24,8 @@ struct member {
 	char		*name;
 	char		*unix_user;	/* a user name, or a numeric uid */
 	char		*site;
+	char		*area;		/* SPEC §18: as JMA / P2P points
+					   name it (東京都, 千代田区), or NULL */
 	char		*email;		/* SPEC §14, or NULL */
 	char		*phone;
 	struct contact	*contacts;
@@ -37,6 +41,7 @@ struct role {
 	int	  proxy;
 	char	 *rota;		/* SPEC §16: on-turn members first, or NULL */
 	int	 *mteam;	/* each member's team index, or -1 */
+	struct strmap idx;	/* member id -> position */
 };
 
 struct roster {
@@ -53,6 +58,8 @@ struct roster {
 	/* The covers and teams out in force (the daemon's, read from its
 	 * store), which call-out orders take into account; NULL: none. */
 	const struct rota_state	*live;
+	struct strmap	 byid;		/* member id -> index */
+	struct strmap	 direct;	/* direct channel -> member index */
 };
 
 /* Loads and checks (unknown members, empty roles, duplicate ids with

@@ -11,6 +11,7 @@
 #include "model/matcher.h"
 #include "model/roster.h"
 #include "model/actionwith.h"
+#include "model/safety.h"
 #include "model/runbook.h"
 #include "common/sig.h"
 #include "model/template.h"
@@ -51,6 +52,8 @@ static const struct {
 	    "duration" },
 	{ "exception", ST_EXCEPTION, (const char *const[]){ "title",
 	    "policy", "reason", "revert_by", NULL }, "title" },
+	{ "safety", ST_SAFETY, (const char *const[]){ "roles", "areas",
+	    "remind", "max_reminders", "done_at", NULL }, "roles" },
 };
 
 static const struct {
@@ -266,6 +269,60 @@ load_activation(struct runbook *rb, const char *file, const struct ynode *n,
 	yget_duration(d, file, n, "window", 0, &a->window_s);
 }
 
+static const char *const areas_keys[] = { "min_scale", NULL };
+
+/* A safety step (SPEC §18): roles is a list of roles, areas.min_scale a
+ * seismic intensity, remind a duration, done_at a share. */
+static void
+check_safety(const char *file, const struct ynode *w, struct rb_step *st,
+    const struct rb_context *ctx, struct diags *d)
+{
+	struct ynode	*roles, *areas;
+	char		**rl = NULL;
+	size_t		 i, n = 0;
+	long long	 m = 3;
+	json_t		*v;
+
+	st->u.safety.min_scale = -1;
+	st->u.safety.done_pct = 100;
+	if (yget_strlist(d, file, w, "roles", 1, &rl, &n) == 1) {
+		roles = ymap_get(w, "roles");
+		for (i = 0; i < n; i++)
+			if (ctx != NULL && ctx->roster != NULL &&
+			    roster_role(ctx->roster, rl[i]) == NULL)
+				diag_node(d, file, roles->type == Y_SEQ ?
+				    roles->items[i] : roles,
+				    "unknown role \"%s\"", rl[i]);
+		st->u.safety.roles = rl;
+	}
+	if (yget_node(d, file, w, "areas", Y_MAP, 0, &areas) == 1) {
+		ycheck_keys(d, file, areas, areas_keys, "areas");
+		st->u.safety.areas = ynode_json(areas);
+		st->u.safety.min_scale = safety_scale_parse(json_object_get(
+		    st->u.safety.areas, "min_scale"));
+		if (st->u.safety.min_scale < 0)
+			diag_node(d, file, ymap_get(areas, "min_scale") ?
+			    ymap_get(areas, "min_scale") : areas,
+			    "areas.min_scale must be a seismic intensity: a "
+			    "P2P scale code (10 20 30 40 45 50 55 60 70) or "
+			    "1 2 3 4 5弱 5強 6弱 6強 7");
+	}
+	yget_duration(d, file, w, "remind", 0, &st->u.safety.remind_s);
+	if (yget_int(d, file, w, "max_reminders", 0, 0, 100, &m) == 1)
+		st->u.safety.max_reminders = (int)m;
+	else
+		st->u.safety.max_reminders = 3;
+	if (ymap_get(w, "done_at") != NULL) {
+		v = ynode_json(ymap_get(w, "done_at"));
+		st->u.safety.done_pct = safety_done_pct(v);
+		json_decref(v);
+		if (st->u.safety.done_pct < 0)
+			diag_node(d, file, ymap_get(w, "done_at"), "done_at "
+			    "must be a share of those asked, from 1%% to "
+			    "100%%, such as 95%%");
+	}
+}
+
 static void
 load_with(struct rb_step *st, const char *file, const struct ynode *n,
     size_t ti, const struct rb_context *ctx, struct diags *d)
@@ -339,7 +396,7 @@ load_with(struct rb_step *st, const char *file, const struct ynode *n,
 
 			if (parse_i64(roles->items[i]->str ?
 			    roles->items[i]->str : "", &v) == -1 || v < 1 ||
-			    v > 10000)
+			    v > 100000)
 				diag_node(d, file, roles->items[i],
 				    "quota for role \"%s\" must be a whole "
 				    "number from 1", roles->keys[i]->str);
@@ -358,6 +415,9 @@ load_with(struct rb_step *st, const char *file, const struct ynode *n,
 		yget_duration(d, file, w, "revert_by", 1,
 		    &st->u.exception.revert_by_s);
 		st->with = ynode_json(w);
+		break;
+	case ST_SAFETY:
+		check_safety(file, w, st, ctx, d);
 		break;
 	case ST_NOTIFY: {
 		const char	*v;
@@ -431,7 +491,7 @@ load_step(struct runbook *rb, const char *file, const struct ynode *n,
 		if (ti == sizeof step_types / sizeof step_types[0]) {
 			diag_node(d, file, ymap_get(n, "type"), "unknown step "
 			    "type \"%s\" (task, approval, action, notify, "
-			    "assemble, wait or exception)", s);
+			    "assemble, wait, exception or safety)", s);
 			ti = 0;
 		}
 	}
@@ -619,6 +679,10 @@ runbook_free(struct runbook *rb)
 				free(st->u.assemble.roles[j].role);
 			free(st->u.assemble.roles);
 			break;
+		case ST_SAFETY:
+			strv_free(st->u.safety.roles);
+			json_decref(st->u.safety.areas);
+			break;
 		default:
 			break;
 		}
@@ -703,6 +767,31 @@ load_top(struct runbook *rb, const char *file, const struct ynode *root,
 	}
 }
 
+/* A safety step limited to shaken areas needs a trigger that says which
+ * places were shaken: an activation by a P2P or JMA source. */
+static void
+check_areas(const struct runbook *rb, const char *file,
+    const struct ynode *steps, const struct rb_context *ctx,
+    struct diags *d)
+{
+	size_t i, j;
+
+	if (ctx == NULL || ctx->point_sources == NULL || steps == NULL)
+		return;
+	for (j = 0; j < rb->nacts; j++)
+		if (rb->acts[j].source != NULL &&
+		    strv_has(ctx->point_sources, rb->acts[j].source))
+			return;
+	for (i = 0; i < rb->nsteps && i < steps->n; i++)
+		if (rb->steps[i].type == ST_SAFETY &&
+		    rb->steps[i].u.safety.areas != NULL)
+			diag_node(d, file, ymap_get(ymap_get(steps->items[i],
+			    "with"), "areas"), "step \"%s\": areas need a "
+			    "trigger with seismic intensity by place: activate "
+			    "this runbook from a P2P (p2pquake) or JMA source",
+			    rb->steps[i].id);
+}
+
 struct runbook *
 runbook_parse(const char *file, const char *text, size_t len,
     const struct rb_context *ctx, struct diags *d)
@@ -777,6 +866,7 @@ runbook_parse(const char *file, const char *text, size_t len,
 	if (yget_node(d, file, root, "activation", Y_SEQ, 0, &acts) == 1)
 		for (i = 0; i < acts->n; i++)
 			load_activation(rb, file, acts->items[i], ctx, &pc, d);
+	check_areas(rb, file, steps, ctx, d);
 out:
 	strv_free(pc.step_ids);
 	ydoc_free(doc);

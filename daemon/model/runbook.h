@@ -14,7 +14,7 @@ struct roster;
 
 enum step_type {
 	ST_TASK, ST_APPROVAL, ST_ACTION, ST_NOTIFY, ST_ASSEMBLE, ST_WAIT,
-	ST_EXCEPTION,
+	ST_EXCEPTION, ST_SAFETY,
 };
 enum on_timeout { OT_ESCALATE, OT_FAIL, OT_SKIP, OT_CONTINUE };
 enum act_mode { AM_AUTO, AM_CONFIRM };
@@ -76,6 +76,16 @@ struct rb_step {
 		struct {
 			int64_t	 revert_by_s;
 		} exception;
+		struct {
+			char	**roles;	/* NULL-terminated */
+			json_t	*areas;		/* as written, for the
+						   log; NULL: everyone */
+			int	 min_scale;	/* P2P scale; -1: no
+						   areas */
+			int64_t	 remind_s;	/* 0: no reminders */
+			int	 max_reminders;	/* default 3 */
+			int	 done_pct;	/* 1..100, default 100 */
+		} safety;
 	} u;
 	int		 drill_run;	/* run the action for real in drills */
 	int		 retry_attempts; /* total attempts, >= 1 */
@@ -113,6 +123,9 @@ struct rb_context {
 	char *const		*sources;	/* configured source names */
 	char *const		*channels;	/* configured channel names */
 	char *const		*systems;	/* the plan's system ids */
+	/* those whose triggers carry seismic intensity by place (P2P,
+	 * JMA): a safety step's areas need one; NULL: not checked */
+	char *const		*point_sources;
 	/* Checks an action step's "with" (the plugins know their keys):
 	 * 0, or -1 with *why (caller frees). NULL: not checked. */
 	int			(*check_action)(const void *arg,

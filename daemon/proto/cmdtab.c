@@ -37,6 +37,21 @@ static const struct kz_flagspec f_incidents[] = {
 	PAGE_FLAGS,
 	{ NULL, 0, NULL }
 };
+static const struct kz_flagspec f_safety[] = {
+	{ "safe", KZ_F_BOOL, "I am safe (無事)" },
+	{ "injured", KZ_F_BOOL, "I am injured (負傷)" },
+	{ "unsafe", KZ_F_BOOL, "I am in danger or need help (要救助)" },
+	{ "can-come", KZ_F_BOOL, "I can come to work (参集可)" },
+	{ "cannot-come", KZ_F_BOOL, "I cannot come (参集不可)" },
+	{ "eta", KZ_F_STR, "with --can-come: when I can be there, e.g. 1h" },
+	{ "note", KZ_F_STR, "a note" },
+	{ "list", KZ_F_BOOL, "page the members asked and their answers" },
+	{ "unanswered", KZ_F_BOOL, "with --list: only those not heard from" },
+	{ "limit", KZ_F_STR, "with --list: at most N members (100)" },
+	{ "after", KZ_F_STR, "with --list: the members after this one" },
+	{ "step", KZ_F_STR, "with --list: this step (safety or assemble)" },
+	{ NULL, 0, NULL }
+};
 static const struct kz_flagspec f_respond[] = {
 	{ "available", KZ_F_BOOL, "I can come / work" },
 	{ "unavailable", KZ_F_BOOL, "I cannot" },

@@ -81,6 +81,11 @@
 	    "/v1/incidents/{incident}/responses", NULL, KZ_WRITE,	\
 	    "answer a staff call-out",					\
 	    cmd_respond, cli_pr_respond)				\
+	C(SAFETY, "safety", KZ_ARGS("incident"), 1, f_safety, "POST",	\
+	    "/v1/incidents/{incident}/safety", NULL, KZ_WRITE,		\
+	    "answer a safety check (安否確認), or page its members with "	\
+	    "--list",							\
+	    cmd_safety, cli_print_generic_cmd)				\
 	C(INBOX, "inbox", KZ_NOARGS, 0, f_page, "GET", "/v1/inbox",	\
 	    NULL, KZ_READ, "steps and call-outs waiting for me",	\
 	    cmd_inbox, cli_pr_inbox)					\

@@ -17,25 +17,28 @@ save_step(struct store *s, struct incident *inc, size_t i, int insert)
 	struct step_st	*st = &inc->steps[i];
 	json_t		*p;
 
-	p = json_pack("[o,o,o,o,o,o,o,o,o,i,i,b,I,I,s]",
+	p = json_pack("[o,o,o,o,o,o,o,o,o,i,i,b,i,i,i,i,I,I,s]",
 	    json_string(step_state_name(st->state)),
 	    jstr_or_null(st->assignee), jstr_or_null(st->acked_by),
 	    jstr_or_null(st->done_by), jstr_or_null(st->note),
 	    jint_or_null(st->ready_at), jint_or_null(st->acked_at),
 	    jint_or_null(st->done_at), jint_or_null(st->deadline_at),
 	    st->esc_level, st->attempts, st->pinned,
+	    st->asked, st->answered, st->cursor, st->rounds,
 	    (json_int_t)inc->id, (json_int_t)i, inc->rb->steps[i].id);
 	st->dirty = 0;
 	if (insert)
 		return sexec(s, "INSERT INTO steps(state, assignee, acked_by, "
 		    "done_by, note, ready_at, acked_at, done_at, deadline_at, "
-		    "esc_level, attempts, pinned, incident, idx, id) VALUES (?, "
-		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
-	json_array_remove(p, 14);
+		    "esc_level, attempts, pinned, asked, answered, cursor, "
+		    "rounds, incident, idx, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
+	json_array_remove(p, 18);
 	return sexec(s, "UPDATE steps SET state = ?, assignee = ?, "
 	    "acked_by = ?, done_by = ?, note = ?, ready_at = ?, acked_at = ?, "
 	    "done_at = ?, deadline_at = ?, esc_level = ?, attempts = ?, "
-	    "pinned = ? WHERE incident = ? AND idx = ?", p);
+	    "pinned = ?, asked = ?, answered = ?, cursor = ?, rounds = ? "
+	    "WHERE incident = ? AND idx = ?", p);
 }
 
 static int
@@ -128,37 +131,52 @@ load_json(json_t *o, const char *k, json_t *def)
 	return v;
 }
 
-static void
+/* Read straight from the statement (no JSON per row): an incident with
+ * 10,000 call-outs is loaded for every answer. */
+static int
 load_callouts(struct store *s, struct incident *inc)
 {
-	json_t	*rows = squery(s, "SELECT * FROM responses WHERE incident = ? "
-	    "ORDER BY called_at, rowid", json_pack("[I]", (json_int_t)inc->id));
-	size_t	 i;
+	sqlite3_stmt	*st;
+	int		 rc;
 
-	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
-		json_t		*r = json_array_get(rows, i);
+	if ((st = store_prep(s, "SELECT step, role, member, answer, eta_at, "
+	    "called_at, answered_at, entered_by FROM responses WHERE "
+	    "incident = ? ORDER BY called_at, rowid")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, inc->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct callout	*c;
+		const char	*ent;
 		int		 step = runbook_step_index(inc->rb,
-				    json_string_value(json_object_get(r, "step")));
-		int		 ans = answer_parse(json_string_value(
-				    json_object_get(r, "answer")));
+				    (const char *)sqlite3_column_text(st, 0));
+		int		 ans = answer_parse((const char *)
+				    sqlite3_column_text(st, 3));
 
 		if (step < 0 || ans < 0)
 			continue;
-		inc->callouts = xreallocarray(inc->callouts, inc->ncallouts + 1,
-		    sizeof *inc->callouts);
+		if (inc->ncallouts >= inc->ccap) {
+			inc->ccap = inc->ccap * 2 + 16;
+			inc->callouts = xreallocarray(inc->callouts,
+			    inc->ccap, sizeof *inc->callouts);
+		}
 		c = &inc->callouts[inc->ncallouts++];
 		memset(c, 0, sizeof *c);
 		c->step = step;
-		c->role = jget_strdup(r, "role");
-		c->member = jget_strdup(r, "member");
+		c->role = xstrdup((const char *)sqlite3_column_text(st, 1));
+		c->member = xstrdup((const char *)sqlite3_column_text(st, 2));
 		c->answer = (enum answer)ans;
-		c->eta_at = jget_int(r, "eta_at");
-		c->called_at = jget_int(r, "called_at");
-		c->answered_at = jget_int(r, "answered_at");
-		c->entered_by = jget_strdup(r, "entered_by");
+		c->eta_at = sqlite3_column_int64(st, 4);
+		c->called_at = sqlite3_column_int64(st, 5);
+		c->answered_at = sqlite3_column_int64(st, 6);
+		ent = (const char *)sqlite3_column_text(st, 7);
+		c->entered_by = ent != NULL ? xstrdup(ent) : NULL;
 	}
-	json_decref(rows);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_set_err(s, rc, "step");
+		return -1;
+	}
+	return 0;
 }
 
 struct incident *
@@ -214,7 +232,11 @@ store_incident_load(struct store *s, int64_t id,
 		inc->systems = json_object();
 	}
 	json_decref(rows);
-	load_callouts(s, inc);
+	if (load_callouts(s, inc) == -1) {
+		incident_free(inc);
+		*status = 503;
+		return NULL;
+	}
 	steps = squery(s, "SELECT * FROM steps WHERE incident = ? ORDER BY "
 	    "idx", json_pack("[I]", (json_int_t)id));
 	for (i = 0; steps != NULL && i < json_array_size(steps); i++) {
@@ -240,6 +262,10 @@ store_incident_load(struct store *s, int64_t id,
 		st->esc_level = (int)jget_int(sr, "esc_level");
 		st->attempts = (int)jget_int(sr, "attempts");
 		st->pinned = jget_int(sr, "pinned") != 0;
+		st->asked = (int)jget_int(sr, "asked");
+		st->answered = (int)jget_int(sr, "answered");
+		st->cursor = (int)jget_int(sr, "cursor");
+		st->rounds = (int)jget_int(sr, "rounds");
 	}
 	if (steps == NULL) {
 		incident_free(inc);

@@ -135,5 +135,23 @@ const char *const store_migrations[] = {
 	"  back_at INTEGER, back_by TEXT);"
 	"CREATE TABLE rota_turns(rota TEXT PRIMARY KEY, k INTEGER NOT NULL,"
 	"  at INTEGER NOT NULL);",
+	/* 10: large call-outs (SPEC §18): the batches still to do are
+	 * "fanout" timers, found by kind; safety confirmation, one row per
+	 * member asked, with counters on the step */
+	"CREATE INDEX timers_kind ON timers(kind, due);"
+	"CREATE INDEX responses_step ON responses(incident, step, answer);"
+	"CREATE TABLE safety(incident INTEGER NOT NULL REFERENCES"
+	"  incidents(id), step TEXT NOT NULL, member TEXT NOT NULL,"
+	"  name TEXT, site TEXT, area TEXT, status TEXT, can_come INTEGER,"
+	"  eta_s INTEGER, note TEXT, asked_at INTEGER NOT NULL,"
+	"  answered_at INTEGER, entered_by TEXT,"
+	"  reminders INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY(incident, step, member)) WITHOUT ROWID;"
+	"CREATE INDEX safety_open ON safety(incident, step, answered_at,"
+	"  member);"
+	"ALTER TABLE steps ADD COLUMN asked INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE steps ADD COLUMN answered INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE steps ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE steps ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0;",
 	NULL
 };

@@ -116,6 +116,18 @@ prep(struct store *s, const char *sql)
 	return st;
 }
 
+sqlite3_stmt *
+store_prep(struct store *s, const char *sql)
+{
+	return prep(s, sql);
+}
+
+void
+store_set_err(struct store *s, int rc, const char *what)
+{
+	set_err(s, rc, what);
+}
+
 static int
 bind_json(sqlite3_stmt *st, int i, json_t *v)
 {
@@ -694,8 +706,17 @@ json_t *
 store_timers_due(struct store *s, int64_t now, int limit)
 {
 	return squery(s, "SELECT id, incident, step, kind, due, data FROM "
-	    "timers WHERE due <= ? ORDER BY due, id LIMIT ?",
+	    "timers WHERE due <= ? AND kind <> 'fanout' ORDER BY due, id "
+	    "LIMIT ?",
 	    json_pack("[I,i]", (json_int_t)now, limit));
+}
+
+json_t *
+store_timers_kind(struct store *s, const char *kind, int limit)
+{
+	return squery(s, "SELECT id, incident, step, kind, due, data FROM "
+	    "timers WHERE kind = ? ORDER BY due, id LIMIT ?",
+	    json_pack("[s,i]", kind, limit));
 }
 
 int
@@ -715,4 +736,158 @@ store_timer_count(struct store *s)
 		n = jget_int(json_array_get(rows, 0), "n");
 	json_decref(rows);
 	return n;
+}
+
+/* Safety confirmation (SPEC §18): one row per member asked. */
+int
+store_safety_ask(struct store *s, int64_t incident, const char *step,
+    const char *member, const char *name, const char *site,
+    const char *area, int64_t now)
+{
+	if (sexec(s, "INSERT OR IGNORE INTO safety(incident, step, member, "
+	    "name, site, area, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    json_pack("[I,s,s,s?,s?,s?,I]", (json_int_t)incident, step,
+	    member, name, site, area, (json_int_t)now)) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int
+store_safety_remind(struct store *s, int64_t incident, const char *step,
+    const char *member, int round)
+{
+	if (sexec(s, "UPDATE safety SET reminders = ? WHERE incident = ? AND "
+	    "step = ? AND member = ? AND answered_at IS NULL AND reminders < ?",
+	    json_pack("[i,I,s,s,i]", round, (json_int_t)incident, step,
+	    member, round)) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int
+store_safety_answer(struct store *s, int64_t incident, const char *step,
+    const char *member, json_t *d, int64_t now)
+{
+	json_t *cc = json_object_get(d, "can_come");
+
+	return sexec(s, "UPDATE safety SET status = ?, can_come = ?, "
+	    "eta_s = ?, note = ?, entered_by = ?, answered_at = ? WHERE "
+	    "incident = ? AND step = ? AND member = ?", json_pack("[O,o,O,O,O,"
+	    "I,I,s,s]", json_object_get(d, "status"), json_is_boolean(cc) ?
+	    json_integer(json_is_true(cc)) : json_null(), json_object_get(d,
+	    "eta_s"), json_object_get(d, "note") ? json_object_get(d, "note") :
+	    json_null(), json_object_get(d, "entered_by") ? json_object_get(d,
+	    "entered_by") : json_null(), (json_int_t)now, (json_int_t)incident,
+	    step, member));
+}
+
+json_t *
+store_safety_heard(struct store *s, int64_t incident, const char *member)
+{
+	return squery(s, "SELECT step, answered_at FROM safety WHERE "
+	    "incident = ? AND member = ?", json_pack("[I,s]",
+	    (json_int_t)incident, member));
+}
+
+/* The counts of show: in all, by site and by area. */
+json_t *
+store_safety_tally(struct store *s, int64_t incident, const char *step)
+{
+	static const char *const sql[] = {
+		"SELECT '' AS k, count(*) AS asked, count(answered_at) AS "
+		"answered, count(CASE status WHEN 'safe' THEN 1 END) AS safe, "
+		"count(CASE status WHEN 'injured' THEN 1 END) AS injured, "
+		"count(CASE status WHEN 'unsafe' THEN 1 END) AS unsafe, "
+		"count(CASE can_come WHEN 1 THEN 1 END) AS can_come, "
+		"count(CASE can_come WHEN 0 THEN 1 END) AS cannot_come FROM "
+		"safety WHERE incident = ? AND (? IS NULL OR step = ?)",
+		"SELECT coalesce(site, '') AS k, count(*) AS asked, "
+		"count(answered_at) AS answered, count(CASE status WHEN 'safe' "
+		"THEN 1 END) AS safe, count(CASE status WHEN 'injured' THEN 1 "
+		"END) AS injured, count(CASE status WHEN 'unsafe' THEN 1 END) AS "
+		"unsafe FROM safety WHERE incident = ? AND (? IS NULL OR step = "
+		"?) GROUP BY 1 ORDER BY 1",
+		"SELECT coalesce(area, '') AS k, count(*) AS asked, "
+		"count(answered_at) AS answered, count(CASE status WHEN 'safe' "
+		"THEN 1 END) AS safe, count(CASE status WHEN 'injured' THEN 1 "
+		"END) AS injured, count(CASE status WHEN 'unsafe' THEN 1 END) AS "
+		"unsafe FROM safety WHERE incident = ? AND (? IS NULL OR step = "
+		"?) GROUP BY 1 ORDER BY 1",
+	};
+	json_t	*out = NULL, *rows, *r;
+	size_t	 i, j;
+
+	for (i = 0; i < 3; i++) {
+		rows = squery(s, sql[i], json_pack("[I,s?,s?]",
+		    (json_int_t)incident, step, step));
+		if (rows == NULL) {
+			json_decref(out);
+			return NULL;
+		}
+		if (i == 0) {
+			out = json_incref(json_array_get(rows, 0));
+			json_object_del(out, "k");
+		} else {
+			json_t *o = json_object();
+
+			json_array_foreach(rows, j, r) {
+				const char *k = json_string_value(
+				    json_object_get(r, "k"));
+
+				json_object_set(o, *k ? k : "-", r);
+				json_object_del(r, "k");
+			}
+			json_object_set_new(out, i == 1 ? "by_site" : "by_area",
+			    o);
+		}
+		json_decref(rows);
+	}
+	return out;
+}
+
+/* A page of members, by member id after `after`. */
+json_t *
+store_safety_list(struct store *s, int64_t incident, const char *step,
+    int unanswered, const char *after, int limit)
+{
+	return squery(s, "SELECT member, name, site, area, status, "
+	    "CASE can_come WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS "
+	    "can_come, eta_s, answered_at, asked_at, reminders, note, step "
+	    "FROM safety WHERE incident = ? AND (? IS NULL OR step = ?) AND "
+	    "(? = 0 OR answered_at IS NULL) AND member > ? ORDER BY member, "
+	    "step LIMIT ?", json_pack("[I,s?,s?,i,s,i]", (json_int_t)incident,
+	    step, step, unanswered, after != NULL ? after : "", limit));
+}
+
+/* The members of an assemble step the same way (responses). */
+json_t *
+store_callout_list(struct store *s, int64_t incident, const char *step,
+    int unanswered, const char *after, int limit)
+{
+	return squery(s, "SELECT member, role, answer, eta_at, called_at, "
+	    "answered_at, entered_by FROM responses WHERE incident = ? AND "
+	    "step = ? AND (? = 0 OR answer IN ('called', 'no_answer')) AND "
+	    "member > ? ORDER BY member LIMIT ?", json_pack("[I,s,i,s,i]",
+	    (json_int_t)incident, step, unanswered, after != NULL ? after :
+	    "", limit));
+}
+
+/* Those not heard from, for the owner's summary. */
+json_t *
+store_safety_unheard(struct store *s, int64_t incident, const char *step,
+    int limit)
+{
+	return squery(s, "SELECT member, name, site, area FROM safety WHERE "
+	    "incident = ? AND step = ? AND answered_at IS NULL ORDER BY "
+	    "member LIMIT ?", json_pack("[I,s,i]", (json_int_t)incident, step,
+	    limit));
+}
+
+/* Times at which a share of those asked had answered (the report). */
+json_t *
+store_safety_times(struct store *s, int64_t incident, const char *step)
+{
+	return squery(s, "SELECT answered_at FROM safety WHERE incident = ? "
+	    "AND step = ? AND answered_at IS NOT NULL ORDER BY answered_at",
+	    json_pack("[I,s]", (json_int_t)incident, step));
 }

@@ -85,6 +85,9 @@ int64_t		 store_timer_next(struct store *);	/* INT64_MAX: none */
 /* Due timers, oldest first: [{"id","incident","step","kind","due",
  * "data"}], at most limit. */
 json_t		*store_timers_due(struct store *, int64_t now, int limit);
+/* Timers of one kind whether due or not, oldest first (the same rows). */
+json_t		*store_timers_kind(struct store *, const char *kind,
+		    int limit);
 int		 store_timer_delete(struct store *, int64_t id);
 int64_t		 store_timer_count(struct store *);
 
@@ -102,5 +105,27 @@ int		 store_meta_set(struct store *, const char *key,
 		    const char *value);
 /* For the test clock and health checks. */
 int		 store_ping(struct store *);
+
+/* Safety confirmation (SPEC §18). ask: 1 when the row is new, 0 when
+ * the member was asked already; remind: 1 when a reminder is due. */
+int	 store_safety_ask(struct store *, int64_t incident, const char *step,
+	    const char *member, const char *name, const char *site,
+	    const char *area, int64_t now);
+int	 store_safety_remind(struct store *, int64_t incident,
+	    const char *step, const char *member, int round);
+int	 store_safety_answer(struct store *, int64_t incident,
+	    const char *step, const char *member, json_t *data, int64_t now);
+json_t	*store_safety_heard(struct store *, int64_t incident,
+	    const char *member);
+json_t	*store_safety_tally(struct store *, int64_t incident,
+	    const char *step);
+json_t	*store_safety_list(struct store *, int64_t incident,
+	    const char *step, int unanswered, const char *after, int limit);
+json_t	*store_callout_list(struct store *, int64_t incident,
+	    const char *step, int unanswered, const char *after, int limit);
+json_t	*store_safety_unheard(struct store *, int64_t incident,
+	    const char *step, int limit);
+json_t	*store_safety_times(struct store *, int64_t incident,
+	    const char *step);
 
 #endif

@@ -24,7 +24,7 @@ export KEIZOKU_AM_TOKEN="am-demo-token" KEIZOKU_GRAFANA_SECRET="grafana-demo-sec
     KEIZOKU_WEB_SECRET="web-demo-secret-0123456789"
 expect_rc "keizokud -t accepts the shipped config, roster, plan and runbooks" 0 "$KZD" -t -c "$CONF"
 expect_eq "with no warning at all" "$(cat "$T/out")" ""
-grep -q "ok (5 runbooks)" "$T/err" && ok "-t counts the five runbooks" || nok "-t stderr: $(cat "$T/err")"
+grep -q "ok (6 runbooks)" "$T/err" && ok "-t counts the six runbooks" || nok "-t stderr: $(cat "$T/err")"
 
 # Each runbook on its own, against the shipped roster, plan and sources.
 for rb in "$KZ_TOP"/runbooks/*.yaml; do
@@ -79,10 +79,10 @@ export KEIZOKU_SOCKET="$T/ship/var/keizoku.sock"
 KZD_ARGS="-c $T/ship/config/run.yaml"
 start_kzd || exit 1
 expect_eq "status has no load error" "$("$KZ" --json status | jq -c '.load_errors')" "[]"
-expect_eq "the five runbooks with their kinds" "$("$KZ" --json runbooks | jq -c '[.[] | [.id, .kind, .owner]] | sort' | tr -d ' ')" \
-    '[["dc-failover","failover","role:it-lead"],["earthquake-assembly","staff-assembly","role:it-lead"],["ransomware-response","security","role:csirt"],["telework-switch","telework","role:it-lead"],["tsunami-coastal","staff-assembly","role:it-lead"]]'
+expect_eq "the six runbooks with their kinds" "$("$KZ" --json runbooks | jq -c '[.[] | [.id, .kind, .owner]] | sort' | tr -d ' ')" \
+    '[["dc-failover","failover","role:it-lead"],["earthquake-assembly","staff-assembly","role:it-lead"],["earthquake-safety","staff-assembly","role:secretariat"],["ransomware-response","security","role:csirt"],["telework-switch","telework","role:it-lead"],["tsunami-coastal","staff-assembly","role:it-lead"]]'
 expect_eq "their triggers" "$("$KZ" --json runbooks | jq -c '[.[] | .id as $id | .triggers[] | [$id, .source, .mode]] | sort' | tr -d ' ')" \
-    '[["dc-failover","alertmanager","confirm"],["earthquake-assembly","jma","auto"],["earthquake-assembly","jma","auto"],["earthquake-assembly","quake","auto"],["earthquake-assembly","quake","auto"],["ransomware-response","alertmanager","confirm"],["telework-switch","grafana","confirm"],["tsunami-coastal","jma","auto"],["tsunami-coastal","jma","confirm"],["tsunami-coastal","quake","auto"],["tsunami-coastal","quake","confirm"]]'
+    '[["dc-failover","alertmanager","confirm"],["earthquake-assembly","jma","auto"],["earthquake-assembly","jma","auto"],["earthquake-assembly","quake","auto"],["earthquake-assembly","quake","auto"],["earthquake-safety","jma","auto"],["earthquake-safety","quake","auto"],["ransomware-response","alertmanager","confirm"],["telework-switch","grafana","confirm"],["tsunami-coastal","jma","auto"],["tsunami-coastal","jma","confirm"],["tsunami-coastal","quake","auto"],["tsunami-coastal","quake","confirm"]]'
 expect_eq "every runbook title is 日本語 / English" "$("$KZ" --json runbooks | jq -c '[.[] | select(.title | test("\\A[^/]*[^\\x00-\\x7f][^/]* / [\\x20-\\x7e]+\\z") | not) | .id]')" "[]"
 ro=$("$KZ" --json roster)
 expect_eq "keizoku roster: it-lead in order of precedence" "$(echo "$ro" | jq -c '[.roles[] | select(.id == "it-lead") | .members][0]' | tr -d ' ')" '["tanaka","suzuki","takahashi"]'
@@ -115,7 +115,7 @@ expect_eq "the previous roster stays in force" "$("$KZ" --json roster | jq -c '[
 nhup=$(grep -c 'reloading ' "$T/kzd.log")
 kill -HUP "$KZD_PID"
 wait_for "SIGHUP reloads" 10 sh -c "[ \$(grep -c 'reloading ' '$T/kzd.log') -gt $nhup ]"
-expect_eq "SIGHUP too keeps it" "$("$KZ" --json roster | jq '.roles | length')" 8
+expect_eq "SIGHUP too keeps it" "$("$KZ" --json roster | jq '.roles | length')" 9
 stop_kzd
 expect_eq "SIGTERM exits 0" "$KZD_RC" 0
 if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/kzd.log"; then

@@ -236,6 +236,10 @@ apply(struct world *w, const struct actx *a, struct effects *fx)
 		case EF_WITHDRAW:
 			say(w, "withdraw queued notifications");
 			break;
+		case EF_SAFETY:
+			say(w, "safety row %d %s", (int)e->op,
+			    step_name(w, e->step));
+			break;
 		case EF_DRILL_CLOSED: {
 			size_t k;
 
