@@ -8,6 +8,10 @@
  * it), and its close callback tells when it is freed. A connection is
  * timed out or displaced by raising a timeout on its bufferevent, which
  * evhttp handles as its own: it drops the connection and frees it.
+ *
+ * A freed connection's socket is closed a little later, by the
+ * bufferevent's finaliser, which libevent runs in the same turn of the
+ * loop: until the turn is over its descriptor is counted as still open.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -61,9 +65,12 @@ struct hconns {
 	struct hconn_list	 fresh;
 	struct hconn_list	 reading;	/* longest reading first */
 	struct hconn_list	 busy;
-	int			 n;
+	int			 n;		/* accepted and not freed */
+	int			 nreading;
+	int			 closing;	/* freed this turn */
 	uint64_t		 dropped;
 	struct event		*resolve_ev;
+	struct event		*settle_ev;	/* the turn is over */
 };
 
 static struct hconn_list *
@@ -73,14 +80,29 @@ hc_list(struct hconns *hs, enum hc_state st)
 	    &hs->busy;
 }
 
-/* At the cap, accepting waits while no connection can make room, and
- * while those just accepted have not yet made theirs: libevent accepts
- * everything queued in one go unless its listener is held. */
+/* At the cap, accepting waits while no connection can make room. Past
+ * it, up to KZ_ACCEPT_BATCH are accepted in one go (kz_fdbudget keeps
+ * descriptors for them), no more than there are reading connections for
+ * them to displace once they are known (hc_resolve_cb); then accepting
+ * waits until the descriptors of those displaced are closed, at the end
+ * of the turn. libevent accepts everything queued in one go unless its
+ * listener is held. */
 static void
 hc_update_full(struct hconns *hs)
 {
-	lguard_full(hs->lg, hs->n >= hs->max && (TAILQ_EMPTY(&hs->reading) ||
-	    !TAILQ_EMPTY(&hs->fresh)));
+	int extra = hs->nreading < KZ_ACCEPT_BATCH ? hs->nreading :
+	    KZ_ACCEPT_BATCH;
+
+	lguard_full(hs->lg, hs->n + hs->closing >= hs->max + extra);
+}
+
+static void
+hc_settle_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct hconns *hs = arg;
+
+	hs->closing = 0;
+	hc_update_full(hs);
 }
 
 static void
@@ -90,8 +112,12 @@ hc_move(struct hconn *c, enum hc_state st)
 	struct timeval	 tv;
 
 	TAILQ_REMOVE(hc_list(hs, c->state), c, entry);
+	if (c->state == HC_READING)
+		hs->nreading--;
 	c->state = st;
 	TAILQ_INSERT_TAIL(hc_list(hs, st), c, entry);
+	if (st == HC_READING)
+		hs->nreading++;
 	if (st == HC_READING && clock_is_test())
 		/* Under the test clock the deadline is its time, reached by
 		 * `_clock --advance` (hconns_clock), not the machine's. */
@@ -105,15 +131,23 @@ hc_move(struct hconn *c, enum hc_state st)
 	hc_update_full(hs);
 }
 
+/* The connection is freed; its socket is closed later in this turn. */
 static void
 hc_free(struct hconn *c)
 {
-	struct hconns *hs = c->hs;
+	struct hconns	*hs = c->hs;
+	struct timeval	 now = { 0, 0 };
 
 	TAILQ_REMOVE(hc_list(hs, c->state), c, entry);
+	if (c->state == HC_READING)
+		hs->nreading--;
 	evtimer_del(&c->deadline);
 	free(c);
 	hs->n--;
+	/* Counted as open until a timer due at once fires: on the next turn,
+	 * after every finaliser of this one. */
+	hs->closing++;
+	evtimer_add(hs->settle_ev, &now);
 	hc_update_full(hs);
 }
 
@@ -170,15 +204,16 @@ hc_deadline_cb(evutil_socket_t fd, short ev, void *arg)
 	hc_drop(c);
 }
 
-/* Makes room under the cap: the connection reading longest goes; when
- * none is reading, accepting waits until one closes. */
+/* Makes room under the cap: the connection reading longest goes, but
+ * not one of those just accepted (from first on); when none is reading,
+ * accepting waits until one closes. */
 static void
-hc_make_room(struct hconns *hs, struct hconn *newest)
+hc_make_room(struct hconns *hs, struct hconn *first)
 {
 	struct hconn *c;
 
 	while (hs->n > hs->max && (c = TAILQ_FIRST(&hs->reading)) != NULL &&
-	    c != newest)
+	    c != first)
 		hc_drop(c);
 	hc_update_full(hs);
 }
@@ -188,7 +223,7 @@ static void
 hc_resolve_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct hconns	*hs = arg;
-	struct hconn	*c, *last = NULL;
+	struct hconn	*c, *first = NULL;
 	void		*cbarg;
 
 	while ((c = TAILQ_FIRST(&hs->fresh)) != NULL) {
@@ -203,9 +238,10 @@ hc_resolve_cb(evutil_socket_t fd, short ev, void *arg)
 		c->evcon = cbarg;
 		evhttp_connection_set_closecb(c->evcon, hc_closed, c);
 		hc_move(c, HC_READING);
-		last = c;
+		if (first == NULL)
+			first = c;
 	}
-	hc_make_room(hs, last);
+	hc_make_room(hs, first);
 }
 
 static struct bufferevent *
@@ -250,6 +286,7 @@ hconns_new(struct event_base *base, struct evhttp *eh, struct lguard *lg,
 	TAILQ_INIT(&hs->reading);
 	TAILQ_INIT(&hs->busy);
 	hs->resolve_ev = event_new(base, -1, 0, hc_resolve_cb, hs);
+	hs->settle_ev = evtimer_new(base, hc_settle_cb, hs);
 	evhttp_set_bevcb(eh, hc_bevcb, hs);
 	hc_server = hs;
 	return hs;
@@ -283,6 +320,7 @@ hconns_free(struct hconns *hs)
 			free(c);
 		}
 	event_free(hs->resolve_ev);
+	event_free(hs->settle_ev);
 	if (hc_server == hs)
 		hc_server = NULL;
 	free(hs);
