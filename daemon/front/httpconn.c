@@ -16,11 +16,13 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/http.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -29,6 +31,14 @@
 #include "front/listen.h"
 
 static struct hconns *hc_server;	/* for kz_http_closecb */
+
+/* A connection that has not sent a byte since its accept is spared at
+ * the cap while younger than this, if one that has (or an older one) can
+ * go instead: a client that trickles its request has sent some of it,
+ * one that has not yet been scheduled to send (a loaded machine) or is
+ * in a TLS handshake (a slow network) has not. A flood of connections
+ * that send nothing is displaced as before, the oldest first. */
+#define HC_GRACE_MS	1000
 
 enum hc_state {
 	HC_NEW,		/* accepted, its evhttp connection not yet known */
@@ -51,6 +61,9 @@ struct hconn {
 	void				*user_arg;
 	int				 in_cb;	/* inside its own deadline */
 	int				 closed;
+	int64_t				 born;	/* monotonic ms, at accept */
+	struct evbuffer_cb_entry	*incb;	/* until a byte comes */
+	int				 heard;	/* a byte came */
 };
 TAILQ_HEAD(hconn_list, hconn);
 
@@ -105,6 +118,36 @@ hc_settle_cb(evutil_socket_t fd, short ev, void *arg)
 	hc_update_full(hs);
 }
 
+static int64_t
+hc_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+hc_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct hconn *c = arg;
+
+	if (info->n_added > 0)
+		c->heard = 1;
+}
+
+/* Before the bufferevent goes (evhttp frees it after its close
+ * callback). */
+static void
+hc_unwatch(struct hconn *c)
+{
+	if (c->incb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(c->bev),
+		    c->incb);
+	c->incb = NULL;
+}
+
 static void
 hc_move(struct hconn *c, enum hc_state st)
 {
@@ -157,6 +200,7 @@ hc_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct hconn *c = arg;
 
+	hc_unwatch(c);
 	if (c->gone != NULL) {
 		c->gone(c->gone_arg);
 		c->gone = NULL;
@@ -204,16 +248,33 @@ hc_deadline_cb(evutil_socket_t fd, short ev, void *arg)
 	hc_drop(c);
 }
 
-/* Makes room under the cap: the connection reading longest goes, but
- * not one of those just accepted (from first on); when none is reading,
- * accepting waits until one closes. */
-static void
-hc_make_room(struct hconns *hs, struct hconn *first)
+/* Whom to displace: the connection reading longest that has sent a
+ * byte or is past its grace, else the one reading longest; never one of
+ * those just accepted (from first on). */
+static struct hconn *
+hc_victim(struct hconns *hs, struct hconn *first, int64_t now)
 {
 	struct hconn *c;
 
-	while (hs->n > hs->max && (c = TAILQ_FIRST(&hs->reading)) != NULL &&
-	    c != first)
+	TAILQ_FOREACH(c, &hs->reading, entry) {
+		if (c == first)
+			break;
+		if (c->heard || now - c->born >= HC_GRACE_MS)
+			return c;
+	}
+	c = TAILQ_FIRST(&hs->reading);
+	return c != first ? c : NULL;
+}
+
+/* Makes room under the cap; when none is reading, accepting waits until
+ * one closes. */
+static void
+hc_make_room(struct hconns *hs, struct hconn *first)
+{
+	struct hconn	*c;
+	int64_t		 now = hc_mono_ms();
+
+	while (hs->n > hs->max && (c = hc_victim(hs, first, now)) != NULL)
 		hc_drop(c);
 	hc_update_full(hs);
 }
@@ -230,6 +291,8 @@ hc_resolve_cb(evutil_socket_t fd, short ev, void *arg)
 		cbarg = NULL;
 		bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
 		/* Our reference kept it readable; evhttp's may be gone. */
+		if (cbarg == NULL)
+			hc_unwatch(c);
 		bufferevent_decref(c->bev);
 		if (cbarg == NULL) {
 			hc_free(c);
@@ -258,6 +321,8 @@ hc_bevcb(struct event_base *base, void *arg)
 	c->hs = hs;
 	c->bev = bev;
 	c->state = HC_NEW;
+	c->born = hc_mono_ms();
+	c->incb = evbuffer_add_cb(bufferevent_get_input(bev), hc_input_cb, c);
 	evtimer_assign(&c->deadline, base, hc_deadline_cb, c);
 	/* evhttp sets its callbacks on bev once we return; until we have
 	 * looked, our reference keeps bev from being freed under us. */
@@ -305,6 +370,7 @@ hconns_free(struct hconns *hs)
 		return;
 	while ((c = TAILQ_FIRST(&hs->fresh)) != NULL) {
 		TAILQ_REMOVE(&hs->fresh, c, entry);
+		hc_unwatch(c);
 		bufferevent_decref(c->bev);
 		free(c);
 	}
@@ -312,6 +378,7 @@ hconns_free(struct hconns *hs)
 		while ((c = TAILQ_FIRST(lists[i])) != NULL) {
 			TAILQ_REMOVE(lists[i], c, entry);
 			evtimer_del(&c->deadline);
+			hc_unwatch(c);
 			evhttp_connection_set_closecb(c->evcon, NULL, NULL);
 			if (c->gone != NULL)
 				c->gone(c->gone_arg);
