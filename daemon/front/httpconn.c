@@ -8,15 +8,21 @@
  * it), and its close callback tells when it is freed. A connection is
  * timed out or displaced by raising a timeout on its bufferevent, which
  * evhttp handles as its own: it drops the connection and frees it.
+ *
+ * A freed connection's socket is closed a little later, by the
+ * bufferevent's finaliser, which libevent runs in the same turn of the
+ * loop: until the turn is over its descriptor is counted as still open.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/http.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/timeutil.h"
@@ -25,6 +31,14 @@
 #include "front/listen.h"
 
 static struct hconns *hc_server;	/* for kz_http_closecb */
+
+/* A connection that has not sent a byte since its accept is spared at
+ * the cap while younger than this, if one that has (or an older one) can
+ * go instead: a client that trickles its request has sent some of it,
+ * one that has not yet been scheduled to send (a loaded machine) or is
+ * in a TLS handshake (a slow network) has not. A flood of connections
+ * that send nothing is displaced as before, the oldest first. */
+#define HC_GRACE_MS	1000
 
 enum hc_state {
 	HC_NEW,		/* accepted, its evhttp connection not yet known */
@@ -47,6 +61,9 @@ struct hconn {
 	void				*user_arg;
 	int				 in_cb;	/* inside its own deadline */
 	int				 closed;
+	int64_t				 born;	/* monotonic ms, at accept */
+	struct evbuffer_cb_entry	*incb;	/* until a byte comes */
+	int				 heard;	/* a byte came */
 };
 TAILQ_HEAD(hconn_list, hconn);
 
@@ -61,9 +78,12 @@ struct hconns {
 	struct hconn_list	 fresh;
 	struct hconn_list	 reading;	/* longest reading first */
 	struct hconn_list	 busy;
-	int			 n;
+	int			 n;		/* accepted and not freed */
+	int			 nreading;
+	int			 closing;	/* freed this turn */
 	uint64_t		 dropped;
 	struct event		*resolve_ev;
+	struct event		*settle_ev;	/* the turn is over */
 };
 
 static struct hconn_list *
@@ -73,14 +93,59 @@ hc_list(struct hconns *hs, enum hc_state st)
 	    &hs->busy;
 }
 
-/* At the cap, accepting waits while no connection can make room, and
- * while those just accepted have not yet made theirs: libevent accepts
- * everything queued in one go unless its listener is held. */
+/* At the cap, accepting waits while no connection can make room. Past
+ * it, up to KZ_ACCEPT_BATCH are accepted in one go (kz_fdbudget keeps
+ * descriptors for them), no more than there are reading connections for
+ * them to displace once they are known (hc_resolve_cb); then accepting
+ * waits until the descriptors of those displaced are closed, at the end
+ * of the turn. libevent accepts everything queued in one go unless its
+ * listener is held. */
 static void
 hc_update_full(struct hconns *hs)
 {
-	lguard_full(hs->lg, hs->n >= hs->max && (TAILQ_EMPTY(&hs->reading) ||
-	    !TAILQ_EMPTY(&hs->fresh)));
+	int extra = hs->nreading < KZ_ACCEPT_BATCH ? hs->nreading :
+	    KZ_ACCEPT_BATCH;
+
+	lguard_full(hs->lg, hs->n + hs->closing >= hs->max + extra);
+}
+
+static void
+hc_settle_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct hconns *hs = arg;
+
+	hs->closing = 0;
+	hc_update_full(hs);
+}
+
+static int64_t
+hc_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+hc_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct hconn *c = arg;
+
+	if (info->n_added > 0)
+		c->heard = 1;
+}
+
+/* Before the bufferevent goes (evhttp frees it after its close
+ * callback). */
+static void
+hc_unwatch(struct hconn *c)
+{
+	if (c->incb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(c->bev),
+		    c->incb);
+	c->incb = NULL;
 }
 
 static void
@@ -90,8 +155,12 @@ hc_move(struct hconn *c, enum hc_state st)
 	struct timeval	 tv;
 
 	TAILQ_REMOVE(hc_list(hs, c->state), c, entry);
+	if (c->state == HC_READING)
+		hs->nreading--;
 	c->state = st;
 	TAILQ_INSERT_TAIL(hc_list(hs, st), c, entry);
+	if (st == HC_READING)
+		hs->nreading++;
 	if (st == HC_READING && clock_is_test())
 		/* Under the test clock the deadline is its time, reached by
 		 * `_clock --advance` (hconns_clock), not the machine's. */
@@ -105,15 +174,23 @@ hc_move(struct hconn *c, enum hc_state st)
 	hc_update_full(hs);
 }
 
+/* The connection is freed; its socket is closed later in this turn. */
 static void
 hc_free(struct hconn *c)
 {
-	struct hconns *hs = c->hs;
+	struct hconns	*hs = c->hs;
+	struct timeval	 now = { 0, 0 };
 
 	TAILQ_REMOVE(hc_list(hs, c->state), c, entry);
+	if (c->state == HC_READING)
+		hs->nreading--;
 	evtimer_del(&c->deadline);
 	free(c);
 	hs->n--;
+	/* Counted as open until a timer due at once fires: on the next turn,
+	 * after every finaliser of this one. */
+	hs->closing++;
+	evtimer_add(hs->settle_ev, &now);
 	hc_update_full(hs);
 }
 
@@ -123,6 +200,7 @@ hc_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct hconn *c = arg;
 
+	hc_unwatch(c);
 	if (c->gone != NULL) {
 		c->gone(c->gone_arg);
 		c->gone = NULL;
@@ -170,15 +248,33 @@ hc_deadline_cb(evutil_socket_t fd, short ev, void *arg)
 	hc_drop(c);
 }
 
-/* Makes room under the cap: the connection reading longest goes; when
- * none is reading, accepting waits until one closes. */
-static void
-hc_make_room(struct hconns *hs, struct hconn *newest)
+/* Whom to displace: the connection reading longest that has sent a
+ * byte or is past its grace, else the one reading longest; never one of
+ * those just accepted (from first on). */
+static struct hconn *
+hc_victim(struct hconns *hs, struct hconn *first, int64_t now)
 {
 	struct hconn *c;
 
-	while (hs->n > hs->max && (c = TAILQ_FIRST(&hs->reading)) != NULL &&
-	    c != newest)
+	TAILQ_FOREACH(c, &hs->reading, entry) {
+		if (c == first)
+			break;
+		if (c->heard || now - c->born >= HC_GRACE_MS)
+			return c;
+	}
+	c = TAILQ_FIRST(&hs->reading);
+	return c != first ? c : NULL;
+}
+
+/* Makes room under the cap; when none is reading, accepting waits until
+ * one closes. */
+static void
+hc_make_room(struct hconns *hs, struct hconn *first)
+{
+	struct hconn	*c;
+	int64_t		 now = hc_mono_ms();
+
+	while (hs->n > hs->max && (c = hc_victim(hs, first, now)) != NULL)
 		hc_drop(c);
 	hc_update_full(hs);
 }
@@ -188,13 +284,15 @@ static void
 hc_resolve_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct hconns	*hs = arg;
-	struct hconn	*c, *last = NULL;
+	struct hconn	*c, *first = NULL;
 	void		*cbarg;
 
 	while ((c = TAILQ_FIRST(&hs->fresh)) != NULL) {
 		cbarg = NULL;
 		bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
 		/* Our reference kept it readable; evhttp's may be gone. */
+		if (cbarg == NULL)
+			hc_unwatch(c);
 		bufferevent_decref(c->bev);
 		if (cbarg == NULL) {
 			hc_free(c);
@@ -203,9 +301,10 @@ hc_resolve_cb(evutil_socket_t fd, short ev, void *arg)
 		c->evcon = cbarg;
 		evhttp_connection_set_closecb(c->evcon, hc_closed, c);
 		hc_move(c, HC_READING);
-		last = c;
+		if (first == NULL)
+			first = c;
 	}
-	hc_make_room(hs, last);
+	hc_make_room(hs, first);
 }
 
 static struct bufferevent *
@@ -222,6 +321,8 @@ hc_bevcb(struct event_base *base, void *arg)
 	c->hs = hs;
 	c->bev = bev;
 	c->state = HC_NEW;
+	c->born = hc_mono_ms();
+	c->incb = evbuffer_add_cb(bufferevent_get_input(bev), hc_input_cb, c);
 	evtimer_assign(&c->deadline, base, hc_deadline_cb, c);
 	/* evhttp sets its callbacks on bev once we return; until we have
 	 * looked, our reference keeps bev from being freed under us. */
@@ -250,6 +351,7 @@ hconns_new(struct event_base *base, struct evhttp *eh, struct lguard *lg,
 	TAILQ_INIT(&hs->reading);
 	TAILQ_INIT(&hs->busy);
 	hs->resolve_ev = event_new(base, -1, 0, hc_resolve_cb, hs);
+	hs->settle_ev = evtimer_new(base, hc_settle_cb, hs);
 	evhttp_set_bevcb(eh, hc_bevcb, hs);
 	hc_server = hs;
 	return hs;
@@ -268,6 +370,7 @@ hconns_free(struct hconns *hs)
 		return;
 	while ((c = TAILQ_FIRST(&hs->fresh)) != NULL) {
 		TAILQ_REMOVE(&hs->fresh, c, entry);
+		hc_unwatch(c);
 		bufferevent_decref(c->bev);
 		free(c);
 	}
@@ -275,6 +378,7 @@ hconns_free(struct hconns *hs)
 		while ((c = TAILQ_FIRST(lists[i])) != NULL) {
 			TAILQ_REMOVE(lists[i], c, entry);
 			evtimer_del(&c->deadline);
+			hc_unwatch(c);
 			evhttp_connection_set_closecb(c->evcon, NULL, NULL);
 			if (c->gone != NULL)
 				c->gone(c->gone_arg);
@@ -283,6 +387,7 @@ hconns_free(struct hconns *hs)
 			free(c);
 		}
 	event_free(hs->resolve_ev);
+	event_free(hs->settle_ev);
 	if (hc_server == hs)
 		hc_server = NULL;
 	free(hs);

@@ -8,7 +8,10 @@
  * however slowly the bytes trickle in (evhttp's own timeout is reset by
  * every byte). At the cap, a new connection displaces the one that has
  * been reading longest, so clients that never finish a request cannot
- * keep out those that do; when none is reading, accepting waits. */
+ * keep out those that do; one that has not yet sent a byte is spared for
+ * its first second if another can go (a client slow to be scheduled, or
+ * in a TLS handshake, is not trickling); when none is reading, accepting
+ * waits. */
 #ifndef KZ_HTTPCONN_H
 #define KZ_HTTPCONN_H
 

@@ -1,5 +1,6 @@
 /* Listening sockets that survive file descriptor exhaustion (listen.h). */
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <event2/event.h>
@@ -88,6 +89,10 @@ lguard_new(struct event_base *base, struct evconnlistener *lev,
 {
 	struct lguard *g = xcalloc(1, sizeof *g);
 
+	/* Linux takes a second listen() on a listening socket as a new
+	 * backlog. */
+	if (listen(evconnlistener_get_fd(lev), KZ_LISTEN_BACKLOG) == -1)
+		log_warn("%s: cannot lengthen the listen queue", name);
 	g->lev = lev;
 	g->name = xstrdup(name);
 	g->retry = evtimer_new(base, lg_retry_cb, g);
@@ -148,7 +153,7 @@ kz_fdbudget(int want_http, int want_ctl, struct kz_fdbudget *b)
 		b->ctl_max = (int)(room / 4);
 	if (b->ctl_max < 4)
 		b->ctl_max = 4;
-	room -= b->ctl_max;
+	room -= b->ctl_max + KZ_ACCEPT_BATCH;
 	b->http_max = want_http;
 	if (b->http_max > room)
 		b->http_max = (int)room;
@@ -157,7 +162,8 @@ kz_fdbudget(int want_http, int want_ctl, struct kz_fdbudget *b)
 	if (b->http_max < want_http || b->ctl_max < want_ctl)
 		log_warnx("file descriptor limit %ld: at most %d HTTP and %d "
 		    "control connections at once (%d descriptors kept for the "
-		    "database, outbound requests and children); raise "
-		    "LimitNOFILE to allow more", b->nofile, b->http_max,
-		    b->ctl_max, KZ_FD_RESERVE);
+		    "database, outbound requests and children, %d for "
+		    "connections accepted past the cap); raise LimitNOFILE to "
+		    "allow more", b->nofile, b->http_max, b->ctl_max,
+		    KZ_FD_RESERVE, KZ_ACCEPT_BATCH);
 }
