@@ -53,6 +53,10 @@ static const struct {
 	{ "drill list", cli_pr_drill_list },
 	{ "reload", cli_pr_reload },
 	{ "verify", cli_pr_verify },
+	{ "sources", cli_pr_sources },
+	{ "maintenance add", cli_pr_maint_state },
+	{ "maintenance end", cli_pr_maint_state },
+	{ "maintenance list", cli_pr_maint_list },
 };
 
 /* Columns that read best on the left, in this order. */

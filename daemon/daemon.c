@@ -15,11 +15,13 @@
 #include "front/jma.h"
 #include "front/web.h"
 #include "front/listen.h"
+#include "core/beat.h"
 #include "core/curlev.h"
 #include "core/daemon.h"
 #include "common/diag.h"
 #include "engine/engine.h"
 #include "common/log.h"
+#include "core/maint.h"
 #include "core/outbox.h"
 #include "model/plan.h"
 #include "core/plan-store.h"
@@ -103,6 +105,8 @@ load_runbooks(struct kz_daemon *d)
 	rbset_free(d->rbs);
 	d->rbs = set;
 	log_info("loaded %zu runbooks from %s", set->n, d->conf->runbooks);
+	/* A silence's runbook must be one of them (SPEC §17). */
+	config_check_runbooks(d->conf, d->rbs, dg);
 }
 
 /* A new config whose references into the roster it names fail is
@@ -157,6 +161,7 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 	sources_arm(d);
 	jma_start(d);
 	kz_triggers_prune_soon(d);
+	beat_start(d);
 	*errors = json_array();
 	for (i = 0; d->load_errors[i] != NULL; i++)
 		json_array_append_new(*errors, json_string(d->load_errors[i]));
@@ -319,6 +324,9 @@ kz_daemon_run(const char *conf_path)
 	load_runbooks(d);
 	set_errors(d, &dg);
 	diag_free(&dg);
+	if (maint_load(d) == -1)
+		fatalx("cannot read the maintenance windows: %s",
+		    store_errmsg(d->store));
 	d->outbox = outbox_new(d);
 	{
 		struct kz_fdbudget fdb;
@@ -357,6 +365,9 @@ kz_daemon_run(const char *conf_path)
 	if (store_in_tx(d->store))
 		kz_commit_now(d);
 	jma_start(d);
+	beat_start(d);
+	if (store_in_tx(d->store))
+		kz_commit_now(d);
 	outbox_kick(d);
 	if ((wdusec = getenv("WATCHDOG_USEC")) != NULL) {
 		long long	us;
@@ -382,6 +393,7 @@ kz_daemon_run(const char *conf_path)
 		kz_commit_now(d);
 	kz_http_stop(d);
 	jma_stop(d);
+	beat_stop(d);
 	web_free(d->web);
 	d->web = NULL;
 	for (i = 0; signos[i] != 0; i++)
@@ -406,6 +418,8 @@ kz_daemon_run(const char *conf_path)
 	roster_free(d->roster);
 	kz_rota_free(d);
 	plan_free(d->plan);
+	maint_free(d);
+	sources_free(d);
 	store_close(d->store);
 	strv_free(d->load_errors);
 	json_decref(d->metrics.triggers);

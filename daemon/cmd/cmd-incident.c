@@ -34,43 +34,6 @@ load(struct kz_daemon *d, struct kz_req *r, struct incident **inc,
 	return 200;
 }
 
-/* Starts an incident of rb (shared by activate and the webhooks). */
-int
-kz_start_incident(struct kz_daemon *d, const struct actx *a,
-    struct runbook *rb, int drill, json_t *trigger, json_t *vars,
-    const char *source, const char *key, int pending, const char *confirm_by,
-    const char *note, int64_t *id, char **why)
-{
-	struct incident	*inc = incident_new(rb, drill, trigger, vars);
-	struct effects	 fx = { 0 };
-	struct actx	 ax = *a;
-	int		 rc;
-
-	ax.rtos = kz_rtos(d, rb);
-	a = &ax;
-	inc->source = source ? xstrdup(source) : NULL;
-	inc->dedup_key = key ? xstrdup(key) : NULL;
-	inc->confirm_by = confirm_by ? xstrdup(confirm_by) : NULL;
-	inc->note = note ? xstrdup(note) : NULL;
-	/* The id must exist before events reference it. */
-	inc->started_at = a->now;
-	inc->state = pending ? IS_PENDING : IS_ACTIVE;
-	if (store_incident_save(d->store, inc) == -1) {
-		incident_free(inc);
-		*why = xstrdup("storage unavailable");
-		return 503;
-	}
-	engine_activate(a, inc, pending, &fx, why);
-	rc = kz_apply(d, a, inc, &fx) == -1 ? 503 : 200;
-	*id = inc->id;
-	effects_free(&fx);
-	incident_free(inc);
-	json_decref(ax.rtos);
-	if (rc != 200)
-		*why = xstrdup("storage unavailable");
-	return rc;
-}
-
 int
 cmd_activate(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {

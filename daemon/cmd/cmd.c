@@ -53,5 +53,9 @@ const struct kz_cmd kz_cmds[] = {
 	{ "rota ics", cmd_rota_ics },
 	{ "team out", cmd_team_out },
 	{ "team back", cmd_team_back },
+	{ "sources", cmd_sources },
+	{ "maintenance add", cmd_maint_add },
+	{ "maintenance list", cmd_maint_list },
+	{ "maintenance end", cmd_maint_end },
 	{ NULL, NULL }
 };

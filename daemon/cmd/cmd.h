@@ -45,15 +45,14 @@ CMD(cmd_rota_ics);
 CMD(cmd_team_out);
 CMD(cmd_team_back);
 CMD(cmd_safety);
+CMD(cmd_sources);
+CMD(cmd_maint_add);
+CMD(cmd_maint_list);
+CMD(cmd_maint_end);
 #undef CMD
 
 json_t	*kz_show_json(struct kz_daemon *, struct incident *);
 /* The line `log` prints for an event; allocated. */
 char	*kz_event_text(const char *type, json_t *data);
-int	 kz_start_incident(struct kz_daemon *, const struct actx *,
-	    struct runbook *, int drill, json_t *trigger, json_t *vars,
-	    const char *source, const char *key, int pending,
-	    const char *confirm_by, const char *note, int64_t *id,
-	    char **why);
 
 #endif

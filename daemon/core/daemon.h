@@ -21,6 +21,9 @@ struct plugins;
 struct plan;
 struct rota_state;
 struct jma_pollers;
+struct src_table;
+struct maint;
+struct beat;
 struct event_base;
 struct event;
 
@@ -55,6 +58,9 @@ struct kz_daemon {
 	struct plan		*plan;
 	struct rota_state	*rota;		/* covers, teams out (rota-live.c) */
 	struct jma_pollers	*jma;		/* polled feeds (front/jma.c) */
+	struct src_table	*sources;	/* last heard (core/sources.c) */
+	struct maint		*maint;		/* open windows (core/maint.c) */
+	struct beat		*beat;		/* own heartbeat (core/beat.c) */
 	char			**load_errors;	/* from the last (re)load */
 	struct event		*commit_ev;
 	int			 commit_scheduled;
@@ -135,6 +141,13 @@ void	 kz_commit_cb(int, short, void *);
 struct runbook *kz_runbook_by_hash(struct kz_daemon *, const char *hash);
 struct incident *kz_incident_load(struct kz_daemon *, int64_t id,
 	    int *status);
+/* Starts an incident of rb inside the current operation (apply.c):
+ * 200 with *id, or 503 with *why. */
+int	 kz_start_incident(struct kz_daemon *, const struct actx *,
+	    struct runbook *, int drill, json_t *trigger, json_t *vars,
+	    const char *source, const char *key, int pending,
+	    const char *confirm_by, const char *note, int64_t *id,
+	    char **why);
 /* Persists an incident and its effects inside the current operation. */
 int	 kz_apply(struct kz_daemon *, const struct actx *, struct incident *,
 	    struct effects *);

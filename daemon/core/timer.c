@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/beat.h"
 #include "core/daemon.h"
 #include "core/exception.h"
 #include "core/rota-live.h"
+#include "core/maint.h"
 #include "core/sources.h"
 #include "common/log.h"
 #include "model/runbook.h"
@@ -97,6 +99,9 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 	else if (strcmp(kind, SOURCE_SILENT_TIMER) == 0)
 		/* A source's silence: about no incident. */
 		ok = source_silence_due(d, step, now) == 0;
+	else if (strncmp(kind, MAINT_TIMER_PREFIX,
+	    strlen(MAINT_TIMER_PREFIX)) == 0)
+		ok = maint_timer(d, step, kind, now) == 0;
 	else if ((inc = kz_incident_load(d, incid, &status)) != NULL) {
 		int idx = step && *step ? runbook_step_index(inc->rb, step) : -1;
 
@@ -132,13 +137,17 @@ timers_run(struct kz_daemon *d, int bounded)
 	size_t	 i, n;
 
 	due = store_timers_due(d->store, now, TIMER_BATCH);
-	if (due == NULL)
+	if (due == NULL) {
+		beat_tick(d);
 		return;
+	}
 	n = json_array_size(due);
 	for (i = 0; i < n && (i == 0 || !bounded || (!kz_batch_full(d) &&
 	    mono_ms() - t0 < TIMER_BUDGET_MS)); i++)
 		fire(d, json_array_get(due, i), now);
 	json_decref(due);
+	/* keizokud's own heartbeat: when it is due. */
+	beat_tick(d);
 }
 
 /* Under the test clock, `_clock --advance` runs everything due before
@@ -153,12 +162,14 @@ kz_timers_run_all(struct kz_daemon *d)
 	do {
 		due = store_timers_due(d->store, now, TIMER_BATCH);
 		if (due == NULL)
-			return;
+			break;
 		n = json_array_size(due);
 		for (i = 0; i < n; i++)
 			fire(d, json_array_get(due, i), now);
 		json_decref(due);
 	} while (n == TIMER_BATCH && !store_suspect(d->store));
+	/* keizokud's own heartbeat, pings included (SPEC §17). */
+	beat_tick(d);
 }
 
 /* Whether the engine asked for another batch. */

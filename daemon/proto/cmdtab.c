@@ -104,6 +104,20 @@ static const struct kz_flagspec f_sitrep[] = {
 	{ NULL, 0, NULL }
 };
 
+static const struct kz_flagspec f_maint_add[] = {
+	{ "source", KZ_F_STR, "the source whose triggers are held back" },
+	{ "match", KZ_F_LIST, "only triggers with PATH=VALUE (repeatable)" },
+	{ "from", KZ_F_STR, "when it starts: a time, or a duration from now "
+	    "(default: now)" },
+	{ "until", KZ_F_STR, "when it ends: a time, or a duration from now" },
+	{ "note", KZ_F_STR, "what the work is" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_maint_list[] = {
+	{ "all", KZ_F_BOOL, "ended windows too" },
+	{ NULL, 0, NULL }
+};
+
 static const struct kz_flagspec f_clock[] = {
 	{ "advance", KZ_F_STR, "move the test clock forward by a duration" },
 	{ NULL, 0, NULL }
@@ -241,6 +255,16 @@ const struct kz_cmdspec kz_cmdspecs[] = {
 	    "a whole team unavailable until a time; its steps move on" },
 	{ "team back", { "team", NULL }, 1, f_none, "POST",
 	    "/v1/teams/{team}/back", NULL, 1, "a team out is available again" },
+	{ "sources", { NULL }, 0, f_none, "GET", "/v1/sources", NULL, 0,
+	    "monitoring sources: last heard, silences, maintenance" },
+	{ "maintenance add", { NULL }, 0, f_maint_add, "POST",
+	    "/v1/maintenance", NULL, 1,
+	    "open a maintenance window: matching triggers start nothing" },
+	{ "maintenance list", { NULL }, 0, f_maint_list, "GET",
+	    "/v1/maintenance", NULL, 0, "maintenance windows" },
+	{ "maintenance end", { "id", NULL }, 1, f_none, "POST",
+	    "/v1/maintenance/{id}/end", NULL, 1,
+	    "end a maintenance window now" },
 	{ "reload", { NULL }, 0, f_none, "POST", "/v1/reload", NULL, 1,
 	    "re-read config, runbooks, plan and roster" },
 	{ "verify", { NULL }, 0, f_none, "GET", "/v1/verify", NULL, 0,
