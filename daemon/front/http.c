@@ -688,7 +688,8 @@ static void
 prom_triggers(struct buf *b, struct kz_daemon *d)
 {
 	static const char *const results[] = { "matched", "joined",
-	    "unmatched", "resolved", "duplicate", NULL };
+	    "unmatched", "resolved", "duplicate", "suppressed", "heartbeat",
+	    "ping", "fail", NULL };
 	json_t		*all, *s, *v;
 	const char	*src, *k;
 	size_t		 i;
