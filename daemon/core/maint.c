@@ -31,6 +31,19 @@ struct mwin {
 	struct matcher	*m;		/* NULL: every trigger */
 	int64_t		 from;
 	int64_t		 until;
+	/* The same PATH=VALUE pairs, for the fast path of maint_holds. */
+	char		**kpath;
+	char		**kval;
+	size_t		 nkv;
+};
+
+/* The trigger's values of the paths already looked up in one call of
+ * maint_holds: a hundred windows on labels.alertname cost one lookup. */
+#define MLOOK_N	4
+struct mlook {
+	const char	*path[MLOOK_N];
+	json_t		*v[MLOOK_N];
+	size_t		 n;
 };
 
 struct maint {
@@ -47,9 +60,81 @@ struct mchange {
 static void
 mw_clear(struct mwin *w)
 {
+	size_t i;
+
 	free(w->source);
 	matcher_free(w->m);
+	for (i = 0; i < w->nkv; i++) {
+		free(w->kpath[i]);
+		free(w->kval[i]);
+	}
+	free(w->kpath);
+	free(w->kval);
 	memset(w, 0, sizeof *w);
+}
+
+/* Keeps the string pairs of match beside the compiled matcher. */
+static void
+mw_pairs(struct mwin *w, json_t *match)
+{
+	const char	*path;
+	json_t		*v;
+
+	w->kpath = xcalloc(json_object_size(match) + 1, sizeof *w->kpath);
+	w->kval = xcalloc(json_object_size(match) + 1, sizeof *w->kval);
+	json_object_foreach(match, path, v) {
+		if (!json_is_string(v))
+			continue;	/* not from --match: matcher only */
+		w->kpath[w->nkv] = xstrdup(path);
+		w->kval[w->nkv++] = xstrdup(json_string_value(v));
+	}
+	/* Not all pairs: the matcher alone decides (nkv 0). */
+	while (w->nkv != json_object_size(match) && w->nkv > 0) {
+		w->nkv--;
+		free(w->kpath[w->nkv]);
+		free(w->kval[w->nkv]);
+	}
+}
+
+static json_t *
+mlook_get(struct mlook *lk, json_t *doc, const char *path)
+{
+	json_t	*v;
+	size_t	 i;
+
+	for (i = 0; i < lk->n; i++)
+		if (strcmp(lk->path[i], path) == 0)
+			return lk->v[i];
+	v = json_path(doc, path);
+	if (lk->n < MLOOK_N) {
+		lk->path[lk->n] = path;
+		lk->v[lk->n++] = v;
+	}
+	return v;
+}
+
+/* Whether window w holds doc. Every pair must hold; a string in the
+ * trigger is compared bytewise, anything else (code=551 against a
+ * number) is left to the matcher, whose equality is the runbooks'. */
+static int
+mw_holds(const struct mwin *w, json_t *doc, struct mlook *lk)
+{
+	json_t	*v;
+	size_t	 i;
+
+	if (w->m == NULL)
+		return 1;
+	if (w->nkv == 0)
+		return matcher_eval(w->m, doc);
+	for (i = 0; i < w->nkv; i++) {
+		if ((v = mlook_get(lk, doc, w->kpath[i])) == NULL)
+			return 0;
+		if (!json_is_string(v))
+			return matcher_eval(w->m, doc);
+		if (strcmp(json_string_value(v), w->kval[i]) != 0)
+			return 0;
+	}
+	return 1;
 }
 
 static struct maint *
@@ -143,6 +228,8 @@ mw_from_row(json_t *r, struct mwin *w)
 			json_decref(mj);
 			return -1;
 		}
+		if (w->m != NULL)
+			mw_pairs(w, mj);
 		json_decref(mj);
 	}
 	w->source = xstrdup(json_string_value(json_object_get(r, "source")));
@@ -188,17 +275,19 @@ maint_holds(struct kz_daemon *d, const char *source, json_t *doc,
 {
 	struct maint	*m = d->maint;
 	struct mwin	*w;
+	struct mlook	 lk;
 	int64_t		 best = 0;
 	size_t		 i;
 
+	lk.n = 0;
 	for (i = 0; m != NULL && i < m->n; i++) {
 		w = &m->v[i];
 		if (now < w->from || now >= w->until ||
+		    (best != 0 && w->id > best) ||
 		    strcmp(w->source, source) != 0)
 			continue;
 		/* The oldest window that holds it takes the count. */
-		if ((w->m == NULL || matcher_eval(w->m, doc)) &&
-		    (best == 0 || w->id < best))
+		if (mw_holds(w, doc, &lk))
 			best = w->id;
 	}
 	return best;
@@ -410,11 +499,14 @@ maint_add(struct kz_daemon *d, const struct actx *a,
 		    store_errmsg(d->store));
 		return 503;
 	}
+	memset(&w, 0, sizeof w);
 	w.id = *id;
 	w.source = xstrdup(q->source);
 	w.m = m;
 	w.from = q->from;
 	w.until = q->until;
+	if (m != NULL)
+		mw_pairs(&w, q->match);
 	mt_after(d, &w, 0);
 	log_info("maintenance window %lld on %s opened by %s, %s", (long long)
 	    *id, q->source, a->actor ? a->actor : "?", started ?
