@@ -5,7 +5,8 @@
 # runbook (keizokud -t exits 1; a running keizokud reports it as a load
 # error in status, keeps running, and a silence then activates nothing),
 # on_silent without silent_after, stale_after on a webhook source,
-# maintenance.role that is not an id. A reload that fixes it takes
+# maintenance.role that is not an id. The board marks a silent source and
+# a window in force. A reload that fixes on_silent takes
 # effect.
 . "$(dirname "$0")/lib.sh"
 
@@ -72,8 +73,12 @@ check "the formats are listed" refused 'json, jma or heartbeat'
 # --- a running keizokud: a load error, and it keeps running ---
 cp "$KZ_TOP/runbooks/monitoring-lost.yaml" "$T/runbooks/"
 PORT=$(free_port)
-export KZ_HTTP_LISTEN="127.0.0.1:$PORT"
-write_config "sources:
+export KZ_HTTP_LISTEN="127.0.0.1:$PORT" KEIZOKU_WEB_SECRET="test-web-secret-0123456789abcdef"
+TOKEN=tanaka-api-token-0123456789
+write_config "web: {base_url: \"http://127.0.0.1:$PORT\", secret: \"env:KEIZOKU_WEB_SECRET\"}
+tokens:
+  - {member: tanaka, sha256: \"$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)\"}
+sources:
   am:
     format: alertmanager
     auth: {none: true}
@@ -86,6 +91,10 @@ expect_eq "status shows the load error with its position" \
 "$KZ" _clock --advance 6m >/dev/null
 expect_eq "a silence is still noticed, and activates nothing" \
     "$("$KZ" --json sources | jq -r '.[0].silent')/$("$KZ" --json incidents --all | jq length)" true/0
+check "the board marks the source silent" sh -c "curl -s -H 'Authorization: Bearer $TOKEN' 'http://127.0.0.1:$PORT/board' | grep -q '<td>am</td><td><b class=\"tag\">途絶 SILENT</b>'"
+w=$("$KZ" --json maintenance add --source am --until 1h --note 電源工事 | jq -r .id)
+check "and the window in force" sh -c "curl -s -H 'Authorization: Bearer $TOKEN' 'http://127.0.0.1:$PORT/board' | grep -q '計画作業 maintenance #$w'"
+expect_rc "the window ended" 0 "$KZ" maintenance end "$w"
 expect_eq "its event says why" "$(sqlite3 "$T/state/keizoku.db" "SELECT json_extract(data, '\$.on_silent_error') FROM events WHERE type = 'source.silent'")" "runbook not loaded"
 sed -i 's/on_silent: nosuch/on_silent: monitoring-lost/' "$T/keizokud.yaml"
 expect_rc "reload with the fixed config" 0 "$KZ" reload
