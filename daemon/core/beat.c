@@ -73,6 +73,18 @@ beat_done(const struct http_resp *r, void *arg)
 	free(site);
 }
 
+/* url + "/fail", before any query: a push URL such as
+ * https://hc.example/ping/UUID?rid=tokyo becomes .../UUID/fail?rid=tokyo. */
+static char *
+beat_fail_url(const char *url)
+{
+	size_t	n = strcspn(url, "?#");
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	return xprintf("%.*s/fail%s", (int)n, url, url + strcspn(url, "?#"));
+}
+
 static void
 beat_ping(struct beat *b, int fail)
 {
@@ -99,7 +111,7 @@ beat_ping(struct beat *b, int fail)
 		curlev_cancel(b->d->curl, b->xfer);
 		b->xfer = NULL;
 	}
-	url = xprintf("%s%s", hc->url, fail ? "/fail" : "");
+	url = fail ? beat_fail_url(hc->url) : xstrdup(hc->url);
 	if (hc->token != NULL)
 		hdrs[0] = auth = xprintf("Authorization: Bearer %s", hc->token);
 	memset(&req, 0, sizeof req);

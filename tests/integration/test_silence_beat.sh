@@ -30,7 +30,7 @@ export KZ_FAULT_CTL="$T/fault.ctl" KZ_FAULT_DIR="$T/state" KZ_FAULT_LOG="$T/faul
 fault() { echo "$*" >"$KZ_FAULT_CTL"; }
 clear_fault() { rm -f "$KZ_FAULT_CTL"; }
 
-export KZ_HB_URL="http://127.0.0.1:$SINK_PORT/ping/5f3c-aa01"
+export KZ_HB_URL="http://127.0.0.1:$SINK_PORT/ping/5f3c-aa01?rid=tokyo"
 export KZ_HB_TOKEN="hb-token-0123456789-$$"
 write_config "heartbeat:
   url: \"env:KZ_HB_URL\"
@@ -41,14 +41,15 @@ SINK_PID=${_pids##* }
 export KEIZOKU_TEST_CLOCK=2026-11-20T00:00:00Z
 LD_PRELOAD="$SHIM" start_kzd || exit 1
 
-pings() { grep -c "\"path\": \"/ping/5f3c-aa01${1:-}\"" "$T/sink.log"; }
+# /fail goes before the query (Healthchecks' rid, a push URL's parameters)
+pings() { grep -c "\"path\": \"/ping/5f3c-aa01${1:-}?rid=tokyo\"" "$T/sink.log"; }
 npings() { [ "$(pings "${2:-}")" -ge "$1" ]; }
 adv() { "$KZ" _clock --advance "$1" >/dev/null 2>&1; }
 lines() { grep -c -- "$1" "$T/kzd.log"; }
 
 wait_for "a ping at start" 10 npings 1
 expect_eq "it is a GET with the bearer token" \
-    "$(jq -r 'select(.path == "/ping/5f3c-aa01") | "\(.method) \(.headers.authorization)"' "$T/sink.log" | head -n 1)" \
+    "$(jq -r 'select(.path == "/ping/5f3c-aa01?rid=tokyo") | "\(.method) \(.headers.authorization)"' "$T/sink.log" | head -n 1)" \
     "GET Bearer $KZ_HB_TOKEN"
 adv 30s
 adv 30s
