@@ -105,8 +105,6 @@ load_runbooks(struct kz_daemon *d)
 	rbset_free(d->rbs);
 	d->rbs = set;
 	log_info("loaded %zu runbooks from %s", set->n, d->conf->runbooks);
-	/* A silence's runbook must be one of them (SPEC §17). */
-	config_check_runbooks(d->conf, d->rbs, dg);
 }
 
 /* A new config whose references into the roster it names fail is
@@ -154,6 +152,8 @@ kz_reload(struct kz_daemon *d, json_t **errors)
 	kz_rota_arm(d);
 	plan_store_load(d, &dg);
 	load_runbooks(d);
+	/* A silence's runbook must be one of them (SPEC §17). */
+	config_check_runbooks(d->conf, d->rbs, &dg);
 	set_errors(d, &dg);
 	kz_plan_drills_check(d);
 	/* Feeds and silences follow the config now in force. */
@@ -322,6 +322,8 @@ kz_daemon_run(const char *conf_path)
 	xref_config(d->conf, d->roster, &dg);
 	plan_store_load(d, &dg);
 	load_runbooks(d);
+	/* A silence's runbook must be one of them (SPEC §17). */
+	config_check_runbooks(d->conf, d->rbs, &dg);
 	set_errors(d, &dg);
 	diag_free(&dg);
 	if (maint_load(d) == -1)
