@@ -123,6 +123,17 @@ nhup=$(grep -c 'reloading ' "$T/kzd.log")
 kill -HUP "$KZD_PID"
 wait_for "SIGHUP reloads" 10 sh -c "[ \$(grep -c 'reloading ' '$T/kzd.log') -gt $nhup ]"
 expect_eq "SIGHUP too keeps it" "$("$KZ" --json roster | jq '.roles | length')" 9
+
+# Every shipped scenario loads; the silence one runs monitoring-lost with
+# the trigger on_silent gives it.
+expect_eq "drill list has every shipped scenario" "$("$KZ" --json drill list | jq -c '[.scenarios[].id] | sort')" \
+    "$(grep -h '^scenario:' "$KZ_TOP"/runbooks/scenarios/*.yaml | awk '{print $2}' | sort | jq -R . | jq -cs .)"
+sid=$("$KZ" --json drill start monitoring-silent | jq -r .incident)
+expect_eq "monitoring-silent: a drill of monitoring-lost, trigger {source, silent_since}" \
+    "$("$KZ" --json show "$sid" | jq -c '[.runbook, .drill, .trigger.source, .trigger.silent_since]')" \
+    '["monitoring-lost",true,"alertmanager","2026-11-20T00:05:00Z"]'
+expect_rc "and it closes" 0 "$KZ" close "$sid" --note 訓練終了
+
 stop_kzd
 expect_eq "SIGTERM exits 0" "$KZD_RC" 0
 if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/kzd.log"; then
