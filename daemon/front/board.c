@@ -496,8 +496,11 @@ board_source(struct board_job *j, const char *name, json_t *st, json_t *w)
 		if (rfc3339_parse(json_string_value(json_object_get(st,
 		    "silent_since")), &ms) == 0)
 			board_when(j, ms);
-	} else
+	} else if (json_string_value(json_object_get(st, "last_heard_at")) !=
+	    NULL)
 		buf_adds(b, "受信中 <small>heard</small>");
+	else
+		buf_adds(b, "-");	/* never heard, not watched */
 	json_array_foreach(w, i, p)
 		buf_printf(b, " <span class=\"tag\">計画作業 maintenance "
 		    "#%lld</span>", (long long)json_integer_value(p));

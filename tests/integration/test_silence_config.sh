@@ -83,15 +83,17 @@ sources:
     format: alertmanager
     auth: {none: true}
     silent_after: 5m
-    on_silent: nosuch"
+    on_silent: nosuch
+  quiet: {format: json, auth: {none: true}}"
 export KEIZOKU_TEST_CLOCK=2026-11-20T00:00:00Z
 start_kzd || exit 1
 expect_eq "status shows the load error with its position" \
     "$("$KZ" --json status | jq -r '.load_errors[]' | grep -c 'keizokud.yaml:[0-9]*:[0-9]*: on_silent: no runbook "nosuch"')" 1
 "$KZ" _clock --advance 6m >/dev/null
 expect_eq "a silence is still noticed, and activates nothing" \
-    "$("$KZ" --json sources | jq -r '.[0].silent')/$("$KZ" --json incidents --all | jq length)" true/0
+    "$("$KZ" --json sources | jq -r '.[] | select(.name == "am") | .silent')/$("$KZ" --json incidents --all | jq length)" true/0
 check "the board marks the source silent" sh -c "curl -s -H 'Authorization: Bearer $TOKEN' 'http://127.0.0.1:$PORT/board' | grep -q '<td>am</td><td><b class=\"tag\">途絶 SILENT</b>'"
+check "a source never heard and not watched: the board says so" sh -c "curl -s -H 'Authorization: Bearer $TOKEN' 'http://127.0.0.1:$PORT/board' | grep -q '<td>quiet</td><td>-</td><td>未受信 <small>never</small>'"
 w=$("$KZ" --json maintenance add --source am --until 1h --note 電源工事 | jq -r .id)
 check "and the window in force" sh -c "curl -s -H 'Authorization: Bearer $TOKEN' 'http://127.0.0.1:$PORT/board' | grep -q '計画作業 maintenance #$w'"
 expect_rc "the window ended" 0 "$KZ" maintenance end "$w"
@@ -103,7 +105,7 @@ expect_eq "the silence is not repeated by the reload" "$(sqlite3 "$T/state/keizo
 st=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
     --data '{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"Watchdog"}}]}' \
     "http://127.0.0.1:$PORT/v1/hooks/am")
-expect_eq "an alert is heard" "$st/$("$KZ" --json sources | jq -r '.[0].silent')" 202/false
+expect_eq "an alert is heard" "$st/$("$KZ" --json sources | jq -r '.[] | select(.name == "am") | .silent')" 202/false
 "$KZ" _clock --advance 6m >/dev/null
 expect_eq "the next silence activates the runbook the fixed config names" \
     "$("$KZ" --json incidents --all | jq -r '[.[].runbook] | join(",")')" monitoring-lost
