@@ -113,34 +113,8 @@ expect_eq "listed, in force, by tanaka" "$("$KZ" --json maintenance list | jq -r
 expect_eq "maintenance.started is in the audit log, by tanaka" "$(sql "SELECT actor FROM events WHERE type = 'maintenance.started' ORDER BY seq DESC LIMIT 1")" tanaka
 expect_eq "keizoku sources says the source is under maintenance" "$(src '"\(.suppressed) \(.windows)"' | tr -d ' \n')" "true[$w1]"
 
-AMPORT=$(free_port)
-AM=http://127.0.0.1:$AMPORT
-mkdir -p "$T/am"
-cat >"$T/am.yml" <<YAML
-route:
-  receiver: keizoku
-  group_by: [alertname]
-  group_wait: 0s
-  group_interval: 1s
-  repeat_interval: 2s
-receivers:
-  - name: keizoku
-    webhook_configs:
-      - url: $URL/v1/hooks/alertmanager
-        send_resolved: true
-        http_config:
-          authorization:
-            credentials: $KZ_AM_TOKEN
-YAML
-am_start() {
-	"$AMBIN" --config.file="$T/am.yml" --storage.path="$T/am" \
-	    --web.listen-address=127.0.0.1:$AMPORT --cluster.listen-address= \
-	    --log.level=info >>"$T/am.log" 2>&1 &
-	AM_PID=$!
-	_pids="$_pids $AM_PID"
-	wait_for "alertmanager is ready" 20 curl -sf "$AM/-/ready" || {
-		sed 's/^/# /' "$T/am.log"; exit 1; }
-}
+. "$KZ_TOP/tests/integration/lib-am.sh"
+am_setup
 alert() {	# alert NAME...: posts these alerts, firing for an hour
 	_now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	_ends=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
@@ -155,7 +129,7 @@ alert() {	# alert NAME...: posts these alerts, firing for an hour
 	curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
 	    --data-binary @"$T/alerts.json" "$AM/api/v2/alerts"
 }
-am_start
+am_run
 expect_eq "PrimarySiteDown, DiskFull and Watchdog are posted to Alertmanager" "$(alert PrimarySiteDown DiskFull Watchdog)" 200
 wait_for "DiskFull, outside the window, starts its runbook" 20 has_inc disk
 wait_for "PrimarySiteDown is held back by the window, repeatedly" 20 held_ge "$w1" 2
