@@ -135,6 +135,7 @@ cli_printer	cli_pr_incident_state, cli_pr_incidents, cli_pr_show,
 		cli_pr_step, cli_pr_assign, cli_pr_respond, cli_pr_inbox, cli_pr_log;
 cli_printer	cli_pr_plan_import, cli_pr_plan_check, cli_pr_plan_show,
 		cli_pr_drill_list, cli_pr_drill_start;
+cli_printer	cli_pr_sources, cli_pr_maint_list, cli_pr_maint_state;
 
 /* "[訓練 DRILL] text" when obj has "drill": true, else text; allocated. */
 char	*cli_drill_text(json_t *obj, const char *text);

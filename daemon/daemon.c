@@ -17,10 +17,12 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "core/apply.h"
+#include "core/beat.h"
 #include "core/curlev.h"
 #include "core/daemon.h"
 #include "core/load.h"
 #include "core/loop.h"
+#include "core/maint.h"
 #include "core/outbox.h"
 #include "core/plan-due.h"
 #include "core/plugin.h"
@@ -51,6 +53,7 @@ reloaded(struct kz_daemon *d)
 	sources_arm(d);
 	jma_start(d);
 	kz_triggers_prune_soon(d);
+	beat_start(d);
 }
 
 static void
@@ -155,6 +158,9 @@ kz_daemon_run(const char *conf_path)
 	d->plugins = plugins_load(d->conf->plugins, d->base, d->curl, &dg);
 	kz_load(d, &dg);
 	diag_free(&dg);
+	if (maint_load(d) == -1)
+		fatalx("cannot read the maintenance windows: %s",
+		    store_errmsg(d->store));
 	d->outbox = outbox_new(d);
 	{
 		struct kz_fdbudget fdb;
@@ -193,6 +199,9 @@ kz_daemon_run(const char *conf_path)
 	if (store_in_tx(d->store))
 		kz_loop_flush(d);
 	jma_start(d);
+	beat_start(d);
+	if (store_in_tx(d->store))
+		kz_loop_flush(d);
 	outbox_kick(d);
 	if ((wdusec = getenv("WATCHDOG_USEC")) != NULL) {
 		long long	us;
@@ -218,6 +227,7 @@ kz_daemon_run(const char *conf_path)
 		kz_loop_flush(d);
 	kz_http_stop(d);
 	jma_stop(d);
+	beat_stop(d);
 	web_free(d->web);
 	d->web = NULL;
 	for (i = 0; signos[i] != 0; i++)
@@ -240,6 +250,8 @@ kz_daemon_run(const char *conf_path)
 	roster_free(d->roster);
 	kz_rota_free(d);
 	plan_free(d->plan);
+	maint_free(d);
+	sources_free(d);
 	store_close(d->store);
 	strv_free(d->load_errors);
 	json_decref(d->metrics.triggers);

@@ -95,6 +95,7 @@ check(const char *path)
 		ctx.systems = systems;
 		ctx.point_sources = c->point_sources;
 		set = rbset_load(c->runbooks, &ctx, NULL);
+		config_check_runbooks(c, set, &dg);
 		scenario_check_dir(c->scenarios, set, ro, &dg);
 	}
 	for (i = 0; i < dg.n; i++)

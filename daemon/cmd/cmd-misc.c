@@ -4,6 +4,7 @@
 
 #include "cmd/cmd.h"
 #include "model/config.h"
+#include "core/beat.h"
 #include "core/daemon.h"
 #include "common/duration.h"
 #include "core/plugin.h"
@@ -68,6 +69,8 @@ cmd_status(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	    clock_is_test());
 	/* Polled feeds: a dead feed must not look like a quiet earth. */
 	json_object_set_new(*body, "feeds", sources_feeds(d));
+	/* keizokud's own dead-man's switch (SPEC §17). */
+	json_object_set_new(*body, "heartbeat", beat_status(d));
 	return 200;
 }
 

@@ -78,6 +78,8 @@ kz_cmd_fn	cmd_oncall, cmd_rota_show, cmd_rota_override, cmd_rota_overrides,
 		cmd_rota_drop, cmd_rota_ics, cmd_team_out, cmd_team_back;
 /* cmd-safety.c */
 kz_cmd_fn	cmd_safety;
+/* cmd-maint.c */
+kz_cmd_fn	cmd_sources, cmd_maint_add, cmd_maint_list, cmd_maint_end;
 
 /* The handler of a command (never NULL for an id < KZ_CMD_COUNT). */
 kz_cmd_fn	*kz_cmd_handler(enum kz_cmd_id);

@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "core/daemon.h"
 #include "core/exception.h"
+#include "core/maint.h"
 #include "model/config.h"
 #include "model/event.h"
 #include "model/report.h"
@@ -436,6 +437,7 @@ static json_t *
 report_json(struct kz_daemon *d, struct incident *inc, int64_t now)
 {
 	json_t	*tl, *steps = json_array(), *rep, *exc, *notes, *ver, *last, *v;
+	json_t	*held;
 	int64_t	 at = inc->closed_at ? inc->closed_at : now;
 	size_t	 i, n;
 
@@ -443,7 +445,11 @@ report_json(struct kz_daemon *d, struct incident *inc, int64_t now)
 	exc = kz_exceptions_list(d, inc->id, 0, now, 0, INT64_MAX);
 	notes = notifications_part(d, inc);
 	ver = store_verify(d->store);
-	if (tl == NULL || exc == NULL || notes == NULL || ver == NULL) {
+	/* Planned work that held triggers back while this went on. */
+	held = maint_during(d, inc->started_at, at);
+	if (tl == NULL || exc == NULL || notes == NULL || ver == NULL ||
+	    held == NULL) {
+		json_decref(held);
 		json_decref(tl);
 		json_decref(exc);
 		json_decref(notes);
@@ -469,6 +475,7 @@ report_json(struct kz_daemon *d, struct incident *inc, int64_t now)
 	    "notifications", notes, "exceptions", exc, "timeline", tl,
 	    "verify", ver, "head_hash", last != NULL ? json_object_get(last,
 	    "hash") : json_null(), "chain_head", store_head(d->store));
+	json_object_set_new(rep, "maintenance", held);
 	if ((v = safety_part(d, inc)) != NULL && json_array_size(v) > 0)
 		json_object_set_new(rep, "safety", v);
 	else

@@ -105,6 +105,8 @@ rfc3339_parse(const char *s, int64_t *ms)
 	int		 y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, off = 0;
 	time_t		 t;
 
+	if (s == NULL)		/* an absent time, e.g. JSON null */
+		return -1;
 	memset(&tm, 0, sizeof tm);
 	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
 	    *p++ != '-' || digits(&p, 2, &d))

@@ -21,6 +21,9 @@ struct plan;
 struct rota_state;
 struct jma_pollers;
 struct runbook;
+struct src_table;
+struct maint;
+struct beat;
 struct event_base;
 struct event;
 
@@ -55,6 +58,9 @@ struct kz_daemon {
 	struct plan		*plan;
 	struct rota_state	*rota;		/* covers, teams out (rota-live.c) */
 	struct jma_pollers	*jma;		/* polled feeds (front/jma.c) */
+	struct src_table	*sources;	/* last heard (core/sources.c) */
+	struct maint		*maint;		/* open windows (core/maint.c) */
+	struct beat		*beat;		/* own heartbeat (core/beat.c) */
 	char			**load_errors;	/* from the last (re)load */
 	struct event		*commit_ev;
 	int			 commit_scheduled;

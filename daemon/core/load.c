@@ -127,6 +127,8 @@ load_all(struct kz_daemon *d, struct diags *dg, int reload)
 		kz_rota_arm(d);	/* at start, once actions are recovered */
 	plan_store_load(d, dg);
 	load_runbooks(d);
+	/* A silence's runbook must be one of them (SPEC §17). */
+	config_check_runbooks(d->conf, d->rbs, dg);
 	set_errors(d, dg);
 }
 

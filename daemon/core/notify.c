@@ -85,18 +85,51 @@ static const struct {
 	    "sender cancelled the report. Check, and if the activation is not "
 	    "needed, close it: keizoku close {{incident.id}} {{mention}}" },
 	[EV_SOURCE_SILENT] = {
-	    "【情報源 途絶】{{data.source}} から {{data.silent_for}} 以上、新しい"
-	    "情報が届いていません（最後に受信: {{data.last_heard_at}}）。"
-	    "情報源の停止を「地震・津波がない」と取り違えないよう、気象庁"
-	    "ホームページや報道で状況を確認してください。",
-	    "Source silent: nothing new from {{data.source}} for "
-	    "{{data.silent_for}} (last heard {{data.last_heard_at}}). A dead "
-	    "feed is not a quiet earth: check another source." },
+	    "【情報源 途絶】{{data.source}} から {{data.silent_for}} 以上、何も"
+	    "届いていません（最後に受信: {{data.last_heard_at}}）。静かなのは"
+	    "平穏だからとは限りません: 監視そのもの（Prometheus、Alertmanager、"
+	    "回線、相手のサイト）が止まっていないか確かめてください。",
+	    "Source silent: nothing heard from {{data.source}} for "
+	    "{{data.silent_for}} (last heard {{data.last_heard_at}}). Silence "
+	    "is not calm: check that the monitoring itself is alive." },
 	[EV_SOURCE_HEARD] = {
 	    "【情報源 復旧】{{data.source}} から再び受信しました"
 	    "（途絶していた時間: {{data.silent_for}}）。",
 	    "Source heard again: {{data.source}} (it was silent for "
 	    "{{data.silent_for}})." },
+	[EV_FEED_STALE] = {
+	    "【情報源 更新なし】{{data.source}} のフィードは応答していますが、"
+	    "{{data.stale_for}} 以上新しい情報がありません（最後の更新: "
+	    "{{data.fresh_at}}）。情報源の停止を「地震・津波がない」と取り違え"
+	    "ないよう、気象庁ホームページや報道で状況を確認してください。",
+	    "Feed stale: {{data.source}} answers but has brought nothing new "
+	    "for {{data.stale_for}} (last new entry {{data.fresh_at}}). A dead "
+	    "feed is not a quiet earth: check another source." },
+	[EV_FEED_FRESH] = {
+	    "【情報源 更新再開】{{data.source}} のフィードに新しい情報が"
+	    "届きました（更新のなかった時間: {{data.stale_for}}）。",
+	    "Feed fresh again: {{data.source}} (nothing new for "
+	    "{{data.stale_for}})." },
+	[EV_MAINTENANCE_SCHEDULED] = {
+	    "【計画作業 予定】{{data.source}} の計画作業（#{{data.id}}）: "
+	    "{{data.from}} から {{data.until}} まで、該当する通知では発動しま"
+	    "せん。{{data.note}}（登録: {{data.by}}）",
+	    "Maintenance scheduled (#{{data.id}}) on {{data.source}} from "
+	    "{{data.from}} until {{data.until}}: matching triggers will start "
+	    "nothing. {{data.note}} (by {{data.by}})" },
+	[EV_MAINTENANCE_STARTED] = {
+	    "【計画作業 開始】{{data.source}} の計画作業（#{{data.id}}）を"
+	    "開始しました。{{data.until}} まで、該当する通知では発動しません。"
+	    "{{data.note}}（登録: {{data.by}}）",
+	    "Maintenance started (#{{data.id}}) on {{data.source}} until "
+	    "{{data.until}}: matching triggers start nothing. {{data.note}} "
+	    "(by {{data.by}})" },
+	[EV_MAINTENANCE_ENDED] = {
+	    "【計画作業 終了】{{data.source}} の計画作業（#{{data.id}}）が"
+	    "終わりました。通知は再び発動の対象です（保留した通知: "
+	    "{{data.suppressed}} 件）。",
+	    "Maintenance ended (#{{data.id}}) on {{data.source}}: triggers "
+	    "count again ({{data.suppressed}} held back)." },
 	[EV_ASSEMBLY_CALLOUT] = {
 	    "【参集】#{{incident.id}} {{incident.title}}: {{data.role}} として"
 	    "参集できるか回答してください: keizoku respond {{incident.id}} "

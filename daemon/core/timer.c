@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/apply.h"
+#include "core/beat.h"
 #include "core/daemon.h"
 #include "core/exception.h"
 #include "core/timer.h"
@@ -14,6 +15,7 @@
 #include "core/loop.h"
 #include "core/batch.h"
 #include "core/rota-live.h"
+#include "core/maint.h"
 #include "core/sources.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
@@ -163,6 +165,9 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 	else if (k.kind == TK_SOURCE_SILENT)
 		/* A source's silence: about no incident. */
 		ok = source_silence_due(d, step, now) == 0;
+	else if (k.kind == TK_MAINT_START || k.kind == TK_MAINT_END)
+		/* A maintenance window opens or ends (maint.c). */
+		ok = maint_timer(d, step, k.kind, now) == 0;
 	else
 		ok = fire_incident(d, &a, incid, step, &k, t) == 0;
 	tkey_free(&k);
@@ -180,13 +185,17 @@ timers_run(struct kz_daemon *d, int bounded)
 	size_t	 i, n;
 
 	due = store_timers_due(d->store, now, TIMER_BATCH);
-	if (due == NULL)
+	if (due == NULL) {
+		beat_tick(d);
 		return;
+	}
 	n = json_array_size(due);
 	for (i = 0; i < n && (i == 0 || !bounded || (!kz_batch_full(d) &&
 	    mono_ms() - t0 < TIMER_BUDGET_MS)); i++)
 		fire(d, json_array_get(due, i), now);
 	json_decref(due);
+	/* keizokud's own heartbeat: when it is due. */
+	beat_tick(d);
 }
 
 /* Under the test clock, `_clock --advance` runs everything due before
@@ -201,12 +210,14 @@ kz_timers_run_all(struct kz_daemon *d)
 	do {
 		due = store_timers_due(d->store, now, TIMER_BATCH);
 		if (due == NULL)
-			return;
+			break;
 		n = json_array_size(due);
 		for (i = 0; i < n; i++)
 			fire(d, json_array_get(due, i), now);
 		json_decref(due);
 	} while (n == TIMER_BATCH && !store_suspect(d->store));
+	/* keizokud's own heartbeat, pings included (SPEC §17). */
+	beat_tick(d);
 }
 
 /* Whether the engine asked for another batch. */

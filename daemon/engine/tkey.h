@@ -24,6 +24,9 @@
  *                                              a loop turn at a time)
  *   sremind                                    a safety check's next
  *                                              reminder round
+ *   maint-start, maint-end                     a maintenance window
+ *                                              opens or ends, step the
+ *                                              window's id (incident 0)
  *
  * The code sees a struct tkey: tkey_format writes the text, tkey_parse
  * reads it; nothing else builds or takes apart a kind. */
@@ -47,7 +50,9 @@
 	T(REPEATS, "repeats")						\
 	T(ROTA_TURN, "rota-turn")					\
 	T(FANOUT, "fanout")						\
-	T(SREMIND, "sremind")
+	T(SREMIND, "sremind")						\
+	T(MAINT_START, "maint-start")					\
+	T(MAINT_END, "maint-end")
 
 enum tk_kind {
 	TK_ANY,		/* clearing: every timer of the step/incident */

@@ -25,6 +25,8 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "core/daemon.h"
+#include "core/maint.h"
+#include "core/sources.h"
 #include "core/webstate.h"
 #include "engine/engine.h"
 #include "front/httpconn.h"
@@ -469,51 +471,87 @@ board_exceptions(struct board_job *j)
 	json_decref(rows);
 }
 
+/* One source: whether it is heard (a silence marked in words, late's
+ * colour), maintenance in force, and its last trigger. */
+static void
+board_source(struct board_job *j, const char *name, json_t *st, json_t *w)
+{
+	struct kz_daemon	*d = j->wr->d;
+	struct buf		*b = &j->b;
+	json_t			*rows, *p, *r;
+	int64_t			 ms;
+	int			 silent = json_is_true(json_object_get(st,
+				    "silent"));
+	size_t			 i;
+
+	rows = store_query(d->store, "SELECT received_at, status, "
+	    "incident FROM triggers WHERE source = ? ORDER BY id DESC "
+	    "LIMIT 1", p = json_pack("[s]", name));
+	json_decref(p);
+	r = json_array_get(rows, 0);
+	buf_printf(b, "<tr%s><td>", silent ? " class=\"late\"" : "");
+	wh_esc(b, name);
+	buf_adds(b, "</td><td>");
+	if (silent) {
+		buf_adds(b, "<b class=\"tag\">途絶 SILENT</b> ");
+		if (rfc3339_parse(json_string_value(json_object_get(st,
+		    "silent_since")), &ms) == 0)
+			board_when(j, ms);
+	} else if (json_string_value(json_object_get(st, "last_heard_at")) !=
+	    NULL)
+		buf_adds(b, "受信中 <small>heard</small>");
+	else
+		buf_adds(b, "-");	/* never heard, not watched */
+	json_array_foreach(w, i, p)
+		buf_printf(b, " <span class=\"tag\">計画作業 maintenance "
+		    "#%lld</span>", (long long)json_integer_value(p));
+	buf_adds(b, "</td><td>");
+	if (rfc3339_parse(json_string_value(json_object_get(st,
+	    "last_heard_at")), &ms) == 0)
+		board_when(j, ms);
+	else
+		buf_adds(b, "未受信 <small>never</small>");
+	buf_adds(b, "</td><td>");
+	if (r != NULL) {
+		board_when(j, json_integer_value(json_object_get(r,
+		    "received_at")));
+		buf_adds(b, " ");
+		wh_esc(b, json_string_value(json_object_get(r, "status")));
+		if (json_integer_value(json_object_get(r, "incident")))
+			buf_printf(b, " #%lld", (long long)json_integer_value(
+			    json_object_get(r, "incident")));
+	} else
+		buf_adds(b, "-");
+	buf_adds(b, "</td></tr>");
+	json_decref(rows);
+}
+
 static void
 board_sources(struct board_job *j)
 {
 	struct kz_daemon	*d = j->wr->d;
 	struct buf		*b = &j->b;
-	json_t			*rows, *p;
+	json_t			*st, *w;
 	size_t			 i;
 
 	buf_adds(b, "<section>");
-	wh_pair(b, "h2", "監視からの最新の通知", "Last trigger per source");
+	wh_pair(b, "h2", "監視元", "Monitoring sources");
 	if (d->conf->nsources == 0) {
 		buf_adds(b, "<p>なし <small>no sources</small></p></section>");
 		return;
 	}
-	buf_adds(b, "<table><thead><tr><th>監視元</th><th>最終受信</th>"
-	    "<th>結果</th></tr></thead><tbody>");
+	buf_adds(b, "<table><thead><tr><th>監視元</th><th>状態</th>"
+	    "<th>最後に受信</th><th>最新の通知・結果</th></tr></thead>"
+	    "<tbody>");
+	st = sources_state(d);
 	for (i = 0; i < d->conf->nsources; i++) {
 		const char *name = d->conf->sources[i].name;
-		json_t *r;
 
-		rows = store_query(d->store, "SELECT received_at, status, "
-		    "incident FROM triggers WHERE source = ? ORDER BY id DESC "
-		    "LIMIT 1", p = json_pack("[s]", name));
-		json_decref(p);
-		r = json_array_get(rows, 0);
-		buf_adds(b, "<tr><td>");
-		wh_esc(b, name);
-		buf_adds(b, "</td><td>");
-		if (r != NULL)
-			board_when(j, json_integer_value(json_object_get(r,
-			    "received_at")));
-		else
-			buf_adds(b, "未受信 <small>never</small>");
-		buf_adds(b, "</td><td>");
-		if (r != NULL) {
-			wh_esc(b, json_string_value(json_object_get(r,
-			    "status")));
-			if (json_integer_value(json_object_get(r, "incident")))
-				buf_printf(b, " #%lld", (long long)
-				    json_integer_value(json_object_get(r,
-				    "incident")));
-		}
-		buf_adds(b, "</td></tr>");
-		json_decref(rows);
+		w = maint_in_force(d, name, j->now);
+		board_source(j, name, json_object_get(st, name), w);
+		json_decref(w);
 	}
+	json_decref(st);
 	buf_adds(b, "</tbody></table></section>");
 }
 

@@ -71,6 +71,7 @@ typedef void (*http_handler)(struct hreq *, json_t *params);
 static void	http_healthz(struct hreq *, json_t *);
 static void	http_metrics(struct hreq *, json_t *);
 static void	http_hook(struct hreq *, json_t *);
+static void	http_hook_fail(struct hreq *, json_t *);
 
 /* The daemon's own endpoints; the REST API follows kz_cmdspecs. */
 static const struct {
@@ -81,6 +82,10 @@ static const struct {
 	{ EVHTTP_REQ_GET, "/healthz", http_healthz },
 	{ EVHTTP_REQ_GET, "/metrics", http_metrics },
 	{ EVHTTP_REQ_POST, "/v1/hooks/{source}", http_hook },
+	/* A source of format heartbeat takes pings (SPEC §17). */
+	{ EVHTTP_REQ_GET, "/v1/hooks/{source}", http_hook },
+	{ EVHTTP_REQ_POST, "/v1/hooks/{source}/fail", http_hook_fail },
+	{ EVHTTP_REQ_GET, "/v1/hooks/{source}/fail", http_hook_fail },
 };
 
 /* Upper bounds of the latency histogram's buckets; +Inf follows. */
@@ -555,7 +560,31 @@ http_hook(struct hreq *hr, json_t *params)
 	r.body = http_body(hr->req, &r.len);
 	r.header = http_header;
 	r.harg = hr->req;
+	r.get = evhttp_request_get_command(hr->req) == EVHTTP_REQ_GET;
+	r.fail = json_is_true(json_object_get(params, "_fail"));
+	if (r.get && !r.fail) {
+		const struct source_conf *s = config_source(hr->d->conf,
+		    r.source ? r.source : "");
+
+		if (s != NULL && !s->pings) {
+			http_add_header(hr, "Allow", "POST");
+			http_error(hr, 405, "GET is not allowed on the hook of "
+			    "source %s (format %s): POST its alerts; only a "
+			    "source of format heartbeat takes GET", s->name,
+			    s->format);
+			return;
+		}
+	}
 	ingest_hook(hr->d, &r, http_reply, hr);
+}
+
+/* A ping to .../fail: the sender's loop turns, its store cannot commit
+ * (Healthchecks' convention). */
+static void
+http_hook_fail(struct hreq *hr, json_t *params)
+{
+	json_object_set_new(params, "_fail", json_true());
+	http_hook(hr, params);
 }
 
 static void
@@ -661,7 +690,8 @@ static void
 prom_triggers(struct buf *b, struct kz_daemon *d)
 {
 	static const char *const results[] = { "matched", "joined",
-	    "unmatched", "resolved", "duplicate", NULL };
+	    "unmatched", "resolved", "duplicate", "suppressed", "heartbeat",
+	    "ping", "fail", NULL };
 	json_t		*all, *s, *v;
 	const char	*src, *k;
 	size_t		 i;

@@ -18,6 +18,7 @@
 #include "model/hooks.h"
 #include "front/ingest.h"
 #include "common/log.h"
+#include "core/maint.h"
 #include "model/matcher.h"
 #include "model/runbook.h"
 #include "common/sig.h"
@@ -43,13 +44,17 @@
 #define INGEST_SLICE_NS	(4 * 1000000)	/* triggers per operation */
 
 /* What one trigger did for one runbook (the triggers.status column). */
-enum { IN_MATCHED, IN_JOINED, IN_UNMATCHED, IN_RESOLVED };
+enum { IN_MATCHED, IN_JOINED, IN_UNMATCHED, IN_RESOLVED, IN_SUPPRESSED,
+    IN_HEARTBEAT };
 static const char *const ingest_status[] = {
 	[IN_MATCHED] = "matched",	/* started an incident */
 	[IN_JOINED] = "joined",		/* repeat, correction, resolution,
 					   cancellation */
 	[IN_UNMATCHED] = "unmatched",	/* no activation entry held */
 	[IN_RESOLVED] = "resolved",	/* a resolution, nothing open */
+	[IN_SUPPRESSED] = "suppressed",	/* held back by a maintenance
+					   window (triggers.maintenance) */
+	[IN_HEARTBEAT] = "heartbeat",	/* "alive": heard, not recorded */
 };
 
 /* One request in flight between its operation and the commit. A large
@@ -73,6 +78,7 @@ struct ingest {
 	int			 replay;	/* a repeated webhook-id */
 	ingest_also_fn		 also;		/* a pull source's progress */
 	void			*also_arg;
+	size_t			 hb_gone;	/* resolved heartbeats */
 };
 
 /* Metrics: d->metrics.triggers is {source: {"accepted": n, "results":
@@ -285,10 +291,11 @@ ingest_add_id(json_t *ids, json_int_t id)
 	json_array_append_new(ids, json_integer(id));
 }
 
-/* Writes one row of the triggers table. */
+/* Writes one row of the triggers table (held: the maintenance window
+ * that held it back, or 0). */
 static int
-ingest_record(struct ingest *in, const struct trigger *t, int drill,
-    int status, int64_t incident, const char *key)
+ingest_record_held(struct ingest *in, const struct trigger *t, int drill,
+    int status, int64_t incident, const char *key, int64_t held)
 {
 	struct kz_daemon	*d = in->d;
 	json_t			*p, *idem = json_null();
@@ -297,19 +304,26 @@ ingest_record(struct ingest *in, const struct trigger *t, int drill,
 	if (in->idem != NULL)
 		idem = json_sprintf("%s" INGEST_IDEM_SEP "%zu", in->idem,
 		    in->rows);
-	p = json_pack("[s,I,s,s,o,b,O,o]", in->source,
+	p = json_pack("[s,I,s,s,o,b,O,o,o]", in->source,
 	    (json_int_t)clock_now(), key, ingest_status[status],
 	    incident > 0 ? json_integer(incident) : json_null(), drill,
-	    t->doc, idem);
+	    t->doc, idem, held > 0 ? json_integer(held) : json_null());
 	rc = store_exec(d->store, "INSERT INTO triggers(source, received_at, "
-	    "key, status, incident, drill, doc, idem) VALUES (?, ?, ?, ?, ?, "
-	    "?, ?, ?)", p);
+	    "key, status, incident, drill, doc, idem, maintenance) VALUES (?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?)", p);
 	json_decref(p);
 	in->rows++;
 	json_array_append_new(in->results, json_string(ingest_status[status]));
 	if (incident > 0)
 		ingest_add_id(in->incidents, incident);
 	return rc;
+}
+
+static int
+ingest_record(struct ingest *in, const struct trigger *t, int drill,
+    int status, int64_t incident, const char *key)
+{
+	return ingest_record_held(in, t, drill, status, incident, key, 0);
 }
 
 static void
@@ -455,10 +469,21 @@ ingest_trigger(struct ingest *in, const struct source_conf *s,
 	struct kz_daemon	*d = in->d;
 	json_t			*ctx;
 	int			 drill, any = 0, rc = 0;
+	int64_t			 held;
 	size_t			 i;
 
-	ctx = json_pack("{s:O}", "trigger", t->doc);
 	drill = ingest_is_drill(s, t);
+	/* Planned work: recorded, starts nothing, joins nothing. */
+	if ((held = maint_holds(d, s->name, t->doc, clock_now())) != 0) {
+		log_info("hook %s: a trigger held back by maintenance window "
+		    "%lld (key %s)", in->source, (long long)held,
+		    t->fingerprint);
+		if (maint_held(d, held) == -1)
+			return -1;
+		return ingest_record_held(in, t, drill, IN_SUPPRESSED, 0,
+		    t->fingerprint, held);
+	}
+	ctx = json_pack("{s:O}", "trigger", t->doc);
 
 	for (i = 0; d->rbs != NULL && i < d->rbs->n && rc != -1; i++) {
 		rc = ingest_runbook(in, d->rbs->v[i], t, drill, ctx);
@@ -618,12 +643,22 @@ ingest_check(struct kz_daemon *d, const struct ingest_req *r,
 		    "%s): nothing is posted to it", s->name, s->format);
 		return 403;
 	}
+	if ((r->get || r->fail) && !s->pings) {
+		ingest_count_rejected(d, s->name, "method");
+		*body = kz_error("source \"%s\" takes POST of %s alerts; only "
+		    "a source of format heartbeat takes GET and /fail",
+		    s->name, s->format);
+		return r->fail ? 404 : 405;
+	}
 	if (ingest_auth(s, r, &why) == -1) {
 		log_warnx("hook %s: refused: %s", s->name, why);
 		ingest_count_rejected(d, s->name, "auth");
 		*body = kz_error("%s", why);
 		return 401;
 	}
+	/* A ping: whatever it carries, it only says "alive". */
+	if (s->pings)
+		return 0;
 	if (!ingest_json_ctype(r->ctype)) {
 		ingest_count_rejected(d, s->name, "content_type");
 		*body = kz_error("Content-Type must be application/json, not "
@@ -637,6 +672,21 @@ ingest_check(struct kz_daemon *d, const struct ingest_req *r,
 		free(dwhy);
 		return 400;
 	}
+	return 0;
+}
+
+/* One trigger: a heartbeat (heard, never activates, not recorded; a
+ * resolved one counted, since heartbeats that stopped are no sign of
+ * life), or matched and recorded. 0, or -1 on a storage failure. */
+static int
+ingest_one(struct ingest *in, const struct source_conf *s,
+    const struct trigger *t)
+{
+	if (s->heartbeat == NULL || !matcher_eval(s->heartbeat, t->doc))
+		return ingest_trigger(in, s, t);
+	json_array_append_new(in->results, json_string(
+	    ingest_status[IN_HEARTBEAT]));
+	in->hb_gone += t->resolved;
 	return 0;
 }
 
@@ -718,18 +768,27 @@ ingest_step(struct kz_daemon *d, struct ingest *in)
 	}
 	if (in->next == 0)
 		in->rows0 = in->rows;
+	/* A ping: whatever it carries, it only says "alive". */
+	if (in->next == 0 && s->pings) {
+		json_array_append_new(in->results, json_string("ping"));
+		in->accepted = 1;
+		in->next = in->n;
+	}
 	while (ok && in->next < in->n) {
-		ok = ingest_trigger(in, s, &in->tv[in->next++]) == 0;
+		ok = ingest_one(in, s, &in->tv[in->next++]) == 0;
 		/* A pull source's document and its progress: one operation. */
 		if (in->also == NULL && ingest_mono_ns() - t0 >= INGEST_SLICE_NS)
 			break;
 	}
 	if (ok && in->next == in->n && in->idem != NULL && in->rows > in->rows0)
 		ok = ingest_idem_complete(in) == 0;
-	/* A polled source is heard when it brings something new (its
-	 * poller says so); a webhook source whenever a request of it is
-	 * accepted. */
-	if (ok && in->next == in->n && !s->pull)
+	/* Every accepted request of a webhook source is heard (SPEC §17),
+	 * unless all it brought is heartbeats saying they stopped; a polled
+	 * source is heard on each successful poll (its poller says so). */
+	if (ok && in->next == in->n && in->n > 0 && in->hb_gone == in->n)
+		log_warnx("hook %s: heartbeat resolved: the monitoring behind "
+		    "it has stopped (not counted as heard)", in->source);
+	else if (ok && in->next == in->n && !s->pull)
 		ok = source_heard(d, s->name, clock_now()) == 0;
 	if (ok && in->next == in->n && in->also != NULL)
 		ok = in->also(d, in->also_arg) == 0;
@@ -788,6 +847,18 @@ ingest_hook(struct kz_daemon *d, const struct ingest_req *r,
 	if ((status = ingest_check(d, r, &s, &tv, &n, &body)) != 0) {
 		done(arg, status, body);
 		return;
+	}
+	if (s->pings) {
+		source_failing(d, s->name, r->fail);
+		if (r->fail) {
+			/* Its loop turns, its store does not commit: that
+			 * is not what "alive" means here. */
+			ingest_bump(json_object_get(ingest_msource(d,
+			    s->name), "results"), "fail", 1);
+			done(arg, 202, json_pack("{s:i,s:[],s:b}", "accepted",
+			    0, "incidents", "heard", 0));
+			return;
+		}
 	}
 	ingest_run(d, s, tv, n, s->auth == AUTH_STDWH ? r->header(r->harg,
 	    "webhook-id") : NULL, NULL, NULL, done, arg);

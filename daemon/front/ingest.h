@@ -24,12 +24,16 @@ struct ingest_req {
 	size_t		 len;
 	ingest_header_fn header;
 	void		*harg;
+	int		 get;		/* GET: only a heartbeat source */
+	int		 fail;		/* .../fail: the sender's store fails */
 };
 
 /* Ingests one request. done(arg, status, body) is called exactly once,
  * possibly before ingest_hook returns: 202 {"accepted": N, "incidents":
  * [ids]} once the triggers are committed, else the error status (401,
- * 404, 400, 415, 503) with {"error": "..."}. done owns body. */
+ * 404, 405, 400, 415, 503) with {"error": "..."}. done owns body. A
+ * source of format heartbeat takes GET or POST with any body: the
+ * request is only heard (SPEC §17). */
 void	 ingest_hook(struct kz_daemon *, const struct ingest_req *,
 	    kz_reply_fn done, void *arg);
 

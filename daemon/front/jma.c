@@ -34,8 +34,10 @@
 #include "model/config.h"
 #include "core/curlev.h"
 #include "core/daemon.h"
+#include "core/notify.h"
 #include "front/ingest.h"
 #include "model/jma.h"
+#include "common/duration.h"
 #include "common/log.h"
 #include "core/sources.h"
 #include "store/store.h"
@@ -333,6 +335,68 @@ jp_record_entries(struct jma_poller *p, const struct jma_feed *f,
 	return rc;
 }
 
+static json_t *
+jp_stale_data(struct jma_poller *p, int64_t fresh, int64_t since,
+    int64_t until)
+{
+	char	*f = duration_fmt((until - fresh) / 1000);
+	json_t	*v;
+
+	v = json_pack("{s:s,s:s,s:o,s:o,s:s,s:I}", "source", p->name,
+	    "feed", jp_conf(p)->feed, "fresh_at", jtime(fresh), "stale_since",
+	    jtime(since), "stale_for", f, "stale_for_s", (json_int_t)((until -
+	    fresh) / 1000));
+	free(f);
+	return v;
+}
+
+/* A feed that answers but brings nothing new for stale_after is stale
+ * (SPEC §15: a dead feed is not a quiet earth): one feed.stale, and one
+ * feed.fresh when something new comes. Checked at each successful poll;
+ * fresh_at is when the feed last brought something new (our clock). */
+static int
+jp_freshness(struct jma_poller *p, json_t *row, int news, int64_t now)
+{
+	const struct source_conf	*s = jp_conf(p);
+	int64_t				 fresh, since;
+	json_t				*data;
+	enum kz_event			 type;
+	int				 rc;
+
+	fresh = (int64_t)json_integer_value(json_object_get(row, "fresh_at"));
+	since = (int64_t)json_integer_value(json_object_get(row,
+	    "stale_since"));
+	if (news || fresh == 0) {
+		rc = jp_exec(p, "UPDATE feeds SET fresh_at = ?, stale_since = "
+		    "NULL WHERE source = ?", json_pack("[I,s]", (json_int_t)now,
+		    p->name));
+		if (rc != 0 || since == 0)
+			return rc;
+		data = jp_stale_data(p, fresh, since, now);
+		type = EV_FEED_FRESH;
+		log_info("jma %s: something new again after %s", p->name,
+		    json_string_value(json_object_get(data, "stale_for")));
+	} else if (since == 0 && s->stale_after_s > 0 &&
+	    now - fresh >= s->stale_after_s * 1000) {
+		since = fresh + s->stale_after_s * 1000;
+		rc = jp_exec(p, "UPDATE feeds SET stale_since = ? WHERE source "
+		    "= ?", json_pack("[I,s]", (json_int_t)since, p->name));
+		if (rc != 0)
+			return rc;
+		data = jp_stale_data(p, fresh, since, now);
+		type = EV_FEED_STALE;
+		log_warnx("jma %s: nothing new for %s: stale", p->name,
+		    json_string_value(json_object_get(data, "stale_for")));
+	} else
+		return 0;
+	rc = store_event(p->d->store, 0, now, "keizokud", NULL,
+	    event_name(type), NULL, data);
+	if (rc == 0)
+		rc = notify_system(p->d, type, data);
+	json_decref(data);
+	return rc;
+}
+
 /* One successful poll (200 with a feed, or 304: f NULL), in the current
  * operation. */
 static int
@@ -343,6 +407,7 @@ jp_record_poll(struct jma_poller *p, const struct jma_feed *f,
 	json_t				*row = jp_feed_row(p);
 	int64_t				 newest;
 	int				 rc = 0, main_feed = !p->reading_backfill;
+	int				 news = 0;
 
 	newest = (int64_t)json_integer_value(json_object_get(row,
 	    "newest_doc_at"));
@@ -359,17 +424,23 @@ jp_record_poll(struct jma_poller *p, const struct jma_feed *f,
 		rc = jp_exec(p, "UPDATE feeds SET etag = ?, last_modified = ? "
 		    "WHERE source = ?", json_pack("[s?,s?,s]", r->etag,
 		    r->last_modified, p->name));
+	/* A successful poll: the source is heard (SPEC §17). */
+	if (rc == 0)
+		rc = source_heard(p->d, p->name, now);
 	if (rc == 0 && f != NULL) {
 		rc = jp_record_entries(p, f, now);
-		/* Something new in the feed: the source is alive. */
+		/* Something new in the feed: it is fresh. */
 		if (rc == 0 && f->newest > newest) {
+			news = 1;
 			rc = jp_exec(p, "UPDATE feeds SET newest_doc_at = ? "
 			    "WHERE source = ?", json_pack("[I,s]",
 			    (json_int_t)f->newest, p->name));
-			if (rc == 0)
-				rc = source_heard(p->d, p->name, now);
 		}
 	}
+	/* The backfill feed is read only now and then: it may bring
+	 * news, it does not say the main feed is stale. */
+	if (rc == 0 && (main_feed || news))
+		rc = jp_freshness(p, row, news, now);
 	if (rc == 0)
 		rc = jp_exec(p, "DELETE FROM feed_docs WHERE source = ? AND "
 		    "state <> 'pending' AND seen_at < ?", json_pack("[s,I]",

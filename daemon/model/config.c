@@ -15,7 +15,7 @@ static const char *const top_keys[] = {
 	"state_dir", "runbooks", "plugins", "plan", "roster", "admins",
 	"control", "http", "tokens", "sources", "channels", "notify",
 	"exceptions", "templates", "scenarios", "web", "timezone", "triggers",
-	NULL
+	"heartbeat", "maintenance", NULL
 };
 static const char *const web_keys[] = {
 	"base_url", "secret", "link_ttl", "session_ttl", "login_ttl", NULL
@@ -34,7 +34,8 @@ static const char *const tls_keys[] = { "cert", "key", NULL };
 static const char *const token_keys[] = { "member", "sha256", NULL };
 static const char *const source_keys[] = {
 	"format", "auth", "drill", "drill_label", "silent_after", "feed",
-	"backfill", "interval", "timeout", "max_age", "enabled", NULL
+	"backfill", "interval", "timeout", "max_age", "enabled", "heartbeat",
+	"on_silent", "stale_after", NULL
 };
 /* Keys only a pull source takes. */
 static const char *const pull_keys[] = {
@@ -156,7 +157,11 @@ load_pull(struct config *c, const char *file, const char *name,
 	s->interval_s = 60;
 	s->timeout_s = 30;
 	s->max_age_s = 6 * 3600;
-	s->silent_after_s = 2 * 3600;
+	/* Silent: no successful poll for this long (SPEC §17; a poll
+	 * backs off to at most 10 minutes). Stale: no new document in the
+	 * feed for this long, though it answers (SPEC §15). */
+	s->silent_after_s = 30 * 60;
+	s->stale_after_s = 2 * 3600;
 	if (ymap_get(n, "auth") != NULL)
 		diag_node(d, file, ymap_get(n, "auth"), "source \"%s\" is "
 		    "polled by keizokud (format %s): it takes no auth", name,
@@ -328,10 +333,10 @@ load_source(struct config *c, const char *file, const char *name,
 	s->name = xstrdup(name);
 	s->window_s = 300;
 	if (yget_str(d, file, n, "format", 1, &v) == 1) {
-		if (!hook_format_known(v) && strcmp(v, "jma") != 0)
+		if (!hook_source_format_known(v))
 			diag_node(d, file, ymap_get(n, "format"), "unknown "
 			    "format \"%s\" (alertmanager, grafana, p2pquake, "
-			    "json or jma)", v);
+			    "json, jma or heartbeat)", v);
 		s->format = xstrdup(v);
 	} else
 		s->format = xstrdup("json");
@@ -339,11 +344,13 @@ load_source(struct config *c, const char *file, const char *name,
 		s->drill = b;
 	if (yget_str(d, file, n, "drill_label", 0, &v) == 1)
 		s->drill_label = xstrdup(v);
+	s->pings = strcmp(s->format, "heartbeat") == 0;
 	if (strcmp(s->format, "jma") == 0)
 		load_pull(c, file, name, n, s, d);
 	else
 		load_auth(c, file, name, n, s, d);
 	yget_duration(d, file, n, "silent_after", 0, &s->silent_after_s);
+	config_load_watch(c, file, n, s, d);
 }
 
 static void
@@ -654,6 +661,7 @@ config_load(const char *path, struct diags *d)
 	load_misc(c, path, root, d);
 	load_lists(c, path, root, d);
 	load_web(c, path, root, d);
+	config_load_beat(c, path, root, d);
 out:
 	ydoc_free(doc);
 	if (d->nerrors > before) {
@@ -670,6 +678,7 @@ config_free(struct config *c)
 
 	if (c == NULL)
 		return;
+	config_free_watch(c);
 	for (i = 0; i < c->nsources; i++) {
 		free(c->sources[i].name);
 		free(c->sources[i].format);

@@ -8,6 +8,9 @@
 #include <stdint.h>
 
 struct diags;
+struct ynode;
+struct matcher;
+struct rbset;
 
 enum auth_kind { AUTH_NONE, AUTH_BEARER, AUTH_HMAC, AUTH_STDWH };
 
@@ -21,8 +24,17 @@ struct source_conf {
 	int64_t		 window_s;	/* replay window / tolerance */
 	int		 drill;		/* everything from here is a drill */
 	char		*drill_label;	/* label/field that marks a drill */
-	int64_t		 silent_after_s; /* nothing new for this long: silent
-					   (0: never) */
+	int64_t		 silent_after_s; /* nothing heard for this long:
+					   silent (0: never) */
+	/* SPEC §17: alerts that only mean "alive" (heard, never
+	 * activate), the runbook a silence starts, and format heartbeat
+	 * (pings only: every request is heard, nothing else). */
+	struct matcher	*heartbeat;
+	char		*on_silent;
+	int		 on_silent_line, on_silent_col;
+	int		 pings;		/* format heartbeat */
+	int64_t		 stale_after_s;	/* a pull source: no new document
+					   for this long (0: never) */
 	/* A pull source (format jma, SPEC §15): keizokud fetches, nobody
 	 * posts. */
 	int		 pull;
@@ -65,6 +77,13 @@ struct web_conf {
 struct route_conf {
 	char	 *channel;
 	char	**events;		/* NULL-terminated; NULL: all */
+};
+
+/* heartbeat: keizokud's own dead-man's switch (SPEC §17), outward. */
+struct heartbeat_conf {
+	char		*url;		/* NULL: none */
+	char		*token;		/* Authorization: Bearer, or NULL */
+	int64_t		 every_s;
 };
 
 struct token_conf {
@@ -112,6 +131,9 @@ struct config {
 	char			*scenarios;	/* drill scenario dir */
 	struct web_conf		 web;
 	char			*timezone;	/* of reports, notifications */
+	struct heartbeat_conf	 heartbeat;
+	char			*maint_role;	/* may open maintenance
+						   windows */
 };
 
 struct config		*config_load(const char *path, struct diags *);
@@ -122,6 +144,18 @@ void			 config_free(struct config *);
 const struct source_conf *config_source(const struct config *, const char *);
 const struct channel_conf *config_channel(const struct config *,
 			    const char *);
+/* The keys of SPEC §17 (config-watch.c): a source's heartbeat,
+ * on_silent and stale_after, and the top-level heartbeat: and
+ * maintenance:. */
+void			 config_load_watch(struct config *, const char *file,
+			    const struct ynode *src, struct source_conf *,
+			    struct diags *);
+void			 config_load_beat(struct config *, const char *file,
+			    const struct ynode *root, struct diags *);
+void			 config_free_watch(struct config *);
+/* Every on_silent names a loaded runbook: errors at its position. */
+void			 config_check_runbooks(const struct config *,
+			    const struct rbset *, struct diags *);
 /* Resolves "env:NAME", "file:PATH" or a literal; NULL and *why when the
  * variable or file is missing. */
 char			*secret_resolve(const char *spec, const char *dir,

@@ -61,6 +61,11 @@
 	E(PLAN_DRILL_DUE, "plan.drill_due")				\
 	E(SOURCE_SILENT, "source.silent")				\
 	E(SOURCE_HEARD, "source.heard")					\
+	E(FEED_STALE, "feed.stale")					\
+	E(FEED_FRESH, "feed.fresh")					\
+	E(MAINTENANCE_SCHEDULED, "maintenance.scheduled")		\
+	E(MAINTENANCE_STARTED, "maintenance.started")			\
+	E(MAINTENANCE_ENDED, "maintenance.ended")			\
 	E(SITREP_ISSUED, "sitrep.issued")				\
 	E(ROTA_OVERRIDE, "rota.override")				\
 	E(ROTA_DROP, "rota.drop")					\

@@ -104,6 +104,83 @@ hook_format_known(const char *name)
 	return hooks_find(name) != NULL;
 }
 
+int
+hook_source_format_known(const char *name)
+{
+	return hook_format_known(name) || (name != NULL &&
+	    (strcmp(name, "jma") == 0 || strcmp(name, "heartbeat") == 0));
+}
+
+/* The paths each format's trigger documents may have, so that a matcher
+ * on a path the format never has (a maintenance window's, a heartbeat's)
+ * is refused instead of silently matching nothing. "labels.*" is labels
+ * and anything under it; other entries are exact. */
+static const char *const hooks_alert_paths[] = {
+	"status", "labels.*", "annotations.*", "startsAt", "endsAt",
+	"generatorURL", "fingerprint", "groupKey", "groupLabels.*",
+	"commonLabels.*", "commonAnnotations.*", "externalURL", "receiver",
+	"truncatedAlerts", "groupStatus", "version", NULL
+};
+static const char *const hooks_grafana_paths[] = {
+	"silenceURL", "dashboardURL", "panelURL", "imageURL", "values.*",
+	"valueString", "title", "state", "message", "orgId", NULL
+};
+static const char *const hooks_quake_paths[] = {
+	"code", "id", "_id", "time", "issue.*", "earthquake.*", "points.*",
+	"areas.*", "cancelled", "test", "status", "control.*", "Control.*",
+	"comments.*", "expire", "timestamp.*", "user_agent", "ver", NULL
+};
+static const char *const hooks_jma_paths[] = {
+	"code", "issue.*", "earthquake.*", "points.*", "areas.*",
+	"cancelled", "observations.*", "jma.*", "text", NULL
+};
+static const char *const hooks_none_paths[] = { NULL };
+
+static const struct {
+	const char		*format;
+	const char *const	*paths[2];	/* NULL: any path */
+} hooks_paths[] = {
+	{ "alertmanager", { hooks_alert_paths, NULL } },
+	{ "grafana", { hooks_alert_paths, hooks_grafana_paths } },
+	{ "p2pquake", { hooks_quake_paths, NULL } },
+	{ "jma", { hooks_jma_paths, NULL } },
+	{ "heartbeat", { hooks_none_paths, NULL } },
+};
+
+static int
+hooks_path_in(const char *const *list, const char *path)
+{
+	size_t	len;
+
+	for (; *list != NULL; list++) {
+		len = strlen(*list);
+		if (len > 2 && strcmp(*list + len - 2, ".*") == 0) {
+			len -= 2;
+			if (strncmp(path, *list, len) == 0 &&
+			    (path[len] == '\0' || path[len] == '.'))
+				return 1;
+		} else if (strcmp(path, *list) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+hook_path_known(const char *format, const char *path)
+{
+	size_t	i, k;
+
+	for (i = 0; i < sizeof hooks_paths / sizeof hooks_paths[0]; i++) {
+		if (strcmp(hooks_paths[i].format, format) != 0)
+			continue;
+		for (k = 0; k < 2 && hooks_paths[i].paths[k] != NULL; k++)
+			if (hooks_path_in(hooks_paths[i].paths[k], path))
+				return 1;
+		return 0;
+	}
+	return 1;	/* json: whatever its sender posts */
+}
+
 static json_t *
 hooks_copy(json_t *v)
 {

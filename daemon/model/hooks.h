@@ -33,6 +33,13 @@ char	*hook_quake_key(const char *time);
 /* Known webhook formats: "alertmanager", "grafana", "p2pquake", "json".
  * (The pull format "jma" is not a webhook: see model/jma.h.) */
 int	 hook_format_known(const char *);
+/* Every format a source may have: the webhook formats above, "jma"
+ * (polled, SPEC §15) and "heartbeat" (pings only, SPEC §17). */
+int	 hook_source_format_known(const char *);
+/* Whether a trigger document of format may have path (a matcher's
+ * dotted path: "labels.alertname"): 1 when it may, 0 when the format
+ * never has it. Format json may have any path, heartbeat none. */
+int	 hook_path_known(const char *format, const char *path);
 /* Decodes body. On success returns 0 with *out (array of *n triggers; a
  * format may yield zero, e.g. a p2pquake code that is not 551). On error
  * returns -1, *why allocated: for malformed JSON "invalid JSON at line L

@@ -622,6 +622,46 @@ exceptions(struct doc *d, json_t *rep)
 	doc_table(d, 0);
 }
 
+/* Maintenance windows that held back triggers while the incident went
+ * on (SPEC §17): shown only when there were some. */
+static void
+maintenance(struct doc *d, json_t *rep)
+{
+	static const char *const heads[] = { "ID", "監視元 / Source",
+	    "条件 / Match", "期間 / From – until", "保留 / Held back",
+	    "登録 / Opened by", "備考 / Note", NULL };
+	json_t		*v, *mt = json_object_get(rep, "maintenance");
+	struct doc_row	 r = { { NULL }, 0 };
+	size_t		 i;
+	char		*a, *b, *m;
+
+	if (json_array_size(mt) == 0)
+		return;
+	doc_heading(d, 2, "計画作業による保留 / Maintenance windows that "
+	    "held back triggers");
+	head_row(d, heads);
+	json_array_foreach(mt, i, v) {
+		doc_cell(&r, "%lld", (long long)json_integer_value(
+		    json_object_get(v, "id")));
+		doc_cell(&r, "%s", dash(jget_str(v, "source")));
+		m = json_object_size(json_object_get(v, "match")) > 0 ?
+		    json_dumps(json_object_get(v, "match"), JSON_COMPACT |
+		    JSON_SORT_KEYS) : xstrdup("*");
+		doc_cell_own(&r, m);
+		a = when_of(v, "from");
+		b = when_of(v, "until");
+		doc_cell(&r, "%s – %s", a, b);
+		free(a);
+		free(b);
+		doc_cell(&r, "%lld", (long long)json_integer_value(
+		    json_object_get(v, "held")));
+		doc_cell(&r, "%s", dash(jget_str(v, "by")));
+		doc_cell(&r, "%s", dash(jget_str(v, "note")));
+		doc_row_emit(d, &r, 0);
+	}
+	doc_table(d, 0);
+}
+
 static void
 audit(struct doc *d, json_t *rep)
 {
@@ -743,6 +783,7 @@ report_render(json_t *rep, const char *format, const char **why)
 	systems(&d, rep);
 	notifications(&d, rep);
 	exceptions(&d, rep);
+	maintenance(&d, rep);
 	timeline(&d, rep);
 	audit(&d, rep);
 	doc_end(&d);

@@ -105,6 +105,20 @@ static const struct kz_flagspec f_sitrep[] = {
 	{ NULL, 0, NULL }
 };
 
+static const struct kz_flagspec f_maint_add[] = {
+	{ "source", KZ_F_STR, "the source whose triggers are held back" },
+	{ "match", KZ_F_LIST, "only triggers with PATH=VALUE (repeatable)" },
+	{ "from", KZ_F_STR, "when it starts: a time, or a duration from now "
+	    "(default: now)" },
+	{ "until", KZ_F_STR, "when it ends: a time, or a duration from now" },
+	{ "note", KZ_F_STR, "what the work is" },
+	{ NULL, 0, NULL }
+};
+static const struct kz_flagspec f_maint_list[] = {
+	{ "all", KZ_F_BOOL, "ended windows too" },
+	{ NULL, 0, NULL }
+};
+
 static const struct kz_flagspec f_clock[] = {
 	{ "advance", KZ_F_STR, "move the test clock forward by a duration" },
 	{ NULL, 0, NULL }

@@ -184,6 +184,22 @@
 	    "/v1/teams/{team}/back", NULL, KZ_WRITE,			\
 	    "a team out is available again",				\
 	    cmd_team_back, cli_print_generic_cmd)			\
+	C(SOURCES, "sources", KZ_NOARGS, 0, f_none, "GET", "/v1/sources",	\
+	    NULL, KZ_READ,						\
+	    "monitoring sources: last heard, silences, maintenance",	\
+	    cmd_sources, cli_pr_sources)				\
+	C(MAINT_ADD, "maintenance add", KZ_NOARGS, 0, f_maint_add,	\
+	    "POST", "/v1/maintenance", NULL, KZ_WRITE,			\
+	    "open a maintenance window: matching triggers start nothing", \
+	    cmd_maint_add, cli_pr_maint_state)				\
+	C(MAINT_LIST, "maintenance list", KZ_NOARGS, 0, f_maint_list,	\
+	    "GET", "/v1/maintenance", NULL, KZ_READ,			\
+	    "maintenance windows",					\
+	    cmd_maint_list, cli_pr_maint_list)				\
+	C(MAINT_END, "maintenance end", KZ_ARGS("id"), 1, f_none,	\
+	    "POST", "/v1/maintenance/{id}/end", NULL, KZ_WRITE,		\
+	    "end a maintenance window now",				\
+	    cmd_maint_end, cli_pr_maint_state)				\
 	C(RELOAD, "reload", KZ_NOARGS, 0, f_none, "POST", "/v1/reload",	\
 	    NULL, KZ_WRITE, "re-read config, runbooks, plan and roster",	\
 	    cmd_reload, cli_pr_reload)					\

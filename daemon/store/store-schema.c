@@ -153,5 +153,20 @@ const char *const store_migrations[] = {
 	"ALTER TABLE steps ADD COLUMN answered INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE steps ADD COLUMN cursor INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE steps ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0;",
+	/* 11: silence as a signal (SPEC §17): maintenance windows, the
+	 * window that held back a trigger, and when a polled feed last
+	 * brought something new (and since when it is stale) */
+	"CREATE TABLE maintenance(id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL, match TEXT, from_at INTEGER NOT NULL,"
+	"  until_at INTEGER NOT NULL, note TEXT NOT NULL, opened_by TEXT,"
+	"  on_behalf TEXT, created_at INTEGER NOT NULL,"
+	"  started INTEGER NOT NULL DEFAULT 0, ended_at INTEGER,"
+	"  ended_by TEXT, suppressed INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX maintenance_open ON maintenance(ended_at);"
+	"ALTER TABLE triggers ADD COLUMN maintenance INTEGER;"
+	"CREATE INDEX triggers_held ON triggers(maintenance, received_at)"
+	"  WHERE maintenance IS NOT NULL;"
+	"ALTER TABLE feeds ADD COLUMN fresh_at INTEGER;"
+	"ALTER TABLE feeds ADD COLUMN stale_since INTEGER;",
 	NULL
 };

@@ -32,32 +32,9 @@ steps:
 YAML
 start_kzd || exit 1
 
-AMPORT=$(free_port)
-AM=http://127.0.0.1:$AMPORT
-mkdir -p "$T/am"
-cat >"$T/am.yml" <<YAML
-route:
-  receiver: keizoku
-  group_by: [alertname]
-  group_wait: 0s
-  group_interval: 1s
-  repeat_interval: 2s
-receivers:
-  - name: keizoku
-    webhook_configs:
-      - url: $URL/v1/hooks/alertmanager
-        send_resolved: true
-        http_config:
-          authorization:
-            credentials: $KZ_AM_TOKEN
-YAML
-"$AMBIN" --config.file="$T/am.yml" --storage.path="$T/am" \
-    --web.listen-address=127.0.0.1:$AMPORT --cluster.listen-address= \
-    --log.level=info >"$T/am.log" 2>&1 &
-AM_PID=$!
-_pids="$_pids $AM_PID"
-wait_for "alertmanager is ready" 20 curl -sf "$AM/-/ready" || {
-	sed 's/^/# /' "$T/am.log"; exit 1; }
+. "$KZ_TOP/tests/integration/lib-am.sh"
+am_setup
+am_run
 
 alert() {	# alert ENDS_AT: posts the alert, firing or (ends in the past) resolved
 	_e=""

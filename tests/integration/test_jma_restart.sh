@@ -3,8 +3,10 @@
 # published while keizokud was down are taken when it comes back, even
 # once the high-frequency feed has rolled them off (the backfill feed);
 # nothing is taken twice, even after a kill -9 in the middle of a
-# document; a feed silent longer than silent_after notifies once per
-# silence, durably, and time while keizokud was down counts.
+# document. Two kinds of quiet, each notified once, durably, with the
+# time keizokud was down counted: a feed that answers but brings nothing
+# new for stale_after is stale (feed.stale, SPEC §15), and a source with
+# no successful poll for silent_after is silent (source.silent, §17).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-jma.sh"
 
@@ -17,7 +19,8 @@ write_config "sources:
     backfill: \"$BASE/long.xml\"
     interval: 1s
     timeout: 5s
-    silent_after: 2h
+    silent_after: 4h
+    stale_after: 2h
 channels:
   ops: {type: webhook, url: \"http://127.0.0.1:9/hooks\", retry: [1h]}"
 cat >"$T/runbooks/quake.yaml" <<'YAML'
@@ -87,28 +90,52 @@ expect_eq "D started exactly one incident" "$(ninc)" 4
 expect_eq "and was not taken twice (no repeat on its timeline)" "$(trig_events 4)" 0
 expect_eq "no incident has a repeated trigger" "$(trig_events 1)$(trig_events 2)$(trig_events 3)" 000
 
-# --- silence: notified once per silence, durable, downtime counts ---
-"$KZ" _clock --advance 1h >/dev/null
-expect_eq "1h without news: not silent yet" "$(feed .silent)/$(notes source.silent)" false/0
-"$KZ" _clock --advance 90m >/dev/null
-expect_eq "2h30m without news: silent, notified" "$(feed .silent)/$(notes source.silent)" true/1
-expect_eq "silent since last heard + silent_after" "$(feed .silent_since)" "2026-11-20T02:00:00Z"
-"$KZ" _clock --advance 3h >/dev/null
-expect_eq "still silent: notified once only" "$(notes source.silent)" 1
+# --- staleness: it answers, nothing new; once per staleness, durable ---
+polls() { feed .polls; }
+# polled_since N: a poll after the N-th has succeeded.
+polled_since() { [ "$(polls)" -gt "$1" ] && [ "$(feed .failures)" -eq 0 ]; }
+p=$(polls); "$KZ" _clock --advance 1h >/dev/null
+wait_for "a poll after 1h without news" 20 polled_since "$p"
+expect_eq "1h without news: neither stale nor silent" "$(feed .stale)/$(feed .silent)/$(notes feed.stale)" false/false/0
+p=$(polls); "$KZ" _clock --advance 90m >/dev/null
+wait_for "2h30m without news: the next poll finds the feed stale" 20 sh -c "[ \"\$('$KZ' --json status | jq -r '.feeds[0].stale')\" = true ]"
+expect_eq "stale, notified once; polled fine, so not silent" "$(notes feed.stale)/$(feed .silent)/$(notes source.silent)" 1/false/0
+expect_eq "stale since the last news + stale_after" "$(feed .stale_since)" "2026-11-20T02:00:00Z"
+p=$(polls); "$KZ" _clock --advance 3h >/dev/null
+wait_for "a poll 3h later" 20 polled_since "$p"
+expect_eq "still stale: notified once only" "$(notes feed.stale)" 1
 stop_kzd
 KEIZOKU_TEST_CLOCK=2026-11-20T06:00:00Z start_kzd || exit 1
-expect_eq "a restart neither repeats nor forgets the silence" "$(feed .silent)/$(notes source.silent)" true/1
+p=$(polls)
+wait_for "a poll after the restart" 20 polled_since "$p"
+expect_eq "a restart neither repeats nor forgets the staleness" "$(feed .stale)/$(notes feed.stale)" true/1
 E=20261120055900_0_VXSE52_010000.xml
 publish $E 32-35_04_03_240613_VXSE52.xml 2026-11-20T05:59:00Z 震源に関する情報
-wait_for "a new document ends the silence" 20 sh -c "[ \"\$('$KZ' --json status | jq -r '.feeds[0].silent')\" = false ]"
-expect_eq "source.heard once" "$(notes source.heard)" 1
+wait_for "a new document ends the staleness" 20 sh -c "[ \"\$('$KZ' --json status | jq -r '.feeds[0].stale')\" = false ]"
+expect_eq "feed.fresh once" "$(notes feed.fresh)" 1
 stop_kzd
 # Three hours later, nothing new was published meanwhile.
 KEIZOKU_TEST_CLOCK=2026-11-20T09:00:00Z start_kzd || exit 1
-expect_eq "down past silent_after: the silence is noticed at start" "$(feed .silent)/$(notes source.silent)" true/2
-expect_eq "since last heard + 2h" "$(feed .silent_since)" "2026-11-20T08:00:00Z"
-expect_eq "the silence carries the source and how long" \
-    "$("$KZ" --json notifications | jq -r '[.[] | select(.event == "source.silent")][1].id' | xargs -I{} sqlite3 "$T/state/keizoku.db" "SELECT text FROM notifications WHERE id = {}" | grep -c 'jma から 2h 以上')" 1
+wait_for "down past stale_after: the first poll finds it stale" 20 sh -c "[ \"\$('$KZ' --json status | jq -r '.feeds[0].stale')\" = true ]"
+expect_eq "notified a second time" "$(notes feed.stale)" 2
+expect_eq "since the news + 2h" "$(feed .stale_since)" "2026-11-20T08:00:00Z"
+expect_eq "the staleness carries the source and how long" \
+    "$("$KZ" --json notifications | jq -r '[.[] | select(.event == "feed.stale")][1].id' | xargs -I{} sqlite3 "$T/state/keizoku.db" "SELECT text FROM notifications WHERE id = {}" | grep -c 'jma のフィードは応答していますが、3h 以上')" 1
+
+# --- silence: no successful poll for silent_after ---
+mode 500
+wait_for "polls fail" 20 sh -c "[ \"\$('$KZ' --json status | jq -r '.feeds[0].failures')\" -ge 1 ]"
+# (silent_after is longer than any jump of the test clock above: a
+# jump is an instant without polls.)
+"$KZ" _clock --advance 3h59m >/dev/null
+expect_eq "3h59m of failed polls: not silent yet" "$(feed .silent)/$(notes source.silent)" false/0
+"$KZ" _clock --advance 2m >/dev/null
+expect_eq "4h01m without a successful poll: silent, notified once" "$(feed .silent)/$(notes source.silent)" true/1
+expect_eq "silent since the last successful poll + 4h" "$(feed .silent_since)" "2026-11-20T13:00:00Z"
+expect_eq "keizoku sources says so" "$("$KZ" --json sources | jq -r '.[] | select(.name == "jma") | "\(.silent)/\(.stale)"')" true/true
+mode ok
+wait_for "a successful poll ends the silence" 40 sh -c "[ \"\$('$KZ' --json status | jq -r '.feeds[0].silent')\" = false ]"
+expect_eq "source.heard once" "$(notes source.heard)" 1
 stop_kzd
 expect_eq "keizokud stops cleanly" "$KZD_RC" 0
 if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/kzd.log"; then

@@ -134,7 +134,7 @@ expect_rc "an unknown format is refused" 1 "$KZ" report 1 --format pdf
 grep -q "md, html and json" "$T/err" && ok "the refusal names the formats" || nok "format message: $(cat "$T/err")"
 expect_rc "an unknown incident is refused" 1 "$KZ" report 9
 j="$T/report.json"
-expect_eq "the JSON has every section" "$(jq -c 'keys' <"$j" | tr -d ' ')" '["activation","assembly","chain_head","escalations","exceptions","generated_at","head_hash","incident","notifications","open_items","people","report_version","steps","systems","timeline","timezone","verify"]'
+expect_eq "the JSON has every section" "$(jq -c 'keys' <"$j" | tr -d ' ')" '["activation","assembly","chain_head","escalations","exceptions","generated_at","head_hash","incident","maintenance","notifications","open_items","people","report_version","steps","systems","timeline","timezone","verify"]'
 expect_eq "open items: the exception still in force" "$(jq -c '[.open_items[] | [.kind, .id, .state]]' <"$j" | tr -d ' ')" '[["exception",1,"active"]]'
 expect_eq "exception dispositions" "$(jq -c '[.exceptions[].state]' <"$j" | tr -d ' ')" '["active","rejected","adopted"]'
 expect_eq "RTO: portal recovered after 41m (no plan: no target)" "$(jq -c '[.systems[] | [.id, .rto_s, .achieved_s, .met]]' <"$j" | tr -d ' ')" '[["portal",null,2460,null]]'

@@ -24,17 +24,24 @@ export KEIZOKU_AM_TOKEN="am-demo-token" KEIZOKU_GRAFANA_SECRET="grafana-demo-sec
     KEIZOKU_WEB_SECRET="web-demo-secret-0123456789"
 expect_rc "keizokud -t accepts the shipped config, roster, plan and runbooks" 0 "$KZD" -t -c "$CONF"
 expect_eq "with no warning at all" "$(cat "$T/out")" ""
-grep -q "ok (6 runbooks)" "$T/err" && ok "-t counts the six runbooks" || nok "-t stderr: $(cat "$T/err")"
+grep -q "ok (7 runbooks)" "$T/err" && ok "-t counts the seven runbooks" || nok "-t stderr: $(cat "$T/err")"
 
-# Each runbook on its own, against the shipped roster, plan and sources.
+# Each runbook on its own, against the shipped roster, plan and sources
+# (with monitoring-lost, which the config's on_silent names).
 for rb in "$KZ_TOP"/runbooks/*.yaml; do
 	name=$(basename "$rb")
 	rm -rf "$T/one"; mkdir -p "$T/one"
-	cp "$rb" "$T/one/"
+	cp "$rb" "$KZ_TOP/runbooks/monitoring-lost.yaml" "$T/one/"
+	n=$(ls "$T/one" | wc -l)
 	sed "s|^runbooks: .*|runbooks: $T/one|" "$CONF" >"$T/ship/config/one.yaml"
 	expect_rc "$name passes keizokud -t alone" 0 "$KZD" -t -c "$T/ship/config/one.yaml"
-	grep -q "ok (1 runbooks)" "$T/err" && ok "$name is loaded" || nok "$name: $(cat "$T/out" "$T/err")"
+	grep -q "ok ($n runbooks)" "$T/err" && ok "$name is loaded" || nok "$name: $(cat "$T/out" "$T/err")"
 done
+rm -f "$T/one"/*.yaml
+cp "$KZ_TOP/runbooks/dc-failover.yaml" "$T/one/"
+expect_rc "-t refuses the config when on_silent names a runbook not loaded" 1 "$KZD" -t -c "$T/ship/config/one.yaml"
+grep -q 'one.yaml:[0-9]*:[0-9]*: on_silent: no runbook "monitoring-lost"' "$T/out" &&
+    ok "the on_silent error has the config's position" || nok "-t output: $(cat "$T/out")"
 
 # A runbook that names what the roster does not have is caught.
 rm -f "$T/one"/*.yaml
@@ -79,8 +86,8 @@ export KEIZOKU_SOCKET="$T/ship/var/keizoku.sock"
 KZD_ARGS="-c $T/ship/config/run.yaml"
 start_kzd || exit 1
 expect_eq "status has no load error" "$("$KZ" --json status | jq -c '.load_errors')" "[]"
-expect_eq "the six runbooks with their kinds" "$("$KZ" --json runbooks | jq -c '[.[] | [.id, .kind, .owner]] | sort' | tr -d ' ')" \
-    '[["dc-failover","failover","role:it-lead"],["earthquake-assembly","staff-assembly","role:it-lead"],["earthquake-safety","staff-assembly","role:secretariat"],["ransomware-response","security","role:csirt"],["telework-switch","telework","role:it-lead"],["tsunami-coastal","staff-assembly","role:it-lead"]]'
+expect_eq "the seven runbooks with their kinds" "$("$KZ" --json runbooks | jq -c '[.[] | [.id, .kind, .owner]] | sort' | tr -d ' ')" \
+    '[["dc-failover","failover","role:it-lead"],["earthquake-assembly","staff-assembly","role:it-lead"],["earthquake-safety","staff-assembly","role:secretariat"],["monitoring-lost","generic","role:it-lead"],["ransomware-response","security","role:csirt"],["telework-switch","telework","role:it-lead"],["tsunami-coastal","staff-assembly","role:it-lead"]]'
 expect_eq "their triggers" "$("$KZ" --json runbooks | jq -c '[.[] | .id as $id | .triggers[] | [$id, .source, .mode]] | sort' | tr -d ' ')" \
     '[["dc-failover","alertmanager","confirm"],["earthquake-assembly","jma","auto"],["earthquake-assembly","jma","auto"],["earthquake-assembly","quake","auto"],["earthquake-assembly","quake","auto"],["earthquake-safety","jma","auto"],["earthquake-safety","quake","auto"],["ransomware-response","alertmanager","confirm"],["telework-switch","grafana","confirm"],["tsunami-coastal","jma","auto"],["tsunami-coastal","jma","confirm"],["tsunami-coastal","quake","auto"],["tsunami-coastal","quake","confirm"]]'
 expect_eq "every runbook title is 日本語 / English" "$("$KZ" --json runbooks | jq -c '[.[] | select(.title | test("\\A[^/]*[^\\x00-\\x7f][^/]* / [\\x20-\\x7e]+\\z") | not) | .id]')" "[]"
@@ -116,6 +123,17 @@ nhup=$(grep -c 'reloading ' "$T/kzd.log")
 kill -HUP "$KZD_PID"
 wait_for "SIGHUP reloads" 10 sh -c "[ \$(grep -c 'reloading ' '$T/kzd.log') -gt $nhup ]"
 expect_eq "SIGHUP too keeps it" "$("$KZ" --json roster | jq '.roles | length')" 9
+
+# Every shipped scenario loads; the silence one runs monitoring-lost with
+# the trigger on_silent gives it.
+expect_eq "drill list has every shipped scenario" "$("$KZ" --json drill list | jq -c '[.scenarios[].id] | sort')" \
+    "$(grep -h '^scenario:' "$KZ_TOP"/runbooks/scenarios/*.yaml | awk '{print $2}' | sort | jq -R . | jq -cs .)"
+sid=$("$KZ" --json drill start monitoring-silent | jq -r .incident)
+expect_eq "monitoring-silent: a drill of monitoring-lost, trigger {source, silent_since}" \
+    "$("$KZ" --json show "$sid" | jq -c '[.runbook, .drill, .trigger.source, .trigger.silent_since]')" \
+    '["monitoring-lost",true,"alertmanager","2026-11-20T00:05:00Z"]'
+expect_rc "and it closes" 0 "$KZ" close "$sid" --note 訓練終了
+
 stop_kzd
 expect_eq "SIGTERM exits 0" "$KZD_RC" 0
 if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/kzd.log"; then
