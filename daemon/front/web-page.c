@@ -20,6 +20,8 @@
 #include "front/web.h"
 #include "model/config.h"
 #include "model/roster.h"
+#include "model/runbook.h"
+#include "store/store.h"
 #include "core/apply.h"
 
 /* The member's own steps: what they were called for or took. */
@@ -114,6 +116,135 @@ page_callout(struct wreq *wr, struct buf *b, const struct incident *inc)
 	wh_hidden(b, "answer", "unavailable");
 	buf_adds(b, "<button class=\"no\">参集できない <small>I cannot come"
 	    "</small></button></form></section>");
+}
+
+/* The safety check (SPEC §18) that asked this member: the one under way,
+ * else the last (as engine_safety_answer picks). */
+static const char *const sf_status[] = { "safe", "injured", "unsafe", NULL };
+static const char *const sf_status_ja[] = { "無事", "負傷", "要救助", NULL };
+static const char *const sf_etas[] = { "30m", "1h", "2h", "3h", "6h", "12h",
+    NULL };
+static const char *const sf_etas_ja[] = { "30分", "1時間", "2時間", "3時間",
+    "6時間", "12時間", NULL };
+
+static json_t *
+page_safety_row(struct wreq *wr, const struct incident *inc)
+{
+	json_t	*rows, *row, *pick = NULL;
+	size_t	 i;
+	int	 si, best = -1;
+
+	rows = store_safety_heard(wr->d->store, inc->id, wr->member);
+	json_array_foreach(rows, i, row) {
+		si = runbook_step_index(inc->rb, json_string_value(
+		    json_object_get(row, "step")));
+		if (si < 0 || inc->rb->steps[si].type != ST_SAFETY)
+			continue;
+		if (pick == NULL || inc->steps[si].state == SS_READY ||
+		    (best >= 0 && inc->steps[best].state != SS_READY &&
+		    si > best)) {
+			pick = row;
+			best = si;
+		}
+	}
+	json_incref(pick);
+	json_decref(rows);
+	return pick;
+}
+
+static void
+page_radio(struct buf *b, const char *name, const char *value,
+    const char *ja, const char *en, int checked, int required)
+{
+	buf_printf(b, "<label class=\"opt\"><input type=\"radio\" name=\"%s\" "
+	    "value=\"%s\"%s%s> ", name, value, checked ? " checked" : "",
+	    required ? " required" : "");
+	wh_esc(b, ja);
+	buf_adds(b, " <small>");
+	wh_esc(b, en);
+	buf_adds(b, "</small></label>");
+}
+
+static void
+page_safety(struct wreq *wr, struct buf *b, const struct incident *inc)
+{
+	json_t		*row = page_safety_row(wr, inc);
+	const char	*st, *note;
+	json_t		*cc;
+	int64_t		 eta_s, at;
+	size_t		 i;
+	int		 answered, k;
+
+	if (row == NULL)
+		return;
+	st = json_string_value(json_object_get(row, "status"));
+	note = json_string_value(json_object_get(row, "note"));
+	cc = json_object_get(row, "can_come");
+	eta_s = json_integer_value(json_object_get(row, "eta_s"));
+	at = json_integer_value(json_object_get(row, "answered_at"));
+	answered = json_is_integer(json_object_get(row, "answered_at"));
+	buf_adds(b, "<section class=\"card\" id=\"safety\">");
+	wh_pair(b, "h2", "安否確認", "Safety check");
+	buf_adds(b, "<p>あなたの回答 <small>Your answer</small>: ");
+	if (!answered)
+		buf_adds(b, "<b class=\"tag\">未回答</b> <small>not yet "
+		    "answered</small>");
+	else {
+		for (k = 0; sf_status[k] != NULL; k++)
+			if (st != NULL && strcmp(st, sf_status[k]) == 0)
+				break;
+		buf_adds(b, "<b class=\"tag\">");
+		wh_esc(b, sf_status[k] != NULL ? sf_status_ja[k] : st);
+		buf_adds(b, "</b> <small>");
+		wh_esc(b, st != NULL ? st : "");
+		buf_adds(b, "</small>");
+		if (json_is_integer(cc) && json_integer_value(cc) == 1) {
+			buf_adds(b, " ・ <b>参集可</b> <small>can come</small>");
+			if (eta_s > 0) {
+				buf_adds(b, " 到着まで <small>ETA</small> ");
+				wh_duration(b, eta_s * 1000);
+			}
+		} else if (json_is_integer(cc))
+			buf_adds(b, " ・ <b>参集不可</b> <small>cannot come"
+			    "</small>");
+		buf_adds(b, " ・ ");
+		page_when(wr, b, at);
+		if (note != NULL) {
+			buf_adds(b, "</p><p class=\"meta\">メモ <small>Note"
+			    "</small>: ");
+			wh_esc(b, note);
+		}
+	}
+	buf_adds(b, "</p>");
+	if (inc->state != IS_ACTIVE) {
+		buf_adds(b, "</section>");
+		json_decref(row);
+		return;
+	}
+	page_form_open(wr, b);
+	wh_hidden(b, "form", "safety");
+	buf_adds(b, "<fieldset><legend>あなたの状況 <small>How are you"
+	    "</small></legend>");
+	for (k = 0; sf_status[k] != NULL; k++)
+		page_radio(b, "status", sf_status[k], sf_status_ja[k],
+		    sf_status[k], st != NULL && strcmp(st, sf_status[k]) == 0,
+		    k == 0);
+	buf_adds(b, "</fieldset><fieldset><legend>参集 <small>Can you come"
+	    "</small></legend>");
+	page_radio(b, "come", "yes", "参集可", "I can come",
+	    json_is_integer(cc) && json_integer_value(cc) == 1, 0);
+	buf_adds(b, "<label>到着までの時間 <small>Time to arrive</small> "
+	    "<select name=\"eta\"><option value=\"\">-</option>");
+	for (i = 0; sf_etas[i] != NULL; i++)
+		buf_printf(b, "<option value=\"%s\">%s</option>", sf_etas[i],
+		    sf_etas_ja[i]);
+	buf_adds(b, "</select></label>");
+	page_radio(b, "come", "no", "参集不可", "I cannot come",
+	    json_is_integer(cc) && json_integer_value(cc) == 0, 0);
+	buf_adds(b, "</fieldset><label>メモ <small>Note</small><textarea "
+	    "name=\"note\" rows=\"2\"></textarea></label><button class=\"go\">"
+	    "回答する <small>Send</small></button></form></section>");
+	json_decref(row);
 }
 
 static void
@@ -301,6 +432,7 @@ page_incident(struct wreq *wr, int status)
 	if (inc->state != IS_ACTIVE)
 		buf_adds(&b, "<p class=\"bad\">この事案は受付を終えています "
 		    "<small>This incident takes no more answers</small></p>");
+	page_safety(wr, &b, inc);
 	page_callout(wr, &b, inc);
 	buf_adds(&b, "<section id=\"mine\">");
 	wh_pair(&b, "h2", "あなたの手順", "Your steps");
@@ -353,6 +485,39 @@ page_done(struct wreq *wr, int status, json_t *body)
 	page_incident(wr, status);
 }
 
+/* The safety form: status, can come (with an ETA) or not, a note; run
+ * as `keizoku safety` (cmd_safety) for the link's member. */
+static void
+page_post_safety(struct wreq *wr, json_t *form, json_t *p)
+{
+	const char	*st = json_string_value(json_object_get(form, "status"));
+	const char	*come = json_string_value(json_object_get(form, "come"));
+	const char	*eta = json_string_value(json_object_get(form, "eta"));
+	size_t		 k;
+
+	for (k = 0; st != NULL && sf_status[k] != NULL; k++)
+		if (strcmp(st, sf_status[k]) == 0)
+			break;
+	if (st == NULL || sf_status[k] == NULL) {
+		web_error_page(wr, 400, "状況 (無事・負傷・要救助) を選んでくださ"
+		    "い", "choose how you are: status=safe, injured or unsafe");
+		return;
+	}
+	json_object_set_new(p, "status", json_string(st));
+	if (come != NULL && strcmp(come, "yes") == 0) {
+		json_object_set_new(p, "can_come", json_true());
+		if (eta != NULL && *eta != '\0')
+			json_object_set_new(p, "eta", json_string(eta));
+	} else if (come != NULL && strcmp(come, "no") == 0)
+		json_object_set_new(p, "can_come", json_false());
+	else if (come != NULL && *come != '\0') {
+		web_error_page(wr, 400, "参集は「参集可」か「参集不可」です",
+		    "come must be yes or no");
+		return;
+	}
+	web_command(wr, KZ_CMD_SAFETY, p, page_done);
+}
+
 void
 page_post(struct wreq *wr, json_t *form)
 {
@@ -364,6 +529,8 @@ page_post(struct wreq *wr, json_t *form)
 	const char	*note = json_string_value(json_object_get(form,
 			    "note"));
 	const char	*eta = json_string_value(json_object_get(form, "eta"));
+	const char	*form_kind = json_string_value(json_object_get(form,
+			    "form"));
 	static const char *const answers[] = { "available", "unavailable",
 	    "arrived", NULL };
 	static const enum kz_cmd_id acts[] = { KZ_CMD_ACK, KZ_CMD_DONE,
@@ -375,6 +542,11 @@ page_post(struct wreq *wr, json_t *form)
 	p = json_pack("{s:I}", "incident", (json_int_t)wr->incident);
 	if (note != NULL && *note != '\0')
 		json_object_set_new(p, "note", json_string(note));
+	if (form_kind != NULL && strcmp(form_kind, "safety") == 0) {
+		page_post_safety(wr, form, p);
+		json_decref(p);
+		return;
+	}
 	if (answer != NULL) {
 		for (i = 0; answers[i] != NULL; i++)
 			if (strcmp(answers[i], answer) == 0)

@@ -784,8 +784,8 @@ store_safety_answer(struct store *s, int64_t incident, const char *step,
 json_t *
 store_safety_heard(struct store *s, int64_t incident, const char *member)
 {
-	return squery(s, "SELECT step, answered_at FROM safety WHERE "
-	    "incident = ? AND member = ?", json_pack("[I,s]",
+	return squery(s, "SELECT step, status, can_come, eta_s, note, "
+	    "answered_at FROM safety WHERE incident = ? AND member = ?", json_pack("[I,s]",
 	    (json_int_t)incident, member));
 }
 

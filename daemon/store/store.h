@@ -115,6 +115,8 @@ int	 store_safety_remind(struct store *, int64_t incident,
 	    const char *step, const char *member, int round);
 int	 store_safety_answer(struct store *, int64_t incident,
 	    const char *step, const char *member, json_t *data, int64_t now);
+/* heard: the member's rows of an incident ({step, status, can_come,
+ * eta_s, note, answered_at}); answered_at is null until they answered. */
 json_t	*store_safety_heard(struct store *, int64_t incident,
 	    const char *member);
 json_t	*store_safety_tally(struct store *, int64_t incident,
