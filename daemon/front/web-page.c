@@ -124,6 +124,7 @@ static const char *const sf_status[] = { "safe", "injured", "unsafe", NULL };
 static const char *const sf_status_ja[] = { "無事", "負傷", "要救助", NULL };
 static const char *const sf_etas[] = { "30m", "1h", "2h", "3h", "6h", "12h",
     NULL };
+static const int64_t sf_etas_s[] = { 1800, 3600, 7200, 10800, 21600, 43200 };
 static const char *const sf_etas_ja[] = { "30分", "1時間", "2時間", "3時間",
     "6時間", "12時間", NULL };
 
@@ -207,7 +208,7 @@ page_safety(struct wreq *wr, struct buf *b, const struct incident *inc)
 		} else if (json_is_integer(cc))
 			buf_adds(b, " ・ <b>参集不可</b> <small>cannot come"
 			    "</small>");
-		buf_adds(b, " ・ ");
+		buf_adds(b, " ・ 回答 <small>answered</small> ");
 		page_when(wr, b, at);
 		if (note != NULL) {
 			buf_adds(b, "</p><p class=\"meta\">メモ <small>Note"
@@ -236,8 +237,8 @@ page_safety(struct wreq *wr, struct buf *b, const struct incident *inc)
 	buf_adds(b, "<label>到着までの時間 <small>Time to arrive</small> "
 	    "<select name=\"eta\"><option value=\"\">-</option>");
 	for (i = 0; sf_etas[i] != NULL; i++)
-		buf_printf(b, "<option value=\"%s\">%s</option>", sf_etas[i],
-		    sf_etas_ja[i]);
+		buf_printf(b, "<option value=\"%s\"%s>%s</option>", sf_etas[i],
+		    sf_etas_s[i] == eta_s ? " selected" : "", sf_etas_ja[i]);
 	buf_adds(b, "</select></label>");
 	page_radio(b, "come", "no", "参集不可", "I cannot come",
 	    json_is_integer(cc) && json_integer_value(cc) == 0, 0);

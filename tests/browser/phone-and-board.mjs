@@ -1,6 +1,7 @@
 // A real browser on keizoku's pages (issue 13): Debian's chromium over
 // the DevTools protocol, at a phone's size. Opens the personal link from a
-// received mail, answers the call-out, finishes a step; signs in to the
+// received mail, answers the safety check and the call-out, finishes a
+// step; signs in to the
 // board, and sees it change without a reload when the CLI changes a step.
 // Prints "ok N - ..." / "not ok N - ..." lines; exits 1 on any failure.
 //
@@ -67,7 +68,24 @@ try {
   ok(bad.length === 0, `nothing overflows 360 px on the personal page ${bad.join(', ')}`);
   await shot(page, '1-personal-page');
 
-  await page.select('select[name=eta]', '30m');
+  // --- the safety check on the same page (SPEC §18) ---
+  ok(await page.$('#safety') !== null, 'the safety check is on the personal page');
+  await page.click('#safety input[name=status][value=injured]');
+  await page.click('#safety input[name=come][value=yes]');
+  await page.select('#safety select[name=eta]', '1h');
+  await page.type('#safety textarea[name=note]', '軽傷 / minor');
+  await submit(page, '#safety button');
+  ok((await page.evaluate(() => document.body.innerText)).includes('受け付けました'), 'the safety answer is recorded');
+  const rows = JSON.parse(cli('--json', 'safety', env.KZ_INCIDENT, '--list'));
+  const me = rows.find((r) => r.member === 'sato');
+  ok(me && me.status === 'injured' && me.can_come === true && me.eta_s === 3600,
+    `the daemon has it: injured, can come in 1h (${JSON.stringify(me)})`);
+  ok((await page.$eval('#safety', (e) => e.innerText)).includes('負傷'), 'the page shows the answer');
+  bad = await overflow(page);
+  ok(bad.length === 0, `nothing overflows 360 px with the safety form ${bad.join(', ')}`);
+  await shot(page, '1b-safety');
+
+  await page.select('#callout select[name=eta]', '30m');
   await submit(page, 'form:has(input[name=answer][value=available]) button');
   ok((await page.evaluate(() => document.body.innerText)).includes('受け付けました'), 'answering available is recorded');
   let show = JSON.parse(cli('--json', 'show', env.KZ_INCIDENT));

@@ -2,8 +2,9 @@
 # Issue 13 in a real browser (chromium over the DevTools protocol, through
 # puppeteer-core from tests/node_modules): a member opens the link of a
 # mail received by a real SMTP server on a phone-sized screen, answers the
-# call-out and finishes a step; the board, signed in, updates without a
-# reload when the CLI changes a step. Screenshots are kept and listed.
+# safety check (負傷, can come in 1h) and the call-out, finishes a step;
+# the board, signed in, updates without a reload when the CLI changes a
+# step. Screenshots are kept and listed.
 . "$(dirname "$0")/lib.sh"
 . "$KZ_TOP/tests/fixtures/http/lib-http.sh"
 . "$KZ_TOP/tests/integration/lib-web.sh"
@@ -29,6 +30,10 @@ title: 震度6弱 職員参集 / Quake assembly
 kind: staff-assembly
 owner: role:it-lead
 steps:
+  - id: anpi
+    title: 安否確認 / Safety check
+    type: safety
+    with: {roles: [operator]}
   - id: assemble
     title: 運用担当の参集 / Assemble operators
     type: assemble
