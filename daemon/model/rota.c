@@ -1,11 +1,13 @@
 /* Shift teams and rotas (SPEC §16). See rota.h. */
 #include <libical/ical.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/diag.h"
 #include "common/duration.h"
 #include "common/timeutil.h"
+#include "common/strmap.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 #include "model/roster.h"
@@ -488,16 +490,21 @@ rota_member_out(const struct roster *r, const struct rota_state *st,
 	return NULL;
 }
 
+/* Adds id to the order once: seen maps each id taken to its place, so
+ * that ordering a role of N members costs O(N), not O(N^2). ix is the
+ * member's index in the role, or SIZE_MAX for a cover from outside. */
 static void
-order_add(const char ***v, size_t *n, const char *id)
+order_add(const char **v, size_t *vix, size_t *n, struct strmap *seen,
+    const char *id, size_t ix)
 {
-	size_t i;
+	size_t at;
 
-	for (i = 0; i < *n; i++)
-		if (strcmp((*v)[i], id) == 0)
-			return;
-	(*v)[(*n)++] = id;
-	(*v)[*n] = NULL;
+	if (strmap_get(seen, id, &at))
+		return;
+	strmap_put(seen, id, *n);
+	vix[*n] = ix;
+	v[(*n)++] = id;
+	v[*n] = NULL;
 }
 
 /* Whether team ix is out at t. */
@@ -522,8 +529,9 @@ rota_order(const struct roster *r, const struct rota_state *st,
 	const struct rota_override	**act = NULL;
 	const char			**v, **w;
 	unsigned char			 *tout;
-	size_t				  n = 0, nw = 0, nact = 0, i, j;
+	size_t				  n = 0, nw = 0, nact = 0, i, j, *vix;
 	struct rota_turn		  tu;
+	struct strmap			  seen = { 0 };
 
 	/* Which teams are out, and the covers in force, once per call. */
 	tout = xcalloc(r->nteams + 1, 1);
@@ -531,6 +539,7 @@ rota_order(const struct roster *r, const struct rota_state *st,
 		tout[i] = (unsigned char)team_ix_out(r, st, (int)i, t);
 	/* Covers may add one member per role member. */
 	v = xcalloc(2 * role->nmembers + 1, sizeof *v);
+	vix = xcalloc(2 * role->nmembers + 1, sizeof *vix);
 	if (ro != NULL) {
 		rota_turn_at(r, ro, t, &tu);
 		act = xcalloc((st ? st->nov : 0) + 1, sizeof *act);
@@ -546,29 +555,32 @@ rota_order(const struct roster *r, const struct rota_state *st,
 			for (j = 0; j < nact; j++)
 				if (strcmp(act[j]->replaces, m) == 0)
 					break;
-			order_add(&v, &n, j < nact ? act[j]->member : m);
+			if (j < nact)
+				order_add(v, vix, &n, &seen, act[j]->member,
+				    SIZE_MAX);
+			else
+				order_add(v, vix, &n, &seen, m, i);
 		}
 		free(act);
 	}
 	for (i = 0; i < role->nmembers; i++)
-		order_add(&v, &n, role->members[i]);
+		order_add(v, vix, &n, &seen, role->members[i], i);
+	strmap_clear(&seen);
 	/* Minus those who are out. */
 	w = xcalloc(n + 1, sizeof *w);
 	for (i = 0; i < n; i++) {
 		const struct member	*m;
 		int			 ix = -1;
 
-		for (j = 0; j < role->nmembers; j++)
-			if (role->members[j] == v[i])
-				break;
-		if (j < role->nmembers)
-			ix = role->mteam[j];
+		if (vix[i] != SIZE_MAX)
+			ix = role->mteam[vix[i]];
 		else if ((m = roster_member(r, v[i])) != NULL)
 			ix = m->team;
 		if (ix < 0 || !tout[ix])
 			w[nw++] = v[i];
 	}
 	free(tout);
+	free(vix);
 	free(v);
 	if (np != NULL)
 		*np = nw;
