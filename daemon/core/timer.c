@@ -26,7 +26,7 @@
 
 #define TIMER_BATCH	256
 #define TIMER_BUDGET_MS	20	/* per loop turn: the rest on the next */
-#define WORK_BUDGET_MS	25	/* batches of a call-out per loop turn */
+#define WORK_BUDGET_MS	8	/* batches of a call-out per loop turn */
 #define TIMER_RETRY_MS	1000	/* after a failed commit */
 
 

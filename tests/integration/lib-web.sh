@@ -32,10 +32,16 @@ mails() { if [ -f "$T/mail.log" ]; then jq -s "$@" "$T/mail.log"; else jq -n "$@
 # mail_count RCPT: how many mails went to RCPT.
 mail_count() { mails "[.[] | select(.rcpt_tos == [\"$1\"])] | length"; }
 # wait_mail RCPT N: until RCPT has N mails.
+# A mail the server is still writing reads as none yet.
+_mail_n() {
+	_c=$(mail_count "$1" 2>/dev/null)
+	case $_c in ''|*[!0-9]*) _c=0 ;; esac
+	echo "$_c"
+}
 wait_mail() {
 	_e=$(( $(date +%s) + 20 ))
-	while [ "$(mail_count "$1")" -lt "$2" ] && [ "$(date +%s)" -le $_e ]; do sleep 0.1; done
-	[ "$(mail_count "$1")" -ge "$2" ]
+	while [ "$(_mail_n "$1")" -lt "$2" ] && [ "$(date +%s)" -le $_e ]; do sleep 0.1; done
+	[ "$(_mail_n "$1")" -ge "$2" ]
 }
 # last_link RCPT KIND: the last /KIND/ link mailed to RCPT.
 last_link() {
