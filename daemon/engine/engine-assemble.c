@@ -173,16 +173,20 @@ settle(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 		const char	*role = rs->u.assemble.roles[r].role;
 		int		 quota = rs->u.assemble.roles[r].quota;
 		struct tally	 t;
-		size_t		 cur = 0, n;
-		char		**cand;
+		size_t		 cur = 0, n = 0;
+		char		**cand = NULL;
 
 		tally(inc, i, role, &t);
-		cand = eng_callout_order(a, role, &n);
 		while (t.available + t.arrived + t.waiting < quota) {
 			if (called >= ENGINE_FANOUT_BATCH) {
 				more = 1;
 				break;
 			}
+			/* The order only when someone is to be called: an
+			 * answer that leaves the quota covered costs no
+			 * pass over the role. */
+			if (cand == NULL)
+				cand = eng_callout_order(a, role, &n);
 			if (!call_next(a, inc, i, role, cand, n, &cur, fx))
 				break;
 			t.waiting++;
