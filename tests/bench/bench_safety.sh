@@ -122,13 +122,14 @@ answers() {
 	$PY - "$1" "$PORT" "$TOKEN" "$2" <<'EOF'
 import sys
 n, port, tok, kind = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-body = ('{\\"member\\": \\"m%05d\\", \\"status\\": \\"safe\\", \\"can_come\\": true}'
-        if kind == "safety" else '{\\"member\\": \\"m%05d\\", \\"available\\": true}')
+# safety takes the member in the body; responses, as --as, in a header.
+body = ('{\\"member\\": \\"m%05d\\", \\"status\\": \\"safe\\", \\"can_come\\": true}"\n'
+        if kind == "safety" else '{\\"available\\": true}"\nheader = "X-Keizoku-As: m%05d"\n')
 out = []
 for i in range(1, n + 1):
     out.append(('url = "http://127.0.0.1:%s/v1/incidents/1/%s"\nheader = "Authorization: Bearer %s"\n'
                 'header = "Content-Type: application/json"\n'
-                'data = "' + body + '"\n'
+                'data = "' + body +
                 'output = "/dev/null"\nwrite-out = "%%{http_code}\\n"') % (port, kind, tok, i))
 print("\nnext\n".join(out))
 EOF
