@@ -118,8 +118,7 @@ page_callout(struct wreq *wr, struct buf *b, const struct incident *inc)
 	    "</small></button></form></section>");
 }
 
-/* The safety check (SPEC §18) that asked this member: the one under way,
- * else the last (as engine_safety_answer picks). */
+/* The safety check (SPEC §18) that asked this member. */
 static const char *const sf_status[] = { "safe", "injured", "unsafe", NULL };
 static const char *const sf_status_ja[] = { "無事", "負傷", "要救助", NULL };
 static const char *const sf_etas[] = { "30m", "1h", "2h", "3h", "6h", "12h",
@@ -127,6 +126,19 @@ static const char *const sf_etas[] = { "30m", "1h", "2h", "3h", "6h", "12h",
 static const int64_t sf_etas_s[] = { 1800, 3600, 7200, 10800, 21600, 43200 };
 static const char *const sf_etas_ja[] = { "30分", "1時間", "2時間", "3時間",
     "6時間", "12時間", NULL };
+
+/* As engine_safety_answer picks: the last step under way, else the
+ * first that asked the member. */
+static int
+page_safety_better(const struct incident *inc, int si, int best)
+{
+	int r = inc->steps[si].state == SS_READY;
+	int rb = inc->steps[best].state == SS_READY;
+
+	if (r != rb)
+		return r;
+	return r ? si > best : si < best;
+}
 
 static json_t *
 page_safety_row(struct wreq *wr, const struct incident *inc)
@@ -141,9 +153,7 @@ page_safety_row(struct wreq *wr, const struct incident *inc)
 		    json_object_get(row, "step")));
 		if (si < 0 || inc->rb->steps[si].type != ST_SAFETY)
 			continue;
-		if (pick == NULL || inc->steps[si].state == SS_READY ||
-		    (best >= 0 && inc->steps[best].state != SS_READY &&
-		    si > best)) {
+		if (best < 0 || page_safety_better(inc, si, best)) {
 			pick = row;
 			best = si;
 		}
