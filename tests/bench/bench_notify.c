@@ -11,11 +11,14 @@
  *    payloads of the same shape, made beforehand and signed per request
  *    as keizokud signs each attempt, with the same concurrency (32, the
  *    outbox's limit per channel). Rate = N / (last arrival - first
- *    arrival); the rounds alternate the two and the best of each counts,
- *    since on a shared machine the slow rounds measure the neighbours.
+ *    arrival); the rounds (5) alternate the two and each round prints
+ *    its own ratio: the goal (>= 0.7 of bare) must hold in every round.
  *  - latency: POST /v1/hooks/bench -> incident activated -> its
  *    notification at the sink, one trigger at a time; against the bare
- *    client posting one payload at a time on a warm connection.
+ *    client posting one payload at a time on a warm connection, and
+ *    against a real Prometheus Alertmanager (group_wait 0s) from its
+ *    API post to its webhook at the same sink (KZ_ALERTMANAGER, default
+ *    /usr/bin/prometheus-alertmanager; skipped when absent).
  *
  * Prints table rows "| figure | keizoku | baseline | ratio |" on stdout
  * and a summary on stderr. Blocking calls are fine here: this is a
@@ -61,9 +64,9 @@
 #define BN_SECRET	"whsec_YmVuY2gta2Vpem9rdS1ub3RpZnktc2VjcmV0"
 #define BN_WAIT_S	120
 
-enum { P_BENCH, P_LAT, P_BARE, P_BARELAT, P_N };
+enum { P_BENCH, P_LAT, P_BARE, P_BARELAT, P_AM, P_N };
 static const char *const bn_paths[P_N] = { "/bench", "/lat", "/bare",
-	"/barelat" };
+	"/barelat", "/am" };
 
 struct bn_sink {
 	struct event_base	*base;
@@ -86,6 +89,7 @@ struct bn_sink {
 static char	*bn_dir;
 static char	*bn_build;
 static pid_t	 bn_kzd = -1;
+static pid_t	 bn_am = -1;
 static int	 bn_http_port;
 
 static int64_t
@@ -691,6 +695,114 @@ bn_kz_latency(struct bn_sink *s, double *lat, int n)
 	curl_easy_cleanup(easy);
 }
 
+/* ---- Alertmanager, the baseline of trigger -> notification ---- */
+
+/* Starts a real Prometheus Alertmanager routing every alert at once
+ * (group_wait 0s, one group per alertname) to the sink's /am; its port,
+ * or 0 when it is not installed. */
+static int
+bn_am_start(struct bn_sink *s)
+{
+	const char	*bin = getenv("KZ_ALERTMANAGER");
+	char		*conf, *store, *listen, *log, *url;
+	CURL		*easy;
+	long		 code = 0;
+	int		 port, i, fd;
+
+	if (bin == NULL)
+		bin = "/usr/bin/prometheus-alertmanager";
+	if (access(bin, X_OK) == -1)
+		return 0;
+	port = bn_free_port();
+	conf = xprintf("route:\n  receiver: sink\n  group_by: [alertname]\n"
+	    "  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\n"
+	    "receivers:\n  - name: sink\n    webhook_configs:\n"
+	    "      - url: http://127.0.0.1:%d/am\n", s->port);
+	bn_write("am.yml", conf);
+	free(conf);
+	conf = xprintf("--config.file=%s/am.yml", bn_dir);
+	store = xprintf("--storage.path=%s/am", bn_dir);
+	listen = xprintf("--web.listen-address=127.0.0.1:%d", port);
+	log = xprintf("%s/am.log", bn_dir);
+	if ((bn_am = fork()) == 0) {
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(bin, bin, conf, store, listen, "--cluster.listen-address=",
+		    (char *)NULL);
+		_exit(127);
+	}
+	free(conf);
+	free(store);
+	free(listen);
+	url = xprintf("http://127.0.0.1:%d/-/ready", port);
+	easy = curl_easy_init();
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, bn_discard);
+	for (i = 0; i < 400; i++) {
+		if (curl_easy_perform(easy) == CURLE_OK &&
+		    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code) ==
+		    CURLE_OK && code == 200)
+			break;
+		bn_sleep_us(25000);
+	}
+	curl_easy_cleanup(easy);
+	free(url);
+	if (i == 400)
+		errx(1, "alertmanager did not start (see %s)", log);
+	free(log);
+	return port;
+}
+
+static void
+bn_am_stop(void)
+{
+	if (bn_am == -1)
+		return;
+	kill(bn_am, SIGTERM);
+	waitpid(bn_am, NULL, 0);
+	bn_am = -1;
+}
+
+/* POST /api/v2/alerts (a new alertname each time) -> its webhook at the
+ * sink, one alert at a time on a warm connection. */
+static void
+bn_am_latency(struct bn_sink *s, int port, double *lat, int n)
+{
+	CURL		*easy = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL,
+			    "Content-Type: application/json");
+	char		 url[128], body[128];
+	long		 code = 0;
+	int64_t		 t0;
+	uint64_t	 n0;
+	int		 i;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v2/alerts", port);
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, bn_discard);
+	for (i = -1; i < n; i++) {	/* -1: warm up */
+		snprintf(body, sizeof body, "[{\"labels\":{\"alertname\":"
+		    "\"bench%d\",\"severity\":\"critical\"}}]", i);
+		curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body);
+		n0 = atomic_load(&s->n[P_AM]);
+		t0 = bn_now_ns();
+		if (curl_easy_perform(easy) != CURLE_OK ||
+		    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code) !=
+		    CURLE_OK || code != 200)
+			errx(1, "POST /api/v2/alerts failed (HTTP %ld)", code);
+		if (bn_sink_wait(s, P_AM, n0 + 1) == -1)
+			errx(1, "no webhook from alertmanager for alert %d", i);
+		if (i >= 0)
+			lat[i] = (double)(atomic_load(&s->last[P_AM]) - t0) /
+			    1e6;
+	}
+	curl_slist_free_all(h);
+	curl_easy_cleanup(easy);
+}
+
 /* ---- the report ---- */
 
 static int
@@ -716,6 +828,7 @@ bn_cleanup(void)
 	char *argv[] = { (char *)"/bin/rm", (char *)"-rf", bn_dir, NULL };
 
 	bn_kzd_stop(SIGKILL);
+	bn_am_stop();
 	if (bn_dir != NULL && getenv("BENCH_KEEP") == NULL)
 		bn_run(argv);
 }
@@ -740,28 +853,16 @@ bn_min(const double *v, int n)
 	return m;
 }
 
-static double
-bn_max(const double *v, int n)
-{
-	double	m = v[0];
-	int	i;
-
-	for (i = 1; i < n; i++)
-		if (v[i] > m)
-			m = v[i];
-	return m;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct bn_sink	 s;
 	char		 tmpl[] = "/tmp/kz-bench-notify.XXXXXX";
-	double		 krate[9], brate[9], kcpu[9], bcpu[9], kr, br, kc, bc;
+	double		 krate[9], brate[9], kcpu[9], bcpu[9], kc, bc;
 	double		*klat, *blat;
-	double		 k50, k99, b50, b99;
+	double		 k50, k99, b50, b99, a50, a99, *alat = NULL;
 	long long	 v;
-	int		 n = 5000, nlat = 500, rounds = 3, c, i;
+	int		 n = 5000, nlat = 500, rounds = 5, c, i, met, amport;
 
 	while ((c = getopt(argc, argv, "n:l:r:")) != -1) {
 		if (parse_i64(optarg, &v) == -1 || v < 1 || v > 10000000)
@@ -792,8 +893,8 @@ main(int argc, char **argv)
 	blat = xcalloc((size_t)nlat, sizeof *blat);
 	bn_make_payloads(n);
 
-	/* Rounds alternate the two, and the best of each is kept: on a
-	 * shared machine the slowest runs measure the neighbours. */
+	/* Rounds alternate the two; each round is reported with its own
+	 * ratio (the goal holds in every round, not only the best). */
 	for (i = 0; i < rounds; i++) {
 		brate[i] = bn_bare_rate(&s, n, &bcpu[i]);
 		bn_stage(&s, n);
@@ -807,32 +908,55 @@ main(int argc, char **argv)
 	bn_bare_latency(&s, blat, nlat);
 	bn_kz_latency(&s, klat, nlat);
 	bn_kzd_stop(SIGTERM);
+	if ((amport = bn_am_start(&s)) != 0) {
+		alat = xcalloc((size_t)nlat, sizeof *alat);
+		bn_am_latency(&s, amport, alat, nlat);
+		bn_am_stop();
+	}
 	bn_sink_stop(&s);
 
-	kr = bn_max(krate, rounds);
-	br = bn_max(brate, rounds);
 	kc = bn_min(kcpu, rounds);
 	bc = bn_min(bcpu, rounds);
 	k50 = bn_pct(klat, nlat, 50);
 	k99 = bn_pct(klat, nlat, 99);
 	b50 = bn_pct(blat, nlat, 50);
 	b99 = bn_pct(blat, nlat, 99);
-	fprintf(stderr, "deliveries/s: keizokud %.0f, bare libcurl-multi %.0f "
-	    "(%.0f%%; %d signed webhooks, %d at once, best of %d)\n", kr, br,
-	    100 * kr / br, n, BN_CONCURRENCY, rounds);
-	fprintf(stderr, "trigger -> notification: p50 %.2f ms, p99 %.2f ms "
-	    "(bare post -> arrival: p50 %.2f ms, p99 %.2f ms; %d samples)\n",
-	    k50, k99, b50, b99, nlat);
-	printf("| notifications: deliveries/s to a local sink (%d signed "
-	    "webhooks drained after a restart, %d at once, best of %d) | %.0f | "
-	    "%.0f | %.2f |\n", n, BN_CONCURRENCY, rounds, kr, br, kr / br);
+	for (i = 0, met = 0; i < rounds; i++)
+		met += krate[i] / brate[i] >= 0.7;
+	for (i = 0; i < rounds; i++)
+		printf("| notifications: deliveries/s to a local sink, round %d "
+		    "of %d (%d signed webhooks drained after a restart, %d at "
+		    "once; target >= 0.7 of bare libcurl-multi in every round) "
+		    "| %.0f | %.0f | %.2f |\n", i + 1, rounds, n,
+		    BN_CONCURRENCY, krate[i], brate[i], krate[i] / brate[i]);
+	printf("| notifications: rounds at >= 0.7 of bare | %d of %d | - | - "
+	    "|\n", met, rounds);
 	printf("| notifications: CPU per delivery (us; keizokud's process, "
 	    "the bare client's thread; least of %d) | %.1f | %.1f | %.2f |\n",
 	    rounds, kc, bc, kc / bc);
 	printf("| notifications: trigger POST -> first notification at the "
-	    "sink, p50 (ms) | %.2f | %.2f | %.2f |\n", k50, b50, k50 / b50);
+	    "sink vs a bare client's post -> arrival, p50 (ms) | %.2f | %.2f | "
+	    "%.2f |\n", k50, b50, k50 / b50);
 	printf("| notifications: trigger POST -> first notification at the "
-	    "sink, p99 (ms) | %.2f | %.2f | %.2f |\n", k99, b99, k99 / b99);
+	    "sink vs a bare client's post -> arrival, p99 (ms) | %.2f | %.2f | "
+	    "%.2f |\n", k99, b99, k99 / b99);
+	if (alat != NULL) {
+		a50 = bn_pct(alat, nlat, 50);
+		a99 = bn_pct(alat, nlat, 99);
+		fprintf(stderr, "alertmanager API -> webhook: p50 %.2f ms, p99 "
+		    "%.2f ms\n", a50, a99);
+		printf("| trigger -> notification at the same sink vs "
+		    "Alertmanager (group_wait 0s) API post -> webhook, p50 (ms; "
+		    "target <= 1.2x) | %.2f | %.2f | %.2f |\n", k50, a50,
+		    k50 / a50);
+		printf("| trigger -> notification at the same sink vs "
+		    "Alertmanager (group_wait 0s) API post -> webhook, p99 (ms; "
+		    "target <= 1x) | %.2f | %.2f | %.2f |\n", k99, a99,
+		    k99 / a99);
+		free(alat);
+	} else
+		printf("| trigger -> notification vs Alertmanager | "
+		    "prometheus-alertmanager not installed | | |\n");
 	free(klat);
 	free(blat);
 	bn_free_payloads();
