@@ -80,7 +80,7 @@ run() {	# url script conns -> "rate p50 p99 non2xx"
 }
 set -- $(run "http://127.0.0.1:$BPORT/v1/hooks/mon" "$T/post.lua" 50); br=$1
 # BENCH_PERF=FILE: perf record -g on keizokud during the saturating run.
-[ -n "$BENCH_PERF" ] && { perf record -g -o "$BENCH_PERF" -p $pid 2>/dev/null & perf=$!; }
+[ -n "$BENCH_PERF" ] && { perf record ${BENCH_PERF_OPTS:--g} -o "$BENCH_PERF" -p $pid 2>/dev/null & perf=$!; }
 set -- $(run "http://127.0.0.1:$KPORT/v1/hooks/mon" "$T/post.lua" 50); kr=$1 kbad=$4
 [ -n "$BENCH_PERF" ] && { kill -INT $perf; wait $perf || true; }
 n=$(sqlite3 "$T/state/keizoku.db" "select count(*) from incidents")
