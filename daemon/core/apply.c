@@ -504,14 +504,22 @@ static int
 apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
     struct effects *fx)
 {
-	char	who[128];
-	size_t	i;
+	char	 who[128];
+	json_t	*nctx = NULL;	/* the incident's context, for notifications */
+	size_t	 i;
 
 	for (i = 0; i < fx->n; i++) {
 		const struct effect	*e = &fx->v[i];
 		const char		*step = inc != NULL && e->step >= 0 ?
 					    inc->rb->steps[e->step].id : NULL;
 		int			 rc = 0;
+
+		/* Effects other than these may change the incident. */
+		if (e->kind != EF_NOTIFY && e->kind != EF_EVENT &&
+		    e->kind != EF_TIMER_SET && e->kind != EF_TIMER_CLEAR) {
+			json_decref(nctx);
+			nctx = NULL;
+		}
 
 		if (inc == NULL && e->kind != EF_EVENT &&
 		    e->kind != EF_NOTIFY && e->kind != EF_META)
@@ -530,7 +538,7 @@ apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 		case EF_NOTIFY:
 			rc = e->ev == EV_TRIGGER_REPEATED ?
 			    kz_repeat_notify(d, inc, e) :
-			    notify_enqueue(d, inc, e);
+			    notify_enqueue_ctx(d, inc, e, &nctx);
 			break;
 		case EF_EXCEPTION:
 			rc = exception_effect(d, a, inc, e->exc);
@@ -562,9 +570,12 @@ apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			break;
 		}
 		}
-		if (rc == -1)
+		if (rc == -1) {
+			json_decref(nctx);
 			return -1;
+		}
 	}
+	json_decref(nctx);
 	return 0;
 }
 

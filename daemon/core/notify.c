@@ -978,6 +978,18 @@ int
 notify_enqueue(struct kz_daemon *d, const struct incident *inc,
     const struct effect *e)
 {
+	json_t	*base = NULL;
+	int	 rc;
+
+	rc = notify_enqueue_ctx(d, inc, e, &base);
+	json_decref(base);
+	return rc;
+}
+
+int
+notify_enqueue_ctx(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, json_t **base)
+{
 	json_t	*chans = json_object_get(e->data, "channels"), *ctx;
 	int64_t	 now = clock_now();
 	size_t	 i;
@@ -985,10 +997,26 @@ notify_enqueue(struct kz_daemon *d, const struct incident *inc,
 
 	if (d->conf->nchannels == 0)
 		return 0;
-	if (inc != NULL) {
-		ctx = engine_context(inc);
-		json_object_set_new(ctx, "step", nt_step(inc, e, ctx));
+	if (inc != NULL)
 		nt_check_listed(d, inc, chans);
+	/* No channel hears it: nothing to render. */
+	for (i = 0; i < d->conf->nchannels; i++) {
+		const char *ch = d->conf->channels[i].name;
+
+		if (nt_step_channel(chans, ch, &listed) || (!listed &&
+		    nt_routed(d->conf, ch, event_name(e->ev))))
+			break;
+	}
+	if (i == d->conf->nchannels)
+		return 0;
+	if (inc != NULL) {
+		/* The incident's context is made once per set of effects;
+		 * each notification adds its step and data to a shallow
+		 * copy. */
+		if (*base == NULL)
+			*base = engine_context(inc);
+		ctx = json_copy(*base);
+		json_object_set_new(ctx, "step", nt_step(inc, e, ctx));
 	} else
 		ctx = json_object();
 	json_object_set_new(ctx, "data", nt_local_times(e->data));

@@ -22,6 +22,11 @@ struct actx;
  * storage failed. */
 int	 notify_enqueue(struct kz_daemon *, const struct incident *,
 	    const struct effect *);
+/* The same, sharing *base (engine_context of inc, made at the first
+ * need, NULL before; the caller decrefs it) between the notifications
+ * of one set of effects: inc must not change between them. */
+int	 notify_enqueue_ctx(struct kz_daemon *, const struct incident *,
+	    const struct effect *, json_t **base);
 
 /* A notification about no incident, written at once, outside kz_apply:
  * for core modules whose writes are not the engine's (sources.c). */

@@ -207,15 +207,17 @@ eng_who(const struct actx *a)
 	return a->member != NULL ? a->member : a->actor;
 }
 
-json_t *
-engine_context(const struct incident *inc)
+/* The context of templates and matchers; with_steps 0 leaves out
+ * {{steps.*}} (an object of every step), for a template that names none. */
+static json_t *
+eng_context(const struct incident *inc, int with_steps)
 {
 	const struct runbook	*rb = inc->rb;
 	json_t			*steps = json_object();
 	char			 ts[40];
 	size_t			 i;
 
-	for (i = 0; i < rb->nsteps; i++) {
+	for (i = 0; with_steps && i < rb->nsteps; i++) {
 		const struct step_st *s = &inc->steps[i];
 
 		json_object_set_new(steps, rb->steps[i].id, json_pack(
@@ -237,6 +239,12 @@ engine_context(const struct incident *inc)
 	    "owner", rb->owner, "steps", steps);
 }
 
+json_t *
+engine_context(const struct incident *inc)
+{
+	return eng_context(inc, 1);
+}
+
 char *
 engine_step_title(const struct incident *inc, int i, json_t *ctx)
 {
@@ -248,8 +256,10 @@ engine_step_title(const struct incident *inc, int i, json_t *ctx)
 		return xstrdup(inc->rb->steps[i].id);
 	if (strstr(t, "{{") == NULL)
 		return xstrdup(t);
+	/* A title is rendered per step and per notification: building
+	 * every step's state for each would cost O(steps) each time. */
 	if (ctx == NULL)
-		ctx = own = engine_context(inc);
+		ctx = own = eng_context(inc, strstr(t, "steps") != NULL);
 	r = tmpl_expand(t, ctx);
 	json_decref(own);
 	return r;
