@@ -135,6 +135,12 @@ schedule_commit(struct kz_daemon *d)
 }
 
 int
+kz_in_op(const struct kz_daemon *d)
+{
+	return d->op_t0 != 0;
+}
+
+int
 kz_op_begin(struct kz_daemon *d)
 {
 	d->op_t0 = mono_ns();

@@ -20,6 +20,8 @@ typedef void (*kz_reply_fn)(void *arg, int status, json_t *body);
  * released (the operation is lost). */
 int	 kz_op_begin(struct kz_daemon *);
 int	 kz_op_end(struct kz_daemon *, int ok, kz_reply_fn done, void *arg);
+/* Whether an operation is open (between kz_op_begin and kz_op_end). */
+int	 kz_in_op(const struct kz_daemon *);
 /* Queues fn(d, arg) to run once the current operation's batch commits;
  * drop(arg) instead if it rolls back. */
 void	 kz_after_commit(struct kz_daemon *, void (*fn)(struct kz_daemon *,

@@ -640,16 +640,22 @@ nt_insert_row(struct kz_daemon *d, int64_t incident, const char *step,
     int64_t now)
 {
 	json_t	*p;
-	int	 rc;
+	int	 rc, claim = outbox_claim(d, channel);
 
-	p = json_pack("[o,s?,s,s,s,s,s,b,I,I,s?]", incident > 0 ?
+	/* Claimed: its first attempt is recorded with it (sending = 1), and
+	 * it goes out as soon as this transaction commits. */
+	p = json_pack("[o,s?,s,s,s,s,s,b,I,I,s?,i]", incident > 0 ?
 	    json_integer(incident) : json_null(), step, channel, event, id,
-	    payload, text, drill, (json_int_t)now, (json_int_t)now, to);
+	    payload, text, drill, (json_int_t)now, (json_int_t)now, to,
+	    claim);
 	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
 	    "channel, event, msg_id, payload, text, drill, state, attempts, "
-	    "created_at, next_attempt_at, recipient) VALUES (?, ?, ?, ?, ?, ?, "
-	    "?, ?, 'pending', 0, ?, ?, ?)", p);
+	    "created_at, next_attempt_at, recipient, sending) VALUES (?, ?, "
+	    "?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)", p);
 	json_decref(p);
+	if (rc == 0 && claim)
+		outbox_claimed(d, channel, store_last_id(d->store), id,
+		    payload, now);
 	return rc;
 }
 

@@ -91,6 +91,7 @@ struct ob_chan {
 	int64_t		 cur_id;	/* (next_attempt_at, id) of the last */
 	int64_t		 hold_at;	/* rows in memory past the cursor */
 	int64_t		 hold_id;	/* go no further than this */
+	int		 backlog;	/* due rows may wait in the table */
 };
 
 /* Results and starts written in one operation, until its commit. */
@@ -177,6 +178,7 @@ ob_chan_get(struct outbox *ob, const char *name)
 	c->name = xstrdup(name);
 	c->cur_at = INT64_MIN;
 	c->hold_at = INT64_MIN;
+	c->backlog = 1;		/* until a read finds the table drained */
 	TAILQ_INIT(&c->ready);
 	ob->chans = xreallocarray(ob->chans, ob->nchans + 1,
 	    sizeof *ob->chans);
@@ -220,6 +222,7 @@ ob_rewind(struct outbox *ob)
 		c = ob->chans[i];
 		c->cur_at = c->hold_at = INT64_MIN;
 		c->cur_id = c->hold_id = 0;
+		c->backlog = 1;
 		TAILQ_FOREACH(r, &c->ready, entry)
 			ob_mark(&c->hold_at, &c->hold_id, r);
 	}
@@ -391,6 +394,10 @@ ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 		return;
 	}
 	c->more = json_array_size(rows) == want;
+	/* Every due row is in memory now: a new one may take the fast
+	 * path (outbox_claim) once these have gone. */
+	if (!c->more)
+		c->backlog = 0;
 	json_array_foreach(rows, i, row) {
 		r = ob_row_new(c, row);
 		TAILQ_INSERT_TAIL(&c->ready, r, entry);
@@ -1032,6 +1039,83 @@ ob_kick(struct outbox *ob)
 		return;
 	ob_refill(ob);
 	ob_pump(ob);
+}
+
+/* ---- the fast path: a new row sent right after its commit ---- */
+
+int
+outbox_claim(struct kz_daemon *d, const char *channel)
+{
+	struct outbox	*ob = d->outbox;
+	struct ob_chan	*c;
+
+	if (ob == NULL || d->stopping || ob->store_backoff > 0 ||
+	    !kz_in_op(d))
+		return 0;
+	c = ob_chan_get(ob, channel);
+	/* Older rows first: once one waits, the rows after it wait too,
+	 * until a read of the table finds none left behind. */
+	if (c->backlog || c->nready > 0 || c->ninflight >= OB_PER_CHANNEL ||
+	    ob->ninflight >= OB_INFLIGHT) {
+		c->backlog = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static void
+ob_fresh_go(struct kz_daemon *d, void *arg)
+{
+	struct ob_row			*r = arg;
+	struct ob_chan			*c = r->ch;
+	struct outbox			*ob = c->ob;
+	const struct channel_conf	*ch;
+
+	/* In memory past the cursor: no read returns it. */
+	ob_mark(&c->hold_at, &c->hold_id, r);
+	if (d->stopping || (ch = config_channel(d->conf, c->name)) == NULL) {
+		/* Not sent: waits at the head of its channel, its attempt
+		 * taken back if the daemon stops (ob_unrecord). */
+		TAILQ_INSERT_TAIL(&c->ready, r, entry);
+		c->nready++;
+		c->ninflight--;
+		ob->ninflight--;
+		return;
+	}
+	ob_start(ob, ch, r);
+}
+
+static void
+ob_fresh_drop(void *arg)
+{
+	struct ob_row	*r = arg;
+	struct ob_chan	*c = r->ch;
+
+	/* Rolled back: the row does not exist. */
+	c->ninflight--;
+	c->ob->ninflight--;
+	ob_row_free(r);
+}
+
+void
+outbox_claimed(struct kz_daemon *d, const char *channel, int64_t id,
+    const char *msg_id, const char *payload, int64_t due)
+{
+	struct outbox	*ob = d->outbox;
+	struct ob_chan	*c = ob_chan_get(ob, channel);
+	struct ob_row	*r = xcalloc(1, sizeof *r);
+
+	r->ch = c;
+	r->id = id;
+	r->due = due;
+	r->attempts = -1;
+	r->recorded = 1;
+	r->msg_id = xstrdup(msg_id);
+	r->payload = xstrdup(payload);
+	/* Counted in flight from now: the room it was given is its own. */
+	c->ninflight++;
+	ob->ninflight++;
+	kz_after_commit(d, ob_fresh_go, r, ob_fresh_drop);
 }
 
 /* Rows were withdrawn (cancelled): what was read ahead may hold some;

@@ -9,6 +9,8 @@
 #ifndef KZ_OUTBOX_H
 #define KZ_OUTBOX_H
 
+#include <stdint.h>
+
 struct kz_daemon;
 struct outbox;
 
@@ -23,6 +25,16 @@ void		 outbox_queued(struct outbox *);
 void		 outbox_kick(struct kz_daemon *);
 /* After the commit of withdrawn rows: forget what was read ahead. */
 void		 outbox_withdrawn(struct kz_daemon *);
+/* The fast path of a new row (notify.c's one writer asks, inside an
+ * operation): 1 when the channel has room and no older row is waiting,
+ * and then the row is written with its first attempt recorded
+ * (sending = 1) and handed over by outbox_claimed, to be sent as soon as
+ * its transaction commits: no read of the table and no second commit
+ * before the request. 0: write it as queued (sending = 0). */
+int		 outbox_claim(struct kz_daemon *, const char *channel);
+void		 outbox_claimed(struct kz_daemon *, const char *channel,
+		    int64_t id, const char *msg_id, const char *payload,
+		    int64_t due);
 
 /* The e-mail transport (smtp.c): sends an email channel's row. */
 struct curlev;
