@@ -84,6 +84,11 @@ set -- $(run "http://127.0.0.1:$BPORT/v1/hooks/mon" "$T/post.lua" 50); br=$1
 set -- $(run "http://127.0.0.1:$KPORT/v1/hooks/mon" "$T/post.lua" 50); kr=$1 kbad=$4
 [ -n "$BENCH_PERF" ] && { kill -INT $perf; wait $perf || true; }
 n=$(sqlite3 "$T/state/keizoku.db" "select count(*) from incidents")
+# What each activation wrote (stderr: for the profile notes).
+for t in triggers incidents steps events timers notifications; do
+	printf '%s %s\n' "$t" "$(sqlite3 "$T/state/keizoku.db" "select round(count(*) * 1.0 / $n, 2) from $t")"
+done | tr '\n' ' ' | sed 's/^/# rows per activation: /; s/$/\n/' >&2
+sqlite3 "$T/state/keizoku.db" "select type, count(*) / $n from events group by type" | tr '\n' ' ' | sed 's/^/# events per activation: /; s/$/\n/' >&2
 set -- $(run "http://127.0.0.1:$BPORT/v1/hooks/mon" "$T/paced.lua" 40); pbr=$1 pb50=$2 pb99=$3
 set -- $(run "http://127.0.0.1:$KPORT/v1/hooks/mon" "$T/paced.lua" 40); pkr=$1 pk50=$2 pk99=$3 pbad=$4
 echo "| activations/s, each trigger a new incident of a 20-step runbook (role of 3, escalation timers; $n incidents committed, $kbad non-2xx; target >= 0.15 of bare) | $kr | bare evhttp answering 202: $br | $(echo "$kr $br" | awk '{printf "%.3f", $1/$2}') |"
