@@ -10,6 +10,14 @@
  * its webhook-id and body, for the receiver to drop it). A row that was
  * only queued is sent once, as usual: the common case is exactly once.
  *
+ * The fast path (outbox_claim): a new row whose channel has room and no
+ * older row waiting is written with its first attempt already recorded
+ * (sending = 1, in the transaction of the event) and handed over in
+ * memory, to start right after that commit: no read of the table and no
+ * second commit between a trigger and its notification. After a kill -9
+ * between that commit and the request it is a resend, like any row in
+ * flight; at most OB_PER_CHANNEL rows a channel are.
+ *
  * Due rows are read ahead into memory, sent through curlev, and their
  * results (delivered; pending with the time of the next attempt; dead)
  * are written back in batches inside the daemon's group commit, at most
