@@ -16,7 +16,10 @@
  * memory, to start right after that commit: no read of the table and no
  * second commit between a trigger and its notification. After a kill -9
  * between that commit and the request it is a resend, like any row in
- * flight; at most OB_PER_CHANNEL rows a channel are.
+ * flight; at most OB_PER_CHANNEL rows a channel are. Likewise the
+ * attempts of the next OB_PER_CHANNEL rows waiting for a channel are
+ * recorded ahead (ob_ahead), so that a finished request is followed at
+ * once by the next, not after another commit.
  *
  * Due rows are read ahead into memory, sent through curlev, and their
  * results (delivered; pending with the time of the next attempt; dead)
