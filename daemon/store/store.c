@@ -365,10 +365,6 @@ store_open(const char *path, char **why)
 	sqlite3_busy_timeout(s->db, 5000);
 	if (raw(s, "PRAGMA journal_mode=WAL") == -1 ||
 	    raw(s, "PRAGMA synchronous=FULL") == -1 ||
-	    /* A busy turn's transaction (hundreds of incidents) in memory:
-	     * with the default 2 MiB its pages spill to the log mid-
-	     * transaction and are written again at COMMIT. */
-	    raw(s, "PRAGMA cache_size=-16384") == -1 ||
 	    raw(s, "PRAGMA foreign_keys=ON") == -1 ||
 	    raw(s, "PRAGMA trusted_schema=OFF") == -1) {
 		*why = xprintf("cannot configure database %s: %s", path,
