@@ -20,7 +20,7 @@ endif
 
 CC		?= cc
 PKGS		:= libevent libevent_openssl libcurl sqlite3 yaml-0.1 jansson libcrypto libssl \
-		   libxml-2.0 libical
+		   libxml-2.0 libical libpq
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CLI_PKGS	:= libcurl jansson

@@ -147,10 +147,15 @@ kz_daemon_run(const char *conf_path)
 	signal(SIGPIPE, SIG_IGN);
 	if (mkdir(d->conf->state_dir, 0750) == -1 && errno != EEXIST)
 		fatal("cannot create state directory %s", d->conf->state_dir);
-	dbpath = xprintf("%s/keizoku.db", d->conf->state_dir);
-	if ((d->store = store_open(dbpath, &why)) == NULL)
+	if (strcmp(d->conf->store_backend, "postgresql") == 0)
+		dbpath = xstrdup(d->conf->store_dsn);
+	else
+		dbpath = xprintf("%s/keizoku.db", d->conf->state_dir);
+	if ((d->store = store_open(d->conf->store_backend, dbpath, &why)) ==
+	    NULL)
 		fatalx("%s", why);
-	log_info("database %s", dbpath);
+	log_info("database %s", strcmp(d->conf->store_backend, "sqlite") ==
+	    0 ? dbpath : store_label(d->store));
 	free(dbpath);
 	d->base = loop_new();
 	kz_loop_init(d);

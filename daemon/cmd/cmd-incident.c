@@ -366,7 +366,7 @@ kz_show_json(struct kz_daemon *d, struct incident *inc)
 	json_decref(sys);
 	sys = engine_systems_json(inc, clock_now());
 	exc = store_query(d->store, "SELECT id FROM exceptions WHERE "
-	    "incident = ? ORDER BY id", p = json_pack("[I]",
+	    "incident = $1 ORDER BY id", p = json_pack("[I]",
 	    (json_int_t)inc->id));
 	json_decref(p);
 	for (i = 0; exc != NULL && i < json_array_size(exc); i++)

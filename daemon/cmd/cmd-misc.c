@@ -140,8 +140,8 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	    "event, state, attempts, created_at, next_attempt_at, "
 	    "delivered_at, last_error, msg_id AS webhook_id, drill, text, "
 	    "recipient AS \"to\" FROM "
-	    "notifications WHERE (? = 0 OR state = 'pending') AND (? = 0 OR "
-	    "incident = ?) AND id > ? ORDER BY id LIMIT ?",
+	    "notifications WHERE ($1 = 0 OR state = 'pending') AND ($2 = 0 OR "
+	    "incident = $3) AND id > $4 ORDER BY id LIMIT $5",
 	    p = json_pack("[b,I,I,I,I]", req_bool(r, "pending"),
 	    (json_int_t)inc, (json_int_t)inc, (json_int_t)after,
 	    (json_int_t)limit + 1));
@@ -280,7 +280,7 @@ cmd_inbox(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	if ((status = req_page(r, &limit, &after, body)) != 0)
 		return status;
 	ids = store_query(d->store, "SELECT id FROM incidents WHERE state IN "
-	    "('pending', 'active') AND id > ? ORDER BY id LIMIT ?",
+	    "('pending', 'active') AND id > $1 ORDER BY id LIMIT $2",
 	    p = json_pack("[I,i]", (json_int_t)after, INBOX_SCAN + 1));
 	json_decref(p);
 	if (ids == NULL) {

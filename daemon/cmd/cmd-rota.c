@@ -261,14 +261,14 @@ cmd_rota_override(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	p = json_pack("[s,s,s,I,I,s?,s,I]", o.rota, o.member, o.replaces,
 	    (json_int_t)o.from, (json_int_t)o.until, o.note, me ? me :
 	    r->actor, (json_int_t)now);
-	if (store_exec(d->store, "INSERT INTO rota_overrides(rota, member, "
-	    "replaces, from_at, until_at, note, created_by, created_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", p) == -1) {
+	if ((o.id = store_insert(d->store, "INSERT INTO rota_overrides(rota, "
+	    "member, replaces, from_at, until_at, note, created_by, "
+	    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+	    p)) == -1) {
 		json_decref(p);
 		return storage(d, body);
 	}
 	json_decref(p);
-	o.id = store_last_id(d->store);
 	if (audit(d, r, EV_ROTA_OVERRIDE, override_json(&o)) == -1 ||
 	    kz_rota_load(d) == -1)
 		return storage(d, body);
@@ -315,8 +315,8 @@ cmd_rota_drop(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		return denied(body, r, "drop this cover");
 	p = json_pack("[I,s,I]", (json_int_t)now, me ? me : r->actor,
 	    (json_int_t)id);
-	if (store_exec(d->store, "UPDATE rota_overrides SET dropped_at = ?, "
-	    "dropped_by = ? WHERE id = ?", p) == -1 ||
+	if (store_exec(d->store, "UPDATE rota_overrides SET dropped_at = $1, "
+	    "dropped_by = $2 WHERE id = $3", p) == -1 ||
 	    audit(d, r, EV_ROTA_DROP, override_json(o)) == -1) {
 		json_decref(p);
 		return storage(d, body);
@@ -426,8 +426,8 @@ cmd_team_out(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	p = json_pack("[s,I,I,s,s,I]", team, (json_int_t)now,
 	    (json_int_t)until, note, me ? me : r->actor, (json_int_t)now);
 	if (store_exec(d->store, "INSERT INTO team_outs(team, from_at, "
-	    "until_at, note, created_by, created_at) VALUES (?, ?, ?, ?, ?, "
-	    "?)", p) == -1 || kz_rota_load(d) == -1) {
+	    "until_at, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, "
+	    "$6)", p) == -1 || kz_rota_load(d) == -1) {
 		json_decref(p);
 		json_decref(empty);
 		return storage(d, body);
@@ -482,9 +482,9 @@ cmd_team_back(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	}
 	p = json_pack("[I,s,s,I]", (json_int_t)now, me ? me : r->actor, team,
 	    (json_int_t)now);
-	changed = store_exec(d->store, "UPDATE team_outs SET until_at = ?1, "
-	    "back_at = ?1, back_by = ?2 WHERE team = ?3 AND from_at <= ?4 AND "
-	    "until_at > ?4", p);
+	changed = store_exec(d->store, "UPDATE team_outs SET until_at = $1, "
+	    "back_at = $1, back_by = $2 WHERE team = $3 AND from_at <= $4 AND "
+	    "until_at > $4", p);
 	json_decref(p);
 	data = json_pack("{s:s,s:s}", "team", team, "team_title", tm->title ?
 	    tm->title : team);

@@ -175,7 +175,7 @@ cmd_sitrep(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		return status;
 	}
 	prev = json_array_get(rows = store_query(d->store, "SELECT n, "
-	    "last_seq, created_at FROM sitreps WHERE incident = ? ORDER BY n "
+	    "last_seq, created_at FROM sitreps WHERE incident = $1 ORDER BY n "
 	    "DESC LIMIT 1", p = json_pack("[I]", (json_int_t)id)), 0);
 	json_decref(p);
 	n = json_integer_value(json_object_get(prev, "n")) + 1;
@@ -191,7 +191,7 @@ cmd_sitrep(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	json_object_set_new(in, "names", sitrep_names(d, &roles));
 	json_object_set_new(in, "roles", roles);
 	json_object_set_new(in, "exceptions", store_query(d->store, "SELECT id, "
-	    "title, state, revert_by_at FROM exceptions WHERE incident = ? AND "
+	    "title, state, revert_by_at FROM exceptions WHERE incident = $1 AND "
 	    "state IN ('requested', 'active') ORDER BY id", p = json_pack("[I]",
 	    (json_int_t)id)));
 	json_decref(p);
@@ -204,8 +204,8 @@ cmd_sitrep(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	    html);
 	ev = json_pack("{s:I,s:s?}", "n", (json_int_t)n, "sent_to", send);
 	status = store_exec(d->store, "INSERT INTO sitreps(incident, n, "
-	    "created_at, created_by, last_seq, md, html) VALUES (?, ?, ?, ?, ?, "
-	    "?, ?)", p) == -1 || store_event(d->store, id, now, kz_who(&a, who,
+	    "created_at, created_by, last_seq, md, html) VALUES ($1, $2, $3, $4, $5, "
+	    "$6, $7)", p) == -1 || store_event(d->store, id, now, kz_who(&a, who,
 	    sizeof who), a.member, event_name(EV_SITREP_ISSUED), NULL, ev) ==
 	    -1 ||
 	    (send != NULL && sitrep_send(d, inc, send, md, n) == -1) ? 503 :

@@ -292,7 +292,7 @@ notifications_part(struct kz_daemon *d, const struct incident *inc)
 
 	rows = store_query(d->store, "SELECT id, step, channel, event, state, "
 	    "attempts, created_at, delivered_at, last_error, drill FROM "
-	    "notifications WHERE incident = ? ORDER BY id", p = json_pack("[I]",
+	    "notifications WHERE incident = $1 ORDER BY id", p = json_pack("[I]",
 	    (json_int_t)inc->id));
 	json_decref(p);
 	json_array_foreach(rows, i, n) {

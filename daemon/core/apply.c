@@ -323,14 +323,14 @@ action_intent(struct kz_daemon *d, void *arg)
 	}
 	p = json_pack("[I,i,i]", (json_int_t)j->incident, j->step, j->attempt);
 	rows = store_query(d->store, "SELECT 1 AS one FROM steps WHERE "
-	    "incident = ? AND idx = ? AND state = 'running' AND attempts = ?",
+	    "incident = $1 AND idx = $2 AND state = 'running' AND attempts = $3",
 	    p);
 	ok = rows != NULL;
 	live = json_array_size(rows) == 1;
 	json_decref(rows);
 	if (ok && live)
-		ok = store_exec(d->store, "UPDATE steps SET started = ?3 WHERE "
-		    "incident = ?1 AND idx = ?2", p) == 0;
+		ok = store_exec(d->store, "UPDATE steps SET started = $3 WHERE "
+		    "incident = $1 AND idx = $2", p) == 0;
 	json_decref(p);
 	/* A step overridden by hand meanwhile starts nothing. */
 	if (ok && live)
@@ -408,8 +408,8 @@ action_unlaunched(void *arg)
 	if (d != NULL && d->stopping && kz_op_begin(d) == 0) {
 		p = json_pack("[I,i,i]", (json_int_t)j->incident, j->step,
 		    j->attempt);
-		ok = store_exec(d->store, "UPDATE steps SET started = ?3 - 1 "
-		    "WHERE incident = ?1 AND idx = ?2 AND started = ?3", p) ==
+		ok = store_exec(d->store, "UPDATE steps SET started = $3 - 1 "
+		    "WHERE incident = $1 AND idx = $2 AND started = $3", p) ==
 		    0;
 		json_decref(p);
 		kz_op_end(d, ok, NULL, NULL);

@@ -174,7 +174,7 @@ beat_tick(struct kz_daemon *d)
 	}
 	p = json_pack("[I]", (json_int_t)now);
 	rc = store_exec(d->store, "INSERT INTO meta(key, value) VALUES "
-	    "('heartbeat_at', ?) ON CONFLICT(key) DO UPDATE SET value = "
+	    "('heartbeat_at', $1) ON CONFLICT(key) DO UPDATE SET value = "
 	    "excluded.value", p);
 	json_decref(p);
 	b->probing = 1;

@@ -17,7 +17,7 @@ exc_row(struct kz_daemon *d, int64_t id, int *status)
 {
 	json_t *rows, *p, *row;
 
-	rows = store_query(d->store, "SELECT * FROM exceptions WHERE id = ?",
+	rows = store_query(d->store, "SELECT * FROM exceptions WHERE id = $1",
 	    p = json_pack("[I]", (json_int_t)id));
 	json_decref(p);
 	if (rows == NULL) {
@@ -79,13 +79,12 @@ exc_insert(struct kz_daemon *d, struct exc *x)
 	    exc_state_name(x->state), x->requested_by,
 	    (json_int_t)x->requested_at, jint_or_null(x->revert_by_at),
 	    x->drill, x->requested_actor);
-	rc = store_exec(d->store, "INSERT INTO exceptions(incident, step, "
+	x->id = store_insert(d->store, "INSERT INTO exceptions(incident, step, "
 	    "title, policy, reason, state, requested_by, requested_at, "
-	    "revert_by_at, drill, requested_actor) VALUES (?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?)", p);
+	    "revert_by_at, drill, requested_actor) VALUES ($1, $2, $3, $4, $5, "
+	    "$6, $7, $8, $9, $10, $11) RETURNING id", p);
 	json_decref(p);
-	if (rc == 0)
-		x->id = store_last_id(d->store);
+	rc = x->id == -1 ? -1 : 0;
 	return rc;
 }
 
@@ -99,9 +98,9 @@ exc_update(struct kz_daemon *d, const struct exc *x)
 	    x->approved_by, jint_or_null(x->approved_at), x->resolved_by,
 	    jint_or_null(x->resolved_at), x->note, x->decision_note,
 	    (json_int_t)x->id);
-	rc = store_exec(d->store, "UPDATE exceptions SET state = ?, "
-	    "approved_by = ?, approved_at = ?, resolved_by = ?, "
-	    "resolved_at = ?, note = ?, decision_note = ? WHERE id = ?", p);
+	rc = store_exec(d->store, "UPDATE exceptions SET state = $1, "
+	    "approved_by = $2, approved_at = $3, resolved_by = $4, "
+	    "resolved_at = $5, note = $6, decision_note = $7 WHERE id = $8", p);
 	json_decref(p);
 	return rc;
 }
@@ -170,10 +169,10 @@ kz_exceptions_list(struct kz_daemon *d, int64_t incident, int open,
 	/* Oldest first; a page starts past the cursor's place in that
 	 * order. */
 	rows = store_query(d->store, "SELECT * FROM exceptions WHERE "
-	    "(?1 = 0 OR incident = ?1) AND (?2 = 0 OR state IN ('requested', "
-	    "'active')) AND (?3 = 0 OR (requested_at, id) > (SELECT "
-	    "requested_at, id FROM exceptions WHERE id = ?3)) ORDER BY "
-	    "requested_at, id LIMIT ?4", p = json_pack("[I,b,I,I]",
+	    "($1 = 0 OR incident = $1) AND ($2 = 0 OR state IN ('requested', "
+	    "'active')) AND ($3 = 0 OR (requested_at, id) > (SELECT "
+	    "requested_at, id FROM exceptions WHERE id = $3)) ORDER BY "
+	    "requested_at, id LIMIT $4", p = json_pack("[I,b,I,I]",
 	    (json_int_t)incident, open, (json_int_t)after, (json_int_t)limit));
 	json_decref(p);
 	if (rows == NULL)
@@ -192,7 +191,7 @@ exc_open_ids(struct kz_daemon *d, int64_t incident, int64_t **ids,
 	size_t	 i;
 
 	rows = store_query(d->store, "SELECT id FROM exceptions WHERE "
-	    "incident = ? AND state IN ('requested', 'active') ORDER BY id",
+	    "incident = $1 AND state IN ('requested', 'active') ORDER BY id",
 	    p = json_pack("[I]", (json_int_t)incident));
 	json_decref(p);
 	if (rows == NULL)

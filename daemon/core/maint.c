@@ -305,7 +305,7 @@ maint_held(struct kz_daemon *d, int64_t id)
 	int	 rc;
 
 	rc = store_exec(d->store, "UPDATE maintenance SET suppressed = "
-	    "suppressed + 1 WHERE id = ?", p);
+	    "suppressed + 1 WHERE id = $1", p);
 	json_decref(p);
 	return rc;
 }
@@ -375,7 +375,7 @@ mt_row(struct kz_daemon *d, int64_t id)
 {
 	json_t	*p = json_pack("[I]", (json_int_t)id), *rows, *r;
 
-	rows = store_query(d->store, "SELECT * FROM maintenance WHERE id = ?",
+	rows = store_query(d->store, "SELECT * FROM maintenance WHERE id = $1",
 	    p);
 	json_decref(p);
 	r = json_incref(json_array_get(rows, 0));
@@ -476,15 +476,18 @@ maint_add(struct kz_daemon *d, const struct actx *a,
 	started = q->from <= now;
 	ms = json_dumps(q->match != NULL ? q->match : json_object(),
 	    JSON_COMPACT | JSON_SORT_KEYS);
-	rc = store_exec(d->store, "INSERT INTO maintenance(source, match, "
+	*id = store_insert(d->store, "INSERT INTO maintenance(source, match, "
 	    "from_at, until_at, note, opened_by, on_behalf, created_at, "
-	    "started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row = json_pack(
+	    "started) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+	    row = json_pack(
 	    "[s,s,I,I,s,s?,s?,I,b]", q->source, ms, (json_int_t)q->from,
 	    (json_int_t)q->until, q->note, a->actor, a->member,
 	    (json_int_t)now, started));
 	json_decref(row);
 	free(ms);
-	*id = rc == 0 ? store_last_id(d->store) : 0;
+	rc = *id == -1 ? -1 : 0;
+	if (rc == -1)
+		*id = 0;
 	snprintf(step, sizeof step, "%lld", (long long)*id);
 	if (rc == 0)
 		rc = store_timer_set(d->store, 0, step, MT_END, q->until,
@@ -533,8 +536,8 @@ mt_close(struct kz_daemon *d, json_t *row, const char *by,
 
 	snprintf(step, sizeof step, "%lld", (long long)id);
 	p = json_pack("[I,s?,I]", (json_int_t)now, by, (json_int_t)id);
-	rc = store_exec(d->store, "UPDATE maintenance SET ended_at = ?, "
-	    "ended_by = ? WHERE id = ?", p);
+	rc = store_exec(d->store, "UPDATE maintenance SET ended_at = $1, "
+	    "ended_by = $2 WHERE id = $3", p);
 	json_decref(p);
 	if (rc == 0)
 		rc = store_timer_clear(d->store, 0, step, NULL);
@@ -600,7 +603,7 @@ maint_timer(struct kz_daemon *d, const char *step, enum tk_kind kind,
 		json_t *p = json_pack("[I]", (json_int_t)id);
 
 		rc = store_exec(d->store, "UPDATE maintenance SET started = 1 "
-		    "WHERE id = ?", p);
+		    "WHERE id = $1", p);
 		json_decref(p);
 		if (rc == 0)
 			rc = mt_event(d, row, EV_MAINTENANCE_STARTED,
@@ -637,7 +640,7 @@ maint_during(struct kz_daemon *d, int64_t from, int64_t to)
 	p = json_pack("[I,I]", (json_int_t)from, (json_int_t)to);
 	rows = store_query(d->store, "SELECT m.*, count(t.id) AS held FROM "
 	    "maintenance m JOIN triggers t ON t.maintenance = m.id WHERE "
-	    "t.received_at >= ? AND t.received_at <= ? GROUP BY m.id ORDER BY "
+	    "t.received_at >= $1 AND t.received_at <= $2 GROUP BY m.id ORDER BY "
 	    "m.id", p);
 	json_decref(p);
 	if (rows == NULL)

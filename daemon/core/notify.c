@@ -640,6 +640,7 @@ nt_insert_row(struct kz_daemon *d, int64_t incident, const char *step,
     int64_t now)
 {
 	json_t	*p;
+	int64_t	 nid;
 	int	 rc, claim = outbox_claim(d, channel);
 
 	/* Claimed: its first attempt is recorded with it (sending = 1), and
@@ -648,13 +649,15 @@ nt_insert_row(struct kz_daemon *d, int64_t incident, const char *step,
 	    json_integer(incident) : json_null(), step, channel, event, id,
 	    payload, text, drill, (json_int_t)now, (json_int_t)now, to,
 	    claim);
-	rc = store_exec(d->store, "INSERT INTO notifications(incident, step, "
-	    "channel, event, msg_id, payload, text, drill, state, attempts, "
-	    "created_at, next_attempt_at, recipient, sending) VALUES (?, ?, "
-	    "?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)", p);
+	nid = store_insert(d->store, "INSERT INTO notifications(incident, "
+	    "step, channel, event, msg_id, payload, text, drill, state, attempts, "
+	    "created_at, next_attempt_at, recipient, sending) VALUES ($1, $2, "
+	    "$3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, $11, $12) "
+	    "RETURNING id", p);
 	json_decref(p);
+	rc = nid == -1 ? -1 : 0;
 	if (rc == 0 && claim)
-		outbox_claimed(d, channel, store_last_id(d->store), id,
+		outbox_claimed(d, channel, nid, id,
 		    payload, now);
 	return rc;
 }
@@ -1182,21 +1185,19 @@ int
 notify_withdraw(struct kz_daemon *d, const struct actx *a,
     const struct incident *inc)
 {
-	json_t	*p, *rows;
+	json_t	*p;
 	int64_t	 n;
 	char	*text, who[128];
 	int	 rc;
 
 	rc = store_exec(d->store, "UPDATE notifications SET state = "
-	    "'cancelled', next_attempt_at = ? WHERE incident = ? AND state = "
-	    "'pending' AND (? OR event NOT LIKE 'exception.%')", p = json_pack(
+	    "'cancelled', next_attempt_at = $1 WHERE incident = $2 AND state = "
+	    "'pending' AND ($3 = 1 OR event NOT LIKE 'exception.%')", p = json_pack(
 	    "[I,I,b]", (json_int_t)a->now, (json_int_t)inc->id, inc->drill));
 	json_decref(p);
 	if (rc == -1)
 		return -1;
-	rows = store_query(d->store, "SELECT changes() AS n", NULL);
-	n = json_integer_value(json_object_get(json_array_get(rows, 0), "n"));
-	json_decref(rows);
+	n = store_changes(d->store);
 	if (n == 0)
 		return 0;
 	kz_after_commit(d, nt_withdrawn_cb, NULL, NULL);

@@ -299,7 +299,7 @@ ob_arm_next(struct outbox *ob, int64_t now)
 
 	rows = store_query(ob->d->store, "SELECT min(next_attempt_at) AS t "
 	    "FROM notifications WHERE state = 'pending' AND next_attempt_at "
-	    "> ?", p = json_pack("[I]", (json_int_t)now));
+	    "> $1", p = json_pack("[I]", (json_int_t)now));
 	json_decref(p);
 	if (json_is_integer(json_object_get(json_array_get(rows, 0), "t")))
 		at = json_integer_value(json_object_get(json_array_get(rows, 0),
@@ -387,19 +387,20 @@ ob_row_new(struct ob_chan *c, json_t *row)
 static void
 ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 {
-	json_t		*rows, *p, *row;
+	json_t		*rows, *p, *row, *held = ob_held(ob, c), *h;
 	struct ob_row	*r = NULL;
-	size_t		 i, want = OB_PREFETCH - c->nready;
+	size_t		 i, j, n = 0, want = OB_PREFETCH - c->nready;
+	size_t		 limit = want + json_array_size(held);
 
-	p = json_pack("[s,I,I,I,o,I]", c->name, (json_int_t)now,
-	    (json_int_t)c->cur_at, (json_int_t)c->cur_id, ob_held(ob, c),
-	    (json_int_t)want);
+	/* The rows held in memory are read too and passed over here. */
+	p = json_pack("[s,I,I,I,I]", c->name, (json_int_t)now,
+	    (json_int_t)c->cur_at, (json_int_t)c->cur_id, (json_int_t)limit);
 	rows = store_query(ob->d->store, "SELECT id, msg_id, payload, "
 	    "next_attempt_at, sending, attempts, resend FROM notifications "
 	    "WHERE "
-	    "state = 'pending' AND channel = ? AND next_attempt_at <= ? AND "
-	    "(next_attempt_at, id) > (?, ?) AND id NOT IN (SELECT value FROM "
-	    "json_each(?)) ORDER BY next_attempt_at, id LIMIT ?", p);
+	    "state = 'pending' AND channel = $1 AND next_attempt_at <= $2 AND "
+	    "(next_attempt_at, id) > ($3, $4) ORDER BY next_attempt_at, id "
+	    "LIMIT $5", p);
 	json_decref(p);
 	if (rows == NULL) {
 		log_warnx("outbox: cannot read notifications: %s",
@@ -407,12 +408,20 @@ ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 		c->more = 1;	/* try again at the next kick */
 		return;
 	}
-	c->more = json_array_size(rows) == want;
+	c->more = json_array_size(rows) == limit;
 	/* Every due row is in memory now: a new one may take the fast
 	 * path (outbox_claim) once these have gone. */
 	if (!c->more)
 		c->backlog = 0;
 	json_array_foreach(rows, i, row) {
+		json_int_t id = json_integer_value(json_object_get(row, "id"));
+
+		json_array_foreach(held, j, h)
+			if (json_integer_value(h) == id)
+				break;
+		if (j < json_array_size(held) || n == want)
+			continue;
+		n++;
 		r = ob_row_new(c, row);
 		TAILQ_INSERT_TAIL(&c->ready, r, entry);
 		c->nready++;
@@ -422,6 +431,7 @@ ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 		c->cur_id = r->id;
 	}
 	json_decref(rows);
+	json_decref(held);
 }
 
 /* Reads ahead for every configured channel that runs low, when rows
@@ -577,7 +587,7 @@ ob_load_counts(struct outbox *ob, struct ob_row *r)
 	if (r->attempts >= 0)
 		return;
 	rows = store_query(ob->d->store, "SELECT attempts, created_at FROM "
-	    "notifications WHERE id = ?", p = json_pack("[I]",
+	    "notifications WHERE id = $1", p = json_pack("[I]",
 	    (json_int_t)r->id));
 	json_decref(p);
 	if (json_array_size(rows) != 1) {
@@ -810,9 +820,9 @@ ob_write(struct kz_daemon *d, struct ob_row *r)
 	    json_integer(r->delivered_at) : json_null(), (json_int_t)r->id);
 	/* A row withdrawn while its attempt was in flight stays
 	 * cancelled. */
-	rc = store_exec(d->store, "UPDATE notifications SET state = ?, "
-	    "attempts = ?, next_attempt_at = ?, last_error = coalesce(?, "
-	    "last_error), delivered_at = ? WHERE id = ? AND state = "
+	rc = store_exec(d->store, "UPDATE notifications SET state = $1, "
+	    "attempts = $2, next_attempt_at = $3, last_error = coalesce($4, "
+	    "last_error), delivered_at = $5 WHERE id = $6 AND state = "
 	    "'pending'", p);
 	json_decref(p);
 	return rc;
@@ -822,19 +832,25 @@ ob_write(struct kz_daemon *d, struct ob_row *r)
 static int
 ob_write_delivered(struct kz_daemon *d, json_t *done)
 {
-	json_t	*p;
-	int	 rc;
+	json_t		*p, *v;
+	const char	*k;
+	int		 rc;
 
 	if (json_object_size(done) == 0) {
 		json_decref(done);
 		return 0;
 	}
-	p = json_pack("[o]", done);
-	rc = store_exec(d->store, "UPDATE notifications SET state = "
-	    "'delivered', attempts = attempts + 1, delivered_at = j.value, "
-	    "next_attempt_at = j.value FROM json_each(?) AS j WHERE "
-	    "notifications.id = CAST(j.key AS INTEGER)", p);
-	json_decref(p);
+	rc = 0;
+	json_object_foreach(done, k, v) {
+		p = json_pack("[O,I]", v, (json_int_t)strtoll(k, NULL, 10));
+		rc = store_exec(d->store, "UPDATE notifications SET state = "
+		    "'delivered', attempts = attempts + 1, delivered_at = $1, "
+		    "next_attempt_at = $1 WHERE id = $2", p);
+		json_decref(p);
+		if (rc == -1)
+			break;
+	}
+	json_decref(done);
 	return rc;
 }
 
@@ -844,7 +860,8 @@ static int
 ob_write_starts(struct kz_daemon *d, struct ob_rows *rows, json_t *ids)
 {
 	struct ob_row	*r;
-	json_t		*p;
+	json_t		*p, *v;
+	size_t		 i;
 	int		 rc;
 
 	TAILQ_FOREACH(r, rows, entry)
@@ -853,11 +870,17 @@ ob_write_starts(struct kz_daemon *d, struct ob_rows *rows, json_t *ids)
 		json_decref(ids);
 		return 0;
 	}
-	p = json_pack("[o]", ids);
-	rc = store_exec(d->store, "UPDATE notifications SET resend = resend "
-	    "OR sending > attempts, sending = attempts + 1 WHERE id IN "
-	    "(SELECT value FROM json_each(?))", p);
-	json_decref(p);
+	rc = 0;
+	json_array_foreach(ids, i, v) {
+		p = json_pack("[O]", v);
+		rc = store_exec(d->store, "UPDATE notifications SET resend = "
+		    "CASE WHEN resend <> 0 OR sending > attempts THEN 1 ELSE 0 "
+		    "END, sending = attempts + 1 WHERE id = $1", p);
+		json_decref(p);
+		if (rc == -1)
+			break;
+	}
+	json_decref(ids);
 	return rc;
 }
 
@@ -1239,7 +1262,7 @@ ob_unrecord(struct outbox *ob)
 {
 	struct kz_daemon	*d = ob->d;
 	struct ob_row		*r;
-	json_t			*ids = json_array(), *p;
+	json_t			*ids = json_array(), *p, *v;
 	size_t			 i;
 	int			 ok;
 
@@ -1252,10 +1275,16 @@ ob_unrecord(struct outbox *ob)
 		json_decref(ids);
 		return;
 	}
-	p = json_pack("[o]", ids);
-	ok = store_exec(d->store, "UPDATE notifications SET sending = "
-	    "attempts WHERE id IN (SELECT value FROM json_each(?))", p) == 0;
-	json_decref(p);
+	ok = 1;
+	json_array_foreach(ids, i, v) {
+		p = json_pack("[O]", v);
+		ok = store_exec(d->store, "UPDATE notifications SET sending = "
+		    "attempts WHERE id = $1", p) == 0;
+		json_decref(p);
+		if (!ok)
+			break;
+	}
+	json_decref(ids);
 	kz_op_end(d, ok, NULL, NULL);
 }
 

@@ -34,7 +34,7 @@ rev_latest(struct kz_daemon *d, const char *actor, const char *file,
 	if (actor != NULL)
 		params = json_pack("[s,s]", actor, file);
 	rows = store_query(d->store, actor != NULL ? REV_COLS "WHERE "
-	    "imported_by = ? AND file = ? ORDER BY id DESC LIMIT 1" :
+	    "imported_by = $1 AND file = $2 ORDER BY id DESC LIMIT 1" :
 	    REV_COLS "ORDER BY id DESC LIMIT 1", params);
 	json_decref(params);
 	if (rows == NULL)
@@ -64,7 +64,6 @@ rev_insert(struct kz_daemon *d, const char *file, const char *text,
     int64_t *id, char **why)
 {
 	json_t	*src = json_stringn(text, len), *params;
-	int	 rc;
 
 	if (src == NULL) {
 		*why = xprintf("%s: the plan is not UTF-8 text", file);
@@ -72,15 +71,15 @@ rev_insert(struct kz_daemon *d, const char *file, const char *text,
 	}
 	params = json_pack("[I,s?,s,s,o]", (json_int_t)at, actor, file, hash,
 	    src);
-	rc = store_exec(d->store, "INSERT INTO plan_revisions(imported_at, "
-	    "imported_by, file, hash, source) VALUES (?, ?, ?, ?, ?)", params);
+	*id = store_insert(d->store, "INSERT INTO plan_revisions(imported_at, "
+	    "imported_by, file, hash, source) VALUES ($1, $2, $3, $4, $5) "
+	    "RETURNING id", params);
 	json_decref(params);
-	if (rc == -1) {
+	if (*id == -1) {
 		*why = xprintf("cannot store the plan: %s",
 		    store_errmsg(d->store));
 		return -1;
 	}
-	*id = store_last_id(d->store);
 	return 0;
 }
 

@@ -52,9 +52,9 @@ kz_rota_load(struct kz_daemon *d)
 
 	p = json_pack("[I]", (json_int_t)since);
 	ov = store_query(d->store, "SELECT * FROM rota_overrides WHERE "
-	    "dropped_at IS NULL AND until_at > ? ORDER BY from_at, id", p);
+	    "dropped_at IS NULL AND until_at > $1 ORDER BY from_at, id", p);
 	out = store_query(d->store, "SELECT * FROM team_outs WHERE "
-	    "until_at > ? ORDER BY from_at, id", p);
+	    "until_at > $1 ORDER BY from_at, id", p);
 	json_decref(p);
 	if (ov == NULL || out == NULL) {
 		json_decref(ov);
@@ -111,7 +111,7 @@ last_turn(struct kz_daemon *d, const char *rota, long long *k)
 {
 	json_t	*p = json_pack("[s]", rota), *rows;
 
-	rows = store_query(d->store, "SELECT k FROM rota_turns WHERE rota = ?",
+	rows = store_query(d->store, "SELECT k FROM rota_turns WHERE rota = $1",
 	    p);
 	json_decref(p);
 	if (rows == NULL)
@@ -133,7 +133,7 @@ set_turn(struct kz_daemon *d, const char *rota, long long k, int64_t now)
 	int	 rc;
 
 	rc = store_exec(d->store, "INSERT INTO rota_turns(rota, k, at) VALUES "
-	    "(?1, ?2, ?3) ON CONFLICT(rota) DO UPDATE SET k = ?2, at = ?3", p);
+	    "($1, $2, $3) ON CONFLICT(rota) DO UPDATE SET k = $2, at = $3", p);
 	json_decref(p);
 	return rc;
 }
@@ -246,7 +246,7 @@ summary_of(struct kz_daemon *d, struct incident *inc, struct buf *b)
 	}
 	p = json_pack("[I]", (json_int_t)inc->id);
 	rows = store_query(d->store, "SELECT id, title, revert_by_at FROM "
-	    "exceptions WHERE incident = ? AND state IN ('requested', "
+	    "exceptions WHERE incident = $1 AND state IN ('requested', "
 	    "'active') ORDER BY id", p);
 	json_decref(p);
 	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {

@@ -66,7 +66,7 @@ src_load(struct kz_daemon *d, struct src_health *h)
 	json_t	*p = json_pack("[s]", h->name), *rows, *r;
 
 	rows = store_query(d->store, "SELECT last_heard_at, silent_since "
-	    "FROM source_state WHERE source = ?", p);
+	    "FROM source_state WHERE source = $1", p);
 	json_decref(p);
 	if (rows == NULL)
 		return -1;
@@ -171,8 +171,8 @@ src_end_silence(struct kz_daemon *d, const struct source_conf *s,
 
 	/* The silence ends: once, with how long it lasted. */
 	data = src_event_data(s, h->name, at, h->since, at);
-	rc = src_exec(d, "UPDATE source_state SET last_heard_at = ?, "
-	    "silent_since = NULL WHERE source = ?", json_pack("[I,s]",
+	rc = src_exec(d, "UPDATE source_state SET last_heard_at = $1, "
+	    "silent_since = NULL WHERE source = $2", json_pack("[I,s]",
 	    (json_int_t)at, h->name));
 	if (rc == 0)
 		rc = store_event(d->store, 0, at, "keizokud", NULL,
@@ -205,7 +205,7 @@ source_heard(struct kz_daemon *d, const char *source, int64_t at)
 		return src_end_silence(d, s, h, at, after);
 	if (!h->row) {
 		rc = src_exec(d, "INSERT INTO source_state(source, "
-		    "last_heard_at) VALUES (?, ?)", json_pack("[s,I]", source,
+		    "last_heard_at) VALUES ($1, $2)", json_pack("[s,I]", source,
 		    (json_int_t)at));
 		if (rc == 0 && after > 0)
 			rc = store_timer_set(d->store, 0, source,
@@ -222,8 +222,8 @@ source_heard(struct kz_daemon *d, const char *source, int64_t at)
 		return 0;
 	h->stored = at;
 	src_written(d, h);
-	return src_exec(d, "UPDATE source_state SET last_heard_at = ? WHERE "
-	    "source = ?", json_pack("[I,s]", (json_int_t)at, source));
+	return src_exec(d, "UPDATE source_state SET last_heard_at = $1 WHERE "
+	    "source = $2", json_pack("[I,s]", (json_int_t)at, source));
 }
 
 void
@@ -258,8 +258,8 @@ src_record(struct kz_daemon *d, const char *source, int64_t now,
     json_t *doc, int64_t held)
 {
 	return src_exec(d, "INSERT INTO triggers(source, received_at, key, "
-	    "status, incident, drill, doc, maintenance) VALUES (?, ?, ?, ?, "
-	    "?, ?, ?, ?)", json_pack("[s,I,s,s,o,b,O,o]", source,
+	    "status, incident, drill, doc, maintenance) VALUES ($1, $2, $3, $4, "
+	    "$5, $6, $7, $8)", json_pack("[s,I,s,s,o,b,O,o]", source,
 	    (json_int_t)now, key, status, incident > 0 ?
 	    json_integer(incident) : json_null(), drill, doc, held > 0 ?
 	    json_integer(held) : json_null()));
@@ -346,8 +346,8 @@ source_silence_due(struct kz_daemon *d, const char *source, int64_t now)
 		    SOURCE_SILENT_TIMER, due, NULL);
 	data = src_event_data(s, source, h->heard, h->heard, due);
 	json_object_set_new(data, "silent_since", jtime(due));
-	rc = src_exec(d, "UPDATE source_state SET silent_since = ?, "
-	    "last_heard_at = ? WHERE source = ?", json_pack("[I,I,s]",
+	rc = src_exec(d, "UPDATE source_state SET silent_since = $1, "
+	    "last_heard_at = $2 WHERE source = $3", json_pack("[I,I,s]",
 	    (json_int_t)due, (json_int_t)h->heard, source));
 	h->since = due;
 	h->stored = h->heard;
@@ -380,8 +380,8 @@ src_flush(struct kz_daemon *d)
 		h = &t->v[i];
 		if (!h->loaded || !h->row || h->heard <= h->stored)
 			continue;
-		rc = src_exec(d, "UPDATE source_state SET last_heard_at = ? "
-		    "WHERE source = ?", json_pack("[I,s]", (json_int_t)h->heard,
+		rc = src_exec(d, "UPDATE source_state SET last_heard_at = $1 "
+		    "WHERE source = $2", json_pack("[I,s]", (json_int_t)h->heard,
 		    h->name));
 	}
 	return rc;
@@ -460,7 +460,7 @@ src_feed_row(struct kz_daemon *d, const char *source)
 {
 	json_t	*p = json_pack("[s]", source), *rows, *f;
 
-	rows = store_query(d->store, "SELECT * FROM feeds WHERE source = ?",
+	rows = store_query(d->store, "SELECT * FROM feeds WHERE source = $1",
 	    p);
 	json_decref(p);
 	f = json_incref(json_array_get(rows, 0));
@@ -518,7 +518,7 @@ src_doc_counts(struct kz_daemon *d, const char *source)
 	for (i = 0; states[i] != NULL; i++)
 		json_object_set_new(out, states[i], json_integer(0));
 	rows = store_query(d->store, "SELECT state, count(*) AS n FROM "
-	    "feed_docs WHERE source = ? GROUP BY state", p);
+	    "feed_docs WHERE source = $1 GROUP BY state", p);
 	json_decref(p);
 	json_array_foreach(rows, i, row)
 		json_object_set(out, json_string_value(json_object_get(row,

@@ -45,7 +45,7 @@ tl_pending(struct kz_daemon *d, int64_t incident, int64_t *due)
 	const char	*s;
 
 	rows = store_query(d->store, "SELECT due, data FROM timers WHERE "
-	    "incident = ? AND step = '' AND kind = ?",
+	    "incident = $1 AND step = '' AND kind = $2",
 	    p = json_pack("[I,s]", (json_int_t)incident, TL_KIND));
 	json_decref(p);
 	if (json_array_size(rows) == 1) {
@@ -161,14 +161,14 @@ kz_triggers_prune(struct kz_daemon *d)
 			return;
 		p = json_pack("[I,i]", (json_int_t)before, TL_PRUNE_BATCH);
 		rows = store_query(d->store, "SELECT count(*) AS n FROM (SELECT "
-		    "id FROM triggers WHERE received_at < ?1 ORDER BY id LIMIT "
-		    "?2)", p);
+		    "id FROM triggers WHERE received_at < $1 ORDER BY id LIMIT "
+		    "$2)", p);
 		n = json_integer_value(json_object_get(json_array_get(rows, 0),
 		    "n"));
 		json_decref(rows);
 		ok = n == 0 || store_exec(d->store, "DELETE FROM triggers WHERE "
-		    "id IN (SELECT id FROM triggers WHERE received_at < ?1 ORDER "
-		    "BY id LIMIT ?2)", p) == 0;
+		    "id IN (SELECT id FROM triggers WHERE received_at < $1 ORDER "
+		    "BY id LIMIT $2)", p) == 0;
 		json_decref(p);
 		kz_op_end(d, ok, NULL, NULL);
 		more = ok && n == TL_PRUNE_BATCH;

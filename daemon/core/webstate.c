@@ -82,7 +82,7 @@ web_session_new(struct kz_daemon *d, const char *member, const char *via,
 	/* Sessions that ended go when a new one begins. */
 	p = json_pack("[I]", (json_int_t)now);
 	rc = store_exec(d->store, "DELETE FROM web_sessions WHERE expires_at "
-	    "<= ?", p);
+	    "<= $1", p);
 	json_decref(p);
 	*cookie = NULL;
 	if (rc == -1)
@@ -92,7 +92,7 @@ web_session_new(struct kz_daemon *d, const char *member, const char *via,
 	p = json_pack("[s,s,I,I,s]", hex, member, (json_int_t)now,
 	    (json_int_t)(now + d->conf->web.session_ttl_s * 1000), via);
 	rc = store_exec(d->store, "INSERT INTO web_sessions(hash, member, "
-	    "created_at, expires_at, via) VALUES (?, ?, ?, ?, ?)", p);
+	    "created_at, expires_at, via) VALUES ($1, $2, $3, $4, $5)", p);
 	json_decref(p);
 	if (rc == -1) {
 		free(*cookie);
@@ -111,7 +111,7 @@ web_session_member(struct kz_daemon *d, const char *cookie)
 		return NULL;
 	sha256_hex(cookie, strlen(cookie), hex);
 	rows = store_query(d->store, "SELECT member FROM web_sessions WHERE "
-	    "hash = ? AND expires_at > ?", p = json_pack("[s,I]", hex,
+	    "hash = $1 AND expires_at > $2", p = json_pack("[s,I]", hex,
 	    (json_int_t)clock_now()));
 	json_decref(p);
 	if (json_array_size(rows) == 1)
@@ -129,7 +129,7 @@ web_session_end(struct kz_daemon *d, const char *cookie)
 	int	 rc;
 
 	sha256_hex(cookie, strlen(cookie), hex);
-	rc = store_exec(d->store, "DELETE FROM web_sessions WHERE hash = ?",
+	rc = store_exec(d->store, "DELETE FROM web_sessions WHERE hash = $1",
 	    p = json_pack("[s]", hex));
 	json_decref(p);
 	return rc;
@@ -144,7 +144,7 @@ web_nonce_use(struct kz_daemon *d, const char *nonce, const char *kind,
 	int	 used;
 
 	rows = store_query(d->store, "SELECT 1 AS x FROM web_used WHERE "
-	    "nonce = ?", p = json_pack("[s]", nonce));
+	    "nonce = $1", p = json_pack("[s]", nonce));
 	json_decref(p);
 	if (rows == NULL)
 		return -1;
@@ -152,7 +152,7 @@ web_nonce_use(struct kz_daemon *d, const char *nonce, const char *kind,
 	json_decref(rows);
 	if (used)
 		return 1;
-	if (store_exec(d->store, "DELETE FROM web_used WHERE expires_at < ?",
+	if (store_exec(d->store, "DELETE FROM web_used WHERE expires_at < $1",
 	    p = json_pack("[I]", (json_int_t)now)) == -1) {
 		json_decref(p);
 		return -1;
@@ -161,7 +161,7 @@ web_nonce_use(struct kz_daemon *d, const char *nonce, const char *kind,
 	p = json_pack("[s,s,s?,I,I]", nonce, kind, member, (json_int_t)now,
 	    (json_int_t)expires_ms);
 	used = store_exec(d->store, "INSERT INTO web_used(nonce, kind, member, "
-	    "used_at, expires_at) VALUES (?, ?, ?, ?, ?)", p);
+	    "used_at, expires_at) VALUES ($1, $2, $3, $4, $5)", p);
 	json_decref(p);
 	return used == -1 ? -1 : 0;
 }

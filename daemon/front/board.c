@@ -396,7 +396,7 @@ board_incident(struct board_job *j, const struct incident *inc)
 	buf_adds(b, "</div>");
 	snprintf(key, sizeof key, "%lld", (long long)inc->id);
 	rows = store_query(j->wr->d->store, "SELECT max(n) AS n FROM sitreps "
-	    "WHERE incident = ?", p = json_pack("[I]", (json_int_t)inc->id));
+	    "WHERE incident = $1", p = json_pack("[I]", (json_int_t)inc->id));
 	json_decref(p);
 	last = json_object_get(json_array_get(rows, 0), "n");
 	if (j->forms) {
@@ -485,7 +485,7 @@ board_source(struct board_job *j, const char *name, json_t *st, json_t *w)
 	size_t			 i;
 
 	rows = store_query(d->store, "SELECT received_at, status, "
-	    "incident FROM triggers WHERE source = ? ORDER BY id DESC "
+	    "incident FROM triggers WHERE source = $1 ORDER BY id DESC "
 	    "LIMIT 1", p = json_pack("[s]", name));
 	json_decref(p);
 	r = json_array_get(rows, 0);
@@ -640,7 +640,7 @@ board_batch(struct board_job *j)
 		/* One range of the partial index incidents_board per call. */
 		j->incs = store_query(j->wr->d->store, "SELECT id, drill FROM "
 		    "incidents WHERE state IN ('pending', 'active') AND drill = "
-		    "? AND id < ? ORDER BY id DESC LIMIT ?", p = json_pack(
+		    "$1 AND id < $2 ORDER BY id DESC LIMIT $3", p = json_pack(
 		    "[I,I,i]", (json_int_t)j->cur_drill, (json_int_t)j->cur_id,
 		    BOARD_BATCH));
 		json_decref(p);
@@ -1051,7 +1051,7 @@ sitrep_get(struct wreq *wr, int64_t incident, int64_t n)
 	const char	*html;
 
 	rows = store_query(wr->d->store, "SELECT html FROM sitreps WHERE "
-	    "incident = ? AND n = ?", p = json_pack("[I,I]",
+	    "incident = $1 AND n = $2", p = json_pack("[I,I]",
 	    (json_int_t)incident, (json_int_t)n));
 	json_decref(p);
 	html = json_string_value(json_object_get(json_array_get(rows, 0),

@@ -309,8 +309,8 @@ ingest_record_held(struct ingest *in, const struct trigger *t, int drill,
 	    incident > 0 ? json_integer(incident) : json_null(), drill,
 	    t->doc, idem, held > 0 ? json_integer(held) : json_null());
 	rc = store_exec(d->store, "INSERT INTO triggers(source, received_at, "
-	    "key, status, incident, drill, doc, idem, maintenance) VALUES (?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?)", p);
+	    "key, status, incident, drill, doc, idem, maintenance) VALUES ($1, "
+	    "$2, $3, $4, $5, $6, $7, $8, $9)", p);
 	json_decref(p);
 	in->rows++;
 	json_array_append_new(in->results, json_string(ingest_status[status]));
@@ -510,10 +510,10 @@ ingest_idem_rows(struct ingest *in, const char *cols)
 
 	p = json_pack("[s,s,s]", in->source, in->idem, end);
 	rows = store_query(in->d->store, cols[0] == 'c' ?
-	    "SELECT count(*) AS n FROM triggers WHERE source = ? AND "
-	    "idem >= ? AND idem < ?" :
-	    "SELECT incident, idem FROM triggers WHERE source = ? AND "
-	    "idem >= ? AND idem < ? ORDER BY id", p);
+	    "SELECT count(*) AS n FROM triggers WHERE source = $1 AND "
+	    "idem >= $2 AND idem < $3" :
+	    "SELECT incident, idem FROM triggers WHERE source = $1 AND "
+	    "idem >= $2 AND idem < $3 ORDER BY id", p);
 	json_decref(p);
 	free(end);
 	return rows;
@@ -530,7 +530,7 @@ ingest_replayed(struct ingest *in)
 
 	p = json_pack("[s,s]", in->source, in->idem);
 	rows = store_query(in->d->store, "SELECT 1 AS one FROM triggers WHERE "
-	    "source = ? AND idem = ?", p);
+	    "source = $1 AND idem = $2", p);
 	json_decref(p);
 	if (rows == NULL || json_array_size(rows) == 0) {
 		json_decref(rows);
@@ -568,8 +568,8 @@ ingest_idem_complete(struct ingest *in)
 	int	 rc;
 
 	p = json_pack("[s,s,s]", in->idem, in->source, first);
-	rc = store_exec(in->d->store, "UPDATE triggers SET idem = ? WHERE "
-	    "source = ? AND idem = ?", p);
+	rc = store_exec(in->d->store, "UPDATE triggers SET idem = $1 WHERE "
+	    "source = $2 AND idem = $3", p);
 	json_decref(p);
 	free(first);
 	return rc;

@@ -167,7 +167,7 @@ jp_feed_row(struct jma_poller *p)
 	json_t	*q = json_pack("[s]", p->name), *rows, *r = NULL;
 
 	rows = store_query(p->d->store, "SELECT * FROM feeds WHERE "
-	    "source = ?", q);
+	    "source = $1", q);
 	json_decref(q);
 	if (rows != NULL && json_array_size(rows) == 1)
 		r = json_incref(json_array_get(rows, 0));
@@ -246,7 +246,7 @@ jp_failed(struct jma_poller *p, const char *what, const char *error)
 		return;
 	}
 	ok = jp_exec(p, "INSERT INTO feeds(source, url, last_poll_at, "
-	    "last_error, failures, polls) VALUES (?, ?, ?, ?, 1, 1) "
+	    "last_error, failures, polls) VALUES ($1, $2, $3, $4, 1, 1) "
 	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = "
 	    "excluded.last_poll_at, last_error = excluded.last_error, "
 	    "failures = failures + 1, polls = polls + 1", json_pack(
@@ -254,8 +254,8 @@ jp_failed(struct jma_poller *p, const char *what, const char *error)
 	    msg)) == 0;
 	if (ok && p->doc != NULL)
 		ok = jp_exec(p, "UPDATE feed_docs SET attempts = attempts + 1,"
-		    " error = ?, state = CASE WHEN attempts + 1 >= ? THEN "
-		    "'failed' ELSE state END WHERE source = ? AND url = ?",
+		    " error = $1, state = CASE WHEN attempts + 1 >= $2 THEN "
+		    "'failed' ELSE state END WHERE source = $3 AND url = $4",
 		    json_pack("[s,i,s,s]", msg, JP_DOC_TRIES, p->name,
 		    p->doc)) == 0;
 	free(msg);
@@ -326,7 +326,7 @@ jp_record_entries(struct jma_poller *p, const struct jma_feed *f,
 		stale = e->updated != 0 && e->updated < now - s->max_age_s *
 		    1000;
 		rc = jp_exec(p, "INSERT INTO feed_docs(source, url, type, "
-		    "updated_at, seen_at, state) VALUES (?, ?, ?, ?, ?, ?) "
+		    "updated_at, seen_at, state) VALUES ($1, $2, $3, $4, $5, $6) "
 		    "ON CONFLICT(source, url) DO NOTHING", json_pack(
 		    "[s,s,s,I,I,s]", p->name, e->url, jma_type_name(e->type),
 		    (json_int_t)e->updated, (json_int_t)now, stale ? "stale" :
@@ -367,8 +367,8 @@ jp_freshness(struct jma_poller *p, json_t *row, int news, int64_t now)
 	since = (int64_t)json_integer_value(json_object_get(row,
 	    "stale_since"));
 	if (news || fresh == 0) {
-		rc = jp_exec(p, "UPDATE feeds SET fresh_at = ?, stale_since = "
-		    "NULL WHERE source = ?", json_pack("[I,s]", (json_int_t)now,
+		rc = jp_exec(p, "UPDATE feeds SET fresh_at = $1, stale_since = "
+		    "NULL WHERE source = $2", json_pack("[I,s]", (json_int_t)now,
 		    p->name));
 		if (rc != 0 || since == 0)
 			return rc;
@@ -379,8 +379,8 @@ jp_freshness(struct jma_poller *p, json_t *row, int news, int64_t now)
 	} else if (since == 0 && s->stale_after_s > 0 &&
 	    now - fresh >= s->stale_after_s * 1000) {
 		since = fresh + s->stale_after_s * 1000;
-		rc = jp_exec(p, "UPDATE feeds SET stale_since = ? WHERE source "
-		    "= ?", json_pack("[I,s]", (json_int_t)since, p->name));
+		rc = jp_exec(p, "UPDATE feeds SET stale_since = $1 WHERE source "
+		    "= $2", json_pack("[I,s]", (json_int_t)since, p->name));
 		if (rc != 0)
 			return rc;
 		data = jp_stale_data(p, fresh, since, now);
@@ -412,17 +412,17 @@ jp_record_poll(struct jma_poller *p, const struct jma_feed *f,
 	newest = (int64_t)json_integer_value(json_object_get(row,
 	    "newest_doc_at"));
 	if (row == NULL)
-		rc = jp_exec(p, "INSERT INTO feeds(source, url) VALUES (?, ?)",
+		rc = jp_exec(p, "INSERT INTO feeds(source, url) VALUES ($1, $2)",
 		    json_pack("[s,s]", p->name, s->feed));
 	if (rc == 0)
-		rc = jp_exec(p, "UPDATE feeds SET url = ?, last_poll_at = ?, "
-		    "last_ok_at = ?, last_error = NULL, failures = 0, polls = "
-		    "polls + 1 WHERE source = ?", json_pack("[s,I,I,s]",
+		rc = jp_exec(p, "UPDATE feeds SET url = $1, last_poll_at = $2, "
+		    "last_ok_at = $3, last_error = NULL, failures = 0, polls = "
+		    "polls + 1 WHERE source = $4", json_pack("[s,I,I,s]",
 		    s->feed, (json_int_t)now, (json_int_t)now, p->name));
 	/* The validators belong to the main feed's URL. */
 	if (rc == 0 && main_feed && r->status == 200)
-		rc = jp_exec(p, "UPDATE feeds SET etag = ?, last_modified = ? "
-		    "WHERE source = ?", json_pack("[s?,s?,s]", r->etag,
+		rc = jp_exec(p, "UPDATE feeds SET etag = $1, last_modified = $2 "
+		    "WHERE source = $3", json_pack("[s?,s?,s]", r->etag,
 		    r->last_modified, p->name));
 	/* A successful poll: the source is heard (SPEC §17). */
 	if (rc == 0)
@@ -432,8 +432,8 @@ jp_record_poll(struct jma_poller *p, const struct jma_feed *f,
 		/* Something new in the feed: it is fresh. */
 		if (rc == 0 && f->newest > newest) {
 			news = 1;
-			rc = jp_exec(p, "UPDATE feeds SET newest_doc_at = ? "
-			    "WHERE source = ?", json_pack("[I,s]",
+			rc = jp_exec(p, "UPDATE feeds SET newest_doc_at = $1 "
+			    "WHERE source = $2", json_pack("[I,s]",
 			    (json_int_t)f->newest, p->name));
 		}
 	}
@@ -442,8 +442,8 @@ jp_record_poll(struct jma_poller *p, const struct jma_feed *f,
 	if (rc == 0 && (main_feed || news))
 		rc = jp_freshness(p, row, news, now);
 	if (rc == 0)
-		rc = jp_exec(p, "DELETE FROM feed_docs WHERE source = ? AND "
-		    "state <> 'pending' AND seen_at < ?", json_pack("[s,I]",
+		rc = jp_exec(p, "DELETE FROM feed_docs WHERE source = $1 AND "
+		    "state <> 'pending' AND seen_at < $2", json_pack("[s,I]",
 		    p->name, (json_int_t)(now - JP_KEEP_MS)));
 	json_decref(row);
 	return rc;
@@ -561,9 +561,9 @@ jp_doc_also(struct kz_daemon *d, void *arg)
 {
 	struct jma_poller *p = arg;
 
-	return jp_exec(p, "UPDATE feed_docs SET state = 'done', done_at = ?, "
-	    "attempts = attempts + 1, error = NULL, event_id = ?, key = ? "
-	    "WHERE source = ? AND url = ?", json_pack("[I,s?,s?,s,s]",
+	return jp_exec(p, "UPDATE feed_docs SET state = 'done', done_at = $1, "
+	    "attempts = attempts + 1, error = NULL, event_id = $2, key = $3 "
+	    "WHERE source = $4 AND url = $5", json_pack("[I,s?,s?,s,s]",
 	    (json_int_t)clock_now(), p->doc_event, p->doc_key, p->name,
 	    p->doc));
 }
@@ -606,7 +606,7 @@ jp_doc_refused(struct jma_poller *p, const char *why)
 		return;
 	}
 	ok = jp_exec(p, "UPDATE feed_docs SET state = 'failed', attempts = "
-	    "attempts + 1, error = ? WHERE source = ? AND url = ?", json_pack(
+	    "attempts + 1, error = $1 WHERE source = $2 AND url = $3", json_pack(
 	    "[s,s,s]", why, p->name, p->doc)) == 0;
 	kz_op_end(p->d, ok, jp_refused_committed, p);
 }
@@ -625,7 +625,7 @@ jp_event_key(struct jma_poller *p, struct trigger *t, const char *type)
 		return;
 	q = json_pack("[s,s]", p->doc_event, type);
 	rows = store_query(p->d->store, "SELECT key FROM feed_docs WHERE "
-	    "event_id = ? AND substr(type, 1, 4) = substr(?, 1, 4) AND key "
+	    "event_id = $1 AND substr(type, 1, 4) = substr($2, 1, 4) AND key "
 	    "IS NOT NULL ORDER BY done_at LIMIT 1", q);
 	json_decref(q);
 	k = json_string_value(json_object_get(json_array_get(rows, 0), "key"));
@@ -683,7 +683,7 @@ jp_next_doc(struct jma_poller *p)
 	const char	*url;
 
 	rows = store_query(p->d->store, "SELECT url FROM feed_docs WHERE "
-	    "source = ? AND state = 'pending' ORDER BY updated_at, url LIMIT 1",
+	    "source = $1 AND state = 'pending' ORDER BY updated_at, url LIMIT 1",
 	    q);
 	json_decref(q);
 	url = json_string_value(json_object_get(json_array_get(rows, 0),

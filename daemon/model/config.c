@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model/config.h"
 #include "common/diag.h"
@@ -15,8 +16,9 @@ static const char *const top_keys[] = {
 	"state_dir", "runbooks", "plugins", "plan", "roster", "admins",
 	"control", "http", "tokens", "sources", "channels", "notify",
 	"exceptions", "templates", "scenarios", "web", "timezone", "triggers",
-	"heartbeat", "maintenance", NULL
+	"heartbeat", "maintenance", "node", "store", NULL
 };
+static const char *const store_keys[] = { "backend", "dsn", NULL };
 static const char *const web_keys[] = {
 	"base_url", "secret", "link_ttl", "session_ttl", "login_ttl", NULL
 };
@@ -116,6 +118,63 @@ get_secret(struct diags *d, const char *file, const struct ynode *at,
 		diag_node_warn(d, file, at, "a literal secret in the config "
 		    "file; prefer env:NAME or file:PATH");
 	return v;
+}
+
+/* node: and store: (SPEC §13). */
+static void
+parse_store(struct diags *d, const char *file, const struct ynode *root,
+    struct config *c)
+{
+	struct ynode	*n;
+	const char	*v;
+	char		 host[256];
+
+	if (yget_str(d, file, root, "node", 0, &v) == 1) {
+		if (*v == '\0' || strlen(v) > 64 || strspn(v, "abcdefghijklmno"
+		    "pqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+		    strlen(v))
+			diag_node(d, file, ymap_get(root, "node"), "node: a "
+			    "name of up to 64 letters, digits, '.', '_' or "
+			    "'-'");
+		c->node = xstrdup(v);
+	} else if (gethostname(host, sizeof host) == 0) {
+		host[sizeof host - 1] = '\0';
+		c->node = xstrdup(host);
+	} else
+		c->node = xstrdup("keizokud");
+	c->store_backend = xstrdup("sqlite");
+	if (yget_node(d, file, root, "store", Y_MAP, 0, &n) != 1)
+		return;
+	ycheck_keys(d, file, n, store_keys, "store");
+	if (yget_str(d, file, n, "backend", 0, &v) == 1) {
+		if (strcmp(v, "sqlite") != 0 && strcmp(v, "postgresql") != 0)
+			diag_node(d, file, ymap_get(n, "backend"), "backend: "
+			    "\"%s\" is not a store backend (sqlite or "
+			    "postgresql)", v);
+		else {
+			free(c->store_backend);
+			c->store_backend = xstrdup(v);
+		}
+	}
+	if (yget_str(d, file, n, "dsn", 0, &v) == 1) {
+		char	*why = NULL;
+		int	 literal;
+
+		if (strcmp(c->store_backend, "postgresql") != 0)
+			diag_node(d, file, ymap_get(n, "dsn"), "dsn: only for "
+			    "backend: postgresql");
+		else if ((c->store_dsn = secret_resolve(v, c->dir, &literal,
+		    &why)) == NULL) {
+			diag_node(d, file, ymap_get(n, "dsn"), "dsn: %s", why);
+			free(why);
+		} else if (literal && strstr(v, "password") != NULL)
+			diag_node_warn(d, file, ymap_get(n, "dsn"), "a password "
+			    "in the config file; prefer env:NAME or file:PATH "
+			    "(or a ~/.pgpass)");
+	} else if (strcmp(c->store_backend, "postgresql") == 0)
+		diag_node(d, file, n, "store: backend postgresql needs a dsn "
+		    "(a libpq connection string, e.g. \"host=db "
+		    "dbname=keizoku user=keizoku\", or env:NAME)");
 }
 
 static void
@@ -639,6 +698,7 @@ config_load(const char *path, struct diags *d)
 	ycheck_keys(d, path, root, top_keys, "config");
 	get_path(d, path, root, "state_dir", c->dir, "/var/lib/keizoku",
 	    &c->state_dir);
+	parse_store(d, path, root, c);
 	get_path(d, path, root, "runbooks", c->dir, "runbooks", &c->runbooks);
 	get_path(d, path, root, "plugins", c->dir, KZ_PREFIX
 	    "/lib/keizoku/plugins", &c->plugins);
@@ -717,6 +777,9 @@ config_free(struct config *c)
 	free(c->path);
 	free(c->dir);
 	free(c->state_dir);
+	free(c->node);
+	free(c->store_backend);
+	free(c->store_dsn);
 	free(c->runbooks);
 	free(c->plugins);
 	free(c->plan);

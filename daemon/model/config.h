@@ -96,6 +96,9 @@ struct config {
 	char			*path;
 	char			*dir;
 	char			*state_dir;
+	char			*node;		/* this instance's name */
+	char			*store_backend;	/* "sqlite", "postgresql" */
+	char			*store_dsn;	/* postgresql: libpq DSN */
 	char			*runbooks;
 	char			*plugins;
 	char			*plan;

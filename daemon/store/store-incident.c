@@ -31,14 +31,14 @@ save_step(struct store *s, struct incident *inc, size_t i, int insert)
 		return sexec(s, "INSERT INTO steps(state, assignee, acked_by, "
 		    "done_by, note, ready_at, acked_at, done_at, deadline_at, "
 		    "esc_level, attempts, pinned, asked, answered, cursor, "
-		    "rounds, incident, idx, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-		    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p);
+		    "rounds, incident, idx, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+		    "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", p);
 	json_array_remove(p, 18);
-	return sexec(s, "UPDATE steps SET state = ?, assignee = ?, "
-	    "acked_by = ?, done_by = ?, note = ?, ready_at = ?, acked_at = ?, "
-	    "done_at = ?, deadline_at = ?, esc_level = ?, attempts = ?, "
-	    "pinned = ?, asked = ?, answered = ?, cursor = ?, rounds = ? "
-	    "WHERE incident = ? AND idx = ?", p);
+	return sexec(s, "UPDATE steps SET state = $1, assignee = $2, "
+	    "acked_by = $3, done_by = $4, note = $5, ready_at = $6, acked_at = $7, "
+	    "done_at = $8, deadline_at = $9, esc_level = $10, attempts = $11, "
+	    "pinned = $12, asked = $13, answered = $14, cursor = $15, rounds = $16 "
+	    "WHERE incident = $17 AND idx = $18", p);
 }
 
 static int
@@ -53,7 +53,7 @@ save_callouts(struct store *s, struct incident *inc)
 			continue;
 		if (sexec(s, "INSERT INTO responses(incident, step, role, member, "
 		    "answer, eta_at, called_at, answered_at, entered_by) VALUES "
-		    "(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(incident, step, role, "
+		    "($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT(incident, step, role, "
 		    "member) DO UPDATE SET answer = excluded.answer, eta_at = "
 		    "excluded.eta_at, called_at = excluded.called_at, "
 		    "answered_at = excluded.answered_at, entered_by = "
@@ -90,12 +90,15 @@ store_incident_save(struct store *s, struct incident *inc)
 	free(sys);
 	if (inc->is_new) {
 		if (store_put_runbook(s, inc->rb) == -1 ||
-		    sexec(s, "INSERT INTO incidents(runbook, rb_hash, title, "
-		    "state, drill, started_at, closed_at, trigger, vars, source, "
-		    "dedup_key, confirm_by, activated_by, note, systems) VALUES "
-		    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p) == -1)
+		    (inc->id = store_insert(s, "INSERT INTO incidents(runbook, "
+		    "rb_hash, title, state, drill, started_at, closed_at, "
+		    "trigger, vars, source, dedup_key, confirm_by, activated_by, "
+		    "note, systems) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+		    "$10, $11, $12, $13, $14, $15) RETURNING id", p)) == -1) {
+			json_decref(p);
 			return -1;
-		inc->id = store_last_id(s);
+		}
+		json_decref(p);
 		for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
 			rc = save_step(s, inc, i, 1);
 		inc->is_new = 0;
@@ -104,11 +107,11 @@ store_incident_save(struct store *s, struct incident *inc)
 	}
 	if (inc->dirty) {
 		json_array_append_new(p, json_integer(inc->id));
-		if (sexec(s, "UPDATE incidents SET runbook = ?, rb_hash = ?, "
-		    "title = ?, state = ?, drill = ?, started_at = ?, "
-		    "closed_at = ?, trigger = ?, vars = ?, source = ?, "
-		    "dedup_key = ?, confirm_by = ?, activated_by = ?, note = ?, "
-		    "systems = ? WHERE id = ?", p) == -1)
+		if (sexec(s, "UPDATE incidents SET runbook = $1, rb_hash = $2, "
+		    "title = $3, state = $4, drill = $5, started_at = $6, "
+		    "closed_at = $7, trigger = $8, vars = $9, source = $10, "
+		    "dedup_key = $11, confirm_by = $12, activated_by = $13, note = $14, "
+		    "systems = $15 WHERE id = $16", p) == -1)
 			return -1;
 		inc->dirty = 0;
 	} else
@@ -131,52 +134,55 @@ load_json(json_t *o, const char *k, json_t *def)
 	return v;
 }
 
+static int
+callout_row(void *arg, int n, const char *const *v)
+{
+	struct incident	*inc = arg;
+	struct callout	*c;
+	int		 step, ans;
+
+	if (n < 8 || v[0] == NULL || v[1] == NULL || v[2] == NULL ||
+	    v[3] == NULL)
+		return 0;
+	step = runbook_step_index(inc->rb, v[0]);
+	ans = answer_parse(v[3]);
+	if (step < 0 || ans < 0)
+		return 0;
+	if (inc->ncallouts >= inc->ccap) {
+		inc->ccap = inc->ccap * 2 + 16;
+		inc->callouts = xreallocarray(inc->callouts, inc->ccap,
+		    sizeof *inc->callouts);
+	}
+	c = &inc->callouts[inc->ncallouts++];
+	memset(c, 0, sizeof *c);
+	c->step = step;
+	c->role = xstrdup(v[1]);
+	c->member = xstrdup(v[2]);
+	c->answer = (enum answer)ans;
+	c->eta_at = v[4] != NULL ? strtoll(v[4], NULL, 10) : 0;
+	c->called_at = v[5] != NULL ? strtoll(v[5], NULL, 10) : 0;
+	c->answered_at = v[6] != NULL ? strtoll(v[6], NULL, 10) : 0;
+	c->entered_by = v[7] != NULL ? xstrdup(v[7]) : NULL;
+	return 0;
+}
+
 /* Read straight from the statement (no JSON per row): an incident with
- * 10,000 call-outs is loaded for every answer. */
+ * 10,000 call-outs is loaded for every answer. In the order they were
+ * made: rowid on SQLite, the ord column PostgreSQL's table has. */
 static int
 load_callouts(struct store *s, struct incident *inc)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	json_t	*p = json_pack("[I]", (json_int_t)inc->id);
+	int	 rc;
 
-	if ((st = store_prep(s, "SELECT step, role, member, answer, eta_at, "
-	    "called_at, answered_at, entered_by FROM responses WHERE "
-	    "incident = ? ORDER BY called_at, rowid")) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, inc->id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct callout	*c;
-		const char	*ent;
-		int		 step = runbook_step_index(inc->rb,
-				    (const char *)sqlite3_column_text(st, 0));
-		int		 ans = answer_parse((const char *)
-				    sqlite3_column_text(st, 3));
-
-		if (step < 0 || ans < 0)
-			continue;
-		if (inc->ncallouts >= inc->ccap) {
-			inc->ccap = inc->ccap * 2 + 16;
-			inc->callouts = xreallocarray(inc->callouts,
-			    inc->ccap, sizeof *inc->callouts);
-		}
-		c = &inc->callouts[inc->ncallouts++];
-		memset(c, 0, sizeof *c);
-		c->step = step;
-		c->role = xstrdup((const char *)sqlite3_column_text(st, 1));
-		c->member = xstrdup((const char *)sqlite3_column_text(st, 2));
-		c->answer = (enum answer)ans;
-		c->eta_at = sqlite3_column_int64(st, 4);
-		c->called_at = sqlite3_column_int64(st, 5);
-		c->answered_at = sqlite3_column_int64(st, 6);
-		ent = (const char *)sqlite3_column_text(st, 7);
-		c->entered_by = ent != NULL ? xstrdup(ent) : NULL;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_set_err(s, rc, "step");
-		return -1;
-	}
-	return 0;
+	rc = store_each(s, store_is_pg(s) ? "SELECT step, role, member, "
+	    "answer, eta_at, called_at, answered_at, entered_by FROM responses "
+	    "WHERE incident = $1 ORDER BY called_at, ord" : "SELECT step, "
+	    "role, member, answer, eta_at, called_at, answered_at, entered_by "
+	    "FROM responses WHERE incident = $1 ORDER BY called_at, rowid", p,
+	    callout_row, inc);
+	json_decref(p);
+	return rc;
 }
 
 struct incident *
@@ -188,7 +194,7 @@ store_incident_load(struct store *s, int64_t id,
 	struct incident	*inc;
 	size_t		 i;
 
-	rows = squery(s, "SELECT * FROM incidents WHERE id = ?",
+	rows = squery(s, "SELECT * FROM incidents WHERE id = $1",
 	    json_pack("[I]", (json_int_t)id));
 	if (rows == NULL) {
 		*status = 503;
@@ -237,7 +243,7 @@ store_incident_load(struct store *s, int64_t id,
 		*status = 503;
 		return NULL;
 	}
-	steps = squery(s, "SELECT * FROM steps WHERE incident = ? ORDER BY "
+	steps = squery(s, "SELECT * FROM steps WHERE incident = $1 ORDER BY "
 	    "idx", json_pack("[I]", (json_int_t)id));
 	for (i = 0; steps != NULL && i < json_array_size(steps); i++) {
 		json_t		*sr = json_array_get(steps, i);
@@ -282,10 +288,10 @@ store_incidents(struct store *s, int all, int64_t after, int64_t limit)
 {
 	return squery(s, all ?
 	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
-	    "FROM incidents WHERE id > ? ORDER BY id LIMIT ?" :
+	    "FROM incidents WHERE id > $1 ORDER BY id LIMIT $2" :
 	    "SELECT id, runbook, title, state, drill, started_at, closed_at "
-	    "FROM incidents WHERE state IN ('pending', 'active') AND id > ? "
-	    "ORDER BY id LIMIT ?", json_pack("[I,I]", (json_int_t)after,
+	    "FROM incidents WHERE state IN ('pending', 'active') AND id > $1 "
+	    "ORDER BY id LIMIT $2", json_pack("[I,I]", (json_int_t)after,
 	    (json_int_t)limit));
 }
 
@@ -293,9 +299,9 @@ int64_t
 store_find_open(struct store *s, const char *runbook, const char *key,
     int64_t since, int drill)
 {
-	json_t	*rows = squery(s, "SELECT id FROM incidents WHERE runbook = ? "
-	    "AND dedup_key = ? AND state IN ('pending', 'active') AND "
-	    "started_at >= ? AND drill = ? ORDER BY id DESC LIMIT 1",
+	json_t	*rows = squery(s, "SELECT id FROM incidents WHERE runbook = $1 "
+	    "AND dedup_key = $2 AND state IN ('pending', 'active') AND "
+	    "started_at >= $3 AND drill = $4 ORDER BY id DESC LIMIT 1",
 	    json_pack("[s,s,I,b]", runbook, key, (json_int_t)since, drill));
 	int64_t	 id = 0;
 

@@ -3,11 +3,11 @@
 #define KZ_STORE_INT_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 struct store;
 
 extern const char *const store_migrations[];
+extern const char *const store_pg_migrations[];
 
 /* A statement with packed params (jansson format; params are taken). */
 int	 sexec(struct store *, const char *sql, json_t *params);
@@ -16,10 +16,11 @@ json_t	*squery(struct store *, const char *sql, json_t *params);
 void	 store_seterr(struct store *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
-/* A prepared statement, cached by the store (reset after use); NULL
- * with the error set. */
-sqlite3_stmt *store_prep(struct store *, const char *sql);
-/* Sets the error of a failed SQLite call rc (what: the context). */
-void	 store_set_err(struct store *, int rc, const char *what);
+/* Runs sql and calls cb per row with its columns as text (NULL for
+ * NULL); no JSON per row. */
+int	 store_each(struct store *, const char *sql, json_t *params,
+	    int (*cb)(void *, int, const char *const *), void *arg);
+/* The engine: "sqlite" or "postgresql". */
+int	 store_is_pg(const struct store *);
 
 #endif

@@ -6,37 +6,31 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/engine.h"
 #include "common/jsonutil.h"
 #include "common/log.h"
 #include "model/runbook.h"
 #include "common/sig.h"
+#include "store/db.h"
 #include "store/store-int.h"
 #include "store/store.h"
 #include "common/xmalloc.h"
 
 #define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
-struct stmt_cache {
-	const char	*sql;
-	sqlite3_stmt	*st;
-};
-
 struct store {
-	sqlite3			*db;
-	char			*path;
-	struct stmt_cache	*cache;
-	size_t			 ncache;
+	struct db		*db;
 	int			 in_tx;
 	int			 in_op;
-	int			 failed;	/* disk-level failure seen */
+	int			 failed;	/* storage-level failure seen */
 	int			 broken;	/* the batch tx was lost */
 	int			 suspect;	/* a COMMIT failed since the
 						   last barrier */
+	int			 head_ok;	/* head read from the database */
 	char			 errmsg[512];
 	char			 head[65];	/* hash of the last event */
 	int64_t			 head_seq;
@@ -44,29 +38,16 @@ struct store {
 	int64_t			 op_head_seq;
 };
 
+/* After a failed driver call: its message, and whether the storage failed
+ * or the batch transaction was lost behind our back. */
 static void
-set_err(struct store *s, int rc, const char *what)
+db_failed(struct store *s)
 {
-	snprintf(s->errmsg, sizeof s->errmsg, "%s: %s", what,
-	    sqlite3_errmsg(s->db));
-	switch (rc & 0xff) {
-	case SQLITE_FULL:
-	case SQLITE_IOERR:
-	case SQLITE_CANTOPEN:
-	case SQLITE_READONLY:
-	case SQLITE_CORRUPT:
-	case SQLITE_NOMEM:
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
+	kz_strlcpy(s->errmsg, s->db->errmsg, sizeof s->errmsg);
+	if (s->db->failed)
 		s->failed = 1;
-		break;
-	default:
-		break;
-	}
-	/* Some errors roll the whole transaction back behind our back. */
-	if (s->in_tx && sqlite3_get_autocommit(s->db))
+	if (s->in_tx && !s->db->ops->in_tx(s->db))
 		s->broken = 1;
-	log_warnx("store: %s", s->errmsg);
 }
 
 void
@@ -91,121 +72,41 @@ store_failed(const struct store *s)
 	return s->failed || s->broken;
 }
 
-static sqlite3_stmt *
-prep(struct store *s, const char *sql)
+const char *
+store_backend(const struct store *s)
 {
-	sqlite3_stmt	*st;
-	size_t		 i;
-	int		 rc;
-
-	for (i = 0; i < s->ncache; i++)
-		if (s->cache[i].sql == sql)
-			return s->cache[i].st;
-	for (i = 0; i < s->ncache; i++)
-		if (strcmp(s->cache[i].sql, sql) == 0)
-			return s->cache[i].st;
-	if ((rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &st, NULL)) != SQLITE_OK) {
-		set_err(s, rc, "prepare");
-		log_warnx("store: cannot prepare: %s", sql);
-		return NULL;
-	}
-	s->cache = xreallocarray(s->cache, s->ncache + 1, sizeof *s->cache);
-	s->cache[s->ncache].sql = sql;
-	s->cache[s->ncache++].st = st;
-	return st;
+	return s->db->ops->name;
 }
 
-sqlite3_stmt *
-store_prep(struct store *s, const char *sql)
+const char *
+store_label(const struct store *s)
 {
-	return prep(s, sql);
+	return s->db->label;
 }
 
-void
-store_set_err(struct store *s, int rc, const char *what)
+int
+store_is_pg(const struct store *s)
 {
-	set_err(s, rc, what);
-}
-
-static int
-bind_json(sqlite3_stmt *st, int i, json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_INTEGER:
-		return sqlite3_bind_int64(st, i, json_integer_value(v));
-	case JSON_REAL:
-		return sqlite3_bind_double(st, i, json_real_value(v));
-	case JSON_STRING:
-		return sqlite3_bind_text(st, i, json_string_value(v),
-		    (int)json_string_length(v), SQLITE_TRANSIENT);
-	case JSON_TRUE:
-		return sqlite3_bind_int(st, i, 1);
-	case JSON_FALSE:
-		return sqlite3_bind_int(st, i, 0);
-	case JSON_NULL:
-		return sqlite3_bind_null(st, i);
-	default: {
-		char	*t = json_dumps(v, JSON_COMPACT);
-		int	 rc = sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
-
-		free(t);
-		return rc;
-	}
-	}
-}
-
-static json_t *
-column_json(sqlite3_stmt *st, int i)
-{
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(st, i));
-	case SQLITE_FLOAT:
-		return json_real(sqlite3_column_double(st, i));
-	case SQLITE_TEXT:
-		return json_stringn((const char *)sqlite3_column_text(st, i),
-		    (size_t)sqlite3_column_bytes(st, i));
-	case SQLITE_NULL:
-	default:
-		return json_null();
-	}
+	return s->db->backend == DB_POSTGRESQL;
 }
 
 /* Runs sql with params; rows (if wanted) as objects. */
 static int
 run(struct store *s, const char *sql, json_t *params, json_t **rows)
 {
-	sqlite3_stmt	*st;
-	size_t		 i;
-	int		 rc;
-
-	if ((st = prep(s, sql)) == NULL)
+	if (s->db->ops->run(s->db, sql, params, rows) == -1) {
+		db_failed(s);
 		return -1;
-	for (i = 0; params != NULL && i < json_array_size(params); i++)
-		bind_json(st, (int)i + 1, json_array_get(params, i));
-	if (rows != NULL)
-		*rows = json_array();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t	*row;
-		int	 c, n = sqlite3_column_count(st);
-
-		if (rows == NULL)
-			continue;
-		row = json_object();
-		for (c = 0; c < n; c++)
-			json_object_set_new(row, sqlite3_column_name(st, c),
-			    column_json(st, c));
-		json_array_append_new(*rows, row);
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		set_err(s, rc, "step");
-		if (rows != NULL) {
-			json_decref(*rows);
-			*rows = NULL;
-		}
+	return 0;
+}
+
+int
+store_each(struct store *s, const char *sql, json_t *params,
+    int (*cb)(void *, int, const char *const *), void *arg)
+{
+	if (s->db->ops->each(s->db, sql, params, cb, arg) == -1) {
+		db_failed(s);
 		return -1;
 	}
 	return 0;
@@ -227,9 +128,28 @@ store_exec(struct store *s, const char *sql, json_t *params)
 }
 
 int64_t
-store_last_id(struct store *s)
+store_insert(struct store *s, const char *sql, json_t *params)
 {
-	return sqlite3_last_insert_rowid(s->db);
+	json_t	*rows = NULL;
+	int64_t	 id = -1;
+
+	if (run(s, sql, params, &rows) == -1)
+		return -1;
+	if (json_array_size(rows) == 1)
+		id = json_integer_value(json_object_get(json_array_get(rows, 0),
+		    "id"));
+	json_decref(rows);
+	if (id <= 0) {
+		store_seterr(s, "insert returned no id: %s", sql);
+		return -1;
+	}
+	return id;
+}
+
+int64_t
+store_changes(struct store *s)
+{
+	return s->db->ops->changes(s->db);
 }
 
 /* Convenience: a statement with packed params (jansson format). */
@@ -255,42 +175,16 @@ squery(struct store *s, const char *sql, json_t *params)
 static int
 raw(struct store *s, const char *sql)
 {
-	char	*err = NULL;
-	int	 rc;
-
-	if ((rc = sqlite3_exec(s->db, sql, NULL, NULL, &err)) != SQLITE_OK) {
-		snprintf(s->errmsg, sizeof s->errmsg, "%s: %s", sql,
-		    err ? err : sqlite3_errstr(rc));
-		set_err(s, rc, sql);
-		sqlite3_free(err);
+	if (s->db->ops->raw(s->db, sql) == -1) {
+		db_failed(s);
 		return -1;
 	}
 	return 0;
 }
 
-/* A transaction-control statement of every operation (BEGIN, SAVEPOINT,
- * RELEASE, COMMIT), prepared once: sqlite3_exec would parse it each
- * time. */
+/* The head of the chain; when the database does not answer, it is read
+ * again before the next operation. */
 static int
-ctl(struct store *s, const char *sql)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((st = prep(s, sql)) == NULL)
-		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(s->errmsg, sizeof s->errmsg, "%s: %s", sql,
-		    sqlite3_errmsg(s->db));
-		set_err(s, rc, sql);
-		return -1;
-	}
-	return 0;
-}
-
-static void
 load_head(struct store *s)
 {
 	json_t *rows = squery(s, "SELECT seq, hash FROM events ORDER BY seq "
@@ -298,6 +192,7 @@ load_head(struct store *s)
 
 	kz_strlcpy(s->head, GENESIS, sizeof s->head);
 	s->head_seq = 0;
+	s->head_ok = rows != NULL;
 	if (rows != NULL && json_array_size(rows) == 1) {
 		json_t *r = json_array_get(rows, 0);
 
@@ -306,94 +201,77 @@ load_head(struct store *s)
 		s->head_seq = json_integer_value(json_object_get(r, "seq"));
 	}
 	json_decref(rows);
+	return s->head_ok ? 0 : -1;
 }
 
 static int
 migrate(struct store *s, char **why)
 {
-	sqlite3_stmt	*st;
-	int		 version = 0, n, i;
+	const char *const	*m = s->db->ops->migrations;
+	int			 version = 0, n, i;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			version = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
+	if (s->db->ops->version(s->db, &version) == -1) {
+		*why = xprintf("%s: cannot read the schema version: %s",
+		    s->db->label, s->db->errmsg);
+		return -1;
 	}
-	for (n = 0; store_migrations[n] != NULL; n++)
+	for (n = 0; m[n] != NULL; n++)
 		;
 	if (version > n) {
 		*why = xprintf("%s: database schema %d is newer than this "
-		    "keizokud (%d); refusing to touch it", s->path, version, n);
+		    "keizokud (%d); refusing to touch it", s->db->label, version,
+		    n);
 		return -1;
 	}
 	for (i = version; i < n; i++) {
-		char pragma[64];
-
-		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", i + 1);
-		if (ctl(s, "BEGIN IMMEDIATE") == -1)
+		if (s->db->ops->begin(s->db) == -1)
 			goto fail;
-		if (raw(s, store_migrations[i]) == -1 || raw(s, pragma) == -1 ||
-		    ctl(s, "COMMIT") == -1) {
-			raw(s, "ROLLBACK");
+		if ((*m[i] != '\0' && raw(s, m[i]) == -1) ||
+		    s->db->ops->set_version(s->db, i + 1) == -1 ||
+		    raw(s, "COMMIT") == -1) {
+			s->db->ops->raw(s->db, "ROLLBACK");
 			goto fail;
 		}
-		log_info("store: %s migrated to schema %d", s->path, i + 1);
+		log_info("store: %s migrated to schema %d", s->db->label, i + 1);
 	}
 	return 0;
 fail:
-	*why = xprintf("%s: schema migration failed: %s", s->path, s->errmsg);
+	*why = xprintf("%s: schema migration failed: %s", s->db->label,
+	    s->db->errmsg);
 	return -1;
 }
 
 struct store *
-store_open(const char *path, char **why)
+store_open(const char *backend, const char *target, char **why)
 {
-	struct store	*s = xcalloc(1, sizeof *s);
-	int		 rc;
+	struct store	*s;
+	struct db	*db;
 
-	s->path = xstrdup(path);
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		*why = xprintf("cannot open database %s: %s", path,
-		    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-		store_close(s);
+	if ((db = db_open(backend, target, why)) == NULL)
 		return NULL;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 5000);
-	if (raw(s, "PRAGMA journal_mode=WAL") == -1 ||
-	    raw(s, "PRAGMA synchronous=FULL") == -1 ||
-	    raw(s, "PRAGMA foreign_keys=ON") == -1 ||
-	    raw(s, "PRAGMA trusted_schema=OFF") == -1) {
-		*why = xprintf("cannot configure database %s: %s", path,
-		    s->errmsg);
-		store_close(s);
-		return NULL;
-	}
+	s = xcalloc(1, sizeof *s);
+	s->db = db;
 	if (migrate(s, why) == -1) {
 		store_close(s);
 		return NULL;
 	}
 	s->failed = 0;
-	load_head(s);
+	db->failed = 0;
+	if (load_head(s) == -1) {
+		*why = xprintf("%s: cannot read the event log: %s", db->label,
+		    s->errmsg);
+		store_close(s);
+		return NULL;
+	}
 	return s;
 }
 
 void
 store_close(struct store *s)
 {
-	size_t i;
-
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->ncache; i++)
-		sqlite3_finalize(s->cache[i].st);
-	free(s->cache);
-	if (s->db != NULL)
-		sqlite3_close(s->db);
-	free(s->path);
+	db_close(s->db);
 	free(s);
 }
 
@@ -416,11 +294,19 @@ store_op_begin(struct store *s)
 		return -1;
 	if (!s->in_tx) {
 		s->failed = 0;
-		if (ctl(s, "BEGIN IMMEDIATE") == -1)
+		s->db->failed = 0;
+		if (s->db->ops->begin(s->db) == -1) {
+			db_failed(s);
 			return -1;
+		}
 		s->in_tx = 1;
+		if (!s->head_ok && load_head(s) == -1) {
+			store_rollback(s);
+			s->failed = 1;
+			return -1;
+		}
 	}
-	if (ctl(s, "SAVEPOINT op") == -1)
+	if (raw(s, "SAVEPOINT op") == -1)
 		return -1;
 	s->in_op = 1;
 	memcpy(s->op_head, s->head, sizeof s->head);
@@ -438,10 +324,10 @@ store_op_end(struct store *s, int ok)
 	s->in_op = 0;
 	if (s->broken)
 		return -1;
-	if (ok && ctl(s, "RELEASE op") == 0)
+	if (ok && raw(s, "RELEASE op") == 0)
 		return 0;
 	/* Undo just this operation; the rest of the batch stands. */
-	if (ctl(s, "ROLLBACK TO op") == -1 || ctl(s, "RELEASE op") == -1)
+	if (raw(s, "ROLLBACK TO op") == -1 || raw(s, "RELEASE op") == -1)
 		rc = -1;
 	memcpy(s->head, s->op_head, sizeof s->head);
 	s->head_seq = s->op_head_seq;
@@ -453,7 +339,7 @@ store_commit(struct store *s)
 {
 	if (!s->in_tx)
 		return 0;
-	if (s->broken || ctl(s, "COMMIT") == -1) {
+	if (s->broken || raw(s, "COMMIT") == -1) {
 		store_rollback(s);
 		s->suspect = 1;
 		return -1;
@@ -474,7 +360,7 @@ store_meta_get(struct store *s, const char *key)
 	json_t	*p = json_pack("[s]", key), *rows;
 	char	*v = NULL;
 
-	rows = store_query(s, "SELECT value FROM meta WHERE key = ?", p);
+	rows = store_query(s, "SELECT value FROM meta WHERE key = $1", p);
 	json_decref(p);
 	if (rows != NULL && json_array_size(rows) == 1 &&
 	    json_string_value(json_object_get(json_array_get(rows, 0),
@@ -488,7 +374,7 @@ store_meta_get(struct store *s, const char *key)
 int
 store_meta_set(struct store *s, const char *key, const char *value)
 {
-	return sexec(s, "INSERT INTO meta(key, value) VALUES (?, ?) ON "
+	return sexec(s, "INSERT INTO meta(key, value) VALUES ($1, $2) ON "
 	    "CONFLICT(key) DO UPDATE SET value = excluded.value",
 	    json_pack("[s,s]", key, value));
 }
@@ -503,12 +389,17 @@ store_meta_set(struct store *s, const char *key, const char *value)
 int
 store_barrier(struct store *s)
 {
-	if (s->in_tx || ctl(s, "BEGIN IMMEDIATE") == -1)
+	if (s->in_tx)
 		return -1;
+	if (s->db->ops->begin(s->db) == -1) {
+		db_failed(s);
+		return -1;
+	}
 	if (sexec(s, "INSERT INTO meta(key, value) VALUES "
-	    "('write_fault_at', strftime('%s', 'now')) ON CONFLICT(key) DO "
-	    "UPDATE SET value = excluded.value", NULL) == -1 ||
-	    ctl(s, "COMMIT") == -1) {
+	    "('write_fault_at', $1) ON CONFLICT(key) DO "
+	    "UPDATE SET value = excluded.value", json_pack("[o]",
+	    json_sprintf("%lld", (long long)time(NULL)))) == -1 ||
+	    raw(s, "COMMIT") == -1) {
 		store_rollback(s);
 		return -1;
 	}
@@ -520,8 +411,8 @@ store_barrier(struct store *s)
 void
 store_rollback(struct store *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (s->db->ops->in_tx(s->db))
+		s->db->ops->raw(s->db, "ROLLBACK");
 	s->in_tx = 0;
 	s->in_op = 0;
 	s->broken = 0;
@@ -541,16 +432,17 @@ store_ping(struct store *s)
 int
 store_put_runbook(struct store *s, const struct runbook *rb)
 {
-	return sexec(s, "INSERT OR IGNORE INTO runbook_versions(hash, runbook,"
-	    " file, source, stored_at) VALUES (?, ?, ?, ?, strftime('%s','now'))",
-	    json_pack("[s,s,s,s]", rb->hash, rb->id, rb->file, rb->source));
+	return sexec(s, "INSERT INTO runbook_versions(hash, runbook, file, "
+	    "source, stored_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT(hash) "
+	    "DO NOTHING", json_pack("[s,s,s,s,I]", rb->hash, rb->id, rb->file,
+	    rb->source, (json_int_t)time(NULL)));
 }
 
 char *
 store_runbook_source(struct store *s, const char *hash, char **file)
 {
 	json_t	*rows = squery(s, "SELECT file, source FROM runbook_versions "
-	    "WHERE hash = ?", json_pack("[s]", hash));
+	    "WHERE hash = $1", json_pack("[s]", hash));
 	char	*src = NULL;
 
 	if (rows != NULL && json_array_size(rows) == 1) {
@@ -593,8 +485,8 @@ store_event(struct store *s, int64_t incident, int64_t at, const char *actor,
 	event_hash(s->head, seq, incident, at, actor, on_behalf, type, step, d,
 	    hash);
 	rc = sexec(s, "INSERT INTO events(seq, incident, at, actor, on_behalf,"
-	    " type, step, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?)", json_pack("[I,o,I,s?,s?,s,s?,s?,s,s]", (json_int_t)seq,
+	    " type, step, data, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+	    "$10)", json_pack("[I,o,I,s?,s?,s,s?,s?,s,s]", (json_int_t)seq,
 	    incident ? json_integer(incident) : json_null(), (json_int_t)at,
 	    actor, on_behalf, type, step, d, s->head, hash));
 	free(d);
@@ -616,8 +508,8 @@ store_events_page(struct store *s, int64_t incident, int64_t after,
     int64_t limit)
 {
 	return squery(s, "SELECT seq, at, actor, on_behalf, type, step, data, "
-	    "hash FROM events WHERE incident = ? AND seq > ? ORDER BY seq "
-	    "LIMIT ?", json_pack("[I,I,I]", (json_int_t)incident,
+	    "hash FROM events WHERE incident = $1 AND seq > $2 ORDER BY seq "
+	    "LIMIT $3", json_pack("[I,I,I]", (json_int_t)incident,
 	    (json_int_t)after, (json_int_t)limit));
 }
 
@@ -627,57 +519,58 @@ store_head(const struct store *s)
 	return s->head;
 }
 
+struct verify {
+	char		 prev[65];
+	int64_t		 n, expect;
+	json_t		*bad;
+};
+
+static int
+verify_row(void *arg, int nc, const char *const *v)
+{
+	struct verify	*vf = arg;
+	char		 hash[65];
+	int64_t		 seq = v[0] ? strtoll(v[0], NULL, 10) : 0;
+	int64_t		 inc = v[1] ? strtoll(v[1], NULL, 10) : 0;
+	const char	*reason = NULL;
+
+	if (nc < 10)
+		return -1;
+	vf->n++;
+	event_hash(vf->prev, seq, inc, v[2] ? strtoll(v[2], NULL, 10) : 0,
+	    v[3], v[4], v[5], v[6], v[7], hash);
+	if (seq != vf->expect)
+		reason = "a gap in the sequence: events were deleted";
+	else if (v[8] == NULL || strcmp(v[8], vf->prev) != 0)
+		reason = "its link to the previous event was changed";
+	else if (v[9] == NULL || strcmp(v[9], hash) != 0)
+		reason = "its content was edited after it was written";
+	if (reason != NULL) {
+		vf->bad = json_pack("{s:I,s:o,s:s}", "seq", (json_int_t)seq,
+		    "incident", inc ? json_integer(inc) : json_null(),
+		    "reason", reason);
+		return -1;
+	}
+	kz_strlcpy(vf->prev, v[9], sizeof vf->prev);
+	vf->expect = seq + 1;
+	return 0;
+}
+
 json_t *
 store_verify(struct store *s)
 {
-	sqlite3_stmt	*st;
-	char		 prev[65], hash[65];
-	int64_t		 n = 0, expect = 1;
-	json_t		*bad = json_null();
-	int		 rc;
+	struct verify vf = { .expect = 1, .bad = NULL };
 
-	kz_strlcpy(prev, GENESIS, sizeof prev);
-	if ((st = prep(s, "SELECT seq, incident, at, actor, on_behalf, type, "
-	    "step, data, prev, hash FROM events ORDER BY seq")) == NULL)
-		return NULL;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t		 seq = sqlite3_column_int64(st, 0);
-		int64_t		 inc = sqlite3_column_int64(st, 1);
-		const char	*rprev = (const char *)sqlite3_column_text(st, 8);
-		const char	*rhash = (const char *)sqlite3_column_text(st, 9);
-		const char	*reason = NULL;
-
-		n++;
-		event_hash(prev, seq, inc, sqlite3_column_int64(st, 2),
-		    (const char *)sqlite3_column_text(st, 3),
-		    (const char *)sqlite3_column_text(st, 4),
-		    (const char *)sqlite3_column_text(st, 5),
-		    (const char *)sqlite3_column_text(st, 6),
-		    (const char *)sqlite3_column_text(st, 7), hash);
-		if (seq != expect)
-			reason = "a gap in the sequence: events were deleted";
-		else if (rprev == NULL || strcmp(rprev, prev) != 0)
-			reason = "its link to the previous event was changed";
-		else if (rhash == NULL || strcmp(rhash, hash) != 0)
-			reason = "its content was edited after it was written";
-		if (reason != NULL) {
-			json_decref(bad);
-			bad = json_pack("{s:I,s:o,s:s}", "seq", (json_int_t)seq,
-			    "incident", inc ? json_integer(inc) : json_null(),
-			    "reason", reason);
-			break;
-		}
-		memcpy(prev, rhash, sizeof prev);
-		expect = seq + 1;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		set_err(s, rc, "verify");
-		json_decref(bad);
+	kz_strlcpy(vf.prev, GENESIS, sizeof vf.prev);
+	if (store_each(s, "SELECT seq, incident, at, actor, on_behalf, type, "
+	    "step, data, prev, hash FROM events ORDER BY seq", NULL,
+	    verify_row, &vf) == -1) {
+		json_decref(vf.bad);
 		return NULL;
 	}
-	return json_pack("{s:b,s:I,s:s,s:o}", "ok", json_is_null(bad), "events",
-	    (json_int_t)n, "head", s->head, "first_bad", bad);
+	return json_pack("{s:b,s:I,s:s,s:o}", "ok", vf.bad == NULL, "events",
+	    (json_int_t)vf.n, "head", s->head, "first_bad", vf.bad != NULL ?
+	    vf.bad : json_null());
 }
 
 int
@@ -688,7 +581,7 @@ store_timer_set(struct store *s, int64_t incident, const char *step,
 	int	 rc;
 
 	rc = sexec(s, "INSERT INTO timers(incident, step, kind, due, data) "
-	    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(incident, step, kind) DO UPDATE "
+	    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT(incident, step, kind) DO UPDATE "
 	    "SET due = excluded.due, data = excluded.data",
 	    json_pack("[I,s,s,I,s?]", (json_int_t)incident, step ? step : "",
 	    kind, (json_int_t)due, d));
@@ -701,13 +594,13 @@ store_timer_clear(struct store *s, int64_t incident, const char *step,
     const char *kind)
 {
 	if (step == NULL)
-		return sexec(s, "DELETE FROM timers WHERE incident = ?",
+		return sexec(s, "DELETE FROM timers WHERE incident = $1",
 		    json_pack("[I]", (json_int_t)incident));
 	if (kind == NULL)
-		return sexec(s, "DELETE FROM timers WHERE incident = ? AND "
-		    "step = ?", json_pack("[I,s]", (json_int_t)incident, step));
-	return sexec(s, "DELETE FROM timers WHERE incident = ? AND step = ? "
-	    "AND kind = ?", json_pack("[I,s,s]", (json_int_t)incident, step,
+		return sexec(s, "DELETE FROM timers WHERE incident = $1 AND "
+		    "step = $2", json_pack("[I,s]", (json_int_t)incident, step));
+	return sexec(s, "DELETE FROM timers WHERE incident = $1 AND step = $2 "
+	    "AND kind = $3", json_pack("[I,s,s]", (json_int_t)incident, step,
 	    kind));
 }
 
@@ -728,8 +621,8 @@ json_t *
 store_timers_due(struct store *s, int64_t now, int limit)
 {
 	return squery(s, "SELECT id, incident, step, kind, due, data FROM "
-	    "timers WHERE due <= ? AND kind <> 'fanout' ORDER BY due, id "
-	    "LIMIT ?",
+	    "timers WHERE due <= $1 AND kind <> 'fanout' ORDER BY due, id "
+	    "LIMIT $2",
 	    json_pack("[I,i]", (json_int_t)now, limit));
 }
 
@@ -737,14 +630,14 @@ json_t *
 store_timers_kind(struct store *s, const char *kind, int limit)
 {
 	return squery(s, "SELECT id, incident, step, kind, due, data FROM "
-	    "timers WHERE kind = ? ORDER BY due, id LIMIT ?",
+	    "timers WHERE kind = $1 ORDER BY due, id LIMIT $2",
 	    json_pack("[s,i]", kind, limit));
 }
 
 int
 store_timer_delete(struct store *s, int64_t id)
 {
-	return sexec(s, "DELETE FROM timers WHERE id = ?", json_pack("[I]",
+	return sexec(s, "DELETE FROM timers WHERE id = $1", json_pack("[I]",
 	    (json_int_t)id));
 }
 
@@ -766,24 +659,25 @@ store_safety_ask(struct store *s, int64_t incident, const char *step,
     const char *member, const char *name, const char *site,
     const char *area, int64_t now)
 {
-	if (sexec(s, "INSERT OR IGNORE INTO safety(incident, step, member, "
-	    "name, site, area, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	if (sexec(s, "INSERT INTO safety(incident, step, member, "
+	    "name, site, area, asked_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+	    "ON CONFLICT(incident, step, member) DO NOTHING",
 	    json_pack("[I,s,s,s?,s?,s?,I]", (json_int_t)incident, step,
 	    member, name, site, area, (json_int_t)now)) == -1)
 		return -1;
-	return sqlite3_changes(s->db);
+	return (int)store_changes(s);
 }
 
 int
 store_safety_remind(struct store *s, int64_t incident, const char *step,
     const char *member, int round)
 {
-	if (sexec(s, "UPDATE safety SET reminders = ? WHERE incident = ? AND "
-	    "step = ? AND member = ? AND answered_at IS NULL AND reminders < ?",
+	if (sexec(s, "UPDATE safety SET reminders = $1 WHERE incident = $2 AND "
+	    "step = $3 AND member = $4 AND answered_at IS NULL AND reminders < $5",
 	    json_pack("[i,I,s,s,i]", round, (json_int_t)incident, step,
 	    member, round)) == -1)
 		return -1;
-	return sqlite3_changes(s->db);
+	return (int)store_changes(s);
 }
 
 int
@@ -792,9 +686,9 @@ store_safety_answer(struct store *s, int64_t incident, const char *step,
 {
 	json_t *cc = json_object_get(d, "can_come");
 
-	return sexec(s, "UPDATE safety SET status = ?, can_come = ?, "
-	    "eta_s = ?, note = ?, entered_by = ?, answered_at = ? WHERE "
-	    "incident = ? AND step = ? AND member = ?", json_pack("[O,o,O,O,O,"
+	return sexec(s, "UPDATE safety SET status = $1, can_come = $2, "
+	    "eta_s = $3, note = $4, entered_by = $5, answered_at = $6 WHERE "
+	    "incident = $7 AND step = $8 AND member = $9", json_pack("[O,o,O,O,O,"
 	    "I,I,s,s]", json_object_get(d, "status"), json_is_boolean(cc) ?
 	    json_integer(json_is_true(cc)) : json_null(), json_object_get(d,
 	    "eta_s"), json_object_get(d, "note") ? json_object_get(d, "note") :
@@ -807,7 +701,8 @@ json_t *
 store_safety_heard(struct store *s, int64_t incident, const char *member)
 {
 	return squery(s, "SELECT step, status, can_come, eta_s, note, "
-	    "answered_at FROM safety WHERE incident = ? AND member = ?", json_pack("[I,s]",
+	    "answered_at FROM safety WHERE incident = $1 AND member = $2",
+	    json_pack("[I,s]",
 	    (json_int_t)incident, member));
 }
 
@@ -822,19 +717,19 @@ store_safety_tally(struct store *s, int64_t incident, const char *step)
 		"count(CASE status WHEN 'unsafe' THEN 1 END) AS unsafe, "
 		"count(CASE can_come WHEN 1 THEN 1 END) AS can_come, "
 		"count(CASE can_come WHEN 0 THEN 1 END) AS cannot_come FROM "
-		"safety WHERE incident = ? AND (? IS NULL OR step = ?)",
+		"safety WHERE incident = $1 AND ($2 IS NULL OR step = $3)",
 		"SELECT coalesce(site, '') AS k, count(*) AS asked, "
 		"count(answered_at) AS answered, count(CASE status WHEN 'safe' "
 		"THEN 1 END) AS safe, count(CASE status WHEN 'injured' THEN 1 "
 		"END) AS injured, count(CASE status WHEN 'unsafe' THEN 1 END) AS "
-		"unsafe FROM safety WHERE incident = ? AND (? IS NULL OR step = "
-		"?) GROUP BY 1 ORDER BY 1",
+		"unsafe FROM safety WHERE incident = $1 AND ($2 IS NULL OR step = "
+		"$3) GROUP BY 1 ORDER BY 1",
 		"SELECT coalesce(area, '') AS k, count(*) AS asked, "
 		"count(answered_at) AS answered, count(CASE status WHEN 'safe' "
 		"THEN 1 END) AS safe, count(CASE status WHEN 'injured' THEN 1 "
 		"END) AS injured, count(CASE status WHEN 'unsafe' THEN 1 END) AS "
-		"unsafe FROM safety WHERE incident = ? AND (? IS NULL OR step = "
-		"?) GROUP BY 1 ORDER BY 1",
+		"unsafe FROM safety WHERE incident = $1 AND ($2 IS NULL OR step = "
+		"$3) GROUP BY 1 ORDER BY 1",
 	};
 	json_t	*out = NULL, *rows, *r;
 	size_t	 i, j;
@@ -875,9 +770,9 @@ store_safety_list(struct store *s, int64_t incident, const char *step,
 	return squery(s, "SELECT member, name, site, area, status, "
 	    "CASE can_come WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS "
 	    "can_come, eta_s, answered_at, asked_at, reminders, note, step "
-	    "FROM safety WHERE incident = ? AND (? IS NULL OR step = ?) AND "
-	    "(? = 0 OR answered_at IS NULL) AND member > ? ORDER BY member, "
-	    "step LIMIT ?", json_pack("[I,s?,s?,i,s,i]", (json_int_t)incident,
+	    "FROM safety WHERE incident = $1 AND ($2 IS NULL OR step = $3) AND "
+	    "($4 = 0 OR answered_at IS NULL) AND member > $5 ORDER BY member, "
+	    "step LIMIT $6", json_pack("[I,s?,s?,i,s,i]", (json_int_t)incident,
 	    step, step, unanswered, after != NULL ? after : "", limit));
 }
 
@@ -887,9 +782,9 @@ store_callout_list(struct store *s, int64_t incident, const char *step,
     int unanswered, const char *after, int limit)
 {
 	return squery(s, "SELECT member, role, answer, eta_at, called_at, "
-	    "answered_at, entered_by FROM responses WHERE incident = ? AND "
-	    "step = ? AND (? = 0 OR answer IN ('called', 'no_answer')) AND "
-	    "member > ? ORDER BY member LIMIT ?", json_pack("[I,s,i,s,i]",
+	    "answered_at, entered_by FROM responses WHERE incident = $1 AND "
+	    "step = $2 AND ($3 = 0 OR answer IN ('called', 'no_answer')) AND "
+	    "member > $4 ORDER BY member LIMIT $5", json_pack("[I,s,i,s,i]",
 	    (json_int_t)incident, step, unanswered, after != NULL ? after :
 	    "", limit));
 }
@@ -900,8 +795,8 @@ store_safety_unheard(struct store *s, int64_t incident, const char *step,
     int limit)
 {
 	return squery(s, "SELECT member, name, site, area FROM safety WHERE "
-	    "incident = ? AND step = ? AND answered_at IS NULL ORDER BY "
-	    "member LIMIT ?", json_pack("[I,s,i]", (json_int_t)incident, step,
+	    "incident = $1 AND step = $2 AND answered_at IS NULL ORDER BY "
+	    "member LIMIT $3", json_pack("[I,s,i]", (json_int_t)incident, step,
 	    limit));
 }
 
@@ -909,7 +804,7 @@ store_safety_unheard(struct store *s, int64_t incident, const char *step,
 json_t *
 store_safety_times(struct store *s, int64_t incident, const char *step)
 {
-	return squery(s, "SELECT answered_at FROM safety WHERE incident = ? "
-	    "AND step = ? AND answered_at IS NOT NULL ORDER BY answered_at",
+	return squery(s, "SELECT answered_at FROM safety WHERE incident = $1 "
+	    "AND step = $2 AND answered_at IS NOT NULL ORDER BY answered_at",
 	    json_pack("[I,s]", (json_int_t)incident, step));
 }

@@ -1,4 +1,5 @@
-/* Durable state in SQLite (WAL, synchronous=FULL). Every change is made
+/* Durable state in SQLite (WAL, synchronous=FULL) or PostgreSQL, through
+ * the driver of store/db.h. Every change is made
  * inside the batch transaction the daemon commits once per loop turn
  * (group commit); each operation inside it is a savepoint, so a failed
  * operation leaves nothing half-written. A reply is sent only after
@@ -14,10 +15,17 @@ struct incident;
 struct runbook;
 struct store;
 
-struct store	*store_open(const char *path, char **why);
+/* backend: "sqlite" (target: the file) or "postgresql" (a libpq DSN). */
+struct store	*store_open(const char *backend, const char *target,
+		    char **why);
+/* The backend's name; what to call the database in messages (no
+ * password). */
+const char	*store_backend(const struct store *);
+const char	*store_label(const struct store *);
 void		 store_close(struct store *);
 const char	*store_errmsg(const struct store *);
-/* Whether the last failure was the disk (full, I/O): answer 503. */
+/* Whether the last failure was the storage (disk full, I/O, the
+ * database server gone): answer 503. */
 int		 store_failed(const struct store *);
 
 /* Operation scope: opens the batch transaction if needed. */
@@ -94,10 +102,14 @@ int64_t		 store_timer_count(struct store *);
 /* Raw access for modules that own their tables (outbox, exceptions,
  * plan, triggers): run a statement with JSON-array parameters and get
  * rows as an array of objects. Statements are prepared once and cached
- * by SQL text. */
+ * by SQL text. The SQL is portable to both engines: parameters $1, $2…,
+ * ON CONFLICT, COALESCE, no rowid or json_each. */
 json_t		*store_query(struct store *, const char *sql, json_t *params);
 int		 store_exec(struct store *, const char *sql, json_t *params);
-int64_t		 store_last_id(struct store *);
+/* An INSERT … RETURNING id: the new id, or -1. */
+int64_t		 store_insert(struct store *, const char *sql, json_t *params);
+/* Rows changed by the last statement. */
+int64_t		 store_changes(struct store *);
 /* The meta table: what the daemon remembers by name. get: allocated, NULL
  * when unset (or the storage failed). */
 char		*store_meta_get(struct store *, const char *key);

@@ -100,6 +100,7 @@ roster: roster.yaml
 admins: [root]
 control: {socket: keizoku.sock, mode: "0666"}
 http: {listen: "${KZ_HTTP_LISTEN:-}"}
+${KZ_STORE_YAML:-}
 ${1:-}
 YAML
 }
@@ -156,9 +157,23 @@ wait_for() {
 
 cleanup() {
 	for p in $_pids; do { kill -9 "$p"; wait "$p"; } 2>/dev/null; done
+	[ "$(type -t pg_teardown)" = function ] && pg_teardown
 	if [ "$_failed" -ne 0 ]; then
 		echo "# keizokud log:"; sed 's/^/# /' "$T/kzd.log" 2>/dev/null | tail -n 80
 	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
+
+# KZ_STORE=postgresql (make test's second pass over the store-dependent
+# tests): every daemon of the test runs on a PostgreSQL cluster of its
+# own, started here and stopped by cleanup.
+KZ_STORE_YAML=""
+case "${KZ_STORE:-sqlite}" in
+sqlite)	echo "# store: sqlite" ;;
+postgresql)
+	. "$KZ_TOP/tests/integration/lib-pg.sh"
+	pg_setup
+	KZ_STORE_YAML="store: {backend: postgresql, dsn: \"$(pg_dsn)\"}" ;;
+*)	echo "not ok - KZ_STORE=$KZ_STORE: sqlite or postgresql"; exit 1 ;;
+esac

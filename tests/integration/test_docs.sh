@@ -72,7 +72,7 @@ keys() {
 	done | grep -oE '"[a-z_]+"' | tr -d '"'
 }
 undoc=""
-for k in $(keys "$KZ_TOP/daemon/model/config.c" top_keys control_keys web_keys http_keys tls_keys token_keys source_keys pull_keys auth_keys hmac_keys channel_keys route_keys exc_keys); do
+for k in $(keys "$KZ_TOP/daemon/model/config.c" top_keys control_keys web_keys http_keys tls_keys token_keys source_keys pull_keys auth_keys hmac_keys channel_keys route_keys exc_keys store_keys); do
 	grep -qE "Ic $k\b" "$D/keizokud.yaml.5" || undoc="$undoc $k"
 done
 expect_eq "every configuration key is in keizokud.yaml(5)" "$undoc" ""

@@ -1,0 +1,485 @@
+/* The PostgreSQL driver over libpq: one connection, statements prepared
+ * once per connection and cached by SQL text, parameters sent as text
+ * (the server infers their types from the SQL), rows turned into JSON by
+ * column type. TCP keepalives and tcp_user_timeout bound how long a dead
+ * server can hold the loop. A lost connection fails the operation (and
+ * the batch transaction: the caller answers 503, never a false success);
+ * the next operation outside a transaction connects again. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "store/db.h"
+#include "store/store-int.h"
+
+/* Type OIDs (pg_type.h is server-side). */
+#define PG_BOOL		16
+#define PG_INT8		20
+#define PG_INT2		21
+#define PG_INT4		23
+#define PG_FLOAT4	700
+#define PG_FLOAT8	701
+#define PG_NUMERIC	1700
+
+struct pg_stmt {
+	const char	*sql;
+	char		 name[16];
+};
+
+struct db_pg {
+	struct db	 db;	/* first */
+	PGconn		*conn;
+	struct pg_stmt	*cache;
+	size_t		 ncache;
+	unsigned	 nprep;
+	int64_t		 changes;
+	int		 down;	/* logged that the server is gone */
+	int		 tx;	/* a transaction was begun */
+};
+
+/* Whether a failed statement was the server or the connection (503) and
+ * not the statement (a bug or a constraint). */
+static int
+pg_storage_error(struct db_pg *p, const PGresult *res)
+{
+	const char *state;
+
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		return 1;
+	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (state == NULL)
+		return 1;
+	return strncmp(state, "08", 2) == 0 ||	/* connection */
+	    strncmp(state, "53", 2) == 0 ||	/* resources: disk full */
+	    strncmp(state, "57", 2) == 0 ||	/* shut down, cancelled */
+	    strncmp(state, "58", 2) == 0 ||	/* I/O */
+	    strncmp(state, "XX", 2) == 0 ||	/* internal */
+	    strcmp(state, "25006") == 0 ||	/* a read-only standby */
+	    strcmp(state, "40001") == 0 ||	/* serialization */
+	    strcmp(state, "40P01") == 0;	/* deadlock */
+}
+
+static void
+pg_err(struct db_pg *p, const PGresult *res, const char *what)
+{
+	const char	*m = res != NULL ? PQresultErrorMessage(res) : "";
+	char		 msg[400];
+	size_t		 n;
+
+	if (m == NULL || *m == '\0')
+		m = PQerrorMessage(p->conn);
+	kz_strlcpy(msg, m != NULL ? m : "", sizeof msg);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	if (pg_storage_error(p, res))
+		p->db.failed = 1;
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		db_seterr(&p->db, "%s: the PostgreSQL server does not answer: "
+		    "%s", what, msg);
+	else
+		db_seterr(&p->db, "%s: %s", what, msg);
+}
+
+static void
+pg_forget(struct db_pg *p)
+{
+	p->ncache = 0;
+}
+
+/* Connects again when the connection was lost, but never inside a
+ * transaction: that was lost with it, and what follows must fail until
+ * the store rolls back and begins again. */
+static int
+pg_ensure(struct db_pg *p)
+{
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		return 0;
+	if (p->tx) {
+		p->db.failed = 1;
+		snprintf(p->db.errmsg, sizeof p->db.errmsg, "the connection "
+		    "to PostgreSQL was lost in a transaction: %s",
+		    PQerrorMessage(p->conn));
+		return -1;
+	}
+	PQreset(p->conn);
+	pg_forget(p);
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		p->db.failed = 1;
+		if (!p->down)
+			pg_err(p, NULL, "connect");
+		else
+			snprintf(p->db.errmsg, sizeof p->db.errmsg, "connect: "
+			    "the PostgreSQL server does not answer: %s",
+			    PQerrorMessage(p->conn));
+		p->down = 1;
+		return -1;
+	}
+	if (p->down)
+		log_info("store: connected to PostgreSQL again");
+	p->down = 0;
+	return 0;
+}
+
+static const char *
+pg_prep(struct db_pg *p, const char *sql)
+{
+	PGresult	*res;
+	size_t		 i;
+
+	for (i = 0; i < p->ncache; i++)
+		if (p->cache[i].sql == sql)
+			return p->cache[i].name;
+	for (i = 0; i < p->ncache; i++)
+		if (strcmp(p->cache[i].sql, sql) == 0)
+			return p->cache[i].name;
+	p->cache = xreallocarray(p->cache, p->ncache + 1, sizeof *p->cache);
+	snprintf(p->cache[p->ncache].name, sizeof p->cache[p->ncache].name,
+	    "kz%u", p->nprep++);
+	res = PQprepare(p->conn, p->cache[p->ncache].name, sql, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_err(p, res, "prepare");
+		log_warnx("store: cannot prepare: %s", sql);
+		PQclear(res);
+		return NULL;
+	}
+	PQclear(res);
+	p->cache[p->ncache].sql = sql;
+	return p->cache[p->ncache++].name;
+}
+
+/* The parameters as text; NULL for SQL NULL. */
+static char **
+pg_params(json_t *params, int *n)
+{
+	char	**v;
+	json_t	 *x;
+	size_t	  i;
+
+	*n = (int)json_array_size(params);
+	v = xcalloc((size_t)*n + 1, sizeof *v);
+	json_array_foreach(params, i, x) {
+		switch (json_typeof(x)) {
+		case JSON_INTEGER:
+			v[i] = xprintf("%lld", (long long)json_integer_value(x));
+			break;
+		case JSON_REAL:
+			v[i] = xprintf("%.17g", json_real_value(x));
+			break;
+		case JSON_STRING:
+			v[i] = xstrdup(json_string_value(x));
+			break;
+		case JSON_TRUE:
+			v[i] = xstrdup("1");
+			break;
+		case JSON_FALSE:
+			v[i] = xstrdup("0");
+			break;
+		case JSON_NULL:
+			v[i] = NULL;
+			break;
+		default:
+			v[i] = json_dumps(x, JSON_COMPACT);
+			break;
+		}
+	}
+	return v;
+}
+
+static void
+pg_params_free(char **v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static json_t *
+pg_value(const PGresult *res, int r, int c)
+{
+	const char	*v;
+	char		*end;
+
+	if (PQgetisnull(res, r, c))
+		return json_null();
+	v = PQgetvalue(res, r, c);
+	switch (PQftype(res, c)) {
+	case PG_INT2:
+	case PG_INT4:
+	case PG_INT8:
+		return json_integer(strtoll(v, NULL, 10));
+	case PG_BOOL:
+		return json_integer(*v == 't');
+	case PG_NUMERIC:
+		if (strpbrk(v, ".eE") == NULL)
+			return json_integer(strtoll(v, NULL, 10));
+		/* FALLTHROUGH */
+	case PG_FLOAT4:
+	case PG_FLOAT8:
+		return json_real(strtod(v, &end));
+	default:
+		return json_stringn(v, (size_t)PQgetlength(res, r, c));
+	}
+}
+
+static PGresult *
+pg_exec(struct db_pg *p, const char *sql, json_t *params)
+{
+	const char	*name;
+	PGresult	*res;
+	char		**v;
+	int		  n;
+
+	if (pg_ensure(p) == -1)
+		return NULL;
+	if ((name = pg_prep(p, sql)) == NULL)
+		return NULL;
+	v = pg_params(params, &n);
+	res = PQexecPrepared(p->conn, name, n, (const char *const *)v, NULL,
+	    NULL, 0);
+	pg_params_free(v, n);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_err(p, res, "step");
+		PQclear(res);
+		return NULL;
+	}
+	p->changes = strtoll(PQcmdTuples(res), NULL, 10);
+	return res;
+}
+
+static int
+pg_run(struct db *db, const char *sql, json_t *params, json_t **rows)
+{
+	struct db_pg	*p = (struct db_pg *)db;
+	PGresult	*res;
+	int		 r, c, nr, nc;
+
+	if (rows != NULL)
+		*rows = NULL;
+	if ((res = pg_exec(p, sql, params)) == NULL)
+		return -1;
+	if (rows != NULL) {
+		*rows = json_array();
+		nr = PQntuples(res);
+		nc = PQnfields(res);
+		for (r = 0; r < nr; r++) {
+			json_t *row = json_object();
+
+			for (c = 0; c < nc; c++)
+				json_object_set_new(row, PQfname(res, c),
+				    pg_value(res, r, c));
+			json_array_append_new(*rows, row);
+		}
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int
+pg_each(struct db *db, const char *sql, json_t *params,
+    int (*cb)(void *, int, const char *const *), void *arg)
+{
+	struct db_pg	*p = (struct db_pg *)db;
+	PGresult	*res;
+	const char	*v[32];
+	int		 r, c, nr, nc;
+
+	if ((res = pg_exec(p, sql, params)) == NULL)
+		return -1;
+	nr = PQntuples(res);
+	nc = PQnfields(res);
+	if (nc > 32)
+		nc = 32;
+	for (r = 0; r < nr; r++) {
+		for (c = 0; c < nc; c++)
+			v[c] = PQgetisnull(res, r, c) ? NULL :
+			    PQgetvalue(res, r, c);
+		if (cb(arg, nc, v) == -1)
+			break;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int64_t
+pg_changes(struct db *db)
+{
+	return ((struct db_pg *)db)->changes;
+}
+
+static int
+pg_raw(struct db *db, const char *sql)
+{
+	struct db_pg	*p = (struct db_pg *)db;
+	PGresult	*res;
+	int		 ok;
+
+	int		 end = strcmp(sql, "COMMIT") == 0 ||
+			    strcmp(sql, "ROLLBACK") == 0;
+
+	if (PQstatus(p->conn) != CONNECTION_OK && strcmp(sql, "ROLLBACK") ==
+	    0) {
+		p->tx = 0;
+		return 0;	/* nothing left to roll back */
+	}
+	if (pg_ensure(p) == -1) {
+		if (end)
+			p->tx = 0;
+		return -1;
+	}
+	res = PQexec(p->conn, sql);
+	if (end)
+		p->tx = 0;
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+		pg_err(p, res, sql);
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+static int
+pg_begin(struct db *db)
+{
+	struct db_pg *p = (struct db_pg *)db;
+
+	p->tx = 0;	/* whatever was open is gone */
+	if (pg_raw(db, "BEGIN") == -1)
+		return -1;
+	p->tx = 1;
+	return 0;
+}
+
+static int
+pg_in_tx(struct db *db)
+{
+	struct db_pg *p = (struct db_pg *)db;
+
+	if (!p->tx || PQstatus(p->conn) != CONNECTION_OK)
+		return 0;
+	switch (PQtransactionStatus(p->conn)) {
+	case PQTRANS_INTRANS:
+	case PQTRANS_INERROR:
+	case PQTRANS_ACTIVE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+pg_version(struct db *db, int *v)
+{
+	json_t *rows = NULL;
+
+	*v = 0;
+	if (pg_raw(db, "CREATE TABLE IF NOT EXISTS schema_version("
+	    "version INTEGER NOT NULL)") == -1 ||
+	    pg_run(db, "SELECT max(version) AS version FROM schema_version",
+	    NULL, &rows) == -1)
+		return -1;
+	if (json_array_size(rows) == 1)
+		*v = (int)json_integer_value(json_object_get(json_array_get(
+		    rows, 0), "version"));
+	json_decref(rows);
+	return 0;
+}
+
+static int
+pg_set_version(struct db *db, int v)
+{
+	json_t	*p = json_pack("[i]", v);
+	int	 rc;
+
+	rc = pg_raw(db, "DELETE FROM schema_version");
+	if (rc == 0)
+		rc = pg_run(db, "INSERT INTO schema_version(version) VALUES ($1)",
+		    p, NULL);
+	json_decref(p);
+	return rc;
+}
+
+static void
+pg_close(struct db *db)
+{
+	struct db_pg *p = (struct db_pg *)db;
+
+	if (p->conn != NULL)
+		PQfinish(p->conn);
+	free(p->cache);
+	free(db->target);
+	free(db->label);
+	free(p);
+}
+
+/* Our defaults come before the DSN, which may override any of them. */
+static struct db *
+pg_open(const char *dsn, char **why)
+{
+	static const char *const keys[] = {
+		"application_name", "connect_timeout", "keepalives",
+		"keepalives_idle", "keepalives_interval", "keepalives_count",
+		"tcp_user_timeout", "dbname", NULL
+	};
+	const char	*vals[] = {
+		"keizokud", "5", "1", "5", "2", "3", "10000", dsn, NULL
+	};
+	struct db_pg	*p = xcalloc(1, sizeof *p);
+	PQconninfoOption *opts;
+	const char	*host = NULL, *db = NULL;
+	char		*err = NULL;
+
+	p->db.ops = &db_pg_ops;
+	p->db.backend = DB_POSTGRESQL;
+	p->db.target = xstrdup(dsn);
+	if ((opts = PQconninfoParse(dsn, &err)) == NULL) {
+		*why = xprintf("store.dsn: not a PostgreSQL connection string: "
+		    "%s", err != NULL ? err : "out of memory");
+		PQfreemem(err);
+		pg_close(&p->db);
+		return NULL;
+	}
+	PQconninfoFree(opts);
+	p->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		char *m = xstrdup(PQerrorMessage(p->conn));
+
+		m[strcspn(m, "\n")] = '\0';
+		*why = xprintf("cannot connect to PostgreSQL: %s", m);
+		free(m);
+		pg_close(&p->db);
+		return NULL;
+	}
+	host = PQhost(p->conn);
+	db = PQdb(p->conn);
+	p->db.label = xprintf("postgresql://%s%s%s/%s", host ? host : "",
+	    PQport(p->conn) ? ":" : "", PQport(p->conn) ? PQport(p->conn) : "",
+	    db ? db : "");
+	if (pg_raw(&p->db, "SET client_min_messages = warning") == -1) {
+		*why = xprintf("%s: %s", p->db.label, p->db.errmsg);
+		pg_close(&p->db);
+		return NULL;
+	}
+	return &p->db;
+}
+
+const struct db_ops db_pg_ops = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.run = pg_run,
+	.each = pg_each,
+	.changes = pg_changes,
+	.raw = pg_raw,
+	.begin = pg_begin,
+	.in_tx = pg_in_tx,
+	.version = pg_version,
+	.set_version = pg_set_version,
+	.migrations = store_pg_migrations,
+};

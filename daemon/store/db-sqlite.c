@@ -1,0 +1,345 @@
+/* The SQLite driver: one connection in WAL mode with synchronous=FULL;
+ * statements prepared once (persistent) and cached by their SQL text.
+ * Parameters are named $1, $2… and bound by name, so that their order of
+ * appearance in the text does not matter and one may appear twice. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "store/db.h"
+#include "store/store-int.h"
+
+struct stmt_cache {
+	const char	*sql;
+	sqlite3_stmt	*st;
+};
+
+struct db_sqlite {
+	struct db		 db;	/* first */
+	sqlite3			*h;
+	struct stmt_cache	*cache;
+	size_t			 ncache;
+};
+
+static void
+sl_err(struct db_sqlite *s, int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOMEM:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		s->db.failed = 1;
+		break;
+	default:
+		break;
+	}
+	db_seterr(&s->db, "%s: %s", what, sqlite3_errmsg(s->h));
+}
+
+static sqlite3_stmt *
+sl_prep(struct db_sqlite *s, const char *sql)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql)
+			return s->cache[i].st;
+	for (i = 0; i < s->ncache; i++)
+		if (strcmp(s->cache[i].sql, sql) == 0)
+			return s->cache[i].st;
+	if ((rc = sqlite3_prepare_v3(s->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st, NULL)) != SQLITE_OK) {
+		sl_err(s, rc, "prepare");
+		db_seterr(&s->db, "cannot prepare: %s: %s", sqlite3_errmsg(s->h),
+		    sql);
+		return NULL;
+	}
+	s->cache = xreallocarray(s->cache, s->ncache + 1, sizeof *s->cache);
+	s->cache[s->ncache].sql = sql;
+	s->cache[s->ncache++].st = st;
+	return st;
+}
+
+static int
+bind_json(sqlite3_stmt *st, int i, json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+		return sqlite3_bind_int64(st, i, json_integer_value(v));
+	case JSON_REAL:
+		return sqlite3_bind_double(st, i, json_real_value(v));
+	case JSON_STRING:
+		return sqlite3_bind_text(st, i, json_string_value(v),
+		    (int)json_string_length(v), SQLITE_TRANSIENT);
+	case JSON_TRUE:
+		return sqlite3_bind_int(st, i, 1);
+	case JSON_FALSE:
+		return sqlite3_bind_int(st, i, 0);
+	case JSON_NULL:
+		return sqlite3_bind_null(st, i);
+	default: {
+		char	*t = json_dumps(v, JSON_COMPACT);
+		int	 rc = sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+
+		free(t);
+		return rc;
+	}
+	}
+}
+
+/* Binds $N to params[N-1] (an unnamed ? to the next one). */
+static void
+sl_bind(sqlite3_stmt *st, json_t *params)
+{
+	int i, k, n = sqlite3_bind_parameter_count(st);
+
+	for (i = 1; i <= n; i++) {
+		k = db_param_index(sqlite3_bind_parameter_name(st, i));
+		if (k < 0)
+			k = i - 1;
+		if (params != NULL && (size_t)k < json_array_size(params))
+			bind_json(st, i, json_array_get(params, (size_t)k));
+	}
+}
+
+static json_t *
+column_json(sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(st, i));
+	case SQLITE_FLOAT:
+		return json_real(sqlite3_column_double(st, i));
+	case SQLITE_TEXT:
+		return json_stringn((const char *)sqlite3_column_text(st, i),
+		    (size_t)sqlite3_column_bytes(st, i));
+	case SQLITE_NULL:
+	default:
+		return json_null();
+	}
+}
+
+static int
+sl_run(struct db *db, const char *sql, json_t *params, json_t **rows)
+{
+	struct db_sqlite	*s = (struct db_sqlite *)db;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	if ((st = sl_prep(s, sql)) == NULL)
+		return -1;
+	sl_bind(st, params);
+	if (rows != NULL)
+		*rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t	*row;
+		int	 c, n = sqlite3_column_count(st);
+
+		if (rows == NULL)
+			continue;
+		row = json_object();
+		for (c = 0; c < n; c++)
+			json_object_set_new(row, sqlite3_column_name(st, c),
+			    column_json(st, c));
+		json_array_append_new(*rows, row);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		sl_err(s, rc, "step");
+		if (rows != NULL) {
+			json_decref(*rows);
+			*rows = NULL;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sl_each(struct db *db, const char *sql, json_t *params,
+    int (*cb)(void *, int, const char *const *), void *arg)
+{
+	struct db_sqlite	*s = (struct db_sqlite *)db;
+	sqlite3_stmt		*st;
+	const char		*v[32];
+	int			 rc, c, n;
+
+	if ((st = sl_prep(s, sql)) == NULL)
+		return -1;
+	sl_bind(st, params);
+	n = sqlite3_column_count(st);
+	if (n > 32)
+		n = 32;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (c = 0; c < n; c++)
+			v[c] = (const char *)sqlite3_column_text(st, c);
+		if (cb(arg, n, v) == -1) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		sl_err(s, rc, "step");
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t
+sl_changes(struct db *db)
+{
+	return sqlite3_changes(((struct db_sqlite *)db)->h);
+}
+
+/* The transaction-control statements of every operation, prepared once:
+ * sqlite3_exec would parse them each time. */
+static const char *const sl_ctl_sql[] = {
+	"BEGIN IMMEDIATE", "SAVEPOINT op", "RELEASE op", "ROLLBACK TO op",
+	"COMMIT", "ROLLBACK", NULL
+};
+
+static int
+sl_ctl(struct db_sqlite *s, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = sl_prep(s, sql)) == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		sl_err(s, rc, sql);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sl_raw(struct db *db, const char *sql)
+{
+	struct db_sqlite	*s = (struct db_sqlite *)db;
+	char			*err = NULL;
+	int			 rc, i;
+
+	for (i = 0; sl_ctl_sql[i] != NULL; i++)
+		if (strcmp(sql, sl_ctl_sql[i]) == 0)
+			return sl_ctl(s, sl_ctl_sql[i]);
+	if ((rc = sqlite3_exec(s->h, sql, NULL, NULL, &err)) != SQLITE_OK) {
+		sl_err(s, rc, sql);
+		db_seterr(db, "%s: %s", sql, err ? err : sqlite3_errstr(rc));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sl_begin(struct db *db)
+{
+	return sl_raw(db, "BEGIN IMMEDIATE");
+}
+
+static int
+sl_in_tx(struct db *db)
+{
+	return !sqlite3_get_autocommit(((struct db_sqlite *)db)->h);
+}
+
+static int
+sl_version(struct db *db, int *v)
+{
+	json_t *rows = NULL;
+
+	*v = 0;
+	if (sl_run(db, "PRAGMA user_version", NULL, &rows) == -1)
+		return -1;
+	if (json_array_size(rows) == 1)
+		*v = (int)json_integer_value(json_object_get(json_array_get(
+		    rows, 0), "user_version"));
+	json_decref(rows);
+	return 0;
+}
+
+static int
+sl_set_version(struct db *db, int v)
+{
+	char pragma[64];
+
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v);
+	return sl_raw(db, pragma);
+}
+
+static void
+sl_close(struct db *db)
+{
+	struct db_sqlite	*s = (struct db_sqlite *)db;
+	size_t			 i;
+
+	for (i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
+	free(s->cache);
+	if (s->h != NULL)
+		sqlite3_close(s->h);
+	free(db->target);
+	free(db->label);
+	free(s);
+}
+
+static struct db *
+sl_open(const char *path, char **why)
+{
+	struct db_sqlite	*s = xcalloc(1, sizeof *s);
+	int			 rc;
+
+	s->db.ops = &db_sqlite_ops;
+	s->db.backend = DB_SQLITE;
+	s->db.target = xstrdup(path);
+	s->db.label = xstrdup(path);
+	rc = sqlite3_open_v2(path, &s->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*why = xprintf("cannot open database %s: %s", path,
+		    s->h ? sqlite3_errmsg(s->h) : sqlite3_errstr(rc));
+		sl_close(&s->db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(s->h, 1);
+	sqlite3_busy_timeout(s->h, 5000);
+	if (sl_raw(&s->db, "PRAGMA journal_mode=WAL") == -1 ||
+	    sl_raw(&s->db, "PRAGMA synchronous=FULL") == -1 ||
+	    sl_raw(&s->db, "PRAGMA foreign_keys=ON") == -1 ||
+	    sl_raw(&s->db, "PRAGMA trusted_schema=OFF") == -1) {
+		*why = xprintf("cannot configure database %s: %s", path,
+		    s->db.errmsg);
+		sl_close(&s->db);
+		return NULL;
+	}
+	return &s->db;
+}
+
+const struct db_ops db_sqlite_ops = {
+	.name = "sqlite",
+	.open = sl_open,
+	.close = sl_close,
+	.run = sl_run,
+	.each = sl_each,
+	.changes = sl_changes,
+	.raw = sl_raw,
+	.begin = sl_begin,
+	.in_tx = sl_in_tx,
+	.version = sl_version,
+	.set_version = sl_set_version,
+	.migrations = store_migrations,
+};
