@@ -67,6 +67,11 @@ cmd_status(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	    (json_int_t)store_timer_count(d->store), "plugins", d->plugins ?
 	    plugins_list(d->plugins) : json_array(), "test_clock",
 	    clock_is_test());
+	/* SPEC §13: a single instance is the leader. */
+	json_object_set_new(*body, "node", json_string(d->conf->node));
+	json_object_set_new(*body, "role", json_string("leader"));
+	json_object_set_new(*body, "store", json_string(store_backend(
+	    d->store)));
 	/* Polled feeds: a dead feed must not look like a quiet earth. */
 	json_object_set_new(*body, "feeds", sources_feeds(d));
 	/* keizokud's own dead-man's switch (SPEC §17). */

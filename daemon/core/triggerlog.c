@@ -162,7 +162,7 @@ kz_triggers_prune(struct kz_daemon *d)
 		p = json_pack("[I,i]", (json_int_t)before, TL_PRUNE_BATCH);
 		rows = store_query(d->store, "SELECT count(*) AS n FROM (SELECT "
 		    "id FROM triggers WHERE received_at < $1 ORDER BY id LIMIT "
-		    "$2)", p);
+		    "$2) AS t", p);
 		n = json_integer_value(json_object_get(json_array_get(rows, 0),
 		    "n"));
 		json_decref(rows);

@@ -837,6 +837,18 @@ http_metrics(struct hreq *hr, json_t *params)
 	uint64_t		 cum = 0;
 	size_t			 i;
 
+	/* SPEC §13: one instance is always the leader until the leader
+	 * lock lands. */
+	prom_head(&b, "keizoku_node_info", "gauge",
+	    "This instance: its node name, role and store backend.");
+	buf_printf(&b, "keizoku_node_info{");
+	prom_label(&b, "node", d->conf->node);
+	buf_printf(&b, ",role=\"leader\",");
+	prom_label(&b, "store", store_backend(d->store));
+	buf_printf(&b, "} 1\n");
+	prom_head(&b, "keizoku_leader", "gauge",
+	    "1 while this instance is the leader.");
+	buf_printf(&b, "keizoku_leader 1\n");
 	prom_states(&b, d, "incidents", "keizoku_incidents",
 	    "Incidents by state.", inc);
 	prom_states(&b, d, "steps", "keizoku_steps",

@@ -249,7 +249,7 @@ jp_failed(struct jma_poller *p, const char *what, const char *error)
 	    "last_error, failures, polls) VALUES ($1, $2, $3, $4, 1, 1) "
 	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = "
 	    "excluded.last_poll_at, last_error = excluded.last_error, "
-	    "failures = failures + 1, polls = polls + 1", json_pack(
+	    "failures = feeds.failures + 1, polls = feeds.polls + 1", json_pack(
 	    "[s,s,I,s]", p->name, jp_conf(p)->feed, (json_int_t)now,
 	    msg)) == 0;
 	if (ok && p->doc != NULL)

@@ -165,6 +165,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# kz_sql SQL: a statement on the daemon's database, whichever the
+# backend; rows one a line, columns separated by "|" (both clients).
+kz_sql() {
+	if [ "${KZ_STORE:-sqlite}" = postgresql ]; then pg_sql "$1"
+	else sqlite3 "$T/state/keizoku.db" "$1"; fi
+}
+
 # KZ_STORE=postgresql (make test's second pass over the store-dependent
 # tests): every daemon of the test runs on a PostgreSQL cluster of its
 # own, started here and stopped by cleanup.

@@ -110,14 +110,14 @@ err_has "the refusal says who may" "can be resolved by its requester (sato)"
 advance 1h
 expect_rc "the requester reverts it" 0 as_uid 1103 "$KZ" exception resolve 3 --reverted --note "TTL を戻した"
 expect_eq "reverted: resolved_by, note, in force 1h" "$(exc | jq -c '[.[] | select(.id == 3) | [.state, .resolved_by, .note, .in_force_s, .resolved_at]]' | tr -d ' ')" '[["reverted","sato","TTLを戻した",3600,"2026-11-20T04:12:00Z"]]'
-expect_eq "its reminders are gone" "$(sqlite3 "$T/state/keizoku.db" "SELECT count(*) FROM timers WHERE step = 'exception:3'")" "0"
-expect_eq "exception 1 has its reminders armed" "$(sqlite3 "$T/state/keizoku.db" "SELECT group_concat(kind || '@' || due, ',') FROM (SELECT kind, due FROM timers WHERE step = 'exception:1' ORDER BY kind)")" "exc-after@1795403520000,exc-before@1795317120000"
+expect_eq "its reminders are gone" "$(kz_sql "SELECT count(*) FROM timers WHERE step = 'exception:3'")" "0"
+expect_eq "exception 1 has its reminders armed" "$(kz_sql "SELECT kind || '@' || due FROM timers WHERE step = 'exception:1' ORDER BY kind" | paste -sd,)" "exc-after@1795403520000,exc-before@1795317120000"
 
 # Exceptions outlive their incident.
 expect_rc "work is done" 0 as_uid 1103 "$KZ" done 1 work
 expect_rc "tanaka closes the incident" 0 as_uid 1101 "$KZ" close 1 --force
 expect_eq "exception 1 is still active after the close" "$(exc | jq -c '[.[] | select(.id == 1) | .state]')" '["active"]'
-expect_eq "its reminders survived the close" "$(sqlite3 "$T/state/keizoku.db" "SELECT count(*) FROM timers WHERE step = 'exception:1'")" "2"
+expect_eq "its reminders survived the close" "$(kz_sql "SELECT count(*) FROM timers WHERE step = 'exception:1'")" "2"
 expect_rc "a second incident" 0 as_uid 1101 "$KZ" activate entry --drill
 expect_rc "its decision" 0 as_uid 1101 "$KZ" done 2 decide
 expect_rc "sato requests a measure there" 0 as_uid 1103 "$KZ" exception add 2 --title "私物端末の使用" --policy "端末 1.1" --reason "端末不足" --revert-by 7d
@@ -140,7 +140,7 @@ expect_eq "reminders go to the requester and the approver" "$(echo "$n" | jq '[.
 expect_eq "their texts name the measure (Japanese and English)" "$(echo "$n" | jq 'all(.[] | select(.[0] == "exception.reminder" or .[0] == "exception.overdue") | .[1]; contains("サーバ室への未登録者の入室") and contains("\n"))')" "true"
 expect_rc "tanaka (requester) adopts it after the close" 0 as_uid 1101 "$KZ" exception resolve 1 --adopted --note "入室手順を改訂し通常手順化"
 expect_eq "adopted" "$(exc | jq -c '[.[] | select(.id == 1) | [.state, .overdue]]' | tr -d ' ')" '[["adopted",false]]'
-expect_eq "no reminders left for it" "$(sqlite3 "$T/state/keizoku.db" "SELECT count(*) FROM timers WHERE step = 'exception:1'")" "0"
+expect_eq "no reminders left for it" "$(kz_sql "SELECT count(*) FROM timers WHERE step = 'exception:1'")" "0"
 expect_eq "--open no longer lists it" "$(exc --open | jq -c '[.[].id]' | tr -d ' ')" '[4,5]'
 expect_rc "the hash chain verifies" 0 "$KZ" verify
 stop_checked

@@ -52,7 +52,7 @@ arrived() { [ "$(check_log | cut -d' ' -f1)" -ge "$1" ]; }
 # answered N: N answers of 200 or more in the sink's log (a cheap poll).
 answered() { [ "$(grep -c '"status": 200' "$T/sink.log" 2>/dev/null)" -ge "$1" ]; }
 pending() { "$KZ" --json notifications --pending | jq 'length'; }
-failed_once() { [ "$(sqlite3 "$T/state/keizoku.db" "SELECT count(*) FROM notifications WHERE attempts > 0 AND state = 'pending'")" -gt 0 ]; }
+failed_once() { [ "$(kz_sql "SELECT count(*) FROM notifications WHERE attempts > 0 AND state = 'pending'")" -gt 0 ]; }
 no_pending() { [ "$(pending)" = 0 ]; }
 
 # 1. The receiver is down: 1,000 notifications pile up.

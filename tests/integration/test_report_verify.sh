@@ -48,7 +48,7 @@ check "the Markdown shows the hash to check a printed copy against" grep -q "$(j
 check "so does the HTML" grep -q "$(jq -r '.head_hash' <"$T/r1.json")" "$T/r1.html"
 
 seq=$(jq '[.[] | select(.type == "step.done") | .seq][0]' <"$T/log1.json")
-sqlite3 "$T/state/keizoku.db" "UPDATE events SET data = replace(data, '完了', '未完了') WHERE seq = $seq"
+kz_sql "UPDATE events SET data = replace(data, '完了', '未完了') WHERE seq = $seq"
 expect_rc "verify exits 1 after an event was edited" 1 "$KZ" verify
 expect_eq "verify names that event" "$("$KZ" --json verify | jq -c '[.ok, .first_bad.seq, .first_bad.incident]' | tr -d ' ')" "[false,$seq,1]"
 check "the text output names it too" sh -c "'$KZ' verify 2>&1 | grep -q '$seq'"

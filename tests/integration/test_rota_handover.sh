@@ -46,7 +46,7 @@ steps:
     type: assemble
     with: {roles: {operator: 2}, escalate_after: 3d}
 YAML
-sql() { sqlite3 "$T/state/keizoku.db" "$1"; }
+sql() { kz_sql "$1"; }
 assignee() { "$KZ" --json show 1 | jq -r --arg s "$1" '.steps[] | select(.id == $s) | (.acked_by // .assignee) + ":" + .state'; }
 # notes EVENT: "member:count" of the event's notifications, sorted.
 notes() { sql "SELECT recipient || ':' || count(*) FROM notifications WHERE event = '$1' GROUP BY recipient ORDER BY recipient" | tr '\n' ' '; }

@@ -61,13 +61,13 @@ start_kzd || exit 1
 expect_eq "after a restart incident 1 still has version 1" "$("$KZ" --json show 1 | jq -c '[(.steps | length), .steps[0].state]' | tr -d ' ')" '[1,"done"]'
 expect_rc "verify passes" 0 "$KZ" verify
 stop_kzd
-sqlite3 "$T/state/keizoku.db" "UPDATE events SET actor = 'mallory' WHERE seq = 3"
+kz_sql "UPDATE events SET actor = 'mallory' WHERE seq = 3"
 start_kzd || exit 1
 expect_rc "verify fails after an edit behind the daemon's back" 1 "$KZ" verify
 grep -q "3" "$T/err" "$T/out" && ok "verify names the edited event" || nok "verify output: $(cat "$T/out" "$T/err")"
 expect_eq "verify --json names seq 3" "$("$KZ" --json verify | jq -r '.first_bad.seq')" "3"
 stop_kzd
-sqlite3 "$T/state/keizoku.db" "UPDATE events SET actor = 'root' WHERE seq = 3; DELETE FROM events WHERE seq = 4"
+kz_sql "UPDATE events SET actor = 'root' WHERE seq = 3; DELETE FROM events WHERE seq = 4"
 start_kzd || exit 1
 expect_eq "a deleted event is caught too" "$("$KZ" --json verify | jq -r '.first_bad.seq')" "5"
 exit $_failed
