@@ -10,7 +10,8 @@ PKGS="build-essential pkg-config clang libevent-dev libcurl4-openssl-dev
 libsqlite3-dev libyaml-dev libjansson-dev libssl-dev libcmocka-dev
 sqlite3 python3 curl openssl util-linux procps prometheus-alertmanager
 libxml2-dev libical-dev python3-icalendar
-chromium fonts-noto-cjk valgrind python3-aiosmtpd jq groff-base"
+chromium fonts-noto-cjk valgrind python3-aiosmtpd jq groff-base
+libpq-dev postgresql-15"
 POLICY=${KZ_POLICY_RC:-/usr/sbin/policy-rc.d}
 missing=""
 for p in $PKGS; do

@@ -68,10 +68,22 @@ for t in "$top"/tests/integration/test_*.sh; do
 	case " $slow " in *[[:space:]]$n[[:space:]]*) continue ;; esac
 	names+=("$n")
 done
-run_one() {	# name
+# The second pass: store-dependent tests again on PostgreSQL (SPEC §13),
+# each on a throw-away cluster of its own (lib-pg.sh), named pg:TEST.
+# test_store_postgresql always runs on PostgreSQL.
+pg_tests="test_spine_flow test_spine_timers test_spine_reload test_http_hooks
+    test_notify_delivery test_exception_lifecycle test_report_verify"
+for n in $pg_tests; do
+	[ -f "$top/tests/integration/$n.sh" ] && names+=("pg:$n")
+done
+run_one() {	# name (pg:NAME: on PostgreSQL)
 	_s=$EPOCHREALTIME
-	(cd "$top" && timeout 600 bash "tests/integration/$1.sh") \
-	    >"$logdir/$1.log" 2>&1
+	case "$1" in
+	pg:*)	(cd "$top" && KZ_STORE=postgresql timeout 600 bash \
+		    "tests/integration/${1#pg:}.sh") >"$logdir/$1.log" 2>&1 ;;
+	*)	(cd "$top" && timeout 600 bash "tests/integration/$1.sh") \
+		    >"$logdir/$1.log" 2>&1 ;;
+	esac
 	_rc=$?
 	secs "$_s" >"$logdir/$1.time"
 	echo "$_rc" >"$logdir/$1.rc"

@@ -62,19 +62,50 @@ pg_storage_error(struct db_pg *p, const PGresult *res)
 	    strcmp(state, "40P01") == 0;	/* deadlock */
 }
 
+/* libpq's messages span lines (a hint on a tab-indented line): one line,
+ * for the log and for the reply. */
+static void
+pg_oneline(char *msg)
+{
+	char	*r, *w;
+	size_t	 n;
+
+	for (r = w = msg; *r != '\0'; r++) {
+		if (*r == '\n' || *r == '\t' || *r == '\r') {
+			if (w > msg && w[-1] != ' ')
+				*w++ = ' ';
+			continue;
+		}
+		*w++ = *r;
+	}
+	*w = '\0';
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == ' ')
+		msg[--n] = '\0';
+}
+
+/* Notices (the server's "terminating connection" on its way down) go to
+ * the log, not to stderr. */
+static void
+pg_notice(void *arg, const char *message)
+{
+	char m[400];
+
+	kz_strlcpy(m, message, sizeof m);
+	pg_oneline(m);
+	log_info("store: PostgreSQL says: %s", m);
+}
+
 static void
 pg_err(struct db_pg *p, const PGresult *res, const char *what)
 {
 	const char	*m = res != NULL ? PQresultErrorMessage(res) : "";
 	char		 msg[400];
-	size_t		 n;
 
 	if (m == NULL || *m == '\0')
 		m = PQerrorMessage(p->conn);
 	kz_strlcpy(msg, m != NULL ? m : "", sizeof msg);
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		msg[--n] = '\0';
+	pg_oneline(msg);
 	if (pg_storage_error(p, res))
 		p->db.failed = 1;
 	if (PQstatus(p->conn) != CONNECTION_OK)
@@ -103,6 +134,7 @@ pg_ensure(struct db_pg *p)
 		snprintf(p->db.errmsg, sizeof p->db.errmsg, "the connection "
 		    "to PostgreSQL was lost in a transaction: %s",
 		    PQerrorMessage(p->conn));
+		pg_oneline(p->db.errmsg);
 		return -1;
 	}
 	PQreset(p->conn);
@@ -111,10 +143,12 @@ pg_ensure(struct db_pg *p)
 		p->db.failed = 1;
 		if (!p->down)
 			pg_err(p, NULL, "connect");
-		else
+		else {
 			snprintf(p->db.errmsg, sizeof p->db.errmsg, "connect: "
 			    "the PostgreSQL server does not answer: %s",
 			    PQerrorMessage(p->conn));
+			pg_oneline(p->db.errmsg);
+		}
 		p->down = 1;
 		return -1;
 	}
@@ -450,12 +484,13 @@ pg_open(const char *dsn, char **why)
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		char *m = xstrdup(PQerrorMessage(p->conn));
 
-		m[strcspn(m, "\n")] = '\0';
+		pg_oneline(m);
 		*why = xprintf("cannot connect to PostgreSQL: %s", m);
 		free(m);
 		pg_close(&p->db);
 		return NULL;
 	}
+	PQsetNoticeProcessor(p->conn, pg_notice, NULL);
 	host = PQhost(p->conn);
 	db = PQdb(p->conn);
 	p->db.label = xprintf("postgresql://%s%s%s/%s", host ? host : "",

@@ -168,7 +168,7 @@ trap cleanup EXIT
 # kz_sql SQL: a statement on the daemon's database, whichever the
 # backend; rows one a line, columns separated by "|" (both clients).
 kz_sql() {
-	if [ "${KZ_STORE:-sqlite}" = postgresql ]; then pg_sql "$1"
+	if [ -n "${PG_DIR:-}" ]; then pg_sql "$1"
 	else sqlite3 "$T/state/keizoku.db" "$1"; fi
 }
 
