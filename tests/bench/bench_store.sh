@@ -1,0 +1,67 @@
+#!/bin/bash
+# Issue 12: the PostgreSQL backend beside SQLite, same run, same machine.
+# Through keizokud's own driver (storebench): one statement in a
+# transaction and one group commit (what a loop turn with one change
+# blocks for); then `done` round trips over the control socket with
+# keizokud on each backend. PostgreSQL on loopback TCP, fsync on,
+# synchronous_commit on (a throw-away cluster, lib-pg.sh).
+set -eu
+: "${KZ_BUILD:?}"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+KZD=$KZ_BUILD/keizokud KZ=$KZ_BUILD/keizoku CB=$KZ_BUILD/bench/ctlbench
+SB=$KZ_BUILD/bench/storebench
+T=$(mktemp -d /tmp/kz-bench.XXXXXX)
+chmod 755 "$T"
+pid=""
+free_port() {
+	while :; do
+		_p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+		grep -q ":$(printf %04X "$_p") " /proc/net/tcp && continue
+		echo "$_p"; return 0
+	done
+}
+. "$top/tests/integration/lib-pg.sh"
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; pg_teardown; rm -rf "$T"' EXIT
+pg_setup >/dev/null
+mkdir -p "$T/runbooks"
+printf 'members:\n  - {id: op}\nroles:\n  - {id: ops, members: [op]}\n' >"$T/roster.yaml"
+{
+	echo "runbook: big"
+	echo "steps:"
+	for i in $(seq 1 20); do
+		printf '  - {id: s%d, title: "手順 %d", assign: role:ops, timeout: 1w}\n' $i $i
+	done
+} >"$T/runbooks/big.yaml"
+export KEIZOKU_SOCKET=$T/kz.sock
+# round BACKEND: `done` p50/p99 with keizokud on the backend.
+round() {
+	{
+		echo "state_dir: state-$1"
+		echo "runbooks: runbooks"
+		echo "plugins: $KZ_BUILD/plugins"
+		echo "roster: roster.yaml"
+		echo "admins: [root]"
+		echo "control: {socket: kz.sock, mode: \"0600\"}"
+		[ "$1" = postgresql ] && echo "store: {backend: postgresql, dsn: \"$(pg_dsn)\"}"
+	} >"$T/keizokud.yaml"
+	"$KZD" -c "$T/keizokud.yaml" 2>>"$T/log" &
+	pid=$!
+	until "$KZ" status >/dev/null 2>&1; do sleep 0.01; done
+	"$CB" activate "$T/kz.sock" big 50 >/dev/null
+	"$CB" ctl "$T/kz.sock" 50 20
+	kill -TERM $pid; wait $pid || true; pid=""
+}
+val() { echo "$2" | grep "$1" | sed "s/.*$3=\([0-9.]*\).*/\1/"; }
+s=$("$SB" sqlite "$T/bench.db" 2000)
+p=$("$SB" postgresql "$(pg_dsn)" 2000)
+rs=$(round sqlite)
+rp=$(round postgresql)
+row() {	# what, pg line, sqlite line
+	p50=$(echo "$2" | sed 's/.*p50=\([0-9.]*\).*/\1/'); p99=$(echo "$2" | sed 's/.*p99=\([0-9.]*\).*/\1/')
+	b50=$(echo "$3" | sed 's/.*p50=\([0-9.]*\).*/\1/'); b99=$(echo "$3" | sed 's/.*p99=\([0-9.]*\).*/\1/')
+	echo "| $1, PostgreSQL (loopback), p50 / p99 | $p50 / $p99 ms | SQLite $b50 / $b99 ms | $(echo "$p50 $b50" | awk '{printf "%.1fx", $1/$2}') |"
+}
+row "one INSERT in a transaction (the driver)" "$(echo "$p" | grep insert)" "$(echo "$s" | grep insert)"
+row "one SELECT by key (the driver)" "$(echo "$p" | grep select)" "$(echo "$s" | grep select)"
+row "one group commit: BEGIN, SAVEPOINT, INSERT, RELEASE, COMMIT (a loop turn blocks this long)" "$(echo "$p" | grep commit)" "$(echo "$s" | grep commit)"
+row "\`done\` round trip over the control socket" "$rp" "$rs"
