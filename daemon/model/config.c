@@ -168,7 +168,8 @@ parse_store(struct diags *d, const char *file, const struct ynode *root,
 			diag_node(d, file, ymap_get(n, "dsn"), "dsn: %s", why);
 			free(why);
 		} else if (literal && strstr(v, "password") != NULL)
-			diag_node_warn(d, file, ymap_get(n, "dsn"), "a password "
+			diag_node_warn(d, file, ymap_get(n, "dsn"), "a "
+			    "password "
 			    "in the config file; prefer env:NAME or file:PATH "
 			    "(or a ~/.pgpass)");
 	} else if (strcmp(c->store_backend, "postgresql") == 0)

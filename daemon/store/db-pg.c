@@ -433,7 +433,8 @@ pg_set_version(struct db *db, int v)
 
 	rc = pg_raw(db, "DELETE FROM schema_version");
 	if (rc == 0)
-		rc = pg_run(db, "INSERT INTO schema_version(version) VALUES ($1)",
+		rc = pg_run(db, "INSERT INTO schema_version(version) VALUES "
+		    "($1)",
 		    p, NULL);
 	json_decref(p);
 	return rc;

@@ -58,7 +58,8 @@ sl_prep(struct db_sqlite *s, const char *sql)
 	if ((rc = sqlite3_prepare_v3(s->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
 	    &st, NULL)) != SQLITE_OK) {
 		sl_err(s, rc, "prepare");
-		db_seterr(&s->db, "cannot prepare: %s: %s", sqlite3_errmsg(s->h),
+		db_seterr(&s->db, "cannot prepare: %s: "
+		    "%s", sqlite3_errmsg(s->h),
 		    sql);
 		return NULL;
 	}

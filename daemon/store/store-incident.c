@@ -31,13 +31,16 @@ save_step(struct store *s, struct incident *inc, size_t i, int insert)
 		return sexec(s, "INSERT INTO steps(state, assignee, acked_by, "
 		    "done_by, note, ready_at, acked_at, done_at, deadline_at, "
 		    "esc_level, attempts, pinned, asked, answered, cursor, "
-		    "rounds, incident, idx, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+		    "rounds, incident, idx, id) VALUES ($1, $2, $3, $4, $5, "
+		    "$6, $7, $8, "
 		    "$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", p);
 	json_array_remove(p, 18);
 	return sexec(s, "UPDATE steps SET state = $1, assignee = $2, "
-	    "acked_by = $3, done_by = $4, note = $5, ready_at = $6, acked_at = $7, "
+	    "acked_by = $3, done_by = $4, note = $5, ready_at = $6, acked_at = "
+	    "$7, "
 	    "done_at = $8, deadline_at = $9, esc_level = $10, attempts = $11, "
-	    "pinned = $12, asked = $13, answered = $14, cursor = $15, rounds = $16 "
+	    "pinned = $12, asked = $13, answered = $14, cursor = $15, rounds = "
+	    "$16 "
 	    "WHERE incident = $17 AND idx = $18", p);
 }
 
@@ -51,9 +54,12 @@ save_callouts(struct store *s, struct incident *inc)
 
 		if (!c->dirty)
 			continue;
-		if (sexec(s, "INSERT INTO responses(incident, step, role, member, "
-		    "answer, eta_at, called_at, answered_at, entered_by) VALUES "
-		    "($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT(incident, step, role, "
+		if (sexec(s, "INSERT INTO responses(incident, step, role, "
+		    "member, "
+		    "answer, eta_at, called_at, answered_at, entered_by) "
+		    "VALUES "
+		    "($1, $2, $3, $4, $5, $6, $7, $8, $9) ON "
+		    "CONFLICT(incident, step, role, "
 		    "member) DO UPDATE SET answer = excluded.answer, eta_at = "
 		    "excluded.eta_at, called_at = excluded.called_at, "
 		    "answered_at = excluded.answered_at, entered_by = "
@@ -92,8 +98,10 @@ store_incident_save(struct store *s, struct incident *inc)
 		if (store_put_runbook(s, inc->rb) == -1 ||
 		    (inc->id = store_insert(s, "INSERT INTO incidents(runbook, "
 		    "rb_hash, title, state, drill, started_at, closed_at, "
-		    "trigger, vars, source, dedup_key, confirm_by, activated_by, "
-		    "note, systems) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+		    "trigger, vars, source, dedup_key, confirm_by, "
+		    "activated_by, "
+		    "note, systems) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+		    "$9, "
 		    "$10, $11, $12, $13, $14, $15) RETURNING id", p)) == -1) {
 			json_decref(p);
 			return -1;
@@ -110,7 +118,8 @@ store_incident_save(struct store *s, struct incident *inc)
 		if (sexec(s, "UPDATE incidents SET runbook = $1, rb_hash = $2, "
 		    "title = $3, state = $4, drill = $5, started_at = $6, "
 		    "closed_at = $7, trigger = $8, vars = $9, source = $10, "
-		    "dedup_key = $11, confirm_by = $12, activated_by = $13, note = $14, "
+		    "dedup_key = $11, confirm_by = $12, activated_by = $13, "
+		    "note = $14, "
 		    "systems = $15 WHERE id = $16", p) == -1)
 			return -1;
 		inc->dirty = 0;
@@ -333,7 +342,8 @@ store_counts(struct store *s, const char *table, const char *column)
 {
 	/* Only called with fixed identifiers from the daemon's code. */
 	static const char *const allowed[][3] = {
-		{ "incidents", "state", "SELECT state AS k, drill, count(*) AS n "
+		{ "incidents", "state", "SELECT state AS k, drill, count(*) AS "
+		    "n "
 		    "FROM incidents GROUP BY state, drill" },
 		{ "steps", "state", "SELECT s.state AS k, i.drill AS drill, "
 		    "count(*) AS n FROM steps s JOIN incidents i ON "
@@ -341,7 +351,8 @@ store_counts(struct store *s, const char *table, const char *column)
 		    "s.state, i.drill" },
 		{ "notifications", "state", "SELECT state AS k, drill, "
 		    "count(*) AS n FROM notifications GROUP BY state, drill" },
-		{ "exceptions", "state", "SELECT state AS k, drill, count(*) AS "
+		{ "exceptions", "state", "SELECT state AS k, drill, count(*) "
+		    "AS "
 		    "n FROM exceptions GROUP BY state, drill" },
 	};
 	size_t i;

@@ -219,7 +219,8 @@ migrate(struct store *s, char **why)
 		;
 	if (version > n) {
 		*why = xprintf("%s: database schema %d is newer than this "
-		    "keizokud (%d); refusing to touch it", s->db->label, version,
+		    "keizokud (%d); refusing to touch "
+		    "it", s->db->label, version,
 		    n);
 		return -1;
 	}
@@ -232,7 +233,8 @@ migrate(struct store *s, char **why)
 			s->db->ops->raw(s->db, "ROLLBACK");
 			goto fail;
 		}
-		log_info("store: %s migrated to schema %d", s->db->label, i + 1);
+		log_info("store: %s migrated to schema "
+		    "%d", s->db->label, i + 1);
 	}
 	return 0;
 fail:
@@ -485,7 +487,8 @@ store_event(struct store *s, int64_t incident, int64_t at, const char *actor,
 	event_hash(s->head, seq, incident, at, actor, on_behalf, type, step, d,
 	    hash);
 	rc = sexec(s, "INSERT INTO events(seq, incident, at, actor, on_behalf,"
-	    " type, step, data, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+	    " type, step, data, prev, hash) VALUES ($1, $2, $3, $4, $5, $6, "
+	    "$7, $8, $9, "
 	    "$10)", json_pack("[I,o,I,s?,s?,s,s?,s?,s,s]", (json_int_t)seq,
 	    incident ? json_integer(incident) : json_null(), (json_int_t)at,
 	    actor, on_behalf, type, step, d, s->head, hash));
@@ -581,7 +584,8 @@ store_timer_set(struct store *s, int64_t incident, const char *step,
 	int	 rc;
 
 	rc = sexec(s, "INSERT INTO timers(incident, step, kind, due, data) "
-	    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT(incident, step, kind) DO UPDATE "
+	    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT(incident, step, kind) DO "
+	    "UPDATE "
 	    "SET due = excluded.due, data = excluded.data",
 	    json_pack("[I,s,s,I,s?]", (json_int_t)incident, step ? step : "",
 	    kind, (json_int_t)due, d));
@@ -598,7 +602,8 @@ store_timer_clear(struct store *s, int64_t incident, const char *step,
 		    json_pack("[I]", (json_int_t)incident));
 	if (kind == NULL)
 		return sexec(s, "DELETE FROM timers WHERE incident = $1 AND "
-		    "step = $2", json_pack("[I,s]", (json_int_t)incident, step));
+		    "step = "
+		    "$2", json_pack("[I,s]", (json_int_t)incident, step));
 	return sexec(s, "DELETE FROM timers WHERE incident = $1 AND step = $2 "
 	    "AND kind = $3", json_pack("[I,s,s]", (json_int_t)incident, step,
 	    kind));
@@ -673,7 +678,8 @@ store_safety_remind(struct store *s, int64_t incident, const char *step,
     const char *member, int round)
 {
 	if (sexec(s, "UPDATE safety SET reminders = $1 WHERE incident = $2 AND "
-	    "step = $3 AND member = $4 AND answered_at IS NULL AND reminders < $5",
+	    "step = $3 AND member = $4 AND answered_at IS NULL AND reminders < "
+	    "$5",
 	    json_pack("[i,I,s,s,i]", round, (json_int_t)incident, step,
 	    member, round)) == -1)
 		return -1;
@@ -688,7 +694,8 @@ store_safety_answer(struct store *s, int64_t incident, const char *step,
 
 	return sexec(s, "UPDATE safety SET status = $1, can_come = $2, "
 	    "eta_s = $3, note = $4, entered_by = $5, answered_at = $6 WHERE "
-	    "incident = $7 AND step = $8 AND member = $9", json_pack("[O,o,O,O,O,"
+	    "incident = $7 AND step = $8 AND member = "
+	    "$9", json_pack("[O,o,O,O,O,"
 	    "I,I,s,s]", json_object_get(d, "status"), json_is_boolean(cc) ?
 	    json_integer(json_is_true(cc)) : json_null(), json_object_get(d,
 	    "eta_s"), json_object_get(d, "note") ? json_object_get(d, "note") :
@@ -721,14 +728,18 @@ store_safety_tally(struct store *s, int64_t incident, const char *step)
 		"SELECT coalesce(site, '') AS k, count(*) AS asked, "
 		"count(answered_at) AS answered, count(CASE status WHEN 'safe' "
 		"THEN 1 END) AS safe, count(CASE status WHEN 'injured' THEN 1 "
-		"END) AS injured, count(CASE status WHEN 'unsafe' THEN 1 END) AS "
-		"unsafe FROM safety WHERE incident = $1 AND ($2 IS NULL OR step = "
+		"END) AS injured, count(CASE status WHEN 'unsafe' THEN 1 END) "
+		"AS "
+		"unsafe FROM safety WHERE incident = $1 AND ($2 IS NULL OR "
+		"step = "
 		"$3) GROUP BY 1 ORDER BY 1",
 		"SELECT coalesce(area, '') AS k, count(*) AS asked, "
 		"count(answered_at) AS answered, count(CASE status WHEN 'safe' "
 		"THEN 1 END) AS safe, count(CASE status WHEN 'injured' THEN 1 "
-		"END) AS injured, count(CASE status WHEN 'unsafe' THEN 1 END) AS "
-		"unsafe FROM safety WHERE incident = $1 AND ($2 IS NULL OR step = "
+		"END) AS injured, count(CASE status WHEN 'unsafe' THEN 1 END) "
+		"AS "
+		"unsafe FROM safety WHERE incident = $1 AND ($2 IS NULL OR "
+		"step = "
 		"$3) GROUP BY 1 ORDER BY 1",
 	};
 	json_t	*out = NULL, *rows, *r;
