@@ -98,4 +98,11 @@ expect_rc "verify: the hash chain is whole" 0 "$KZ" verify
 expect_eq "verify --json: ok, every event" "$("$KZ" --json verify | jq -r '[.ok, (.events > 5)] | join(" ")')" "true true"
 stop_kzd
 expect_eq "SIGTERM exits 0" "$KZD_RC" 0
+
+# A database of a newer schema is refused, untouched.
+kz_sql "UPDATE schema_version SET version = 99" >/dev/null
+"$KZD" -c "$T/keizokud.yaml" >"$T/new.log" 2>&1
+expect_eq "a newer schema: keizokud exits 1" "$?" 1
+check "... saying so" grep -q 'database schema 99 is newer than this keizokud (11); refusing to touch it' "$T/new.log"
+expect_eq "... and leaves it as it was" "$(kz_sql 'SELECT version FROM schema_version')" 99
 exit $_failed
