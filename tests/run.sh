@@ -72,7 +72,8 @@ done
 # each on a throw-away cluster of its own (lib-pg.sh), named pg:TEST.
 # test_store_postgresql always runs on PostgreSQL.
 pg_tests="test_spine_flow test_spine_timers test_spine_reload test_http_hooks
-    test_notify_delivery test_exception_lifecycle test_report_verify"
+    test_notify_delivery test_notify_crash test_exception_lifecycle
+    test_report_verify test_rota_cli test_jma_feed"
 for n in $pg_tests; do
 	[ -f "$top/tests/integration/$n.sh" ] && names+=("pg:$n")
 done
