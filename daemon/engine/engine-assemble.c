@@ -98,8 +98,9 @@ tally(const struct incident *inc, int step, const char *role, struct tally *t)
 	}
 }
 
-static struct callout *
-add(struct incident *inc, int step, const char *role, const char *member)
+struct callout *
+incident_callout_push(struct incident *inc, int step, const char *role,
+    const char *member)
 {
 	struct callout *c;
 
@@ -113,6 +114,14 @@ add(struct incident *inc, int step, const char *role, const char *member)
 	c->step = step;
 	c->role = xstrdup(role);
 	c->member = xstrdup(member);
+	return c;
+}
+
+static struct callout *
+add(struct incident *inc, int step, const char *role, const char *member)
+{
+	struct callout *c = incident_callout_push(inc, step, role, member);
+
 	c->is_new = 1;
 	c->dirty = 1;
 	strmap_put(cindex(inc, step), c->member, inc->ncallouts - 1);

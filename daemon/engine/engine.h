@@ -211,6 +211,10 @@ const char	*step_act_name(enum step_act);
 struct incident	*incident_new(struct runbook *, int drill, json_t *trigger,
 		    json_t *vars);
 void		 incident_free(struct incident *);
+/* A new call-out of step at the end of inc's list, zeroed but for step,
+ * role and member (copied); the step's member index is not touched. */
+struct callout	*incident_callout_push(struct incident *, int step,
+		    const char *role, const char *member);
 
 /* Each returns an HTTP-like status: 200 ok, 403 not allowed, 404 unknown
  * step, 409 wrong state, with *why (allocated) on error. */

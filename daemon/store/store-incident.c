@@ -157,16 +157,7 @@ callout_row(void *arg, int n, const char *const *v)
 	ans = answer_parse(v[3]);
 	if (step < 0 || ans < 0)
 		return 0;
-	if (inc->ncallouts >= inc->ccap) {
-		inc->ccap = inc->ccap * 2 + 16;
-		inc->callouts = xreallocarray(inc->callouts, inc->ccap,
-		    sizeof *inc->callouts);
-	}
-	c = &inc->callouts[inc->ncallouts++];
-	memset(c, 0, sizeof *c);
-	c->step = step;
-	c->role = xstrdup(v[1]);
-	c->member = xstrdup(v[2]);
+	c = incident_callout_push(inc, step, v[1], v[2]);
 	c->answer = (enum answer)ans;
 	c->eta_at = v[4] != NULL ? strtoll(v[4], NULL, 10) : 0;
 	c->called_at = v[5] != NULL ? strtoll(v[5], NULL, 10) : 0;
