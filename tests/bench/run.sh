@@ -1,7 +1,9 @@
 #!/bin/sh
 # Runs every benchmark (tests/bench/bench_*.sh, each printing Markdown table
 # rows "| figure | keizoku | baseline | ratio |") and writes
-# tests/bench/RESULTS.md with the date and the machine.
+# tests/bench/RESULTS.md with the date and the machine. What follows the
+# marker line "<!-- notes below: kept by make bench -->" in the old file
+# (figures and profiles written down by hand, issue by issue) is kept.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${KZ_BUILD:=$top/build}"
 export KZ_BUILD KZ_TOP="$top"
@@ -25,6 +27,10 @@ for b in "$top"/tests/bench/bench_*.sh; do
 		status=1
 	fi
 done
+marker='<!-- notes below: kept by make bench -->'
+if [ -f "$out" ] && grep -qxF "$marker" "$out"; then
+	{ echo; sed -n "/^$marker\$/,\$p" "$out"; } >>"$tmp"
+fi
 mv "$tmp" "$out"
 cat "$out"
 exit $status
