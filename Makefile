@@ -182,8 +182,11 @@ $(BUILD)/fault/ioshim.so: tests/fault/ioshim.c
 layers:
 	@sh tests/layers.sh $(LAYERS)
 
+# The build before the tests uses every core (BUILD_JOBS=1 for a serial one).
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	@$(MAKE) --no-print-directory layers all unit
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) layers all unit
 	@KZ_BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) bash tests/run.sh
 
 check-config: all
