@@ -56,6 +56,40 @@ reloaded(struct kz_daemon *d)
 	beat_start(d);
 }
 
+/*
+ * A stop waits for the actions under way to end (their results are then
+ * recorded, not called interrupted at the next start), up to
+ * STOP_WAIT_MS; at least STOP_MIN_MS go by, for the replies of the last
+ * commit to go out. Nothing new starts meanwhile (d->stopping).
+ */
+#define STOP_MIN_MS	200
+#define STOP_WAIT_MS	10000
+#define STOP_POLL_MS	50
+
+static void
+stop_wait(evutil_socket_t fd, short ev, void *arg)
+{
+	struct kz_daemon	*d = arg;
+	static int64_t		 since;
+	int64_t			 now = mono_ms();
+	struct timeval		 tv = { 0, STOP_POLL_MS * 1000 };
+	int			 n;
+
+	if (fd == -1 && ev == 0)
+		since = now;
+	n = kz_actions_running();
+	if (now - since >= STOP_MIN_MS && (n == 0 || now - since >=
+	    STOP_WAIT_MS)) {
+		if (n > 0)
+			log_warnx("stopping with %d action%s still running: "
+			    "called interrupted at the next start", n,
+			    n == 1 ? "" : "s");
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	event_base_once(d->base, -1, EV_TIMEOUT, stop_wait, d, &tv);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short ev, void *arg)
 {
@@ -69,6 +103,13 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		break;
 	case SIGTERM:
 	case SIGINT:
+		if (d->stopping) {
+			/* A second one: no more waiting for actions. */
+			log_warnx("%s again: exiting now", sig == SIGTERM ?
+			    "SIGTERM" : "SIGINT");
+			event_base_loopexit(d->base, NULL);
+			break;
+		}
 		log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		sd_notify_msg("STOPPING=1");
 		d->stopping = 1;
@@ -77,12 +118,7 @@ signal_cb(evutil_socket_t sig, short ev, void *arg)
 		/* Requests still waiting for a batch: refused, to be sent
 		 * again. */
 		kz_later_flush(d);
-		{
-			/* A moment for replies of the last commit to go out. */
-			struct timeval tv = { 0, 200000 };
-
-			event_base_loopexit(d->base, &tv);
-		}
+		stop_wait(-1, 0, d);
 		break;
 	}
 }

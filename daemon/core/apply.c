@@ -133,6 +133,17 @@ job_unlink(struct action_job *j)
 		}
 }
 
+int
+kz_actions_running(void)
+{
+	struct action_job	*j;
+	int			 n = 0;
+
+	for (j = running_jobs; j != NULL; j = j->next)
+		n++;
+	return n;
+}
+
 void
 kz_actions_free(void)
 {

@@ -64,6 +64,9 @@ void		 kz_action_resume(struct kz_daemon *, int64_t incident, int step,
 /* The actor as the audit log records it: "tanaka", or "tanaka (web)"
  * for what was done on a page. */
 const char	*kz_who(const struct actx *, char *buf, size_t len);
+/* How many actions were handed to a plugin and have not ended (a stop
+ * waits a while for them). */
+int		 kz_actions_running(void);
 /* Frees the jobs of actions still running at exit. */
 void		 kz_actions_free(void);
 
