@@ -36,6 +36,14 @@ activation:
 steps:
   - {id: one, type: action, action: exec, with: {argv: [sh, -c, "echo am >> $T/ran"]}}
 YAML
+# An action under way when SIGTERM comes: the stop waits for it.
+cat >"$T/runbooks/c.yaml" <<YAML
+runbook: c
+title: 時間のかかる処理 / A slow action
+owner: role:it-lead
+steps:
+  - {id: slow, type: action, action: exec, with: {argv: [sh, -c, "echo go >> $T/slow; sleep 1; echo done >> $T/slow"]}}
+YAML
 start_kzd || exit 1
 touch "$T/ran"
 field() { sed 's/.* '"$1"'=\([0-9.]*\).*/\1/' "$2"; }
@@ -86,5 +94,20 @@ wait_for "after a restart every committed incident's actions run" 120 all_ran "$
 wait_for "and settle" 120 settled
 expect_eq "none ran twice" "$(sort "$T/ran" | uniq -c | awk '{print $1}' | sort -u | tr '\n' ' ')" "$((n - 1300)) "
 expect_eq "none of those never started is called interrupted" \
+    "$(sql "SELECT count(*) FROM events WHERE type = 'action.interrupted'")" 0
+
+# --- SIGTERM while an action runs: its result is waited for ---
+ic=$("$KZ" --json activate c | jq .incident)
+going() { grep -q go "$T/slow" 2>/dev/null; }
+wait_for "the slow action is under way" 60 going
+kill -TERM "$KZD_PID"
+wait "$KZD_PID"
+expect_eq "keizokud stopped with exit 0 after it" "$?" 0
+KZD_PID=""
+expect_eq "the action ran to its end first" "$(tr '\n' ' ' <"$T/slow")" "go done "
+start_kzd || exit 1
+expect_eq "its result is recorded: the step is done" \
+    "$(sql "SELECT state FROM steps WHERE incident = $ic AND idx = 0")" done
+expect_eq "and it is not called interrupted" \
     "$(sql "SELECT count(*) FROM events WHERE type = 'action.interrupted'")" 0
 stop_clean
