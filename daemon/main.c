@@ -18,6 +18,7 @@
 #include "model/safety.h"
 #include "model/scenario.h"
 #include "model/xref.h"
+#include "store/store.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
@@ -26,6 +27,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: keizokud [-c CONFIG] [-t] [-v] [-V]\n"
+	    "       keizokud -c CONFIG --import-sqlite FILE\n"
 	    "  -c CONFIG  config file (default /etc/keizoku/keizokud.yaml)\n"
 	    "  -t         check config, roster, plan, plugins and every "
 	    "runbook; print\n"
@@ -33,6 +35,11 @@ usage(FILE *f)
 	    "if all valid\n"
 	    "  -v         more logging (repeatable)\n"
 	    "  -V         print the version\n"
+	    "  --import-sqlite FILE\n"
+	    "             copy a SQLite state file (keizoku.db) into the "
+	    "empty\n"
+	    "             PostgreSQL store of CONFIG, in one transaction, "
+	    "and exit\n"
 	    "See keizokud(8).\n");
 }
 
@@ -123,15 +130,49 @@ check(const char *path)
 	return nerr == 0 ? 0 : 1;
 }
 
+/* --import-sqlite FILE: into the config's PostgreSQL store, then exit. */
+static int
+import_sqlite(const char *path, const char *file)
+{
+	struct diags	 dg = { 0 };
+	struct config	*c;
+	char		*why = NULL;
+	size_t		 i;
+	int		 rc = 1;
+
+	if ((c = config_load(path, &dg)) == NULL) {
+		for (i = 0; i < dg.n; i++)
+			fprintf(stderr, "%s\n", dg.msgs[i]);
+		fprintf(stderr, "keizokud: %s: invalid config, nothing "
+		    "imported\n", path);
+		diag_free(&dg);
+		return 1;
+	}
+	diag_free(&dg);
+	if (strcmp(c->store_backend, "postgresql") != 0)
+		fprintf(stderr, "keizokud: --import-sqlite copies into "
+		    "PostgreSQL, but %s has store backend %s (set store: "
+		    "{backend: postgresql, dsn: ...})\n", path,
+		    c->store_backend);
+	else if (store_import_sqlite(file, c->store_dsn, stdout, &why) == -1)
+		fprintf(stderr, "keizokud: %s\n", why);
+	else
+		rc = 0;
+	free(why);
+	config_free(c);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "import-sqlite", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char	*conf = "/etc/keizoku/keizokud.yaml";
+	const char	*conf = "/etc/keizoku/keizokud.yaml", *import = NULL;
 	int		 ch, test = 0, verbose = 0;
 
 	setlocale(LC_CTYPE, "C.UTF-8");
@@ -149,6 +190,9 @@ main(int argc, char **argv)
 		case 'V':
 			printf("keizokud %s\n", KZ_VERSION);
 			return 0;
+		case 'I':
+			import = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -165,5 +209,7 @@ main(int argc, char **argv)
 	clock_init();
 	if (test)
 		return check(conf);
+	if (import != NULL)
+		return import_sqlite(conf, import);
 	return kz_daemon_run(conf);
 }

@@ -20,6 +20,8 @@ void	 store_seterr(struct store *, const char *fmt, ...)
  * NULL); no JSON per row. */
 int	 store_each(struct store *, const char *sql, json_t *params,
 	    int (*cb)(void *, int, const char *const *), void *arg);
+/* The driver under the store (the importer copies through it). */
+struct db *store_db(struct store *);
 /* The engine: "sqlite" or "postgresql". */
 int	 store_is_pg(const struct store *);
 

@@ -84,6 +84,12 @@ store_label(const struct store *s)
 	return s->db->label;
 }
 
+struct db *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
 int
 store_is_pg(const struct store *s)
 {

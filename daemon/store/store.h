@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct incident;
 struct runbook;
@@ -23,6 +24,12 @@ struct store	*store_open(const char *backend, const char *target,
 const char	*store_backend(const struct store *);
 const char	*store_label(const struct store *);
 void		 store_close(struct store *);
+/* keizokud --import-sqlite: copies the SQLite state file (migrated to
+ * this schema first) into the empty PostgreSQL store of dsn, in one
+ * transaction; the rows per table to out. -1 with *why: nothing
+ * written. */
+int		 store_import_sqlite(const char *file, const char *dsn,
+		    FILE *out, char **why);
 const char	*store_errmsg(const struct store *);
 /* Whether the last failure was the storage (disk full, I/O, the
  * database server gone): answer 503. */
