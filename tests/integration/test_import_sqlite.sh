@@ -37,6 +37,7 @@ activation:
 steps:
   - {id: decide, title: 判断, assign: role:it-lead}
   - {id: dns, title: DNS 切り替え, needs: [decide], assign: role:operator, timeout: 30m, on_timeout: fail}
+  - {id: call, title: 責任者の参集, type: assemble, with: {roles: {it-lead: 1}, escalate_after: 2m}}
 YAML
 DB="$T/state/keizoku.db"
 
@@ -50,7 +51,10 @@ code=$(curl -s -o "$T/h.out" -w '%{http_code}' -H 'Content-Type: application/jso
 expect_eq "sqlite: a webhook trigger is taken" "$code" 202
 expect_rc "sqlite: an exception request" 0 as_uid 1101 "$KZ" exception add "$id" --title "未登録者の入室" --policy "物理的対策 3.2" --reason "復旧作業" --revert-by 48h
 advance 5m
-expect_eq "sqlite: the notifications wait for the dead channel" "$(sqlite3 "$DB" "SELECT count(*) FROM notifications WHERE state = 'pending'")" 2
+npend=$(sqlite3 "$DB" "SELECT count(*) FROM notifications WHERE state = 'pending'")
+check "sqlite: the notifications wait for the dead channel" [ "$npend" -ge 2 ]
+expect_eq "sqlite: the call-outs went on to the deputies" "$("$KZ" --json show "$id" | jq -c '[.assembly["it-lead"].members[] | .member + ":" + .answer]')" '["tanaka:no_answer","suzuki:called"]'
+
 expect_eq "sqlite: the dns timeout is pending" "$(sqlite3 "$DB" "SELECT count(*) FROM timers WHERE incident = $id AND step = 'dns'")" 1
 now=$(clock_now)
 head=$("$KZ" --json verify | jq -r .head)
@@ -107,9 +111,11 @@ cmp -s "$T/show-sqlite.json" "$T/show-pg.json" || diff "$T/show-sqlite.json" "$T
 "$KZ" --json exceptions | jq -S . >"$T/exc-pg.json"
 check "exceptions: the same" cmp -s "$T/exc-sqlite.json" "$T/exc-pg.json"
 expect_eq "the trigger is there" "$(pg_sql "SELECT source || ' ' || status || ' ' || incident FROM triggers")" "$(sqlite3 "$DB" "SELECT source || ' ' || status || ' ' || incident FROM triggers")"
-expect_eq "the notifications are still queued" "$(pg_sql "SELECT count(*) FROM notifications WHERE state = 'pending'")" 2
+expect_eq "the notifications are still queued" "$(pg_sql "SELECT count(*) FROM notifications WHERE state = 'pending'")" "$npend"
 advance 26m
 expect_eq "the dns timeout still fires on the test clock" "$("$KZ" --json show "$id" | jq -r '.steps[1].state')" failed
+expect_eq "the call-out goes on to the next deputy" "$("$KZ" --json show "$id" | jq -c '[.assembly["it-lead"].members[] | .member + ":" + .answer]')" '["tanaka:no_answer","suzuki:no_answer","sato:called"]'
+expect_eq "the call-outs keep their order (responses.ord)" "$(pg_sql "SELECT string_agg(member, ',' ORDER BY ord) FROM responses WHERE incident = $id")" "tanaka,suzuki,sato"
 id3=$("$KZ" --json activate failover | jq -r .incident)
 expect_eq "a new incident gets the next id (the sequence moved)" "$id3" "$((maxid + 1))"
 expect_rc "exception add: the next exception id" 0 as_uid 1101 "$KZ" exception add "$id3" --title T --policy P --reason R --revert-by 1d
