@@ -19,6 +19,7 @@
 #include "core/apply.h"
 #include "core/beat.h"
 #include "core/curlev.h"
+#include "core/leader.h"
 #include "core/daemon.h"
 #include "core/load.h"
 #include "core/loop.h"
@@ -54,6 +55,34 @@ reloaded(struct kz_daemon *d)
 	jma_start(d);
 	kz_triggers_prune_soon(d);
 	beat_start(d);
+}
+
+static int	started;	/* the start's own recovery has run */
+
+/* Leadership taken or lost (core/leader.c). Taken after the start (a
+ * takeover), the new leader does what a start does: actions left running
+ * by the last leader are interrupted, timers that fell due fire, feeds
+ * are polled, notifications delivered. */
+static void
+on_lead(struct kz_daemon *d, int leading)
+{
+	if (!leading) {
+		jma_stop(d);
+		outbox_pause(d);
+		kz_timers_rearm(d);	/* disarms */
+		return;
+	}
+	if (!started)
+		return;		/* the start's sequence follows */
+	kz_actions_recover(d);
+	if (store_in_tx(d->store))
+		kz_loop_flush(d);
+	kz_timers_rearm(d);
+	kz_timers_run(d);
+	if (store_in_tx(d->store))
+		kz_loop_flush(d);
+	jma_start(d);
+	outbox_rescan(d);
 }
 
 /*
@@ -221,6 +250,9 @@ kz_daemon_run(const char *conf_path)
 		sigs[i] = evsignal_new(d->base, signos[i], signal_cb, d);
 		evsignal_add(sigs[i], NULL);
 	}
+	/* On PostgreSQL: the lock is tried once now; the recovery below is
+	 * the leader's (a follower's gates let nothing through). */
+	leader_start(d, on_lead);
 	kz_actions_recover(d);
 	/* Rotas: covers and outs in force, a timer per turn boundary (one
 	 * passed while down is due now and fires below). */
@@ -244,6 +276,7 @@ kz_daemon_run(const char *conf_path)
 	if (store_in_tx(d->store))
 		kz_loop_flush(d);
 	outbox_kick(d);
+	started = 1;
 	if ((wdusec = getenv("WATCHDOG_USEC")) != NULL) {
 		long long	us;
 		struct timeval	tv;
@@ -269,6 +302,7 @@ kz_daemon_run(const char *conf_path)
 	kz_http_stop(d);
 	jma_stop(d);
 	beat_stop(d);
+	leader_stop(d);
 	web_free(d->web);
 	d->web = NULL;
 	for (i = 0; signos[i] != 0; i++)

@@ -5,6 +5,7 @@
 #include "cmd/cmd.h"
 #include "model/config.h"
 #include "core/beat.h"
+#include "core/leader.h"
 #include "core/daemon.h"
 #include "common/duration.h"
 #include "core/plugin.h"
@@ -67,9 +68,9 @@ cmd_status(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	    (json_int_t)store_timer_count(d->store), "plugins", d->plugins ?
 	    plugins_list(d->plugins) : json_array(), "test_clock",
 	    clock_is_test());
-	/* SPEC §13: a single instance is the leader. */
+	/* SPEC §13: this instance, its role (leader.c) and its store. */
 	json_object_set_new(*body, "node", json_string(d->conf->node));
-	json_object_set_new(*body, "role", json_string("leader"));
+	json_object_set_new(*body, "role", json_string(kz_role(d)));
 	json_object_set_new(*body, "store", json_string(store_backend(
 	    d->store)));
 	/* Polled feeds: a dead feed must not look like a quiet earth. */

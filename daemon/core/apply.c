@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/apply.h"
+#include "core/leader.h"
 #include "core/batch.h"
 #include "core/daemon.h"
 #include "core/exception.h"
@@ -103,7 +104,51 @@ struct action_job {
 	char			*note;
 	int			 slot;	/* holds one of ACTIONS_MAX */
 	struct action_job	*next;	/* running, see running_jobs */
+	struct action_job	*all;	/* every job in memory (jobs) */
 };
+
+/* Every job from its creation to its end: what kz_actions_adopt must not
+ * start a second time. */
+static struct action_job	*jobs;
+
+static struct action_job *
+job_new(int64_t incident, int step, int attempt)
+{
+	struct action_job *j = xcalloc(1, sizeof *j);
+
+	j->incident = incident;
+	j->step = step;
+	j->attempt = attempt;
+	j->all = jobs;
+	jobs = j;
+	return j;
+}
+
+static void
+job_free(struct action_job *j)
+{
+	struct action_job **pp;
+
+	for (pp = &jobs; *pp != NULL; pp = &(*pp)->all)
+		if (*pp == j) {
+			*pp = j->all;
+			break;
+		}
+	free(j->note);
+	free(j);
+}
+
+static int
+job_known(int64_t incident, int step, int attempt)
+{
+	struct action_job *j;
+
+	for (j = jobs; j != NULL; j = j->all)
+		if (j->incident == incident && j->step == step &&
+		    j->attempt == attempt)
+			return 1;
+	return 0;
+}
 
 /*
  * At most ACTIONS_MAX actions between the record of their start and their
@@ -151,14 +196,13 @@ kz_actions_free(void)
 
 	for (j = running_jobs; j != NULL; j = next) {
 		next = j->next;
-		free(j->note);
-		free(j);
+		job_free(j);
 	}
 	running_jobs = NULL;
 	/* Waiting: nothing recorded; a restart starts them. */
 	for (j = waiting_head; j != NULL; j = next) {
 		next = j->next;
-		free(j);
+		job_free(j);
 	}
 	waiting_head = NULL;
 	waiting_tail = &waiting_head;
@@ -183,8 +227,7 @@ job_end(struct kz_daemon *d, struct action_job *j)
 			kz_later(d, action_intent, next);
 		}
 	}
-	free(j->note);
-	free(j);
+	job_free(j);
 }
 
 static void action_finish(struct kz_daemon *, struct action_job *);
@@ -314,6 +357,12 @@ action_intent(struct kz_daemon *d, void *arg)
 		job_end(d, j);	/* not recorded: a restart starts it */
 		return;
 	}
+	/* A follower records and runs nothing: the leader starts it when
+	 * this commit wakes it (kz_actions_adopt). */
+	if (!kz_leading(d)) {
+		job_end(d, j);
+		return;
+	}
 	if (!j->slot && slots_used >= ACTIONS_MAX) {
 		j->next = NULL;
 		*waiting_tail = j;
@@ -333,9 +382,11 @@ action_intent(struct kz_daemon *d, void *arg)
 		return;
 	}
 	p = json_pack("[I,i,i]", (json_int_t)j->incident, j->step, j->attempt);
+	/* Started already (by this instance or, before a takeover, by
+	 * another): not again. */
 	rows = store_query(d->store, "SELECT 1 AS one FROM steps WHERE "
-	    "incident = $1 AND idx = $2 AND state = 'running' AND attempts = $3",
-	    p);
+	    "incident = $1 AND idx = $2 AND state = 'running' AND attempts = $3 "
+	    "AND started < $3", p);
 	ok = rows != NULL;
 	live = json_array_size(rows) == 1;
 	json_decref(rows);
@@ -401,7 +452,7 @@ action_launch(struct kz_daemon *d, void *arg)
 static void
 action_drop(void *arg)
 {
-	free(arg);
+	job_free(arg);
 }
 
 /* A launch dropped: its start was committed, but keizokud is stopping
@@ -432,15 +483,40 @@ void
 kz_action_resume(struct kz_daemon *d, int64_t incident, int step,
     int attempt)
 {
-	struct action_job *j = xcalloc(1, sizeof *j);
+	struct action_job *j = job_new(incident, step, attempt);
 
-	j->incident = incident;
-	j->step = step;
-	j->attempt = attempt;
 	log_info("incident %lld: starting the action of step %d, attempt %d, "
 	    "which had not started when keizokud stopped",
 	    (long long)incident, step, attempt);
 	kz_later(d, action_intent, j);
+}
+
+/* The leader, woken by another instance's commit: actions that instance
+ * made due (a follower starts none) start here. */
+void
+kz_actions_adopt(struct kz_daemon *d)
+{
+	json_t	*rows;
+	size_t	 i;
+
+	if (!kz_leading(d) || (rows = store_running_steps(d->store)) == NULL)
+		return;
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t	*r = json_array_get(rows, i);
+		int64_t	 inc = jget_int(r, "incident");
+		int	 idx = (int)jget_int(r, "idx");
+		int	 att = (int)jget_int(r, "attempts");
+		struct action_job *j;
+
+		if (jget_int(r, "started") >= att || job_known(inc, idx, att))
+			continue;
+		j = job_new(inc, idx, att);
+		log_info("incident %lld: starting the action of step %d, "
+		    "attempt %d (made due on another instance)",
+		    (long long)inc, idx, att);
+		kz_later(d, action_intent, j);
+	}
+	json_decref(rows);
 }
 
 static int
@@ -571,11 +647,9 @@ apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 			rc = kz_safety_effect(d, a, inc, e) < 0 ? -1 : 0;
 			break;
 		case EF_ACTION: {
-			struct action_job *j = xcalloc(1, sizeof *j);
+			struct action_job *j = job_new(inc->id, e->step,
+			    (int)e->due);
 
-			j->incident = inc->id;
-			j->step = e->step;
-			j->attempt = (int)e->due;
 			kz_after_commit_queued(d, action_intent, j,
 			    action_drop);
 			break;
@@ -654,9 +728,12 @@ kz_start_incident(struct kz_daemon *d, const struct actx *a,
 void
 kz_actions_recover(struct kz_daemon *d)
 {
-	json_t	*rows = store_running_steps(d->store);
+	json_t	*rows;
 	size_t	 i;
 
+	if (!kz_leading(d))	/* the leader does it when it takes over */
+		return;
+	rows = store_running_steps(d->store);
 	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
 		json_t		*r = json_array_get(rows, i);
 		struct incident	*inc;

@@ -58,6 +58,8 @@ int		 kz_start_incident(struct kz_daemon *, const struct actx *,
  * them per the step); those whose start was not never ran, and start
  * now. */
 void		 kz_actions_recover(struct kz_daemon *);
+/* The leader: starts the actions another instance made due. */
+void		 kz_actions_adopt(struct kz_daemon *);
 /* Starts an action whose start was never committed (after a restart). */
 void		 kz_action_resume(struct kz_daemon *, int64_t incident, int step,
 		    int attempt);

@@ -24,6 +24,7 @@ struct runbook;
 struct src_table;
 struct maint;
 struct beat;
+struct leader;
 struct event_base;
 struct event;
 
@@ -61,6 +62,7 @@ struct kz_daemon {
 	struct src_table	*sources;	/* last heard (core/sources.c) */
 	struct maint		*maint;		/* open windows (core/maint.c) */
 	struct beat		*beat;		/* own heartbeat (core/beat.c) */
+	struct leader		*leader;	/* core/leader.c */
 	char			**load_errors;	/* from the last (re)load */
 	struct event		*commit_ev;
 	int			 commit_scheduled;

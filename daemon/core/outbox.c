@@ -49,6 +49,7 @@
 #include "model/config.h"
 #include "core/curlev.h"
 #include "core/daemon.h"
+#include "core/leader.h"
 #include "common/log.h"
 #include "core/outbox.h"
 #include "common/sig.h"
@@ -1147,7 +1148,8 @@ ob_pump(struct outbox *ob)
 static void
 ob_kick(struct outbox *ob)
 {
-	if (ob->d->stopping)
+	/* Only the leader delivers (leader.c). */
+	if (ob->d->stopping || !kz_leading(ob->d))
 		return;
 	ob_refill(ob);
 	ob_pump(ob);
@@ -1162,7 +1164,7 @@ outbox_claim(struct kz_daemon *d, const char *channel)
 	struct ob_chan	*c;
 
 	if (ob == NULL || d->stopping || ob->store_backoff > 0 ||
-	    !kz_in_op(d))
+	    !kz_in_op(d) || !kz_leading(d))
 		return 0;
 	c = ob_chan_get(ob, channel);
 	/* Older rows first: once one waits, the rows after it wait too,
@@ -1245,6 +1247,27 @@ outbox_withdrawn(struct kz_daemon *d)
 		ob->chans[i]->nready = 0;
 	}
 	ob_rewind(ob);
+}
+
+/* Rows another instance wrote (the leader was woken by its commit): read
+ * the table again from its head. */
+void
+outbox_rescan(struct kz_daemon *d)
+{
+	if (d->outbox == NULL)
+		return;
+	ob_rewind(d->outbox);
+	ob_kick(d->outbox);
+}
+
+/* No longer the leader: what was read ahead waits in the table for the
+ * next leader (rows in flight finish, their results are written). */
+void
+outbox_pause(struct kz_daemon *d)
+{
+	outbox_withdrawn(d);
+	if (d->outbox != NULL)
+		evtimer_del(d->outbox->timer);
 }
 
 void

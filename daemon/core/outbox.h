@@ -25,6 +25,9 @@ void		 outbox_queued(struct outbox *);
 void		 outbox_kick(struct kz_daemon *);
 /* After the commit of withdrawn rows: forget what was read ahead. */
 void		 outbox_withdrawn(struct kz_daemon *);
+/* Leadership (leader.c): rows another instance wrote; leadership lost. */
+void		 outbox_rescan(struct kz_daemon *);
+void		 outbox_pause(struct kz_daemon *);
 /* The fast path of a new row (notify.c's one writer asks, inside an
  * operation): 1 when the channel has room and no older row is waiting,
  * and then the row is written with its first attempt recorded

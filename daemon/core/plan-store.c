@@ -303,6 +303,28 @@ load_config_plan(struct kz_daemon *d, const char *path, struct diags *dg)
 	return 0;
 }
 
+/* Another instance committed (leader.c): a plan revision it imported is
+ * put in force here too. */
+void
+plan_store_refresh(struct kz_daemon *d)
+{
+	static int64_t	 seen;
+	struct diags	 dg = { 0 };
+	json_t		*rows;
+	int64_t		 last;
+
+	rows = store_query(d->store, "SELECT max(id) AS id FROM "
+	    "plan_revisions", NULL);
+	last = json_integer_value(json_object_get(json_array_get(rows, 0),
+	    "id"));
+	json_decref(rows);
+	if (rows != NULL && last != 0 && last != seen) {
+		seen = last;
+		load_latest(d, &dg);
+		diag_free(&dg);
+	}
+}
+
 int
 plan_store_load(struct kz_daemon *d, struct diags *dg)
 {

@@ -23,6 +23,8 @@ struct diags;
  * the current operation if there is one. Returns 0, or -1 when the
  * config's plan was not taken. */
 int	 plan_store_load(struct kz_daemon *, struct diags *);
+/* Another instance committed: its newer plan revision goes in force. */
+void	 plan_store_refresh(struct kz_daemon *);
 
 /* `plan import`: must run inside an operation (kz_op_begin). Parses text
  * as file, stores it as a new revision unless its hash is the latest

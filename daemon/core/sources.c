@@ -204,9 +204,12 @@ source_heard(struct kz_daemon *d, const char *source, int64_t at)
 	if (h->since != 0)
 		return src_end_silence(d, s, h, at, after);
 	if (!h->row) {
+		/* Another instance may have written the row since it was
+		 * read (several instances on PostgreSQL). */
 		rc = src_exec(d, "INSERT INTO source_state(source, "
-		    "last_heard_at) VALUES ($1, $2)", json_pack("[s,I]", source,
-		    (json_int_t)at));
+		    "last_heard_at) VALUES ($1, $2) ON CONFLICT(source) DO "
+		    "UPDATE SET last_heard_at = excluded.last_heard_at",
+		    json_pack("[s,I]", source, (json_int_t)at));
 		if (rc == 0 && after > 0)
 			rc = store_timer_set(d->store, 0, source,
 			    SOURCE_SILENT_TIMER, at + after, NULL);
@@ -218,7 +221,10 @@ source_heard(struct kz_daemon *d, const char *source, int64_t at)
 	if (at <= h->heard)
 		return 0;
 	h->heard = at;
-	if (at - h->stored < SRC_WRITE_MS)
+	/* Several instances (PostgreSQL): the leader decides silence from
+	 * the table, so what this one heard goes there at once. */
+	if (at - h->stored < SRC_WRITE_MS && strcmp(store_backend(d->store),
+	    "postgresql") != 0)
 		return 0;
 	h->stored = at;
 	src_written(d, h);
@@ -385,6 +391,20 @@ src_flush(struct kz_daemon *d)
 		    h->name));
 	}
 	return rc;
+}
+
+/* Another instance committed (leader.c): what it heard is in the table;
+ * read each source again when next needed, unless this instance heard
+ * something it has not written yet. */
+void
+sources_forget(struct kz_daemon *d)
+{
+	struct src_table	*t = d->sources;
+	size_t			 i;
+
+	for (i = 0; t != NULL && i < t->n; i++)
+		if (t->v[i].heard <= t->v[i].stored)
+			t->v[i].loaded = 0;
 }
 
 void

@@ -33,6 +33,8 @@ void	 source_failing(struct kz_daemon *, const char *source, int failing);
  * silent_after, none for the others. Runs its own operation. */
 void	 sources_arm(struct kz_daemon *);
 void	 sources_free(struct kz_daemon *);
+/* Another instance committed: sources are read from the table again. */
+void	 sources_forget(struct kz_daemon *);
 /* The silence timer of a source fired (inside the timer's operation). */
 int	 source_silence_due(struct kz_daemon *, const char *source,
 	    int64_t now);

@@ -10,6 +10,7 @@
 #include "core/beat.h"
 #include "core/daemon.h"
 #include "core/exception.h"
+#include "core/leader.h"
 #include "core/timer.h"
 #include "core/triggerlog.h"
 #include "core/loop.h"
@@ -38,6 +39,12 @@ kz_timers_rearm(struct kz_daemon *d)
 
 	if (d->stopping)
 		return;
+	/* A follower fires nothing (the leader does: leader.c). */
+	if (!kz_leading(d)) {
+		evtimer_del(d->timer_ev);
+		d->timer_due = INT64_MAX;
+		return;
+	}
 	due = store_timer_next(d->store);
 	d->timer_due = due;
 	evtimer_del(d->timer_ev);
@@ -152,6 +159,12 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 	known = tkey_parse(jget_str(t, "kind"), step, &k) == 0;
 	if (store_timer_delete(d->store, jget_int(t, "id")) == -1)
 		ok = 0;
+	else if (store_changes(d->store) == 0)
+		/* Gone meanwhile: cleared earlier in this batch, or fired
+		 * by a leader deposed since (instances take turns writing,
+		 * leader.c): once is enough. */
+		log_debug("timer %lld is gone already", (long long)
+		    jget_int(t, "id"));
 	else if (!known)
 		;
 	else if (k.kind == TK_REPEATS)
@@ -184,6 +197,8 @@ timers_run(struct kz_daemon *d, int bounded)
 	json_t	*due;
 	size_t	 i, n;
 
+	if (!kz_leading(d))
+		return;
 	due = store_timers_due(d->store, now, TIMER_BATCH);
 	if (due == NULL) {
 		beat_tick(d);
@@ -207,6 +222,8 @@ kz_timers_run_all(struct kz_daemon *d)
 	json_t	*due;
 	size_t	 i, n;
 
+	if (!kz_leading(d))
+		return;
 	do {
 		due = store_timers_due(d->store, now, TIMER_BATCH);
 		if (due == NULL)
@@ -251,7 +268,7 @@ kz_fanout_cb(evutil_socket_t fd, short ev, void *arg)
 	const char		*step;
 	int			 status, ok = 1, idx, more = 1;
 
-	if (d->stopping || store_suspect(d->store))
+	if (d->stopping || store_suspect(d->store) || !kz_leading(d))
 		return;
 	w = store_timers_kind(d->store, tkey_name(TK_FANOUT), 1);
 	if (w == NULL || json_array_size(w) == 0) {

@@ -28,6 +28,7 @@
 
 #include "model/config.h"
 #include "cmd/cmd.h"
+#include "core/leader.h"
 #include "core/daemon.h"
 #include "front/http.h"
 #include "front/httpconn.h"
@@ -837,18 +838,21 @@ http_metrics(struct hreq *hr, json_t *params)
 	uint64_t		 cum = 0;
 	size_t			 i;
 
-	/* SPEC §13: one instance is always the leader until the leader
-	 * lock lands. */
+	/* SPEC §13: the role of this instance (leader.c). */
 	prom_head(&b, "keizoku_node_info", "gauge",
 	    "This instance: its node name, role and store backend.");
 	buf_printf(&b, "keizoku_node_info{");
 	prom_label(&b, "node", d->conf->node);
-	buf_printf(&b, ",role=\"leader\",");
+	buf_printf(&b, ",role=\"%s\",", kz_role(d));
 	prom_label(&b, "store", store_backend(d->store));
 	buf_printf(&b, "} 1\n");
 	prom_head(&b, "keizoku_leader", "gauge",
 	    "1 while this instance is the leader.");
-	buf_printf(&b, "keizoku_leader 1\n");
+	buf_printf(&b, "keizoku_leader %d\n", kz_leading(d));
+	prom_head(&b, "keizoku_leader_takeovers_total", "counter",
+	    "Times this instance took the lead (its start included).");
+	buf_printf(&b, "keizoku_leader_takeovers_total %llu\n",
+	    (unsigned long long)kz_lead_count(d));
 	prom_states(&b, d, "incidents", "keizoku_incidents",
 	    "Incidents by state.", inc);
 	prom_states(&b, d, "steps", "keizoku_steps",

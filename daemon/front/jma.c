@@ -33,6 +33,7 @@
 #include "front/jma.h"
 #include "model/config.h"
 #include "core/curlev.h"
+#include "core/leader.h"
 #include "core/daemon.h"
 #include "core/notify.h"
 #include "front/ingest.h"
@@ -706,6 +707,9 @@ jma_start(struct kz_daemon *d)
 	struct jma_poller	*p;
 	size_t			 i;
 
+	/* The leader polls; a follower starts when it takes over. */
+	if (!kz_leading(d) || d->jma != NULL)
+		return;
 	ps = xcalloc(1, sizeof *ps);
 	for (i = 0; i < d->conf->nsources; i++) {
 		const struct source_conf *s = &d->conf->sources[i];

@@ -505,6 +505,15 @@ pg_open(const char *dsn, char **why)
 	return &p->db;
 }
 
+int
+db_pg_backend_pid(struct db *db)
+{
+	struct db_pg *p = (struct db_pg *)db;
+
+	return p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK ?
+	    PQbackendPID(p->conn) : 0;
+}
+
 const struct db_ops db_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,

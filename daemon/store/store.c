@@ -96,6 +96,12 @@ store_is_pg(const struct store *s)
 	return s->db->backend == DB_POSTGRESQL;
 }
 
+int
+store_backend_pid(struct store *s)
+{
+	return store_is_pg(s) ? db_pg_backend_pid(s->db) : 0;
+}
+
 /* Runs sql with params; rows (if wanted) as objects. */
 static int
 run(struct store *s, const char *sql, json_t *params, json_t **rows)
@@ -216,6 +222,14 @@ migrate(struct store *s, char **why)
 	const char *const	*m = s->db->ops->migrations;
 	int			 version = 0, n, i;
 
+	/* Instances starting together on one PostgreSQL database migrate
+	 * it one at a time (the lock is the session's until the end). */
+	if (store_is_pg(s) && sexec(s, "SELECT pg_advisory_lock($1)",
+	    json_pack("[I]", (json_int_t)KZ_PG_MIGRATE_LOCK)) == -1) {
+		*why = xprintf("%s: cannot lock the schema: %s", s->db->label,
+		    s->db->errmsg);
+		return -1;
+	}
 	if (s->db->ops->version(s->db, &version) == -1) {
 		*why = xprintf("%s: cannot read the schema version: %s",
 		    s->db->label, s->db->errmsg);
@@ -242,6 +256,9 @@ migrate(struct store *s, char **why)
 		log_info("store: %s migrated to schema "
 		    "%d", s->db->label, i + 1);
 	}
+	if (store_is_pg(s))
+		sexec(s, "SELECT pg_advisory_unlock($1)", json_pack("[I]",
+		    (json_int_t)KZ_PG_MIGRATE_LOCK));
 	return 0;
 fail:
 	*why = xprintf("%s: schema migration failed: %s", s->db->label,
@@ -308,6 +325,19 @@ store_op_begin(struct store *s)
 			return -1;
 		}
 		s->in_tx = 1;
+		/* Several instances on one PostgreSQL database: their write
+		 * transactions take turns (a transaction lock, released by
+		 * COMMIT or ROLLBACK), so each reads what the others
+		 * committed, a change is applied once, and the chain's head
+		 * is read again. The commit wakes the leader (lease-pg.c). */
+		if (store_is_pg(s) && (sexec(s, "SELECT "
+		    "pg_advisory_xact_lock($1), pg_notify('keizoku', '')",
+		    json_pack("[I]", (json_int_t)KZ_PG_WRITE_LOCK)) == -1 ||
+		    load_head(s) == -1)) {
+			store_rollback(s);
+			s->failed = 1;
+			return -1;
+		}
 		if (!s->head_ok && load_head(s) == -1) {
 			store_rollback(s);
 			s->failed = 1;

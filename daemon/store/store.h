@@ -31,6 +31,33 @@ void		 store_close(struct store *);
 int		 store_import_sqlite(const char *file, const char *dsn,
 		    FILE *out, char **why);
 const char	*store_errmsg(const struct store *);
+
+/*
+ * Leadership (PostgreSQL only; SPEC §13): a session of its own holding
+ * an advisory lock while this instance leads, listening for the commits
+ * of the others. Driven without blocking by core/leader.c: send, then
+ * input when its socket is readable. store_lease_new is NULL on SQLite
+ * (one instance: it always leads).
+ */
+#define KZ_PG_WRITE_LOCK	0x6b7a0001	/* every write transaction */
+#define KZ_PG_LEADER_LOCK	0x6b7a0002	/* the leader's session */
+#define KZ_PG_MIGRATE_LOCK	0x6b7a0003	/* schema migrations */
+#define KZ_LEASE_SERVER_S	"8"	/* the server drops a silent session */
+struct store_lease;
+struct store_lease *store_lease_new(struct store *);
+void		 store_lease_free(struct store_lease *);
+int		 store_lease_connect(struct store_lease *);
+void		 store_lease_drop(struct store_lease *);
+int		 store_lease_send(struct store_lease *, int64_t now_ms);
+int		 store_lease_input(struct store_lease *, int *others);
+int		 store_lease_fd(const struct store_lease *);
+int		 store_lease_held(const struct store_lease *);
+int		 store_lease_busy(const struct store_lease *);
+int64_t		 store_lease_sent(const struct store_lease *);
+int64_t		 store_lease_confirmed(const struct store_lease *);
+const char	*store_lease_error(const struct store_lease *);
+/* The server process of the store's own session (0: none, SQLite). */
+int		 store_backend_pid(struct store *);
 /* Whether the last failure was the storage (disk full, I/O, the
  * database server gone): answer 503. */
 int		 store_failed(const struct store *);
