@@ -18,6 +18,7 @@
 #include <sys/select.h>
 
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/log.h"
@@ -36,16 +37,20 @@
 #include "model/config.h"
 #include "store/store.h"
 
-#define LEASE_RETRY_MS	3000	/* between connection attempts */
+#define LEASE_RETRY_MS	3000	/* between failed connection attempts */
+#define LEASE_CONNECT_MS 3000	/* a connection attempt given up */
 
 struct leader {
 	struct kz_daemon	*d;
 	struct store_lease	*lease;		/* NULL: SQLite, always leads */
 	struct event		*tick;
 	struct event		*rd;		/* the lease session's socket */
+	struct event		*cev;		/* ... while it connects */
+	int64_t			 connect_t0;
 	struct event		*others;	/* another instance committed */
 	int			 leading;
 	int			 down_logged;
+	char			 errbuf[64];
 	int64_t			 connect_at;	/* next connection attempt */
 	uint64_t		 takeovers;
 	int64_t			 since;
@@ -53,6 +58,7 @@ struct leader {
 };
 
 static void	lease_read_cb(evutil_socket_t, short, void *);
+static void	lease_connect_cb(evutil_socket_t, short, void *);
 
 int
 kz_leading(const struct kz_daemon *d)
@@ -109,36 +115,100 @@ take_over(struct leader *l)
 }
 
 static void
+lease_events_free(struct leader *l)
+{
+	if (l->rd != NULL)
+		event_free(l->rd);
+	if (l->cev != NULL)
+		event_free(l->cev);
+	l->rd = l->cev = NULL;
+}
+
+/* The session is gone: the next tick connects again (a loss is often a
+ * server restart, over at once); failures then wait LEASE_RETRY_MS. */
+static void
 lease_lost(struct leader *l, const char *what)
 {
 	log_warnx("leader: %s: %s", what, store_lease_error(l->lease));
-	if (l->rd != NULL) {
-		event_free(l->rd);
-		l->rd = NULL;
-	}
+	lease_events_free(l);
 	store_lease_drop(l->lease);
-	l->connect_at = mono_ms() + LEASE_RETRY_MS;
+	l->connect_at = mono_ms();
 	step_down(l, "its lock session was lost");
 }
 
+static void
+lease_connect_failed(struct leader *l)
+{
+	if (!l->down_logged)
+		log_warnx("leader: cannot open the lock session: %s",
+		    store_lease_error(l->lease));
+	l->down_logged = 1;
+	lease_events_free(l);
+	store_lease_drop(l->lease);
+	l->connect_at = mono_ms() + LEASE_RETRY_MS;
+}
+
+/* Connected: answers and notifications are read when they come. */
+static void
+lease_open(struct leader *l)
+{
+	if (l->down_logged)
+		log_info("leader: the lock session is open again");
+	l->down_logged = 0;
+	lease_events_free(l);
+	l->rd = event_new(l->d->base, store_lease_fd(l->lease),
+	    EV_READ | EV_PERSIST, lease_read_cb, l);
+	event_add(l->rd, NULL);
+}
+
+/* At start: connects and waits (at most connect_timeout). */
 static int
 lease_connect(struct leader *l)
 {
 	if (store_lease_connect(l->lease) == -1) {
-		if (!l->down_logged)
-			log_warnx("leader: cannot open the lock session: %s",
-			    store_lease_error(l->lease));
-		l->down_logged = 1;
-		l->connect_at = mono_ms() + LEASE_RETRY_MS;
+		lease_connect_failed(l);
 		return -1;
 	}
-	if (l->down_logged)
-		log_info("leader: the lock session is open again");
-	l->down_logged = 0;
-	l->rd = event_new(l->d->base, store_lease_fd(l->lease),
-	    EV_READ | EV_PERSIST, lease_read_cb, l);
-	event_add(l->rd, NULL);
+	lease_open(l);
 	return 0;
+}
+
+/* Later: without blocking, driven by the socket (libpq may try several
+ * hosts of a multi-host DSN, on a new socket each). */
+static void
+lease_connect_wait(struct leader *l, int want_write)
+{
+	if (l->cev != NULL)
+		event_free(l->cev);
+	l->cev = event_new(l->d->base, store_lease_fd(l->lease),
+	    want_write ? EV_WRITE : EV_READ, lease_connect_cb, l);
+	event_add(l->cev, NULL);
+}
+
+static void
+lease_connect_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct leader	*l = arg;
+	int		 ww, rc;
+
+	rc = store_lease_connect_poll(l->lease, &ww);
+	if (rc == -1)
+		lease_connect_failed(l);
+	else if (rc == 0)
+		lease_connect_wait(l, ww);
+	else
+		lease_open(l);
+}
+
+static void
+lease_connect_start(struct leader *l, int64_t now)
+{
+	l->connect_t0 = now;
+	if (store_lease_connect_start(l->lease) == -1) {
+		lease_connect_failed(l);
+		return;
+	}
+	lease_connect_wait(l, 1);
 }
 
 /* Another instance committed: the leader looks at the tables again. */
@@ -185,7 +255,9 @@ lease_read_cb(evutil_socket_t fd, short ev, void *arg)
 
 		evtimer_add(l->others, &zero);
 	}
-	if (rc == 1 && store_lease_held(l->lease) && !l->leading)
+	if (rc == 2 && store_lease_send(l->lease, mono_ms()) == -1)
+		lease_lost(l, "the lock session failed");
+	else if (rc == 1 && store_lease_held(l->lease) && !l->leading)
 		take_over(l);
 }
 
@@ -198,8 +270,23 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 	if (l->d->stopping)
 		return;
 	if (store_lease_fd(l->lease) == -1) {
-		if (now < l->connect_at || lease_connect(l) == -1)
-			return;
+		if (now >= l->connect_at)
+			lease_connect_start(l, now);
+		return;
+	}
+	if (!store_lease_ready(l->lease)) {
+		if (store_lease_connecting(l->lease) && now - l->connect_t0 >=
+		    LEASE_CONNECT_MS) {
+			snprintf(l->errbuf, sizeof l->errbuf, "no answer in "
+			    "%d ms", LEASE_CONNECT_MS);
+			log_warnx("leader: cannot open the lock session: %s",
+			    l->errbuf);
+			l->down_logged = 1;
+			lease_events_free(l);
+			store_lease_drop(l->lease);
+			l->connect_at = now + LEASE_RETRY_MS;
+		}
+		return;
 	}
 	if (store_lease_busy(l->lease)) {
 		if (now - store_lease_sent(l->lease) >= KZ_LEASE_LOST_MS) {
@@ -271,8 +358,7 @@ leader_stop(struct kz_daemon *d)
 		return;
 	if (l->tick != NULL)
 		event_free(l->tick);
-	if (l->rd != NULL)
-		event_free(l->rd);
+	lease_events_free(l);
 	if (l->others != NULL)
 		event_free(l->others);
 	/* Closing the session gives the lock to the next at once. */

@@ -28,9 +28,17 @@
 #include "store/store-int.h"
 #include "store/store.h"
 
+enum lease_phase {
+	LP_NONE,			/* no session */
+	LP_CONNECTING,			/* PQconnectPoll under way */
+	LP_SETUP,			/* the SETs and LISTEN sent */
+	LP_READY
+};
+
 struct store_lease {
 	struct store	*s;
 	PGconn		*conn;
+	enum lease_phase phase;
 	int		 busy;		/* a query is under way */
 	int		 trying;	/* ... and it tries the lock */
 	int		 held;
@@ -77,6 +85,7 @@ store_lease_drop(struct store_lease *l)
 	if (l->conn != NULL)
 		PQfinish(l->conn);
 	l->conn = NULL;
+	l->phase = LP_NONE;
 	l->busy = l->trying = l->held = 0;
 }
 
@@ -99,6 +108,18 @@ int
 store_lease_fd(const struct store_lease *l)
 {
 	return l->conn != NULL ? PQsocket(l->conn) : -1;
+}
+
+int
+store_lease_ready(const struct store_lease *l)
+{
+	return l->phase == LP_READY;
+}
+
+int
+store_lease_connecting(const struct store_lease *l)
+{
+	return l->phase == LP_CONNECTING || l->phase == LP_SETUP;
 }
 
 int
@@ -125,38 +146,50 @@ store_lease_confirmed(const struct store_lease *l)
 	return l->ok_ms;
 }
 
-/* Connects (blocking, at most connect_timeout), sets the server's side of
- * the fence and listens. 0, or -1 with the reason in store_lease_error. */
-int
-store_lease_connect(struct store_lease *l)
+static const char *const lease_keys[] = {
+	"application_name", "connect_timeout", "keepalives",
+	"keepalives_idle", "keepalives_interval", "keepalives_count",
+	"tcp_user_timeout", "dbname", NULL
+};
+
+/* The server drops a session that says nothing for LEASE_SERVER_S (a
+ * paused or cut-off leader), and with it the lock. */
+static const char lease_setup[] = "SET client_min_messages = warning; "
+    "SET idle_session_timeout = '" KZ_LEASE_SERVER_S "s'; "
+    "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; "
+    "SET tcp_keepalives_count = 4; "
+    "SET tcp_user_timeout = '" KZ_LEASE_SERVER_S "s'; "
+    "LISTEN keizoku";
+
+static PGconn *
+lease_start(struct store_lease *l, int async)
 {
-	static const char *const keys[] = {
-		"application_name", "connect_timeout", "keepalives",
-		"keepalives_idle", "keepalives_interval", "keepalives_count",
-		"tcp_user_timeout", "dbname", NULL
-	};
-	const char	*vals[] = {
+	const char *vals[] = {
 		"keizokud leader", "3", "1", "2", "1", "3", "5000",
 		store_db(l->s)->target, NULL
 	};
+
+	return async ? PQconnectStartParams(lease_keys, vals, 1) :
+	    PQconnectdbParams(lease_keys, vals, 1);
+}
+
+/* Connects (blocking, at most connect_timeout: at start only), sets the
+ * server's side of the fence and listens. 0, or -1 with the reason in
+ * store_lease_error. */
+int
+store_lease_connect(struct store_lease *l)
+{
 	PGresult	*res;
 	int		 ok;
 
 	store_lease_drop(l);
-	l->conn = PQconnectdbParams(keys, vals, 1);
+	l->conn = lease_start(l, 0);
 	if (PQstatus(l->conn) != CONNECTION_OK) {
 		lease_seterr(l, "connect");
 		store_lease_drop(l);
 		return -1;
 	}
-	/* The server drops a session that says nothing for LEASE_SERVER_S
-	 * (a paused or cut-off leader), and with it the lock. */
-	res = PQexec(l->conn, "SET client_min_messages = warning; "
-	    "SET idle_session_timeout = '" KZ_LEASE_SERVER_S "s'; "
-	    "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; "
-	    "SET tcp_keepalives_count = 4; "
-	    "SET tcp_user_timeout = '" KZ_LEASE_SERVER_S "s'; "
-	    "LISTEN keizoku");
+	res = PQexec(l->conn, lease_setup);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	if (!ok || PQsetnonblocking(l->conn, 1) != 0) {
@@ -164,7 +197,58 @@ store_lease_connect(struct store_lease *l)
 		store_lease_drop(l);
 		return -1;
 	}
+	l->phase = LP_READY;
 	return 0;
+}
+
+/* Starts connecting without blocking: then store_lease_connect_poll
+ * whenever the socket is ready as it asks. */
+int
+store_lease_connect_start(struct store_lease *l)
+{
+	store_lease_drop(l);
+	if ((l->conn = lease_start(l, 1)) == NULL ||
+	    PQstatus(l->conn) == CONNECTION_BAD) {
+		lease_seterr(l, "connect");
+		store_lease_drop(l);
+		return -1;
+	}
+	l->phase = LP_CONNECTING;
+	return 0;
+}
+
+/* -1: failed (the session dropped); 0: under way, *want_write says for
+ * what to wait on store_lease_fd (which may change between calls); 1:
+ * connected, the set-up sent (its answer comes through
+ * store_lease_input, after which the session is ready). */
+int
+store_lease_connect_poll(struct store_lease *l, int *want_write)
+{
+	*want_write = 0;
+	switch (PQconnectPoll(l->conn)) {
+	case PGRES_POLLING_READING:
+		return 0;
+	case PGRES_POLLING_WRITING:
+		*want_write = 1;
+		return 0;
+	case PGRES_POLLING_OK:
+		break;
+	default:
+		lease_seterr(l, "connect");
+		store_lease_drop(l);
+		return -1;
+	}
+	if (PQsetnonblocking(l->conn, 1) != 0 ||
+	    !PQsendQuery(l->conn, lease_setup)) {
+		lease_seterr(l, "set up the leader session");
+		store_lease_drop(l);
+		return -1;
+	}
+	PQflush(l->conn);
+	l->phase = LP_SETUP;
+	l->busy = 1;
+	l->trying = 0;
+	return 1;
 }
 
 /* Sends the next query: the lock tried, or (held) a round trip that
@@ -174,7 +258,7 @@ store_lease_send(struct store_lease *l, int64_t now_ms)
 {
 	char q[96];
 
-	if (l->conn == NULL || l->busy)
+	if (l->conn == NULL || l->phase != LP_READY || l->busy)
 		return l->conn != NULL ? 0 : -1;
 	if (l->held)
 		snprintf(q, sizeof q, "SELECT 1");
@@ -195,7 +279,8 @@ store_lease_send(struct store_lease *l, int64_t now_ms)
 /*
  * Reads what the server sent. -1: the session is gone (the lock with
  * it); 0: nothing complete yet; 1: the query was answered (held tells
- * whether the lock is ours). *others: another instance committed.
+ * whether the lock is ours); 2: the session is set up and ready.
+ * *others: another instance committed.
  */
 int
 store_lease_input(struct store_lease *l, int *others)
@@ -220,11 +305,17 @@ store_lease_input(struct store_lease *l, int *others)
 	while (l->busy && !PQisBusy(l->conn)) {
 		if ((res = PQgetResult(l->conn)) == NULL) {
 			l->busy = 0;
-			l->ok_ms = l->sent_ms;
 			rc = 1;
+			if (l->phase == LP_SETUP) {
+				l->phase = LP_READY;
+				rc = 2;
+			} else
+				l->ok_ms = l->sent_ms;
 			break;
 		}
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+		    !(l->phase == LP_SETUP &&
+		    PQresultStatus(res) == PGRES_COMMAND_OK)) {
 			snprintf(l->err, sizeof l->err, "the leader session: %s",
 			    PQresultErrorMessage(res));
 			lease_oneline(l->err);

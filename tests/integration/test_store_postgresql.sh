@@ -77,6 +77,8 @@ code=$(curl -s -o "$T/h.out" -w '%{http_code}' -H 'Authorization: Bearer tok' -X
 expect_eq "database down: REST gets 503" "$code" 503
 check "... with a JSON error" sh -c "jq -e '.error | length > 0' '$T/h.out' >/dev/null"
 check "the daemon keeps running" kill -0 "$KZD_PID"
+# Its lock session went down with the server: it fires nothing meanwhile.
+wait_for "... and no longer leads (its lock went with the server)" 20 sh -c "[ \"\$('$KZ' --json status | jq -r .role)\" = follower ]"
 expect_rc "a second try fails the same way" 1 "$KZ" ack "$id" dns
 
 # Back: it connects again by itself at the next operation.
@@ -84,6 +86,8 @@ pg_start || exit 1
 expect_rc "database back: the change goes through" 0 "$KZ" ack "$id" dns
 expect_eq "... and is in PostgreSQL" "$(kz_sql "SELECT state FROM steps WHERE incident = $id AND id = 'dns'")" acked
 grep -q 'connected to PostgreSQL again' "$T/kzd.log" && ok "the reconnection is logged" || nok "the reconnection is logged"
+wait_for "... and leads again by itself" 30 sh -c "[ \"\$('$KZ' --json status | jq -r .role)\" = leader ]"
+grep -q 'leader: node tokyo-1 leads now' "$T/kzd.log" && ok "... which the log says" || nok "... which the log says"
 expect_rc "done" 0 "$KZ" done "$id" dns
 expect_eq "nothing refused was written: one ack of dns in the log" "$(kz_sql "SELECT count(*) FROM events WHERE incident = $id AND type = 'step.acked' AND step = 'dns'")" 1
 expect_rc "close" 0 "$KZ" close "$id"
