@@ -56,8 +56,9 @@ case fuzz_replay in *${TESTS:-}*)
 esac
 
 # Integration tests, the longest first so that the last ones end together.
-slow="test_fault_crash test_valgrind test_assembly test_notify_crash
-    test_actions_plugins test_exception_lifecycle test_report_html"
+slow="test_store_leader test_fault_crash test_valgrind test_assembly
+    test_notify_crash test_actions_plugins test_exception_lifecycle
+    test_report_html"
 names=()
 for n in $slow; do
 	[ -f "$top/tests/integration/$n.sh" ] && names+=("$n")
@@ -71,9 +72,21 @@ done
 # The second pass: store-dependent tests again on PostgreSQL (SPEC §13),
 # each on a throw-away cluster of its own (lib-pg.sh), named pg:TEST.
 # test_store_postgresql always runs on PostgreSQL.
+# Not here: tests of SQLite itself (test_fault_*: its I/O errors and a full
+# disk under it; test_silence_beat's disk-full ping), of the installation
+# and the docs, of the client alone; test_store_* and test_import_sqlite
+# run on PostgreSQL anyway.
 pg_tests="test_spine_flow test_spine_timers test_spine_reload test_http_hooks
     test_notify_delivery test_notify_crash test_exception_lifecycle
-    test_report_verify test_rota_cli test_jma_feed"
+    test_report_verify test_rota_cli test_jma_feed test_safety_scale
+    test_maintenance test_actions_plugins test_hostile_burst
+    test_hostile_lists test_hostile_sod test_hostile_storm
+    test_http_alertmanager test_assign test_drill_report
+    test_drill_scenario test_incident_texts test_notify_events
+    test_notify_retry test_report_content test_report_golden
+    test_rota_handover test_runbooks_dc_failover test_runbooks_earthquake
+    test_runbooks_ransomware test_runbooks_telework test_safety_web
+    test_silence_watchdog test_web_mail test_web_sitrep"
 for n in $pg_tests; do
 	[ -f "$top/tests/integration/$n.sh" ] && names+=("pg:$n")
 done

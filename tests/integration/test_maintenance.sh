@@ -135,7 +135,7 @@ wait_for "DiskFull, outside the window, starts its runbook" 20 has_inc disk
 wait_for "PrimarySiteDown is held back by the window, repeatedly" 20 held_ge "$w1" 2
 expect_eq "it activated nothing" "$(ninc failover)" 0
 expect_eq "each is recorded as suppressed with the window's id" \
-    "$(sql "SELECT count(*) = sum(status = 'suppressed' AND maintenance = $w1 AND incident IS NULL) FROM triggers WHERE json_extract(doc, '\$.labels.alertname') = 'PrimarySiteDown'")" 1
+    "$(sql "SELECT count(*) FROM triggers WHERE doc LIKE '%PrimarySiteDown%' AND NOT (status = 'suppressed' AND maintenance = $w1 AND incident IS NULL)") $(sql "SELECT CASE WHEN count(*) > 0 THEN 'some' END FROM triggers WHERE doc LIKE '%PrimarySiteDown%'")" "0 some"
 check "and logged with it" grep -q "held back by maintenance window $w1" "$T/kzd.log"
 check "Alertmanager saw its deliveries accepted" sh -c "! grep -qi 'Notify for alerts failed' '$T/am.log'"
 t=$(clock 4m)
@@ -167,7 +167,7 @@ t=$(clock 3m)
 wait_for "heard (Watchdog)" 20 heard_at "$t"
 t=$(clock 3m)
 expect_eq "10m after it opened: maintenance.ended, by keizokud" \
-    "$(sql "SELECT actor || ' ' || json_extract(data, '\$.id') FROM events WHERE type = 'maintenance.ended' ORDER BY seq DESC LIMIT 1")" "keizokud $w1"
+    "$(sql "SELECT actor FROM events WHERE type = 'maintenance.ended' ORDER BY seq DESC LIMIT 1") $(sql "SELECT data FROM events WHERE type = 'maintenance.ended' ORDER BY seq DESC LIMIT 1" | jq -r .id)" "keizokud $w1"
 expect_eq "it is ended in the list, no longer in force" "$(mlist | jq -r ".[] | select(.id == $w1) | .state")/$("$KZ" --json maintenance list | jq "[.[] | select(.id == $w1)] | length")" ended/0
 wait_for "PrimarySiteDown, repeated by Alertmanager, now starts its runbook" 20 has_inc failover
 expect_eq "once" "$(ninc failover)" 1
@@ -198,7 +198,7 @@ kill -TERM "$AM_PID"; wait "$AM_PID" 2>/dev/null
 clock 6m >/dev/null
 expect_eq "Alertmanager stopped for the work: silent, but monitoring-lost is held back" \
     "$(src .silent)/$(ninc monitoring-lost)" true/0
-expect_eq "the source.silent event says by which window" "$(sql "SELECT json_extract(data, '\$.held_by') FROM events WHERE type = 'source.silent'")" "$w4"
+expect_eq "the source.silent event says by which window" "$(sql "SELECT data FROM events WHERE type = 'source.silent'" | jq -r .held_by)" "$w4"
 
 # --- the post-incident report lists the windows that held triggers ---
 "$KZ" --json report "$disk" --format json >"$T/report.json"

@@ -68,7 +68,7 @@ check "第2報" grep -q '^# 第2報' "$T/r2.md"
 check "what changed since 第1報" grep -q '前報（12/07 09:00）からの変化' "$T/r2.md"
 check "the change itself, by whom (a name)" grep -q '12/07 09:20 田中 太郎 (by root): step.done decide: 大阪へ切替' "$T/r2.md"
 check "done steps" grep -q '切替の判断 / Decide（完了 done）田中 太郎 12/07 09:20' "$T/r2.md"
-expect_eq "each report is stored with its number" "$(sql 'SELECT group_concat(n) FROM sitreps WHERE incident = 1')" "1,2"
+expect_eq "each report is stored with its number" "$(sql 'SELECT n FROM sitreps WHERE incident = 1 ORDER BY n' | paste -sd,)" "1,2"
 expect_eq "and logged" "$("$KZ" log "$INC" --json | jq '[.[] | select(.type == "sitrep.issued")] | length')" 2
 "$KZ" sitrep "$INC" --format html >"$T/r3.html"
 check "printable HTML" grep -q '<!DOCTYPE html>' "$T/r3.html"
