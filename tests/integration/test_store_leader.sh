@@ -246,4 +246,10 @@ expect_eq "the receiver got every notification ($nrows)" "$(cut -f1 "$T/pairs" |
 expect_eq "... a repeat only with the same webhook-id and body" "$(cut -f1 "$T/pairs" | sort | uniq -d | wc -l)" 0
 echo "# deliveries: $(jq -r 'select(.status == 200) | .headers["webhook-id"]' "$T/sink.log" | wc -l) for $nrows notifications"
 expect_eq "the hash chain is whole" "$(kza --json verify | jq -r .ok)" true
+# A stop of the leader hands the lock over at once; both exit 0.
+if [ "$(role a)" = leader ]; then L=a; F=b; else L=b; F=a; fi
+eval "_p=\$PID_$L"; kill -TERM "$_p"; wait "$_p"; rc1=$?
+wait_for "SIGTERM of the leader: the other leads" 20 sh -c "[ \"\$(KEIZOKU_SOCKET='$T/$F/keizoku.sock' '$KZ' --json status | jq -r .role)\" = leader ]"
+eval "_p=\$PID_$F"; kill -TERM "$_p"; wait "$_p"; rc2=$?
+expect_eq "both exit 0 on SIGTERM" "$rc1 $rc2" "0 0"
 exit $_failed
