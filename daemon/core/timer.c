@@ -197,8 +197,11 @@ timers_run(struct kz_daemon *d, int bounded)
 	json_t	*due;
 	size_t	 i, n;
 
-	if (!kz_leading(d))
+	/* A follower fires nothing; its own heartbeat it sends. */
+	if (!kz_leading(d)) {
+		beat_tick(d);
 		return;
+	}
 	due = store_timers_due(d->store, now, TIMER_BATCH);
 	if (due == NULL) {
 		beat_tick(d);
@@ -222,8 +225,10 @@ kz_timers_run_all(struct kz_daemon *d)
 	json_t	*due;
 	size_t	 i, n;
 
-	if (!kz_leading(d))
+	if (!kz_leading(d)) {
+		beat_tick(d);
 		return;
+	}
 	do {
 		due = store_timers_due(d->store, now, TIMER_BATCH);
 		if (due == NULL)
