@@ -10,9 +10,10 @@
 struct kz_daemon;
 
 #define KZ_LEASE_TICK_MS	1000	/* a try or a confirmation */
-#define KZ_LEASE_VALID_MS	5000	/* leads this long after the last
-					   confirmed query was sent */
-#define KZ_LEASE_LOST_MS	6000	/* an unanswered query: the session
+#define KZ_LEASE_VALID_MS	4000	/* leads this long after the last
+					   confirmed query was sent (less
+					   than KZ_LEASE_SERVER_S) */
+#define KZ_LEASE_LOST_MS	5000	/* an unanswered query: the session
 					   is given up */
 
 /* Starts leadership: on SQLite it leads at once; on PostgreSQL the lock

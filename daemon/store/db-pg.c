@@ -58,6 +58,9 @@ pg_storage_error(struct db_pg *p, const PGresult *res)
 	    strncmp(state, "58", 2) == 0 ||	/* I/O */
 	    strncmp(state, "XX", 2) == 0 ||	/* internal */
 	    strcmp(state, "25006") == 0 ||	/* a read-only standby */
+	    strcmp(state, "55P03") == 0 ||	/* lock_timeout: another
+						   instance holds the write
+						   lock (leader.c) */
 	    strcmp(state, "40001") == 0 ||	/* serialization */
 	    strcmp(state, "40P01") == 0;	/* deadlock */
 }
@@ -111,6 +114,11 @@ pg_err(struct db_pg *p, const PGresult *res, const char *what)
 	if (PQstatus(p->conn) != CONNECTION_OK)
 		db_seterr(&p->db, "%s: the PostgreSQL server does not answer: "
 		    "%s", what, msg);
+	else if (res != NULL && PQresultErrorField(res, PG_DIAG_SQLSTATE) !=
+	    NULL && strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+	    "55P03") == 0)
+		db_seterr(&p->db, "another session has held the write lock "
+		    "for 2 s (an instance stuck in its transaction?): %s", msg);
 	else
 		db_seterr(&p->db, "%s: %s", what, msg);
 }
@@ -119,6 +127,30 @@ static void
 pg_forget(struct db_pg *p)
 {
 	p->ncache = 0;
+}
+
+/*
+ * The session's settings, at each connection. Several instances take
+ * turns writing (store_op_begin): one paused or cut off in the middle of
+ * its transaction must not stop the others for long. The server ends a
+ * transaction left idle for 10 s (and with it the write lock), and a
+ * wait for the lock gives up after 2 s (the batch fails with 503: never
+ * a false success, nor a loop held for longer).
+ */
+static int
+pg_session_setup(struct db_pg *p)
+{
+	PGresult	*res;
+	int		 ok;
+
+	res = PQexec(p->conn, "SET client_min_messages = warning; "
+	    "SET lock_timeout = '2s'; "
+	    "SET idle_in_transaction_session_timeout = '10s'");
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_err(p, res, "session set-up");
+	PQclear(res);
+	return ok ? 0 : -1;
 }
 
 /* Connects again when the connection was lost, but never inside a
@@ -139,6 +171,8 @@ pg_ensure(struct db_pg *p)
 	}
 	PQreset(p->conn);
 	pg_forget(p);
+	if (PQstatus(p->conn) == CONNECTION_OK && pg_session_setup(p) == -1)
+		return -1;
 	if (PQstatus(p->conn) != CONNECTION_OK) {
 		p->db.failed = 1;
 		if (!p->down)
@@ -497,7 +531,7 @@ pg_open(const char *dsn, char **why)
 	p->db.label = xprintf("postgresql://%s%s%s/%s", host ? host : "",
 	    PQport(p->conn) ? ":" : "", PQport(p->conn) ? PQport(p->conn) : "",
 	    db ? db : "");
-	if (pg_raw(&p->db, "SET client_min_messages = warning") == -1) {
+	if (pg_session_setup(p) == -1) {
 		*why = xprintf("%s: %s", p->db.label, p->db.errmsg);
 		pg_close(&p->db);
 		return NULL;

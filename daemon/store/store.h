@@ -42,7 +42,7 @@ const char	*store_errmsg(const struct store *);
 #define KZ_PG_WRITE_LOCK	0x6b7a0001	/* every write transaction */
 #define KZ_PG_LEADER_LOCK	0x6b7a0002	/* the leader's session */
 #define KZ_PG_MIGRATE_LOCK	0x6b7a0003	/* schema migrations */
-#define KZ_LEASE_SERVER_S	"8"	/* the server drops a silent session */
+#define KZ_LEASE_SERVER_S	"6"	/* the server drops a silent session */
 struct store_lease;
 struct store_lease *store_lease_new(struct store *);
 void		 store_lease_free(struct store_lease *);

@@ -246,6 +246,32 @@ expect_eq "the receiver got every notification ($nrows)" "$(cut -f1 "$T/pairs" |
 expect_eq "... a repeat only with the same webhook-id and body" "$(cut -f1 "$T/pairs" | sort | uniq -d | wc -l)" 0
 echo "# deliveries: $(jq -r 'select(.status == 200) | .headers["webhook-id"]' "$T/sink.log" | wc -l) for $nrows notifications"
 expect_eq "the hash chain is whole" "$(kza --json verify | jq -r .ok)" true
+# ---- 4. a paused leader (SIGSTOP), a write lock held elsewhere ----
+if [ "$(role a)" = leader ]; then L=a; F=b; else L=b; F=a; fi
+eval "_p=\$PID_$L"
+kill -STOP "$_p"
+t0=$(date +%s%N)
+_i=0; while [ "$(role $F)" != leader ] && [ $_i -lt 1500 ]; do sleep 0.02; _i=$((_i + 1)); done
+t1=$(date +%s%N)
+expect_eq "a paused leader: the other takes over (the server ends the silent lock session)" "$(role $F)" leader
+echo "# takeover after SIGSTOP of the leader: $(( (t1 - t0) / 1000000 )) ms (the server's idle_session_timeout is 6 s)"
+kill -CONT "$_p"
+wait_for "... and the paused one, resumed, follows" 20 sh -c "[ \"\$(KEIZOKU_SOCKET='$T/$L/keizoku.sock' '$KZ' --json status | jq -r .role)\" = follower ]"
+check "... saying why in its log" grep -q "leader: node $L is a follower now" "$T/$L/kzd.log"
+idx=$(KEIZOKU_SOCKET="$T/$F/keizoku.sock" "$KZ" --json activate lead | jq -r .incident)
+# The write lock held by someone else (a session stuck in its transaction):
+# a change waits 2 s at most, then fails clearly; the daemon goes on.
+( printf 'BEGIN;\nSELECT pg_advisory_xact_lock(%d);\nSELECT pg_sleep(5);\nCOMMIT;\n' $((0x6b7a0001)) |
+  runuser -u postgres -- "$PG_BIN/psql" -h "$PG_DIR/sock" -p "$PG_PORT" -U postgres -qAt keizoku >/dev/null 2>&1 ) &
+HOLD=$!
+sleep 1
+KEIZOKU_SOCKET="$T/$F/keizoku.sock" "$KZ" ack "$idx" decide 2>"$T/lock.err"
+expect_eq "the write lock held elsewhere: a change exits 1" "$?" 1
+check "... saying the storage is unavailable" grep -q "storage unavailable.*lock" "$T/lock.err"
+sed 's/^/# /' "$T/lock.err"
+wait $HOLD
+expect_rc "the lock released: the change goes through" 0 env KEIZOKU_SOCKET="$T/$F/keizoku.sock" "$KZ" ack "$idx" decide
+
 # A stop of the leader hands the lock over at once; both exit 0.
 if [ "$(role a)" = leader ]; then L=a; F=b; else L=b; F=a; fi
 eval "_p=\$PID_$L"; kill -TERM "$_p"; wait "$_p"; rc1=$?
