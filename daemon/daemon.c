@@ -59,6 +59,25 @@ reloaded(struct kz_daemon *d)
 
 static int	started;	/* the start's own recovery has run */
 
+/* What a start does and a new leader does again: actions that were
+ * running are interrupted (retried or failed per their step), rotas'
+ * turn boundaries armed, timers that fell due meanwhile fired. */
+static void
+catch_up(struct kz_daemon *d)
+{
+	kz_actions_recover(d);
+	/* Rotas: covers and outs in force, a timer per turn boundary (one
+	 * passed while down is due now and fires below). */
+	kz_rota_arm(d);
+	if (store_in_tx(d->store))
+		kz_loop_flush(d);
+	kz_timers_rearm(d);
+	/* Timers that fell due while we were down fire now. */
+	kz_timers_run(d);
+	if (store_in_tx(d->store))
+		kz_loop_flush(d);
+}
+
 /* Leadership taken or lost (core/leader.c). Taken after the start (a
  * takeover), the new leader does what a start does: actions left running
  * by the last leader are interrupted, timers that fell due fire, feeds
@@ -74,13 +93,7 @@ on_lead(struct kz_daemon *d, int leading)
 	}
 	if (!started)
 		return;		/* the start's sequence follows */
-	kz_actions_recover(d);
-	if (store_in_tx(d->store))
-		kz_loop_flush(d);
-	kz_timers_rearm(d);
-	kz_timers_run(d);
-	if (store_in_tx(d->store))
-		kz_loop_flush(d);
+	catch_up(d);
 	jma_start(d);
 	outbox_rescan(d);
 }
@@ -253,17 +266,7 @@ kz_daemon_run(const char *conf_path)
 	/* On PostgreSQL: the lock is tried once now; the recovery below is
 	 * the leader's (a follower's gates let nothing through). */
 	leader_start(d, on_lead);
-	kz_actions_recover(d);
-	/* Rotas: covers and outs in force, a timer per turn boundary (one
-	 * passed while down is due now and fires below). */
-	kz_rota_arm(d);
-	if (store_in_tx(d->store))
-		kz_loop_flush(d);
-	kz_timers_rearm(d);
-	/* Timers that fell due while we were down fire now. */
-	kz_timers_run(d);
-	if (store_in_tx(d->store))
-		kz_loop_flush(d);
+	catch_up(d);
 	drills_ev = kz_plan_drills_start(d);
 	sources_arm(d);
 	if (store_in_tx(d->store))
