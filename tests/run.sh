@@ -90,6 +90,17 @@ pg_tests="test_spine_flow test_spine_timers test_spine_reload test_http_hooks
 for n in $pg_tests; do
 	[ -f "$top/tests/integration/$n.sh" ] && names+=("pg:$n")
 done
+# One initdb for the run: each PostgreSQL test copies this cluster.
+case " ${names[*]} " in *" pg:"*|*test_store_*|*test_import_*)
+	pgtpl=$(mktemp -d /tmp/kz-pg-template.XXXXXX)
+	chmod 755 "$pgtpl"
+	trap 'rm -rf "$pgtpl"' EXIT
+	if (. "$top/tests/integration/lib-pg.sh" && pg_template "$pgtpl"); then
+		export KZ_PG_TEMPLATE="$pgtpl"
+	else
+		echo "# no PostgreSQL template cluster: each test runs initdb"
+	fi ;;
+esac
 run_one() {	# name (pg:NAME: on PostgreSQL)
 	_s=$EPOCHREALTIME
 	case "$1" in
