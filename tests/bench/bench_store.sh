@@ -21,8 +21,17 @@ free_port() {
 	done
 }
 . "$top/tests/integration/lib-pg.sh"
-trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; pg_teardown; rm -rf "$T"' EXIT
+proxy=""
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; [ -n "$proxy" ] && kill $proxy 2>/dev/null; pg_teardown; rm -rf "$T"' EXIT
 pg_setup >/dev/null
+# The same server behind a link of 1 ms each way (2 ms round trip: two
+# data centres of one region): what a turn costs when the primary is at
+# the other site.
+FAR=$(free_port)
+/usr/bin/python3 "$top/tests/bench/delayproxy.py" "$FAR" "$PG_PORT" 1 "$T/proxy.ready" &
+proxy=$!
+until [ -s "$T/proxy.ready" ]; do sleep 0.05; done
+far_dsn="host=127.0.0.1 port=$FAR dbname=keizoku user=postgres"
 mkdir -p "$T/runbooks"
 printf 'members:\n  - {id: op}\nroles:\n  - {id: ops, members: [op]}\n' >"$T/roster.yaml"
 {
@@ -34,7 +43,7 @@ printf 'members:\n  - {id: op}\nroles:\n  - {id: ops, members: [op]}\n' >"$T/ros
 } >"$T/runbooks/big.yaml"
 export KEIZOKU_SOCKET=$T/kz.sock
 # round BACKEND: `done` p50/p99 with keizokud on the backend.
-round() {
+round() {	# BACKEND [DSN]
 	{
 		echo "state_dir: state-$1"
 		echo "runbooks: runbooks"
@@ -42,7 +51,7 @@ round() {
 		echo "roster: roster.yaml"
 		echo "admins: [root]"
 		echo "control: {socket: kz.sock, mode: \"0600\"}"
-		[ "$1" = postgresql ] && echo "store: {backend: postgresql, dsn: \"$(pg_dsn)\"}"
+		[ "$1" = postgresql ] && echo "store: {backend: postgresql, dsn: \"${2:-$(pg_dsn)}\"}"
 	} >"$T/keizokud.yaml"
 	"$KZD" -c "$T/keizokud.yaml" 2>>"$T/log" &
 	pid=$!
@@ -54,8 +63,10 @@ round() {
 val() { echo "$2" | grep "$1" | sed "s/.*$3=\([0-9.]*\).*/\1/"; }
 s=$("$SB" sqlite "$T/bench.db" 2000)
 p=$("$SB" postgresql "$(pg_dsn)" 2000)
+f=$("$SB" postgresql "$far_dsn" 200)
 rs=$(round sqlite)
 rp=$(round postgresql)
+rf=$(round postgresql "$far_dsn")
 row() {	# what, pg line, sqlite line
 	p50=$(echo "$2" | sed 's/.*p50=\([0-9.]*\).*/\1/'); p99=$(echo "$2" | sed 's/.*p99=\([0-9.]*\).*/\1/')
 	b50=$(echo "$3" | sed 's/.*p50=\([0-9.]*\).*/\1/'); b99=$(echo "$3" | sed 's/.*p99=\([0-9.]*\).*/\1/')
@@ -65,3 +76,5 @@ row "one INSERT in a transaction (the driver)" "$(echo "$p" | grep insert)" "$(e
 row "one SELECT by key (the driver)" "$(echo "$p" | grep select)" "$(echo "$s" | grep select)"
 row "one group commit: BEGIN, SAVEPOINT, INSERT, RELEASE, COMMIT (a loop turn blocks this long)" "$(echo "$p" | grep commit)" "$(echo "$s" | grep commit)"
 row "\`done\` round trip over the control socket" "$rp" "$rs"
+row "one group commit, PostgreSQL 2 ms round trip away" "$(echo "$f" | grep commit)" "$(echo "$s" | grep commit)"
+row "\`done\` round trip, PostgreSQL 2 ms round trip away (the loop is held this long)" "$rf" "$rs"
