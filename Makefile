@@ -4,6 +4,7 @@
 #   make deps       install missing Debian packages (idempotent)
 #   make run        deps + build, then keizokud on config/keizokud.yaml
 #   make test       deps + build + every unit and integration test
+#   make test-ha    the loss of a site: etcd, Patroni, PostgreSQL, keizokud x2
 #   make bench      every benchmark, table in tests/bench/RESULTS.md
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   SANITIZE=1      ASan + UBSan build (in build-san/)
@@ -77,7 +78,7 @@ FUZZ_NAMES	:= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS	:= $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz/%)
 REPLAY_BINS	:= $(FUZZ_NAMES:%=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all deps run test unit integration bench fuzz install clean check-config \
+.PHONY: all deps run test test-ha unit integration bench fuzz install clean check-config \
 	layers
 
 all: $(BUILD)/keizokud $(BUILD)/keizoku $(PLUGINS)
@@ -188,6 +189,11 @@ BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
 	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) layers all unit
 	@KZ_BUILD=$(abspath $(BUILD)) SANITIZE=$(SANITIZE) bash tests/run.sh
+
+# The loss of a whole site (docs/ha.md): three etcd members, two
+# PostgreSQL nodes under Patroni, two keizokud, all on loopback ports.
+test-ha: deps all
+	@KZ_BUILD=$(abspath $(BUILD)) bash tests/ha/run.sh
 
 check-config: all
 	$(DEMO_ENV) $(BUILD)/keizokud -t -c config/keizokud.yaml
