@@ -96,6 +96,14 @@ kz_incident_load(struct kz_daemon *d, int64_t id, int *status)
 	return store_incident_load(d->store, id, lookup_cb, d, status);
 }
 
+struct incident *
+kz_incident_load_for(struct kz_daemon *d, int64_t id, const char *member,
+    int *status)
+{
+	return store_incident_load_for(d->store, id, member, lookup_cb, d,
+	    status);
+}
+
 struct action_job {
 	int64_t			 incident;
 	int			 step;

@@ -20,6 +20,9 @@ struct runbook	*kz_runbook_by_hash(struct kz_daemon *, const char *hash);
 /* NULL with *status 404 (no such incident) or 503. */
 struct incident	*kz_incident_load(struct kz_daemon *, int64_t id,
 		    int *status);
+/* Partial: member's call-outs only (store_incident_load_for). */
+struct incident	*kz_incident_load_for(struct kz_daemon *, int64_t id,
+		    const char *member, int *status);
 /* {"SYSTEM": rto_s} of the runbook's systems known to the plan; a new
  * reference (an empty object without a plan). */
 json_t		*kz_rtos(struct kz_daemon *, const struct runbook *);

@@ -49,11 +49,56 @@ cindex(struct incident *inc, int step)
 	return &inc->cidx[step];
 }
 
+void
+incident_part_count(struct cpart *p, int step, const char *role,
+    enum answer ans, int n)
+{
+	size_t i;
+
+	for (i = 0; i < p->nt; i++)
+		if (p->t[i].step == step && strcmp(p->t[i].role, role) == 0)
+			break;
+	if (i == p->nt) {
+		p->t = xreallocarray(p->t, p->nt + 1, sizeof *p->t);
+		memset(&p->t[i], 0, sizeof p->t[i]);
+		p->t[i].step = step;
+		p->t[i].role = xstrdup(role);
+		p->nt++;
+	}
+	p->t[i].n[ans] += n;
+}
+
+void
+incident_part_free(struct cpart *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nt; i++)
+		free(p->t[i].role);
+	free(p->t);
+	free(p->member);
+	free(p);
+}
+
+int
+incident_partial(const struct incident *inc, const char *member)
+{
+	if (inc->part == NULL || (member != NULL &&
+	    strcmp(member, inc->part->member) == 0))
+		return 0;
+	inc->part->need_full = 1;
+	return 1;
+}
+
 static struct callout *
 find(struct incident *inc, int step, const char *member)
 {
 	size_t i;
 
+	if (incident_partial(inc, member))
+		return NULL;
 	if (strmap_get(cindex(inc, step), member, &i))
 		return &inc->callouts[i];
 	return NULL;
@@ -68,33 +113,49 @@ struct tally {
 };
 
 static void
+tally_add(struct tally *t, enum answer ans, int by)
+{
+	switch (ans) {
+	case AN_ARRIVED:
+		t->arrived += by;
+		break;
+	case AN_AVAILABLE:
+		t->available += by;
+		break;
+	case AN_UNAVAILABLE:
+		t->unavailable += by;
+		break;
+	case AN_CALLED:
+		t->waiting += by;
+		break;
+	case AN_NOANSWER:
+		t->no_answer += by;
+		break;
+	}
+}
+
+/* On a partial load: the stored counts, with the loaded call-outs'
+ * changes since (their stored answer out, their answer now in). */
+static void
 tally(const struct incident *inc, int step, const char *role, struct tally *t)
 {
-	size_t i;
+	const struct cpart	*p = inc->part;
+	size_t			 i;
+	int			 k;
 
 	memset(t, 0, sizeof *t);
+	for (i = 0; p != NULL && i < p->nt; i++)
+		if (p->t[i].step == step && strcmp(p->t[i].role, role) == 0)
+			for (k = 0; k < AN_COUNT; k++)
+				tally_add(t, (enum answer)k, p->t[i].n[k]);
 	for (i = 0; i < inc->ncallouts; i++) {
 		const struct callout *c = &inc->callouts[i];
 
 		if (c->step != step || strcmp(c->role, role) != 0)
 			continue;
-		switch (c->answer) {
-		case AN_ARRIVED:
-			t->arrived++;
-			break;
-		case AN_AVAILABLE:
-			t->available++;
-			break;
-		case AN_UNAVAILABLE:
-			t->unavailable++;
-			break;
-		case AN_CALLED:
-			t->waiting++;
-			break;
-		case AN_NOANSWER:
-			t->no_answer++;
-			break;
-		}
+		if (p != NULL && c->counted)
+			tally_add(t, c->counted_as, -1);
+		tally_add(t, c->answer, 1);
 	}
 }
 
@@ -141,6 +202,8 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
 	size_t			 k;
 	int64_t			 esc = rs->u.assemble.callout_s * 1000;
 
+	if (incident_partial(inc, NULL))
+		return 0;
 	for (k = *cur; k < n; k++) {
 		struct callout *c;
 
@@ -194,6 +257,8 @@ settle(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 			/* The order only when someone is to be called: an
 			 * answer that leaves the quota covered costs no
 			 * pass over the role. */
+			if (incident_partial(inc, NULL))
+				break;
 			if (cand == NULL)
 				cand = eng_callout_order(a, role, &n);
 			if (!call_next(a, inc, i, role, cand, n, &cur, fx))
@@ -259,7 +324,7 @@ eng_assemble_out(const struct actx *a, struct incident *inc, int i,
 	size_t	k;
 	int	n = 0;
 
-	if (inc->steps[i].state != SS_READY)
+	if (inc->steps[i].state != SS_READY || incident_partial(inc, NULL))
 		return 0;
 	for (k = 0; k < inc->ncallouts; k++) {
 		struct callout *c = &inc->callouts[k];
@@ -406,6 +471,9 @@ engine_assembly_json(const struct incident *inc)
 	json_t	*out = json_object();
 	size_t	 i, k;
 	char	 b1[40], b2[40], b3[40];
+
+	if (incident_partial(inc, NULL))
+		return out;
 
 	for (i = 0; i < inc->rb->nsteps; i++) {
 		const struct rb_step	*rs = &inc->rb->steps[i];

@@ -54,6 +54,9 @@ eng_answer_of(const struct incident *inc, const char *member)
 	int64_t		at = -1;
 	size_t		i;
 
+	if (incident_partial(inc, member))
+		return AN_CALLED;
+
 	for (i = 0; i < inc->ncallouts; i++) {
 		const struct callout *c = &inc->callouts[i];
 
@@ -72,6 +75,8 @@ role_called(const struct incident *inc, const char *role)
 {
 	size_t i;
 
+	if (incident_partial(inc, NULL))
+		return 0;
 	for (i = 0; i < inc->ncallouts; i++)
 		if (strcmp(inc->callouts[i].role, role) == 0)
 			return 1;
@@ -85,6 +90,8 @@ answers_map(const struct incident *inc)
 {
 	json_t	*m = json_object(), *at = json_object();
 	size_t	 i;
+
+	incident_partial(inc, NULL);
 
 	for (i = 0; i < inc->ncallouts; i++) {
 		const struct callout *c = &inc->callouts[i];
@@ -319,6 +326,20 @@ eng_rebalance(const struct actx *a, struct incident *inc, const char *role,
 	char			**cand;
 	size_t			 i, n;
 
+	/* Nothing of role to spread: no pass over the answers (an answer
+	 * to a call-out of 10,000 would read every one). */
+	for (i = 0; i < rb->nsteps; i++) {
+		const char *r = step_role(&rb->steps[i]);
+
+		if ((inc->steps[i].state == SS_READY ||
+		    inc->steps[i].state == SS_ACKED) && r != NULL &&
+		    strcmp(r, role) == 0)
+			break;
+	}
+	if (i == rb->nsteps) {
+		free(mov);
+		return;
+	}
 	cand = eligible(a, inc, role, &n);
 	for (i = 0; i < rb->nsteps; i++) {
 		const struct step_st	*s = &inc->steps[i];

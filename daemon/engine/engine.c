@@ -105,6 +105,7 @@ incident_free(struct incident *inc)
 	for (i = 0; inc->cidx != NULL && i < inc->rb->nsteps; i++)
 		strmap_clear(&inc->cidx[i]);
 	free(inc->cidx);
+	incident_part_free(inc->part);
 	json_decref(inc->systems);
 	runbook_unref(inc->rb);
 	free(inc->title);

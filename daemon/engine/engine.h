@@ -51,6 +51,7 @@ struct step_st {
  * assemble step. */
 enum answer { AN_CALLED, AN_NOANSWER, AN_AVAILABLE, AN_UNAVAILABLE,
 	AN_ARRIVED };
+#define AN_COUNT	5
 
 struct callout {
 	int		 step;
@@ -63,6 +64,29 @@ struct callout {
 	char		*entered_by;	/* who typed the answer (proxy) */
 	int		 dirty;
 	int		 is_new;
+	int		 counted;	/* partial load: in cpart's counts */
+	enum answer	 counted_as;	/* with this answer */
+};
+
+/*
+ * A partial load (an answer to a large call-out): callouts holds only
+ * member's call-outs, and t the counts by answer of every stored
+ * call-out per step and role. What needs the whole list (calling more
+ * people, listing members, the answers of others) sets need_full: the
+ * caller throws the result away, loads the whole incident and runs
+ * again. An answer that leaves the quota where it was costs no pass
+ * over the call-outs.
+ */
+struct ctally {
+	int	 step;
+	char	*role;
+	int	 n[AN_COUNT];
+};
+struct cpart {
+	char		*member;
+	struct ctally	*t;
+	size_t		 nt;
+	int		 need_full;
 };
 
 struct incident {
@@ -86,6 +110,7 @@ struct incident {
 	size_t		 ccap;		/* allocated */
 	struct strmap	*cidx;		/* per step: member -> callout, built
 					   when first needed (engine) */
+	struct cpart	*part;		/* NULL: every call-out is loaded */
 	/* RTO clocks: {"SYSTEM": {"rto_s", "deadline_at", "recovered_at"}}
 	 * with times in ms; null rto_s when the plan does not know it. */
 	json_t		*systems;
@@ -215,6 +240,15 @@ void		 incident_free(struct incident *);
  * role and member (copied); the step's member index is not touched. */
 struct callout	*incident_callout_push(struct incident *, int step,
 		    const char *role, const char *member);
+/* Partial loads (struct cpart): count n call-outs of step and role with
+ * answer; free. */
+void		 incident_part_count(struct cpart *, int step,
+		    const char *role, enum answer, int n);
+void		 incident_part_free(struct cpart *);
+/* Whether inc is a partial load that cannot serve a look at every
+ * call-out (or at member's, if member is not the one loaded): then
+ * need_full is set, and the caller loads the whole incident again. */
+int		 incident_partial(const struct incident *, const char *member);
 
 /* Each returns an HTTP-like status: 200 ok, 403 not allowed, 404 unknown
  * step, 409 wrong state, with *why (allocated) on error. */

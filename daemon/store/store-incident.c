@@ -166,27 +166,75 @@ callout_row(void *arg, int n, const char *const *v)
 	return 0;
 }
 
-/* Read straight from the statement (no JSON per row): an incident with
- * 10,000 call-outs is loaded for every answer. In the order they were
- * made: rowid on SQLite, the ord column PostgreSQL's table has. */
+/* Read straight from the statement (no JSON per row). In the order they
+ * were made: rowid on SQLite, the ord column PostgreSQL's table has. A
+ * partial load (member not NULL) reads only member's, by key. */
 static int
-load_callouts(struct store *s, struct incident *inc)
+load_callouts(struct store *s, struct incident *inc, const char *member)
+{
+	json_t	*p = member != NULL ? json_pack("[I,s]", (json_int_t)inc->id,
+		    member) : json_pack("[I]", (json_int_t)inc->id);
+	char	*q;
+	size_t	 i;
+	int	 rc;
+
+	q = xprintf("SELECT step, role, member, answer, eta_at, called_at, "
+	    "answered_at, entered_by FROM responses WHERE incident = $1%s "
+	    "ORDER BY called_at, %s", member != NULL ? " AND member = $2" :
+	    "", store_is_pg(s) ? "ord" : "rowid");
+	rc = store_each(s, q, p, callout_row, inc);
+	free(q);
+	json_decref(p);
+	for (i = 0; member != NULL && i < inc->ncallouts; i++) {
+		inc->callouts[i].counted = 1;
+		inc->callouts[i].counted_as = inc->callouts[i].answer;
+	}
+	return rc;
+}
+
+static int
+count_row(void *arg, int n, const char *const *v)
+{
+	struct incident	*inc = arg;
+	int		 step, ans;
+
+	if (n < 4 || v[0] == NULL || v[1] == NULL || v[2] == NULL ||
+	    v[3] == NULL)
+		return 0;
+	step = runbook_step_index(inc->rb, v[0]);
+	ans = answer_parse(v[2]);
+	if (step >= 0 && ans >= 0)
+		incident_part_count(inc->part, step, v[1], (enum answer)ans,
+		    (int)strtol(v[3], NULL, 10));
+	return 0;
+}
+
+/* The counts by answer of every call-out per step and role, from the
+ * index responses_tally (no row is read). */
+static int
+load_counts(struct store *s, struct incident *inc, const char *member)
 {
 	json_t	*p = json_pack("[I]", (json_int_t)inc->id);
 	int	 rc;
 
-	rc = store_each(s, store_is_pg(s) ? "SELECT step, role, member, "
-	    "answer, eta_at, called_at, answered_at, entered_by FROM responses "
-	    "WHERE incident = $1 ORDER BY called_at, ord" : "SELECT step, "
-	    "role, member, answer, eta_at, called_at, answered_at, entered_by "
-	    "FROM responses WHERE incident = $1 ORDER BY called_at, rowid", p,
-	    callout_row, inc);
+	inc->part = xcalloc(1, sizeof *inc->part);
+	inc->part->member = xstrdup(member);
+	rc = store_each(s, "SELECT step, role, answer, count(*) AS n FROM "
+	    "responses WHERE incident = $1 GROUP BY step, role, answer", p,
+	    count_row, inc);
 	json_decref(p);
 	return rc;
 }
 
 struct incident *
 store_incident_load(struct store *s, int64_t id,
+    struct runbook *(*lookup)(void *, const char *), void *arg, int *status)
+{
+	return store_incident_load_for(s, id, NULL, lookup, arg, status);
+}
+
+struct incident *
+store_incident_load_for(struct store *s, int64_t id, const char *member,
     struct runbook *(*lookup)(void *, const char *), void *arg, int *status)
 {
 	json_t		*rows, *r, *steps;
@@ -238,7 +286,8 @@ store_incident_load(struct store *s, int64_t id,
 		inc->systems = json_object();
 	}
 	json_decref(rows);
-	if (load_callouts(s, inc) == -1) {
+	if (load_callouts(s, inc, member) == -1 || (member != NULL &&
+	    load_counts(s, inc, member) == -1)) {
 		incident_free(inc);
 		*status = 503;
 		return NULL;

@@ -131,5 +131,10 @@ const char *const store_pg_migrations[] = {
 	"CREATE INDEX triggers_held ON triggers(maintenance, received_at)"
 	"  WHERE maintenance IS NOT NULL;",
 	"", "", "", "", "", "", "", "", "", "",
+	/* 12: an answer to a large call-out reads the member's call-outs
+	 * by key and counts the others from an index, not every row */
+	"CREATE INDEX responses_member ON responses(incident, member);"
+	"CREATE INDEX responses_tally ON responses(incident, step, role,"
+	"  answer);",
 	NULL
 };

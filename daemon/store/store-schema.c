@@ -168,5 +168,10 @@ const char *const store_migrations[] = {
 	"  WHERE maintenance IS NOT NULL;"
 	"ALTER TABLE feeds ADD COLUMN fresh_at INTEGER;"
 	"ALTER TABLE feeds ADD COLUMN stale_since INTEGER;",
+	/* 12: an answer to a large call-out reads the member's call-outs
+	 * by key and counts the others from an index, not every row */
+	"CREATE INDEX responses_member ON responses(incident, member);"
+	"CREATE INDEX responses_tally ON responses(incident, step, role,"
+	"  answer);",
 	NULL
 };

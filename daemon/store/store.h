@@ -94,6 +94,12 @@ int		 store_incident_save(struct store *, struct incident *);
 struct incident	*store_incident_load(struct store *, int64_t id,
 		    struct runbook *(*lookup)(void *, const char *hash),
 		    void *arg, int *status);
+/* The same, partial (struct cpart): only member's call-outs, with the
+ * counts of all of them per step and role. */
+struct incident	*store_incident_load_for(struct store *, int64_t id,
+		    const char *member,
+		    struct runbook *(*lookup)(void *, const char *hash),
+		    void *arg, int *status);
 /* A page of incidents (open ones, or all), by id after after. */
 json_t		*store_incidents(struct store *, int all, int64_t after,
 		    int64_t limit);
