@@ -1,7 +1,11 @@
 /* The SQLite driver: one connection in WAL mode with synchronous=FULL;
  * statements prepared once (persistent) and cached by their SQL text.
+ * The WAL is copied back into the database (checkpointed) by a thread
+ * with a connection of its own, not in the loop's COMMIT: a checkpoint
+ * of a large call-out's pages was a turn of 100-250 ms on a busy disk.
  * Parameters are named $1, $2… and bound by name, so that their order of
  * appearance in the text does not matter and one may appear twice. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +24,91 @@ struct db_sqlite {
 	sqlite3			*h;
 	struct stmt_cache	*cache;
 	size_t			 ncache;
+
+	/* The checkpointer (ckpt_main): woken by the WAL hook. */
+	char			*path;
+	pthread_t		 ckpt;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 ckpt_on;
+	int			 ckpt_want;
+	int			 ckpt_stop;
 };
+
+/* WAL frames (pages) after which a checkpoint is asked for: SQLite's
+ * own default for its automatic one. */
+#define CKPT_FRAMES	1000
+
+/* A PASSIVE checkpoint never waits for the writer, and the writer never
+ * waits for it; a failed one (busy, an I/O error) is tried again at the
+ * next request, and the WAL only grows meanwhile (commits stay durable:
+ * they are synced into the WAL). */
+static void *
+ckpt_main(void *arg)
+{
+	struct db_sqlite	*s = arg;
+	sqlite3			*h = NULL;
+
+	if (sqlite3_open_v2(s->path, &h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(h, 100);
+		sqlite3_exec(h, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+	}
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->ckpt_want && !s->ckpt_stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->ckpt_stop)
+			break;
+		s->ckpt_want = 0;
+		pthread_mutex_unlock(&s->mu);
+		if (h != NULL)
+			sqlite3_wal_checkpoint_v2(h, NULL,
+			    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	sqlite3_close(h);
+	return NULL;
+}
+
+static int
+wal_hook(void *arg, sqlite3 *h, const char *db, int frames)
+{
+	struct db_sqlite *s = arg;
+
+	if (frames >= CKPT_FRAMES) {
+		pthread_mutex_lock(&s->mu);
+		s->ckpt_want = 1;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void
+ckpt_start(struct db_sqlite *s)
+{
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (pthread_create(&s->ckpt, NULL, ckpt_main, s) != 0)
+		return;		/* SQLite's automatic checkpoint stays */
+	s->ckpt_on = 1;
+	sqlite3_wal_hook(s->h, wal_hook, s);	/* replaces it */
+}
+
+static void
+ckpt_end(struct db_sqlite *s)
+{
+	if (!s->ckpt_on)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->ckpt_stop = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->ckpt, NULL);
+	s->ckpt_on = 0;
+}
 
 static void
 sl_err(struct db_sqlite *s, int rc, const char *what)
@@ -288,11 +376,13 @@ sl_close(struct db *db)
 	struct db_sqlite	*s = (struct db_sqlite *)db;
 	size_t			 i;
 
+	ckpt_end(s);
 	for (i = 0; i < s->ncache; i++)
 		sqlite3_finalize(s->cache[i].st);
 	free(s->cache);
 	if (s->h != NULL)
 		sqlite3_close(s->h);
+	free(s->path);
 	free(db->target);
 	free(db->label);
 	free(s);
@@ -318,15 +408,21 @@ sl_open(const char *path, char **why)
 	}
 	sqlite3_extended_result_codes(s->h, 1);
 	sqlite3_busy_timeout(s->h, 5000);
+	/* temp_store: the statement journal of each operation (a savepoint
+	 * of the turn's batch) stays in memory; spilled to a temporary file
+	 * it was hundreds of writes in one turn of a large call-out. */
 	if (sl_raw(&s->db, "PRAGMA journal_mode=WAL") == -1 ||
 	    sl_raw(&s->db, "PRAGMA synchronous=FULL") == -1 ||
 	    sl_raw(&s->db, "PRAGMA foreign_keys=ON") == -1 ||
-	    sl_raw(&s->db, "PRAGMA trusted_schema=OFF") == -1) {
+	    sl_raw(&s->db, "PRAGMA trusted_schema=OFF") == -1 ||
+	    sl_raw(&s->db, "PRAGMA temp_store=MEMORY") == -1) {
 		*why = xprintf("cannot configure database %s: %s", path,
 		    s->db.errmsg);
 		sl_close(&s->db);
 		return NULL;
 	}
+	s->path = xstrdup(path);
+	ckpt_start(s);
 	return &s->db;
 }
 
