@@ -172,18 +172,27 @@ callout_row(void *arg, int n, const char *const *v)
 static int
 load_callouts(struct store *s, struct incident *inc, const char *member)
 {
+	static const char *const q[2][2] = {
+		{ "SELECT step, role, member, answer, eta_at, called_at, "
+		    "answered_at, entered_by FROM responses WHERE incident = $1 "
+		    "ORDER BY called_at, rowid",
+		  "SELECT step, role, member, answer, eta_at, called_at, "
+		    "answered_at, entered_by FROM responses WHERE incident = $1 "
+		    "AND member = $2 ORDER BY called_at, rowid" },
+		{ "SELECT step, role, member, answer, eta_at, called_at, "
+		    "answered_at, entered_by FROM responses WHERE incident = $1 "
+		    "ORDER BY called_at, ord",
+		  "SELECT step, role, member, answer, eta_at, called_at, "
+		    "answered_at, entered_by FROM responses WHERE incident = $1 "
+		    "AND member = $2 ORDER BY called_at, ord" },
+	};
 	json_t	*p = member != NULL ? json_pack("[I,s]", (json_int_t)inc->id,
 		    member) : json_pack("[I]", (json_int_t)inc->id);
-	char	*q;
 	size_t	 i;
 	int	 rc;
 
-	q = xprintf("SELECT step, role, member, answer, eta_at, called_at, "
-	    "answered_at, entered_by FROM responses WHERE incident = $1%s "
-	    "ORDER BY called_at, %s", member != NULL ? " AND member = $2" :
-	    "", store_is_pg(s) ? "ord" : "rowid");
-	rc = store_each(s, q, p, callout_row, inc);
-	free(q);
+	rc = store_each(s, q[store_is_pg(s) != 0][member != NULL], p,
+	    callout_row, inc);
 	json_decref(p);
 	for (i = 0; member != NULL && i < inc->ncallouts; i++) {
 		inc->callouts[i].counted = 1;
