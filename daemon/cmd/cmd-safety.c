@@ -154,58 +154,79 @@ cmd_safety(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	json_t		*heard, *row;
 	const char	*status, *member = req_str(r, "member");
 	char		*why = NULL;
-	int		*h, can_come, rc;
+	int		*h, can_come, rc, partial;
 	int64_t		 id, eta_s;
+	const char	*who;
 	size_t		 i;
 
 	if (req_id(r, "incident", &id) == -1) {
 		*body = kz_error("incident must be a positive number");
 		return 400;
 	}
-	if ((inc = kz_incident_load(d, id, &rc)) == NULL) {
-		*body = rc == 404 ? kz_error("no incident %lld",
-		    (long long)id) : kz_error("cannot load incident %lld: %s",
-		    (long long)id, store_errmsg(d->store));
-		return rc;
-	}
-	if (req_bool(r, "list")) {
-		*body = list_rows(d, inc, r, body);
-		incident_free(inc);
-		return *body != NULL && json_is_array(*body) ? 200 : 400;
-	}
+	/* The answering member's staff call-outs only (an incident that
+	 * also calls out 10,000 people): if the answer needs them all (it
+	 * finishes the step and an assemble step follows), it runs again on
+	 * the whole incident. */
 	kz_actx(d, r, &a);
-	/* REST's "member" is --as: admins and proxies only. */
-	if (member != NULL && (a.actor == NULL ||
-	    strcmp(member, a.actor) != 0)) {
-		if (!a.admin && !roster_is_proxy(d->roster, a.actor)) {
-			*body = kz_error("%s may not answer for %s (only "
-			    "admins and members of proxy roles may)",
-			    a.actor ? a.actor : "this caller", member);
-			incident_free(inc);
-			return 403;
+	who = member != NULL && (a.actor == NULL || strcmp(member,
+	    a.actor) != 0) ? member : a.member != NULL ? a.member : a.actor;
+	for (partial = who != NULL && !req_bool(r, "list");; partial = 0) {
+		inc = partial ? kz_incident_load_for(d, id, who, &rc) :
+		    kz_incident_load(d, id, &rc);
+		if (inc == NULL) {
+			*body = rc == 404 ? kz_error("no incident %lld",
+			    (long long)id) : kz_error("cannot load incident "
+			    "%lld: %s", (long long)id, store_errmsg(d->store));
+			return rc;
 		}
-		a.member = member;
-	}
-	if ((rc = answer_args(r, &status, &can_come, &eta_s, body)) != 0) {
-		incident_free(inc);
-		return rc;
-	}
-	member = a.member != NULL ? a.member : a.actor;
-	h = xcalloc(inc->rb->nsteps + 1, sizeof *h);
-	heard = member != NULL ? store_safety_heard(d->store, inc->id,
-	    member) : json_array();
-	json_array_foreach(heard, i, row) {
-		int si = runbook_step_index(inc->rb, json_string_value(
-		    json_object_get(row, "step")));
+		if (req_bool(r, "list")) {
+			*body = list_rows(d, inc, r, body);
+			incident_free(inc);
+			return *body != NULL && json_is_array(*body) ? 200 :
+			    400;
+		}
+		/* REST's "member" is --as: admins and proxies only. */
+		if (member != NULL && (a.actor == NULL ||
+		    strcmp(member, a.actor) != 0)) {
+			if (!a.admin && !roster_is_proxy(d->roster,
+			    a.actor)) {
+				*body = kz_error("%s may not answer for %s "
+				    "(only admins and members of proxy roles "
+				    "may)", a.actor ? a.actor : "this caller",
+				    member);
+				incident_free(inc);
+				return 403;
+			}
+			a.member = member;
+		}
+		if ((rc = answer_args(r, &status, &can_come, &eta_s,
+		    body)) != 0) {
+			incident_free(inc);
+			return rc;
+		}
+		member = a.member != NULL ? a.member : a.actor;
+		h = xcalloc(inc->rb->nsteps + 1, sizeof *h);
+		heard = member != NULL ? store_safety_heard(d->store, inc->id,
+		    member) : json_array();
+		json_array_foreach(heard, i, row) {
+			int si = runbook_step_index(inc->rb,
+			    json_string_value(json_object_get(row, "step")));
 
-		if (si >= 0)
-			h[si] = json_is_integer(json_object_get(row,
-			    "answered_at")) ? 2 : 1;
+			if (si >= 0)
+				h[si] = json_is_integer(json_object_get(row,
+				    "answered_at")) ? 2 : 1;
+		}
+		json_decref(heard);
+		rc = engine_safety_answer(&a, inc, member, h, status,
+		    can_come, eta_s, req_str(r, "note"), &fx, &why);
+		free(h);
+		if (inc->part == NULL || !inc->part->need_full)
+			break;
+		effects_free(&fx);
+		free(why);
+		why = NULL;
+		incident_free(inc);
 	}
-	json_decref(heard);
-	rc = engine_safety_answer(&a, inc, member, h, status, can_come, eta_s,
-	    req_str(r, "note"), &fx, &why);
-	free(h);
 	if (rc == 200 && kz_apply(d, &a, inc, &fx) == -1) {
 		rc = 503;
 		why = kz_storage_why(d);

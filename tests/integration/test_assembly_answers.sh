@@ -12,6 +12,7 @@ N=600
 	for i in $(seq 1 $N); do printf '  - {id: m%05d, name: 職員%d}\n' "$i" "$i"; done
 	echo "roles:"
 	echo "  - {id: boss, title: 本部長, members: [m00001]}"
+	echo "  - {id: trio, title: 三人, members: [m00001, m00002, m00003]}"
 	echo "  - id: team"
 	echo "    members: [$(seq -s, -f 'm%05g' 1 $N)]"
 } >"$T/roster.yaml"
@@ -28,6 +29,16 @@ steps:
     type: assemble
     with: {roles: {team: 250}, escalate_after: 1h}
   - {id: next, title: 次 / Next, needs: [call], assign: role:boss}
+YAML
+
+cat >"$T/runbooks/both.yaml" <<'YAML'
+runbook: both
+title: 安否の後に参集 / Safety, then call five
+kind: staff-assembly
+owner: role:boss
+steps:
+  - {id: anpi, title: 三人の安否 / Three people, type: safety, with: {roles: [trio], done_at: 66%}}
+  - {id: call, title: 五人の参集 / Five of the team, type: assemble, needs: [anpi], with: {roles: {team: 5}, escalate_after: 1h}}
 YAML
 
 KEIZOKU_TEST_CLOCK=2026-11-20T03:15:00Z start_kzd || exit 1
@@ -90,6 +101,14 @@ expect_eq "one assembly.complete, with the counts" "$("$KZ" --json log 1 --limit
 expect_eq "nobody called twice, nobody called after the quota" "$(sent)|$(rows)" "281/281|282"
 expect_rc "an answer after the step is done is still taken" 0 "$KZ" --as m00282 respond 1 --unavailable
 expect_eq "... recorded, calling nobody" "$(rows)|$(tally)" "283|[250,33,0,0]"
+
+# --- a safety answer that finishes its step starts an assemble step ---
+"$KZ" activate both >/dev/null
+expect_rc "one safety answer of three" 0 "$KZ" safety 2 --as m00002 --safe
+expect_eq "... the assemble step waits" "$("$KZ" --json show 2 | jq -c '[.steps[] | .state]')|$(kz_sql "SELECT count(*) FROM responses WHERE incident = 2")" '["ready","blocked"]|0'
+expect_rc "the second answer meets done_at" 0 "$KZ" safety 2 --as m00003 --safe --can-come
+expect_eq "... and the assemble step calls its five" "$("$KZ" --json show 2 | jq -c '[.steps[] | .state]')|$(kz_sql "SELECT count(*) || '/' || min(member) || '-' || max(member) FROM responses WHERE incident = 2")" '["done","ready"]|5/m00001-m00005'
+expect_eq "... each once" "$(kz_sql "SELECT count(*) FROM notifications WHERE incident = 2 AND event = 'assembly.callout'")" 5
 
 stop_kzd
 exit $_failed
