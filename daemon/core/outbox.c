@@ -431,6 +431,15 @@ ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 		c->cur_at = r->due;
 		c->cur_id = r->id;
 	}
+	/* Every row of c due before now is in memory: the next read starts
+	 * at now, not at the last row read, so that it does not walk again
+	 * over the rows of the other channels (a channel with none would
+	 * walk over all of them at every read). */
+	if (!c->more && (c->cur_at < now - 1 || (c->cur_at == now - 1 &&
+	    c->cur_id < INT64_MAX))) {
+		c->cur_at = now - 1;
+		c->cur_id = INT64_MAX;
+	}
 	json_decref(rows);
 	json_decref(held);
 }
