@@ -17,7 +17,7 @@
  * second commit between a trigger and its notification. After a kill -9
  * between that commit and the request it is a resend, like any row in
  * flight; at most OB_PER_CHANNEL rows a channel are. Likewise the
- * attempts of the next OB_PER_CHANNEL rows waiting for a channel are
+ * attempts of the next OB_AHEAD rows waiting for a channel are
  * recorded ahead (ob_ahead), so that a finished request is followed at
  * once by the next, not after another commit.
  *
@@ -61,6 +61,7 @@
 #define OB_INFLIGHT	64	/* requests at once, all channels */
 #define OB_PER_CHANNEL	32	/* requests at once to one channel */
 #define OB_PREFETCH	256	/* due rows read ahead per channel */
+#define OB_AHEAD	64	/* attempts recorded ahead per channel */
 #define OB_FLUSH_MS	50	/* results wait at most this to be written */
 #define OB_RESEND	"(再送 resend) "
 #define OB_FLUSH_MAX	4096	/* ... or until there are this many */
@@ -741,11 +742,11 @@ ob_ahead_settle(struct outbox *ob, uint64_t seq, int ok)
 }
 
 /*
- * Records ahead the attempts of up to OB_PER_CHANNEL rows waiting at the
+ * Records ahead the attempts of up to OB_AHEAD rows waiting at the
  * head of each channel, in the batch seq: when a request ends, the next
  * row goes at once instead of after a commit (one fdatasync a row per
  * slot would bound the rate by the disk). After a kill -9 they count as
- * in flight (sent as resends): at most OB_PER_CHANNEL a channel more.
+ * in flight (sent as resends): at most OB_AHEAD a channel more.
  */
 static json_t *
 ob_ahead(struct outbox *ob, uint64_t seq)
@@ -757,7 +758,7 @@ ob_ahead(struct outbox *ob, uint64_t seq)
 	for (i = 0; !ob->d->stopping && i < ob->nchans; i++) {
 		n = 0;
 		TAILQ_FOREACH(r, &ob->chans[i]->ready, entry) {
-			if (n++ >= OB_PER_CHANNEL)
+			if (n++ >= OB_AHEAD)
 				break;
 			if (r->recorded || r->recording != 0 || r->resend)
 				continue;
@@ -904,11 +905,37 @@ ob_ahead_wanted(struct outbox *ob)
 	for (i = 0; !ob->d->stopping && i < ob->nchans; i++) {
 		n = 0;
 		TAILQ_FOREACH(r, &ob->chans[i]->ready, entry) {
-			if (n++ >= OB_PER_CHANNEL)
+			if (n++ >= OB_AHEAD)
 				break;
 			if (!r->recorded && r->recording == 0 && !r->resend)
 				return 1;
 		}
+	}
+	return 0;
+}
+
+/* Whether the rows recorded ahead run low (fewer than half the window
+ * left while some wait): recording them then, not after each start,
+ * takes a commit per OB_AHEAD / 2 deliveries instead of one per turn of
+ * the loop. */
+static int
+ob_ahead_low(struct outbox *ob)
+{
+	struct ob_row	*r;
+	size_t		 i, n, covered, waiting;
+
+	for (i = 0; !ob->d->stopping && i < ob->nchans; i++) {
+		n = covered = waiting = 0;
+		TAILQ_FOREACH(r, &ob->chans[i]->ready, entry) {
+			if (n++ >= OB_AHEAD)
+				break;
+			if (r->recorded || r->recording != 0 || r->resend)
+				covered++;
+			else
+				waiting++;
+		}
+		if (waiting > 0 && covered < OB_AHEAD / 2)
+			return 1;
 	}
 	return 0;
 }
@@ -1128,7 +1155,7 @@ ob_start_one(struct outbox *ob, struct ob_chan *c)
 	if (r->recorded) {
 		/* Recorded ahead: it goes now; the next are recorded. */
 		ob_start(ob, ch, r);
-		if (ob_ahead_wanted(ob))
+		if (ob_ahead_low(ob))
 			ob_flush_soon(ob);
 		return 1;
 	}
