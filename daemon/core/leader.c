@@ -53,7 +53,6 @@ struct leader {
 	char			 errbuf[64];
 	int64_t			 connect_at;	/* next connection attempt */
 	uint64_t		 takeovers;
-	int64_t			 since;
 	void			(*on_lead)(struct kz_daemon *, int);
 };
 
@@ -83,12 +82,6 @@ kz_lead_count(const struct kz_daemon *d)
 	return d->leader != NULL ? d->leader->takeovers : 0;
 }
 
-int64_t
-kz_lead_since(const struct kz_daemon *d)
-{
-	return d->leader != NULL && d->leader->leading ? d->leader->since : 0;
-}
-
 static void
 step_down(struct leader *l, const char *why)
 {
@@ -107,7 +100,6 @@ take_over(struct leader *l)
 {
 	l->leading = 1;
 	l->takeovers++;
-	l->since = clock_now();
 	log_info("leader: node %s leads now (it holds the advisory lock on "
 	    "%s)", l->d->conf->node, store_label(l->d->store));
 	if (l->on_lead != NULL)
@@ -317,7 +309,6 @@ leader_start(struct kz_daemon *d, void (*on_lead)(struct kz_daemon *, int))
 	if ((l->lease = store_lease_new(d->store)) == NULL) {
 		/* SQLite: the only instance. */
 		l->leading = 1;
-		l->since = clock_now();
 		return;
 	}
 	l->others = evtimer_new(d->base, others_cb, l);

@@ -28,8 +28,7 @@ void		 leader_stop(struct kz_daemon *);
 int		 kz_leading(const struct kz_daemon *);
 /* "leader" or "follower". */
 const char	*kz_role(const struct kz_daemon *);
-/* Takeovers by this instance, and the time of the last (0: never). */
+/* Takeovers by this instance. */
 uint64_t	 kz_lead_count(const struct kz_daemon *);
-int64_t		 kz_lead_since(const struct kz_daemon *);
 
 #endif

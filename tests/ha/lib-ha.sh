@@ -6,7 +6,7 @@
 # started here, by its pid, and whatever server process still runs in one
 # of the data directories.
 HA_PIDS=""
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+. "$KZ_TOP/tests/integration/lib-pg.sh"	# PG_BIN, _pg_reap
 
 # etcd_start N: member eN of three (ports chosen by etcd_ports first).
 etcd_ports() {
@@ -116,21 +116,11 @@ pgx_kill() {
 	[ -f "$T/pg$1/data/postmaster.pid" ] &&
 	    kill -9 "$(head -n 1 "$T/pg$1/data/postmaster.pid")" 2>/dev/null
 }
-# _ha_reap DIR: kill -9 of whatever process still works in DIR (the
-# children of a killed postmaster; found by their working directory).
-_ha_reap() {
-	_dd=$(cd "$1" 2>/dev/null && pwd -P) || return 0
-	for _p in /proc/[0-9]*; do
-		[ "$(readlink "$_p/cwd" 2>/dev/null)" = "$_dd" ] &&
-		    kill -9 "${_p#/proc/}" 2>/dev/null
-	done
-	return 0
-}
 ha_stop() {
 	for p in $HA_PIDS; do kill -9 "$p" 2>/dev/null; done
 	for x in A B; do
 		pgx_kill "$x"
-		_ha_reap "$T/pg$x/data"
+		_pg_reap "$T/pg$x"	# the children of a killed postmaster
 	done
 	for p in $HA_PIDS; do wait "$p" 2>/dev/null; done
 	HA_PIDS=""
