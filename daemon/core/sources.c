@@ -223,8 +223,7 @@ source_heard(struct kz_daemon *d, const char *source, int64_t at)
 	h->heard = at;
 	/* Several instances (PostgreSQL): the leader decides silence from
 	 * the table, so what this one heard goes there at once. */
-	if (at - h->stored < SRC_WRITE_MS && strcmp(store_backend(d->store),
-	    "postgresql") != 0)
+	if (at - h->stored < SRC_WRITE_MS && !store_is_pg(d->store))
 		return 0;
 	h->stored = at;
 	src_written(d, h);

@@ -22,8 +22,6 @@ int	 store_each(struct store *, const char *sql, json_t *params,
 	    int (*cb)(void *, int, const char *const *), void *arg);
 /* The driver under the store (the importer copies through it). */
 struct db *store_db(struct store *);
-/* The engine: "sqlite" or "postgresql". */
-int	 store_is_pg(const struct store *);
 /* db-pg.c: the server process of the connection (0: not connected). */
 int	 db_pg_backend_pid(struct db *);
 

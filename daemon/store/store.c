@@ -330,13 +330,15 @@ store_op_begin(struct store *s)
 		 * COMMIT or ROLLBACK), so each reads what the others
 		 * committed, a change is applied once, and the chain's head
 		 * is read again. The commit wakes the leader (lease-pg.c). */
-		if (store_is_pg(s) && (sexec(s, "SELECT "
-		    "pg_advisory_xact_lock($1), pg_notify('keizoku', '')",
-		    json_pack("[I]", (json_int_t)KZ_PG_WRITE_LOCK)) == -1 ||
-		    load_head(s) == -1)) {
-			store_rollback(s);
-			s->failed = 1;
-			return -1;
+		if (store_is_pg(s)) {
+			if (sexec(s, "SELECT pg_advisory_xact_lock($1), "
+			    "pg_notify('keizoku', '')", json_pack("[I]",
+			    (json_int_t)KZ_PG_WRITE_LOCK)) == -1) {
+				store_rollback(s);
+				s->failed = 1;
+				return -1;
+			}
+			s->head_ok = 0;
 		}
 		if (!s->head_ok && load_head(s) == -1) {
 			store_rollback(s);
@@ -760,23 +762,22 @@ store_safety_tally(struct store *s, int64_t incident, const char *step)
 		"count(CASE status WHEN 'unsafe' THEN 1 END) AS unsafe, "
 		"count(CASE can_come WHEN 1 THEN 1 END) AS can_come, "
 		"count(CASE can_come WHEN 0 THEN 1 END) AS cannot_come FROM "
-		"safety WHERE incident = $1 AND (CAST($2 AS TEXT) IS NULL OR step = $3)",
+		"safety WHERE incident = $1 AND (CAST($2 AS TEXT) IS NULL OR "
+		"step = $3)",
 		"SELECT coalesce(site, '') AS k, count(*) AS asked, "
 		"count(answered_at) AS answered, count(CASE status WHEN 'safe' "
 		"THEN 1 END) AS safe, count(CASE status WHEN 'injured' THEN 1 "
 		"END) AS injured, count(CASE status WHEN 'unsafe' THEN 1 END) "
 		"AS "
-		"unsafe FROM safety WHERE incident = $1 AND (CAST($2 AS TEXT) IS NULL OR "
-		"step = "
-		"$3) GROUP BY 1 ORDER BY 1",
+		"unsafe FROM safety WHERE incident = $1 AND (CAST($2 AS TEXT) "
+		"IS NULL OR step = $3) GROUP BY 1 ORDER BY 1",
 		"SELECT coalesce(area, '') AS k, count(*) AS asked, "
 		"count(answered_at) AS answered, count(CASE status WHEN 'safe' "
 		"THEN 1 END) AS safe, count(CASE status WHEN 'injured' THEN 1 "
 		"END) AS injured, count(CASE status WHEN 'unsafe' THEN 1 END) "
 		"AS "
-		"unsafe FROM safety WHERE incident = $1 AND (CAST($2 AS TEXT) IS NULL OR "
-		"step = "
-		"$3) GROUP BY 1 ORDER BY 1",
+		"unsafe FROM safety WHERE incident = $1 AND (CAST($2 AS TEXT) "
+		"IS NULL OR step = $3) GROUP BY 1 ORDER BY 1",
 	};
 	json_t	*out = NULL, *rows, *r;
 	size_t	 i, j;
@@ -817,9 +818,9 @@ store_safety_list(struct store *s, int64_t incident, const char *step,
 	return squery(s, "SELECT member, name, site, area, status, "
 	    "CASE can_come WHEN 1 THEN 'true' WHEN 0 THEN 'false' END AS "
 	    "can_come, eta_s, answered_at, asked_at, reminders, note, step "
-	    "FROM safety WHERE incident = $1 AND (CAST($2 AS TEXT) IS NULL OR step = $3) AND "
-	    "($4 = 0 OR answered_at IS NULL) AND member > $5 ORDER BY member, "
-	    "step LIMIT $6", json_pack("[I,s?,s?,i,s,i]", (json_int_t)incident,
+	    "FROM safety WHERE incident = $1 AND (CAST($2 AS TEXT) IS NULL OR "
+	    "step = $3) AND ($4 = 0 OR answered_at IS NULL) AND member > $5 "
+	    "ORDER BY member, step LIMIT $6", json_pack("[I,s?,s?,i,s,i]", (json_int_t)incident,
 	    step, step, unanswered, after != NULL ? after : "", limit));
 }
 

@@ -23,6 +23,8 @@ struct store	*store_open(const char *backend, const char *target,
  * password). */
 const char	*store_backend(const struct store *);
 const char	*store_label(const struct store *);
+/* Whether it is PostgreSQL: a database several instances may share. */
+int		 store_is_pg(const struct store *);
 void		 store_close(struct store *);
 /* keizokud --import-sqlite: copies the SQLite state file (migrated to
  * this schema first) into the empty PostgreSQL store of dsn, in one
