@@ -45,22 +45,22 @@ kz_timers_rearm(struct kz_daemon *d)
 		d->timer_due = INT64_MAX;
 		return;
 	}
-	due = store_timer_next(d->store);
-	d->timer_due = due;
-	evtimer_del(d->timer_ev);
 	/* The batches of a large call-out go on whatever the clock (the
 	 * test clock too): one per loop turn, after the turn's I/O. */
 	if (d->work_ev != NULL && !store_suspect(d->store)) {
-		json_t *w = store_timers_kind(d->store,
-		    tkey_name(TK_FANOUT), 1);
+		int fanout;
 
-		if (w != NULL && json_array_size(w) > 0) {
+		due = store_timer_next_kind(d->store, tkey_name(TK_FANOUT),
+		    &fanout);
+		if (fanout) {
 			struct timeval zero = { 0, 0 };
 
 			evtimer_add(d->work_ev, &zero);
 		}
-		json_decref(w);
-	}
+	} else
+		due = store_timer_next(d->store);
+	d->timer_due = due;
+	evtimer_del(d->timer_ev);
 	if (clock_is_test())
 		return;
 	now = clock_now();

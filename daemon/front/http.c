@@ -853,6 +853,13 @@ http_metrics(struct hreq *hr, json_t *params)
 	    "Times this instance took the lead (its start included).");
 	buf_printf(&b, "keizoku_leader_takeovers_total %llu\n",
 	    (unsigned long long)kz_lead_count(d));
+	if (store_is_pg(d->store)) {
+		prom_head(&b, "keizoku_store_round_trips_total", "counter",
+		    "Round trips to the PostgreSQL server (each holds the "
+		    "loop for one network round trip).");
+		buf_printf(&b, "keizoku_store_round_trips_total %llu\n",
+		    (unsigned long long)store_round_trips(d->store));
+	}
 	prom_states(&b, d, "incidents", "keizoku_incidents",
 	    "Incidents by state.", inc);
 	prom_states(&b, d, "steps", "keizoku_steps",

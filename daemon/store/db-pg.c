@@ -6,6 +6,7 @@
  * the batch transaction: the caller answers 503, never a false success);
  * the next operation outside a transaction connects again. */
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,19 @@ struct pg_stmt {
 	char		 name[16];
 };
 
+/* A statement held for the next round trip (db.h's later()). */
+struct pg_pend {
+	const char	*name;	/* prepared; NULL: sql, no parameters */
+	char		*sql;
+	char		**v;
+	int		 n;
+	void		(*cb)(void *, json_t *);
+	void		*arg;
+};
+
+/* Held statements go out at the latest when this many wait. */
+#define PG_PEND_MAX	128
+
 struct db_pg {
 	struct db	 db;	/* first */
 	PGconn		*conn;
@@ -38,6 +52,9 @@ struct db_pg {
 	int64_t		 changes;
 	int		 down;	/* logged that the server is gone */
 	int		 tx;	/* a transaction was begun */
+	struct pg_pend	 pend[PG_PEND_MAX];
+	int		 npend;
+	uint64_t	 trips;	/* round trips, for the bench */
 };
 
 /* Whether a failed statement was the server or the connection (503) and
@@ -295,6 +312,168 @@ pg_value(const PGresult *res, int r, int c)
 	}
 }
 
+/* The rows of a result as JSON objects. */
+static json_t *
+pg_rows(const PGresult *res)
+{
+	json_t	*rows = json_array();
+	int	 r, c, nr = PQntuples(res), nc = PQnfields(res);
+
+	for (r = 0; r < nr; r++) {
+		json_t *row = json_object();
+
+		for (c = 0; c < nc; c++)
+			json_object_set_new(row, PQfname(res, c),
+			    pg_value(res, r, c));
+		json_array_append_new(rows, row);
+	}
+	return rows;
+}
+
+static void
+pg_pend_clear(struct db_pg *p)
+{
+	int i;
+
+	for (i = 0; i < p->npend; i++) {
+		pg_params_free(p->pend[i].v, p->pend[i].n);
+		free(p->pend[i].sql);
+	}
+	p->npend = 0;
+}
+
+/* COMMIT of a transaction that had failed rolls it back and says so
+ * (its tag is ROLLBACK): never a success. */
+static int
+pg_committed(struct db_pg *p, const char *sql, const PGresult *res)
+{
+	if (sql == NULL || strcmp(sql, "COMMIT") != 0 ||
+	    strcmp(PQcmdStatus((PGresult *)res), "COMMIT") == 0)
+		return 1;
+	p->db.failed = 1;
+	db_seterr(&p->db, "COMMIT: the transaction had failed, and the "
+	    "server rolled it back");
+	return 0;
+}
+
+/* One held statement's result: its rows to its callback. */
+static int
+pg_pend_done(struct db_pg *p, struct pg_pend *e, PGresult *res, int rc)
+{
+	switch (PQresultStatus(res)) {
+	case PGRES_TUPLES_OK:
+	case PGRES_COMMAND_OK:
+		p->changes = strtoll(PQcmdTuples(res), NULL, 10);
+		if (e != NULL && e->name == NULL &&
+		    !pg_committed(p, e->sql, res))
+			return -1;
+		if (e != NULL && e->cb != NULL)
+			e->cb(e->arg, pg_rows(res));
+		return rc;
+	case PGRES_PIPELINE_ABORTED:	/* skipped after the failure */
+		return -1;
+	default:
+		if (rc == 0)
+			pg_err(p, res, e != NULL && e->name == NULL ? e->sql :
+			    "step");
+		return -1;
+	}
+}
+
+/*
+ * The held statements, then name (prepared, if not NULL), in one round
+ * trip: libpq's pipeline mode, one sync at the end. The server runs them
+ * in order and skips what follows a failure; the first failure is the
+ * error. The result of name goes to *last when all went through.
+ */
+static int
+pg_pipe(struct db_pg *p, const char *name, char **v, int n, PGresult **last)
+{
+	PGconn		*c = p->conn;
+	PGresult	*res;
+	struct pg_pend	*e;
+	int		 total = p->npend + (name != NULL), sent = 0, i, rc = 0;
+
+	if (last != NULL)
+		*last = NULL;
+	p->trips++;
+	if (!PQenterPipelineMode(c)) {
+		pg_err(p, NULL, "pipeline");
+		pg_pend_clear(p);
+		return -1;
+	}
+	for (; sent < total; sent++) {
+		e = sent < p->npend ? &p->pend[sent] : NULL;
+		if ((e == NULL ? PQsendQueryPrepared(c, name, n,
+		    (const char *const *)v, NULL, NULL, 0) : e->name != NULL ?
+		    PQsendQueryPrepared(c, e->name, e->n,
+		    (const char *const *)e->v, NULL, NULL, 0) :
+		    PQsendQueryParams(c, e->sql, 0, NULL, NULL, NULL, NULL,
+		    0)) == 0)
+			break;
+	}
+	if (sent < total || PQpipelineSync(c) == 0) {
+		pg_err(p, NULL, "send");
+		rc = -1;
+		if (PQstatus(c) != CONNECTION_OK)
+			sent = 0;	/* nothing to read */
+		else if (PQpipelineSync(c) == 0)
+			sent = 0;
+	}
+	/* Each statement's result, then NULL; then the sync. */
+	for (i = 0; i <= sent && (sent > 0 || rc == 0);) {
+		if ((res = PQgetResult(c)) == NULL) {
+			if (PQstatus(c) != CONNECTION_OK) {
+				if (rc == 0)
+					pg_err(p, NULL, "pipeline");
+				rc = -1;
+				break;
+			}
+			i++;
+			continue;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (i < sent) {
+			e = i < p->npend ? &p->pend[i] : NULL;
+			rc = pg_pend_done(p, e, res, rc);
+			if (e == NULL && rc == 0 && last != NULL) {
+				*last = res;
+				continue;
+			}
+		}
+		PQclear(res);
+	}
+	if (PQpipelineStatus(c) != PQ_PIPELINE_OFF && !PQexitPipelineMode(c)
+	    && rc == 0) {
+		pg_err(p, NULL, "pipeline");
+		rc = -1;
+	}
+	pg_pend_clear(p);
+	if (rc == -1 && last != NULL && *last != NULL) {
+		PQclear(*last);
+		*last = NULL;
+	}
+	return rc;
+}
+
+/* Holds a statement for the next round trip; sends when too many wait. */
+static int
+pg_hold(struct db_pg *p, const char *name, const char *sql, json_t *params,
+    void (*cb)(void *, json_t *), void *arg)
+{
+	struct pg_pend *e = &p->pend[p->npend++];
+
+	e->name = name;
+	e->sql = sql != NULL ? xstrdup(sql) : NULL;
+	e->v = pg_params(params, &e->n);
+	e->cb = cb;
+	e->arg = arg;
+	return p->npend < PG_PEND_MAX ? 0 : pg_pipe(p, NULL, NULL, 0, NULL);
+}
+
 static PGresult *
 pg_exec(struct db_pg *p, const char *sql, json_t *params)
 {
@@ -303,11 +482,25 @@ pg_exec(struct db_pg *p, const char *sql, json_t *params)
 	char		**v;
 	int		  n;
 
-	if (pg_ensure(p) == -1)
+	if (pg_ensure(p) == -1) {
+		pg_pend_clear(p);
 		return NULL;
-	if ((name = pg_prep(p, sql)) == NULL)
+	}
+	if ((name = pg_prep(p, sql)) == NULL) {
+		/* What waits goes now all the same: its callbacks may
+		 * point into a frame about to return. */
+		if (p->npend > 0)
+			(void)pg_pipe(p, NULL, NULL, 0, NULL);
 		return NULL;
+	}
 	v = pg_params(params, &n);
+	if (p->npend > 0) {
+		if (pg_pipe(p, name, v, n, &res) == -1)
+			res = NULL;
+		pg_params_free(v, n);
+		return res;
+	}
+	p->trips++;
 	res = PQexecPrepared(p->conn, name, n, (const char *const *)v, NULL,
 	    NULL, 0);
 	pg_params_free(v, n);
@@ -326,27 +519,44 @@ pg_run(struct db *db, const char *sql, json_t *params, json_t **rows)
 {
 	struct db_pg	*p = (struct db_pg *)db;
 	PGresult	*res;
-	int		 r, c, nr, nc;
 
 	if (rows != NULL)
 		*rows = NULL;
 	if ((res = pg_exec(p, sql, params)) == NULL)
 		return -1;
-	if (rows != NULL) {
-		*rows = json_array();
-		nr = PQntuples(res);
-		nc = PQnfields(res);
-		for (r = 0; r < nr; r++) {
-			json_t *row = json_object();
-
-			for (c = 0; c < nc; c++)
-				json_object_set_new(row, PQfname(res, c),
-				    pg_value(res, r, c));
-			json_array_append_new(*rows, row);
-		}
-	}
+	if (rows != NULL)
+		*rows = pg_rows(res);
 	PQclear(res);
 	return 0;
+}
+
+/* Inside a transaction: held for the next round trip. */
+static int
+pg_later(struct db *db, const char *sql, json_t *params,
+    void (*cb)(void *, json_t *), void *arg)
+{
+	struct db_pg	*p = (struct db_pg *)db;
+	const char	*name;
+	json_t		*rows = NULL;
+
+	if (!p->tx || PQstatus(p->conn) != CONNECTION_OK) {
+		if (pg_run(db, sql, params, cb != NULL ? &rows : NULL) == -1)
+			return -1;
+		if (cb != NULL)
+			cb(arg, rows);
+		return 0;
+	}
+	if ((name = pg_prep(p, sql)) == NULL)
+		return -1;
+	return pg_hold(p, name, NULL, params, cb, arg);
+}
+
+static int
+pg_flush(struct db *db)
+{
+	struct db_pg *p = (struct db_pg *)db;
+
+	return p->npend > 0 ? pg_pipe(p, NULL, NULL, 0, NULL) : 0;
 }
 
 static int
@@ -375,32 +585,63 @@ pg_each(struct db *db, const char *sql, json_t *params,
 	return 0;
 }
 
+/* What a held statement changed is known once it has run: a failure
+ * shows at the operation's end, and counts as nothing changed here. */
 static int64_t
 pg_changes(struct db *db)
 {
-	return ((struct db_pg *)db)->changes;
+	struct db_pg *p = (struct db_pg *)db;
+
+	if (p->npend > 0 && pg_pipe(p, NULL, NULL, 0, NULL) == -1)
+		return 0;
+	return p->changes;
 }
 
+/* The statements of every operation that need no answer of their own
+ * wait for the next round trip; RELEASE and COMMIT go with what waits. */
 static int
 pg_raw(struct db *db, const char *sql)
 {
 	struct db_pg	*p = (struct db_pg *)db;
 	PGresult	*res;
-	int		 ok;
-
+	int		 ok, rc;
 	int		 end = strcmp(sql, "COMMIT") == 0 ||
 			    strcmp(sql, "ROLLBACK") == 0;
 
-	if (PQstatus(p->conn) != CONNECTION_OK && strcmp(sql, "ROLLBACK") ==
-	    0) {
-		p->tx = 0;
-		return 0;	/* nothing left to roll back */
+	if (strcmp(sql, "ROLLBACK") == 0) {
+		pg_pend_clear(p);	/* never sent: nothing to undo */
+		if (PQstatus(p->conn) != CONNECTION_OK ||
+		    PQtransactionStatus(p->conn) == PQTRANS_IDLE) {
+			p->tx = 0;
+			return 0;
+		}
+	} else if (p->tx && PQstatus(p->conn) == CONNECTION_OK) {
+		if (strcmp(sql, "SAVEPOINT op") == 0)
+			return pg_hold(p, NULL, sql, NULL, NULL, NULL);
+		if (strcmp(sql, "RELEASE op") == 0 || end) {
+			rc = pg_hold(p, NULL, sql, NULL, NULL, NULL);
+			if (rc == 0 && p->npend > 0)
+				rc = pg_pipe(p, NULL, NULL, 0, NULL);
+			if (end)
+				p->tx = 0;
+			return rc;
+		}
+		/* ROLLBACK TO op after a failure: what waits goes first
+		 * (it may hold the savepoint), whatever became of it. */
+		if (p->npend > 0)
+			(void)pg_pipe(p, NULL, NULL, 0, NULL);
 	}
 	if (pg_ensure(p) == -1) {
 		if (end)
 			p->tx = 0;
 		return -1;
 	}
+	if (p->npend > 0 && pg_pipe(p, NULL, NULL, 0, NULL) == -1) {
+		if (end)
+			p->tx = 0;
+		return -1;
+	}
+	p->trips++;
 	res = PQexec(p->conn, sql);
 	if (end)
 		p->tx = 0;
@@ -408,20 +649,25 @@ pg_raw(struct db *db, const char *sql)
 	    PQresultStatus(res) == PGRES_TUPLES_OK;
 	if (!ok)
 		pg_err(p, res, sql);
+	else if (!pg_committed(p, sql, res))
+		ok = 0;
 	PQclear(res);
 	return ok ? 0 : -1;
 }
 
+/* BEGIN waits for the first statement; a lost connection is found (and
+ * made again) here, outside any transaction. */
 static int
 pg_begin(struct db *db)
 {
 	struct db_pg *p = (struct db_pg *)db;
 
 	p->tx = 0;	/* whatever was open is gone */
-	if (pg_raw(db, "BEGIN") == -1)
+	pg_pend_clear(p);
+	if (pg_ensure(p) == -1)
 		return -1;
 	p->tx = 1;
-	return 0;
+	return pg_hold(p, NULL, "BEGIN", NULL, NULL, NULL);
 }
 
 static int
@@ -431,6 +677,8 @@ pg_in_tx(struct db *db)
 
 	if (!p->tx || PQstatus(p->conn) != CONNECTION_OK)
 		return 0;
+	if (p->npend > 0)
+		return 1;	/* BEGIN waits to be sent */
 	switch (PQtransactionStatus(p->conn)) {
 	case PQTRANS_INTRANS:
 	case PQTRANS_INERROR:
@@ -479,6 +727,7 @@ pg_close(struct db *db)
 {
 	struct db_pg *p = (struct db_pg *)db;
 
+	pg_pend_clear(p);
 	if (p->conn != NULL)
 		PQfinish(p->conn);
 	free(p->cache);
@@ -539,6 +788,12 @@ pg_open(const char *dsn, char **why)
 	return &p->db;
 }
 
+uint64_t
+db_pg_trips(struct db *db)
+{
+	return ((struct db_pg *)db)->trips;
+}
+
 int
 db_pg_backend_pid(struct db *db)
 {
@@ -554,6 +809,8 @@ const struct db_ops db_pg_ops = {
 	.close = pg_close,
 	.run = pg_run,
 	.each = pg_each,
+	.later = pg_later,
+	.flush = pg_flush,
 	.changes = pg_changes,
 	.raw = pg_raw,
 	.begin = pg_begin,

@@ -285,6 +285,27 @@ sl_each(struct db *db, const char *sql, json_t *params,
 	return 0;
 }
 
+/* SQLite's statements cost no round trip: now. */
+static int
+sl_later(struct db *db, const char *sql, json_t *params,
+    void (*cb)(void *, json_t *), void *arg)
+{
+	json_t *rows = NULL;
+
+	if (sl_run(db, sql, params, cb != NULL ? &rows : NULL) == -1)
+		return -1;
+	if (cb != NULL)
+		cb(arg, rows);
+	return 0;
+}
+
+static int
+sl_flush(struct db *db)
+{
+	(void)db;
+	return 0;
+}
+
 static int64_t
 sl_changes(struct db *db)
 {
@@ -432,6 +453,8 @@ const struct db_ops db_sqlite_ops = {
 	.close = sl_close,
 	.run = sl_run,
 	.each = sl_each,
+	.later = sl_later,
+	.flush = sl_flush,
 	.changes = sl_changes,
 	.raw = sl_raw,
 	.begin = sl_begin,

@@ -30,6 +30,17 @@ struct db_ops {
 	int		 (*each)(struct db *, const char *sql, json_t *params,
 			    int (*cb)(void *, int, const char *const *),
 			    void *arg);
+	/* Runs one statement when convenient inside the transaction:
+	 * PostgreSQL sends it with the next statement whose result is
+	 * needed, or with RELEASE/COMMIT, in one round trip (pipeline
+	 * mode); SQLite and a statement outside a transaction run at once.
+	 * cb (may be NULL) gets the rows, and then owns them. A failure
+	 * shows at that later statement, which then fails: an operation
+	 * learns it at its end (RELEASE), a batch at its COMMIT. */
+	int		 (*later)(struct db *, const char *sql, json_t *params,
+			    void (*cb)(void *, json_t *), void *arg);
+	/* Sends what later() holds now; -1 if any of it failed. */
+	int		 (*flush)(struct db *);
 	/* Rows changed by the last statement run. */
 	int64_t		 (*changes)(struct db *);
 	/* Statements without parameters (several, ;-separated). */

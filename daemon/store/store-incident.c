@@ -242,23 +242,38 @@ store_incident_load(struct store *s, int64_t id,
 	return store_incident_load_for(s, id, NULL, lookup, arg, status);
 }
 
+static void
+keep_rows(void *arg, json_t *rows)
+{
+	*(json_t **)arg = rows;
+}
+
 struct incident *
 store_incident_load_for(struct store *s, int64_t id, const char *member,
     struct runbook *(*lookup)(void *, const char *), void *arg, int *status)
 {
-	json_t		*rows, *r, *steps;
+	json_t		*rows, *r, *steps = NULL;
 	struct runbook	*rb;
 	struct incident	*inc;
 	size_t		 i;
 
+	/* The steps go with the incident's row: one round trip on
+	 * PostgreSQL (store_later). */
+	if (store_later(s, "SELECT * FROM steps WHERE incident = $1 ORDER BY "
+	    "idx", json_pack("[I]", (json_int_t)id), keep_rows, &steps) == -1) {
+		*status = 503;
+		return NULL;
+	}
 	rows = squery(s, "SELECT * FROM incidents WHERE id = $1",
 	    json_pack("[I]", (json_int_t)id));
 	if (rows == NULL) {
+		json_decref(steps);
 		*status = 503;
 		return NULL;
 	}
 	if (json_array_size(rows) != 1) {
 		json_decref(rows);
+		json_decref(steps);
 		*status = 404;
 		return NULL;
 	}
@@ -268,6 +283,7 @@ store_incident_load_for(struct store *s, int64_t id, const char *member,
 		store_seterr(s, "incident %lld: its runbook version is "
 		    "missing", (long long)id);
 		json_decref(rows);
+		json_decref(steps);
 		*status = 500;
 		return NULL;
 	}
@@ -297,12 +313,11 @@ store_incident_load_for(struct store *s, int64_t id, const char *member,
 	json_decref(rows);
 	if (load_callouts(s, inc, member) == -1 || (member != NULL &&
 	    load_counts(s, inc, member) == -1)) {
+		json_decref(steps);
 		incident_free(inc);
 		*status = 503;
 		return NULL;
 	}
-	steps = squery(s, "SELECT * FROM steps WHERE incident = $1 ORDER BY "
-	    "idx", json_pack("[I]", (json_int_t)id));
 	for (i = 0; steps != NULL && i < json_array_size(steps); i++) {
 		json_t		*sr = json_array_get(steps, i);
 		int64_t		 idx = jget_int(sr, "idx");

@@ -3,6 +3,7 @@
 #define KZ_STORE_INT_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 struct store;
 
@@ -12,6 +13,12 @@ extern const char *const store_pg_migrations[];
 /* A statement with packed params (jansson format; params are taken). */
 int	 sexec(struct store *, const char *sql, json_t *params);
 json_t	*squery(struct store *, const char *sql, json_t *params);
+/* A read whose rows go to cb (which owns them) with the next round trip
+ * (db.h: later): at the latest when the next statement that needs its
+ * result runs, so cb may point into the caller's frame only if such a
+ * statement follows before the caller returns. Takes params. */
+int	 store_later(struct store *, const char *sql, json_t *params,
+	    void (*cb)(void *, json_t *), void *arg);
 /* Sets what store_errmsg says. */
 void	 store_seterr(struct store *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -24,5 +31,6 @@ int	 store_each(struct store *, const char *sql, json_t *params,
 struct db *store_db(struct store *);
 /* db-pg.c: the server process of the connection (0: not connected). */
 int	 db_pg_backend_pid(struct db *);
+uint64_t db_pg_trips(struct db *);
 
 #endif

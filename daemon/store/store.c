@@ -102,6 +102,12 @@ store_backend_pid(struct store *s)
 	return store_is_pg(s) ? db_pg_backend_pid(s->db) : 0;
 }
 
+uint64_t
+store_round_trips(struct store *s)
+{
+	return store_is_pg(s) ? db_pg_trips(s->db) : 0;
+}
+
 /* Runs sql with params; rows (if wanted) as objects. */
 static int
 run(struct store *s, const char *sql, json_t *params, json_t **rows)
@@ -133,10 +139,22 @@ store_query(struct store *s, const char *sql, json_t *params)
 	return rows;
 }
 
+/* A statement whose rows nobody reads: on PostgreSQL it waits for the
+ * next round trip (db.h); its failure fails the operation at its end. */
+static int
+run_later(struct store *s, const char *sql, json_t *params)
+{
+	if (s->db->ops->later(s->db, sql, params, NULL, NULL) == -1) {
+		db_failed(s);
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_exec(struct store *s, const char *sql, json_t *params)
 {
-	return run(s, sql, params, NULL);
+	return run_later(s, sql, params);
 }
 
 int64_t
@@ -168,8 +186,20 @@ store_changes(struct store *s)
 int
 sexec(struct store *s, const char *sql, json_t *params)
 {
-	int rc = run(s, sql, params, NULL);
+	int rc = run_later(s, sql, params);
 
+	json_decref(params);
+	return rc;
+}
+
+int
+store_later(struct store *s, const char *sql, json_t *params,
+    void (*cb)(void *, json_t *), void *arg)
+{
+	int rc = s->db->ops->later(s->db, sql, params, cb, arg);
+
+	if (rc == -1)
+		db_failed(s);
 	json_decref(params);
 	return rc;
 }
@@ -196,11 +226,15 @@ raw(struct store *s, const char *sql)
 
 /* The head of the chain; when the database does not answer, it is read
  * again before the next operation. */
-static int
-load_head(struct store *s)
+#define HEAD_SQL	"SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+
+/* The head from its row (rows NULL: not read). It is read as a
+ * transaction begins, before any operation of it appends, so it is
+ * also where the first operation would go back to. */
+static void
+head_rows(void *arg, json_t *rows)
 {
-	json_t *rows = squery(s, "SELECT seq, hash FROM events ORDER BY seq "
-	    "DESC LIMIT 1", NULL);
+	struct store *s = arg;
 
 	kz_strlcpy(s->head, GENESIS, sizeof s->head);
 	s->head_seq = 0;
@@ -213,6 +247,14 @@ load_head(struct store *s)
 		s->head_seq = json_integer_value(json_object_get(r, "seq"));
 	}
 	json_decref(rows);
+	memcpy(s->op_head, s->head, sizeof s->head);
+	s->op_head_seq = s->head_seq;
+}
+
+static int
+load_head(struct store *s)
+{
+	head_rows(s, squery(s, HEAD_SQL, NULL));
 	return s->head_ok ? 0 : -1;
 }
 
@@ -330,17 +372,22 @@ store_op_begin(struct store *s)
 		 * COMMIT or ROLLBACK), so each reads what the others
 		 * committed, a change is applied once, and the chain's head
 		 * is read again. The commit wakes the leader (lease-pg.c). */
+		/* On PostgreSQL BEGIN, the lock, the head and the
+		 * savepoint go with the operation's first statement, in one
+		 * round trip (db-pg.c). */
 		if (store_is_pg(s)) {
+			s->head_ok = 0;
 			if (sexec(s, "SELECT pg_advisory_xact_lock($1), "
 			    "pg_notify('keizoku', '')", json_pack("[I]",
-			    (json_int_t)KZ_PG_WRITE_LOCK)) == -1) {
+			    (json_int_t)KZ_PG_WRITE_LOCK)) == -1 ||
+			    s->db->ops->later(s->db, HEAD_SQL, NULL, head_rows,
+			    s) == -1) {
+				db_failed(s);
 				store_rollback(s);
 				s->failed = 1;
 				return -1;
 			}
-			s->head_ok = 0;
-		}
-		if (!s->head_ok && load_head(s) == -1) {
+		} else if (!s->head_ok && load_head(s) == -1) {
 			store_rollback(s);
 			s->failed = 1;
 			return -1;
@@ -349,8 +396,10 @@ store_op_begin(struct store *s)
 	if (raw(s, "SAVEPOINT op") == -1)
 		return -1;
 	s->in_op = 1;
-	memcpy(s->op_head, s->head, sizeof s->head);
-	s->op_head_seq = s->head_seq;
+	if (s->head_ok) {	/* else head_rows sets it */
+		memcpy(s->op_head, s->head, sizeof s->head);
+		s->op_head_seq = s->head_seq;
+	}
 	return 0;
 }
 
@@ -519,9 +568,16 @@ store_event(struct store *s, int64_t incident, int64_t at, const char *actor,
 	char	*d = data != NULL ? json_dumps(data, JSON_COMPACT |
 	    JSON_SORT_KEYS) : NULL;
 	char	 hash[65];
-	int64_t	 seq = s->head_seq + 1;
+	int64_t	 seq;
 	int	 rc;
 
+	/* The head read with the transaction's first round trip. */
+	if (!s->head_ok && (s->db->ops->flush(s->db) == -1 || !s->head_ok)) {
+		db_failed(s);
+		free(d);
+		return -1;
+	}
+	seq = s->head_seq + 1;
 	event_hash(s->head, seq, incident, at, actor, on_behalf, type, step, d,
 	    hash);
 	rc = sexec(s, "INSERT INTO events(seq, incident, at, actor, on_behalf,"
@@ -667,6 +723,26 @@ store_timers_due(struct store *s, int64_t now, int limit)
 	    "timers WHERE due <= $1 AND kind <> 'fanout' ORDER BY due, id "
 	    "LIMIT $2",
 	    json_pack("[I,i]", (json_int_t)now, limit));
+}
+
+/* The next due time and whether a timer of kind waits: one statement
+ * (one round trip on PostgreSQL) after each commit. Both by index. */
+int64_t
+store_timer_next_kind(struct store *s, const char *kind, int *waiting)
+{
+	json_t	*rows = squery(s, "SELECT (SELECT min(due) FROM timers) AS "
+	    "due, EXISTS (SELECT 1 FROM timers WHERE kind = $1) AS waiting",
+	    json_pack("[s]", kind));
+	json_t	*r = json_array_get(rows, 0);
+	int64_t	 due = INT64_MAX;
+
+	*waiting = 0;
+	if (r != NULL && json_is_integer(json_object_get(r, "due")))
+		due = jget_int(r, "due");
+	if (r != NULL)
+		*waiting = jget_int(r, "waiting") != 0;
+	json_decref(rows);
+	return due;
 }
 
 json_t *

@@ -64,6 +64,8 @@ int64_t		 store_lease_confirmed(const struct store_lease *);
 const char	*store_lease_error(const struct store_lease *);
 /* The server process of the store's own session (0: none, SQLite). */
 int		 store_backend_pid(struct store *);
+/* Round trips to the PostgreSQL server so far (0 on SQLite). */
+uint64_t	 store_round_trips(struct store *);
 /* Whether the last failure was the storage (disk full, I/O, the
  * database server gone): answer 503. */
 int		 store_failed(const struct store *);
@@ -136,6 +138,9 @@ int		 store_timer_set(struct store *, int64_t incident,
 int		 store_timer_clear(struct store *, int64_t incident,
 		    const char *step, const char *kind);
 int64_t		 store_timer_next(struct store *);	/* INT64_MAX: none */
+/* The same, and whether a timer of kind waits (one statement). */
+int64_t		 store_timer_next_kind(struct store *, const char *kind,
+		    int *waiting);
 /* Due timers, oldest first: [{"id","incident","step","kind","due",
  * "data"}], at most limit. */
 json_t		*store_timers_due(struct store *, int64_t now, int limit);

@@ -52,13 +52,24 @@ round() {	# BACKEND [DSN]
 		echo "admins: [root]"
 		echo "control: {socket: kz.sock, mode: \"0600\"}"
 		[ "$1" = postgresql ] && echo "store: {backend: postgresql, dsn: \"${2:-$(pg_dsn)}\"}"
+		echo "http: {listen: 127.0.0.1:$HP}"
 	} >"$T/keizokud.yaml"
 	"$KZD" -c "$T/keizokud.yaml" 2>>"$T/log" &
 	pid=$!
 	until "$KZ" status >/dev/null 2>&1; do sleep 0.01; done
 	"$CB" activate "$T/kz.sock" big 50 >/dev/null
+	t0=$(trips)
 	"$CB" ctl "$T/kz.sock" 50 20
+	# Round trips to the server per `done` (the store's own count:
+	# what the loop waits for on a far network, whatever the load).
+	[ "$1" = postgresql ] && echo "$t0 $(trips)" |
+	    awk '{printf "%.1f\n", ($2 - $1) / 1000}' >"$T/trips.$1${2:+.far}"
 	kill -TERM $pid; wait $pid || true; pid=""
+}
+HP=$(free_port)
+trips() {
+	curl -s "http://127.0.0.1:$HP/metrics" |
+	    awk '$1 == "keizoku_store_round_trips_total" {print $2}'
 }
 val() { echo "$2" | grep "$1" | sed "s/.*$3=\([0-9.]*\).*/\1/"; }
 s=$("$SB" sqlite "$T/bench.db" 2000)
@@ -78,3 +89,4 @@ row "one group commit: BEGIN, SAVEPOINT, INSERT, RELEASE, COMMIT (a loop turn bl
 row "\`done\` round trip over the control socket" "$rp" "$rs"
 row "one group commit, PostgreSQL 2 ms round trip away" "$(echo "$f" | grep commit)" "$(echo "$s" | grep commit)"
 row "\`done\` round trip, PostgreSQL 2 ms round trip away (the loop is held this long)" "$rf" "$rs"
+echo "| round trips to PostgreSQL per \`done\` (the store's count, /metrics keizoku_store_round_trips_total; each holds the loop one network round trip) | $(cat "$T/trips.postgresql") | - | - |"
