@@ -32,7 +32,8 @@ struct pg_stmt {
 
 /* A statement held for the next round trip (db.h's later()). */
 struct pg_pend {
-	const char	*name;	/* prepared; NULL: sql, no parameters */
+	char		 name[16];	/* prepared (a copy: the cache
+					   moves); "": sql, no parameters */
 	char		*sql;
 	char		**v;
 	int		 n;
@@ -364,7 +365,7 @@ pg_pend_done(struct db_pg *p, struct pg_pend *e, PGresult *res, int rc)
 	case PGRES_TUPLES_OK:
 	case PGRES_COMMAND_OK:
 		p->changes = strtoll(PQcmdTuples(res), NULL, 10);
-		if (e != NULL && e->name == NULL &&
+		if (e != NULL && e->sql != NULL &&
 		    !pg_committed(p, e->sql, res))
 			return -1;
 		if (e != NULL && e->cb != NULL)
@@ -374,10 +375,19 @@ pg_pend_done(struct db_pg *p, struct pg_pend *e, PGresult *res, int rc)
 		return -1;
 	default:
 		if (rc == 0)
-			pg_err(p, res, e != NULL && e->name == NULL ? e->sql :
+			pg_err(p, res, e != NULL && e->sql != NULL ? e->sql :
 			    "step");
 		return -1;
 	}
+}
+
+static int
+pg_send(PGconn *c, const struct pg_pend *e)
+{
+	if (e->name[0] != '\0')
+		return PQsendQueryPrepared(c, e->name, e->n,
+		    (const char *const *)e->v, NULL, NULL, 0);
+	return PQsendQueryParams(c, e->sql, 0, NULL, NULL, NULL, NULL, 0);
 }
 
 /*
@@ -402,16 +412,13 @@ pg_pipe(struct db_pg *p, const char *name, char **v, int n, PGresult **last)
 		pg_pend_clear(p);
 		return -1;
 	}
-	for (; sent < total; sent++) {
-		e = sent < p->npend ? &p->pend[sent] : NULL;
-		if ((e == NULL ? PQsendQueryPrepared(c, name, n,
-		    (const char *const *)v, NULL, NULL, 0) : e->name != NULL ?
-		    PQsendQueryPrepared(c, e->name, e->n,
-		    (const char *const *)e->v, NULL, NULL, 0) :
-		    PQsendQueryParams(c, e->sql, 0, NULL, NULL, NULL, NULL,
-		    0)) == 0)
+	for (; sent < p->npend; sent++)
+		if (!pg_send(c, &p->pend[sent]))
 			break;
-	}
+	if (sent == p->npend && name != NULL &&
+	    PQsendQueryPrepared(c, name, n, (const char *const *)v, NULL,
+	    NULL, 0))
+		sent++;
 	if (sent < total || PQpipelineSync(c) == 0) {
 		pg_err(p, NULL, "send");
 		rc = -1;
@@ -466,7 +473,7 @@ pg_hold(struct db_pg *p, const char *name, const char *sql, json_t *params,
 {
 	struct pg_pend *e = &p->pend[p->npend++];
 
-	e->name = name;
+	kz_strlcpy(e->name, name != NULL ? name : "", sizeof e->name);
 	e->sql = sql != NULL ? xstrdup(sql) : NULL;
 	e->v = pg_params(params, &e->n);
 	e->cb = cb;
