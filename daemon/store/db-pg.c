@@ -364,10 +364,9 @@ pg_pend_done(struct db_pg *p, struct pg_pend *e, PGresult *res, int rc)
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:
 	case PGRES_COMMAND_OK:
+		if (e != NULL && e->sql != NULL)	/* BEGIN, RELEASE… */
+			return pg_committed(p, e->sql, res) ? rc : -1;
 		p->changes = strtoll(PQcmdTuples(res), NULL, 10);
-		if (e != NULL && e->sql != NULL &&
-		    !pg_committed(p, e->sql, res))
-			return -1;
 		if (e != NULL && e->cb != NULL)
 			e->cb(e->arg, pg_rows(res));
 		return rc;
