@@ -406,7 +406,8 @@ store_op_begin(struct store *s)
 int
 store_op_end(struct store *s, int ok)
 {
-	int rc = 0;
+	char	why[sizeof s->errmsg];
+	int	rc = 0;
 
 	if (!s->in_op)
 		return -1;
@@ -415,9 +416,17 @@ store_op_end(struct store *s, int ok)
 		return -1;
 	if (ok && raw(s, "RELEASE op") == 0)
 		return 0;
-	/* Undo just this operation; the rest of the batch stands. */
-	if (raw(s, "ROLLBACK TO op") == -1 || raw(s, "RELEASE op") == -1)
+	kz_strlcpy(why, s->errmsg, sizeof why);
+	/* Undo just this operation; the rest of the batch stands. When
+	 * that fails too (on PostgreSQL: the statement that failed was the
+	 * transaction's BEGIN or its write lock, sent with the operation's
+	 * first read), the transaction cannot go on: nothing of it may be
+	 * committed, and the reason stays the first failure's. */
+	if (raw(s, "ROLLBACK TO op") == -1 || raw(s, "RELEASE op") == -1) {
+		kz_strlcpy(s->errmsg, why, sizeof s->errmsg);
+		s->broken = 1;
 		rc = -1;
+	}
 	memcpy(s->head, s->op_head, sizeof s->head);
 	s->head_seq = s->op_head_seq;
 	return ok ? -1 : rc;
