@@ -357,7 +357,6 @@ static void
 action_intent(struct kz_daemon *d, void *arg)
 {
 	struct action_job	*j = arg;
-	json_t			*p, *rows;
 	int			 ok, live;
 
 	action_daemon = d;
@@ -389,19 +388,11 @@ action_intent(struct kz_daemon *d, void *arg)
 		job_end(d, j);
 		return;
 	}
-	p = json_pack("[I,i,i]", (json_int_t)j->incident, j->step, j->attempt);
 	/* Started already (by this instance or, before a takeover, by
 	 * another): not again. */
-	rows = store_query(d->store, "SELECT 1 AS one FROM steps WHERE "
-	    "incident = $1 AND idx = $2 AND state = 'running' AND attempts = $3 "
-	    "AND started < $3", p);
-	ok = rows != NULL;
-	live = json_array_size(rows) == 1;
-	json_decref(rows);
-	if (ok && live)
-		ok = store_exec(d->store, "UPDATE steps SET started = $3 WHERE "
-		    "incident = $1 AND idx = $2", p) == 0;
-	json_decref(p);
+	live = store_action_claim(d->store, j->incident, j->step,
+	    j->attempt);
+	ok = live != -1;
 	/* A step overridden by hand meanwhile starts nothing. */
 	if (ok && live)
 		kz_after_commit_queued(d, action_launch, j,
@@ -472,16 +463,11 @@ action_unlaunched(void *arg)
 {
 	struct action_job	*j = arg;
 	struct kz_daemon	*d = action_daemon;
-	json_t			*p;
 	int			 ok;
 
 	if (d != NULL && d->stopping && kz_op_begin(d) == 0) {
-		p = json_pack("[I,i,i]", (json_int_t)j->incident, j->step,
-		    j->attempt);
-		ok = store_exec(d->store, "UPDATE steps SET started = $3 - 1 "
-		    "WHERE incident = $1 AND idx = $2 AND started = $3", p) ==
-		    0;
-		json_decref(p);
+		ok = store_action_unclaim(d->store, j->incident, j->step,
+		    j->attempt) == 0;
 		kz_op_end(d, ok, NULL, NULL);
 	}
 	job_end(d, j);

@@ -162,7 +162,7 @@ beat_tick(struct kz_daemon *d)
 {
 	struct beat	*b = d->beat;
 	int64_t		 now = clock_now();
-	json_t		*p;
+	char		 at[24];
 	int		 rc;
 
 	if (b == NULL || d->stopping || b->probing || now < b->next)
@@ -172,11 +172,8 @@ beat_tick(struct kz_daemon *d)
 		beat_ping(b, 1);
 		return;
 	}
-	p = json_pack("[I]", (json_int_t)now);
-	rc = store_exec(d->store, "INSERT INTO meta(key, value) VALUES "
-	    "('heartbeat_at', $1) ON CONFLICT(key) DO UPDATE SET value = "
-	    "excluded.value", p);
-	json_decref(p);
+	snprintf(at, sizeof at, "%lld", (long long)now);
+	rc = store_meta_set(d->store, "heartbeat_at", at);
 	b->probing = 1;
 	kz_op_end(d, rc == 0, beat_committed, b);
 }

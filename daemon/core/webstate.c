@@ -1,4 +1,3 @@
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,92 +75,42 @@ web_session_new(struct kz_daemon *d, const char *member, const char *via,
 {
 	char	 hex[65];
 	int64_t	 now = clock_now();
-	json_t	*p;
-	int	 rc;
 
-	/* Sessions that ended go when a new one begins. */
-	p = json_pack("[I]", (json_int_t)now);
-	rc = store_exec(d->store, "DELETE FROM web_sessions WHERE expires_at "
-	    "<= $1", p);
-	json_decref(p);
-	*cookie = NULL;
-	if (rc == -1)
-		return -1;
 	*cookie = wl_random(32);
 	sha256_hex(*cookie, strlen(*cookie), hex);
-	p = json_pack("[s,s,I,I,s]", hex, member, (json_int_t)now,
-	    (json_int_t)(now + d->conf->web.session_ttl_s * 1000), via);
-	rc = store_exec(d->store, "INSERT INTO web_sessions(hash, member, "
-	    "created_at, expires_at, via) VALUES ($1, $2, $3, $4, $5)", p);
-	json_decref(p);
-	if (rc == -1) {
+	if (store_web_session_add(d->store, hex, member, via, now,
+	    now + d->conf->web.session_ttl_s * 1000) == -1) {
 		free(*cookie);
 		*cookie = NULL;
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 char *
 web_session_member(struct kz_daemon *d, const char *cookie)
 {
-	char	 hex[65], *m = NULL;
-	json_t	*rows, *p;
+	char hex[65];
 
 	if (cookie == NULL || strlen(cookie) != 43)
 		return NULL;
 	sha256_hex(cookie, strlen(cookie), hex);
-	rows = store_query(d->store, "SELECT member FROM web_sessions WHERE "
-	    "hash = $1 AND expires_at > $2", p = json_pack("[s,I]", hex,
-	    (json_int_t)clock_now()));
-	json_decref(p);
-	if (json_array_size(rows) == 1)
-		m = xstrdup(json_string_value(json_object_get(json_array_get(
-		    rows, 0), "member")));
-	json_decref(rows);
-	return m;
+	return store_web_session_member(d->store, hex, clock_now());
 }
 
 int
 web_session_end(struct kz_daemon *d, const char *cookie)
 {
-	char	 hex[65];
-	json_t	*p;
-	int	 rc;
+	char hex[65];
 
 	sha256_hex(cookie, strlen(cookie), hex);
-	rc = store_exec(d->store, "DELETE FROM web_sessions WHERE hash = $1",
-	    p = json_pack("[s]", hex));
-	json_decref(p);
-	return rc;
+	return store_web_session_end(d->store, hex);
 }
 
 int
 web_nonce_use(struct kz_daemon *d, const char *nonce, const char *kind,
     const char *member, int64_t expires_ms)
 {
-	int64_t	 now = clock_now();
-	json_t	*rows, *p;
-	int	 used;
-
-	rows = store_query(d->store, "SELECT 1 AS x FROM web_used WHERE "
-	    "nonce = $1", p = json_pack("[s]", nonce));
-	json_decref(p);
-	if (rows == NULL)
-		return -1;
-	used = json_array_size(rows) > 0;
-	json_decref(rows);
-	if (used)
-		return 1;
-	if (store_exec(d->store, "DELETE FROM web_used WHERE expires_at < $1",
-	    p = json_pack("[I]", (json_int_t)now)) == -1) {
-		json_decref(p);
-		return -1;
-	}
-	json_decref(p);
-	p = json_pack("[s,s,s?,I,I]", nonce, kind, member, (json_int_t)now,
-	    (json_int_t)expires_ms);
-	used = store_exec(d->store, "INSERT INTO web_used(nonce, kind, member, "
-	    "used_at, expires_at) VALUES ($1, $2, $3, $4, $5)", p);
-	json_decref(p);
-	return used == -1 ? -1 : 0;
+	return store_web_nonce_use(d->store, nonce, kind, member, clock_now(),
+	    expires_ms);
 }

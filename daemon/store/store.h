@@ -193,4 +193,34 @@ json_t	*store_safety_unheard(struct store *, int64_t incident,
 json_t	*store_safety_times(struct store *, int64_t incident,
 	    const char *step);
 
+/*
+ * Typed functions of the core (daemon/core/): the tables its modules
+ * own. Each runs inside the caller's operation; -1 (or NULL) with
+ * store_errmsg when the storage fails.
+ */
+
+/* The web pages (core/webstate.c): sessions by the SHA-256 (hex) of
+ * their cookie; session_add prunes the ended ones first. */
+int		 store_web_session_add(struct store *, const char *hash,
+		    const char *member, const char *via, int64_t now,
+		    int64_t expires);
+/* The member of a live session (allocated), or NULL. */
+char		*store_web_session_member(struct store *, const char *hash,
+		    int64_t now);
+int		 store_web_session_end(struct store *, const char *hash);
+/* Records nonce as used: 0 the first time, 1 when it was used before
+ * (nothing written), -1. Expired nonces are pruned on the way. */
+int		 store_web_nonce_use(struct store *, const char *nonce,
+		    const char *kind, const char *member, int64_t now,
+		    int64_t expires);
+
+/* Actions (core/apply.c). claim: records that attempt of the step is
+ * starting; 1 when it does, 0 when it started already or the step is no
+ * longer running it (nothing written), -1. unclaim: takes the record
+ * back (a stop before it ran). */
+int		 store_action_claim(struct store *, int64_t incident,
+		    int step, int attempt);
+int		 store_action_unclaim(struct store *, int64_t incident,
+		    int step, int attempt);
+
 #endif
