@@ -18,69 +18,21 @@
 #include "common/ytree.h"
 #include "core/batch.h"
 
-#define REV_COLS	"SELECT id, imported_at, imported_by, file, hash, " \
-			"source FROM plan_revisions "
-
-/* The newest revision, or the newest imported by actor from file when
- * actor is not NULL. Returns 1 with *row (a new reference), 0 when there
- * is none, -1 when the store fails. */
-static int
-rev_latest(struct kz_daemon *d, const char *actor, const char *file,
-    json_t **row)
-{
-	json_t	*params = NULL, *rows;
-
-	*row = NULL;
-	if (actor != NULL)
-		params = json_pack("[s,s]", actor, file);
-	rows = store_query(d->store, actor != NULL ? REV_COLS "WHERE "
-	    "imported_by = $1 AND file = $2 ORDER BY id DESC LIMIT 1" :
-	    REV_COLS "ORDER BY id DESC LIMIT 1", params);
-	json_decref(params);
-	if (rows == NULL)
-		return -1;
-	if (json_array_size(rows) == 1)
-		*row = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return *row != NULL;
-}
-
-static const char *
-row_str(json_t *row, const char *key)
-{
-	return json_string_value(json_object_get(row, key));
-}
-
-static int64_t
-row_int(json_t *row, const char *key)
-{
-	return json_integer_value(json_object_get(row, key));
-}
-
 /* Inserts a revision; its id in *id. -1 with *why (caller frees). */
 static int
 rev_insert(struct kz_daemon *d, const char *file, const char *text,
     size_t len, const char *hash, const char *actor, int64_t at,
     int64_t *id, char **why)
 {
-	json_t	*src = json_stringn(text, len), *params;
-
-	if (src == NULL) {
-		*why = xprintf("%s: the plan is not UTF-8 text", file);
-		return -1;
-	}
-	params = json_pack("[I,s?,s,s,o]", (json_int_t)at, actor, file, hash,
-	    src);
-	*id = store_insert(d->store, "INSERT INTO plan_revisions(imported_at, "
-	    "imported_by, file, hash, source) VALUES ($1, $2, $3, $4, $5) "
-	    "RETURNING id", params);
-	json_decref(params);
-	if (*id == -1) {
+	if (store_plan_add(d->store, at, actor, file, hash, text, len,
+	    id) == 0)
+		return 0;
+	if (store_failed(d->store))
 		*why = xprintf("cannot store the plan: %s",
 		    store_errmsg(d->store));
-		return -1;
-	}
-	return 0;
+	else
+		*why = xprintf("%s: %s", file, store_errmsg(d->store));
+	return -1;
 }
 
 static void
@@ -116,7 +68,8 @@ diags_text(const struct diags *dg)
 
 /* The answer to `plan import`: the revision and what plan check says. */
 static json_t *
-import_answer(const struct plan *p, json_t *rev, const struct diags *dg,
+import_answer(const struct plan *p, const struct plan_rev *rev,
+    const struct diags *dg,
     int unchanged)
 {
 	json_t	*check = plan_check(p, clock_now()), *warnings, *out;
@@ -129,10 +82,9 @@ import_answer(const struct plan *p, json_t *rev, const struct diags *dg,
 		    "code", "load", "subject", "plan", "message",
 		    dg->msgs[i]));
 	out = json_pack("{s:I,s:s,s:s?,s:s?,s:o,s:I,s:I,s:O,s:o,s:b}",
-	    "revision", (json_int_t)row_int(rev, "id"), "hash",
-	    row_str(rev, "hash"), "file", row_str(rev, "file"),
-	    "imported_by", row_str(rev, "imported_by"), "imported_at",
-	    jtime(row_int(rev, "imported_at")), "tasks",
+	    "revision", (json_int_t)rev->id, "hash", rev->hash, "file",
+	    rev->file, "imported_by", rev->imported_by, "imported_at",
+	    jtime(rev->imported_at), "tasks",
 	    (json_int_t)p->ntasks, "systems", (json_int_t)p->nsystems,
 	    "errors", json_object_get(check, "errors"), "warnings", warnings,
 	    "unchanged", unchanged);
@@ -146,7 +98,7 @@ plan_store_import(struct kz_daemon *d, const char *file, const char *text,
 {
 	struct diags	 dg = { 0 };
 	struct plan	*p;
-	json_t		*cur = NULL, *rev;
+	struct plan_rev	 cur, rev;
 	char		 hash[65];
 	int64_t		 id, now = clock_now();
 	size_t		 i;
@@ -155,17 +107,16 @@ plan_store_import(struct kz_daemon *d, const char *file, const char *text,
 	*result = NULL;
 	*why = NULL;
 	sha256_hex(text, len, hash);
-	if ((found = rev_latest(d, NULL, NULL, &cur)) == -1) {
+	if ((found = store_plan_latest(d->store, NULL, NULL, &cur)) == -1) {
 		*why = kz_storage_why(d);
 		return 503;
 	}
-	if (found && d->plan != NULL && strcmp(row_str(cur, "hash"),
-	    hash) == 0) {
-		*result = import_answer(d->plan, cur, NULL, 1);
-		json_decref(cur);
+	if (found && d->plan != NULL && strcmp(cur.hash, hash) == 0) {
+		*result = import_answer(d->plan, &cur, NULL, 1);
+		store_plan_rev_clear(&cur);
 		return 200;
 	}
-	json_decref(cur);
+	store_plan_rev_clear(&cur);
 	if ((p = plan_parse(file, text, len, &dg)) == NULL) {
 		if (dg.nerrors == 0)
 			diag_error(&dg, file, 1, 1, "not a plan");
@@ -181,11 +132,13 @@ plan_store_import(struct kz_daemon *d, const char *file, const char *text,
 		diag_free(&dg);
 		return store_failed(d->store) ? 503 : 400;
 	}
-	rev = json_pack("{s:I,s:I,s:s?,s:s,s:s}", "id", (json_int_t)id,
-	    "imported_at", (json_int_t)now, "imported_by", actor, "file",
-	    file, "hash", hash);
-	*result = import_answer(p, rev, &dg, 0);
-	json_decref(rev);
+	memset(&rev, 0, sizeof rev);
+	rev.id = id;
+	rev.imported_at = now;
+	rev.imported_by = (char *)actor;	/* borrowed: not cleared */
+	rev.file = (char *)file;
+	rev.hash = hash;
+	*result = import_answer(p, &rev, &dg, 0);
 	diag_free(&dg);
 	log_info("plan revision %lld imported from %s by %s", (long long)id,
 	    file, actor != NULL ? actor : "?");
@@ -202,11 +155,11 @@ load_latest(struct kz_daemon *d, struct diags *dg)
 {
 	struct diags	 pd = { 0 };
 	struct plan	*p;
-	json_t		*row;
+	struct plan_rev	 row;
 	char		*name;
 	int64_t		 id;
 
-	switch (rev_latest(d, NULL, NULL, &row)) {
+	switch (store_plan_latest(d->store, NULL, NULL, &row)) {
 	case -1:
 		diag_error(dg, "plan", 0, 0, "cannot read the stored plan: %s",
 		    store_errmsg(d->store));
@@ -214,11 +167,10 @@ load_latest(struct kz_daemon *d, struct diags *dg)
 	case 0:
 		return 0;
 	}
-	id = row_int(row, "id");
-	name = xprintf("%s (plan revision %lld)", row_str(row, "file") ?
-	    row_str(row, "file") : "plan", (long long)id);
-	p = plan_parse(name, row_str(row, "source"), json_string_length(
-	    json_object_get(row, "source")), &pd);
+	id = row.id;
+	name = xprintf("%s (plan revision %lld)", row.file ? row.file :
+	    "plan", (long long)id);
+	p = plan_parse(name, row.source, row.len, &pd);
 	if (p != NULL) {
 		plan_in_force(d, p);
 		log_info("plan revision %lld in force (%zu tasks, %zu systems)",
@@ -226,7 +178,7 @@ load_latest(struct kz_daemon *d, struct diags *dg)
 	}
 	diag_merge(dg, &pd);
 	free(name);
-	json_decref(row);
+	store_plan_rev_clear(&row);
 	return p != NULL ? id : 0;
 }
 
@@ -243,7 +195,7 @@ load_config_plan(struct kz_daemon *d, const char *path, struct diags *dg)
 {
 	struct diags	 pd = { 0 };
 	struct plan	*p;
-	json_t		*last;
+	struct plan_rev	 last;
 	char		*text, *why = NULL, hash[65];
 	size_t		 len;
 	int64_t		 id;
@@ -258,13 +210,13 @@ load_config_plan(struct kz_daemon *d, const char *path, struct diags *dg)
 	sha256_hex(text, len, hash);
 	/* Unchanged since last taken from there: a `plan import` made
 	 * since stays in force. */
-	if (rev_latest(d, PLAN_STORE_CONFIG_ACTOR, path, &last) == 1 &&
-	    strcmp(row_str(last, "hash"), hash) == 0) {
-		json_decref(last);
+	same = store_plan_latest(d->store, PLAN_STORE_CONFIG_ACTOR, path,
+	    &last) == 1 && strcmp(last.hash, hash) == 0;
+	store_plan_rev_clear(&last);
+	if (same) {
 		free(text);
 		return 0;
 	}
-	json_decref(last);
 	/* A plan plan check finds errors in is not taken: the one in force
 	 * stays (a typo must not change every RTO clock). */
 	if ((p = plan_parse_checked(path, text, len, clock_now(), &pd,
@@ -275,9 +227,9 @@ load_config_plan(struct kz_daemon *d, const char *path, struct diags *dg)
 		return -1;
 	}
 	diag_merge(dg, &pd);
-	same = rev_latest(d, NULL, NULL, &last) == 1 &&
-	    strcmp(row_str(last, "hash"), hash) == 0;
-	json_decref(last);
+	same = store_plan_latest(d->store, NULL, NULL, &last) == 1 &&
+	    strcmp(last.hash, hash) == 0;
+	store_plan_rev_clear(&last);
 	if (same) {
 		/* Imported by hand already: no second revision. */
 		if (d->plan == NULL)
@@ -310,15 +262,10 @@ plan_store_refresh(struct kz_daemon *d)
 {
 	static int64_t	 seen;
 	struct diags	 dg = { 0 };
-	json_t		*rows;
 	int64_t		 last;
 
-	rows = store_query(d->store, "SELECT max(id) AS id FROM "
-	    "plan_revisions", NULL);
-	last = json_integer_value(json_object_get(json_array_get(rows, 0),
-	    "id"));
-	json_decref(rows);
-	if (rows != NULL && last != 0 && last != seen) {
+	last = store_plan_newest(d->store);
+	if (last > 0 && last != seen) {
 		seen = last;
 		load_latest(d, &dg);
 		diag_free(&dg);

@@ -24,76 +24,25 @@
 /* Covers and outs older than this are history: not read back. */
 #define ROTA_KEEP_MS	(90LL * 86400 * 1000)
 
-static const char *
-jstr(json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 static int64_t
 jint(json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
 }
 
-static char *
-jdup(json_t *o, const char *k)
-{
-	return jstr(o, k) != NULL ? xstrdup(jstr(o, k)) : NULL;
-}
-
 int
 kz_rota_load(struct kz_daemon *d)
 {
-	struct rota_state	*st;
-	json_t			*ov, *out, *p;
-	size_t			 i;
-	int64_t			 since = clock_now() - ROTA_KEEP_MS;
+	struct rota_state st;
 
-	p = json_pack("[I]", (json_int_t)since);
-	ov = store_query(d->store, "SELECT * FROM rota_overrides WHERE "
-	    "dropped_at IS NULL AND until_at > $1 ORDER BY from_at, id", p);
-	out = store_query(d->store, "SELECT * FROM team_outs WHERE "
-	    "until_at > $1 ORDER BY from_at, id", p);
-	json_decref(p);
-	if (ov == NULL || out == NULL) {
-		json_decref(ov);
-		json_decref(out);
+	if (store_rota_live(d->store, clock_now() - ROTA_KEEP_MS, &st) == -1)
 		return -1;
-	}
 	if (d->rota == NULL)
 		d->rota = xcalloc(1, sizeof *d->rota);
-	st = d->rota;
-	rota_state_free(st);
-	st->ov = xcalloc(json_array_size(ov) + 1, sizeof *st->ov);
-	st->out = xcalloc(json_array_size(out) + 1, sizeof *st->out);
-	for (i = 0; i < json_array_size(ov); i++) {
-		json_t			*r = json_array_get(ov, i);
-		struct rota_override	*o = &st->ov[st->nov++];
-
-		o->id = jint(r, "id");
-		o->rota = jdup(r, "rota");
-		o->member = jdup(r, "member");
-		o->replaces = jdup(r, "replaces");
-		o->from = jint(r, "from_at");
-		o->until = jint(r, "until_at");
-		o->note = jdup(r, "note");
-		o->by = jdup(r, "created_by");
-	}
-	for (i = 0; i < json_array_size(out); i++) {
-		json_t		*r = json_array_get(out, i);
-		struct team_out	*o = &st->out[st->nout++];
-
-		o->team = jdup(r, "team");
-		o->from = jint(r, "from_at");
-		o->until = jint(r, "until_at");
-		o->note = jdup(r, "note");
-		o->by = jdup(r, "created_by");
-	}
-	json_decref(ov);
-	json_decref(out);
+	rota_state_free(d->rota);
+	*d->rota = st;
 	if (d->roster != NULL)
-		d->roster->live = st;
+		d->roster->live = d->rota;
 	return 0;
 }
 
@@ -104,38 +53,6 @@ kz_rota_free(struct kz_daemon *d)
 		rota_state_free(d->rota);
 	free(d->rota);
 	d->rota = NULL;
-}
-
-static int
-last_turn(struct kz_daemon *d, const char *rota, long long *k)
-{
-	json_t	*p = json_pack("[s]", rota), *rows;
-
-	rows = store_query(d->store, "SELECT k FROM rota_turns WHERE rota = $1",
-	    p);
-	json_decref(p);
-	if (rows == NULL)
-		return -1;
-	if (json_array_size(rows) == 0) {
-		json_decref(rows);
-		return 0;
-	}
-	*k = jint(json_array_get(rows, 0), "k");
-	json_decref(rows);
-	return 1;
-}
-
-static int
-set_turn(struct kz_daemon *d, const char *rota, long long k, int64_t now)
-{
-	json_t	*p = json_pack("[s,I,I]", rota, (json_int_t)k,
-		    (json_int_t)now);
-	int	 rc;
-
-	rc = store_exec(d->store, "INSERT INTO rota_turns(rota, k, at) VALUES "
-	    "($1, $2, $3) ON CONFLICT(rota) DO UPDATE SET k = $2, at = $3", p);
-	json_decref(p);
-	return rc;
 }
 
 static int
@@ -163,7 +80,7 @@ kz_rota_arm(struct kz_daemon *d)
 		struct rota_turn	 tu;
 		long long		 k = -1;
 
-		if ((have = last_turn(d, rt->id, &k)) == -1) {
+		if ((have = store_rota_turn(d->store, rt->id, &k)) == -1) {
 			rc = -1;
 			break;
 		}
@@ -172,7 +89,7 @@ kz_rota_arm(struct kz_daemon *d)
 			 * began before us; the next boundary is handed over. */
 			rota_turn_at(d->roster, rt, now, &tu);
 			k = tu.k;
-			rc = set_turn(d, rt->id, k, now);
+			rc = store_rota_turn_set(d->store, rt->id, k, now);
 		}
 		if (rc == 0)
 			rc = arm_one(d, rt, k);
@@ -209,11 +126,12 @@ team_title(const struct roster *r, const char *id)
 static void
 summary_of(struct kz_daemon *d, struct incident *inc, struct buf *b)
 {
-	json_t		*p, *rows, *v;
-	const char	*sys;
-	char		 t1[40];
-	size_t		 i;
-	int		 any = 0;
+	struct exc	**xv;
+	json_t		 *v;
+	const char	 *sys;
+	char		  t1[40];
+	size_t		  i, nx;
+	int		  any = 0;
 
 	buf_printf(b, "#%lld %s\n", (long long)inc->id, inc->title ?
 	    inc->title : inc->rb->id);
@@ -244,25 +162,20 @@ summary_of(struct kz_daemon *d, struct incident *inc, struct buf *b)
 			buf_adds(b, " 回答待ちの呼出し:\n");
 		buf_printf(b, "  - %s（%s）\n", c->member, c->role);
 	}
-	p = json_pack("[I]", (json_int_t)inc->id);
-	rows = store_query(d->store, "SELECT id, title, revert_by_at FROM "
-	    "exceptions WHERE incident = $1 AND state IN ('requested', "
-	    "'active') ORDER BY id", p);
-	json_decref(p);
-	for (i = 0; rows != NULL && i < json_array_size(rows); i++) {
-		json_t *r = json_array_get(rows, i);
-
+	if (store_exceptions_open(d->store, inc->id, &xv, &nx) == -1)
+		nx = 0;	/* the summary goes without them */
+	for (i = 0; i < nx; i++) {
 		if (i == 0)
 			buf_adds(b, " 未解消の例外措置:\n");
-		buf_printf(b, "  - %lld %s", (long long)jint(r, "id"),
-		    jstr(r, "title") ? jstr(r, "title") : "");
-		if (jint(r, "revert_by_at") > 0) {
-			time_local(d, jint(r, "revert_by_at"), t1, sizeof t1);
+		buf_printf(b, "  - %lld %s", (long long)xv[i]->id,
+		    xv[i]->title ? xv[i]->title : "");
+		if (xv[i]->revert_by_at > 0) {
+			time_local(d, xv[i]->revert_by_at, t1, sizeof t1);
 			buf_printf(b, "（復帰期限 %s）", t1);
 		}
 		buf_adds(b, "\n");
 	}
-	json_decref(rows);
+	store_exceptions_free(xv, nx);
 	any = 0;
 	json_object_foreach(inc->systems, sys, v) {
 		int64_t dl = jint(v, "deadline_at");
@@ -374,13 +287,13 @@ kz_rota_turn(struct kz_daemon *d, const char *rota, int64_t now)
 
 	if (rt == NULL)
 		return 0;	/* gone from the roster: its timer with it */
-	if ((have = last_turn(d, rt->id, &k)) == -1)
+	if ((have = store_rota_turn(d->store, rt->id, &k)) == -1)
 		return -1;
 	rota_turn_at(d->roster, rt, now, &tu);
 	/* Boundaries passed while down are handed over once: the turn
 	 * now in force is the one that matters. */
 	if (tu.team != NULL && (have == 0 || tu.k > k)) {
-		if (set_turn(d, rt->id, tu.k, now) == -1 ||
+		if (store_rota_turn_set(d->store, rt->id, tu.k, now) == -1 ||
 		    turn_started(d, rt, &tu, now) == -1)
 			return -1;
 		k = tu.k;

@@ -223,4 +223,56 @@ int		 store_action_claim(struct store *, int64_t incident,
 int		 store_action_unclaim(struct store *, int64_t incident,
 		    int step, int attempt);
 
+/* Exception measures (core/exception.c): the exceptions table. get: NULL
+ * with *status 404 or 503; the measure is the caller's to exc_free. add
+ * stores a new one (its id to *id). page: the measures of an incident (0:
+ * every one), open ones only or all, oldest requested first, past the
+ * measure after; open: an incident's open ones by id. Both give an
+ * allocated array of n measures, freed with store_exceptions_free. */
+struct exc;
+struct exc	*store_exception_get(struct store *, int64_t id, int *status);
+int		 store_exception_add(struct store *, const struct exc *,
+		    int64_t *id);
+int		 store_exception_save(struct store *, const struct exc *);
+int		 store_exceptions_page(struct store *, int64_t incident,
+		    int open, int64_t after, int64_t limit, struct exc ***v,
+		    size_t *n);
+int		 store_exceptions_open(struct store *, int64_t incident,
+		    struct exc ***v, size_t *n);
+void		 store_exceptions_free(struct exc **, size_t n);
+
+/* Rotas in force (core/rota-live.c). live: the covers not dropped and
+ * the teams out that end after since, by start, into st (the caller's
+ * to rota_state_free; left empty on -1). turn: 1 with the last turn of
+ * rota handed over in *k, 0 when none was yet; turn_set records one. */
+struct rota_state;
+int		 store_rota_live(struct store *, int64_t since,
+		    struct rota_state *);
+int		 store_rota_turn(struct store *, const char *rota,
+		    long long *k);
+int		 store_rota_turn_set(struct store *, const char *rota,
+		    long long k, int64_t at);
+
+/* Plan revisions (core/plan-store.c). latest: 1 with the newest revision
+ * (imported by by from file, when by is not NULL) in *rev, cleared with
+ * store_plan_rev_clear; 0 when there is none. add: -1 and store_failed
+ * false when text is not UTF-8. newest: the newest revision's id, 0 when
+ * there is none. */
+struct plan_rev {
+	int64_t		 id;
+	int64_t		 imported_at;
+	char		*imported_by;	/* NULL: not known */
+	char		*file;
+	char		*hash;		/* SHA-256 of source, hex */
+	char		*source;	/* the text, len bytes and a NUL */
+	size_t		 len;
+};
+int		 store_plan_latest(struct store *, const char *by,
+		    const char *file, struct plan_rev *);
+void		 store_plan_rev_clear(struct plan_rev *);
+int		 store_plan_add(struct store *, int64_t at, const char *by,
+		    const char *file, const char *hash, const char *text,
+		    size_t len, int64_t *id);
+int64_t		 store_plan_newest(struct store *);
+
 #endif
