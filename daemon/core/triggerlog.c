@@ -38,25 +38,15 @@
 
 /* The counts waiting in the incident's repeats timer; NULL when none is
  * armed. */
+/* The counts waiting in the incident's repeats timer; NULL when none is
+ * armed (or the store failed: the next repeat is told on its own). */
 static json_t *
 tl_pending(struct kz_daemon *d, int64_t incident, int64_t *due)
 {
-	json_t		*rows, *p, *data = NULL;
-	const char	*s;
+	json_t *data;
 
-	rows = store_query(d->store, "SELECT due, data FROM timers WHERE "
-	    "incident = $1 AND step = '' AND kind = $2",
-	    p = json_pack("[I,s]", (json_int_t)incident, TL_KIND));
-	json_decref(p);
-	if (json_array_size(rows) == 1) {
-		*due = json_integer_value(json_object_get(json_array_get(rows,
-		    0), "due"));
-		s = json_string_value(json_object_get(json_array_get(rows, 0),
-		    "data"));
-		if (s == NULL || (data = json_loads(s, 0, NULL)) == NULL)
-			data = json_object();
-	}
-	json_decref(rows);
+	if (store_timer_get(d->store, incident, "", TL_KIND, due, &data) != 1)
+		return NULL;
 	return data;
 }
 
@@ -148,7 +138,6 @@ void
 kz_triggers_prune(struct kz_daemon *d)
 {
 	int64_t		 before;
-	json_t		*p, *rows;
 	int64_t		 n = 0;
 	int		 ok, more;
 	static int	 said;
@@ -159,17 +148,8 @@ kz_triggers_prune(struct kz_daemon *d)
 	do {
 		if (kz_op_begin(d) == -1)
 			return;
-		p = json_pack("[I,i]", (json_int_t)before, TL_PRUNE_BATCH);
-		rows = store_query(d->store, "SELECT count(*) AS n FROM (SELECT "
-		    "id FROM triggers WHERE received_at < $1 ORDER BY id LIMIT "
-		    "$2) AS t", p);
-		n = json_integer_value(json_object_get(json_array_get(rows, 0),
-		    "n"));
-		json_decref(rows);
-		ok = n == 0 || store_exec(d->store, "DELETE FROM triggers WHERE "
-		    "id IN (SELECT id FROM triggers WHERE received_at < $1 ORDER "
-		    "BY id LIMIT $2)", p) == 0;
-		json_decref(p);
+		n = store_triggers_prune(d->store, before, TL_PRUNE_BATCH);
+		ok = n != -1;
 		kz_op_end(d, ok, NULL, NULL);
 		more = ok && n == TL_PRUNE_BATCH;
 		if (n > 0 && !said) {

@@ -275,4 +275,15 @@ int		 store_plan_add(struct store *, int64_t at, const char *by,
 		    size_t len, int64_t *id);
 int64_t		 store_plan_newest(struct store *);
 
+/* Trigger repeats and retention (core/triggerlog.c). timer_get: 1 with
+ * the due time and data (a new reference; {} when it had none) of the
+ * timer (incident, step, kind), 0 when none is armed. triggers_prune:
+ * deletes at most limit of the oldest triggers received before before;
+ * how many it deleted. */
+int		 store_timer_get(struct store *, int64_t incident,
+		    const char *step, const char *kind, int64_t *due,
+		    json_t **data);
+int64_t		 store_triggers_prune(struct store *, int64_t before,
+		    int64_t limit);
+
 #endif
