@@ -639,23 +639,25 @@ nt_insert_row(struct kz_daemon *d, int64_t incident, const char *step,
     const char *payload, const char *text, int drill, const char *to,
     int64_t now)
 {
-	json_t	*p;
-	int64_t	 nid;
-	int	 rc, claim = outbox_claim(d, channel);
+	struct notification_row	 n;
+	int64_t			 nid;
+	int			 rc, claim = outbox_claim(d, channel);
 
 	/* Claimed: its first attempt is recorded with it (sending = 1), and
 	 * it goes out as soon as this transaction commits. */
-	p = json_pack("[o,s?,s,s,s,s,s,b,I,I,s?,i]", incident > 0 ?
-	    json_integer(incident) : json_null(), step, channel, event, id,
-	    payload, text, drill, (json_int_t)now, (json_int_t)now, to,
-	    claim);
-	nid = store_insert(d->store, "INSERT INTO notifications(incident, "
-	    "step, channel, event, msg_id, payload, text, drill, state, attempts, "
-	    "created_at, next_attempt_at, recipient, sending) VALUES ($1, $2, "
-	    "$3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, $11, $12) "
-	    "RETURNING id", p);
-	json_decref(p);
-	rc = nid == -1 ? -1 : 0;
+	memset(&n, 0, sizeof n);
+	n.incident = incident;
+	n.step = step;
+	n.channel = channel;
+	n.event = event;
+	n.msg_id = id;
+	n.payload = payload;
+	n.text = text;
+	n.drill = drill;
+	n.created = now;
+	n.recipient = to;
+	n.sending = claim;
+	rc = store_notification_add(d->store, &n, &nid);
 	if (rc == 0 && claim)
 		outbox_claimed(d, channel, nid, id,
 		    payload, now);
@@ -1190,14 +1192,9 @@ notify_withdraw(struct kz_daemon *d, const struct actx *a,
 	char	*text, who[128];
 	int	 rc;
 
-	rc = store_exec(d->store, "UPDATE notifications SET state = "
-	    "'cancelled', next_attempt_at = $1 WHERE incident = $2 AND state = "
-	    "'pending' AND ($3 = 1 OR event NOT LIKE 'exception.%')", p = json_pack(
-	    "[I,I,b]", (json_int_t)a->now, (json_int_t)inc->id, inc->drill));
-	json_decref(p);
-	if (rc == -1)
+	if ((n = store_notifications_withdraw(d->store, inc->id, inc->drill,
+	    a->now)) == -1)
 		return -1;
-	n = store_changes(d->store);
 	if (n == 0)
 		return 0;
 	kz_after_commit(d, nt_withdrawn_cb, NULL, NULL);

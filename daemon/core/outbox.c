@@ -296,17 +296,10 @@ ob_timer_cb(evutil_socket_t fd, short ev, void *arg)
 static void
 ob_arm_next(struct outbox *ob, int64_t now)
 {
-	json_t	*rows, *p;
-	int64_t	 at = now + OB_IDLE_MS;
+	int64_t at;
 
-	rows = store_query(ob->d->store, "SELECT min(next_attempt_at) AS t "
-	    "FROM notifications WHERE state = 'pending' AND next_attempt_at "
-	    "> $1", p = json_pack("[I]", (json_int_t)now));
-	json_decref(p);
-	if (json_is_integer(json_object_get(json_array_get(rows, 0), "t")))
-		at = json_integer_value(json_object_get(json_array_get(rows, 0),
-		    "t"));
-	json_decref(rows);
+	if ((at = store_outbox_next(ob->d->store, now)) <= 0)
+		at = now + OB_IDLE_MS;
 	ob_arm(ob, at);
 }
 
@@ -367,64 +360,53 @@ ob_held(struct outbox *ob, struct ob_chan *c)
 }
 
 static struct ob_row *
-ob_row_new(struct ob_chan *c, json_t *row)
+ob_row_new(struct ob_chan *c, struct outbox_row *row)
 {
 	struct ob_row *r = xcalloc(1, sizeof *r);
 
 	r->ch = c;
-	r->id = json_integer_value(json_object_get(row, "id"));
-	r->due = json_integer_value(json_object_get(row, "next_attempt_at"));
+	r->id = row->id;
+	r->due = row->due;
 	r->attempts = -1;
 	/* An attempt recorded and no result of it: it may have arrived. */
-	r->resend = json_integer_value(json_object_get(row, "resend")) != 0 ||
-	    json_integer_value(json_object_get(row, "sending")) >
-	    json_integer_value(json_object_get(row, "attempts"));
-	r->msg_id = xstrdup(json_string_value(json_object_get(row,
-	    "msg_id")) ?: "");
-	r->payload = xstrdup(json_string_value(json_object_get(row,
-	    "payload")) ?: "");
+	r->resend = row->resend || row->sending > row->attempts;
+	r->msg_id = row->msg_id;
+	r->payload = row->payload;
+	row->msg_id = row->payload = NULL;
 	return r;
 }
 
 static void
 ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 {
-	json_t		*rows, *p, *row, *held = ob_held(ob, c), *h;
-	struct ob_row	*r = NULL;
-	size_t		 i, j, n = 0, want = OB_PREFETCH - c->nready;
-	size_t		 limit = want + json_array_size(held);
+	json_t			*held = ob_held(ob, c), *h;
+	struct outbox_row	*rows;
+	struct ob_row		*r = NULL;
+	size_t			 i, j, nrows, n = 0;
+	size_t			 want = OB_PREFETCH - c->nready;
+	size_t			 limit = want + json_array_size(held);
 
 	/* The rows held in memory are read too and passed over here. */
-	p = json_pack("[s,I,I,I,I]", c->name, (json_int_t)now,
-	    (json_int_t)c->cur_at, (json_int_t)c->cur_id, (json_int_t)limit);
-	rows = store_query(ob->d->store, "SELECT id, msg_id, payload, "
-	    "next_attempt_at, sending, attempts, resend FROM notifications "
-	    "WHERE "
-	    "state = 'pending' AND channel = $1 AND next_attempt_at <= $2 AND "
-	    "(next_attempt_at, id) > ($3, $4) ORDER BY next_attempt_at, id "
-	    "LIMIT $5", p);
-	json_decref(p);
-	if (rows == NULL) {
+	if (store_outbox_due(ob->d->store, c->name, now, c->cur_at, c->cur_id,
+	    limit, &rows, &nrows) == -1) {
 		log_warnx("outbox: cannot read notifications: %s",
 		    store_errmsg(ob->d->store));
 		c->more = 1;	/* try again at the next kick */
 		return;
 	}
-	c->more = json_array_size(rows) == limit;
+	c->more = nrows == limit;
 	/* Every due row is in memory now: a new one may take the fast
 	 * path (outbox_claim) once these have gone. */
 	if (!c->more)
 		c->backlog = 0;
-	json_array_foreach(rows, i, row) {
-		json_int_t id = json_integer_value(json_object_get(row, "id"));
-
+	for (i = 0; i < nrows; i++) {
 		json_array_foreach(held, j, h)
-			if (json_integer_value(h) == id)
+			if (json_integer_value(h) == rows[i].id)
 				break;
 		if (j < json_array_size(held) || n == want)
 			continue;
 		n++;
-		r = ob_row_new(c, row);
+		r = ob_row_new(c, &rows[i]);
 		TAILQ_INSERT_TAIL(&c->ready, r, entry);
 		c->nready++;
 	}
@@ -441,7 +423,7 @@ ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 		c->cur_at = now - 1;
 		c->cur_id = INT64_MAX;
 	}
-	json_decref(rows);
+	store_outbox_rows_free(rows, nrows);
 	json_decref(held);
 }
 
@@ -593,25 +575,19 @@ ob_error(const struct http_resp *resp)
 static void
 ob_load_counts(struct outbox *ob, struct ob_row *r)
 {
-	json_t *rows, *p;
+	int64_t attempts, created;
 
 	if (r->attempts >= 0)
 		return;
-	rows = store_query(ob->d->store, "SELECT attempts, created_at FROM "
-	    "notifications WHERE id = $1", p = json_pack("[I]",
-	    (json_int_t)r->id));
-	json_decref(p);
-	if (json_array_size(rows) != 1) {
+	if (store_notification_age(ob->d->store, r->id, &attempts,
+	    &created) != 1) {
 		/* Unreadable: not a reason to give up on it. */
 		r->attempts = 1;
 		r->created = clock_now();
 	} else {
-		r->attempts = 1 + (int)json_integer_value(json_object_get(
-		    json_array_get(rows, 0), "attempts"));
-		r->created = json_integer_value(json_object_get(
-		    json_array_get(rows, 0), "created_at"));
+		r->attempts = 1 + (int)attempts;
+		r->created = created;
 	}
-	json_decref(rows);
 }
 
 /* Decides what follows an attempt: delivered, another attempt (after
@@ -823,27 +799,15 @@ ob_batch_dropped(void *arg)
 static int
 ob_write(struct kz_daemon *d, struct ob_row *r)
 {
-	json_t	*p;
-	int	 rc;
-
-	p = json_pack("[s,i,I,s?,o,I]", r->state, r->attempts,
-	    (json_int_t)r->next, r->error, r->delivered_at != 0 ?
-	    json_integer(r->delivered_at) : json_null(), (json_int_t)r->id);
-	/* A row withdrawn while its attempt was in flight stays
-	 * cancelled. */
-	rc = store_exec(d->store, "UPDATE notifications SET state = $1, "
-	    "attempts = $2, next_attempt_at = $3, last_error = coalesce($4, "
-	    "last_error), delivered_at = $5 WHERE id = $6 AND state = "
-	    "'pending'", p);
-	json_decref(p);
-	return rc;
+	return store_notification_result(d->store, r->id, r->state,
+	    r->attempts, r->next, r->error, r->delivered_at);
 }
 
 /* The deliveries of a batch in one statement: {"id": delivered_at}. */
 static int
 ob_write_delivered(struct kz_daemon *d, json_t *done)
 {
-	json_t		*p, *v;
+	json_t		*v;
 	const char	*k;
 	int		 rc;
 
@@ -853,11 +817,8 @@ ob_write_delivered(struct kz_daemon *d, json_t *done)
 	}
 	rc = 0;
 	json_object_foreach(done, k, v) {
-		p = json_pack("[O,I]", v, (json_int_t)strtoll(k, NULL, 10));
-		rc = store_exec(d->store, "UPDATE notifications SET state = "
-		    "'delivered', attempts = attempts + 1, delivered_at = $1, "
-		    "next_attempt_at = $1 WHERE id = $2", p);
-		json_decref(p);
+		rc = store_notification_delivered(d->store, strtoll(k, NULL,
+		    10), json_integer_value(v));
 		if (rc == -1)
 			break;
 	}
@@ -871,7 +832,7 @@ static int
 ob_write_starts(struct kz_daemon *d, struct ob_rows *rows, json_t *ids)
 {
 	struct ob_row	*r;
-	json_t		*p, *v;
+	json_t		*v;
 	size_t		 i;
 	int		 rc;
 
@@ -883,11 +844,8 @@ ob_write_starts(struct kz_daemon *d, struct ob_rows *rows, json_t *ids)
 	}
 	rc = 0;
 	json_array_foreach(ids, i, v) {
-		p = json_pack("[O]", v);
-		rc = store_exec(d->store, "UPDATE notifications SET resend = "
-		    "CASE WHEN resend <> 0 OR sending > attempts THEN 1 ELSE 0 "
-		    "END, sending = attempts + 1 WHERE id = $1", p);
-		json_decref(p);
+		rc = store_notification_sending(d->store,
+		    json_integer_value(v));
 		if (rc == -1)
 			break;
 	}
@@ -1321,7 +1279,7 @@ ob_unrecord(struct outbox *ob)
 {
 	struct kz_daemon	*d = ob->d;
 	struct ob_row		*r;
-	json_t			*ids = json_array(), *p, *v;
+	json_t			*ids = json_array(), *v;
 	size_t			 i;
 	int			 ok;
 
@@ -1336,10 +1294,8 @@ ob_unrecord(struct outbox *ob)
 	}
 	ok = 1;
 	json_array_foreach(ids, i, v) {
-		p = json_pack("[O]", v);
-		ok = store_exec(d->store, "UPDATE notifications SET sending = "
-		    "attempts WHERE id = $1", p) == 0;
-		json_decref(p);
+		ok = store_notification_unsend(d->store,
+		    json_integer_value(v)) == 0;
 		if (!ok)
 			break;
 	}

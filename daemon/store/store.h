@@ -286,4 +286,60 @@ int		 store_timer_get(struct store *, int64_t incident,
 int64_t		 store_triggers_prune(struct store *, int64_t before,
 		    int64_t limit);
 
+/* The outbox (core/notify.c, core/outbox.c): the notifications table.
+ * notification_add writes a pending row (sending 1: its first attempt
+ * recorded with it); notifications_withdraw cancels the pending rows of
+ * an incident (of a real one, not its exception reminders) and says how
+ * many. */
+struct notification_row {
+	int64_t		 incident;	/* 0: about no incident */
+	const char	*step;		/* NULL: none */
+	const char	*channel;
+	const char	*event;
+	const char	*msg_id;
+	const char	*payload;
+	const char	*text;
+	int		 drill;
+	int64_t		 created;	/* and its first attempt's time */
+	const char	*recipient;	/* NULL: a shared channel */
+	int		 sending;
+};
+int		 store_notification_add(struct store *,
+		    const struct notification_row *, int64_t *id);
+int64_t		 store_notifications_withdraw(struct store *,
+		    int64_t incident, int drill, int64_t now);
+/* The earliest pending row due after now; 0 when none. */
+int64_t		 store_outbox_next(struct store *, int64_t now);
+/* At most limit pending rows of channel due at now, past the cursor
+ * (after_at, after_id) in (due, id) order: an allocated array of n,
+ * freed with store_outbox_rows_free. */
+struct outbox_row {
+	int64_t		 id;
+	int64_t		 due;		/* next_attempt_at */
+	int64_t		 attempts;	/* made and answered */
+	int64_t		 sending;	/* the attempt last recorded */
+	int		 resend;
+	char		*msg_id;
+	char		*payload;
+};
+int		 store_outbox_due(struct store *, const char *channel,
+		    int64_t now, int64_t after_at, int64_t after_id,
+		    size_t limit, struct outbox_row **v, size_t *n);
+void		 store_outbox_rows_free(struct outbox_row *, size_t n);
+/* What only a failure needs: 1 with the attempts so far and the time
+ * the row was written, 0 when it is gone. */
+int		 store_notification_age(struct store *, int64_t id,
+		    int64_t *attempts, int64_t *created);
+/* An attempt's result (a row cancelled meanwhile stays so); error NULL
+ * keeps the last one, delivered_at 0 is none. */
+int		 store_notification_result(struct store *, int64_t id,
+		    const char *state, int attempts, int64_t next,
+		    const char *error, int64_t delivered_at);
+int		 store_notification_delivered(struct store *, int64_t id,
+		    int64_t at);
+/* sending: records the attempt about to be made; unsend takes the
+ * record back (the attempt did not go). */
+int		 store_notification_sending(struct store *, int64_t id);
+int		 store_notification_unsend(struct store *, int64_t id);
+
 #endif
