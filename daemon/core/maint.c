@@ -211,20 +211,19 @@ mt_after(struct kz_daemon *d, struct mwin *w, int64_t remove_id)
 	kz_after_commit(d, mt_change_apply, c, mt_change_drop);
 }
 
-/* A row of the table as a window in memory; -1 if its matcher does not
+/* A stored window as a window in memory; -1 if its matcher does not
  * compile (it did when it was stored). */
 static int
-mw_from_row(json_t *r, struct mwin *w)
+mw_from_row(const struct maint_window *r, struct mwin *w)
 {
-	const char	*ms = json_string_value(json_object_get(r, "match"));
-	json_t		*mj;
-	char		*why = NULL;
+	json_t	*mj;
+	char	*why = NULL;
 
 	memset(w, 0, sizeof *w);
-	w->id = json_integer_value(json_object_get(r, "id"));
-	w->from = json_integer_value(json_object_get(r, "from_at"));
-	w->until = json_integer_value(json_object_get(r, "until_at"));
-	if (ms != NULL && (mj = json_loads(ms, 0, NULL)) != NULL) {
+	w->id = r->id;
+	w->from = r->from;
+	w->until = r->until;
+	if (r->match != NULL && (mj = json_loads(r->match, 0, NULL)) != NULL) {
 		if (json_object_size(mj) > 0 &&
 		    (w->m = matcher_compile_json(mj, &why)) == NULL) {
 			log_warnx("maintenance window %lld: %s", (long long)
@@ -237,26 +236,24 @@ mw_from_row(json_t *r, struct mwin *w)
 			mw_pairs(w, mj);
 		json_decref(mj);
 	}
-	w->source = xstrdup(json_string_value(json_object_get(r, "source")));
+	w->source = xstrdup(r->source);
 	return 0;
 }
 
 int
 maint_load(struct kz_daemon *d)
 {
-	json_t	*rows, *r;
-	struct mwin w;
-	size_t	 i;
+	struct maint_window	*v;
+	struct mwin		 w;
+	size_t			 i, n;
 
 	maint_free(d);
-	rows = store_query(d->store, "SELECT * FROM maintenance WHERE "
-	    "ended_at IS NULL", NULL);
-	if (rows == NULL)
+	if (store_maint_open(d->store, &v, &n) == -1)
 		return -1;
-	json_array_foreach(rows, i, r)
-		if (mw_from_row(r, &w) == 0)
+	for (i = 0; i < n; i++)
+		if (mw_from_row(&v[i], &w) == 0)
 			mt_insert(d, &w);
-	json_decref(rows);
+	store_maint_free(v, n);
 	return 0;
 }
 
@@ -301,13 +298,7 @@ maint_holds(struct kz_daemon *d, const char *source, json_t *doc,
 int
 maint_held(struct kz_daemon *d, int64_t id)
 {
-	json_t	*p = json_pack("[I]", (json_int_t)id);
-	int	 rc;
-
-	rc = store_exec(d->store, "UPDATE maintenance SET suppressed = "
-	    "suppressed + 1 WHERE id = $1", p);
-	json_decref(p);
-	return rc;
+	return store_maint_held(d->store, id);
 }
 
 json_t *
@@ -336,56 +327,33 @@ maint_may(struct kz_daemon *d, const struct actx *a)
 }
 
 static json_t *
-mt_row_json(json_t *r, int64_t now)
+mt_row_json(const struct maint_window *r, int64_t now)
 {
-	const char	*ms = json_string_value(json_object_get(r, "match"));
-	json_t		*match = ms ? json_loads(ms, 0, NULL) : NULL;
-	int64_t		 from = json_integer_value(json_object_get(r,
-			    "from_at"));
-	int64_t		 until = json_integer_value(json_object_get(r,
-			    "until_at"));
-	int64_t		 ended = json_integer_value(json_object_get(r,
-			    "ended_at"));
+	json_t		*match = r->match ? json_loads(r->match, 0, NULL) :
+			    NULL;
 	const char	*state;
-	json_t		*by = json_object_get(r, "opened_by");
 
-	if (ended != 0)
+	if (r->ended_at != 0)
 		state = "ended";
-	else if (now < from)
+	else if (now < r->from)
 		state = "scheduled";
-	else if (now < until)
+	else if (now < r->until)
 		state = "in force";
 	else
 		state = "ended";	/* its timer has yet to run */
-	return json_pack("{s:I,s:O,s:o,s:o,s:o,s:O,s:O,s:O,s:O,s:s,s:o,s:O}",
-	    "id", (json_int_t)json_integer_value(json_object_get(r, "id")),
-	    "source", json_object_get(r, "source"), "match", match != NULL ?
-	    match : json_object(), "from", jtime(from), "until",
-	    jtime(until), "note", json_object_get(r, "note"), "by",
-	    by != NULL ? by : json_null(), "on_behalf", json_object_get(r,
-	    "on_behalf") != NULL ? json_object_get(r, "on_behalf") :
-	    json_null(), "suppressed", json_object_get(r, "suppressed"),
-	    "state", state, "ended_at", jtime(ended), "ended_by",
-	    json_object_get(r, "ended_by") != NULL ? json_object_get(r,
-	    "ended_by") : json_null());
-}
-
-static json_t *
-mt_row(struct kz_daemon *d, int64_t id)
-{
-	json_t	*p = json_pack("[I]", (json_int_t)id), *rows, *r;
-
-	rows = store_query(d->store, "SELECT * FROM maintenance WHERE id = $1",
-	    p);
-	json_decref(p);
-	r = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return r;
+	return json_pack("{s:I,s:s,s:o,s:o,s:o,s:s,s:o,s:o,s:I,s:s,s:o,s:o}",
+	    "id", (json_int_t)r->id, "source", r->source, "match",
+	    match != NULL ? match : json_object(), "from", jtime(r->from),
+	    "until", jtime(r->until), "note", r->note, "by",
+	    jstr_or_null(r->opened_by), "on_behalf",
+	    jstr_or_null(r->on_behalf), "suppressed",
+	    (json_int_t)r->suppressed, "state", state, "ended_at",
+	    jtime(r->ended_at), "ended_by", jstr_or_null(r->ended_by));
 }
 
 /* The data of a window's events: what it is, and who opened it. */
 static json_t *
-mt_event_data(json_t *r, int64_t now)
+mt_event_data(const struct maint_window *r, int64_t now)
 {
 	json_t *v = mt_row_json(r, now);
 
@@ -396,8 +364,9 @@ mt_event_data(json_t *r, int64_t now)
 }
 
 static int
-mt_event(struct kz_daemon *d, json_t *row, enum kz_event type,
-    const char *actor, const char *on_behalf, int64_t now)
+mt_event(struct kz_daemon *d, const struct maint_window *row,
+    enum kz_event type, const char *actor, const char *on_behalf,
+    int64_t now)
 {
 	json_t	*data = mt_event_data(row, now);
 	int	 rc;
@@ -464,28 +433,31 @@ int
 maint_add(struct kz_daemon *d, const struct actx *a,
     const struct maint_req *q, int64_t *id, json_t **err)
 {
-	struct matcher	*m;
-	struct mwin	 w;
-	json_t		*row;
-	char		*ms, step[24];
-	int64_t		 now = a->now;
-	int		 status, started, rc;
+	struct matcher		*m;
+	struct mwin		 w;
+	struct maint_window	 row;
+	char			*ms, step[24];
+	int64_t			 now = a->now;
+	int			 status, started, rc;
 
 	if ((status = mt_check(d, q, now, &m, err)) != 0)
 		return status;
 	started = q->from <= now;
 	ms = json_dumps(q->match != NULL ? q->match : json_object(),
 	    JSON_COMPACT | JSON_SORT_KEYS);
-	*id = store_insert(d->store, "INSERT INTO maintenance(source, match, "
-	    "from_at, until_at, note, opened_by, on_behalf, created_at, "
-	    "started) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-	    row = json_pack(
-	    "[s,s,I,I,s,s?,s?,I,b]", q->source, ms, (json_int_t)q->from,
-	    (json_int_t)q->until, q->note, a->actor, a->member,
-	    (json_int_t)now, started));
-	json_decref(row);
+	/* Borrowed for the insert: nothing of row is freed. */
+	memset(&row, 0, sizeof row);
+	row.source = (char *)q->source;
+	row.match = ms;
+	row.from = q->from;
+	row.until = q->until;
+	row.note = (char *)q->note;
+	row.opened_by = (char *)a->actor;
+	row.on_behalf = (char *)a->member;
+	row.created_at = now;
+	row.started = started;
+	rc = store_maint_add(d->store, &row, id);
 	free(ms);
-	rc = *id == -1 ? -1 : 0;
 	if (rc == -1)
 		*id = 0;
 	snprintf(step, sizeof step, "%lld", (long long)*id);
@@ -495,13 +467,14 @@ maint_add(struct kz_daemon *d, const struct actx *a,
 	if (rc == 0 && !started)
 		rc = store_timer_set(d->store, 0, step, MT_START, q->from,
 		    NULL);
-	row = rc == 0 ? mt_row(d, *id) : NULL;
-	if (rc == 0 && row == NULL)
+	/* The event tells the window as stored. */
+	if (rc == 0 && store_maint_get(d->store, *id, &row) != 1)
 		rc = -1;
-	if (rc == 0)
-		rc = mt_event(d, row, started ? EV_MAINTENANCE_STARTED :
+	if (rc == 0) {
+		rc = mt_event(d, &row, started ? EV_MAINTENANCE_STARTED :
 		    EV_MAINTENANCE_SCHEDULED, a->actor, a->member, now);
-	json_decref(row);
+		store_maint_clear(&row);
+	}
 	if (rc != 0) {
 		matcher_free(m);
 		*err = kz_error("storage unavailable: %s",
@@ -526,31 +499,25 @@ maint_add(struct kz_daemon *d, const struct actx *a,
 /* Ends window row at now (inside an operation): by NULL when its time
  * is up. */
 static int
-mt_close(struct kz_daemon *d, json_t *row, const char *by,
+mt_close(struct kz_daemon *d, struct maint_window *row, const char *by,
     const char *on_behalf, int64_t now)
 {
-	int64_t	 id = json_integer_value(json_object_get(row, "id"));
-	char	 step[24];
-	json_t	*p;
-	int	 rc;
+	char	step[24];
+	int	rc;
 
-	snprintf(step, sizeof step, "%lld", (long long)id);
-	p = json_pack("[I,s?,I]", (json_int_t)now, by, (json_int_t)id);
-	rc = store_exec(d->store, "UPDATE maintenance SET ended_at = $1, "
-	    "ended_by = $2 WHERE id = $3", p);
-	json_decref(p);
+	snprintf(step, sizeof step, "%lld", (long long)row->id);
+	rc = store_maint_end(d->store, row->id, now, by);
 	if (rc == 0)
 		rc = store_timer_clear(d->store, 0, step, NULL);
 	if (rc == 0) {
-		json_object_set_new(row, "ended_at", json_integer(now));
+		row->ended_at = now;
 		rc = mt_event(d, row, EV_MAINTENANCE_ENDED, by ? by :
 		    "keizokud", on_behalf, now);
 	}
 	if (rc == 0) {
-		mt_after(d, NULL, id);
+		mt_after(d, NULL, row->id);
 		log_info("maintenance window %lld on %s ended%s%s", (long long)
-		    id, json_string_value(json_object_get(row, "source")),
-		    by ? " by " : "", by ? by : "");
+		    row->id, row->source, by ? " by " : "", by ? by : "");
 	}
 	return rc;
 }
@@ -559,21 +526,22 @@ int
 maint_end(struct kz_daemon *d, const struct actx *a, int64_t id,
     json_t **err)
 {
-	json_t	*row = mt_row(d, id);
-	int	 rc;
+	struct maint_window	row;
+	int			rc;
 
-	if (row == NULL) {
+	/* A window that cannot be read is not there to end. */
+	if (store_maint_get(d->store, id, &row) != 1) {
 		*err = kz_error("no maintenance window %lld", (long long)id);
 		return 404;
 	}
-	if (json_integer_value(json_object_get(row, "ended_at")) != 0) {
+	if (row.ended_at != 0) {
 		*err = kz_error("maintenance window %lld has ended already",
 		    (long long)id);
-		json_decref(row);
+		store_maint_clear(&row);
 		return 409;
 	}
-	rc = mt_close(d, row, a->actor, a->member, a->now);
-	json_decref(row);
+	rc = mt_close(d, &row, a->actor, a->member, a->now);
+	store_maint_clear(&row);
 	if (rc != 0) {
 		*err = kz_error("storage unavailable: %s",
 		    store_errmsg(d->store));
@@ -586,71 +554,59 @@ int
 maint_timer(struct kz_daemon *d, const char *step, enum tk_kind kind,
     int64_t now)
 {
-	long long	 id;
-	json_t		*row;
-	int		 rc = 0;
+	struct maint_window	row;
+	long long		id;
+	int			rc = 0;
 
 	if (step == NULL || parse_i64(step, &id) == -1)
 		return 0;
-	if ((row = mt_row(d, id)) == NULL)
+	if (store_maint_get(d->store, id, &row) != 1)
 		return 0;	/* gone: a stale timer */
-	if (json_integer_value(json_object_get(row, "ended_at")) != 0)
+	if (row.ended_at != 0)
 		rc = 0;
 	else if (kind == TK_MAINT_END)
-		rc = mt_close(d, row, NULL, NULL, now);
-	else if (kind == TK_MAINT_START &&
-	    !json_integer_value(json_object_get(row, "started"))) {
-		json_t *p = json_pack("[I]", (json_int_t)id);
-
-		rc = store_exec(d->store, "UPDATE maintenance SET started = 1 "
-		    "WHERE id = $1", p);
-		json_decref(p);
+		rc = mt_close(d, &row, NULL, NULL, now);
+	else if (kind == TK_MAINT_START && !row.started) {
+		rc = store_maint_started(d->store, id);
 		if (rc == 0)
-			rc = mt_event(d, row, EV_MAINTENANCE_STARTED,
+			rc = mt_event(d, &row, EV_MAINTENANCE_STARTED,
 			    "keizokud", NULL, now);
 	}
-	json_decref(row);
+	store_maint_clear(&row);
 	return rc;
 }
 
 json_t *
 maint_list(struct kz_daemon *d, int all, int64_t now)
 {
-	json_t	*rows, *r, *out;
-	size_t	 i;
+	struct maint_window	*v;
+	json_t			*out;
+	size_t			 i, n;
 
-	rows = store_query(d->store, all ? "SELECT * FROM maintenance ORDER "
-	    "BY id DESC" : "SELECT * FROM maintenance WHERE ended_at IS NULL "
-	    "ORDER BY id DESC", NULL);
-	if (rows == NULL)
+	if (store_maint_list(d->store, all, &v, &n) == -1)
 		return NULL;
 	out = json_array();
-	json_array_foreach(rows, i, r)
-		json_array_append_new(out, mt_row_json(r, now));
-	json_decref(rows);
+	for (i = 0; i < n; i++)
+		json_array_append_new(out, mt_row_json(&v[i], now));
+	store_maint_free(v, n);
 	return out;
 }
 
 json_t *
 maint_during(struct kz_daemon *d, int64_t from, int64_t to)
 {
-	json_t	*p, *rows, *r, *out, *o;
-	size_t	 i;
+	struct maint_window	*v;
+	json_t			*out, *o;
+	size_t			 i, n;
 
-	p = json_pack("[I,I]", (json_int_t)from, (json_int_t)to);
-	rows = store_query(d->store, "SELECT m.*, count(t.id) AS held FROM "
-	    "maintenance m JOIN triggers t ON t.maintenance = m.id WHERE "
-	    "t.received_at >= $1 AND t.received_at <= $2 GROUP BY m.id ORDER BY "
-	    "m.id", p);
-	json_decref(p);
-	if (rows == NULL)
+	if (store_maint_during(d->store, from, to, &v, &n) == -1)
 		return NULL;
 	out = json_array();
-	json_array_foreach(rows, i, r) {
-		o = mt_row_json(r, to);
-		json_object_set(o, "held", json_object_get(r, "held"));
+	for (i = 0; i < n; i++) {
+		o = mt_row_json(&v[i], to);
+		json_object_set_new(o, "held", json_integer(v[i].held));
 		json_array_append_new(out, o);
 	}
-	json_decref(rows);
+	store_maint_free(v, n);
 	return out;
 }

@@ -342,4 +342,45 @@ int		 store_notification_delivered(struct store *, int64_t id,
 int		 store_notification_sending(struct store *, int64_t id);
 int		 store_notification_unsend(struct store *, int64_t id);
 
+/* Maintenance windows (core/maint.c). get: 1 with the window in *w
+ * (cleared with store_maint_clear), 0 when there is none. open: the
+ * windows not ended, by id; list: those or all, newest first; during:
+ * the windows that held back triggers received in [from, to], with how
+ * many (held), by id. Each gives an allocated array of n, freed with
+ * store_maint_free. */
+struct maint_window {
+	int64_t		 id;
+	char		*source;
+	char		*match;		/* JSON object text: --match */
+	int64_t		 from;
+	int64_t		 until;
+	char		*note;
+	char		*opened_by;
+	char		*on_behalf;
+	int64_t		 created_at;
+	int		 started;
+	int64_t		 ended_at;	/* 0: not ended */
+	char		*ended_by;	/* NULL: its time was up */
+	int64_t		 suppressed;	/* triggers held back */
+	int64_t		 held;		/* ... of them in a span (during) */
+};
+int		 store_maint_get(struct store *, int64_t id,
+		    struct maint_window *);
+void		 store_maint_clear(struct maint_window *);
+int		 store_maint_open(struct store *, struct maint_window **v,
+		    size_t *n);
+int		 store_maint_list(struct store *, int all,
+		    struct maint_window **v, size_t *n);
+int		 store_maint_during(struct store *, int64_t from, int64_t to,
+		    struct maint_window **v, size_t *n);
+void		 store_maint_free(struct maint_window *, size_t n);
+/* add: from source, match, from, until, note, opened_by, on_behalf,
+ * created_at and started of w; its id to *id. */
+int		 store_maint_add(struct store *, const struct maint_window *,
+		    int64_t *id);
+int		 store_maint_held(struct store *, int64_t id);
+int		 store_maint_started(struct store *, int64_t id);
+int		 store_maint_end(struct store *, int64_t id, int64_t at,
+		    const char *by);
+
 #endif
