@@ -52,30 +52,16 @@ struct src_undo {
 };
 
 static int
-src_exec(struct kz_daemon *d, const char *sql, json_t *p)
-{
-	int rc = store_exec(d->store, sql, p);
-
-	json_decref(p);
-	return rc;
-}
-
-static int
 src_load(struct kz_daemon *d, struct src_health *h)
 {
-	json_t	*p = json_pack("[s]", h->name), *rows, *r;
+	int rc;
 
-	rows = store_query(d->store, "SELECT last_heard_at, silent_since "
-	    "FROM source_state WHERE source = $1", p);
-	json_decref(p);
-	if (rows == NULL)
+	if ((rc = store_source_get(d->store, h->name, &h->heard,
+	    &h->since)) == -1)
 		return -1;
-	r = json_array_get(rows, 0);
-	h->row = r != NULL;
-	h->heard = h->stored = jget_int(r, "last_heard_at");
-	h->since = jget_int(r, "silent_since");
+	h->row = rc;
+	h->stored = h->heard;
 	h->loaded = 1;
-	json_decref(rows);
 	return 0;
 }
 
@@ -171,9 +157,7 @@ src_end_silence(struct kz_daemon *d, const struct source_conf *s,
 
 	/* The silence ends: once, with how long it lasted. */
 	data = src_event_data(s, h->name, at, h->since, at);
-	rc = src_exec(d, "UPDATE source_state SET last_heard_at = $1, "
-	    "silent_since = NULL WHERE source = $2", json_pack("[I,s]",
-	    (json_int_t)at, h->name));
+	rc = store_source_back(d->store, h->name, at);
 	if (rc == 0)
 		rc = store_event(d->store, 0, at, "keizokud", NULL,
 		    event_name(EV_SOURCE_HEARD), NULL, data);
@@ -204,12 +188,7 @@ source_heard(struct kz_daemon *d, const char *source, int64_t at)
 	if (h->since != 0)
 		return src_end_silence(d, s, h, at, after);
 	if (!h->row) {
-		/* Another instance may have written the row since it was
-		 * read (several instances on PostgreSQL). */
-		rc = src_exec(d, "INSERT INTO source_state(source, "
-		    "last_heard_at) VALUES ($1, $2) ON CONFLICT(source) DO "
-		    "UPDATE SET last_heard_at = excluded.last_heard_at",
-		    json_pack("[s,I]", source, (json_int_t)at));
+		rc = store_source_first(d->store, source, at);
 		if (rc == 0 && after > 0)
 			rc = store_timer_set(d->store, 0, source,
 			    SOURCE_SILENT_TIMER, at + after, NULL);
@@ -227,8 +206,7 @@ source_heard(struct kz_daemon *d, const char *source, int64_t at)
 		return 0;
 	h->stored = at;
 	src_written(d, h);
-	return src_exec(d, "UPDATE source_state SET last_heard_at = $1 WHERE "
-	    "source = $2", json_pack("[I,s]", (json_int_t)at, source));
+	return store_source_heard(d->store, source, at);
 }
 
 void
@@ -262,12 +240,8 @@ src_record(struct kz_daemon *d, const char *source, int64_t now,
     const char *key, const char *status, int64_t incident, int drill,
     json_t *doc, int64_t held)
 {
-	return src_exec(d, "INSERT INTO triggers(source, received_at, key, "
-	    "status, incident, drill, doc, maintenance) VALUES ($1, $2, $3, $4, "
-	    "$5, $6, $7, $8)", json_pack("[s,I,s,s,o,b,O,o]", source,
-	    (json_int_t)now, key, status, incident > 0 ?
-	    json_integer(incident) : json_null(), drill, doc, held > 0 ?
-	    json_integer(held) : json_null()));
+	return store_source_trigger(d->store, source, now, key, status,
+	    incident, drill, doc, held);
 }
 
 /* on_silent: one activation per silence, unless a maintenance window of
@@ -351,9 +325,7 @@ source_silence_due(struct kz_daemon *d, const char *source, int64_t now)
 		    SOURCE_SILENT_TIMER, due, NULL);
 	data = src_event_data(s, source, h->heard, h->heard, due);
 	json_object_set_new(data, "silent_since", jtime(due));
-	rc = src_exec(d, "UPDATE source_state SET silent_since = $1, "
-	    "last_heard_at = $2 WHERE source = $3", json_pack("[I,I,s]",
-	    (json_int_t)due, (json_int_t)h->heard, source));
+	rc = store_source_silent(d->store, source, due, h->heard);
 	h->since = due;
 	h->stored = h->heard;
 	src_written(d, h);
@@ -385,9 +357,7 @@ src_flush(struct kz_daemon *d)
 		h = &t->v[i];
 		if (!h->loaded || !h->row || h->heard <= h->stored)
 			continue;
-		rc = src_exec(d, "UPDATE source_state SET last_heard_at = $1 "
-		    "WHERE source = $2", json_pack("[I,s]", (json_int_t)h->heard,
-		    h->name));
+		rc = store_source_heard(d->store, h->name, h->heard);
 	}
 	return rc;
 }
@@ -474,17 +444,13 @@ sources_state(struct kz_daemon *d)
 	return out;
 }
 
-static json_t *
-src_feed_row(struct kz_daemon *d, const char *source)
+/* A feed's row; all zero when it was never polled (or cannot be read:
+ * the list goes on without it). */
+static void
+src_feed(struct kz_daemon *d, const char *source, struct source_feed *f)
 {
-	json_t	*p = json_pack("[s]", source), *rows, *f;
-
-	rows = store_query(d->store, "SELECT * FROM feeds WHERE source = $1",
-	    p);
-	json_decref(p);
-	f = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return f;
+	if (store_source_feed(d->store, source, f) == -1)
+		memset(f, 0, sizeof *f);
 }
 
 json_t *
@@ -492,7 +458,8 @@ sources_list(struct kz_daemon *d)
 {
 	const struct source_conf	*s;
 	struct src_health		*h;
-	json_t				*out = json_array(), *o, *w, *f;
+	struct source_feed		 f;
+	json_t				*out = json_array(), *o, *w;
 	int64_t				 now = clock_now();
 	size_t				 i;
 
@@ -513,12 +480,12 @@ sources_list(struct kz_daemon *d)
 		    "heartbeat", s->heartbeat != NULL || s->pings, "failing",
 		    h->failing);
 		if (s->pull) {
-			f = src_feed_row(d, s->name);
-			json_object_set_new(o, "stale", json_boolean(jget_int(f,
-			    "stale_since") != 0));
-			json_object_set_new(o, "stale_since", jtime(jget_int(f,
-			    "stale_since")));
-			json_decref(f);
+			src_feed(d, s->name, &f);
+			json_object_set_new(o, "stale", json_boolean(
+			    f.stale_since != 0));
+			json_object_set_new(o, "stale_since",
+			    jtime(f.stale_since));
+			free(f.last_error);
 		}
 		json_array_append_new(out, o);
 	}
@@ -528,22 +495,13 @@ sources_list(struct kz_daemon *d)
 static json_t *
 src_doc_counts(struct kz_daemon *d, const char *source)
 {
-	static const char *const states[] = { "pending", "done", "failed",
-	    "stale", NULL };
-	json_t	*p = json_pack("[s]", source), *rows, *out = json_object();
-	json_t	*row;
-	size_t	 i;
+	struct source_docs n;
 
-	for (i = 0; states[i] != NULL; i++)
-		json_object_set_new(out, states[i], json_integer(0));
-	rows = store_query(d->store, "SELECT state, count(*) AS n FROM "
-	    "feed_docs WHERE source = $1 GROUP BY state", p);
-	json_decref(p);
-	json_array_foreach(rows, i, row)
-		json_object_set(out, json_string_value(json_object_get(row,
-		    "state")), json_object_get(row, "n"));
-	json_decref(rows);
-	return out;
+	/* Unreadable: counted as none. */
+	store_source_documents(d->store, source, &n);
+	return json_pack("{s:I,s:I,s:I,s:I}", "pending", (json_int_t)n.pending,
+	    "done", (json_int_t)n.done, "failed", (json_int_t)n.failed,
+	    "stale", (json_int_t)n.stale);
 }
 
 json_t *
@@ -551,7 +509,8 @@ sources_feeds(struct kz_daemon *d)
 {
 	const struct source_conf	*s;
 	struct src_health		*h;
-	json_t				*out = json_array(), *f;
+	struct source_feed		 f;
+	json_t				*out = json_array();
 	int64_t				 now = clock_now(), newest, heard;
 	int64_t				 since;
 	size_t				 i;
@@ -560,29 +519,26 @@ sources_feeds(struct kz_daemon *d)
 		s = &d->conf->sources[i];
 		if (!s->pull)
 			continue;
-		f = src_feed_row(d, s->name);
-		newest = jget_int(f, "newest_doc_at");
+		src_feed(d, s->name, &f);
+		newest = f.newest_doc_at;
 		h = src_get(d, s->name);
 		heard = h != NULL ? h->heard : 0;
 		since = h != NULL ? h->since : 0;
 		json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:b,s:o,"
-		    "s:o,s:O,s:I,s:I,s:o,s:o,s:o,s:o,s:b,s:o,s:b,s:o}",
+		    "s:o,s:o,s:I,s:I,s:o,s:o,s:o,s:o,s:b,s:o,s:b,s:o}",
 		    "source", s->name, "format", s->format, "feed", s->feed,
-		    "enabled", s->enabled, "last_poll_at", jtime(jget_int(f,
-		    "last_poll_at")), "last_ok_at", jtime(jget_int(f,
-		    "last_ok_at")), "last_error", f != NULL &&
-		    json_object_get(f, "last_error") != NULL ?
-		    json_object_get(f, "last_error") : json_null(), "failures",
-		    (json_int_t)jget_int(f, "failures"), "polls",
-		    (json_int_t)jget_int(f, "polls"), "newest_doc_at",
+		    "enabled", s->enabled, "last_poll_at",
+		    jtime(f.last_poll_at), "last_ok_at", jtime(f.last_ok_at),
+		    "last_error", jstr_or_null(f.last_error), "failures",
+		    (json_int_t)f.failures, "polls", (json_int_t)f.polls,
+		    "newest_doc_at",
 		    jtime(newest), "newest_doc_age_s", newest != 0 ?
 		    json_integer((now > newest ? now - newest : 0) / 1000) :
 		    json_null(), "documents", src_doc_counts(d, s->name),
 		    "last_heard_at", jtime(heard), "silent", since != 0,
-		    "silent_since", jtime(since), "stale", jget_int(f,
-		    "stale_since") != 0, "stale_since", jtime(jget_int(f,
-		    "stale_since"))));
-		json_decref(f);
+		    "silent_since", jtime(since), "stale", f.stale_since != 0,
+		    "stale_since", jtime(f.stale_since)));
+		free(f.last_error);
 	}
 	return out;
 }

@@ -383,4 +383,47 @@ int		 store_maint_started(struct store *, int64_t id);
 int		 store_maint_end(struct store *, int64_t id, int64_t at,
 		    const char *by);
 
+/* Source health (core/sources.c). get: 1 with when the source was last
+ * heard and since when it is silent (0: not), 0 when it has no row yet.
+ * first: its row (heard at at); heard: heard at at; back: heard again
+ * after a silence; silent: silent since since. */
+int		 store_source_get(struct store *, const char *source,
+		    int64_t *heard, int64_t *since);
+int		 store_source_first(struct store *, const char *source,
+		    int64_t at);
+int		 store_source_heard(struct store *, const char *source,
+		    int64_t at);
+int		 store_source_back(struct store *, const char *source,
+		    int64_t at);
+int		 store_source_silent(struct store *, const char *source,
+		    int64_t since, int64_t heard);
+/* A trigger of source received at at, and what became of it (status;
+ * the incident it went to, 0: none; the maintenance window that held it
+ * back, 0: none). */
+int		 store_source_trigger(struct store *, const char *source,
+		    int64_t at, const char *key, const char *status,
+		    int64_t incident, int drill, json_t *doc, int64_t held);
+/* What `keizoku sources` shows of a polled feed: 1 with *f (last_error
+ * allocated, the caller frees it), 0 when it was never polled. */
+struct source_feed {
+	int64_t		 last_poll_at;
+	int64_t		 last_ok_at;
+	char		*last_error;
+	int64_t		 failures;
+	int64_t		 polls;
+	int64_t		 newest_doc_at;
+	int64_t		 stale_since;
+};
+int		 store_source_feed(struct store *, const char *source,
+		    struct source_feed *);
+/* The feed's documents by state. */
+struct source_docs {
+	int64_t		 pending;
+	int64_t		 done;
+	int64_t		 failed;
+	int64_t		 stale;
+};
+int		 store_source_documents(struct store *, const char *source,
+		    struct source_docs *);
+
 #endif
