@@ -101,9 +101,9 @@ store_exception_save(struct store *s, const struct exc *x)
 {
 	return sexec(s, "UPDATE exceptions SET state = $1, approved_by = $2, "
 	    "approved_at = $3, resolved_by = $4, resolved_at = $5, note = $6, "
-	    "decision_note = $7 WHERE id = $8", json_pack("[s,s?,o,s?,o,s?,s?,I]",
-	    exc_state_name(x->state), x->approved_by,
-	    jint_or_null(x->approved_at), x->resolved_by,
+	    "decision_note = $7 WHERE id = $8",
+	    json_pack("[s,s?,o,s?,o,s?,s?,I]", exc_state_name(x->state),
+	    x->approved_by, jint_or_null(x->approved_at), x->resolved_by,
 	    jint_or_null(x->resolved_at), x->note, x->decision_note,
 	    (json_int_t)x->id));
 }

@@ -107,8 +107,9 @@ store_maint_during(struct store *s, int64_t from, int64_t to,
 {
 	return maint_rows(squery(s, "SELECT m.*, count(t.id) AS held FROM "
 	    "maintenance m JOIN triggers t ON t.maintenance = m.id WHERE "
-	    "t.received_at >= $1 AND t.received_at <= $2 GROUP BY m.id ORDER BY "
-	    "m.id", json_pack("[I,I]", (json_int_t)from, (json_int_t)to)), v, n);
+	    "t.received_at >= $1 AND t.received_at <= $2 GROUP BY m.id "
+	    "ORDER BY m.id", json_pack("[I,I]", (json_int_t)from,
+	    (json_int_t)to)), v, n);
 }
 
 int

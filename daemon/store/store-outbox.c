@@ -35,8 +35,8 @@ store_notifications_withdraw(struct store *s, int64_t incident, int drill,
 	/* A drill's exception reminders go with it; a real incident's stay:
 	 * the measures outlive it. */
 	if (sexec(s, "UPDATE notifications SET state = 'cancelled', "
-	    "next_attempt_at = $1 WHERE incident = $2 AND state = 'pending' AND "
-	    "($3 = 1 OR event NOT LIKE 'exception.%')", json_pack("[I,I,b]",
+	    "next_attempt_at = $1 WHERE incident = $2 AND state = 'pending' "
+	    "AND ($3 = 1 OR event NOT LIKE 'exception.%')", json_pack("[I,I,b]",
 	    (json_int_t)now, (json_int_t)incident, drill)) == -1)
 		return -1;
 	return store_changes(s);
@@ -139,7 +139,8 @@ store_notification_delivered(struct store *s, int64_t id, int64_t at)
 {
 	return sexec(s, "UPDATE notifications SET state = 'delivered', "
 	    "attempts = attempts + 1, delivered_at = $1, next_attempt_at = $1 "
-	    "WHERE id = $2", json_pack("[I,I]", (json_int_t)at, (json_int_t)id));
+	    "WHERE id = $2", json_pack("[I,I]", (json_int_t)at,
+	    (json_int_t)id));
 }
 
 int

@@ -15,8 +15,8 @@ store_timer_get(struct store *s, int64_t incident, const char *step,
 
 	*data = NULL;
 	rows = squery(s, "SELECT due, data FROM timers WHERE incident = $1 AND "
-	    "step = $2 AND kind = $3", json_pack("[I,s,s]", (json_int_t)incident,
-	    step, kind));
+	    "step = $2 AND kind = $3", json_pack("[I,s,s]",
+	    (json_int_t)incident, step, kind));
 	if (rows == NULL)
 		return -1;
 	if (json_array_size(rows) != 1) {
