@@ -86,7 +86,8 @@ pg_tests="test_spine_flow test_spine_timers test_spine_reload test_http_hooks
     test_notify_retry test_report_content test_report_golden
     test_rota_handover test_runbooks_dc_failover test_runbooks_earthquake
     test_runbooks_ransomware test_runbooks_telework test_safety_web
-    test_silence_watchdog test_web_mail test_web_sitrep test_assembly_answers"
+    test_silence_watchdog test_web_mail test_web_sitrep test_assembly_answers
+    test_plan_cli"
 for n in $pg_tests; do
 	[ -f "$top/tests/integration/$n.sh" ] && names+=("pg:$n")
 done

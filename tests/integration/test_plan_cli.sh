@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 # A fixed day keeps the date-dependent warnings (reviews, drills) stable.
 export KEIZOKU_TEST_CLOCK=2026-06-01T00:00:00Z
-revs() { sqlite3 "$T/state/keizoku.db" 'select count(*) from plan_revisions'; }
+revs() { kz_sql 'select count(*) from plan_revisions'; }
 cp "$KZ_TOP/config/plan.yaml" "$T/plan.yaml"
 
 # Before any plan: readers say so.
@@ -20,7 +20,7 @@ stop_kzd
 write_config "plan: plan.yaml"
 start_kzd || exit 1
 expect_eq "the config's plan was imported at start" "$(revs)" 1
-expect_eq "imported_by the daemon, from the config's file" "$(sqlite3 "$T/state/keizoku.db" 'select imported_by, file from plan_revisions')" "keizokud|$T/plan.yaml"
+expect_eq "imported_by the daemon, from the config's file" "$(kz_sql 'select imported_by, file from plan_revisions')" "keizokud|$T/plan.yaml"
 
 out=$("$KZ" --json plan import "$T/plan.yaml")
 expect_eq "importing the same text is unchanged, same revision" "$(echo "$out" | jq -c '[.unchanged, .revision, .tasks, .systems]' | tr -d ' ')" '[true,1,8,14]'
