@@ -69,8 +69,7 @@ diags_text(const struct diags *dg)
 /* The answer to `plan import`: the revision and what plan check says. */
 static json_t *
 import_answer(const struct plan *p, const struct plan_rev *rev,
-    const struct diags *dg,
-    int unchanged)
+    const struct diags *dg, int unchanged)
 {
 	json_t	*check = plan_check(p, clock_now()), *warnings, *out;
 	size_t	 i;
