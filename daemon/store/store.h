@@ -426,4 +426,159 @@ struct source_docs {
 int		 store_source_documents(struct store *, const char *source,
 		    struct source_docs *);
 
+/*
+ * The typed functions of the commands and the front ends (issue 12,
+ * part cmd+front): no SQL outside the store. Each runs in the caller's
+ * operation; -1 or NULL on failure, with store_errmsg saying why.
+ */
+struct rota_override;
+struct team_out;
+
+/* Situation reports (第N報, store-sitrep.c). */
+struct sitrep_head {
+	int64_t	 n;
+	int64_t	 last_seq;	/* the last event it covered */
+	int64_t	 created_at;
+};
+struct sitrep_row {
+	int64_t		 incident;
+	int64_t		 n;
+	int64_t		 created_at;
+	const char	*created_by;
+	int64_t		 last_seq;
+	const char	*md;
+	const char	*html;
+};
+/* The latest report of the incident: 1 with *h, 0 when there is none. */
+int	 store_sitrep_last(struct store *, int64_t incident,
+	    struct sitrep_head *h);
+int	 store_sitrep_add(struct store *, const struct sitrep_row *);
+/* Report n's page, allocated; NULL when there is none. */
+char	*store_sitrep_html(struct store *, int64_t incident, int64_t n);
+/* The measures a report lists: the incident's requested and active
+ * exceptions, [{"id","title","state","revert_by_at"}]. */
+json_t	*store_sitrep_exceptions(struct store *, int64_t incident);
+
+/* Covers and teams out (SPEC §16, store-cover.c). by: who entered it
+ * (o->by is NULL when an admin acting as no member did). */
+int	 store_rota_override_add(struct store *, const struct rota_override *o,
+	    const char *by, int64_t at, int64_t *id);
+int	 store_rota_override_drop(struct store *, int64_t id, const char *by,
+	    int64_t at);
+int	 store_team_out_add(struct store *, const struct team_out *,
+	    int64_t at);
+/* Ends the team's time out in force at at. */
+int	 store_team_back(struct store *, const char *team, const char *by,
+	    int64_t at);
+
+/* Triggers taken in (store-trigger.c): one row per trigger and runbook.
+ * delivery: the webhook-id of the request it came in, and its number
+ * there (the rows of a delivery: SPEC §14's idempotency); NULL: none. */
+struct trigger_row {
+	const char	*source;
+	int64_t		 received_at;
+	const char	*key;
+	const char	*status;
+	int64_t		 incident;	/* 0: none */
+	int		 drill;
+	json_t		*doc;		/* the trigger, as decoded */
+	const char	*delivery;
+	size_t		 delivery_row;
+	int64_t		 maintenance;	/* the window that held it; 0 */
+};
+int	 store_trigger_record(struct store *, const struct trigger_row *);
+/* A source's latest trigger: 1 with *t (status allocated), 0 none. */
+struct trigger_last {
+	int64_t	 received_at;
+	char	*status;
+	int64_t	 incident;
+};
+int	 store_trigger_last(struct store *, const char *source,
+	    struct trigger_last *t);
+/* A delivery (webhook-id) is a replay only once it was taken in whole.
+ * done: 1 when it was, 0 when it is new or was cut short; rows: the
+ * rows one cut short left (so that numbering goes on); incidents: those
+ * of a whole one, each once ([id, ...], the reply's "incidents");
+ * complete: it is whole now, its rows numbered from first. */
+int	 store_delivery_done(struct store *, const char *source,
+	    const char *delivery);
+int64_t	 store_delivery_rows(struct store *, const char *source,
+	    const char *delivery);
+json_t	*store_delivery_incidents(struct store *, const char *source,
+	    const char *delivery);
+int	 store_delivery_complete(struct store *, const char *source,
+	    const char *delivery, size_t first);
+
+/* Polled feeds and their documents (SPEC §15, store-feed.c). */
+struct feed_state {
+	char	*url;		/* the feed the validators belong to */
+	char	*etag;
+	char	*last_modified;
+	int64_t	 newest_doc_at;
+	int64_t	 fresh_at;	/* when it last brought something new */
+	int64_t	 stale_since;
+};
+/* 1 with *f (free with store_feed_state_free), 0 when never polled. */
+int	 store_feed_get(struct store *, const char *source,
+	    struct feed_state *f);
+void	 store_feed_state_free(struct feed_state *);
+/* A poll that worked (create: the source has no row yet); validators:
+ * the main feed's answer; newest: something new came. */
+int	 store_feed_polled(struct store *, const char *source,
+	    const char *url, int64_t at, int create);
+int	 store_feed_validators(struct store *, const char *source,
+	    const char *etag, const char *last_modified);
+int	 store_feed_newest(struct store *, const char *source,
+	    int64_t newest);
+/* Freshness: fresh (something new at at) or stale since since. */
+int	 store_feed_fresh(struct store *, const char *source, int64_t at);
+int	 store_feed_stale(struct store *, const char *source, int64_t since);
+/* A poll or a document fetch that failed. */
+int	 store_feed_failed(struct store *, const char *source,
+	    const char *url, int64_t at, const char *error);
+/* Documents: seen (once, pending or stale), the next pending (url
+ * allocated, NULL when none), done, given up (failed, or an attempt
+ * failed: failed at tries attempts), and those taken that are older
+ * than before forgotten. */
+int	 store_feed_doc_seen(struct store *, const char *source,
+	    const char *url, const char *type, int64_t updated, int64_t at,
+	    int stale);
+char	*store_feed_doc_next(struct store *, const char *source);
+int	 store_feed_doc_done(struct store *, const char *source,
+	    const char *url, int64_t at, const char *event_id,
+	    const char *key);
+int	 store_feed_doc_refused(struct store *, const char *source,
+	    const char *url, const char *why);
+int	 store_feed_doc_attempt(struct store *, const char *source,
+	    const char *url, const char *error, int tries);
+int	 store_feed_docs_purge(struct store *, const char *source,
+	    int64_t before);
+/* The key the first document of a JMA event took, for a later report
+ * of the same family (type's first four letters); allocated, NULL. */
+char	*store_feed_event_key(struct store *, const char *event_id,
+	    const char *type);
+
+/* What commands and pages list (store-lists.c). */
+/* The rows of `keizoku drill list --json`'s "drills". */
+json_t	*store_drills(struct store *);
+/* The rows of `keizoku notifications --json` (pending only, of one
+ * incident, 0: all), after the id after, at most limit. */
+json_t	*store_notifications_page(struct store *, int pending,
+	    int64_t incident, int64_t after, int64_t limit);
+/* The rows of the report's "notifications" (report.c). */
+json_t	*store_incident_notifications(struct store *, int64_t incident);
+/* The "exceptions" of `keizoku show --json`: [id, ...]. */
+json_t	*store_incident_exception_ids(struct store *, int64_t incident);
+/* The board's open exceptions: [{"id","incident","title","state",
+ * "revert_by_at","requested_by","drill"}]. */
+json_t	*store_board_exceptions(struct store *);
+/* Open incidents' ids into ids (at most max, *n of them): the inbox's,
+ * by id after after; the board's, of drill or not, newest first below
+ * before. */
+int	 store_inbox_incidents(struct store *, int64_t after, int64_t *ids,
+	    size_t max, size_t *n);
+int	 store_board_incidents(struct store *, int drill, int64_t before,
+	    int64_t *ids, size_t max, size_t *n);
+int64_t	 store_open_count(struct store *);	/* -1: failed */
+
 #endif
