@@ -140,11 +140,13 @@ cmd_sitrep(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	const char	*fmt = req_str(r, "format"), *send = req_str(r, "send");
 	const char	*me = r->member != NULL ? r->member : r->actor;
 	struct incident	*inc;
-	json_t		*in, *rows, *p, *roles, *prev, *ev;
+	json_t		*in, *roles, *ev;
+	struct sitrep_head	 prev;
+	struct sitrep_row	 row;
 	int64_t		 id, now = clock_now(), last;
 	char		*md, *html, who[128];
 	long long	 n;
-	int		 status;
+	int		 status, has_prev;
 	struct actx	 a;
 
 	if (fmt == NULL)
@@ -174,43 +176,37 @@ cmd_sitrep(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		    (long long)id) : kz_storage_error(d);
 		return status;
 	}
-	prev = json_array_get(rows = store_query(d->store, "SELECT n, "
-	    "last_seq, created_at FROM sitreps WHERE incident = $1 ORDER BY n "
-	    "DESC LIMIT 1", p = json_pack("[I]", (json_int_t)id)), 0);
-	json_decref(p);
-	n = json_integer_value(json_object_get(prev, "n")) + 1;
-	in = json_pack("{s:I,s:o,s:I,s:s,s:s,s:O,s:o,s:I}", "n", (json_int_t)n,
+	memset(&prev, 0, sizeof prev);
+	has_prev = store_sitrep_last(d->store, id, &prev) == 1;
+	n = prev.n + 1;
+	in = json_pack("{s:I,s:o,s:I,s:s,s:s,s:o,s:o,s:I}", "n", (json_int_t)n,
 	    "incident", kz_show_json(d, inc), "issued_at", (json_int_t)now,
 	    "issued_by", roster_member(d->roster, me ? me : "") ?
 	    roster_member(d->roster, me)->name ?: me : me ? me : "admin",
-	    "zone", kz_timezone(d), "prev_at", prev != NULL ?
-	    json_object_get(prev, "created_at") : json_null(), "changes",
-	    sitrep_changes(d, id, json_integer_value(json_object_get(prev,
-	    "last_seq")), &last), "now", (json_int_t)now);
-	json_decref(rows);
+	    "zone", kz_timezone(d), "prev_at", has_prev ?
+	    json_integer(prev.created_at) : json_null(), "changes",
+	    sitrep_changes(d, id, prev.last_seq, &last), "now", (json_int_t)now);
 	json_object_set_new(in, "names", sitrep_names(d, &roles));
 	json_object_set_new(in, "roles", roles);
-	json_object_set_new(in, "exceptions", store_query(d->store, "SELECT id, "
-	    "title, state, revert_by_at FROM exceptions WHERE incident = $1 AND "
-	    "state IN ('requested', 'active') ORDER BY id", p = json_pack("[I]",
-	    (json_int_t)id)));
-	json_decref(p);
+	json_object_set_new(in, "exceptions", store_sitrep_exceptions(d->store,
+	    id));
 	md = sitrep_render(in, "md");
 	html = sitrep_render(in, "html");
 	json_decref(in);
 	kz_actx(d, r, &a);
-	p = json_pack("[I,I,I,s,I,s,s]", (json_int_t)id, (json_int_t)n,
-	    (json_int_t)now, kz_who(&a, who, sizeof who), (json_int_t)last, md,
-	    html);
+	row.incident = id;
+	row.n = n;
+	row.created_at = now;
+	row.created_by = kz_who(&a, who, sizeof who);
+	row.last_seq = last;
+	row.md = md;
+	row.html = html;
 	ev = json_pack("{s:I,s:s?}", "n", (json_int_t)n, "sent_to", send);
-	status = store_exec(d->store, "INSERT INTO sitreps(incident, n, "
-	    "created_at, created_by, last_seq, md, html) VALUES ($1, $2, $3, $4, $5, "
-	    "$6, $7)", p) == -1 || store_event(d->store, id, now, kz_who(&a, who,
-	    sizeof who), a.member, event_name(EV_SITREP_ISSUED), NULL, ev) ==
-	    -1 ||
+	status = store_sitrep_add(d->store, &row) == -1 ||
+	    store_event(d->store, id, now, kz_who(&a, who, sizeof who),
+	    a.member, event_name(EV_SITREP_ISSUED), NULL, ev) == -1 ||
 	    (send != NULL && sitrep_send(d, inc, send, md, n) == -1) ? 503 :
 	    201;
-	json_decref(p);
 	json_decref(ev);
 	incident_free(inc);
 	if (status == 503)

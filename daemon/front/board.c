@@ -364,9 +364,9 @@ board_trigger(struct board_job *j, const struct incident *inc)
 static void
 board_incident(struct board_job *j, const struct incident *inc)
 {
-	struct buf	*b = &j->b;
-	char		*csrf, key[24];
-	json_t		*last, *rows, *p;
+	struct buf		*b = &j->b;
+	struct sitrep_head	 last;
+	char			*csrf, key[24];
 
 	buf_printf(b, "<section class=\"inc%s\" id=\"inc-%lld\"><h2>",
 	    inc->drill ? " drill" : "", (long long)inc->id);
@@ -395,10 +395,9 @@ board_incident(struct board_job *j, const struct incident *inc)
 	board_rto(j, inc);
 	buf_adds(b, "</div>");
 	snprintf(key, sizeof key, "%lld", (long long)inc->id);
-	rows = store_query(j->wr->d->store, "SELECT max(n) AS n FROM sitreps "
-	    "WHERE incident = $1", p = json_pack("[I]", (json_int_t)inc->id));
-	json_decref(p);
-	last = json_object_get(json_array_get(rows, 0), "n");
+	/* The latest report's number (0: none yet) for the links. */
+	if (store_sitrep_last(j->wr->d->store, inc->id, &last) != 1)
+		last.n = 0;
 	if (j->forms) {
 		csrf = web_csrf(j->wr);
 		buf_adds(b, "<form method=\"post\" action=\"/board/sitrep\">");
@@ -406,17 +405,14 @@ board_incident(struct board_job *j, const struct incident *inc)
 		wh_hidden(b, "incident", key);
 		buf_printf(b, "<button>第%lld報を作成 <small>Issue situation "
 		    "report %lld</small></button></form>",
-		    (long long)json_integer_value(last) + 1,
-		    (long long)json_integer_value(last) + 1);
+		    (long long)last.n + 1, (long long)last.n + 1);
 		free(csrf);
 	}
-	if (json_integer_value(last) > 0)
+	if (last.n > 0)
 		buf_printf(b, "<p><a href=\"/i/%lld/sitrep/%lld\">最新 第%lld報 "
 		    "<small>latest report</small></a></p>", (long long)inc->id,
-		    (long long)json_integer_value(last),
-		    (long long)json_integer_value(last));
+		    (long long)last.n, (long long)last.n);
 	buf_adds(b, "</section>\n");
-	json_decref(rows);
 }
 
 static void
@@ -1047,15 +1043,9 @@ sitrep_post(struct wreq *wr, json_t *form)
 void
 sitrep_get(struct wreq *wr, int64_t incident, int64_t n)
 {
-	json_t		*rows, *p;
-	const char	*html;
+	char	*html;
 
-	rows = store_query(wr->d->store, "SELECT html FROM sitreps WHERE "
-	    "incident = $1 AND n = $2", p = json_pack("[I,I]",
-	    (json_int_t)incident, (json_int_t)n));
-	json_decref(p);
-	html = json_string_value(json_object_get(json_array_get(rows, 0),
-	    "html"));
+	html = store_sitrep_html(wr->d->store, incident, n);
 	if (html == NULL)
 		web_error_page(wr, 404, "その報告はありません",
 		    "no such report");
@@ -1064,5 +1054,5 @@ sitrep_get(struct wreq *wr, int64_t incident, int64_t n)
 		web_reply(wr, 200, "text/html; charset=utf-8", html,
 		    strlen(html));
 	}
-	json_decref(rows);
+	free(html);
 }
