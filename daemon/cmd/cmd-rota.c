@@ -232,7 +232,6 @@ cmd_rota_override(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	int64_t			 now = clock_now();
 	const char		*me = me_of(r), *fs = req_str(r, "from");
 	char			*why = NULL;
-	json_t			*p;
 
 	memset(&o, 0, sizeof o);
 	o.rota = (char *)(uintptr_t)req_str(r, "rota");
@@ -258,17 +257,9 @@ cmd_rota_override(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		free(why);
 		return 400;
 	}
-	p = json_pack("[s,s,s,I,I,s?,s,I]", o.rota, o.member, o.replaces,
-	    (json_int_t)o.from, (json_int_t)o.until, o.note, me ? me :
-	    r->actor, (json_int_t)now);
-	if ((o.id = store_insert(d->store, "INSERT INTO rota_overrides(rota, "
-	    "member, replaces, from_at, until_at, note, created_by, "
-	    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-	    p)) == -1) {
-		json_decref(p);
+	if (store_rota_override_add(d->store, &o, me ? me : r->actor, now,
+	    &o.id) == -1)
 		return storage(d, body);
-	}
-	json_decref(p);
 	if (audit(d, r, EV_ROTA_OVERRIDE, override_json(&o)) == -1 ||
 	    kz_rota_load(d) == -1)
 		return storage(d, body);
@@ -297,7 +288,6 @@ cmd_rota_drop(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	int64_t				 id, now = clock_now();
 	const char			*me = me_of(r);
 	size_t				 i;
-	json_t				*p;
 
 	if (req_id(r, "id", &id) == -1) {
 		*body = kz_error("rota drop ID: ID must be a positive number");
@@ -313,15 +303,9 @@ cmd_rota_drop(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	if (!may_change(d, r, o->rota, NULL) && (me == NULL ||
 	    (strcmp(me, o->member) != 0 && strcmp(me, o->replaces) != 0)))
 		return denied(body, r, "drop this cover");
-	p = json_pack("[I,s,I]", (json_int_t)now, me ? me : r->actor,
-	    (json_int_t)id);
-	if (store_exec(d->store, "UPDATE rota_overrides SET dropped_at = $1, "
-	    "dropped_by = $2 WHERE id = $3", p) == -1 ||
-	    audit(d, r, EV_ROTA_DROP, override_json(o)) == -1) {
-		json_decref(p);
+	if (store_rota_override_drop(d->store, id, me ? me : r->actor, now) ==
+	    -1 || audit(d, r, EV_ROTA_DROP, override_json(o)) == -1)
 		return storage(d, body);
-	}
-	json_decref(p);
 	if (kz_rota_load(d) == -1)
 		return storage(d, body);
 	*body = json_pack("{s:I,s:b}", "id", (json_int_t)id, "dropped", 1);
@@ -389,8 +373,9 @@ cmd_team_out(struct kz_daemon *d, struct kz_req *r, json_t **body)
 				    "until"), *note = req_str(r, "note");
 	const char		*me = me_of(r);
 	const struct team	*tm = roster_team(d->roster, team);
+	struct team_out		 t;
 	int64_t			 now = clock_now(), until;
-	json_t			*empty = NULL, *p, *data, *moved;
+	json_t			*empty = NULL, *data, *moved;
 	char			*why = NULL, ul[40];
 
 	if (tm == NULL) {
@@ -423,16 +408,17 @@ cmd_team_out(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		free(s);
 		return 409;
 	}
-	p = json_pack("[s,I,I,s,s,I]", team, (json_int_t)now,
-	    (json_int_t)until, note, me ? me : r->actor, (json_int_t)now);
-	if (store_exec(d->store, "INSERT INTO team_outs(team, from_at, "
-	    "until_at, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, "
-	    "$6)", p) == -1 || kz_rota_load(d) == -1) {
-		json_decref(p);
+	memset(&t, 0, sizeof t);
+	t.team = (char *)(uintptr_t)team;
+	t.from = now;
+	t.until = until;
+	t.note = (char *)(uintptr_t)note;
+	t.by = (char *)(uintptr_t)(me ? me : r->actor);
+	if (store_team_out_add(d->store, &t, now) == -1 ||
+	    kz_rota_load(d) == -1) {
 		json_decref(empty);
 		return storage(d, body);
 	}
-	json_decref(p);
 	moved = json_array();
 	rfc3339_buf(until + tz_offset(d->roster->timezone, until), ul,
 	    sizeof ul);
@@ -465,7 +451,7 @@ cmd_team_back(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	const char		*team = req_str(r, "team"), *me = me_of(r);
 	const struct team	*tm = roster_team(d->roster, team);
 	int64_t			 now = clock_now();
-	json_t			*p, *data;
+	json_t			*data;
 	int			 changed;
 
 	if (tm == NULL) {
@@ -480,12 +466,7 @@ cmd_team_back(struct kz_daemon *d, struct kz_req *r, json_t **body)
 		*body = kz_error("team back: team %s is not out", team);
 		return 409;
 	}
-	p = json_pack("[I,s,s,I]", (json_int_t)now, me ? me : r->actor, team,
-	    (json_int_t)now);
-	changed = store_exec(d->store, "UPDATE team_outs SET until_at = $1, "
-	    "back_at = $1, back_by = $2 WHERE team = $3 AND from_at <= $4 AND "
-	    "until_at > $4", p);
-	json_decref(p);
+	changed = store_team_back(d->store, team, me ? me : r->actor, now);
 	data = json_pack("{s:s,s:s}", "team", team, "team_title", tm->title ?
 	    tm->title : team);
 	if (changed == -1 || kz_rota_load(d) == -1 || audit(d, r, EV_TEAM_BACK,
