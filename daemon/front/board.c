@@ -474,17 +474,14 @@ board_source(struct board_job *j, const char *name, json_t *st, json_t *w)
 {
 	struct kz_daemon	*d = j->wr->d;
 	struct buf		*b = &j->b;
-	json_t			*rows, *p, *r;
+	struct trigger_last	 last;
+	json_t			*p;
 	int64_t			 ms;
 	int			 silent = json_is_true(json_object_get(st,
-				    "silent"));
+				    "silent")), seen;
 	size_t			 i;
 
-	rows = store_query(d->store, "SELECT received_at, status, "
-	    "incident FROM triggers WHERE source = $1 ORDER BY id DESC "
-	    "LIMIT 1", p = json_pack("[s]", name));
-	json_decref(p);
-	r = json_array_get(rows, 0);
+	seen = store_trigger_last(d->store, name, &last) == 1;
 	buf_printf(b, "<tr%s><td>", silent ? " class=\"late\"" : "");
 	wh_esc(b, name);
 	buf_adds(b, "</td><td>");
@@ -508,18 +505,16 @@ board_source(struct board_job *j, const char *name, json_t *st, json_t *w)
 	else
 		buf_adds(b, "未受信 <small>never</small>");
 	buf_adds(b, "</td><td>");
-	if (r != NULL) {
-		board_when(j, json_integer_value(json_object_get(r,
-		    "received_at")));
+	if (seen) {
+		board_when(j, last.received_at);
 		buf_adds(b, " ");
-		wh_esc(b, json_string_value(json_object_get(r, "status")));
-		if (json_integer_value(json_object_get(r, "incident")))
-			buf_printf(b, " #%lld", (long long)json_integer_value(
-			    json_object_get(r, "incident")));
+		wh_esc(b, last.status);
+		if (last.incident)
+			buf_printf(b, " #%lld", (long long)last.incident);
+		free(last.status);
 	} else
 		buf_adds(b, "-");
 	buf_adds(b, "</td></tr>");
-	json_decref(rows);
 }
 
 static void

@@ -33,14 +33,6 @@
 #include "core/apply.h"
 #include "engine/engine.h"
 
-/* Separates a webhook-id from the row number in triggers.idem: rows are
- * written as id + sep + n, so that the unique index holds, and when the
- * last slice of a delivery is taken in its first row is renamed to the
- * bare id: a delivery is a replay only once it was taken in whole (one
- * cut short by a crash is taken in again, its rows numbered on). The
- * rows of an id are one range of the index: [id, id + INGEST_IDEM_END). */
-#define INGEST_IDEM_SEP	"\x1f"
-#define INGEST_IDEM_END	"\x20"
 #define INGEST_SLICE_NS	(4 * 1000000)	/* triggers per operation */
 
 /* What one trigger did for one runbook (the triggers.status column). */
@@ -297,21 +289,21 @@ static int
 ingest_record_held(struct ingest *in, const struct trigger *t, int drill,
     int status, int64_t incident, const char *key, int64_t held)
 {
-	struct kz_daemon	*d = in->d;
-	json_t			*p, *idem = json_null();
+	struct trigger_row	 row;
 	int			 rc;
 
-	if (in->idem != NULL)
-		idem = json_sprintf("%s" INGEST_IDEM_SEP "%zu", in->idem,
-		    in->rows);
-	p = json_pack("[s,I,s,s,o,b,O,o,o]", in->source,
-	    (json_int_t)clock_now(), key, ingest_status[status],
-	    incident > 0 ? json_integer(incident) : json_null(), drill,
-	    t->doc, idem, held > 0 ? json_integer(held) : json_null());
-	rc = store_exec(d->store, "INSERT INTO triggers(source, received_at, "
-	    "key, status, incident, drill, doc, idem, maintenance) VALUES ($1, "
-	    "$2, $3, $4, $5, $6, $7, $8, $9)", p);
-	json_decref(p);
+	memset(&row, 0, sizeof row);
+	row.source = in->source;
+	row.received_at = clock_now();
+	row.key = key;
+	row.status = ingest_status[status];
+	row.incident = incident;
+	row.drill = drill;
+	row.doc = t->doc;
+	row.delivery = in->idem;	/* the webhook-id, if it came with one */
+	row.delivery_row = in->rows;
+	row.maintenance = held;
+	rc = store_trigger_record(in->d->store, &row);
 	in->rows++;
 	json_array_append_new(in->results, json_string(ingest_status[status]));
 	if (incident > 0)
@@ -501,78 +493,23 @@ ingest_trigger(struct ingest *in, const struct source_conf *s,
 	return 0;
 }
 
-/* The rows of in->idem (the index's range of it): [{"incident","idem"}]. */
-static json_t *
-ingest_idem_rows(struct ingest *in, const char *cols)
-{
-	json_t	*p, *rows;
-	char	*end = xprintf("%s" INGEST_IDEM_END, in->idem);
-
-	p = json_pack("[s,s,s]", in->source, in->idem, end);
-	rows = store_query(in->d->store, cols[0] == 'c' ?
-	    "SELECT count(*) AS n FROM triggers WHERE source = $1 AND "
-	    "idem >= $2 AND idem < $3" :
-	    "SELECT incident, idem FROM triggers WHERE source = $1 AND "
-	    "idem >= $2 AND idem < $3 ORDER BY id", p);
-	json_decref(p);
-	free(end);
-	return rows;
-}
-
 /* A webhook-id taken in whole before: the incidents of that delivery.
  * NULL when it is new, or was cut short (then in->rows numbers on). */
 static json_t *
 ingest_replayed(struct ingest *in)
 {
-	json_t		*p, *rows, *ids, *row;
-	const char	*idem;
-	size_t		 i, len = strlen(in->idem);
+	struct store	*st = in->d->store;
+	json_t		*ids;
+	int64_t		 n;
 
-	p = json_pack("[s,s]", in->source, in->idem);
-	rows = store_query(in->d->store, "SELECT 1 AS one FROM triggers WHERE "
-	    "source = $1 AND idem = $2", p);
-	json_decref(p);
-	if (rows == NULL || json_array_size(rows) == 0) {
-		json_decref(rows);
-		rows = ingest_idem_rows(in, "count");
-		in->rows = (size_t)json_integer_value(json_object_get(
-		    json_array_get(rows, 0), "n"));
-		json_decref(rows);
+	if (store_delivery_done(st, in->source, in->idem) != 1) {
+		n = store_delivery_rows(st, in->source, in->idem);
+		in->rows = n > 0 ? (size_t)n : 0;
 		return NULL;
 	}
-	json_decref(rows);
-	rows = ingest_idem_rows(in, "rows");
-	ids = json_array();
-	json_array_foreach(rows, i, row) {
-		/* Only this id's rows: not another id that merely starts
-		 * with it and a control character. */
-		idem = json_string_value(json_object_get(row, "idem"));
-		if (idem == NULL || (idem[len] != '\0' &&
-		    idem[len] != INGEST_IDEM_SEP[0]))
-			continue;
-		if (json_is_integer(json_object_get(row, "incident")))
-			ingest_add_id(ids, json_integer_value(json_object_get(
-			    row, "incident")));
-	}
-	json_decref(rows);
+	if ((ids = store_delivery_incidents(st, in->source, in->idem)) == NULL)
+		ids = json_array();
 	return ids;
-}
-
-/* The delivery is in whole: its first row takes the bare id. */
-static int
-ingest_idem_complete(struct ingest *in)
-{
-	json_t	*p;
-	char	*first = xprintf("%s" INGEST_IDEM_SEP "%zu", in->idem,
-		    in->rows0);
-	int	 rc;
-
-	p = json_pack("[s,s,s]", in->idem, in->source, first);
-	rc = store_exec(in->d->store, "UPDATE triggers SET idem = $1 WHERE "
-	    "source = $2 AND idem = $3", p);
-	json_decref(p);
-	free(first);
-	return rc;
 }
 
 static void
@@ -781,7 +718,8 @@ ingest_step(struct kz_daemon *d, struct ingest *in)
 			break;
 	}
 	if (ok && in->next == in->n && in->idem != NULL && in->rows > in->rows0)
-		ok = ingest_idem_complete(in) == 0;
+		ok = store_delivery_complete(d->store, in->source, in->idem,
+		    in->rows0) == 0;
 	/* Every accepted request of a webhook source is heard (SPEC §17),
 	 * unless all it brought is heartbeats saying they stopped; a polled
 	 * source is heard on each successful poll (its poller says so). */
