@@ -148,6 +148,8 @@ expect_eq "the API token opens the board" "$(page "$URL/board" -H "Authorization
 check "the board escapes names" grep -q '伊藤 &lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;' "$T/page"
 check "the board escapes trigger labels" grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$T/page"
 check "no markup from data on the board" sh -c "! grep -q '<script>alert' '$T/page'"
+check "the board's source row: its last trigger, matched, with its incident" \
+    grep -q 'matched #1</td></tr>' "$T/page"
 page "$URL/i/1" -H "Authorization: Bearer $TOKEN" >/dev/null
 check "the incident page escapes notes" grep -q '&lt;img src=x onerror=alert(2)&gt;' "$T/page"
 check "no markup from data on the incident page" sh -c "! grep -q '<img src=x' '$T/page'"
@@ -196,6 +198,10 @@ expect_eq "the board issues 第1報" "$(form "$URL/board/sitrep" "csrf=$C&incide
 check "and shows it" grep -qi '^location: /i/1/sitrep/1' "$T/hdr"
 expect_eq "the report page" "$(page "$URL/i/1/sitrep/1" -b "$JAR")" 200
 check "is 第1報" grep -q '第1報' "$T/page"
+expect_eq "a report not issued" "$(page "$URL/i/1/sitrep/2" -b "$JAR")" 404
+page "$URL/board" -b "$JAR" >/dev/null
+check "the board links the latest report" grep -q 'href="/i/1/sitrep/1">最新 第1報' "$T/page"
+check "and offers the next" grep -q '第2報を作成' "$T/page"
 page "$URL/board" -b "$JAR2" >/dev/null
 C2=$(grep -o 'action="/logout" class="noprint"><input type="hidden" name="csrf" value="[^"]*"' "$T/page" | sed 's/.*value="\([^"]*\)"/\1/')
 expect_eq "tanaka signs out" "$(form "$URL/logout" "csrf=$C2" -b "$JAR2")" 303
