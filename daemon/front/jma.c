@@ -162,29 +162,6 @@ jp_tick(evutil_socket_t fd, short ev, void *arg)
 		jp_poll(p);
 }
 
-static json_t *
-jp_feed_row(struct jma_poller *p)
-{
-	json_t	*q = json_pack("[s]", p->name), *rows, *r = NULL;
-
-	rows = store_query(p->d->store, "SELECT * FROM feeds WHERE "
-	    "source = $1", q);
-	json_decref(q);
-	if (rows != NULL && json_array_size(rows) == 1)
-		r = json_incref(json_array_get(rows, 0));
-	json_decref(rows);
-	return r;
-}
-
-static int
-jp_exec(struct jma_poller *p, const char *sql, json_t *params)
-{
-	int rc = store_exec(p->d->store, sql, params);
-
-	json_decref(params);
-	return rc;
-}
-
 /* Logs a failure once per change of what fails, and its end. */
 static void
 jp_log_state(struct jma_poller *p, const char *error)
@@ -246,19 +223,11 @@ jp_failed(struct jma_poller *p, const char *what, const char *error)
 		jp_schedule_backoff(p);
 		return;
 	}
-	ok = jp_exec(p, "INSERT INTO feeds(source, url, last_poll_at, "
-	    "last_error, failures, polls) VALUES ($1, $2, $3, $4, 1, 1) "
-	    "ON CONFLICT(source) DO UPDATE SET last_poll_at = "
-	    "excluded.last_poll_at, last_error = excluded.last_error, "
-	    "failures = feeds.failures + 1, polls = feeds.polls + 1", json_pack(
-	    "[s,s,I,s]", p->name, jp_conf(p)->feed, (json_int_t)now,
-	    msg)) == 0;
+	ok = store_feed_failed(d->store, p->name, jp_conf(p)->feed, now,
+	    msg) == 0;
 	if (ok && p->doc != NULL)
-		ok = jp_exec(p, "UPDATE feed_docs SET attempts = attempts + 1,"
-		    " error = $1, state = CASE WHEN attempts + 1 >= $2 THEN "
-		    "'failed' ELSE state END WHERE source = $3 AND url = $4",
-		    json_pack("[s,i,s,s]", msg, JP_DOC_TRIES, p->name,
-		    p->doc)) == 0;
+		ok = store_feed_doc_attempt(d->store, p->name, p->doc, msg,
+		    JP_DOC_TRIES) == 0;
 	free(msg);
 	p->busy = 1;
 	kz_op_end(d, ok, jp_error_committed, p);
@@ -326,12 +295,8 @@ jp_record_entries(struct jma_poller *p, const struct jma_feed *f,
 			continue;
 		stale = e->updated != 0 && e->updated < now - s->max_age_s *
 		    1000;
-		rc = jp_exec(p, "INSERT INTO feed_docs(source, url, type, "
-		    "updated_at, seen_at, state) VALUES ($1, $2, $3, $4, $5, $6) "
-		    "ON CONFLICT(source, url) DO NOTHING", json_pack(
-		    "[s,s,s,I,I,s]", p->name, e->url, jma_type_name(e->type),
-		    (json_int_t)e->updated, (json_int_t)now, stale ? "stale" :
-		    "pending"));
+		rc = store_feed_doc_seen(p->d->store, p->name, e->url,
+		    jma_type_name(e->type), e->updated, now, stale);
 	}
 	return rc;
 }
@@ -356,7 +321,8 @@ jp_stale_data(struct jma_poller *p, int64_t fresh, int64_t since,
  * feed.fresh when something new comes. Checked at each successful poll;
  * fresh_at is when the feed last brought something new (our clock). */
 static int
-jp_freshness(struct jma_poller *p, json_t *row, int news, int64_t now)
+jp_freshness(struct jma_poller *p, const struct feed_state *row, int news,
+    int64_t now)
 {
 	const struct source_conf	*s = jp_conf(p);
 	int64_t				 fresh, since;
@@ -364,13 +330,10 @@ jp_freshness(struct jma_poller *p, json_t *row, int news, int64_t now)
 	enum kz_event			 type;
 	int				 rc;
 
-	fresh = (int64_t)json_integer_value(json_object_get(row, "fresh_at"));
-	since = (int64_t)json_integer_value(json_object_get(row,
-	    "stale_since"));
+	fresh = row->fresh_at;
+	since = row->stale_since;
 	if (news || fresh == 0) {
-		rc = jp_exec(p, "UPDATE feeds SET fresh_at = $1, stale_since = "
-		    "NULL WHERE source = $2", json_pack("[I,s]", (json_int_t)now,
-		    p->name));
+		rc = store_feed_fresh(p->d->store, p->name, now);
 		if (rc != 0 || since == 0)
 			return rc;
 		data = jp_stale_data(p, fresh, since, now);
@@ -380,8 +343,7 @@ jp_freshness(struct jma_poller *p, json_t *row, int news, int64_t now)
 	} else if (since == 0 && s->stale_after_s > 0 &&
 	    now - fresh >= s->stale_after_s * 1000) {
 		since = fresh + s->stale_after_s * 1000;
-		rc = jp_exec(p, "UPDATE feeds SET stale_since = $1 WHERE source "
-		    "= $2", json_pack("[I,s]", (json_int_t)since, p->name));
+		rc = store_feed_stale(p->d->store, p->name, since);
 		if (rc != 0)
 			return rc;
 		data = jp_stale_data(p, fresh, since, now);
@@ -405,48 +367,35 @@ jp_record_poll(struct jma_poller *p, const struct jma_feed *f,
     const struct http_resp *r, int64_t now)
 {
 	const struct source_conf	*s = jp_conf(p);
-	json_t				*row = jp_feed_row(p);
-	int64_t				 newest;
-	int				 rc = 0, main_feed = !p->reading_backfill;
-	int				 news = 0;
+	struct store			*st = p->d->store;
+	struct feed_state		 row;
+	int				 rc, main_feed = !p->reading_backfill;
+	int				 news = 0, known;
 
-	newest = (int64_t)json_integer_value(json_object_get(row,
-	    "newest_doc_at"));
-	if (row == NULL)
-		rc = jp_exec(p, "INSERT INTO feeds(source, url) VALUES ($1, $2)",
-		    json_pack("[s,s]", p->name, s->feed));
-	if (rc == 0)
-		rc = jp_exec(p, "UPDATE feeds SET url = $1, last_poll_at = $2, "
-		    "last_ok_at = $3, last_error = NULL, failures = 0, polls = "
-		    "polls + 1 WHERE source = $4", json_pack("[s,I,I,s]",
-		    s->feed, (json_int_t)now, (json_int_t)now, p->name));
+	known = store_feed_get(st, p->name, &row) == 1;
+	rc = store_feed_polled(st, p->name, s->feed, now, !known);
 	/* The validators belong to the main feed's URL. */
 	if (rc == 0 && main_feed && r->status == 200)
-		rc = jp_exec(p, "UPDATE feeds SET etag = $1, last_modified = $2 "
-		    "WHERE source = $3", json_pack("[s?,s?,s]", r->etag,
-		    r->last_modified, p->name));
+		rc = store_feed_validators(st, p->name, r->etag,
+		    r->last_modified);
 	/* A successful poll: the source is heard (SPEC §17). */
 	if (rc == 0)
 		rc = source_heard(p->d, p->name, now);
 	if (rc == 0 && f != NULL) {
 		rc = jp_record_entries(p, f, now);
 		/* Something new in the feed: it is fresh. */
-		if (rc == 0 && f->newest > newest) {
+		if (rc == 0 && f->newest > row.newest_doc_at) {
 			news = 1;
-			rc = jp_exec(p, "UPDATE feeds SET newest_doc_at = $1 "
-			    "WHERE source = $2", json_pack("[I,s]",
-			    (json_int_t)f->newest, p->name));
+			rc = store_feed_newest(st, p->name, f->newest);
 		}
 	}
 	/* The backfill feed is read only now and then: it may bring
 	 * news, it does not say the main feed is stale. */
 	if (rc == 0 && (main_feed || news))
-		rc = jp_freshness(p, row, news, now);
+		rc = jp_freshness(p, &row, news, now);
 	if (rc == 0)
-		rc = jp_exec(p, "DELETE FROM feed_docs WHERE source = $1 AND "
-		    "state <> 'pending' AND seen_at < $2", json_pack("[s,I]",
-		    p->name, (json_int_t)(now - JP_KEEP_MS)));
-	json_decref(row);
+		rc = store_feed_docs_purge(st, p->name, now - JP_KEEP_MS);
+	store_feed_state_free(&row);
 	return rc;
 }
 
@@ -523,8 +472,7 @@ jp_poll(struct jma_poller *p)
 	const struct source_conf	*s = jp_conf(p);
 	const char			*hdrs[3] = { NULL, NULL, NULL };
 	char				*inm = NULL, *ims = NULL;
-	const char			*v;
-	json_t				*row;
+	struct feed_state		 row;
 	size_t				 n = 0;
 
 	if (s == NULL || p->d->stopping)
@@ -540,17 +488,16 @@ jp_poll(struct jma_poller *p)
 	}
 	/* Conditional GET with what the feed said last time, if it is
 	 * still the same feed. */
-	row = jp_feed_row(p);
-	if (row != NULL && (v = json_string_value(json_object_get(row,
-	    "url"))) != NULL && strcmp(v, s->feed) == 0) {
-		if ((v = json_string_value(json_object_get(row, "etag"))) !=
-		    NULL)
-			hdrs[n++] = inm = xprintf("If-None-Match: %s", v);
-		if ((v = json_string_value(json_object_get(row,
-		    "last_modified"))) != NULL)
-			hdrs[n++] = ims = xprintf("If-Modified-Since: %s", v);
+	if (store_feed_get(p->d->store, p->name, &row) == 1 &&
+	    row.url != NULL && strcmp(row.url, s->feed) == 0) {
+		if (row.etag != NULL)
+			hdrs[n++] = inm = xprintf("If-None-Match: %s",
+			    row.etag);
+		if (row.last_modified != NULL)
+			hdrs[n++] = ims = xprintf("If-Modified-Since: %s",
+			    row.last_modified);
 	}
-	json_decref(row);
+	store_feed_state_free(&row);
 	jp_request(p, s->feed, hdrs, jp_feed_done);
 	free(inm);
 	free(ims);
@@ -562,11 +509,8 @@ jp_doc_also(struct kz_daemon *d, void *arg)
 {
 	struct jma_poller *p = arg;
 
-	return jp_exec(p, "UPDATE feed_docs SET state = 'done', done_at = $1, "
-	    "attempts = attempts + 1, error = NULL, event_id = $2, key = $3 "
-	    "WHERE source = $4 AND url = $5", json_pack("[I,s?,s?,s,s]",
-	    (json_int_t)clock_now(), p->doc_event, p->doc_key, p->name,
-	    p->doc));
+	return store_feed_doc_done(d->store, p->name, p->doc, clock_now(),
+	    p->doc_event, p->doc_key);
 }
 
 static void
@@ -606,9 +550,7 @@ jp_doc_refused(struct jma_poller *p, const char *why)
 		jp_schedule_backoff(p);
 		return;
 	}
-	ok = jp_exec(p, "UPDATE feed_docs SET state = 'failed', attempts = "
-	    "attempts + 1, error = $1 WHERE source = $2 AND url = $3", json_pack(
-	    "[s,s,s]", why, p->name, p->doc)) == 0;
+	ok = store_feed_doc_refused(p->d->store, p->name, p->doc, why) == 0;
 	kz_op_end(p->d, ok, jp_refused_committed, p);
 }
 
@@ -619,22 +561,16 @@ jp_doc_refused(struct jma_poller *p, const char *why)
 static void
 jp_event_key(struct jma_poller *p, struct trigger *t, const char *type)
 {
-	json_t		*q, *rows;
-	const char	*k;
+	char	*k;
 
 	if (p->doc_event == NULL)
 		return;
-	q = json_pack("[s,s]", p->doc_event, type);
-	rows = store_query(p->d->store, "SELECT key FROM feed_docs WHERE "
-	    "event_id = $1 AND substr(type, 1, 4) = substr($2, 1, 4) AND key "
-	    "IS NOT NULL ORDER BY done_at LIMIT 1", q);
-	json_decref(q);
-	k = json_string_value(json_object_get(json_array_get(rows, 0), "key"));
+	k = store_feed_event_key(p->d->store, p->doc_event, type);
 	if (k != NULL && strcmp(k, t->fingerprint) != 0) {
 		free(t->fingerprint);
-		t->fingerprint = xstrdup(k);
-	}
-	json_decref(rows);
+		t->fingerprint = k;
+	} else
+		free(k);
 }
 
 static void
@@ -680,18 +616,8 @@ jp_doc_done(const struct http_resp *r, void *arg)
 static void
 jp_next_doc(struct jma_poller *p)
 {
-	json_t		*q = json_pack("[s]", p->name), *rows;
-	const char	*url;
-
-	rows = store_query(p->d->store, "SELECT url FROM feed_docs WHERE "
-	    "source = $1 AND state = 'pending' ORDER BY updated_at, url LIMIT 1",
-	    q);
-	json_decref(q);
-	url = json_string_value(json_object_get(json_array_get(rows, 0),
-	    "url"));
 	free(p->doc);
-	p->doc = url != NULL ? xstrdup(url) : NULL;
-	json_decref(rows);
+	p->doc = store_feed_doc_next(p->d->store, p->name);
 	if (p->doc == NULL) {
 		p->busy = 0;
 		jp_schedule_next(p);
