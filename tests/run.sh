@@ -78,8 +78,8 @@ done
 # run on PostgreSQL anyway.
 pg_tests="test_spine_flow test_spine_timers test_spine_reload test_http_hooks
     test_notify_delivery test_notify_crash test_exception_lifecycle
-    test_report_verify test_rota_cli test_jma_feed test_safety_scale
-    test_maintenance test_actions_plugins test_hostile_burst
+    test_report_verify test_rota_cli test_jma_feed test_jma_restart
+    test_safety_scale test_maintenance test_actions_plugins test_hostile_burst
     test_hostile_lists test_hostile_sod test_hostile_storm
     test_http_alertmanager test_assign test_drill_report
     test_drill_scenario test_incident_texts test_notify_events

@@ -119,8 +119,9 @@ KEIZOKU_TEST_CLOCK=2026-11-20T09:00:00Z start_kzd || exit 1
 wait_for "down past stale_after: the first poll finds it stale" 20 sh -c "[ \"\$('$KZ' --json status | jq -r '.feeds[0].stale')\" = true ]"
 expect_eq "notified a second time" "$(notes feed.stale)" 2
 expect_eq "since the news + 2h" "$(feed .stale_since)" "2026-11-20T08:00:00Z"
+nid=$("$KZ" --json notifications | jq -r '[.[] | select(.event == "feed.stale")][1].id')
 expect_eq "the staleness carries the source and how long" \
-    "$("$KZ" --json notifications | jq -r '[.[] | select(.event == "feed.stale")][1].id' | xargs -I{} sqlite3 "$T/state/keizoku.db" "SELECT text FROM notifications WHERE id = {}" | grep -c 'jma のフィードは応答していますが、3h 以上')" 1
+    "$(kz_sql "SELECT text FROM notifications WHERE id = $nid" | grep -c 'jma のフィードは応答していますが、3h 以上')" 1
 
 # --- silence: no successful poll for silent_after ---
 mode 500
