@@ -90,9 +90,7 @@ cmd_drill_list(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
 	static const char *const times[] = { "started_at", "closed_at",
 	    NULL };
-	json_t	*drills = store_query(d->store, "SELECT id, runbook, title, "
-	    "state, drill, started_at, closed_at, note FROM incidents WHERE "
-	    "drill = 1 ORDER BY id", NULL);
+	json_t	*drills = store_drills(d->store);
 
 	if (drills == NULL) {
 		*body = kz_storage_error(d);

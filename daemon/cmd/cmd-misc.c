@@ -130,7 +130,7 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
 	static const char *const times[] = { "created_at", "delivered_at",
 	    "next_attempt_at", NULL };
-	json_t	*rows, *p, *o;
+	json_t	*rows, *o;
 	int64_t	 inc = 0, limit, after;
 	size_t	 i;
 	int	 status;
@@ -142,16 +142,8 @@ cmd_notifications(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	}
 	if ((status = req_page(r, &limit, &after, body)) != 0)
 		return status;
-	rows = store_query(d->store, "SELECT id, incident, step, channel, "
-	    "event, state, attempts, created_at, next_attempt_at, "
-	    "delivered_at, last_error, msg_id AS webhook_id, drill, text, "
-	    "recipient AS \"to\" FROM "
-	    "notifications WHERE ($1 = 0 OR state = 'pending') AND ($2 = 0 OR "
-	    "incident = $3) AND id > $4 ORDER BY id LIMIT $5",
-	    p = json_pack("[b,I,I,I,I]", req_bool(r, "pending"),
-	    (json_int_t)inc, (json_int_t)inc, (json_int_t)after,
-	    (json_int_t)limit + 1));
-	json_decref(p);
+	rows = store_notifications_page(d->store, req_bool(r, "pending"), inc,
+	    after, limit + 1);
 	req_page_end(r, rows, limit, "id");
 	if (rows == NULL) {
 		*body = kz_storage_error(d);
@@ -278,29 +270,26 @@ int
 cmd_inbox(struct kz_daemon *d, struct kz_req *r, json_t **body)
 {
 	const char	*me = r->member ? r->member : r->actor;
-	json_t		*out, *ids, *p;
-	int64_t		 limit, after, id = 0;
+	json_t		*out;
+	int64_t		 limit, after, id = 0, *ids;
 	size_t		 i, n;
 	int		 status;
 
 	if ((status = req_page(r, &limit, &after, body)) != 0)
 		return status;
-	ids = store_query(d->store, "SELECT id FROM incidents WHERE state IN "
-	    "('pending', 'active') AND id > $1 ORDER BY id LIMIT $2",
-	    p = json_pack("[I,i]", (json_int_t)after, INBOX_SCAN + 1));
-	json_decref(p);
-	if (ids == NULL) {
+	ids = xcalloc(INBOX_SCAN + 1, sizeof *ids);
+	if (store_inbox_incidents(d->store, after, ids, INBOX_SCAN + 1, &n) ==
+	    -1) {
+		free(ids);
 		*body = kz_storage_error(d);
 		return 503;
 	}
 	out = json_array();
-	n = json_array_size(ids);
 	for (i = 0; me != NULL && i < n && i < INBOX_SCAN &&
 	    (int64_t)json_array_size(out) < limit; i++) {
 		struct incident	*inc;
 
-		id = json_integer_value(json_object_get(json_array_get(ids, i),
-		    "id"));
+		id = ids[i];
 		if ((inc = kz_incident_load(d, id, &status)) == NULL)
 			continue;
 		inbox_incident(d, inc, me, out);
@@ -308,7 +297,7 @@ cmd_inbox(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	}
 	if (i < n)
 		r->next = xprintf("%lld", (long long)id);
-	json_decref(ids);
+	free(ids);
 	*body = out;
 	return 200;
 }

@@ -287,14 +287,10 @@ static json_t *
 notifications_part(struct kz_daemon *d, const struct incident *inc)
 {
 	static const char *const times[] = { "created_at", "delivered_at" };
-	json_t	*rows, *p, *n;
+	json_t	*rows, *n;
 	size_t	 i, k;
 
-	rows = store_query(d->store, "SELECT id, step, channel, event, state, "
-	    "attempts, created_at, delivered_at, last_error, drill FROM "
-	    "notifications WHERE incident = $1 ORDER BY id", p = json_pack("[I]",
-	    (json_int_t)inc->id));
-	json_decref(p);
+	rows = store_incident_notifications(d->store, inc->id);
 	json_array_foreach(rows, i, n) {
 		for (k = 0; k < sizeof times / sizeof times[0]; k++)
 			json_object_set_new(n, times[k], jtime(

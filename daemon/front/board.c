@@ -63,7 +63,8 @@ struct board_job {
 	struct board_job *link;		/* web's renders under way */
 	struct wreq	*wr;
 	struct event	*ev;
-	json_t		*incs;		/* [{id, drill}]: the next batch */
+	int64_t		 incs[BOARD_BATCH];	/* the next batch of ids */
+	size_t		 nincs;
 	size_t		 next;		/* in incs */
 	int64_t		 cur_drill;	/* the read cursor: real ones (0) first, */
 	int64_t		 cur_id;	/* the newest first in each */
@@ -422,10 +423,7 @@ board_exceptions(struct board_job *j)
 	json_t		*rows, *r;
 	size_t		 i;
 
-	rows = store_query(j->wr->d->store, "SELECT id, incident, title, "
-	    "state, revert_by_at, requested_by, drill FROM exceptions WHERE "
-	    "state IN ('requested', 'active') ORDER BY revert_by_at, id",
-	    NULL);
+	rows = store_board_exceptions(j->wr->d->store);
 	buf_adds(b, "<section>");
 	wh_pair(b, "h2", "例外措置（未解除）", "Open exception measures");
 	if (json_array_size(rows) == 0)
@@ -557,7 +555,6 @@ board_job_free(struct board_job *j)
 			break;
 		}
 	event_free(j->ev);
-	json_decref(j->incs);
 	buf_free(&j->b);
 	free(j);
 }
@@ -617,32 +614,19 @@ board_finish(struct board_job *j, int64_t t0, int64_t c0)
 static size_t
 board_batch(struct board_job *j)
 {
-	json_t	*p, *last;
-	size_t	 n;
+	size_t	n;
 
 	for (;;) {
-		json_decref(j->incs);
-		j->incs = NULL;
-		j->next = 0;
-		if (!j->more) {
-			j->incs = json_array();
+		j->nincs = j->next = 0;
+		if (!j->more)
 			return 0;
-		}
-		/* One range of the partial index incidents_board per call. */
-		j->incs = store_query(j->wr->d->store, "SELECT id, drill FROM "
-		    "incidents WHERE state IN ('pending', 'active') AND drill = "
-		    "$1 AND id < $2 ORDER BY id DESC LIMIT $3", p = json_pack(
-		    "[I,I,i]", (json_int_t)j->cur_drill, (json_int_t)j->cur_id,
-		    BOARD_BATCH));
-		json_decref(p);
-		if (j->incs == NULL)
-			j->incs = json_array();
-		n = json_array_size(j->incs);
-		if (n > 0) {
-			last = json_array_get(j->incs, n - 1);
-			j->cur_id = json_integer_value(json_object_get(last,
-			    "id"));
-		}
+		/* A failed read shows as none (the page still renders). */
+		if (store_board_incidents(j->wr->d->store, j->cur_drill,
+		    j->cur_id, j->incs, BOARD_BATCH, &j->nincs) == -1)
+			j->nincs = 0;
+		n = j->nincs;
+		if (n > 0)
+			j->cur_id = j->incs[n - 1];
 		if (n < BOARD_BATCH) {		/* the drills follow */
 			j->more = j->cur_drill == 0;
 			j->cur_drill = 1;
@@ -693,15 +677,9 @@ board_slice(evutil_socket_t fd, short ev, void *arg)
 	}
 	j->now = clock_now();
 	for (;;) {
-		json_t *o;
-
-		if (j->next >= json_array_size(j->incs) &&
-		    board_batch(j) == 0)
+		if (j->next >= j->nincs && board_batch(j) == 0)
 			break;
-		o = json_array_get(j->incs, j->next++);
-
-		inc = kz_incident_load(j->wr->d, json_integer_value(
-		    json_object_get(o, "id")), &st);
+		inc = kz_incident_load(j->wr->d, j->incs[j->next++], &st);
 		if (inc != NULL) {
 			board_incident(j, inc);
 			incident_free(inc);
@@ -709,7 +687,7 @@ board_slice(evutil_socket_t fd, short ev, void *arg)
 		if (board_mono_us() - t0 >= BOARD_SLICE_US)
 			break;
 	}
-	if (j->next >= json_array_size(j->incs) && !j->more) {
+	if (j->next >= j->nincs && !j->more) {
 		board_finish(j, t0, c0);	/* frees j */
 		return;
 	}
@@ -724,7 +702,6 @@ board_get(struct wreq *wr, int fragment)
 {
 	struct kz_daemon	*d = wr->d;
 	struct board_job	*j = xcalloc(1, sizeof *j);
-	json_t			*rows;
 	char			 t[32];
 	int64_t			 t0 = board_mono_us(), c0 = board_cpu_us();
 	long long		 nopen;
@@ -737,15 +714,11 @@ board_get(struct wreq *wr, int fragment)
 	j->now = clock_now();
 	j->ev = evtimer_new(d->base, board_slice, j);
 	/* Real incidents first, then drills; the newest first in each. */
-	j->incs = json_array();
 	j->more = 1;
 	j->cur_drill = 0;
 	j->cur_id = INT64_MAX;
-	rows = store_query(d->store, "SELECT count(*) AS n FROM incidents "
-	    "WHERE state IN ('pending', 'active')", NULL);
-	nopen = json_integer_value(json_object_get(json_array_get(rows, 0),
-	    "n"));
-	json_decref(rows);
+	if ((nopen = store_open_count(d->store)) < 0)
+		nopen = 0;
 	wr->gone = board_gone;
 	j->link = wr->w->jobs;
 	wr->w->jobs = j;
