@@ -103,6 +103,15 @@ KEIZOKU_TEST_CLOCK=2026-11-20T06:00:00Z start_kzd || exit 1
 check "timezone: UTC writes the same instant as 03:12 +00:00" grep -q '2026-11-20 03:12:00 +00:00' "$T/r2.md"
 board
 check "and the board's clock follows it (06:00 UTC)" grep -q '06:00 (UTC)' "$T/board.html"
+# The board reads open incidents 16 ids at a time: real ones first, then
+# drills, the newest first in each; past a batch, none left out.
+for i in $(seq 20); do "$KZ" activate t >/dev/null; done
+for i in 1 2 3; do "$KZ" activate t --drill >/dev/null; done
+board
+want=$("$KZ" --json incidents | jq -r '[(map(select(.drill | not)) | sort_by(-.id)), (map(select(.drill)) | sort_by(-.id))] | flatten | map(.id) | join(" ")')
+expect_eq "the board shows every open incident, real ones then drills, newest first" \
+    "$(grep -o 'id="inc-[0-9]*"' "$T/board.html" | grep -o '[0-9][0-9]*' | paste -sd ' ')" "$want"
+check "past one batch: 20 real and 3 drills at least" sh -c "[ \$(echo '$want' | wc -w) -ge 23 ]"
 stop_kzd
 sed -i 's|^timezone: UTC$|timezone: Asia/Tokio|' "$T/keizokud.yaml"
 expect_rc "-t refuses an unknown time zone" 1 "$KZD" -t -c "$T/keizokud.yaml"
