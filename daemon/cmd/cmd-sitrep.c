@@ -185,7 +185,8 @@ cmd_sitrep(struct kz_daemon *d, struct kz_req *r, json_t **body)
 	    roster_member(d->roster, me)->name ?: me : me ? me : "admin",
 	    "zone", kz_timezone(d), "prev_at", has_prev ?
 	    json_integer(prev.created_at) : json_null(), "changes",
-	    sitrep_changes(d, id, prev.last_seq, &last), "now", (json_int_t)now);
+	    sitrep_changes(d, id, prev.last_seq, &last), "now",
+	    (json_int_t)now);
 	json_object_set_new(in, "names", sitrep_names(d, &roles));
 	json_object_set_new(in, "roles", roles);
 	json_object_set_new(in, "exceptions", store_sitrep_exceptions(d->store,

@@ -300,7 +300,7 @@ ingest_record_held(struct ingest *in, const struct trigger *t, int drill,
 	row.incident = incident;
 	row.drill = drill;
 	row.doc = t->doc;
-	row.delivery = in->idem;	/* the webhook-id, if it came with one */
+	row.delivery = in->idem;	/* its webhook-id, if it has one */
 	row.delivery_row = in->rows;
 	row.maintenance = held;
 	rc = store_trigger_record(in->d->store, &row);
@@ -494,7 +494,8 @@ ingest_trigger(struct ingest *in, const struct source_conf *s,
 }
 
 /* A webhook-id taken in whole before: the incidents of that delivery.
- * NULL when it is new, or was cut short (then in->rows numbers on). */
+ * NULL when it is new, or was cut short (then in->rows numbers on).
+ * How a delivery's rows are kept is the store's (store-trigger.c). */
 static json_t *
 ingest_replayed(struct ingest *in)
 {
