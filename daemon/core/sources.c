@@ -240,8 +240,13 @@ src_record(struct kz_daemon *d, const char *source, int64_t now,
     const char *key, const char *status, int64_t incident, int drill,
     json_t *doc, int64_t held)
 {
-	return store_source_trigger(d->store, source, now, key, status,
-	    incident, drill, doc, held);
+	struct trigger_row row = {
+		.source = source, .received_at = now, .key = key,
+		.status = status, .incident = incident, .drill = drill,
+		.doc = doc, .maintenance = held
+	};
+
+	return store_trigger_record(d->store, &row);
 }
 
 /* on_silent: one activation per silence, unless a maintenance window of

@@ -151,15 +151,15 @@ fire(struct kz_daemon *d, json_t *t, int64_t now)
 	const char	*step = jget_str(t, "step");
 	struct tkey	 k;
 	struct actx	 a;
-	int		 ok = 1, known;
+	int		 ok = 1, known, del;
 
 	kz_actx_init(d, &a, now, "keizokud");
 	if (kz_op_begin(d) == -1)
 		return;
 	known = tkey_parse(jget_str(t, "kind"), step, &k) == 0;
-	if (store_timer_delete(d->store, jget_int(t, "id")) == -1)
+	if ((del = store_timer_delete(d->store, jget_int(t, "id"))) == -1)
 		ok = 0;
-	else if (store_changes(d->store) == 0)
+	else if (del == 0)
 		/* Gone meanwhile: cleared earlier in this batch, or fired
 		 * by a leader deposed since (instances take turns writing,
 		 * leader.c): once is enough. */

@@ -25,6 +25,19 @@ void	 store_seterr(struct store *, const char *fmt, ...)
 
 /* Runs sql and calls cb per row with its columns as text (NULL for
  * NULL); no JSON per row. */
+/* Statements, for the store's own files only (the layers above call the
+ * typed functions of store.h; make layers checks): JSON-array
+ * parameters, rows as an array of objects. Statements are prepared once
+ * and cached by SQL text, which must outlive the store (a literal). The
+ * SQL is portable to both engines: parameters $1, $2…, ON CONFLICT,
+ * COALESCE, no rowid or json_each. store_exec's statement may wait for
+ * the next round trip (PostgreSQL: db.h's later). */
+json_t	*store_query(struct store *, const char *sql, json_t *params);
+int	 store_exec(struct store *, const char *sql, json_t *params);
+/* An INSERT … RETURNING id: the new id, or -1. */
+int64_t	 store_insert(struct store *, const char *sql, json_t *params);
+/* Rows changed by the last statement. */
+int64_t	 store_changes(struct store *);
 int	 store_each(struct store *, const char *sql, json_t *params,
 	    int (*cb)(void *, int, const char *const *), void *arg);
 /* The driver under the store (the importer copies through it). */

@@ -65,18 +65,6 @@ store_source_silent(struct store *s, const char *source, int64_t since,
 }
 
 int
-store_source_trigger(struct store *s, const char *source, int64_t at,
-    const char *key, const char *status, int64_t incident, int drill,
-    json_t *doc, int64_t held)
-{
-	return sexec(s, "INSERT INTO triggers(source, received_at, key, "
-	    "status, incident, drill, doc, maintenance) VALUES ($1, $2, $3, "
-	    "$4, $5, $6, $7, $8)", json_pack("[s,I,s,s,o,b,O,o]", source,
-	    (json_int_t)at, key, status, jint_or_null(incident), drill, doc,
-	    jint_or_null(held)));
-}
-
-int
 store_source_feed(struct store *s, const char *source,
     struct source_feed *f)
 {

@@ -765,8 +765,10 @@ store_timers_kind(struct store *s, const char *kind, int limit)
 int
 store_timer_delete(struct store *s, int64_t id)
 {
-	return sexec(s, "DELETE FROM timers WHERE id = $1", json_pack("[I]",
-	    (json_int_t)id));
+	if (sexec(s, "DELETE FROM timers WHERE id = $1", json_pack("[I]",
+	    (json_int_t)id)) == -1)
+		return -1;
+	return store_changes(s) > 0;
 }
 
 int64_t

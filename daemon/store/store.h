@@ -147,20 +147,11 @@ json_t		*store_timers_due(struct store *, int64_t now, int limit);
 /* Timers of one kind whether due or not, oldest first (the same rows). */
 json_t		*store_timers_kind(struct store *, const char *kind,
 		    int limit);
+/* Deletes a timer (firing it): 1, 0 when it was gone already (cleared,
+ * or fired by another instance), -1. */
 int		 store_timer_delete(struct store *, int64_t id);
 int64_t		 store_timer_count(struct store *);
 
-/* Raw access for modules that own their tables (outbox, exceptions,
- * plan, triggers): run a statement with JSON-array parameters and get
- * rows as an array of objects. Statements are prepared once and cached
- * by SQL text. The SQL is portable to both engines: parameters $1, $2…,
- * ON CONFLICT, COALESCE, no rowid or json_each. */
-json_t		*store_query(struct store *, const char *sql, json_t *params);
-int		 store_exec(struct store *, const char *sql, json_t *params);
-/* An INSERT … RETURNING id: the new id, or -1. */
-int64_t		 store_insert(struct store *, const char *sql, json_t *params);
-/* Rows changed by the last statement. */
-int64_t		 store_changes(struct store *);
 /* The meta table: what the daemon remembers by name. get: allocated, NULL
  * when unset (or the storage failed). */
 char		*store_meta_get(struct store *, const char *key);
@@ -397,12 +388,6 @@ int		 store_source_back(struct store *, const char *source,
 		    int64_t at);
 int		 store_source_silent(struct store *, const char *source,
 		    int64_t since, int64_t heard);
-/* A trigger of source received at at, and what became of it (status;
- * the incident it went to, 0: none; the maintenance window that held it
- * back, 0: none). */
-int		 store_source_trigger(struct store *, const char *source,
-		    int64_t at, const char *key, const char *status,
-		    int64_t incident, int drill, json_t *doc, int64_t held);
 /* What `keizoku sources` shows of a polled feed: 1 with *f (last_error
  * allocated, the caller frees it), 0 when it was never polled. */
 struct source_feed {
