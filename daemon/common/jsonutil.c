@@ -46,6 +46,18 @@ jstr_or_null(const char *s)
 	return j != NULL ? j : json_null();
 }
 
+void
+jarray_add_id(json_t *ids, json_int_t id)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(ids, i, v)
+		if (json_integer_value(v) == id)
+			return;
+	json_array_append_new(ids, json_integer(id));
+}
+
 json_t *
 jint_or_null(int64_t v)
 {

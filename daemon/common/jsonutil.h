@@ -21,5 +21,7 @@ char		*jget_strdup(const json_t *obj, const char *key);
  * an integer, or null for 0 (a time or count that is not set). */
 json_t		*jstr_or_null(const char *);
 json_t		*jint_or_null(int64_t);
+/* Appends the integer id to the array unless it is there already. */
+void		 jarray_add_id(json_t *ids, json_int_t id);
 
 #endif

@@ -452,9 +452,9 @@ sources_state(struct kz_daemon *d)
 /* A feed's row; all zero when it was never polled (or cannot be read:
  * the list goes on without it). */
 static void
-src_feed(struct kz_daemon *d, const char *source, struct source_feed *f)
+src_feed(struct kz_daemon *d, const char *source, struct feed_state *f)
 {
-	if (store_source_feed(d->store, source, f) == -1)
+	if (store_feed_get(d->store, source, f) == -1)
 		memset(f, 0, sizeof *f);
 }
 
@@ -463,7 +463,7 @@ sources_list(struct kz_daemon *d)
 {
 	const struct source_conf	*s;
 	struct src_health		*h;
-	struct source_feed		 f;
+	struct feed_state		 f;
 	json_t				*out = json_array(), *o, *w;
 	int64_t				 now = clock_now();
 	size_t				 i;
@@ -490,7 +490,7 @@ sources_list(struct kz_daemon *d)
 			    f.stale_since != 0));
 			json_object_set_new(o, "stale_since",
 			    jtime(f.stale_since));
-			free(f.last_error);
+			store_feed_state_free(&f);
 		}
 		json_array_append_new(out, o);
 	}
@@ -514,7 +514,7 @@ sources_feeds(struct kz_daemon *d)
 {
 	const struct source_conf	*s;
 	struct src_health		*h;
-	struct source_feed		 f;
+	struct feed_state		 f;
 	json_t				*out = json_array();
 	int64_t				 now = clock_now(), newest, heard;
 	int64_t				 since;
@@ -543,7 +543,7 @@ sources_feeds(struct kz_daemon *d)
 		    "last_heard_at", jtime(heard), "silent", since != 0,
 		    "silent_since", jtime(since), "stale", f.stale_since != 0,
 		    "stale_since", jtime(f.stale_since)));
-		free(f.last_error);
+		store_feed_state_free(&f);
 	}
 	return out;
 }

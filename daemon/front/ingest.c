@@ -270,19 +270,6 @@ ingest_is_drill(const struct source_conf *s, const struct trigger *t)
 	    ingest_truthy(json_object_get(labels, s->drill_label));
 }
 
-/* Adds an incident id to a list unless it is there already. */
-static void
-ingest_add_id(json_t *ids, json_int_t id)
-{
-	json_t	*v;
-	size_t	 i;
-
-	json_array_foreach(ids, i, v)
-		if (json_integer_value(v) == id)
-			return;
-	json_array_append_new(ids, json_integer(id));
-}
-
 /* Writes one row of the triggers table (held: the maintenance window
  * that held it back, or 0). */
 static int
@@ -307,7 +294,7 @@ ingest_record_held(struct ingest *in, const struct trigger *t, int drill,
 	in->rows++;
 	json_array_append_new(in->results, json_string(ingest_status[status]));
 	if (incident > 0)
-		ingest_add_id(in->incidents, incident);
+		jarray_add_id(in->incidents, incident);
 	return rc;
 }
 

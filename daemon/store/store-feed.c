@@ -16,7 +16,8 @@ store_feed_get(struct store *s, const char *source, struct feed_state *f)
 
 	memset(f, 0, sizeof *f);
 	rows = squery(s, "SELECT url, etag, last_modified, newest_doc_at, "
-	    "fresh_at, stale_since FROM feeds WHERE source = $1",
+	    "fresh_at, stale_since, last_poll_at, last_ok_at, last_error, "
+	    "failures, polls FROM feeds WHERE source = $1",
 	    json_pack("[s]", source));
 	if (rows == NULL)
 		return -1;
@@ -31,6 +32,11 @@ store_feed_get(struct store *s, const char *source, struct feed_state *f)
 	f->newest_doc_at = jget_int(r, "newest_doc_at");
 	f->fresh_at = jget_int(r, "fresh_at");
 	f->stale_since = jget_int(r, "stale_since");
+	f->last_poll_at = jget_int(r, "last_poll_at");
+	f->last_ok_at = jget_int(r, "last_ok_at");
+	f->last_error = jget_strdup(r, "last_error");
+	f->failures = jget_int(r, "failures");
+	f->polls = jget_int(r, "polls");
 	json_decref(rows);
 	return 1;
 }
@@ -41,6 +47,7 @@ store_feed_state_free(struct feed_state *f)
 	free(f->url);
 	free(f->etag);
 	free(f->last_modified);
+	free(f->last_error);
 	memset(f, 0, sizeof *f);
 }
 

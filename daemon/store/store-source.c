@@ -65,31 +65,6 @@ store_source_silent(struct store *s, const char *source, int64_t since,
 }
 
 int
-store_source_feed(struct store *s, const char *source,
-    struct source_feed *f)
-{
-	json_t	*rows, *r;
-	int	 rc;
-
-	memset(f, 0, sizeof *f);
-	rows = squery(s, "SELECT * FROM feeds WHERE source = $1",
-	    json_pack("[s]", source));
-	if (rows == NULL)
-		return -1;
-	if ((rc = (r = json_array_get(rows, 0)) != NULL)) {
-		f->last_poll_at = jget_int(r, "last_poll_at");
-		f->last_ok_at = jget_int(r, "last_ok_at");
-		f->last_error = jget_strdup(r, "last_error");
-		f->failures = jget_int(r, "failures");
-		f->polls = jget_int(r, "polls");
-		f->newest_doc_at = jget_int(r, "newest_doc_at");
-		f->stale_since = jget_int(r, "stale_since");
-	}
-	json_decref(rows);
-	return rc;
-}
-
-int
 store_source_documents(struct store *s, const char *source,
     struct source_docs *n)
 {

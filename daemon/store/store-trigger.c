@@ -105,18 +105,6 @@ store_delivery_rows(struct store *s, const char *source,
 	return n;
 }
 
-static void
-add_id(json_t *ids, json_int_t id)
-{
-	json_t	*v;
-	size_t	 i;
-
-	json_array_foreach(ids, i, v)
-		if (json_integer_value(v) == id)
-			return;
-	json_array_append_new(ids, json_integer(id));
-}
-
 json_t *
 store_delivery_incidents(struct store *s, const char *source,
     const char *delivery)
@@ -136,7 +124,7 @@ store_delivery_incidents(struct store *s, const char *source,
 		    idem[len] != DELIVERY_SEP[0]))
 			continue;
 		if (json_is_integer(json_object_get(row, "incident")))
-			add_id(ids, json_integer_value(json_object_get(row,
+			jarray_add_id(ids, json_integer_value(json_object_get(row,
 			    "incident")));
 	}
 	json_decref(rows);

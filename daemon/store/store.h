@@ -388,19 +388,6 @@ int		 store_source_back(struct store *, const char *source,
 		    int64_t at);
 int		 store_source_silent(struct store *, const char *source,
 		    int64_t since, int64_t heard);
-/* What `keizoku sources` shows of a polled feed: 1 with *f (last_error
- * allocated, the caller frees it), 0 when it was never polled. */
-struct source_feed {
-	int64_t		 last_poll_at;
-	int64_t		 last_ok_at;
-	char		*last_error;
-	int64_t		 failures;
-	int64_t		 polls;
-	int64_t		 newest_doc_at;
-	int64_t		 stale_since;
-};
-int		 store_source_feed(struct store *, const char *source,
-		    struct source_feed *);
 /* The feed's documents by state. */
 struct source_docs {
 	int64_t		 pending;
@@ -495,6 +482,8 @@ int	 store_delivery_complete(struct store *, const char *source,
 	    const char *delivery, size_t first);
 
 /* Polled feeds and their documents (SPEC §15, store-feed.c). */
+/* A polled feed's row: what the poller keeps (validators, freshness)
+ * and what `keizoku sources` shows (polls, failures, the last error). */
 struct feed_state {
 	char	*url;		/* the feed the validators belong to */
 	char	*etag;
@@ -502,6 +491,11 @@ struct feed_state {
 	int64_t	 newest_doc_at;
 	int64_t	 fresh_at;	/* when it last brought something new */
 	int64_t	 stale_since;
+	int64_t	 last_poll_at;
+	int64_t	 last_ok_at;
+	char	*last_error;
+	int64_t	 failures;
+	int64_t	 polls;
 };
 /* 1 with *f (free with store_feed_state_free), 0 when never polled. */
 int	 store_feed_get(struct store *, const char *source,
