@@ -64,13 +64,15 @@ check_done(const struct actx *a, struct incident *inc, int i,
 static void
 more(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 {
-	struct step_st	*s = &inc->steps[i];
-	const char	**m, *why;
-	size_t		 n, k, end;
+	struct step_st		*s = &inc->steps[i];
+	const char *const	*m;
+	const char		*why;
+	size_t			 n, k, end;
 
 	if (s->cursor >= s->asked)
 		return;
-	m = safety_members(a->roster, inc->rb->steps[i].u.safety.roles,
+	/* The roster's list (made once), of which this batch is a slice. */
+	m = safety_members_memo(a->roster, inc->rb->steps[i].u.safety.roles,
 	    inc->rb->steps[i].u.safety.min_scale, inc->trigger, &n, &why);
 	end = (size_t)s->cursor + ENGINE_FANOUT_BATCH;
 	if (end > n)
@@ -83,7 +85,6 @@ more(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 	 * beyond its end now is done. */
 	s->cursor = end < n ? (int)end : s->asked;
 	s->dirty = 1;
-	free(m);
 	if (s->cursor < s->asked)
 		eng_timer_set(fx, TK_FANOUT, i, a->now);
 	else if (s->rounds == 0)

@@ -5,6 +5,7 @@
 #include "model/mail.h"
 #include "model/roster.h"
 #include "model/rota.h"
+#include "model/safety.h"
 #include "common/xmalloc.h"
 #include "common/ytree.h"
 
@@ -271,6 +272,7 @@ roster_free(struct roster *r)
 		strmap_clear(&r->roles[i].idx);
 	}
 	rota_free_roster(r);
+	safety_memo_free(r->smemo);
 	strmap_clear(&r->byid);
 	strmap_clear(&r->direct);
 	free(r->members);

@@ -60,6 +60,9 @@ struct roster {
 	const struct rota_state	*live;
 	struct strmap	 byid;		/* member id -> index */
 	struct strmap	 direct;	/* direct channel -> member index */
+	/* The last lists of safety_members_memo (model/safety.c): a safety
+	 * check's batches take their slice of one list, not a new one. */
+	struct safety_memo	*smemo;
 };
 
 /* Loads and checks (unknown members, empty roles, duplicate ids with

@@ -149,6 +149,78 @@ safety_members(const struct roster *r, char *const *roles, int min_scale,
 	return out;
 }
 
+struct safety_memo {
+	struct {
+		char		 *key;
+		const char	**m;
+		size_t		  n;
+		const char	 *why;
+	}		 e[SAFETY_MEMO];
+	size_t		 next;		/* the entry replaced next */
+};
+
+static char *
+memo_key(char *const *roles, int min_scale, json_t *trigger)
+{
+	char	*pts = NULL, *key, *k2;
+	size_t	 i;
+
+	if (min_scale >= 0)
+		pts = json_dumps(json_object_get(trigger, "points"),
+		    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	key = xprintf("%d\n%s", min_scale, pts != NULL ? pts : "");
+	free(pts);
+	for (i = 0; roles != NULL && roles[i] != NULL; i++) {
+		k2 = xprintf("%s\n%s", key, roles[i]);
+		free(key);
+		key = k2;
+	}
+	return key;
+}
+
+const char *const *
+safety_members_memo(const struct roster *r, char *const *roles,
+    int min_scale, json_t *trigger, size_t *n, const char **why)
+{
+	struct safety_memo	*mm = r->smemo;
+	char			*key = memo_key(roles, min_scale, trigger);
+	size_t			 i;
+
+	if (mm == NULL)
+		mm = ((struct roster *)r)->smemo = xcalloc(1, sizeof *mm);
+	for (i = 0; i < SAFETY_MEMO; i++)
+		if (mm->e[i].key != NULL && strcmp(mm->e[i].key, key) == 0) {
+			free(key);
+			*n = mm->e[i].n;
+			*why = mm->e[i].why;
+			return mm->e[i].m;
+		}
+	i = mm->next;
+	mm->next = (i + 1) % SAFETY_MEMO;
+	free(mm->e[i].key);
+	free(mm->e[i].m);
+	mm->e[i].key = key;
+	mm->e[i].m = safety_members(r, roles, min_scale, trigger,
+	    &mm->e[i].n, &mm->e[i].why);
+	*n = mm->e[i].n;
+	*why = mm->e[i].why;
+	return mm->e[i].m;
+}
+
+void
+safety_memo_free(struct safety_memo *mm)
+{
+	size_t i;
+
+	if (mm == NULL)
+		return;
+	for (i = 0; i < SAFETY_MEMO; i++) {
+		free(mm->e[i].key);
+		free(mm->e[i].m);
+	}
+	free(mm);
+}
+
 static const char *const prefs[] = {
 	"北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県",
 	"茨城県", "栃木県", "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県",

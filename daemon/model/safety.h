@@ -19,6 +19,18 @@ struct roster;
 const char	**safety_members(const struct roster *, char *const *roles,
 		    int min_scale, json_t *trigger, size_t *n,
 		    const char **why);
+/* The same list, kept by the roster (the last few asked for, keyed by
+ * roles, min_scale and the trigger's points): a safety check's batches
+ * each take a slice of it, so that asking N members costs O(N), not a
+ * new list of N per batch of ENGINE_FANOUT_BATCH. The array belongs to
+ * the roster and lasts until the roster is freed or SAFETY_MEMO further
+ * different lists were asked for. */
+#define SAFETY_MEMO	4
+struct safety_memo;
+const char *const *safety_members_memo(const struct roster *,
+		    char *const *roles, int min_scale, json_t *trigger,
+		    size_t *n, const char **why);
+void		 safety_memo_free(struct safety_memo *);
 /* A done_at value: "95%" or 95 -> 95; NULL -> 100; -1 when
  * malformed. */
 int		 safety_done_pct(json_t *);
