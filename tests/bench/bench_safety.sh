@@ -3,7 +3,8 @@
 # a ministry. For 1,000 / 10,000 / 30,000 members: the activate reply,
 # the time until every message is queued (and delivered to a local
 # receiver), the longest stall of the loop seen by a concurrent /healthz
-# poller, RSS; 10,000 answers over one keep-alive REST connection; an
+# poller, RSS; 10,000 answers over 1, 8, 32, 64 keep-alive REST
+# connections (answerbench.c); an
 # assemble of 10,000. Baselines from the same run: a safety check of one
 # member, the idle /healthz worst case, the same requests to /healthz over
 # one connection, the idle daemon's RSS, the O_DSYNC writes a second the
@@ -149,24 +150,18 @@ stop
 for n in ${KZ_BENCH_SIZES:-1000 10000 30000}; do
 	run "$n" anpi
 	if [ "$n" = 10000 ]; then
-		# 10,000 answers over one keep-alive connection (curl -K), against
-		# the same number of GET /healthz over one connection.
-		answers "$n" safety >"$T/ans.cfg"
-		sed -e 's|/v1/incidents/1/safety|/healthz|' -e '/^data/d' -e '/^header/d' "$T/ans.cfg" >"$T/hz.cfg"
-		t0=$(now_ms); curl -s -K "$T/hz.cfg" >/dev/null; th=$(($(now_ms) - t0))
-		t0=$(now_ms); curl -s -K "$T/ans.cfg" >"$T/codes"; ta=$(($(now_ms) - t0))
-		ok=$(grep -c '^200$' "$T/codes" || true)
-		got=$("$KZ" -s "$T/kz.sock" --json show 1 | jq -r .safety.answered)
-		echo "| 10,000 safety answers over one keep-alive connection | $((n * 1000 / (ta > 0 ? ta : 1)))/s ($ok × 200, $got recorded) | $((n * 1000 / (th > 0 ? th : 1)))/s (GET /healthz); $base_fsync/s (4 KiB O_DSYNC writes one after the other) | |"
-		# The same 10,000 answered again over 8 keep-alive connections at
-		# once: their commits are shared (a batch takes in what came).
-		awk -v d="$T" 'BEGIN { RS = "\nnext\n" } { f = d "/par." (NR % 8); if (seen[f]++) printf "\nnext\n" >> f; printf "%s", $0 >> f }' "$T/ans.cfg"
-		t0=$(now_ms) cpids=
-		for f in "$T"/par.?; do curl -s -K "$f" >"$f.codes" & cpids="$cpids $!"; done
-		wait $cpids
-		tp=$(($(now_ms) - t0))
-		okp=$(cat "$T"/par.*.codes | grep -c '^200$' || true)
-		echo "| 10,000 safety answers over 8 keep-alive connections at once | $((n * 1000 / (tp > 0 ? tp : 1)))/s ($okp × 200) | one connection: $((n * 1000 / (ta > 0 ? ta : 1)))/s | |"
+		# 10,000 answers over 1, 8, 32 and 64 keep-alive connections
+		# at once (answerbench: each connection sends its next answer
+		# when the last reply came, as phones do), against the same
+		# number of GET /healthz over one connection. A reply means
+		# committed: one connection waits for a commit per answer (the
+		# O_DSYNC baseline), many share the commit of a loop turn.
+		hz=$("$KZ_BUILD/bench/answerbench" "$PORT" "$TOKEN" "$n" 1 /healthz | cut -d' ' -f1)
+		for c in 1 8 32 64; do
+			set -- $("$KZ_BUILD/bench/answerbench" "$PORT" "$TOKEN" "$n" "$c")
+			got=$("$KZ" -s "$T/kz.sock" --json show 1 | jq -r .safety.answered)
+			echo "| 10,000 safety answers over $c keep-alive connection(s) at once | $1/s ($2 × 200, $got recorded) | ${hz}/s (GET /healthz, one connection); $base_fsync/s (4 KiB O_DSYNC writes one after the other) | |"
+		done
 	fi
 	stop
 done
