@@ -182,10 +182,16 @@ const char *const *
 safety_members_memo(const struct roster *r, char *const *roles,
     int min_scale, json_t *trigger, size_t *n, const char **why)
 {
-	struct safety_memo	*mm = r->smemo;
-	char			*key = memo_key(roles, min_scale, trigger);
+	struct safety_memo	*mm;
+	char			*key;
 	size_t			 i;
 
+	*n = 0;
+	*why = NULL;
+	if (r == NULL)		/* no roster: nobody to ask */
+		return NULL;
+	mm = r->smemo;
+	key = memo_key(roles, min_scale, trigger);
 	if (mm == NULL)
 		mm = ((struct roster *)r)->smemo = xcalloc(1, sizeof *mm);
 	for (i = 0; i < SAFETY_MEMO; i++)
