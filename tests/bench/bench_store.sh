@@ -42,8 +42,11 @@ printf 'members:\n  - {id: op}\nroles:\n  - {id: ops, members: [op]}\n' >"$T/ros
 	done
 } >"$T/runbooks/big.yaml"
 export KEIZOKU_SOCKET=$T/kz.sock
-# round BACKEND: `done` p50/p99 with keizokud on the backend.
-round() {	# BACKEND [DSN]
+# round TAG BACKEND [DSN]: `done` p50/p99 with keizokud on the backend;
+# beside it ($T/trips.TAG, $T/trig.TAG) the round trips per `done` and
+# the triggers accepted per second, each starting an incident (wrk, 50
+# keep-alive connections, 4 s).
+round() {	# TAG BACKEND [DSN]
 	{
 		echo "state_dir: state-$1"
 		echo "runbooks: runbooks"
@@ -51,10 +54,12 @@ round() {	# BACKEND [DSN]
 		echo "roster: roster.yaml"
 		echo "admins: [root]"
 		echo "control: {socket: kz.sock, mode: \"0600\"}"
-		[ "$1" = postgresql ] && echo "store: {backend: postgresql, dsn: \"${2:-$(pg_dsn)}\"}"
+		[ "$2" = postgresql ] && echo "store: {backend: postgresql, dsn: \"${3:-$(pg_dsn)}\"}"
 		echo "http: {listen: 127.0.0.1:$HP}"
+		echo "sources:"
+		echo "  mon: {format: json, auth: {bearer: \"env:BENCH_TOKEN\"}}"
 	} >"$T/keizokud.yaml"
-	"$KZD" -c "$T/keizokud.yaml" 2>>"$T/log" &
+	BENCH_TOKEN=bench-token "$KZD" -c "$T/keizokud.yaml" 2>>"$T/log" &
 	pid=$!
 	until "$KZ" status >/dev/null 2>&1; do sleep 0.01; done
 	"$CB" activate "$T/kz.sock" big 50 >/dev/null
@@ -62,10 +67,34 @@ round() {	# BACKEND [DSN]
 	"$CB" ctl "$T/kz.sock" 50 20
 	# Round trips to the server per `done` (the store's own count:
 	# what the loop waits for on a far network, whatever the load).
-	[ "$1" = postgresql ] && echo "$t0 $(trips)" |
-	    awk '{printf "%.1f\n", ($2 - $1) / 1000}' >"$T/trips.$1${2:+.far}"
+	[ "$2" = postgresql ] && echo "$t0 $(trips)" |
+	    awk '{printf "%.1f\n", ($2 - $1) / 1000}' >"$T/trips.$1"
+	if command -v wrk >/dev/null; then
+		wrk -t2 -c50 -d4s -s "$T/post.lua" \
+		    "http://127.0.0.1:$HP/v1/hooks/mon" >"$T/w" 2>&1
+		awk '/Requests\/sec/ {print $2}' "$T/w" >"$T/trig.$1"
+	else
+		echo "(wrk not installed)" >"$T/trig.$1"
+	fi
 	kill -TERM $pid; wait $pid || true; pid=""
 }
+cat >"$T/post.lua" <<'LUA'
+local n = 0
+request = function()
+  n = n + 1
+  local body = '{"alert": "a' .. n .. '-' .. math.random(1, 1e9) .. '"}'
+  return wrk.format("POST", "/v1/hooks/mon", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer bench-token"}, body)
+end
+LUA
+{
+	echo "runbook: r"
+	echo "activation:"
+	echo "  - source: mon"
+	echo "    match: {alert: {exists: true}}"
+	echo "    key: \"{{trigger.alert}}\""
+	echo "steps:"
+	echo "  - {id: s, assign: role:ops, timeout: 1h}"
+} >"$T/runbooks/r.yaml"
 HP=$(free_port)
 trips() {
 	curl -s "http://127.0.0.1:$HP/metrics" |
@@ -75,9 +104,15 @@ val() { echo "$2" | grep "$1" | sed "s/.*$3=\([0-9.]*\).*/\1/"; }
 s=$("$SB" sqlite "$T/bench.db" 2000)
 p=$("$SB" postgresql "$(pg_dsn)" 2000)
 f=$("$SB" postgresql "$far_dsn" 200)
-rs=$(round sqlite)
-rp=$(round postgresql)
-rf=$(round postgresql "$far_dsn")
+rs=$(round sqlite sqlite)
+rp=$(round local postgresql)
+rf=$(round far postgresql "$far_dsn")
+# The same server as the primary of a synchronous standby (on this
+# machine): a commit waits until the standby has applied it.
+kill "$proxy" 2>/dev/null; proxy=""
+pg_setup_pair >/dev/null
+rr=$(round sync postgresql)
+ss=$("$SB" postgresql "$(pg_dsn)" 1000)
 row() {	# what, pg line, sqlite line
 	p50=$(echo "$2" | sed 's/.*p50=\([0-9.]*\).*/\1/'); p99=$(echo "$2" | sed 's/.*p99=\([0-9.]*\).*/\1/')
 	b50=$(echo "$3" | sed 's/.*p50=\([0-9.]*\).*/\1/'); b99=$(echo "$3" | sed 's/.*p99=\([0-9.]*\).*/\1/')
@@ -89,4 +124,10 @@ row "one group commit: BEGIN, SAVEPOINT, INSERT, RELEASE, COMMIT (a loop turn bl
 row "\`done\` round trip over the control socket" "$rp" "$rs"
 row "one group commit, PostgreSQL 2 ms round trip away" "$(echo "$f" | grep commit)" "$(echo "$s" | grep commit)"
 row "\`done\` round trip, PostgreSQL 2 ms round trip away (the loop is held this long)" "$rf" "$rs"
-echo "| round trips to PostgreSQL per \`done\` (the store's count, /metrics keizoku_store_round_trips_total; each holds the loop one network round trip) | $(cat "$T/trips.postgresql") | - | - |"
+echo "| round trips to PostgreSQL per \`done\` (the store's count, /metrics keizoku_store_round_trips_total; each holds the loop one network round trip) | $(cat "$T/trips.local") | - | - |"
+row "\`done\` round trip, PostgreSQL with a synchronous standby (remote_apply, same machine)" "$rr" "$rs"
+row "one group commit, PostgreSQL with a synchronous standby" "$(echo "$ss" | grep commit)" "$(echo "$s" | grep commit)"
+trig() { awk -v a="$(cat "$T/trig.$1")" -v b="$(cat "$T/trig.sqlite")" 'BEGIN { if (b + 0 > 0) printf "%.2fx", a / b; else print "-" }'; }
+echo "| triggers accepted per second, each starting an incident (50 keep-alive connections), PostgreSQL (loopback) | $(cat "$T/trig.local") | SQLite $(cat "$T/trig.sqlite") | $(trig local) |"
+echo "| the same, PostgreSQL with a synchronous standby | $(cat "$T/trig.sync") | SQLite $(cat "$T/trig.sqlite") | $(trig sync) |"
+echo "| the same, PostgreSQL 2 ms round trip away | $(cat "$T/trig.far") | SQLite $(cat "$T/trig.sqlite") | $(trig far) |"
