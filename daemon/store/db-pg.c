@@ -137,6 +137,12 @@ pg_err(struct db_pg *p, const PGresult *res, const char *what)
 	    "55P03") == 0)
 		db_seterr(&p->db, "another session has held the write lock "
 		    "for 2 s (an instance stuck in its transaction?): %s", msg);
+	else if (res != NULL && PQresultErrorField(res, PG_DIAG_SQLSTATE) !=
+	    NULL && strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+	    "25006") == 0)
+		db_seterr(&p->db, "%s: %s (the server is a read-only standby: "
+		    "give keizokud the primary, or every node with "
+		    "target_session_attrs=read-write)", what, msg);
 	else
 		db_seterr(&p->db, "%s: %s", what, msg);
 }

@@ -30,6 +30,21 @@ export KZ_TEST_DSN="$(pg_pair_dsn)"
 	printf '  - {id: after, title: 復旧後, assign: role:operator}\n'
 	printf '  - {id: t, title: 期限つき, assign: role:operator, timeout: 30m, on_timeout: fail}\n'
 } >"$T/runbooks/load.yaml"
+# A read-only standby given as the only host: keizokud does not start,
+# and says why; with target_session_attrs=read-write libpq refuses it
+# before that. Nothing is written to it (it cannot be).
+sa="host=127.0.0.1 port=$PG2_PORT dbname=keizoku user=postgres connect_timeout=5"
+sed "s|env:KZ_TEST_DSN|$sa|" "$T/keizokud.yaml" >"$T/ro1.yaml"
+"$KZD" -c "$T/ro1.yaml" >"$T/ro1.log" 2>&1
+expect_eq "the standby as the only host: keizokud exits 1" "$?" 1
+check "... saying the server is a read-only standby, and what to give instead" grep -q 'read-only standby: give keizokud the primary, or every node with target_session_attrs=read-write' "$T/ro1.log"
+sed 's/^/# /' "$T/ro1.log" | head -3
+sed "s|env:KZ_TEST_DSN|$sa target_session_attrs=read-write|" "$T/keizokud.yaml" >"$T/ro2.yaml"
+"$KZD" -c "$T/ro2.yaml" >"$T/ro2.log" 2>&1
+expect_eq "... with target_session_attrs=read-write: exits 1" "$?" 1
+check "... saying it cannot connect to a read-write server" grep -qi 'cannot connect to PostgreSQL.*read-only\|cannot connect to PostgreSQL.*read-write' "$T/ro2.log"
+sed 's/^/# /' "$T/ro2.log" | head -3
+
 KEIZOKU_TEST_CLOCK=2026-11-20T03:12:00Z start_kzd || exit 1
 id=$("$KZ" --json activate load | jq -r .incident)
 expect_eq "activate: an incident on the primary" "$id" 1
