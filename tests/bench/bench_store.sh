@@ -110,7 +110,8 @@ rf=$(round far postgresql "$far_dsn")
 # The same server as the primary of a synchronous standby (on this
 # machine): a commit waits until the standby has applied it.
 kill "$proxy" 2>/dev/null; proxy=""
-pg_setup_pair >/dev/null
+pg_teardown; rm -rf "$T/pg"
+pg_setup_pair >"$T/pair.log" 2>&1 || { cat "$T/pair.log" >&2; exit 1; }
 rr=$(round sync postgresql)
 ss=$("$SB" postgresql "$(pg_dsn)" 1000)
 row() {	# what, pg line, sqlite line
