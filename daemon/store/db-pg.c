@@ -121,8 +121,12 @@ static void
 pg_err(struct db_pg *p, const PGresult *res, const char *what)
 {
 	const char	*m = res != NULL ? PQresultErrorMessage(res) : "";
+	const char	*state = res != NULL ?
+			    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	char		 msg[400];
 
+	if (state == NULL)
+		state = "";
 	if (m == NULL || *m == '\0')
 		m = PQerrorMessage(p->conn);
 	kz_strlcpy(msg, m != NULL ? m : "", sizeof msg);
@@ -132,14 +136,10 @@ pg_err(struct db_pg *p, const PGresult *res, const char *what)
 	if (PQstatus(p->conn) != CONNECTION_OK)
 		db_seterr(&p->db, "%s: the PostgreSQL server does not answer: "
 		    "%s", what, msg);
-	else if (res != NULL && PQresultErrorField(res, PG_DIAG_SQLSTATE) !=
-	    NULL && strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE),
-	    "55P03") == 0)
+	else if (strcmp(state, "55P03") == 0)
 		db_seterr(&p->db, "another session has held the write lock "
 		    "for 2 s (an instance stuck in its transaction?): %s", msg);
-	else if (res != NULL && PQresultErrorField(res, PG_DIAG_SQLSTATE) !=
-	    NULL && strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE),
-	    "25006") == 0)
+	else if (strcmp(state, "25006") == 0)
 		db_seterr(&p->db, "%s: %s (the server is a read-only standby: "
 		    "give keizokud the primary, or every node with "
 		    "target_session_attrs=read-write)", what, msg);
@@ -639,8 +639,9 @@ pg_raw(struct db *db, const char *sql)
 			return rc;
 		}
 		/* ROLLBACK TO op after a failure: what waits goes first
-		 * (it may hold the savepoint), whatever became of it. */
-		if (p->npend > 0)
+		 * (it may hold the savepoint), whatever became of it; any
+		 * other statement below fails with what waits. */
+		if (p->npend > 0 && strcmp(sql, "ROLLBACK TO op") == 0)
 			(void)pg_pipe(p, NULL, NULL, 0, NULL);
 	}
 	if (pg_ensure(p) == -1) {

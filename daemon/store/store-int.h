@@ -23,8 +23,6 @@ int	 store_later(struct store *, const char *sql, json_t *params,
 void	 store_seterr(struct store *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
-/* Runs sql and calls cb per row with its columns as text (NULL for
- * NULL); no JSON per row. */
 /* Statements, for the store's own files only (the layers above call the
  * typed functions of store.h; make layers checks): JSON-array
  * parameters, rows as an array of objects. Statements are prepared once
@@ -38,6 +36,8 @@ int	 store_exec(struct store *, const char *sql, json_t *params);
 int64_t	 store_insert(struct store *, const char *sql, json_t *params);
 /* Rows changed by the last statement. */
 int64_t	 store_changes(struct store *);
+/* Runs sql and calls cb per row with its columns as text (NULL for
+ * NULL); no JSON per row. */
 int	 store_each(struct store *, const char *sql, json_t *params,
 	    int (*cb)(void *, int, const char *const *), void *arg);
 /* The driver under the store (the importer copies through it). */

@@ -139,12 +139,14 @@ store_query(struct store *s, const char *sql, json_t *params)
 	return rows;
 }
 
-/* A statement whose rows nobody reads: on PostgreSQL it waits for the
- * next round trip (db.h); its failure fails the operation at its end. */
+/* A statement run when convenient (db.h's later): on PostgreSQL with the
+ * next round trip, its rows (if cb) to cb; a failure fails the operation
+ * at its end. */
 static int
-run_later(struct store *s, const char *sql, json_t *params)
+run_later(struct store *s, const char *sql, json_t *params,
+    void (*cb)(void *, json_t *), void *arg)
 {
-	if (s->db->ops->later(s->db, sql, params, NULL, NULL) == -1) {
+	if (s->db->ops->later(s->db, sql, params, cb, arg) == -1) {
 		db_failed(s);
 		return -1;
 	}
@@ -154,7 +156,7 @@ run_later(struct store *s, const char *sql, json_t *params)
 int
 store_exec(struct store *s, const char *sql, json_t *params)
 {
-	return run_later(s, sql, params);
+	return run_later(s, sql, params, NULL, NULL);
 }
 
 int64_t
@@ -186,20 +188,15 @@ store_changes(struct store *s)
 int
 sexec(struct store *s, const char *sql, json_t *params)
 {
-	int rc = run_later(s, sql, params);
-
-	json_decref(params);
-	return rc;
+	return store_later(s, sql, params, NULL, NULL);
 }
 
 int
 store_later(struct store *s, const char *sql, json_t *params,
     void (*cb)(void *, json_t *), void *arg)
 {
-	int rc = s->db->ops->later(s->db, sql, params, cb, arg);
+	int rc = run_later(s, sql, params, cb, arg);
 
-	if (rc == -1)
-		db_failed(s);
 	json_decref(params);
 	return rc;
 }
