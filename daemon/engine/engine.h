@@ -45,6 +45,9 @@ struct step_st {
 	int		 cursor;	/* asked (or reminded) so far */
 	int		 rounds;	/* reminder rounds started */
 	int		 dirty;
+	int		 stored;	/* the store has its row: a step as it
+					   began (blocked, nothing set) has
+					   none until it changes */
 };
 
 /* Staff assembly (SPEC §6): one row per member called for a role of an

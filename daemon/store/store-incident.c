@@ -11,11 +11,26 @@
 #include "store/store-int.h"
 #include "store/store.h"
 
+/* A step as it began: blocked, nothing set. Its row is written only
+ * once it differs (a 20-step runbook starts with a few rows, not 20);
+ * the load takes a missing row for this. */
 static int
-save_step(struct store *s, struct incident *inc, size_t i, int insert)
+step_untouched(const struct step_st *st)
+{
+	return st->state == SS_BLOCKED && st->assignee == NULL &&
+	    st->acked_by == NULL && st->done_by == NULL && st->note == NULL &&
+	    st->ready_at == 0 && st->acked_at == 0 && st->done_at == 0 &&
+	    st->deadline_at == 0 && st->esc_level == 0 && st->attempts == 0 &&
+	    !st->pinned && st->asked == 0 && st->answered == 0 &&
+	    st->cursor == 0 && st->rounds == 0;
+}
+
+static int
+save_step(struct store *s, struct incident *inc, size_t i)
 {
 	struct step_st	*st = &inc->steps[i];
 	json_t		*p;
+	int		 insert = !st->stored;
 
 	p = json_pack("[o,o,o,o,o,o,o,o,o,i,i,b,i,i,i,i,I,I,s]",
 	    json_string(step_state_name(st->state)),
@@ -27,6 +42,7 @@ save_step(struct store *s, struct incident *inc, size_t i, int insert)
 	    st->asked, st->answered, st->cursor, st->rounds,
 	    (json_int_t)inc->id, (json_int_t)i, inc->rb->steps[i].id);
 	st->dirty = 0;
+	st->stored = 1;
 	if (insert)
 		return sexec(s, "INSERT INTO steps(state, assignee, acked_by, "
 		    "done_by, note, ready_at, acked_at, done_at, deadline_at, "
@@ -95,20 +111,23 @@ store_incident_save(struct store *s, struct incident *inc)
 	free(vars);
 	free(sys);
 	if (inc->is_new) {
+		json_array_append_new(p, json_integer((json_int_t)
+		    inc->rb->nsteps));
 		if (store_put_runbook(s, inc->rb) == -1 ||
 		    (inc->id = store_insert(s, "INSERT INTO incidents(runbook, "
 		    "rb_hash, title, state, drill, started_at, closed_at, "
 		    "trigger, vars, source, dedup_key, confirm_by, "
 		    "activated_by, "
-		    "note, systems) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-		    "$9, "
-		    "$10, $11, $12, $13, $14, $15) RETURNING id", p)) == -1) {
+		    "note, systems, nsteps) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+		    "$8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+		    p)) == -1) {
 			json_decref(p);
 			return -1;
 		}
 		json_decref(p);
 		for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
-			rc = save_step(s, inc, i, 1);
+			if (!step_untouched(&inc->steps[i]))
+				rc = save_step(s, inc, i);
 		inc->is_new = 0;
 		inc->dirty = 0;
 		return rc == 0 ? save_callouts(s, inc) : rc;
@@ -126,8 +145,9 @@ store_incident_save(struct store *s, struct incident *inc)
 	} else
 		json_decref(p);
 	for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
-		if (inc->steps[i].dirty)
-			rc = save_step(s, inc, i, 0);
+		if (inc->steps[i].dirty && (inc->steps[i].stored ||
+		    !step_untouched(&inc->steps[i])))
+			rc = save_step(s, inc, i);
 	return rc == 0 ? save_callouts(s, inc) : rc;
 }
 
@@ -327,6 +347,7 @@ store_incident_load_for(struct store *s, int64_t id, const char *member,
 		if (idx < 0 || (size_t)idx >= rb->nsteps)
 			continue;
 		st = &inc->steps[idx];
+		st->stored = 1;
 		state = step_state_parse(json_string_value(json_object_get(sr,
 		    "state")));
 		st->state = state < 0 ? SS_BLOCKED : (enum step_state)state;
@@ -409,10 +430,15 @@ store_counts(struct store *s, const char *table, const char *column)
 		{ "incidents", "state", "SELECT state AS k, drill, count(*) AS "
 		    "n "
 		    "FROM incidents GROUP BY state, drill" },
+		/* A step without a row is blocked as it began. */
 		{ "steps", "state", "SELECT s.state AS k, i.drill AS drill, "
 		    "count(*) AS n FROM steps s JOIN incidents i ON "
 		    "i.id = s.incident WHERE i.state = 'active' GROUP BY "
-		    "s.state, i.drill" },
+		    "s.state, i.drill UNION ALL SELECT 'blocked' AS k, i.drill "
+		    "AS drill, CAST(sum(i.nsteps - (SELECT count(*) FROM steps s "
+		    "WHERE s.incident = i.id)) AS BIGINT) AS n FROM incidents i "
+		    "WHERE "
+		    "i.state = 'active' GROUP BY i.drill" },
 		{ "notifications", "state", "SELECT state AS k, drill, "
 		    "count(*) AS n FROM notifications GROUP BY state, drill" },
 		{ "exceptions", "state", "SELECT state AS k, drill, count(*) "

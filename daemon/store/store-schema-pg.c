@@ -136,5 +136,9 @@ const char *const store_pg_migrations[] = {
 	"CREATE INDEX responses_member ON responses(incident, member);"
 	"CREATE INDEX responses_tally ON responses(incident, step, role,"
 	"  answer);",
+	/* 13: see store-schema.c */
+	"ALTER TABLE incidents ADD COLUMN nsteps BIGINT NOT NULL DEFAULT 0;"
+	"UPDATE incidents SET nsteps = (SELECT count(*) FROM steps WHERE"
+	"  steps.incident = incidents.id);",
 	NULL
 };

@@ -173,5 +173,12 @@ const char *const store_migrations[] = {
 	"CREATE INDEX responses_member ON responses(incident, member);"
 	"CREATE INDEX responses_tally ON responses(incident, step, role,"
 	"  answer);",
+	/* 13: a step's row is written once it changes (an activation
+	 * writes the steps it makes ready, not every step); the incident
+	 * knows how many steps it has, so that those without a row are
+	 * still counted (blocked) */
+	"ALTER TABLE incidents ADD COLUMN nsteps INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE incidents SET nsteps = (SELECT count(*) FROM steps WHERE"
+	"  steps.incident = incidents.id);",
 	NULL
 };

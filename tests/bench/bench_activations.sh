@@ -81,9 +81,15 @@ run() {	# url script conns -> "rate p50 p99 non2xx"
 set -- $(run "http://127.0.0.1:$BPORT/v1/hooks/mon" "$T/post.lua" 50); br=$1
 # BENCH_PERF=FILE: perf record -g on keizokud during the saturating run.
 [ -n "$BENCH_PERF" ] && { perf record ${BENCH_PERF_OPTS:--g} -o "$BENCH_PERF" -p $pid 2>/dev/null & perf=$!; }
+# CPU time of keizokud's process per activation (utime + stime, in
+# clock ticks): what a loaded machine changes least.
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+c0=$(cpu)
 set -- $(run "http://127.0.0.1:$KPORT/v1/hooks/mon" "$T/post.lua" 50); kr=$1 kbad=$4
+c1=$(cpu)
 [ -n "$BENCH_PERF" ] && { kill -INT $perf; wait $perf || true; }
 n=$(sqlite3 "$T/state/keizoku.db" "select count(*) from incidents")
+us=$(echo "$c0 $c1 $n $(getconf CLK_TCK)" | awk '{printf "%.0f", ($2 - $1) * 1e6 / $4 / $3}')
 # What each activation wrote (stderr: for the profile notes).
 for t in triggers incidents steps events timers notifications; do
 	printf '%s %s\n' "$t" "$(sqlite3 "$T/state/keizoku.db" "select round(count(*) * 1.0 / $n, 2) from $t")"
@@ -92,5 +98,6 @@ sqlite3 "$T/state/keizoku.db" "select type, count(*) / $n from events group by t
 set -- $(run "http://127.0.0.1:$BPORT/v1/hooks/mon" "$T/paced.lua" 40); pbr=$1 pb50=$2 pb99=$3
 set -- $(run "http://127.0.0.1:$KPORT/v1/hooks/mon" "$T/paced.lua" 40); pkr=$1 pk50=$2 pk99=$3 pbad=$4
 echo "| activations/s, each trigger a new incident of a 20-step runbook (role of 3, escalation timers; $n incidents committed, $kbad non-2xx; target >= 0.15 of bare) | $kr | bare evhttp answering 202: $br | $(echo "$kr $br" | awk '{printf "%.3f", $1/$2}') |"
+echo "| CPU time of keizokud per activation in that run (us; all its threads) | $us | - | - |"
 echo "| POST -> committed 202 of those activations at a fixed rate ($pkr/s; bare at $pbr/s), p50 / p99 (target p99 < 20 ms at 200/s; $pbad non-2xx) | $pk50 / $pk99 | $pb50 / $pb99 | - |"
 exit 0

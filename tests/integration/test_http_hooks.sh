@@ -44,6 +44,7 @@ activation:
     window: 1h
 steps:
   - {id: decide, title: 切り替えの判断, type: approval, assign: role:it-lead}
+  - {id: switch, title: 切り替え, needs: [decide], assign: role:it-lead}
 YAML
 cat >"$T/runbooks/vpn.yaml" <<'YAML'
 runbook: vpn
@@ -230,6 +231,15 @@ expect_eq "/metrics is 200" "$st" 200
 check "metrics: incidents by state and drill" grep -q '^keizoku_incidents{state="active",drill="false"} 7$' "$T/resp"
 check "metrics: drill incidents apart" grep -q '^keizoku_incidents{state="active",drill="true"} 2$' "$T/resp"
 check "metrics: steps by state" grep -q '^keizoku_steps{state="ready",drill="false"}' "$T/resp"
+# Steps still blocked as they began have no row of their own (an
+# activation writes the steps it changes): they are counted all the same,
+# as `show` lists them.
+want=0
+for id in $("$KZ" --json incidents | jq -r '.[] | select(.state == "active" and .drill == false) | .id'); do
+	want=$((want + $("$KZ" --json show "$id" | jq '[.steps[] | select(.state == "blocked")] | length')))
+done
+check "metrics: blocked steps counted, rows or not ($want)" grep -q "^keizoku_steps{state=\"blocked\",drill=\"false\"} $want\$" "$T/resp"
+check "... and some of them are blocked (the check means something)" test "$want" -gt 0
 check "metrics: triggers matched by source" grep -q '^keizoku_triggers_total{source="am",result="matched"} 3$' "$T/resp"
 check "metrics: unmatched counted" grep -q '^keizoku_triggers_total{source="am",result="unmatched"} 3$' "$T/resp"
 check "metrics: replays counted as duplicate" grep -q '^keizoku_triggers_total{source="quake",result="duplicate"} 1$' "$T/resp"

@@ -54,7 +54,7 @@ KEIZOKU_TEST_CLOCK=2026-11-20T03:12:00Z start_kzd || exit 1
 st=$("$KZ" --json status)
 expect_eq "status: node, role, store" "$(echo "$st" | jq -r '[.node, .role, .store] | join(" ")')" "tokyo-1 leader postgresql"
 check "/metrics: node, role and store" sh -c "curl -s http://127.0.0.1:$HP/metrics | grep -qx 'keizoku_node_info{node=\"tokyo-1\",role=\"leader\",store=\"postgresql\"} 1'"
-expect_eq "the schema is at the daemon's version" "$(kz_sql 'SELECT version FROM schema_version')" 12
+expect_eq "the schema is at the daemon's version" "$(kz_sql 'SELECT version FROM schema_version')" 13
 
 id=$("$KZ" --json activate failover | jq -r .incident)
 expect_eq "activate: an incident" "$id" 1
@@ -107,6 +107,6 @@ expect_eq "SIGTERM exits 0" "$KZD_RC" 0
 kz_sql "UPDATE schema_version SET version = 99" >/dev/null
 "$KZD" -c "$T/keizokud.yaml" >"$T/new.log" 2>&1
 expect_eq "a newer schema: keizokud exits 1" "$?" 1
-check "... saying so" grep -q 'database schema 99 is newer than this keizokud (12); refusing to touch it' "$T/new.log"
+check "... saying so" grep -q 'database schema 99 is newer than this keizokud (13); refusing to touch it' "$T/new.log"
 expect_eq "... and leaves it as it was" "$(kz_sql 'SELECT version FROM schema_version')" 99
 exit $_failed
