@@ -622,12 +622,20 @@ nt_payload(const struct channel_conf *ch, const struct nt_msg *m)
 static void
 nt_msg_id(char out[40])
 {
-	unsigned char	r[16];
-	char		hex[33];
+	/* Drawn 32 ids at a time: RAND_bytes costs about as much for 512
+	 * bytes as for 16, and an activation makes several ids. */
+	static unsigned char	pool[16 * 32];
+	static size_t		used = sizeof pool;
+	char			hex[33];
 
-	if (RAND_bytes(r, sizeof r) != 1)
-		fatalx("RAND_bytes failed: no randomness for message ids");
-	hex_encode(r, sizeof r, hex);
+	if (used == sizeof pool) {
+		if (RAND_bytes(pool, sizeof pool) != 1)
+			fatalx("RAND_bytes failed: no randomness for message "
+			    "ids");
+		used = 0;
+	}
+	hex_encode(pool + used, 16, hex);
+	used += 16;
 	snprintf(out, 40, "msg_%s", hex);
 }
 

@@ -17,6 +17,7 @@
 struct stmt_cache {
 	const char	*sql;
 	sqlite3_stmt	*st;
+	int		 rowid;	/* "... RETURNING id" run as its INSERT */
 };
 
 struct db_sqlite {
@@ -130,21 +131,32 @@ sl_err(struct db_sqlite *s, int rc, const char *what)
 	db_seterr(&s->db, "%s: %s", what, sqlite3_errmsg(s->h));
 }
 
+#define SL_RETURNING_ID	" RETURNING id"
+
+/* The prepared statement of sql; *rowid set when it is a plain INSERT
+ * whose "RETURNING id" was left off: SQLite runs RETURNING through a
+ * temporary table, and the row's id is sqlite3_last_insert_rowid's
+ * (store_insert's statements are all plain INSERTs). */
 static sqlite3_stmt *
-sl_prep(struct db_sqlite *s, const char *sql)
+sl_prep_id(struct db_sqlite *s, const char *sql, int *rowid)
 {
 	sqlite3_stmt	*st;
-	size_t		 i;
-	int		 rc;
+	size_t		 i, n = strlen(SL_RETURNING_ID), l;
+	int		 rc, rid = 0;
 
 	for (i = 0; i < s->ncache; i++)
 		if (s->cache[i].sql == sql)
-			return s->cache[i].st;
+			goto found;
 	for (i = 0; i < s->ncache; i++)
 		if (strcmp(s->cache[i].sql, sql) == 0)
-			return s->cache[i].st;
-	if ((rc = sqlite3_prepare_v3(s->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &st, NULL)) != SQLITE_OK) {
+			goto found;
+	l = strlen(sql);
+	if (strncmp(sql, "INSERT ", 7) == 0 && l > n &&
+	    strcmp(sql + l - n, SL_RETURNING_ID) == 0 &&
+	    strstr(sql, " ON CONFLICT") == NULL)
+		rid = 1;
+	if ((rc = sqlite3_prepare_v3(s->h, sql, rid ? (int)(l - n) : -1,
+	    SQLITE_PREPARE_PERSISTENT, &st, NULL)) != SQLITE_OK) {
 		sl_err(s, rc, "prepare");
 		db_seterr(&s->db, "cannot prepare: %s: "
 		    "%s", sqlite3_errmsg(s->h),
@@ -153,8 +165,19 @@ sl_prep(struct db_sqlite *s, const char *sql)
 	}
 	s->cache = xreallocarray(s->cache, s->ncache + 1, sizeof *s->cache);
 	s->cache[s->ncache].sql = sql;
+	s->cache[s->ncache].rowid = rid;
 	s->cache[s->ncache++].st = st;
-	return st;
+	i = s->ncache - 1;
+found:
+	if (rowid != NULL)
+		*rowid = s->cache[i].rowid;
+	return s->cache[i].st;
+}
+
+static sqlite3_stmt *
+sl_prep(struct db_sqlite *s, const char *sql)
+{
+	return sl_prep_id(s, sql, NULL);
 }
 
 static int
@@ -221,9 +244,9 @@ sl_run(struct db *db, const char *sql, json_t *params, json_t **rows)
 {
 	struct db_sqlite	*s = (struct db_sqlite *)db;
 	sqlite3_stmt		*st;
-	int			 rc;
+	int			 rc, rowid;
 
-	if ((st = sl_prep(s, sql)) == NULL)
+	if ((st = sl_prep_id(s, sql, &rowid)) == NULL)
 		return -1;
 	sl_bind(st, params);
 	if (rows != NULL)
@@ -250,6 +273,9 @@ sl_run(struct db *db, const char *sql, json_t *params, json_t **rows)
 		}
 		return -1;
 	}
+	if (rowid && rows != NULL && sqlite3_changes(s->h) == 1)
+		json_array_append_new(*rows, json_pack("{s:I}", "id",
+		    (json_int_t)sqlite3_last_insert_rowid(s->h)));
 	return 0;
 }
 
