@@ -314,9 +314,31 @@ start_action(const struct actx *a, struct incident *inc, int i,
 	eng_emit(fx, EF_ACTION, i, d)->due = s->attempts;
 }
 
+/* eng_step_data with the incident's context (without steps) built once
+ * per eng_advance: a runbook making twenty steps ready rendered each
+ * title with a context of its own. A title naming steps gets them. */
+static json_t *
+step_data_shared(const struct incident *inc, int i, json_t **ctx)
+{
+	const struct rb_step	*rs = &inc->rb->steps[i];
+	char			*title;
+	json_t			*d;
+
+	if (rs->title == NULL || strstr(rs->title, "{{") == NULL ||
+	    strstr(rs->title, "steps") != NULL)
+		return eng_step_data(inc, i);
+	if (*ctx == NULL)
+		*ctx = eng_context(inc, 0);
+	title = engine_step_title(inc, i, *ctx);
+	d = json_pack("{s:s,s:s,s:s}", "step", rs->id, "title", title,
+	    "type", step_type_name(rs->type));
+	free(title);
+	return d;
+}
+
 static void
 make_ready(const struct actx *a, struct incident *inc, int i,
-    struct effects *fx)
+    struct effects *fx, json_t **shared)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
 	struct step_st		*s = &inc->steps[i];
@@ -380,7 +402,8 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 	default:
 		break;
 	}
-	eng_notify(fx, EV_STEP_READY, i, rs->assign, eng_step_data(inc, i));
+	eng_notify(fx, EV_STEP_READY, i, rs->assign, step_data_shared(inc, i,
+	    shared));
 }
 
 /* Makes blocked steps whose needs are met ready (or skips them when
@@ -389,6 +412,7 @@ void
 eng_advance(const struct actx *a, struct incident *inc, struct effects *fx)
 {
 	const struct runbook	*rb = inc->rb;
+	json_t			*shared = NULL;	/* step_data_shared */
 	int			 changed = 1;
 	size_t			 i, j;
 
@@ -427,9 +451,10 @@ eng_advance(const struct actx *a, struct incident *inc, struct effects *fx)
 					continue;
 				}
 			}
-			make_ready(a, inc, (int)i, fx);
+			make_ready(a, inc, (int)i, fx, &shared);
 		}
 	}
+	json_decref(shared);
 }
 
 int
