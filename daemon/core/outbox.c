@@ -139,6 +139,13 @@ struct outbox {
 	const struct config	*conf;		/* the config last seen */
 };
 
+/* A list of row ids (and times) for one statement of many rows. */
+struct ob_ids {
+	int64_t	*id;
+	int64_t	*at;
+	size_t	 n, size;
+};
+
 static void	ob_timer_cb(evutil_socket_t, short, void *);
 static void	ob_flush_cb(evutil_socket_t, short, void *);
 static void	ob_kick(struct outbox *);
@@ -724,10 +731,29 @@ ob_ahead_settle(struct outbox *ob, uint64_t seq, int ok)
  * slot would bound the rate by the disk). After a kill -9 they count as
  * in flight (sent as resends): at most OB_AHEAD a channel more.
  */
-static json_t *
-ob_ahead(struct outbox *ob, uint64_t seq)
+static void
+ob_ids_add(struct ob_ids *l, int64_t id, int64_t at)
 {
-	json_t		*ids = json_array();
+	if (l->n == l->size) {
+		l->size = l->size == 0 ? 64 : l->size * 2;
+		l->id = xreallocarray(l->id, l->size, sizeof *l->id);
+		l->at = xreallocarray(l->at, l->size, sizeof *l->at);
+	}
+	l->id[l->n] = id;
+	l->at[l->n++] = at;
+}
+
+static void
+ob_ids_free(struct ob_ids *l)
+{
+	free(l->id);
+	free(l->at);
+	memset(l, 0, sizeof *l);
+}
+
+static void
+ob_ahead(struct outbox *ob, uint64_t seq, struct ob_ids *ids)
+{
 	struct ob_row	*r;
 	size_t		 i, n;
 
@@ -739,10 +765,9 @@ ob_ahead(struct outbox *ob, uint64_t seq)
 			if (r->recorded || r->recording != 0 || r->resend)
 				continue;
 			r->recording = seq;
-			json_array_append_new(ids, json_integer(r->id));
+			ob_ids_add(ids, r->id, 0);
 		}
 	}
-	return ids;
 }
 
 static void
@@ -803,54 +828,17 @@ ob_write(struct kz_daemon *d, struct ob_row *r)
 	    r->attempts, r->next, r->error, r->delivered_at);
 }
 
-/* The deliveries of a batch in one statement: {"id": delivered_at}. */
+/* Records the attempts about to be made (the rows to start and those
+ * recorded ahead, ids): sending = the attempt, and a row whose earlier
+ * recorded attempt has no result becomes a resend. */
 static int
-ob_write_delivered(struct kz_daemon *d, json_t *done)
-{
-	json_t		*v;
-	const char	*k;
-	int		 rc;
-
-	if (json_object_size(done) == 0) {
-		json_decref(done);
-		return 0;
-	}
-	rc = 0;
-	json_object_foreach(done, k, v) {
-		rc = store_notification_delivered(d->store, strtoll(k, NULL,
-		    10), json_integer_value(v));
-		if (rc == -1)
-			break;
-	}
-	json_decref(done);
-	return rc;
-}
-
-/* Records the attempts about to be made: sending = the attempt, and a
- * row whose earlier recorded attempt has no result becomes a resend. */
-static int
-ob_write_starts(struct kz_daemon *d, struct ob_rows *rows, json_t *ids)
+ob_write_starts(struct kz_daemon *d, struct ob_rows *rows, struct ob_ids *ids)
 {
 	struct ob_row	*r;
-	json_t		*v;
-	size_t		 i;
-	int		 rc;
 
 	TAILQ_FOREACH(r, rows, entry)
-		json_array_append_new(ids, json_integer(r->id));
-	if (json_array_size(ids) == 0) {
-		json_decref(ids);
-		return 0;
-	}
-	rc = 0;
-	json_array_foreach(ids, i, v) {
-		rc = store_notification_sending(d->store,
-		    json_integer_value(v));
-		if (rc == -1)
-			break;
-	}
-	json_decref(ids);
-	return rc;
+		ob_ids_add(ids, r->id, 0);
+	return store_notifications_sending(d->store, ids->id, ids->n);
 }
 
 /* Whether rows at the head of a channel wait to be recorded ahead. */
@@ -906,8 +894,7 @@ ob_flush(struct outbox *ob)
 	struct kz_daemon	*d = ob->d;
 	struct ob_batch		*b;
 	struct ob_row		*r;
-	json_t			*done;
-	char			 key[32];
+	struct ob_ids		 ids = { 0 };
 	int			 ok = 1;
 
 	if (ob->flush_armed) {
@@ -933,19 +920,21 @@ ob_flush(struct outbox *ob)
 	TAILQ_CONCAT(&b->starts, &ob->starts, entry);
 	ob->nstarts = 0;
 	TAILQ_INSERT_TAIL(&ob->batches, b, entry);
-	if (ob_write_starts(d, &b->starts, ob_ahead(ob, b->seq)) == -1)
+	ob_ahead(ob, b->seq, &ids);
+	if (ob_write_starts(d, &b->starts, &ids) == -1)
 		ok = 0;
-	done = json_object();
+	/* The deliveries in a few statements, the failures one by one. */
+	ids.n = 0;
 	TAILQ_FOREACH(r, &b->rows, entry) {
-		if (r->delivered_at != 0) {
-			snprintf(key, sizeof key, "%lld", (long long)r->id);
-			json_object_set_new(done, key,
-			    json_integer(r->delivered_at));
-		} else if (ok && ob_write(d, r) == -1)
+		if (r->delivered_at != 0)
+			ob_ids_add(&ids, r->id, r->delivered_at);
+		else if (ok && ob_write(d, r) == -1)
 			ok = 0;
 	}
-	if (ob_write_delivered(d, done) == -1)
+	if (ok && store_notifications_delivered(d->store, ids.id, ids.at,
+	    ids.n) == -1)
 		ok = 0;
+	ob_ids_free(&ids);
 	kz_after_commit(d, ob_batch_committed, b, ob_batch_dropped);
 	kz_op_end(d, ok, NULL, NULL);
 }

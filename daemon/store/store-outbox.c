@@ -1,10 +1,13 @@
 /* The outbox (store.h): the notifications table. A row is written in the
  * transaction of the event it tells of; each delivery attempt is recorded
  * before it goes (sending) and its result after. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/jsonutil.h"
+#include "common/log.h"
 #include "common/xmalloc.h"
 #include "store/store-int.h"
 #include "store/store.h"
@@ -56,36 +59,69 @@ store_outbox_next(struct store *s, int64_t now)
 	return at;
 }
 
+/* store_each's rows of store_outbox_due, as text. */
+struct so_due {
+	struct outbox_row	*v;
+	size_t			 n, size;
+};
+
+static int64_t
+so_int(const char *s)
+{
+	return s != NULL ? strtoll(s, NULL, 10) : 0;
+}
+
+static int
+so_due_row(void *arg, int ncol, const char *const *col)
+{
+	struct so_due		*d = arg;
+	struct outbox_row	*r;
+
+	if (ncol != 7)
+		return -1;
+	if (d->n == d->size) {
+		d->size = d->size == 0 ? 64 : d->size * 2;
+		d->v = xreallocarray(d->v, d->size + 1, sizeof *d->v);
+	}
+	r = &d->v[d->n++];
+	memset(r, 0, sizeof *r);
+	r->id = so_int(col[0]);
+	r->msg_id = xstrdup(col[1] != NULL ? col[1] : "");
+	r->payload = xstrdup(col[2] != NULL ? col[2] : "");
+	r->due = so_int(col[3]);
+	r->sending = so_int(col[4]);
+	r->attempts = so_int(col[5]);
+	r->resend = so_int(col[6]) != 0;
+	return 0;
+}
+
 int
 store_outbox_due(struct store *s, const char *channel, int64_t now,
     int64_t after_at, int64_t after_id, size_t limit,
     struct outbox_row **v, size_t *n)
 {
-	json_t	*rows, *r;
-	size_t	 i;
+	struct so_due	 d = { NULL, 0, 0 };
+	json_t		*p;
+	int		 rc;
 
 	*v = NULL;
 	*n = 0;
-	rows = squery(s, "SELECT id, msg_id, payload, next_attempt_at, "
+	/* Rows as text, no JSON object a row: this read runs for every
+	 * OB_PREFETCH / 2 deliveries. */
+	p = json_pack("[s,I,I,I,I]", channel, (json_int_t)now,
+	    (json_int_t)after_at, (json_int_t)after_id, (json_int_t)limit);
+	rc = store_each(s, "SELECT id, msg_id, payload, next_attempt_at, "
 	    "sending, attempts, resend FROM notifications WHERE state = "
 	    "'pending' AND channel = $1 AND next_attempt_at <= $2 AND "
 	    "(next_attempt_at, id) > ($3, $4) ORDER BY next_attempt_at, id "
-	    "LIMIT $5", json_pack("[s,I,I,I,I]", channel, (json_int_t)now,
-	    (json_int_t)after_at, (json_int_t)after_id, (json_int_t)limit));
-	if (rows == NULL)
+	    "LIMIT $5", p, so_due_row, &d);
+	json_decref(p);
+	if (rc == -1) {
+		store_outbox_rows_free(d.v, d.n);
 		return -1;
-	*n = json_array_size(rows);
-	*v = xcalloc(*n + 1, sizeof **v);
-	json_array_foreach(rows, i, r) {
-		(*v)[i].id = jget_int(r, "id");
-		(*v)[i].due = jget_int(r, "next_attempt_at");
-		(*v)[i].attempts = jget_int(r, "attempts");
-		(*v)[i].sending = jget_int(r, "sending");
-		(*v)[i].resend = jget_int(r, "resend") != 0;
-		(*v)[i].msg_id = xstrdup(jget_str(r, "msg_id") ?: "");
-		(*v)[i].payload = xstrdup(jget_str(r, "payload") ?: "");
 	}
-	json_decref(rows);
+	*v = d.v != NULL ? d.v : xcalloc(1, sizeof **v);
+	*n = d.n;
 	return 0;
 }
 
@@ -135,27 +171,139 @@ store_notification_result(struct store *s, int64_t id, const char *state,
 }
 
 int
-store_notification_delivered(struct store *s, int64_t id, int64_t at)
-{
-	return sexec(s, "UPDATE notifications SET state = 'delivered', "
-	    "attempts = attempts + 1, delivered_at = $1, next_attempt_at = $1 "
-	    "WHERE id = $2", json_pack("[I,I]", (json_int_t)at,
-	    (json_int_t)id));
-}
-
-int
-store_notification_sending(struct store *s, int64_t id)
-{
-	/* A row whose earlier recorded attempt has no result becomes a
-	 * resend. */
-	return sexec(s, "UPDATE notifications SET resend = CASE WHEN resend "
-	    "<> 0 OR sending > attempts THEN 1 ELSE 0 END, sending = attempts "
-	    "+ 1 WHERE id = $1", json_pack("[I]", (json_int_t)id));
-}
-
-int
 store_notification_unsend(struct store *s, int64_t id)
 {
 	return sexec(s, "UPDATE notifications SET sending = attempts WHERE "
 	    "id = $1", json_pack("[I]", (json_int_t)id));
+}
+
+/*
+ * Many rows in one statement: the ids in an IN list of one of a few
+ * fixed sizes (each a statement prepared once), the last list filled up
+ * by repeating its last id (a row is updated once however often its id
+ * is listed). Portable: the same SQL on SQLite and PostgreSQL.
+ */
+static const size_t so_sizes[] = { 1, 4, 16, 64 };
+#define SO_NSIZES	(sizeof so_sizes / sizeof so_sizes[0])
+#define SO_MAX		64
+
+/* The delivered rows: delivered_at and next_attempt_at from a CASE on
+ * the id ($1 id, $2 its time, ...). */
+static char	so_delivered_sql[SO_NSIZES][64 + SO_MAX * 96];
+/* The attempts about to be made ($1..$n). */
+static char	so_sending_sql[SO_NSIZES][160 + SO_MAX * 8];
+
+static void
+so_add(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+so_add(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t	len = strlen(buf);
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if ((size_t)vsnprintf(buf + len, size - len, fmt, ap) >= size - len)
+		fatalx("store: a statement too long for its buffer");
+	va_end(ap);
+}
+
+static void
+so_build(void)
+{
+	static int	 built;
+	size_t		 i, j, k;
+	char		*b;
+
+	if (built)
+		return;
+	built = 1;
+	for (i = 0; i < SO_NSIZES; i++) {
+		b = so_delivered_sql[i];
+		so_add(b, sizeof so_delivered_sql[i], "UPDATE notifications "
+		    "SET state = 'delivered', attempts = attempts + 1, "
+		    "delivered_at = CASE id");
+		for (j = 0; j < so_sizes[i]; j++)
+			so_add(b, sizeof so_delivered_sql[i], " WHEN $%zu THEN "
+			    "CAST($%zu AS BIGINT)", 2 * j + 1, 2 * j + 2);
+		so_add(b, sizeof so_delivered_sql[i], " END, next_attempt_at "
+		    "= CASE id");
+		for (j = 0; j < so_sizes[i]; j++)
+			so_add(b, sizeof so_delivered_sql[i], " WHEN $%zu THEN "
+			    "CAST($%zu AS BIGINT)", 2 * j + 1, 2 * j + 2);
+		so_add(b, sizeof so_delivered_sql[i], " END WHERE id IN (");
+		for (j = 0; j < so_sizes[i]; j++)
+			so_add(b, sizeof so_delivered_sql[i], "%s$%zu", j > 0 ?
+			    ", " : "", 2 * j + 1);
+		so_add(b, sizeof so_delivered_sql[i], ")");
+
+		/* A row whose earlier recorded attempt has no result
+		 * becomes a resend. */
+		b = so_sending_sql[i];
+		so_add(b, sizeof so_sending_sql[i], "UPDATE notifications SET "
+		    "resend = CASE WHEN resend <> 0 OR sending > attempts "
+		    "THEN 1 ELSE 0 END, sending = attempts + 1 WHERE id IN (");
+		for (k = 0; k < so_sizes[i]; k++)
+			so_add(b, sizeof so_sending_sql[i], "%s$%zu", k > 0 ?
+			    ", " : "", k + 1);
+		so_add(b, sizeof so_sending_sql[i], ")");
+	}
+}
+
+/* The size of list for n ids left: the least that holds them all, or
+ * the largest. */
+static size_t
+so_size(size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < SO_NSIZES - 1; i++)
+		if (so_sizes[i] >= n)
+			break;
+	return i;
+}
+
+int
+store_notifications_delivered(struct store *s, const int64_t *ids,
+    const int64_t *at, size_t n)
+{
+	json_t	*p;
+	size_t	 done, i, j, k;
+
+	so_build();
+	for (done = 0; done < n; done += k) {
+		i = so_size(n - done);
+		k = n - done < so_sizes[i] ? n - done : so_sizes[i];
+		p = json_array();
+		for (j = 0; j < so_sizes[i]; j++) {
+			json_array_append_new(p, json_integer(ids[done +
+			    (j < k ? j : k - 1)]));
+			json_array_append_new(p, json_integer(at[done +
+			    (j < k ? j : k - 1)]));
+		}
+		if (sexec(s, so_delivered_sql[i], p) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_notifications_sending(struct store *s, const int64_t *ids, size_t n)
+{
+	json_t	*p;
+	size_t	 done, i, j, k;
+
+	so_build();
+	for (done = 0; done < n; done += k) {
+		i = so_size(n - done);
+		k = n - done < so_sizes[i] ? n - done : so_sizes[i];
+		p = json_array();
+		for (j = 0; j < so_sizes[i]; j++)
+			json_array_append_new(p, json_integer(ids[done +
+			    (j < k ? j : k - 1)]));
+		if (sexec(s, so_sending_sql[i], p) == -1)
+			return -1;
+	}
+	return 0;
 }

@@ -326,11 +326,13 @@ int		 store_notification_age(struct store *, int64_t id,
 int		 store_notification_result(struct store *, int64_t id,
 		    const char *state, int attempts, int64_t next,
 		    const char *error, int64_t delivered_at);
-int		 store_notification_delivered(struct store *, int64_t id,
-		    int64_t at);
-/* sending: records the attempt about to be made; unsend takes the
- * record back (the attempt did not go). */
-int		 store_notification_sending(struct store *, int64_t id);
+/* n rows delivered, ids[i] at at[i], in a few statements. */
+int		 store_notifications_delivered(struct store *,
+		    const int64_t *ids, const int64_t *at, size_t n);
+/* sending: records the attempts about to be made (n rows, in a few
+ * statements); unsend takes one record back (the attempt did not go). */
+int		 store_notifications_sending(struct store *,
+		    const int64_t *ids, size_t n);
 int		 store_notification_unsend(struct store *, int64_t id);
 
 /* Maintenance windows (core/maint.c). get: 1 with the window in *w

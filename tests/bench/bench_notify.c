@@ -625,16 +625,50 @@ bn_stage(struct bn_sink *s, int n)
 	close(hole);
 }
 
+/* BENCH_PERF=FILE: `perf record --call-graph dwarf` on keizokud while it
+ * drains (from its start: the drain begins at once), into FILE; each
+ * round overwrites it, so the last round's profile is left. Figures of
+ * such a run are not comparable with those of a run without it. */
+static pid_t
+bn_perf_start(void)
+{
+	const char	*out = getenv("BENCH_PERF");
+	char		 pid[32];
+	pid_t		 p;
+
+	if (out == NULL || *out == '\0')
+		return -1;
+	snprintf(pid, sizeof pid, "%ld", (long)bn_kzd);
+	if ((p = fork()) == 0) {
+		execlp("perf", "perf", "record", "-q", "--call-graph",
+		    "dwarf,16384", "-F", "2000", "-o", out, "-p", pid,
+		    (char *)NULL);
+		_exit(127);
+	}
+	return p;
+}
+
+static void
+bn_perf_stop(pid_t p)
+{
+	if (p <= 0)
+		return;
+	kill(p, SIGINT);
+	waitpid(p, NULL, 0);
+}
+
 /* Returns the rate; *cpu keizokud's CPU per delivery, µs, between the
  * first and the last arrival. */
 static double
 bn_kz_rate(struct bn_sink *s, int n, double *cpu)
 {
-	double c0;
+	double	c0;
+	pid_t	perf;
 
 	bn_sink_reset(s, P_BENCH);
 	bn_write_config(s->port, s->port, "10s", 1);
 	bn_kzd_start();
+	perf = bn_perf_start();
 	if (bn_sink_wait(s, P_BENCH, 1) == -1)
 		errx(1, "keizokud delivered nothing");
 	c0 = bn_proc_cpu_us(bn_kzd);
@@ -642,6 +676,7 @@ bn_kz_rate(struct bn_sink *s, int n, double *cpu)
 		errx(1, "keizokud delivered %ju of %d",
 		    (uintmax_t)atomic_load(&s->n[P_BENCH]), n);
 	*cpu = (bn_proc_cpu_us(bn_kzd) - c0) / (n - 1);
+	bn_perf_stop(perf);
 	return n / ((double)(atomic_load(&s->last[P_BENCH]) -
 	    atomic_load(&s->first[P_BENCH])) / 1e9);
 }
