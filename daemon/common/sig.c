@@ -12,7 +12,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include "common/log.h"
 #include "common/sig.h"
@@ -238,6 +240,73 @@ stdwh_sign(const char *secret, const char *msg_id, int64_t ts,
 	snprintf(tsbuf, sizeof tsbuf, "%lld", (long long)ts);
 	if ((b64 = sig_stdwh_b64(secret, msg_id, tsbuf, body, len)) == NULL)
 		return NULL;
+	out = xprintf("%s%s", STDWH_VERSION, b64);
+	free(b64);
+	return out;
+}
+
+struct stdwh_key {
+	EVP_MAC		*mac;
+	EVP_MAC_CTX	*ctx;		/* keyed, never updated: copied */
+};
+
+struct stdwh_key *
+stdwh_key_new(const char *secret)
+{
+	struct stdwh_key	*k;
+	OSSL_PARAM		 params[2];
+	unsigned char		*key;
+	size_t			 keylen;
+	int			 ok;
+
+	if (sig_stdwh_key(secret, &key, &keylen) == -1)
+		return NULL;
+	k = xcalloc(1, sizeof *k);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	ok = (k->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+	    (k->ctx = EVP_MAC_CTX_new(k->mac)) != NULL &&
+	    EVP_MAC_init(k->ctx, key, keylen, params) == 1;
+	OPENSSL_cleanse(key, keylen);
+	free(key);
+	if (!ok)
+		fatalx("HMAC(sha256): cannot set up a key");
+	return k;
+}
+
+void
+stdwh_key_free(struct stdwh_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_MAC_CTX_free(k->ctx);
+	EVP_MAC_free(k->mac);
+	free(k);
+}
+
+char *
+stdwh_sign_key(const struct stdwh_key *k, const char *msg_id, int64_t ts,
+    const char *body, size_t len)
+{
+	EVP_MAC_CTX	*c;
+	unsigned char	 mac[32];
+	char		 tsbuf[32], *b64, *out;
+	size_t		 outlen = 0;
+	int		 n;
+
+	n = snprintf(tsbuf, sizeof tsbuf, ".%lld.", (long long)ts);
+	if ((c = EVP_MAC_CTX_dup(k->ctx)) == NULL ||
+	    EVP_MAC_update(c, (const unsigned char *)msg_id,
+	    strlen(msg_id)) != 1 ||
+	    EVP_MAC_update(c, (const unsigned char *)tsbuf, (size_t)n) != 1 ||
+	    (len > 0 && EVP_MAC_update(c, (const unsigned char *)body,
+	    len) != 1) ||
+	    EVP_MAC_final(c, mac, &outlen, sizeof mac) != 1 || outlen != 32)
+		fatalx("HMAC(sha256) failed");
+	EVP_MAC_CTX_free(c);
+	b64 = b64_encode(mac, sizeof mac);
+	OPENSSL_cleanse(mac, sizeof mac);
 	out = xprintf("%s%s", STDWH_VERSION, b64);
 	free(b64);
 	return out;

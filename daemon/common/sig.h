@@ -24,6 +24,14 @@ long	 b64_decode(const char *, size_t, unsigned char *out);
  * "{msg_id}.{timestamp}.{body}"; returns "v1,<base64>" allocated. */
 char	*stdwh_sign(const char *secret, const char *msg_id, int64_t ts,
 	    const char *body, size_t len);
+/* The same with the key set up once (a channel's secret): each signature
+ * copies the keyed HMAC instead of fetching the algorithm and decoding
+ * the secret again. key_new: NULL on a bad secret. */
+struct stdwh_key;
+struct stdwh_key *stdwh_key_new(const char *secret);
+void	 stdwh_key_free(struct stdwh_key *);
+char	*stdwh_sign_key(const struct stdwh_key *, const char *msg_id,
+	    int64_t ts, const char *body, size_t len);
 /* Verifies webhook-signature (space-separated "v1,..." list, any may
  * match) and that ts is within tolerance_s of now_s. 0 or -1 with *why
  * (static). */

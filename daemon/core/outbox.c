@@ -17,9 +17,11 @@
  * second commit between a trigger and its notification. After a kill -9
  * between that commit and the request it is a resend, like any row in
  * flight; at most OB_PER_CHANNEL rows a channel are. Likewise the
- * attempts of the next OB_AHEAD rows waiting for a channel are
- * recorded ahead (ob_ahead), so that a finished request is followed at
- * once by the next, not after another commit.
+ * attempts of the next rows waiting for a channel are recorded ahead
+ * (ob_ahead: OB_AHEAD of them, up to OB_AHEAD_MAX for a channel that
+ * goes through them faster than results are written), so that a
+ * finished request is followed at once by the next, not after another
+ * commit.
  *
  * Due rows are read ahead into memory, sent through curlev, and their
  * results (delivered; pending with the time of the next attempt; dead)
@@ -60,8 +62,9 @@
 
 #define OB_INFLIGHT	64	/* requests at once, all channels */
 #define OB_PER_CHANNEL	32	/* requests at once to one channel */
-#define OB_PREFETCH	256	/* due rows read ahead per channel */
-#define OB_AHEAD	64	/* attempts recorded ahead per channel */
+#define OB_PREFETCH	2048	/* due rows read ahead per channel */
+#define OB_AHEAD	64	/* attempts recorded ahead per channel, */
+#define OB_AHEAD_MAX	1024	/* ... up to this for a fast one */
 #define OB_FLUSH_MS	50	/* results wait at most this to be written */
 #define OB_RESEND	"(再送 resend) "
 #define OB_FLUSH_MAX	4096	/* ... or until there are this many */
@@ -106,6 +109,12 @@ struct ob_chan {
 	int64_t		 hold_at;	/* rows in memory past the cursor */
 	int64_t		 hold_id;	/* go no further than this */
 	int		 backlog;	/* due rows may wait in the table */
+	size_t		 ahead;		/* the window recorded ahead */
+	size_t		 ahead_left;	/* ready rows recorded ahead */
+	size_t		 ahead_pending;	/* ... being recorded */
+	int64_t		 ahead_at;	/* the last recording (monotonic) */
+	struct stdwh_key *key;		/* the channel's secret, set up */
+	char		*key_secret;	/* ... from this secret */
 };
 
 /* Results and starts written in one operation, until its commit. */
@@ -202,6 +211,7 @@ ob_chan_get(struct outbox *ob, const char *name)
 	c->cur_at = INT64_MIN;
 	c->hold_at = INT64_MIN;
 	c->backlog = 1;		/* until a read finds the table drained */
+	c->ahead = OB_AHEAD;
 	TAILQ_INIT(&c->ready);
 	ob->chans = xreallocarray(ob->chans, ob->nchans + 1,
 	    sizeof *ob->chans);
@@ -214,8 +224,13 @@ ob_chan_get(struct outbox *ob, const char *name)
 static void
 ob_chan_drop(struct ob_chan *c)
 {
+	stdwh_key_free(c->key);
+	c->key = NULL;
+	free(c->key_secret);
+	c->key_secret = NULL;
 	ob_rows_free(&c->ready);
 	c->nready = 0;
+	c->ahead_left = c->ahead_pending = 0;
 	c->more = 0;
 	c->cur_at = INT64_MIN;
 	c->cur_id = 0;
@@ -716,21 +731,23 @@ ob_ahead_settle(struct outbox *ob, uint64_t seq, int ok)
 	struct ob_row	*r;
 	size_t		 i;
 
-	for (i = 0; i < ob->nchans; i++)
-		TAILQ_FOREACH(r, &ob->chans[i]->ready, entry)
-			if (r->recording == seq) {
-				r->recording = 0;
-				r->recorded |= ok;
-			}
+	struct ob_chan	*c;
+
+	for (i = 0; i < ob->nchans; i++) {
+		c = ob->chans[i];
+		TAILQ_FOREACH(r, &c->ready, entry) {
+			if (r->recording != seq)
+				continue;
+			r->recording = 0;
+			r->recorded |= ok;
+			if (c->ahead_pending > 0)
+				c->ahead_pending--;
+			if (ok)
+				c->ahead_left++;
+		}
+	}
 }
 
-/*
- * Records ahead the attempts of up to OB_AHEAD rows waiting at the
- * head of each channel, in the batch seq: when a request ends, the next
- * row goes at once instead of after a commit (one fdatasync a row per
- * slot would bound the rate by the disk). After a kill -9 they count as
- * in flight (sent as resends): at most OB_AHEAD a channel more.
- */
 static void
 ob_ids_add(struct ob_ids *l, int64_t id, int64_t at)
 {
@@ -751,21 +768,96 @@ ob_ids_free(struct ob_ids *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* Whether the rows of c recorded ahead run low (fewer than half its
+ * window left while others wait): recording them then, not after each
+ * start, takes a commit per half window of deliveries instead of one
+ * per turn of the loop. From counts (a start must not walk the window):
+ * were they ever off, a row not recorded still waits for its record
+ * (ob_start_one), never goes without. */
+static int
+ob_ahead_low(struct outbox *ob, struct ob_chan *c)
+{
+	size_t covered = c->ahead_left + c->ahead_pending;
+
+	return !ob->d->stopping && c->nready > covered &&
+	    covered < c->ahead / 2;
+}
+
+/* Whether rows in the window of c wait to be recorded. */
+static int
+ob_ahead_wanted_chan(struct ob_chan *c)
+{
+	struct ob_row	*r;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(r, &c->ready, entry) {
+		if (n++ >= c->ahead)
+			break;
+		if (!r->recorded && r->recording == 0 && !r->resend)
+			return 1;
+	}
+	return 0;
+}
+
+static int64_t
+ob_mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The window of c, before a recording ahead: twice as wide when the
+ * last one ran low within OB_FLUSH_MS (the rows go faster than results
+ * are written: commits for starts alone would stall the loop on the
+ * disk), half as wide after a quiet while. */
+static size_t
+ob_ahead_size(struct ob_chan *c)
+{
+	int64_t now = ob_mono_ms();
+
+	if (now - c->ahead_at < OB_FLUSH_MS && c->ahead < OB_AHEAD_MAX)
+		c->ahead *= 2;
+	else if (now - c->ahead_at > 4 * OB_FLUSH_MS && c->ahead > OB_AHEAD)
+		c->ahead /= 2;
+	c->ahead_at = now;
+	return c->ahead;
+}
+
+/*
+ * Records ahead the attempts of the rows waiting at the head of each
+ * channel (its window), in the batch seq: when a request ends, the next
+ * row goes at once instead of after a commit (a commit a row per slot
+ * would bound the rate by the disk, and one per turn stall the loop on
+ * it). After a kill -9 they count as in flight (sent as resends): at
+ * most the window of a channel more (OB_AHEAD, OB_AHEAD_MAX for one
+ * that delivers thousands a second).
+ */
 static void
 ob_ahead(struct outbox *ob, uint64_t seq, struct ob_ids *ids)
 {
+	struct ob_chan	*c;
 	struct ob_row	*r;
-	size_t		 i, n;
+	size_t		 i, n, window;
 
 	for (i = 0; !ob->d->stopping && i < ob->nchans; i++) {
-		n = 0;
-		TAILQ_FOREACH(r, &ob->chans[i]->ready, entry) {
-			if (n++ >= OB_AHEAD)
-				break;
-			if (r->recorded || r->recording != 0 || r->resend)
-				continue;
-			r->recording = seq;
-			ob_ids_add(ids, r->id, 0);
+		c = ob->chans[i];
+		if (!ob_ahead_low(ob, c) && !ob_ahead_wanted_chan(c))
+			continue;
+		window = ob_ahead_size(c);
+		/* The counts again from the rows (ob_ahead_low's). */
+		n = c->ahead_left = c->ahead_pending = 0;
+		TAILQ_FOREACH(r, &c->ready, entry) {
+			if (n++ < window && !r->recorded && r->recording == 0 &&
+			    !r->resend) {
+				r->recording = seq;
+				ob_ids_add(ids, r->id, 0);
+			}
+			if (r->recorded)
+				c->ahead_left++;
+			else if (r->recording != 0)
+				c->ahead_pending++;
 		}
 	}
 }
@@ -845,46 +937,14 @@ ob_write_starts(struct kz_daemon *d, struct ob_rows *rows, struct ob_ids *ids)
 static int
 ob_ahead_wanted(struct outbox *ob)
 {
-	struct ob_row	*r;
-	size_t		 i, n;
+	size_t i;
 
-	for (i = 0; !ob->d->stopping && i < ob->nchans; i++) {
-		n = 0;
-		TAILQ_FOREACH(r, &ob->chans[i]->ready, entry) {
-			if (n++ >= OB_AHEAD)
-				break;
-			if (!r->recorded && r->recording == 0 && !r->resend)
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* Whether the rows recorded ahead run low (fewer than half the window
- * left while some wait): recording them then, not after each start,
- * takes a commit per OB_AHEAD / 2 deliveries instead of one per turn of
- * the loop. */
-static int
-ob_ahead_low(struct outbox *ob)
-{
-	struct ob_row	*r;
-	size_t		 i, n, covered, waiting;
-
-	for (i = 0; !ob->d->stopping && i < ob->nchans; i++) {
-		n = covered = waiting = 0;
-		TAILQ_FOREACH(r, &ob->chans[i]->ready, entry) {
-			if (n++ >= OB_AHEAD)
-				break;
-			if (r->recorded || r->recording != 0 || r->resend)
-				covered++;
-			else
-				waiting++;
-		}
-		if (waiting > 0 && covered < OB_AHEAD / 2)
+	for (i = 0; !ob->d->stopping && i < ob->nchans; i++)
+		if (ob_ahead_wanted_chan(ob->chans[i]))
 			return 1;
-	}
 	return 0;
 }
+
 
 /* Writes every result waiting and records the attempts about to be
  * made, as one operation of the batch. */
@@ -976,20 +1036,38 @@ ob_done_cb(const struct http_resp *resp, void *arg)
 	ob_kick(ob);
 }
 
+/* The channel's signing key, set up once per secret (a reload may
+ * change it); NULL without a secret or with a bad one. */
+static const struct stdwh_key *
+ob_key(struct ob_chan *c, const struct channel_conf *ch)
+{
+	if (ch->secret == NULL)
+		return NULL;
+	if (c->key_secret == NULL || strcmp(c->key_secret, ch->secret) != 0) {
+		stdwh_key_free(c->key);
+		free(c->key_secret);
+		c->key = stdwh_key_new(ch->secret);
+		c->key_secret = xstrdup(ch->secret);
+	}
+	return c->key;
+}
+
 /* The headers of one attempt: a fresh timestamp (real time: receivers
  * check it against theirs) and, with a secret, its signature. */
 static void
 ob_headers(const struct channel_conf *ch, const struct ob_row *r,
     char *h[3])
 {
-	int64_t	 ts = (int64_t)time(NULL);
-	char	*sig;
+	const struct stdwh_key	*key = ob_key(r->ch, ch);
+	int64_t			 ts = (int64_t)time(NULL);
+	char			*sig;
 
 	h[0] = xprintf("webhook-id: %s", r->msg_id);
 	h[1] = xprintf("webhook-timestamp: %lld", (long long)ts);
 	h[2] = NULL;
-	if (ch->secret != NULL && (sig = stdwh_sign(ch->secret, r->msg_id, ts,
-	    r->payload, strlen(r->payload))) != NULL) {
+	if (key != NULL) {
+		sig = stdwh_sign_key(key, r->msg_id, ts, r->payload,
+		    strlen(r->payload));
 		h[2] = xprintf("webhook-signature: %s", sig);
 		free(sig);
 	}
@@ -1101,8 +1179,10 @@ ob_start_one(struct outbox *ob, struct ob_chan *c)
 	c->ninflight++;
 	if (r->recorded) {
 		/* Recorded ahead: it goes now; the next are recorded. */
+		if (c->ahead_left > 0)
+			c->ahead_left--;
 		ob_start(ob, ch, r);
-		if (ob_ahead_low(ob))
+		if (ob_ahead_low(ob, c))
 			ob_flush_soon(ob);
 		return 1;
 	}
@@ -1228,6 +1308,7 @@ outbox_withdrawn(struct kz_daemon *d)
 	for (i = 0; i < ob->nchans; i++) {
 		ob_rows_free(&ob->chans[i]->ready);
 		ob->chans[i]->nready = 0;
+		ob->chans[i]->ahead_left = ob->chans[i]->ahead_pending = 0;
 	}
 	ob_rewind(ob);
 }

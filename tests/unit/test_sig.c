@@ -213,8 +213,9 @@ test_stdwh_sign(void **state)
 		{ "whsec_", "msg_1", 1, "{}", NULL },
 		{ "whsec_not base64!", "msg_1", 1, "{}", NULL },
 	};
-	char	*sig;
-	size_t	 i;
+	struct stdwh_key	*k;
+	char			*sig;
+	size_t			 i, j;
 
 	for (i = 0; i < NELEM(cases); i++) {
 		sig = stdwh_sign(cases[i].secret, cases[i].id, cases[i].ts,
@@ -224,6 +225,20 @@ test_stdwh_sign(void **state)
 		else
 			assert_string_equal(sig, cases[i].want);
 		free(sig);
+		/* The key set up once signs the same, every time. */
+		k = stdwh_key_new(cases[i].secret);
+		if (cases[i].want == NULL) {
+			assert_null(k);
+			continue;
+		}
+		assert_non_null(k);
+		for (j = 0; j < 3; j++) {
+			sig = stdwh_sign_key(k, cases[i].id, cases[i].ts,
+			    cases[i].body, strlen(cases[i].body));
+			assert_string_equal(sig, cases[i].want);
+			free(sig);
+		}
+		stdwh_key_free(k);
 	}
 }
 
