@@ -187,9 +187,9 @@ static const size_t so_sizes[] = { 1, 4, 16, 64 };
 #define SO_NSIZES	(sizeof so_sizes / sizeof so_sizes[0])
 #define SO_MAX		64
 
-/* The delivered rows: delivered_at and next_attempt_at from a CASE on
- * the id ($1 id, $2 its time, ...). */
-static char	so_delivered_sql[SO_NSIZES][64 + SO_MAX * 96];
+/* The delivered rows: ($1 id, $2 its time), ... joined as a list of
+ * values (UPDATE ... FROM: a lookup per row, not a CASE of every id). */
+static char	so_delivered_sql[SO_NSIZES][256 + SO_MAX * 48];
 /* The attempts about to be made ($1..$n). */
 static char	so_sending_sql[SO_NSIZES][160 + SO_MAX * 8];
 
@@ -223,20 +223,14 @@ so_build(void)
 		b = so_delivered_sql[i];
 		so_add(b, sizeof so_delivered_sql[i], "UPDATE notifications "
 		    "SET state = 'delivered', attempts = attempts + 1, "
-		    "delivered_at = CASE id");
+		    "delivered_at = v.column2, next_attempt_at = v.column2 "
+		    "FROM (VALUES ");
 		for (j = 0; j < so_sizes[i]; j++)
-			so_add(b, sizeof so_delivered_sql[i], " WHEN $%zu THEN "
-			    "CAST($%zu AS BIGINT)", 2 * j + 1, 2 * j + 2);
-		so_add(b, sizeof so_delivered_sql[i], " END, next_attempt_at "
-		    "= CASE id");
-		for (j = 0; j < so_sizes[i]; j++)
-			so_add(b, sizeof so_delivered_sql[i], " WHEN $%zu THEN "
-			    "CAST($%zu AS BIGINT)", 2 * j + 1, 2 * j + 2);
-		so_add(b, sizeof so_delivered_sql[i], " END WHERE id IN (");
-		for (j = 0; j < so_sizes[i]; j++)
-			so_add(b, sizeof so_delivered_sql[i], "%s$%zu", j > 0 ?
-			    ", " : "", 2 * j + 1);
-		so_add(b, sizeof so_delivered_sql[i], ")");
+			so_add(b, sizeof so_delivered_sql[i], "%s(CAST($%zu AS "
+			    "BIGINT), CAST($%zu AS BIGINT))", j > 0 ? ", " : "",
+			    2 * j + 1, 2 * j + 2);
+		so_add(b, sizeof so_delivered_sql[i], ") AS v WHERE "
+		    "notifications.id = v.column1");
 
 		/* A row whose earlier recorded attempt has no result
 		 * becomes a resend. */
