@@ -12,12 +12,14 @@
  * (curlev_free) freely; the dispatch loop notices.
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -35,6 +37,7 @@
 #define CURLEV_DEFAULT_TIMEOUT	10000L
 #define CURLEV_MAX_CONNECT	10000L
 #define CURLEV_MAX_HEADER	256	/* bytes kept of a captured header */
+#define CURLEV_POOL		64	/* easy handles kept for reuse */
 
 /* The response headers a caller may need, by index into x->hdr. */
 enum { CH_RETRY_AFTER, CH_ETAG, CH_LAST_MODIFIED, CH_N };
@@ -44,12 +47,26 @@ static const char *const curlev_hdr_names[CH_N] = {
 	[CH_LAST_MODIFIED] = "last-modified:",
 };
 
+/*
+ * A socket libcurl asked us to watch. When it says REMOVE of a
+ * connection's socket (a transfer ended; the connection waits in
+ * libcurl's cache for the next) the event stays registered, marked
+ * idle: the next transfer on that connection asks for the same socket
+ * again, and then no epoll_ctl is needed. An idle socket that becomes
+ * ready (the server closed it) is no longer watched. Only sockets
+ * opened through curlev_open_fn are kept so, because libcurl closes
+ * them through curlev_close_fn, which forgets them before the
+ * descriptor can be reused; any other (a resolver's) goes at REMOVE.
+ */
 struct curlev_sock {
 	TAILQ_ENTRY(curlev_sock) entry;
 	struct curlev		*cv;
 	curl_socket_t		 fd;
 	struct event		 ev;
+	short			 kind;		/* what ev watches */
 	int			 armed;
+	int			 idle;		/* libcurl said REMOVE */
+	int			 conn;		/* opened by curlev_open_fn */
 };
 
 struct curlev_xfer {
@@ -82,6 +99,8 @@ struct curlev {
 	TAILQ_HEAD(, curlev_xfer)	 xfers;
 	TAILQ_HEAD(, curlev_sock)	 socks;
 	size_t				 n;
+	CURL				*pool[CURLEV_POOL];
+	size_t				 npool;	/* easy handles to reuse */
 	int				 depth;	/* inside a dispatch */
 	int				 dying;	/* freed during dispatch */
 };
@@ -111,9 +130,16 @@ curlev_hdr_clear(struct curlev_xfer *x)
 static void
 curlev_xfer_free(struct curlev_xfer *x)
 {
+	struct curlev *cv = x->cv;
+
 	if (x->added)
-		curl_multi_remove_handle(x->cv->multi, x->easy);
-	if (x->easy != NULL)
+		curl_multi_remove_handle(cv->multi, x->easy);
+	/* Kept for the next transfer: a handle is large, and set up anew
+	 * (curl_easy_reset) costs less than made anew. */
+	if (x->easy != NULL && !cv->dying && cv->npool < CURLEV_POOL) {
+		curl_easy_reset(x->easy);
+		cv->pool[cv->npool++] = x->easy;
+	} else if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
 	event_del(&x->defer);
 	curl_slist_free_all(x->headers);
@@ -198,12 +224,19 @@ curlev_action(struct curlev *cv, curl_socket_t fd, int what)
 	curlev_check_done(cv);
 }
 
+static void	curlev_sock_free(struct curlev_sock *);
+
 static void
 curlev_sock_cb(evutil_socket_t fd, short kind, void *arg)
 {
 	struct curlev_sock	*s = arg;
 	int			 what = 0;
 
+	if (s->idle) {		/* not watched by libcurl now */
+		event_del(&s->ev);
+		s->armed = 0;
+		return;
+	}
 	if (kind & EV_READ)
 		what |= CURL_CSELECT_IN;
 	if (kind & EV_WRITE)
@@ -227,6 +260,17 @@ curlev_sock_free(struct curlev_sock *s)
 }
 
 /* CURLMOPT_SOCKETFUNCTION: libcurl says what to watch on a socket. */
+static struct curlev_sock *
+curlev_sock_find(struct curlev *cv, curl_socket_t fd)
+{
+	struct curlev_sock *s;
+
+	TAILQ_FOREACH(s, &cv->socks, entry)
+		if (s->fd == fd)
+			return s;
+	return NULL;
+}
+
 static int
 curlev_socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp,
     void *sockp)
@@ -238,30 +282,76 @@ curlev_socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp,
 	if (what == CURL_POLL_REMOVE) {
 		if (s != NULL) {
 			curl_multi_assign(cv->multi, fd, NULL);
-			curlev_sock_free(s);
+			if (s->conn)
+				s->idle = 1;	/* kept, see curlev_sock */
+			else
+				curlev_sock_free(s);
 		}
 		return 0;
 	}
-	if (s == NULL) {
+	if (s == NULL && (s = curlev_sock_find(cv, fd)) == NULL) {
 		s = xcalloc(1, sizeof *s);
 		s->cv = cv;
 		s->fd = fd;
 		TAILQ_INSERT_TAIL(&cv->socks, s, entry);
-		curl_multi_assign(cv->multi, fd, s);
-	} else if (s->armed) {
-		event_del(&s->ev);
-		s->armed = 0;
 	}
+	if (s->idle) {
+		s->idle = 0;
+		curl_multi_assign(cv->multi, fd, s);
+	} else if (sockp == NULL)
+		curl_multi_assign(cv->multi, fd, s);
 	if (what & CURL_POLL_IN)
 		kind |= EV_READ;
 	if (what & CURL_POLL_OUT)
 		kind |= EV_WRITE;
+	if (s->armed && s->kind == kind)
+		return 0;	/* watched as it should be */
+	if (s->armed) {
+		event_del(&s->ev);
+		s->armed = 0;
+	}
 	event_assign(&s->ev, cv->base, fd, kind, curlev_sock_cb, s);
+	s->kind = kind;
 	if (event_add(&s->ev, NULL) == 0)
 		s->armed = 1;
 	else
 		log_warnx("curlev: cannot watch socket %d", (int)fd);
 	return 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a connection's socket, as libcurl would
+ * open it, known from now until curlev_close_fn. */
+static curl_socket_t
+curlev_open_fn(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct curlev		*cv = arg;
+	struct curlev_sock	*s;
+	curl_socket_t		 fd;
+
+	if ((fd = socket(a->family, a->socktype, a->protocol)) == -1)
+		return CURL_SOCKET_BAD;
+	if ((s = curlev_sock_find(cv, fd)) != NULL)
+		curlev_sock_free(s);	/* a descriptor closed elsewhere */
+	s = xcalloc(1, sizeof *s);
+	s->cv = cv;
+	s->fd = fd;
+	s->conn = 1;
+	s->idle = 1;
+	TAILQ_INSERT_TAIL(&cv->socks, s, entry);
+	return fd;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: libcurl closes a socket; stop watching
+ * it first (it may be idle and still registered). */
+static int
+curlev_close_fn(void *arg, curl_socket_t fd)
+{
+	struct curlev		*cv = arg;
+	struct curlev_sock	*s;
+
+	if ((s = curlev_sock_find(cv, fd)) != NULL)
+		curlev_sock_free(s);
+	return close(fd);
 }
 
 /* CURLMOPT_TIMERFUNCTION: libcurl wants a wake-up in ms (-1: none).
@@ -429,6 +519,10 @@ curlev_setup_base(struct curlev_xfer *x, const char *url, long timeout,
 	SET(CURLOPT_TIMEOUT_MS, timeout);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, connect);
 	SET(CURLOPT_PROTOCOLS_STR, protocols);
+	SET(CURLOPT_OPENSOCKETFUNCTION, curlev_open_fn);
+	SET(CURLOPT_OPENSOCKETDATA, x->cv);
+	SET(CURLOPT_CLOSESOCKETFUNCTION, curlev_close_fn);
+	SET(CURLOPT_CLOSESOCKETDATA, x->cv);
 	return rc;
 }
 
@@ -489,6 +583,8 @@ curlev_destroy(struct curlev *cv)
 		TAILQ_REMOVE(&cv->xfers, x, entry);
 		curlev_xfer_free(x);
 	}
+	while (cv->npool > 0)
+		curl_easy_cleanup(cv->pool[--cv->npool]);
 	curl_multi_cleanup(cv->multi);
 	/* Whatever libcurl did not say REMOVE for. */
 	while ((s = TAILQ_FIRST(&cv->socks)) != NULL)
@@ -602,7 +698,9 @@ curlev_xfer_new(struct curlev *cv, http_done_fn done, void *arg,
 	x->started_ms = curlev_mono_ms();
 	x->max_body = CURLEV_MAX_BODY;
 	event_assign(&x->defer, cv->base, -1, 0, curlev_defer_cb, x);
-	if ((x->easy = curl_easy_init()) == NULL) {
+	if (cv->npool > 0)
+		x->easy = cv->pool[--cv->npool];
+	else if ((x->easy = curl_easy_init()) == NULL) {
 		free(x);
 		*why = "cannot create a curl handle";
 		return NULL;
