@@ -62,12 +62,14 @@
 
 #define OB_INFLIGHT	64	/* requests at once, all channels */
 #define OB_PER_CHANNEL	32	/* requests at once to one channel */
-#define OB_PREFETCH	2048	/* due rows read ahead per channel */
+#define OB_PREFETCH	2048	/* due rows read ahead per channel, */
+#define OB_READ		512	/* ... at most this many a read */
 #define OB_AHEAD	64	/* attempts recorded ahead per channel, */
 #define OB_AHEAD_MAX	1024	/* ... up to this for a fast one */
 #define OB_FLUSH_MS	50	/* results wait at most this to be written */
 #define OB_RESEND	"(再送 resend) "
-#define OB_FLUSH_MAX	4096	/* ... or until there are this many */
+#define OB_FLUSH_MAX	1024	/* ... or until there are this many */
+#define OB_AHEAD_STEP	256	/* attempts recorded ahead a flush */
 #define OB_STORE_RETRY	1000	/* ms: results the disk refused, again */
 #define OB_STORE_MAX	30000	/* ... backing off up to this */
 #define OB_IDLE_MS	60000	/* look at the table at least this often */
@@ -343,42 +345,66 @@ ob_after(const struct ob_chan *c, const struct ob_row *r)
 	    r->id > c->cur_id));
 }
 
-/* The ids of c's rows in memory past its cursor. */
-static json_t *
-ob_held(struct outbox *ob, struct ob_chan *c)
+static void
+ob_ids_add(struct ob_ids *l, int64_t id, int64_t at)
 {
-	json_t		*a = json_array();
-	struct ob_row	*r;
+	if (l->n == l->size) {
+		l->size = l->size == 0 ? 64 : l->size * 2;
+		l->id = xreallocarray(l->id, l->size, sizeof *l->id);
+		l->at = xreallocarray(l->at, l->size, sizeof *l->at);
+	}
+	l->id[l->n] = id;
+	l->at[l->n++] = at;
+}
+
+static void
+ob_ids_free(struct ob_ids *l)
+{
+	free(l->id);
+	free(l->at);
+	memset(l, 0, sizeof *l);
+}
+
+static int
+ob_id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+ob_held_add(struct ob_ids *h, struct ob_chan *c, struct ob_rows *q)
+{
+	struct ob_row *r;
+
+	TAILQ_FOREACH(r, q, entry)
+		if (ob_after(c, r))
+			ob_ids_add(h, r->id, 0);
+}
+
+/* The ids of c's rows in memory past its cursor, sorted (a read passes
+ * over them by a binary search: after a rewind they may be thousands). */
+static void
+ob_held(struct outbox *ob, struct ob_chan *c, struct ob_ids *h)
+{
 	struct ob_batch	*b;
 
 	/* Past the rows held at the last rewind, none is after the cursor:
 	 * the rows read since are all behind it. */
 	if (c->cur_at > c->hold_at || (c->cur_at == c->hold_at &&
 	    c->cur_id >= c->hold_id))
-		return a;
-	TAILQ_FOREACH(r, &c->ready, entry)
-		if (ob_after(c, r))
-			json_array_append_new(a, json_integer(r->id));
-	TAILQ_FOREACH(r, &ob->inflight, entry)
-		if (ob_after(c, r))
-			json_array_append_new(a, json_integer(r->id));
-	TAILQ_FOREACH(r, &ob->starts, entry)
-		if (ob_after(c, r))
-			json_array_append_new(a, json_integer(r->id));
-	TAILQ_FOREACH(r, &ob->done, entry)
-		if (ob_after(c, r))
-			json_array_append_new(a, json_integer(r->id));
+		return;
+	ob_held_add(h, c, &c->ready);
+	ob_held_add(h, c, &ob->inflight);
+	ob_held_add(h, c, &ob->starts);
+	ob_held_add(h, c, &ob->done);
 	TAILQ_FOREACH(b, &ob->batches, entry) {
-		TAILQ_FOREACH(r, &b->rows, entry)
-			if (ob_after(c, r))
-				json_array_append_new(a,
-				    json_integer(r->id));
-		TAILQ_FOREACH(r, &b->starts, entry)
-			if (ob_after(c, r))
-				json_array_append_new(a,
-				    json_integer(r->id));
+		ob_held_add(h, c, &b->rows);
+		ob_held_add(h, c, &b->starts);
 	}
-	return a;
+	if (h->n > 1)
+		qsort(h->id, h->n, sizeof *h->id, ob_id_cmp);
 }
 
 static struct ob_row *
@@ -401,12 +427,16 @@ ob_row_new(struct ob_chan *c, struct outbox_row *row)
 static void
 ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 {
-	json_t			*held = ob_held(ob, c), *h;
+	struct ob_ids		 held = { 0 };
 	struct outbox_row	*rows;
 	struct ob_row		*r = NULL;
-	size_t			 i, j, nrows, n = 0;
-	size_t			 want = OB_PREFETCH - c->nready;
-	size_t			 limit = want + json_array_size(held);
+	size_t			 i, nrows, n = 0, limit;
+	/* A read at a time is bounded: the loop turns between two. */
+	size_t			 want = OB_PREFETCH - c->nready < OB_READ ?
+				    OB_PREFETCH - c->nready : OB_READ;
+
+	ob_held(ob, c, &held);
+	limit = want + held.n;
 
 	/* The rows held in memory are read too and passed over here. */
 	if (store_outbox_due(ob->d->store, c->name, now, c->cur_at, c->cur_id,
@@ -414,6 +444,7 @@ ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 		log_warnx("outbox: cannot read notifications: %s",
 		    store_errmsg(ob->d->store));
 		c->more = 1;	/* try again at the next kick */
+		ob_ids_free(&held);
 		return;
 	}
 	c->more = nrows == limit;
@@ -422,10 +453,8 @@ ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 	if (!c->more)
 		c->backlog = 0;
 	for (i = 0; i < nrows; i++) {
-		json_array_foreach(held, j, h)
-			if (json_integer_value(h) == rows[i].id)
-				break;
-		if (j < json_array_size(held) || n == want)
+		if (n == want || (held.n > 0 && bsearch(&rows[i].id, held.id,
+		    held.n, sizeof *held.id, ob_id_cmp) != NULL))
 			continue;
 		n++;
 		r = ob_row_new(c, &rows[i]);
@@ -446,7 +475,7 @@ ob_fetch(struct outbox *ob, struct ob_chan *c, int64_t now)
 		c->cur_id = INT64_MAX;
 	}
 	store_outbox_rows_free(rows, nrows);
-	json_decref(held);
+	ob_ids_free(&held);
 }
 
 /* Reads ahead for every configured channel that runs low, when rows
@@ -748,25 +777,6 @@ ob_ahead_settle(struct outbox *ob, uint64_t seq, int ok)
 	}
 }
 
-static void
-ob_ids_add(struct ob_ids *l, int64_t id, int64_t at)
-{
-	if (l->n == l->size) {
-		l->size = l->size == 0 ? 64 : l->size * 2;
-		l->id = xreallocarray(l->id, l->size, sizeof *l->id);
-		l->at = xreallocarray(l->at, l->size, sizeof *l->at);
-	}
-	l->id[l->n] = id;
-	l->at[l->n++] = at;
-}
-
-static void
-ob_ids_free(struct ob_ids *l)
-{
-	free(l->id);
-	free(l->at);
-	memset(l, 0, sizeof *l);
-}
 
 /* Whether the rows of c recorded ahead run low (fewer than half its
  * window left while others wait): recording them then, not after each
@@ -839,20 +849,22 @@ ob_ahead(struct outbox *ob, uint64_t seq, struct ob_ids *ids)
 {
 	struct ob_chan	*c;
 	struct ob_row	*r;
-	size_t		 i, n, window;
+	size_t		 i, n, k, window;
 
 	for (i = 0; !ob->d->stopping && i < ob->nchans; i++) {
 		c = ob->chans[i];
 		if (!ob_ahead_low(ob, c) && !ob_ahead_wanted_chan(c))
 			continue;
 		window = ob_ahead_size(c);
-		/* The counts again from the rows (ob_ahead_low's). */
-		n = c->ahead_left = c->ahead_pending = 0;
+		/* The counts again from the rows (ob_ahead_low's); at most
+		 * OB_AHEAD_STEP recorded at once (a bounded operation). */
+		n = k = c->ahead_left = c->ahead_pending = 0;
 		TAILQ_FOREACH(r, &c->ready, entry) {
-			if (n++ < window && !r->recorded && r->recording == 0 &&
-			    !r->resend) {
+			if (n++ < window && k < OB_AHEAD_STEP &&
+			    !r->recorded && r->recording == 0 && !r->resend) {
 				r->recording = seq;
 				ob_ids_add(ids, r->id, 0);
+				k++;
 			}
 			if (r->recorded)
 				c->ahead_left++;
