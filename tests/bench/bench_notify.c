@@ -21,6 +21,10 @@
  *    API post to its webhook at the same sink (KZ_ALERTMANAGER, default
  *    /usr/bin/prometheus-alertmanager; skipped when absent).
  *
+ *  - stalls (issue 23): one more drain of N with a thread sending GET
+ *    /healthz over one connection every 2 ms; the longest round trip
+ *    beside that of the idle daemon polled for as long right after.
+ *
  * Prints table rows "| figure | keizoku | baseline | ratio |" on stdout
  * and a summary on stderr. Blocking calls are fine here: this is a
  * client, not the daemon.
@@ -693,6 +697,85 @@ bn_discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* ---- the loop's stalls (issue 23): GET /healthz over one connection,
+ * every 2 ms, the longest round trip ---- */
+
+struct bn_poll {
+	pthread_t	th;
+	atomic_int	stop;
+	double		worst;		/* ms */
+	long		n;
+};
+
+static void *
+bn_poll_main(void *arg)
+{
+	struct bn_poll	*p = arg;
+	CURL		*easy = curl_easy_init();
+	char		 url[128];
+	long		 code = 0;
+	int64_t		 t0;
+	double		 ms;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/healthz", bn_http_port);
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, bn_discard);
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	while (!atomic_load(&p->stop)) {
+		t0 = bn_now_ns();
+		if (curl_easy_perform(easy) != CURLE_OK ||
+		    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code) !=
+		    CURLE_OK || code != 200)
+			errx(1, "GET /healthz failed (HTTP %ld)", code);
+		ms = (double)(bn_now_ns() - t0) / 1e6;
+		if (p->n++ > 0 && ms > p->worst)	/* 0: connecting */
+			p->worst = ms;
+		bn_sleep_us(2000);
+	}
+	curl_easy_cleanup(easy);
+	return NULL;
+}
+
+static void
+bn_poll_start(struct bn_poll *p)
+{
+	memset(p, 0, sizeof *p);
+	if (pthread_create(&p->th, NULL, bn_poll_main, p) != 0)
+		errx(1, "cannot start the poller");
+}
+
+static double
+bn_poll_stop(struct bn_poll *p)
+{
+	atomic_store(&p->stop, 1);
+	pthread_join(p->th, NULL);
+	return p->worst;
+}
+
+/* A drain of n with the poller watching, then the idle daemon for as
+ * long: the longest round trip of each (ms). */
+static void
+bn_kz_stall(struct bn_sink *s, int n, double *drain, double *idle)
+{
+	struct bn_poll	p;
+	int64_t		t0;
+
+	bn_stage(s, n);
+	bn_sink_reset(s, P_BENCH);
+	bn_write_config(s->port, s->port, "10s", 1);
+	t0 = bn_now_ns();
+	bn_kzd_start();
+	bn_poll_start(&p);
+	if (bn_sink_wait(s, P_BENCH, (uint64_t)n) == -1)
+		errx(1, "keizokud delivered %ju of %d",
+		    (uintmax_t)atomic_load(&s->n[P_BENCH]), n);
+	*drain = bn_poll_stop(&p);
+	bn_poll_start(&p);
+	bn_sleep_us((long)((bn_now_ns() - t0) / 1000));
+	*idle = bn_poll_stop(&p);
+	bn_kzd_stop(SIGTERM);
+}
+
 /* POST a trigger -> first notification at the sink, one at a time. */
 static void
 bn_kz_latency(struct bn_sink *s, double *lat, int n)
@@ -902,6 +985,7 @@ main(int argc, char **argv)
 	double		 krate[9], brate[9], kcpu[9], bcpu[9], kc, bc;
 	double		*klat, *blat;
 	double		 k50, k99, b50, b99, a50, a99, *alat = NULL;
+	double		 stall, idle;
 	long long	 v;
 	int		 n = 5000, nlat = 500, rounds = 5, c, i, met, amport;
 
@@ -949,6 +1033,9 @@ main(int argc, char **argv)
 	bn_bare_latency(&s, blat, nlat);
 	bn_kz_latency(&s, klat, nlat);
 	bn_kzd_stop(SIGTERM);
+	bn_kz_stall(&s, n, &stall, &idle);
+	fprintf(stderr, "longest GET /healthz: %.1f ms during a drain, %.1f ms "
+	    "idle\n", stall, idle);
 	if ((amport = bn_am_start(&s)) != 0) {
 		alat = xcalloc((size_t)nlat, sizeof *alat);
 		bn_am_latency(&s, amport, alat, nlat);
@@ -972,6 +1059,9 @@ main(int argc, char **argv)
 		    BN_CONCURRENCY, krate[i], brate[i], krate[i] / brate[i]);
 	printf("| notifications: rounds at >= 0.7 of bare | %d of %d | - | - "
 	    "|\n", met, rounds);
+	printf("| notifications: longest GET /healthz round trip while %d are "
+	    "drained vs the idle daemon for as long (ms; target <= 50) | %.1f "
+	    "| %.1f | %.2f |\n", n, stall, idle, stall / idle);
 	printf("| notifications: CPU per delivery (us; keizokud's process, "
 	    "the bare client's thread; least of %d) | %.1f | %.1f | %.2f |\n",
 	    rounds, kc, bc, kc / bc);
