@@ -104,6 +104,12 @@ kz_incident_load_for(struct kz_daemon *d, int64_t id, const char *member,
 	    status);
 }
 
+struct incident *
+kz_incident_load_head(struct kz_daemon *d, int64_t id, int *status)
+{
+	return store_incident_load_head(d->store, id, lookup_cb, d, status);
+}
+
 struct action_job {
 	int64_t			 incident;
 	int			 step;

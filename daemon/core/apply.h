@@ -23,6 +23,9 @@ struct incident	*kz_incident_load(struct kz_daemon *, int64_t id,
 /* Partial: member's call-outs only (store_incident_load_for). */
 struct incident	*kz_incident_load_for(struct kz_daemon *, int64_t id,
 		    const char *member, int *status);
+/* Its counts and no call-out (store_incident_load_head). */
+struct incident	*kz_incident_load_head(struct kz_daemon *, int64_t id,
+		    int *status);
 /* {"SYSTEM": rto_s} of the runbook's systems known to the plan; a new
  * reference (an empty object without a plan). */
 json_t		*kz_rtos(struct kz_daemon *, const struct runbook *);

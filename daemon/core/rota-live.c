@@ -39,6 +39,8 @@ kz_rota_load(struct kz_daemon *d)
 		return -1;
 	if (d->rota == NULL)
 		d->rota = xcalloc(1, sizeof *d->rota);
+	/* The kept call-out orders point into the state replaced. */
+	rota_order_memo_clear(d->roster);
 	rota_state_free(d->rota);
 	*d->rota = st;
 	if (d->roster != NULL)

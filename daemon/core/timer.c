@@ -255,6 +255,49 @@ wants_more(const struct effects *fx)
 	return 0;
 }
 
+/* The incident for the batches of a call-out: for an assemble step only
+ * its counts (each batch loads its slice of the call-outs), else all. */
+static struct incident *
+fanout_load(struct kz_daemon *d, int64_t incid, const char *step,
+    int *status)
+{
+	struct incident	*inc = kz_incident_load_head(d, incid, status);
+	int		 i;
+
+	if (inc == NULL)
+		return NULL;
+	i = runbook_step_index(inc->rb, step);
+	if (i >= 0 && inc->rb->steps[i].type == ST_ASSEMBLE)
+		return inc;
+	incident_free(inc);
+	return kz_incident_load(d, incid, status);
+}
+
+/* Loads the call-outs the next batch of assemble step i needs
+ * (engine_fanout_slice); when it needs them all, *incp becomes the whole
+ * incident. 0 (and *ok 0) on a failed read. */
+static int
+fanout_slice(struct kz_daemon *d, const struct actx *a,
+    struct incident **incp, int i, int *ok)
+{
+	struct incident	 *inc = *incp;
+	const char	**m;
+	size_t		  n;
+	int64_t		  id = inc->id;
+	int		  status;
+
+	if ((m = engine_fanout_slice(a, inc, i, &n)) != NULL) {
+		if (store_callouts_load(d->store, inc, m, n) == -1)
+			*ok = 0;
+		free(m);
+		return *ok;
+	}
+	incident_free(inc);
+	if ((*incp = kz_incident_load(d, id, &status)) == NULL)
+		*ok = 0;
+	return *ok;
+}
+
 /* Batches of a large call-out (see kz_timers_rearm): the incident is
  * loaded once, then batch after batch is applied for at most
  * WORK_BUDGET_MS, and the turn's commit takes them all. What is left
@@ -290,18 +333,34 @@ kz_fanout_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (store_timer_delete(d->store, jget_int(t, "id")) == -1)
 		ok = 0;
-	else if ((inc = kz_incident_load(d, incid, &status)) != NULL) {
+	else if ((inc = fanout_load(d, incid, step, &status)) != NULL) {
 		idx = runbook_step_index(inc->rb, step);
 		while (ok && more && idx >= 0) {
 			struct effects fx = { 0 };
 
+			/* A batch of an assemble step: its slice of the
+			 * call-outs, else the whole incident. */
+			if (inc->part != NULL && !fanout_slice(d, &a, &inc,
+			    idx, &ok))
+				break;
 			engine_timer(&a, inc, idx, &k, &fx);
+			if (inc->part != NULL && inc->part->need_full) {
+				/* Again, on the whole incident. */
+				effects_free(&fx);
+				incident_free(inc);
+				if ((inc = kz_incident_load(d, incid,
+				    &status)) == NULL)
+					break;
+				continue;
+			}
 			more = wants_more(&fx);
 			ok = kz_apply(d, &a, inc, &fx) == 0;
 			effects_free(&fx);
 			if (mono_ms() - t0 >= WORK_BUDGET_MS)
 				break;
 		}
+		if (inc == NULL && status != 404)
+			ok = 0;
 		incident_free(inc);
 	} else if (status != 404)
 		ok = 0;

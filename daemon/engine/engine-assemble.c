@@ -32,9 +32,10 @@ answer_parse(const char *s)
 	return eng_lookup(answers, s);
 }
 
-/* The index of call-outs by step and member, built once per loaded
- * incident (linear) and kept by add(): every lookup is O(1), so calling
- * N members costs O(N), not O(N^2) as a scan per lookup did. */
+/* The index of call-outs by step and member, built when first needed
+ * (linear) and brought up to date with the call-outs pushed since (new
+ * ones, a fan-out's slice loaded): every lookup is O(1), so calling N
+ * members costs O(N), not O(N^2) as a scan per lookup did. */
 static struct strmap *
 cindex(struct incident *inc, int step)
 {
@@ -42,10 +43,12 @@ cindex(struct incident *inc, int step)
 
 	if (inc->cidx == NULL) {
 		inc->cidx = xcalloc(inc->rb->nsteps + 1, sizeof *inc->cidx);
-		for (i = 0; i < inc->ncallouts; i++)
-			strmap_put(&inc->cidx[inc->callouts[i].step],
-			    inc->callouts[i].member, i);
+		inc->nindexed = 0;
 	}
+	for (i = inc->nindexed; i < inc->ncallouts; i++)
+		strmap_put(&inc->cidx[inc->callouts[i].step],
+		    inc->callouts[i].member, i);
+	inc->nindexed = inc->ncallouts;
 	return &inc->cidx[step];
 }
 
@@ -79,14 +82,22 @@ incident_part_free(struct cpart *p)
 		free(p->t[i].role);
 	free(p->t);
 	free(p->member);
+	strmap_clear(&p->loaded);
+	for (i = 0; i < p->nkeys; i++)
+		free(p->keys[i]);
+	free(p->keys);
 	free(p);
 }
 
 int
 incident_partial(const struct incident *inc, const char *member)
 {
-	if (inc->part == NULL || (member != NULL &&
-	    strcmp(member, inc->part->member) == 0))
+	const struct cpart	*p = inc->part;
+	size_t			 x;
+
+	if (p == NULL || (member != NULL && ((p->member != NULL &&
+	    strcmp(member, p->member) == 0) || strmap_get(&p->loaded, member,
+	    &x))))
 		return 0;
 	inc->part->need_full = 1;
 	return 1;
@@ -185,17 +196,17 @@ add(struct incident *inc, int step, const char *role, const char *member)
 
 	c->is_new = 1;
 	c->dirty = 1;
-	strmap_put(cindex(inc, step), c->member, inc->ncallouts - 1);
+	cindex(inc, step);	/* indexes it */
 	return c;
 }
 
 /* Calls the next member of role not yet called in this step, in the
- * order cand gives (eng_callout_order, computed once per settle), from
- * *cur on: the members before it were all called, and the cursor only
- * moves forward, so a settle over N members is linear. */
+ * order cand gives (rota_order_memo), from *cur on and before n: the
+ * members before it were all called, and the cursor only moves forward,
+ * so calling N members is linear. */
 static int
 call_next(const struct actx *a, struct incident *inc, int i, const char *role,
-    char **cand, size_t n, size_t *cur, struct effects *fx)
+    const char *const *cand, size_t n, size_t *cur, struct effects *fx)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
 	char			*title;
@@ -230,23 +241,64 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
 	return 0;
 }
 
+/* The role's call-out order (kept in the roster: rota_order_memo) and
+ * where to walk it: from the step's cursor when it counts in this very
+ * order (same fingerprint), else from the first member. On a fan-out's
+ * partial load only up to the end of the slice loaded (*lim), and only
+ * from the cursor: anything else needs the whole incident. 0: none. */
+static int
+order_at(const struct actx *a, struct incident *inc, int i, const char *role,
+    const char *const **cand, size_t *n, unsigned *fp, size_t *cur,
+    size_t *lim)
+{
+	static const char *const none[] = { NULL };
+	const struct role	*ro = roster_role(a->roster, role);
+	const struct step_st	*s = &inc->steps[i];
+	const struct cpart	*p = inc->part;
+
+	*n = 0;
+	*fp = 0;
+	*cand = none;
+	if (ro != NULL)
+		*cand = rota_order_memo(a->roster, a->roster->live, ro, a->now,
+		    n, fp);
+	if (p != NULL) {
+		if (!p->sliced || p->slice_step != i || p->slice_fp != *fp ||
+		    (size_t)s->cursor > *n) {
+			incident_partial(inc, NULL);	/* sets need_full */
+			return 0;
+		}
+		*cur = (size_t)s->cursor;
+		*lim = p->slice_end < *n ? p->slice_end : *n;
+		return 1;
+	}
+	*cur = (unsigned)s->rounds == *fp && s->cursor >= 0 &&
+	    (size_t)s->cursor <= *n ? (size_t)s->cursor : 0;
+	*lim = *n;
+	return 1;
+}
+
 /* Tops every role up with calls, and finishes the step at quota. At
  * most ENGINE_FANOUT_BATCH members are called per call: the rest follow
  * from a "fanout" timer due at once, each batch its own transaction, so
- * that a call-out of 10,000 never holds the loop. */
+ * that a call-out of 10,000 never holds the loop. The step's cursor
+ * keeps the place in the order walked last: a batch (or a call after a
+ * decline) walks on from there, so a call-out of N is linear in N. */
 static void
 settle(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
+	struct step_st		*s = &inc->steps[i];
 	size_t			 r;
-	int			 all = 1, called = 0, more = 0;
+	int			 all = 1, called = 0, more = 0, sliced = 0;
 
-	for (r = 0; r < rs->u.assemble.nroles; r++) {
-		const char	*role = rs->u.assemble.roles[r].role;
-		int		 quota = rs->u.assemble.roles[r].quota;
-		struct tally	 t;
-		size_t		 cur = 0, n = 0;
-		char		**cand = NULL;
+	for (r = 0; r < rs->u.assemble.nroles && !sliced; r++) {
+		const char		 *role = rs->u.assemble.roles[r].role;
+		int			  quota = rs->u.assemble.roles[r].quota;
+		struct tally		  t;
+		size_t			  cur = 0, n = 0, lim = 0;
+		const char *const	 *cand = NULL;
+		unsigned		  fp = 0;
 
 		tally(inc, i, role, &t);
 		while (t.available + t.arrived + t.waiting < quota) {
@@ -257,19 +309,31 @@ settle(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 			/* The order only when someone is to be called: an
 			 * answer that leaves the quota covered costs no
 			 * pass over the role. */
-			if (incident_partial(inc, NULL))
+			if (cand == NULL && !order_at(a, inc, i, role, &cand,
+			    &n, &fp, &cur, &lim))
 				break;
-			if (cand == NULL)
-				cand = eng_callout_order(a, role, &n);
-			if (!call_next(a, inc, i, role, cand, n, &cur, fx))
+			if (!call_next(a, inc, i, role, cand, lim, &cur, fx)) {
+				/* The end of a fan-out's slice: the next
+				 * batch loads the next one (and goes on with
+				 * the roles after this one). */
+				if (lim < n)
+					more = sliced = 1;
 				break;
+			}
 			t.waiting++;
 			called++;
 		}
-		free(cand);
+		if (cand != NULL && ((size_t)s->cursor != cur ||
+		    (unsigned)s->rounds != fp)) {
+			s->cursor = (int)cur;
+			s->rounds = (int)fp;
+			s->dirty = 1;
+		}
 		if (t.available + t.arrived < quota)
 			all = 0;
 	}
+	if (sliced)
+		all = 0;
 	if (more)
 		eng_timer_set(fx, TK_FANOUT, i, a->now);
 	if (all && inc->steps[i].state == SS_READY) {
@@ -280,6 +344,66 @@ settle(const struct actx *a, struct incident *inc, int i, struct effects *fx)
 		    eng_step_data(inc, i));
 		eng_advance(a, inc, fx);
 	}
+}
+
+/* Positions of the order a fan-out batch loads: its batch and as many
+ * again (members who answered before being called are passed over). */
+#define SLICE	(2 * ENGINE_FANOUT_BATCH)
+
+const char **
+engine_fanout_slice(const struct actx *a, struct incident *inc, int i,
+    size_t *np)
+{
+	const struct rb_step	*rs = &inc->rb->steps[i];
+	const struct step_st	*s = &inc->steps[i];
+	struct cpart		*p = inc->part;
+	size_t			 r;
+
+	*np = 0;
+	if (p == NULL || rs->type != ST_ASSEMBLE || s->state != SS_READY)
+		return NULL;
+	for (r = 0; r < rs->u.assemble.nroles; r++) {
+		const char		 *role = rs->u.assemble.roles[r].role;
+		const struct role	 *ro = roster_role(a->roster, role);
+		const char *const	 *v;
+		const char		**out;
+		struct tally		  t;
+		size_t			  n, k, end, x;
+		unsigned		  fp;
+
+		tally(inc, i, role, &t);
+		if (t.available + t.arrived + t.waiting >=
+		    rs->u.assemble.roles[r].quota)
+			continue;
+		/* The first role to call, as settle goes: its order must be
+		 * the one the cursor counts in. */
+		if (ro == NULL)
+			return NULL;
+		v = rota_order_memo(a->roster, a->roster->live, ro, a->now, &n,
+		    &fp);
+		if ((unsigned)s->rounds != fp || s->cursor < 0 ||
+		    (size_t)s->cursor > n)
+			return NULL;
+		end = (size_t)s->cursor + SLICE < n ? (size_t)s->cursor +
+		    SLICE : n;
+		out = xcalloc(end - (size_t)s->cursor + 1, sizeof *out);
+		for (k = (size_t)s->cursor; k < end; k++) {
+			if (strmap_get(&p->loaded, v[k], &x))
+				continue;
+			p->keys = xreallocarray(p->keys, p->nkeys + 1,
+			    sizeof *p->keys);
+			p->keys[p->nkeys] = xstrdup(v[k]);
+			strmap_put(&p->loaded, p->keys[p->nkeys], p->nkeys);
+			p->nkeys++;
+			out[(*np)++] = v[k];
+		}
+		p->sliced = 1;
+		p->slice_step = i;
+		p->slice_fp = fp;
+		p->slice_end = end;
+		return out;
+	}
+	return NULL;
 }
 
 void

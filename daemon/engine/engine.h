@@ -42,8 +42,14 @@ struct step_st {
 	/* safety steps (SPEC §18) */
 	int		 asked;		/* members to ask */
 	int		 answered;	/* of them, heard from */
-	int		 cursor;	/* asked (or reminded) so far */
-	int		 rounds;	/* reminder rounds started */
+	int		 cursor;	/* asked (or reminded) so far; assemble
+					   steps: the next position in the
+					   call-out order of fingerprint
+					   rounds (every member before it
+					   was called in the step) */
+	int		 rounds;	/* reminder rounds started; assemble
+					   steps: the order's fingerprint
+					   (rota_order_memo) */
 	int		 dirty;
 	int		 stored;	/* the store has its row: a step as it
 					   began (blocked, nothing set) has
@@ -86,10 +92,21 @@ struct ctally {
 	int	 n[AN_COUNT];
 };
 struct cpart {
-	char		*member;
+	char		*member;	/* whose call-outs are loaded, or NULL */
 	struct ctally	*t;
 	size_t		 nt;
 	int		 need_full;
+	/* A fan-out batch's load (engine_fanout_slice): the call-outs of
+	 * the members at positions [cursor, slice_end) of step
+	 * slice_step's call-out order (fingerprint slice_fp) are loaded
+	 * too; loaded holds them (keys: keys[0..nkeys)). */
+	int		 sliced;	/* 0: none */
+	int		 slice_step;
+	size_t		 slice_end;
+	unsigned	 slice_fp;
+	struct strmap	 loaded;
+	char		**keys;
+	size_t		 nkeys;
 };
 
 struct incident {
@@ -113,6 +130,7 @@ struct incident {
 	size_t		 ccap;		/* allocated */
 	struct strmap	*cidx;		/* per step: member -> callout, built
 					   when first needed (engine) */
+	size_t		 nindexed;	/* call-outs in cidx so far */
 	struct cpart	*part;		/* NULL: every call-out is loaded */
 	/* RTO clocks: {"SYSTEM": {"rto_s", "deadline_at", "recovered_at"}}
 	 * with times in ms; null rto_s when the plan does not know it. */
@@ -252,6 +270,16 @@ void		 incident_part_free(struct cpart *);
  * call-out (or at member's, if member is not the one loaded): then
  * need_full is set, and the caller loads the whole incident again. */
 int		 incident_partial(const struct incident *, const char *member);
+/* A fan-out batch of assemble step on a partial load (the counts, no
+ * call-outs: store_incident_load_head): the members whose call-outs the
+ * batch needs (the next positions of the call-out order from the step's
+ * cursor), marked loaded, for the caller to load (store_callouts_load)
+ * before engine_timer. NULL when it needs the whole incident (the order
+ * changed since the cursor was kept, or the batch ends the step); *n
+ * may be 0 (all of them loaded already). The array is the caller's to
+ * free, its strings the roster's. */
+const char	**engine_fanout_slice(const struct actx *, struct incident *,
+		    int step, size_t *n);
 
 /* Each returns an HTTP-like status: 200 ok, 403 not allowed, 404 unknown
  * step, 409 wrong state, with *why (allocated) on error. */

@@ -63,6 +63,9 @@ struct roster {
 	/* The last lists of safety_members_memo (model/safety.c): a safety
 	 * check's batches take their slice of one list, not a new one. */
 	struct safety_memo	*smemo;
+	/* The last call-out orders of rota_order_memo (model/rota.c): an
+	 * assemble step's batches walk one order, not a new one each. */
+	struct rota_order_memo	*omemo;
 };
 
 /* Loads and checks (unknown members, empty roles, duplicate ids with

@@ -301,6 +301,7 @@ rota_free_roster(struct roster *r)
 	free(r->teams);
 	free(r->rotas);
 	free(r->timezone);
+	rota_order_memo_clear(r);
 }
 
 void
@@ -585,6 +586,121 @@ rota_order(const struct roster *r, const struct rota_state *st,
 	if (np != NULL)
 		*np = nw;
 	return w;
+}
+
+/* --- the call-out order, kept (a fan-out's batches) ------------------ */
+
+#define ORDER_MEMO	4	/* orders kept per roster */
+
+struct rota_order_memo {
+	struct {
+		const struct role	 *role;
+		const struct rota_state	 *st;
+		int64_t			  from, until;
+		const char		**v;
+		size_t			  n;
+		unsigned		  fp;
+	}		 e[ORDER_MEMO];
+	size_t		 next;		/* the entry replaced next */
+};
+
+static void
+span_edge(int64_t e, int64_t t, int64_t *from, int64_t *until)
+{
+	if (e <= t) {
+		if (e > *from)
+			*from = e;
+	} else if (e < *until)
+		*until = e;
+}
+
+/* The span [from, until) around t in which the role's order stays what
+ * it is at t: its rota's turn, and every cover's and out's edges (those
+ * of other rotas and teams too: a shorter span is only a recompute). */
+static void
+order_span(const struct roster *r, const struct rota_state *st,
+    const struct role *role, int64_t t, int64_t *from, int64_t *until)
+{
+	const struct rota	*ro = roster_rota(r, role->rota);
+	struct rota_turn	 tu;
+	size_t			 i;
+
+	*from = INT64_MIN;
+	*until = INT64_MAX;
+	if (ro != NULL && ro->nteams > 0) {
+		rota_turn_at(r, ro, t, &tu);
+		if (tu.k >= 0)
+			span_edge(tu.since, t, from, until);
+		span_edge(tu.until, t, from, until);
+	}
+	for (i = 0; st != NULL && i < st->nov; i++) {
+		span_edge(st->ov[i].from, t, from, until);
+		span_edge(st->ov[i].until, t, from, until);
+	}
+	for (i = 0; st != NULL && i < st->nout; i++) {
+		span_edge(st->out[i].from, t, from, until);
+		span_edge(st->out[i].until, t, from, until);
+	}
+}
+
+/* FNV-1a over the role's id and the members in order, 31 bits. */
+static unsigned
+order_fp(const struct role *role, const char *const *v, size_t n)
+{
+	uint32_t	 h = 2166136261u;
+	const char	*p;
+	size_t		 i;
+
+	for (p = role->id; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (i = 0; i < n; i++) {
+		h = (h ^ '\n') * 16777619u;
+		for (p = v[i]; *p != '\0'; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+	}
+	return h & 0x7fffffff;
+}
+
+const char *const *
+rota_order_memo(const struct roster *r, const struct rota_state *st,
+    const struct role *role, int64_t t, size_t *n, unsigned *fp)
+{
+	struct rota_order_memo	*mm = r->omemo;
+	size_t			 i;
+
+	if (mm == NULL)
+		mm = ((struct roster *)r)->omemo = xcalloc(1, sizeof *mm);
+	for (i = 0; i < ORDER_MEMO; i++)
+		if (mm->e[i].v != NULL && mm->e[i].role == role &&
+		    mm->e[i].st == st && mm->e[i].from <= t &&
+		    t < mm->e[i].until)
+			break;
+	if (i == ORDER_MEMO) {
+		i = mm->next;
+		mm->next = (i + 1) % ORDER_MEMO;
+		free(mm->e[i].v);
+		mm->e[i].role = role;
+		mm->e[i].st = st;
+		order_span(r, st, role, t, &mm->e[i].from, &mm->e[i].until);
+		mm->e[i].v = rota_order(r, st, role, t, &mm->e[i].n);
+		mm->e[i].fp = order_fp(role, mm->e[i].v, mm->e[i].n);
+	}
+	*n = mm->e[i].n;
+	*fp = mm->e[i].fp;
+	return mm->e[i].v;
+}
+
+void
+rota_order_memo_clear(struct roster *r)
+{
+	size_t i;
+
+	if (r == NULL || r->omemo == NULL)
+		return;
+	for (i = 0; i < ORDER_MEMO; i++)
+		free(r->omemo->e[i].v);
+	free(r->omemo);
+	r->omemo = NULL;
 }
 
 const char **

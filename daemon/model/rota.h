@@ -112,6 +112,16 @@ const struct team_out	*rota_member_out(const struct roster *,
  * caller frees the array. */
 const char	**rota_order(const struct roster *, const struct rota_state *,
 		    const struct role *, int64_t t, size_t *n);
+/* The same, kept: the last orders asked for stay in the roster while the
+ * time asked for is in their span (a turn, the edges of covers and outs)
+ * and the state is the same; the array belongs to the roster (valid
+ * until a few other orders were asked for, or rota_order_memo_clear,
+ * which whoever replaces the state's contents calls). *fp: the order's fingerprint (31 bits,
+ * from the role's id and its members in order). */
+const char *const *rota_order_memo(const struct roster *,
+		    const struct rota_state *, const struct role *, int64_t t,
+		    size_t *n, unsigned *fp);
+void		 rota_order_memo_clear(struct roster *);
 /* The same for an assignee ref ("role:X" or a member id). */
 const char	**rota_order_ref(const struct roster *,
 		    const struct rota_state *, const char *ref, int64_t t,

@@ -247,7 +247,7 @@ load_counts(struct store *s, struct incident *inc, const char *member)
 	int	 rc;
 
 	inc->part = xcalloc(1, sizeof *inc->part);
-	inc->part->member = xstrdup(member);
+	inc->part->member = member != NULL ? xstrdup(member) : NULL;
 	rc = store_each(s, "SELECT step, role, answer, count(*) AS n FROM "
 	    "responses WHERE incident = $1 GROUP BY step, role, answer", p,
 	    count_row, inc);
@@ -255,11 +255,71 @@ load_counts(struct store *s, struct incident *inc, const char *member)
 	return rc;
 }
 
+static struct incident *load_inc(struct store *, int64_t, int,
+    const char *, struct runbook *(*)(void *, const char *), void *, int *);
+
+enum { LOAD_ALL, LOAD_MEMBER, LOAD_HEAD };
+
 struct incident *
 store_incident_load(struct store *s, int64_t id,
     struct runbook *(*lookup)(void *, const char *), void *arg, int *status)
 {
-	return store_incident_load_for(s, id, NULL, lookup, arg, status);
+	return load_inc(s, id, LOAD_ALL, NULL, lookup, arg, status);
+}
+
+struct incident *
+store_incident_load_for(struct store *s, int64_t id, const char *member,
+    struct runbook *(*lookup)(void *, const char *), void *arg, int *status)
+{
+	return load_inc(s, id, member != NULL ? LOAD_MEMBER : LOAD_ALL,
+	    member, lookup, arg, status);
+}
+
+struct incident *
+store_incident_load_head(struct store *s, int64_t id,
+    struct runbook *(*lookup)(void *, const char *), void *arg, int *status)
+{
+	return load_inc(s, id, LOAD_HEAD, NULL, lookup, arg, status);
+}
+
+/* The call-outs of members (in every step), added to a partial load's
+ * as loaded ones (counted: in its counts): one statement. */
+int
+store_callouts_load(struct store *s, struct incident *inc,
+    const char *const *members, size_t n)
+{
+	static const char *const q[2] = {
+		"SELECT step, role, member, answer, eta_at, called_at, "
+		    "answered_at, entered_by FROM responses WHERE incident = $1 "
+		    "AND member IN (SELECT value FROM json_each($2)) ORDER BY "
+		    "called_at, rowid",
+		"SELECT step, role, member, answer, eta_at, called_at, "
+		    "answered_at, entered_by FROM responses WHERE incident = $1 "
+		    "AND member IN (SELECT json_array_elements_text($2::json)) "
+		    "ORDER BY called_at, ord",
+	};
+	json_t	*list = json_array(), *p;
+	char	*text;
+	size_t	 i, from = inc->ncallouts;
+	int	 rc;
+
+	if (n == 0) {
+		json_decref(list);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(list, json_string(members[i]));
+	text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	p = json_pack("[I,s]", (json_int_t)inc->id, text);
+	free(text);
+	rc = store_each(s, q[store_is_pg(s) != 0], p, callout_row, inc);
+	json_decref(p);
+	for (i = from; i < inc->ncallouts; i++) {
+		inc->callouts[i].counted = 1;
+		inc->callouts[i].counted_as = inc->callouts[i].answer;
+	}
+	return rc;
 }
 
 static void
@@ -268,8 +328,8 @@ keep_rows(void *arg, json_t *rows)
 	*(json_t **)arg = rows;
 }
 
-struct incident *
-store_incident_load_for(struct store *s, int64_t id, const char *member,
+static struct incident *
+load_inc(struct store *s, int64_t id, int mode, const char *member,
     struct runbook *(*lookup)(void *, const char *), void *arg, int *status)
 {
 	json_t		*rows, *r, *steps = NULL;
@@ -331,8 +391,8 @@ store_incident_load_for(struct store *s, int64_t id, const char *member,
 		inc->systems = json_object();
 	}
 	json_decref(rows);
-	if (load_callouts(s, inc, member) == -1 || (member != NULL &&
-	    load_counts(s, inc, member) == -1)) {
+	if ((mode != LOAD_HEAD && load_callouts(s, inc, member) == -1) ||
+	    (mode != LOAD_ALL && load_counts(s, inc, member) == -1)) {
 		json_decref(steps);
 		incident_free(inc);
 		*status = 503;

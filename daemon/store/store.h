@@ -104,6 +104,14 @@ struct incident	*store_incident_load_for(struct store *, int64_t id,
 		    const char *member,
 		    struct runbook *(*lookup)(void *, const char *hash),
 		    void *arg, int *status);
+/* The same with the counts and no call-out (a fan-out batch of an
+ * assemble step: engine_fanout_slice names the call-outs to load), and
+ * those call-outs: members' in every step, added as loaded ones. */
+struct incident	*store_incident_load_head(struct store *, int64_t id,
+		    struct runbook *(*lookup)(void *, const char *hash),
+		    void *arg, int *status);
+int		 store_callouts_load(struct store *, struct incident *,
+		    const char *const *members, size_t n);
 /* A page of incidents (open ones, or all), by id after after. */
 json_t		*store_incidents(struct store *, int all, int64_t after,
 		    int64_t limit);
