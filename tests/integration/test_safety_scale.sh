@@ -227,5 +227,39 @@ expect_eq "show counts them and lists 100" "$(echo "$a" | jq -c '.assembly.team 
 expect_eq "--list --step pages an assemble step's members" "$("$KZ" --json safety 4 --list --step call --limit 2 --after m01498 | jq -c '[.[] | [.member, .status]]')" '[["m01499","called"],["m01500","called"]]'
 expect_eq "each called once" "$(sql "SELECT count(*) || '/' || count(DISTINCT text) FROM notifications WHERE incident = 4 AND event = 'assembly.callout'")" "1500/1500"
 
+# --- 9: kill -9 in the middle of an assemble of 10,000, the roster
+# changed while keizokud was down ---
+# The step keeps its place in the call-out order (its cursor, with the
+# order's fingerprint): a batch loads only its slice. The role gained a
+# member while keizokud was down, so the order is another one after the
+# restart: the walk starts again from the first member, and everyone,
+# the newcomer too, is called exactly once. A decline then calls the next
+# one (m10001, whenever the kill fell).
+cat >"$T/runbooks/allin.yaml" <<'YAML'
+runbook: allin
+title: 全員参集 / Everyone in, one more than the role
+kind: staff-assembly
+owner: role:boss
+steps:
+  - id: call
+    title: 参集 / Call all staff
+    type: assemble
+    with: {roles: {all-staff: 10001}, escalate_after: 1h}
+YAML
+"$KZ" reload >/dev/null
+"$KZ" activate allin >/dev/null
+kill9_kzd
+echo "# called before the kill: $(sql "SELECT count(*) FROM responses WHERE incident = 5")"
+sed -i '1a\  - {id: m10001, name: 職員10001, site: s0, area: 東京都}' "$T/roster.yaml"
+sed -i '$ s/]$/, m10001]/' "$T/roster.yaml"
+KEIZOKU_TEST_CLOCK=2026-11-20T10:00:00Z start_kzd || exit 1
+called() { sql "SELECT count(*) || '/' || count(DISTINCT member) FROM responses WHERE incident = 5"; }
+wait_for "after the restart the call-out goes on to all 10,000" 120 sqleq "SELECT count(*) FROM responses WHERE incident = 5 AND member <> 'm10001'" $N
+"$KZ" respond 5 --as m00002 --unavailable >/dev/null
+wait_for "a decline calls the newcomer" 60 sqleq "SELECT count(*) FROM responses WHERE incident = 5 AND member = 'm10001'" 1
+wait_for "... and the fan-out ends" 60 sqleq "SELECT count(*) FROM timers WHERE kind = 'fanout' AND incident = 5" 0
+expect_eq "every member called exactly once, the newcomer too" "$(called)|$(sql "SELECT count(*) || '/' || count(DISTINCT text) FROM notifications WHERE incident = 5 AND event = 'assembly.callout'")" "10001/10001|10001/10001"
+expect_eq "the tally: 10,000 waiting, one declined" "$("$KZ" --json show 5 | jq -c '.assembly["all-staff"] | [.waiting, .unavailable, .called]')" '[10000,1,10001]'
+
 stop_clean
 exit $_failed
