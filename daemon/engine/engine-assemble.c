@@ -213,8 +213,6 @@ call_next(const struct actx *a, struct incident *inc, int i, const char *role,
 	size_t			 k;
 	int64_t			 esc = rs->u.assemble.callout_s * 1000;
 
-	if (incident_partial(inc, NULL))
-		return 0;
 	for (k = *cur; k < n; k++) {
 		struct callout *c;
 

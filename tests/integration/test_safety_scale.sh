@@ -227,14 +227,16 @@ expect_eq "show counts them and lists 100" "$(echo "$a" | jq -c '.assembly.team 
 expect_eq "--list --step pages an assemble step's members" "$("$KZ" --json safety 4 --list --step call --limit 2 --after m01498 | jq -c '[.[] | [.member, .status]]')" '[["m01499","called"],["m01500","called"]]'
 expect_eq "each called once" "$(sql "SELECT count(*) || '/' || count(DISTINCT text) FROM notifications WHERE incident = 4 AND event = 'assembly.callout'")" "1500/1500"
 
-# --- 9: kill -9 in the middle of an assemble of 10,000, the roster
-# changed while keizokud was down ---
+# --- 9: kill -9 twice in the middle of an assemble of 10,000, the
+# roster changed while keizokud was down the second time ---
 # The step keeps its place in the call-out order (its cursor, with the
-# order's fingerprint): a batch loads only its slice. The role gained a
-# member while keizokud was down, so the order is another one after the
-# restart: the walk starts again from the first member, and everyone,
-# the newcomer too, is called exactly once. A decline then calls the next
-# one (m10001, whenever the kill fell).
+# order's fingerprint): a batch loads only its slice, and after the first
+# restart the call-out goes on from the cursor committed. The role gains
+# a member while keizokud is down the second time, so the order is
+# another one after that restart: the walk starts again from the first
+# member, and everyone, the newcomer too, is called exactly once. A
+# decline then calls the next one (m10001, wherever the kills fell).
+# m09999 answers before the call-out reaches them: they are passed over.
 cat >"$T/runbooks/allin.yaml" <<'YAML'
 runbook: allin
 title: 全員参集 / Everyone in, one more than the role
@@ -247,9 +249,17 @@ steps:
     with: {roles: {all-staff: 10001}, escalate_after: 1h}
 YAML
 "$KZ" reload >/dev/null
+ncalled() { sql "SELECT count(*) FROM responses WHERE incident = 5"; }
 "$KZ" activate allin >/dev/null
+# one answers before the call-out reaches them: passed over, not called
+"$KZ" respond 5 --as m09999 --available >/dev/null
+_e=$((SECONDS + 60)); while [ "$(ncalled)" -lt 1000 ] && [ $SECONDS -le $_e ]; do sleep 0.05; done
 kill9_kzd
-echo "# called before the kill: $(sql "SELECT count(*) FROM responses WHERE incident = 5")"
+echo "# called before the first kill: $(ncalled)"
+KEIZOKU_TEST_CLOCK=2026-11-20T10:00:00Z start_kzd || exit 1
+_e=$((SECONDS + 60)); while [ "$(ncalled)" -lt 5000 ] && [ $SECONDS -le $_e ]; do sleep 0.05; done
+kill9_kzd
+echo "# called before the second kill: $(ncalled)"
 sed -i '1a\  - {id: m10001, name: 職員10001, site: s0, area: 東京都}' "$T/roster.yaml"
 sed -i '$ s/]$/, m10001]/' "$T/roster.yaml"
 KEIZOKU_TEST_CLOCK=2026-11-20T10:00:00Z start_kzd || exit 1
@@ -258,8 +268,8 @@ wait_for "after the restart the call-out goes on to all 10,000" 120 sqleq "SELEC
 "$KZ" respond 5 --as m00002 --unavailable >/dev/null
 wait_for "a decline calls the newcomer" 60 sqleq "SELECT count(*) FROM responses WHERE incident = 5 AND member = 'm10001'" 1
 wait_for "... and the fan-out ends" 60 sqleq "SELECT count(*) FROM timers WHERE kind = 'fanout' AND incident = 5" 0
-expect_eq "every member called exactly once, the newcomer too" "$(called)|$(sql "SELECT count(*) || '/' || count(DISTINCT text) FROM notifications WHERE incident = 5 AND event = 'assembly.callout'")" "10001/10001|10001/10001"
-expect_eq "the tally: 10,000 waiting, one declined" "$("$KZ" --json show 5 | jq -c '.assembly["all-staff"] | [.waiting, .unavailable, .called]')" '[10000,1,10001]'
+expect_eq "every member called exactly once, the newcomer too (m09999 answered first: not called)" "$(called)|$(sql "SELECT count(*) || '/' || count(DISTINCT text) FROM notifications WHERE incident = 5 AND event = 'assembly.callout'")" "10001/10001|10000/10000"
+expect_eq "the tally: 9,999 waiting, one available, one declined" "$("$KZ" --json show 5 | jq -c '.assembly["all-staff"] | [.waiting, .available, .unavailable, .called]')" '[9999,1,1,10001]'
 
 stop_clean
 exit $_failed
