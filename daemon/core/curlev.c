@@ -27,6 +27,7 @@
 
 #include "core/curlev.h"
 #include "common/log.h"
+#include "common/timeutil.h"
 #include "common/xmalloc.h"
 
 #ifndef KZ_VERSION
@@ -107,15 +108,6 @@ struct curlev {
 
 static void	curlev_destroy(struct curlev *);
 
-static int64_t
-curlev_mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 curlev_hdr_clear(struct curlev_xfer *x)
 {
@@ -172,7 +164,7 @@ curlev_finish(struct curlev_xfer *x, long status, const char *error)
 	r.etag = x->hdr[CH_ETAG];
 	r.last_modified = x->hdr[CH_LAST_MODIFIED];
 	r.error = error;
-	r.elapsed_ms = (long)(curlev_mono_ms() - x->started_ms);
+	r.elapsed_ms = (long)(mono_ms() - x->started_ms);
 	x->done(&r, x->arg);
 	curlev_xfer_free(x);
 }
@@ -695,7 +687,7 @@ curlev_xfer_new(struct curlev *cv, http_done_fn done, void *arg,
 	x->cv = cv;
 	x->done = done;
 	x->arg = arg;
-	x->started_ms = curlev_mono_ms();
+	x->started_ms = mono_ms();
 	x->max_body = CURLEV_MAX_BODY;
 	event_assign(&x->defer, cv->base, -1, 0, curlev_defer_cb, x);
 	if (cv->npool > 0)

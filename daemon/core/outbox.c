@@ -809,15 +809,6 @@ ob_ahead_wanted_chan(struct ob_chan *c)
 	return 0;
 }
 
-static int64_t
-ob_mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The window of c, before a recording ahead: twice as wide when the
  * last one ran low within OB_FLUSH_MS (the rows go faster than results
  * are written: commits for starts alone would stall the loop on the
@@ -825,7 +816,7 @@ ob_mono_ms(void)
 static size_t
 ob_ahead_size(struct ob_chan *c)
 {
-	int64_t now = ob_mono_ms();
+	int64_t now = mono_ms();
 
 	if (now - c->ahead_at < OB_FLUSH_MS && c->ahead < OB_AHEAD_MAX)
 		c->ahead *= 2;
