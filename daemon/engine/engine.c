@@ -266,17 +266,25 @@ engine_step_title(const struct incident *inc, int i, json_t *ctx)
 	return r;
 }
 
-json_t *
-eng_step_data(const struct incident *inc, int i)
+/* The step's data of its events; ctx: the incident's context for its
+ * title, or NULL to build one. */
+static json_t *
+step_data(const struct incident *inc, int i, json_t *ctx)
 {
 	const struct rb_step	*rs = &inc->rb->steps[i];
-	char			*title = engine_step_title(inc, i, NULL);
+	char			*title = engine_step_title(inc, i, ctx);
 	json_t			*d;
 
 	d = json_pack("{s:s,s:s,s:s}", "step", rs->id, "title", title,
 	    "type", step_type_name(rs->type));
 	free(title);
 	return d;
+}
+
+json_t *
+eng_step_data(const struct incident *inc, int i)
+{
+	return step_data(inc, i, NULL);
 }
 
 
@@ -320,20 +328,13 @@ start_action(const struct actx *a, struct incident *inc, int i,
 static json_t *
 step_data_shared(const struct incident *inc, int i, json_t **ctx)
 {
-	const struct rb_step	*rs = &inc->rb->steps[i];
-	char			*title;
-	json_t			*d;
+	const char *t = inc->rb->steps[i].title;
 
-	if (rs->title == NULL || strstr(rs->title, "{{") == NULL ||
-	    strstr(rs->title, "steps") != NULL)
-		return eng_step_data(inc, i);
+	if (t == NULL || strstr(t, "{{") == NULL || strstr(t, "steps") != NULL)
+		return step_data(inc, i, NULL);
 	if (*ctx == NULL)
 		*ctx = eng_context(inc, 0);
-	title = engine_step_title(inc, i, *ctx);
-	d = json_pack("{s:s,s:s,s:s}", "step", rs->id, "title", title,
-	    "type", step_type_name(rs->type));
-	free(title);
-	return d;
+	return step_data(inc, i, *ctx);
 }
 
 static void

@@ -11,20 +11,6 @@
 #include "store/store-int.h"
 #include "store/store.h"
 
-/* A step as it began: blocked, nothing set. Its row is written only
- * once it differs (a 20-step runbook starts with a few rows, not 20);
- * the load takes a missing row for this. */
-static int
-step_untouched(const struct step_st *st)
-{
-	return st->state == SS_BLOCKED && st->assignee == NULL &&
-	    st->acked_by == NULL && st->done_by == NULL && st->note == NULL &&
-	    st->ready_at == 0 && st->acked_at == 0 && st->done_at == 0 &&
-	    st->deadline_at == 0 && st->esc_level == 0 && st->attempts == 0 &&
-	    !st->pinned && st->asked == 0 && st->answered == 0 &&
-	    st->cursor == 0 && st->rounds == 0;
-}
-
 static int
 save_step(struct store *s, struct incident *inc, size_t i)
 {
@@ -125,14 +111,9 @@ store_incident_save(struct store *s, struct incident *inc)
 			return -1;
 		}
 		json_decref(p);
-		for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
-			if (!step_untouched(&inc->steps[i]))
-				rc = save_step(s, inc, i);
 		inc->is_new = 0;
 		inc->dirty = 0;
-		return rc == 0 ? save_callouts(s, inc) : rc;
-	}
-	if (inc->dirty) {
+	} else if (inc->dirty) {
 		json_array_append_new(p, json_integer(inc->id));
 		if (sexec(s, "UPDATE incidents SET runbook = $1, rb_hash = $2, "
 		    "title = $3, state = $4, drill = $5, started_at = $6, "
@@ -144,9 +125,12 @@ store_incident_save(struct store *s, struct incident *inc)
 		inc->dirty = 0;
 	} else
 		json_decref(p);
+	/* A step's row is written once it changes (the engine marks what
+	 * it changes dirty): a step as it began (blocked, nothing set) has
+	 * none, and the load takes a missing row for that. A new incident's
+	 * 20 steps cost the rows of those its activation made ready. */
 	for (i = 0; i < inc->rb->nsteps && rc == 0; i++)
-		if (inc->steps[i].dirty && (inc->steps[i].stored ||
-		    !step_untouched(&inc->steps[i])))
+		if (inc->steps[i].dirty)
 			rc = save_step(s, inc, i);
 	return rc == 0 ? save_callouts(s, inc) : rc;
 }
