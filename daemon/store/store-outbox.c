@@ -258,12 +258,14 @@ so_size(size_t n)
 	return i;
 }
 
-int
-store_notifications_delivered(struct store *s, const int64_t *ids,
-    const int64_t *at, size_t n)
+/* ids (with their times at, when delivered) in lists of the fixed
+ * sizes: the statements of so_delivered_sql when at is given, else of
+ * so_sending_sql. */
+static int
+so_lists(struct store *s, const int64_t *ids, const int64_t *at, size_t n)
 {
 	json_t	*p;
-	size_t	 done, i, j, k;
+	size_t	 done, i, j, k, r;
 
 	so_build();
 	for (done = 0; done < n; done += k) {
@@ -271,33 +273,27 @@ store_notifications_delivered(struct store *s, const int64_t *ids,
 		k = n - done < so_sizes[i] ? n - done : so_sizes[i];
 		p = json_array();
 		for (j = 0; j < so_sizes[i]; j++) {
-			json_array_append_new(p, json_integer(ids[done +
-			    (j < k ? j : k - 1)]));
-			json_array_append_new(p, json_integer(at[done +
-			    (j < k ? j : k - 1)]));
+			r = done + (j < k ? j : k - 1);
+			json_array_append_new(p, json_integer(ids[r]));
+			if (at != NULL)
+				json_array_append_new(p, json_integer(at[r]));
 		}
-		if (sexec(s, so_delivered_sql[i], p) == -1)
+		if (sexec(s, at != NULL ? so_delivered_sql[i] :
+		    so_sending_sql[i], p) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 int
+store_notifications_delivered(struct store *s, const int64_t *ids,
+    const int64_t *at, size_t n)
+{
+	return so_lists(s, ids, at, n);
+}
+
+int
 store_notifications_sending(struct store *s, const int64_t *ids, size_t n)
 {
-	json_t	*p;
-	size_t	 done, i, j, k;
-
-	so_build();
-	for (done = 0; done < n; done += k) {
-		i = so_size(n - done);
-		k = n - done < so_sizes[i] ? n - done : so_sizes[i];
-		p = json_array();
-		for (j = 0; j < so_sizes[i]; j++)
-			json_array_append_new(p, json_integer(ids[done +
-			    (j < k ? j : k - 1)]));
-		if (sexec(s, so_sending_sql[i], p) == -1)
-			return -1;
-	}
-	return 0;
+	return so_lists(s, ids, NULL, n);
 }
