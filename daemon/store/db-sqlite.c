@@ -18,6 +18,8 @@ struct stmt_cache {
 	const char	*sql;
 	sqlite3_stmt	*st;
 	int		 rowid;	/* "... RETURNING id" run as its INSERT */
+	int		*param;	/* parameter i+1 is params[param[i]] */
+	int		 nparam;
 };
 
 struct db_sqlite {
@@ -133,23 +135,27 @@ sl_err(struct db_sqlite *s, int rc, const char *what)
 
 #define SL_RETURNING_ID	" RETURNING id"
 
-/* The prepared statement of sql; *rowid set when it is a plain INSERT
- * whose "RETURNING id" was left off: SQLite runs RETURNING through a
- * temporary table, and the row's id is sqlite3_last_insert_rowid's
- * (store_insert's statements are all plain INSERTs). */
-static sqlite3_stmt *
-sl_prep_id(struct db_sqlite *s, const char *sql, int *rowid)
+/* The prepared statement of sql, with what binding it needs: its
+ * parameters' places in the params array (worked out once: SQLite finds a
+ * parameter's name by a walk of the statement's list of names), and
+ * whether it is a plain INSERT whose "RETURNING id" was left off: SQLite
+ * runs RETURNING through a temporary table, and the row's id is
+ * sqlite3_last_insert_rowid's (store_insert's statements are all plain
+ * INSERTs). */
+static struct stmt_cache *
+sl_prep(struct db_sqlite *s, const char *sql)
 {
+	struct stmt_cache *c;
 	sqlite3_stmt	*st;
 	size_t		 i, n = strlen(SL_RETURNING_ID), l;
-	int		 rc, rid = 0;
+	int		 rc, rid = 0, k;
 
 	for (i = 0; i < s->ncache; i++)
 		if (s->cache[i].sql == sql)
-			goto found;
+			return &s->cache[i];
 	for (i = 0; i < s->ncache; i++)
 		if (strcmp(s->cache[i].sql, sql) == 0)
-			goto found;
+			return &s->cache[i];
 	l = strlen(sql);
 	if (strncmp(sql, "INSERT ", 7) == 0 && l > n &&
 	    strcmp(sql + l - n, SL_RETURNING_ID) == 0 &&
@@ -164,20 +170,19 @@ sl_prep_id(struct db_sqlite *s, const char *sql, int *rowid)
 		return NULL;
 	}
 	s->cache = xreallocarray(s->cache, s->ncache + 1, sizeof *s->cache);
-	s->cache[s->ncache].sql = sql;
-	s->cache[s->ncache].rowid = rid;
-	s->cache[s->ncache++].st = st;
-	i = s->ncache - 1;
-found:
-	if (rowid != NULL)
-		*rowid = s->cache[i].rowid;
-	return s->cache[i].st;
-}
-
-static sqlite3_stmt *
-sl_prep(struct db_sqlite *s, const char *sql)
-{
-	return sl_prep_id(s, sql, NULL);
+	c = &s->cache[s->ncache++];
+	c->sql = sql;
+	c->st = st;
+	c->rowid = rid;
+	c->nparam = sqlite3_bind_parameter_count(st);
+	c->param = xcalloc((size_t)c->nparam + 1, sizeof *c->param);
+	for (k = 1; k <= c->nparam; k++) {
+		c->param[k - 1] = db_param_index(
+		    sqlite3_bind_parameter_name(st, k));
+		if (c->param[k - 1] < 0)	/* an unnamed ?: the next */
+			c->param[k - 1] = k - 1;
+	}
+	return c;
 }
 
 static int
@@ -209,17 +214,15 @@ bind_json(sqlite3_stmt *st, int i, json_t *v)
 
 /* Binds $N to params[N-1] (an unnamed ? to the next one). */
 static void
-sl_bind(sqlite3_stmt *st, json_t *params)
+sl_bind(const struct stmt_cache *c, json_t *params)
 {
-	int i, k, n = sqlite3_bind_parameter_count(st);
+	size_t	np = params != NULL ? json_array_size(params) : 0;
+	int	i;
 
-	for (i = 1; i <= n; i++) {
-		k = db_param_index(sqlite3_bind_parameter_name(st, i));
-		if (k < 0)
-			k = i - 1;
-		if (params != NULL && (size_t)k < json_array_size(params))
-			bind_json(st, i, json_array_get(params, (size_t)k));
-	}
+	for (i = 0; i < c->nparam; i++)
+		if ((size_t)c->param[i] < np)
+			bind_json(c->st, i + 1, json_array_get(params,
+			    (size_t)c->param[i]));
 }
 
 static json_t *
@@ -243,24 +246,27 @@ static int
 sl_run(struct db *db, const char *sql, json_t *params, json_t **rows)
 {
 	struct db_sqlite	*s = (struct db_sqlite *)db;
+	struct stmt_cache	*c;
 	sqlite3_stmt		*st;
 	int			 rc, rowid;
 
-	if ((st = sl_prep_id(s, sql, &rowid)) == NULL)
+	if ((c = sl_prep(s, sql)) == NULL)
 		return -1;
-	sl_bind(st, params);
+	st = c->st;
+	rowid = c->rowid;
+	sl_bind(c, params);
 	if (rows != NULL)
 		*rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t	*row;
-		int	 c, n = sqlite3_column_count(st);
+		int	 col, n = sqlite3_column_count(st);
 
 		if (rows == NULL)
 			continue;
 		row = json_object();
-		for (c = 0; c < n; c++)
-			json_object_set_new(row, sqlite3_column_name(st, c),
-			    column_json(st, c));
+		for (col = 0; col < n; col++)
+			json_object_set_new(row, sqlite3_column_name(st, col),
+			    column_json(st, col));
 		json_array_append_new(*rows, row);
 	}
 	sqlite3_reset(st);
@@ -284,13 +290,15 @@ sl_each(struct db *db, const char *sql, json_t *params,
     int (*cb)(void *, int, const char *const *), void *arg)
 {
 	struct db_sqlite	*s = (struct db_sqlite *)db;
+	struct stmt_cache	*sc;
 	sqlite3_stmt		*st;
 	const char		*v[32];
 	int			 rc, c, n;
 
-	if ((st = sl_prep(s, sql)) == NULL)
+	if ((sc = sl_prep(s, sql)) == NULL)
 		return -1;
-	sl_bind(st, params);
+	st = sc->st;
+	sl_bind(sc, params);
 	n = sqlite3_column_count(st);
 	if (n > 32)
 		n = 32;
@@ -348,11 +356,13 @@ static const char *const sl_ctl_sql[] = {
 static int
 sl_ctl(struct db_sqlite *s, const char *sql)
 {
+	struct stmt_cache *c;
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = sl_prep(s, sql)) == NULL)
+	if ((c = sl_prep(s, sql)) == NULL)
 		return -1;
+	st = c->st;
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -424,8 +434,10 @@ sl_close(struct db *db)
 	size_t			 i;
 
 	ckpt_end(s);
-	for (i = 0; i < s->ncache; i++)
+	for (i = 0; i < s->ncache; i++) {
 		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].param);
+	}
 	free(s->cache);
 	if (s->h != NULL)
 		sqlite3_close(s->h);
