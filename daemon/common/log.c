@@ -31,28 +31,89 @@ log_getverbose(void)
 	return log_verbose;
 }
 
+/* Appends to a line being built; grows it past its first, stack-sized
+ * buffer when needed. */
+struct logline {
+	char	*s;
+	size_t	 len, cap;
+	int	 heap;
+};
+
+static void
+ll_vadd(struct logline *l, const char *fmt, va_list ap)
+{
+	va_list	ap2;
+	int	n;
+	char	*t;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(l->s + l->len, l->cap - l->len, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	if ((size_t)n >= l->cap - l->len) {
+		size_t cap = l->len + (size_t)n + 64;
+
+		if ((t = malloc(cap)) == NULL)
+			return;
+		memcpy(t, l->s, l->len);
+		if (l->heap)
+			free(l->s);
+		l->s = t;
+		l->cap = cap;
+		l->heap = 1;
+		vsnprintf(l->s + l->len, l->cap - l->len, fmt, ap);
+	}
+	l->len += (size_t)n;
+}
+
+static void
+ll_add(struct logline *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ll_vadd(l, fmt, ap);
+	va_end(ap);
+}
+
+/* One line, written with one write(2): lines of several writers (the
+ * daemon, its plugins' children) do not interleave, and a line costs one
+ * system call, not one per piece. */
 static void
 vlog(int prio, const char *level, const char *fmt, va_list ap, int with_errno)
 {
 	int		 saved = errno;
-	char		 ts[32];
+	char		 ts[32], buf[1024];
 	struct timespec	 now;
 	struct tm	 tm;
+	struct logline	 l = { buf, 0, sizeof buf, 0 };
+	size_t		 off;
+	ssize_t		 w;
 
 	if (log_journal)
-		fprintf(stderr, "<%d>", prio);
+		ll_add(&l, "<%d>", prio);
 	else {
 		clock_gettime(CLOCK_REALTIME, &now);
 		gmtime_r(&now.tv_sec, &tm);
 		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ldZ %s[%ld] %s: ", ts,
+		ll_add(&l, "%s.%03ldZ %s[%ld] %s: ", ts,
 		    now.tv_nsec / 1000000, log_name, (long)getpid(), level);
 	}
-	vfprintf(stderr, fmt, ap);
+	ll_vadd(&l, fmt, ap);
 	if (with_errno)
-		fprintf(stderr, ": %s", strerror(saved));
-	fputc('\n', stderr);
-	fflush(stderr);
+		ll_add(&l, ": %s", strerror(saved));
+	ll_add(&l, "\n");
+	for (off = 0; off < l.len; ) {
+		if ((w = write(STDERR_FILENO, l.s + off, l.len - off)) > 0)
+			off += (size_t)w;
+		else if (w == -1 && errno == EINTR)
+			continue;
+		else
+			break;
+	}
+	if (l.heap)
+		free(l.s);
 	errno = saved;
 }
 
