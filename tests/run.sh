@@ -87,7 +87,7 @@ pg_tests="test_spine_flow test_spine_timers test_spine_reload test_http_hooks
     test_rota_handover test_runbooks_dc_failover test_runbooks_earthquake
     test_runbooks_ransomware test_runbooks_telework test_safety_web
     test_silence_watchdog test_web_mail test_web_sitrep test_assembly_answers
-    test_plan_cli"
+    test_plan_cli test_notify_per_member"
 for n in $pg_tests; do
 	[ -f "$top/tests/integration/$n.sh" ] && names+=("pg:$n")
 done

@@ -591,9 +591,9 @@ static int
 apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
     struct effects *fx)
 {
-	char	 who[128];
-	json_t	*nctx = NULL;	/* the incident's context, for notifications */
-	size_t	 i;
+	char		 who[128];
+	struct nt_batch	 nb = { 0 };	/* what notifications share */
+	size_t		 i;
 
 	for (i = 0; i < fx->n; i++) {
 		const struct effect	*e = &fx->v[i];
@@ -601,12 +601,12 @@ apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 					    inc->rb->steps[e->step].id : NULL;
 		int			 rc = 0;
 
-		/* Effects other than these may change the incident. */
+		/* Effects other than these may change the incident (or
+		 * withdraw its messages): what is held goes first. */
 		if (e->kind != EF_NOTIFY && e->kind != EF_EVENT &&
-		    e->kind != EF_TIMER_SET && e->kind != EF_TIMER_CLEAR) {
-			json_decref(nctx);
-			nctx = NULL;
-		}
+		    e->kind != EF_TIMER_SET && e->kind != EF_TIMER_CLEAR &&
+		    inc != NULL && notify_batch_flush(d, inc, &nb) == -1)
+			return -1;
 
 		if (inc == NULL && e->kind != EF_EVENT &&
 		    e->kind != EF_NOTIFY && e->kind != EF_META)
@@ -625,7 +625,7 @@ apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 		case EF_NOTIFY:
 			rc = e->ev == EV_TRIGGER_REPEATED ?
 			    kz_repeat_notify(d, inc, e) :
-			    notify_enqueue_ctx(d, inc, e, &nctx);
+			    notify_enqueue_ctx(d, inc, e, &nb);
 			break;
 		case EF_EXCEPTION:
 			rc = exception_effect(d, a, inc, e->exc);
@@ -656,11 +656,15 @@ apply_effects(struct kz_daemon *d, const struct actx *a, struct incident *inc,
 		}
 		}
 		if (rc == -1) {
-			json_decref(nctx);
+			notify_batch_free(&nb);
 			return -1;
 		}
 	}
-	json_decref(nctx);
+	/* The step messages held for each member, one message each. */
+	if (inc != NULL && nb.nheld > 0 &&
+	    notify_batch_flush(d, inc, &nb) == -1)
+		return -1;
+	notify_batch_free(&nb);
 	return 0;
 }
 

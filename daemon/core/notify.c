@@ -827,17 +827,15 @@ nt_links(const struct incident *inc, enum kz_event ev)
 	    strncmp(event_name(ev), "step.", 5) == 0);
 }
 
-/* The text for one member: the event's lines with the member's name as
- * the mention, and the links the member may use. *plain gets the text
- * without the personal link (what `notifications` shows). */
+/* The event's lines for one member, the member's name as the mention
+ * (with the drill mark in front). */
 static char *
-nt_personal_text(struct kz_daemon *d, const struct incident *inc,
+nt_personal_lines(struct kz_daemon *d, const struct incident *inc,
     const struct effect *e, const struct channel_conf *ch, json_t *ctx,
-    const struct member *m, char **plain)
+    const struct member *m)
 {
 	struct buf	 b = { 0 };
 	const char	*s;
-	char		*link, when[32];
 	int		 lines = 0;
 
 	if (inc->drill)
@@ -856,9 +854,20 @@ nt_personal_text(struct kz_daemon *d, const struct incident *inc,
 	if (lines == 0)
 		buf_printf(&b, "%s #%lld", event_name(e->ev),
 		    (long long)inc->id);
-	*plain = xstrdup(b.s);
-	if (nt_links(inc, e->ev) && (link = web_answer_link(d, m->id,
-	    inc->id)) != NULL) {
+	return buf_steal(&b);
+}
+
+/* The text for one member: plain (what `notifications` shows), then the
+ * links the member may use (links: the personal one). */
+static char *
+nt_personal_link(struct kz_daemon *d, const struct incident *inc,
+    const char *plain, const struct member *m, int links)
+{
+	struct buf	 b = { 0 };
+	char		*link, when[32];
+
+	buf_adds(&b, plain);
+	if (links && (link = web_answer_link(d, m->id, inc->id)) != NULL) {
 		kz_local(d, clock_now() + d->conf->web.link_ttl_s * 1000, 1,
 		    when, sizeof when);
 		buf_printf(&b, "\n\n回答・操作はこちら（あなた専用のリンクです。"
@@ -911,7 +920,7 @@ nt_mail_payload(const struct channel_conf *ch, const struct member *m,
 /* The message of an email channel to one member: subject from the first
  * line, the whole text as the body. */
 static char *
-nt_mail(const struct incident *inc, const struct effect *e,
+nt_mail(const struct incident *inc, const char *event,
     const struct channel_conf *ch, const struct member *m, const char *id,
     const char *text, int64_t now)
 {
@@ -921,8 +930,8 @@ nt_mail(const struct incident *inc, const struct effect *e,
 	subject = nl != NULL ? xstrndup(text, (size_t)(nl - text)) :
 	    xstrdup(text);
 	snprintf(incs, sizeof incs, "%lld", (long long)inc->id);
-	payload = nt_mail_payload(ch, m, id, incs, event_name(e->ev), subject,
-	    text, now, &why);
+	payload = nt_mail_payload(ch, m, id, incs, event, subject, text, now,
+	    &why);
 	free(subject);
 	if (payload == NULL) {
 		log_warnx("incident %lld: no mail to %s: %s",
@@ -932,26 +941,29 @@ nt_mail(const struct incident *inc, const struct effect *e,
 	return payload;
 }
 
+/* Writes one personal message: text (with its links) to member m by
+ * channel ch; plain is what `notifications` shows. step may be NULL (a
+ * message about several). */
 static int
-nt_personal_one(struct kz_daemon *d, const struct incident *inc,
-    const struct effect *e, const struct channel_conf *ch, json_t *ctx,
-    const struct member *m, int64_t now)
+nt_personal_write(struct kz_daemon *d, const struct incident *inc,
+    enum kz_event ev, const char *step, const struct channel_conf *ch,
+    const struct member *m, const char *text, const char *plain,
+    int64_t now)
 {
 	struct nt_msg	 msg;
-	char		 id[40], *text, *plain, *payload = NULL;
+	char		 id[40], *payload = NULL;
 	json_t		*p;
 	int		 rc = 0;
 
 	nt_msg_id(id);
-	text = nt_personal_text(d, inc, e, ch, ctx, m, &plain);
 	if (strcmp(ch->type, "email") == 0)
-		payload = nt_mail(inc, e, ch, m, id, text, now);
+		payload = nt_mail(inc, event_name(ev), ch, m, id, text, now);
 	else {
 		memset(&msg, 0, sizeof msg);
 		msg.msg_id = id;
-		msg.event = e->ev;
+		msg.event = ev;
 		msg.inc = inc;
-		msg.step = e->step >= 0 ? inc->rb->steps[e->step].id : NULL;
+		msg.step = step;
 		msg.text = text;
 		msg.now = now;
 		p = nt_payload(ch, &msg);
@@ -959,11 +971,137 @@ nt_personal_one(struct kz_daemon *d, const struct incident *inc,
 		json_decref(p);
 	}
 	if (payload != NULL)
-		rc = nt_insert_row(d, inc->id, e->step >= 0 ?
-		    inc->rb->steps[e->step].id : NULL, ch->name,
-		    event_name(e->ev), id, payload, plain, inc->drill, m->id,
-		    now);
+		rc = nt_insert_row(d, inc->id, step, ch->name, event_name(ev),
+		    id, payload, plain, inc->drill, m->id, now);
 	free(payload);
+	return rc;
+}
+
+/* ---- one message per member per change ----
+ *
+ * The step messages a change makes for one member on one personal
+ * channel (five steps assigned to them at once) are held until the
+ * change's effects are all applied, then written as one message listing
+ * them all, with one link: five mails where one would do were five
+ * interruptions. A lone one is written as it was. A channel of type
+ * webhook keeps one per step: its body names the step; a notify step's
+ * message is its author's, written as it is. */
+struct nt_held {
+	const struct channel_conf *ch;
+	const struct member	*m;
+	enum kz_event		 ev;	/* the first's */
+	char			*step;	/* the first's */
+	struct buf		 lines;	/* each message's lines */
+	int			 n;
+};
+
+static int
+nt_holds(const struct channel_conf *ch, const struct incident *inc,
+    const struct effect *e, struct nt_batch *nb)
+{
+	return nb != NULL && strcmp(ch->type, "webhook") != 0 &&
+	    nt_links(inc, e->ev) && !nt_verbatim(e->ev) &&
+	    strncmp(event_name(e->ev), "step.", 5) == 0;
+}
+
+static void
+nt_hold(struct nt_batch *nb, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch,
+    const struct member *m, const char *lines)
+{
+	struct nt_held	*h;
+	size_t		 i;
+
+	for (i = 0; i < nb->nheld; i++)
+		if (nb->held[i].ch == ch && nb->held[i].m == m)
+			break;
+	if (i == nb->nheld) {
+		nb->held = xreallocarray(nb->held, nb->nheld + 1,
+		    sizeof *nb->held);
+		h = &nb->held[nb->nheld++];
+		memset(h, 0, sizeof *h);
+		h->ch = ch;
+		h->m = m;
+		h->ev = e->ev;
+		h->step = e->step >= 0 ?
+		    xstrdup(inc->rb->steps[e->step].id) : NULL;
+	}
+	h = &nb->held[i];
+	if (h->n++ > 0)
+		buf_adds(&h->lines, "\n");
+	buf_adds(&h->lines, lines);
+}
+
+int
+notify_batch_flush(struct kz_daemon *d, const struct incident *inc,
+    struct nt_batch *nb)
+{
+	size_t	i;
+	int	rc = 0;
+	int64_t	now = clock_now();
+
+	for (i = 0; rc == 0 && i < nb->nheld; i++) {
+		struct nt_held	*h = &nb->held[i];
+		struct buf	 plain = { 0 };
+		char		*text;
+
+		if (h->n > 1) {
+			/* A chat would read markup in the title. */
+			char *title = nt_chat(h->ch) ?
+			    tmpl_chat_escape(inc->rb->title) :
+			    xstrdup(inc->rb->title);
+
+			if (inc->drill)
+				buf_adds(&plain, NT_DRILL);
+			buf_printf(&plain, "#%lld %s: あなたの手順 %d 件 / %d "
+			    "steps for you\n", (long long)inc->id, title, h->n,
+			    h->n);
+			free(title);
+		}
+		buf_adds(&plain, h->lines.s);
+		text = nt_personal_link(d, inc, plain.s, h->m, 1);
+		rc = nt_personal_write(d, inc, h->ev, h->n > 1 ? NULL :
+		    h->step, h->ch, h->m, text, plain.s, now);
+		free(text);
+		buf_free(&plain);
+	}
+	notify_batch_free(nb);
+	return rc;
+}
+
+void
+notify_batch_free(struct nt_batch *nb)
+{
+	size_t i;
+
+	for (i = 0; i < nb->nheld; i++) {
+		free(nb->held[i].step);
+		buf_free(&nb->held[i].lines);
+	}
+	free(nb->held);
+	nb->held = NULL;
+	nb->nheld = 0;
+	json_decref(nb->base);
+	nb->base = NULL;
+}
+
+static int
+nt_personal_one(struct kz_daemon *d, const struct incident *inc,
+    const struct effect *e, const struct channel_conf *ch, json_t *ctx,
+    const struct member *m, int64_t now, struct nt_batch *nb)
+{
+	char	*plain, *text;
+	int	 rc;
+
+	plain = nt_personal_lines(d, inc, e, ch, ctx, m);
+	if (nt_holds(ch, inc, e, nb)) {
+		nt_hold(nb, inc, e, ch, m, plain);
+		free(plain);
+		return 0;
+	}
+	text = nt_personal_link(d, inc, plain, m, nt_links(inc, e->ev));
+	rc = nt_personal_write(d, inc, e->ev, e->step >= 0 ?
+	    inc->rb->steps[e->step].id : NULL, ch, m, text, plain, now);
 	free(text);
 	free(plain);
 	return rc;
@@ -972,7 +1110,7 @@ nt_personal_one(struct kz_daemon *d, const struct incident *inc,
 static int
 nt_personal(struct kz_daemon *d, const struct incident *inc,
     const struct effect *e, const struct channel_conf *ch, json_t *ctx,
-    int64_t now)
+    int64_t now, struct nt_batch *nb)
 {
 	const struct member	*direct = roster_direct(d->roster, ch->name);
 	const struct member	*m;
@@ -987,7 +1125,7 @@ nt_personal(struct kz_daemon *d, const struct incident *inc,
 		if (strcmp(ch->type, "email") == 0 ? m->email == NULL :
 		    direct != m)
 			continue;
-		rc = nt_personal_one(d, inc, e, ch, ctx, m, now);
+		rc = nt_personal_one(d, inc, e, ch, ctx, m, now, nb);
 	}
 	free(to);
 	return rc;
@@ -997,17 +1135,19 @@ int
 notify_enqueue(struct kz_daemon *d, const struct incident *inc,
     const struct effect *e)
 {
-	json_t	*base = NULL;
-	int	 rc;
+	struct nt_batch	 nb = { 0 };
+	int		 rc;
 
-	rc = notify_enqueue_ctx(d, inc, e, &base);
-	json_decref(base);
+	rc = notify_enqueue_ctx(d, inc, e, &nb);
+	if (rc == 0 && inc != NULL)
+		rc = notify_batch_flush(d, inc, &nb);
+	notify_batch_free(&nb);
 	return rc;
 }
 
 int
 notify_enqueue_ctx(struct kz_daemon *d, const struct incident *inc,
-    const struct effect *e, json_t **base)
+    const struct effect *e, struct nt_batch *nb)
 {
 	json_t	*chans = json_object_get(e->data, "channels"), *ctx;
 	int64_t	 now = clock_now();
@@ -1032,9 +1172,9 @@ notify_enqueue_ctx(struct kz_daemon *d, const struct incident *inc,
 		/* The incident's context is made once per set of effects;
 		 * each notification adds its step and data to a shallow
 		 * copy. */
-		if (*base == NULL)
-			*base = engine_context(inc);
-		ctx = json_copy(*base);
+		if (nb->base == NULL)
+			nb->base = engine_context(inc);
+		ctx = json_copy(nb->base);
 		json_object_set_new(ctx, "step", nt_step(inc, e, ctx));
 	} else
 		ctx = json_object();
@@ -1049,7 +1189,7 @@ notify_enqueue_ctx(struct kz_daemon *d, const struct incident *inc,
 		 * every routed channel hears it as a shared one (an email
 		 * channel has no shared body, so not that). */
 		if (inc != NULL && nt_is_personal(d, ch))
-			rc = nt_personal(d, inc, e, ch, ctx, now);
+			rc = nt_personal(d, inc, e, ch, ctx, now, nb);
 		else
 			rc = nt_insert(d, inc, e, ch, ctx, now);
 	}

@@ -22,11 +22,25 @@ struct actx;
  * storage failed. */
 int	 notify_enqueue(struct kz_daemon *, const struct incident *,
 	    const struct effect *);
-/* The same, sharing *base (engine_context of inc, made at the first
- * need, NULL before; the caller decrefs it) between the notifications
- * of one set of effects: inc must not change between them. */
+/* What the notifications of one set of effects (one change) share:
+ * the incident's context (made at the first need; reset base when the
+ * incident changes) and the step messages held for each member, to go as
+ * one message per member and channel (notify_batch_flush). Zeroed to
+ * begin. */
+struct nt_held;
+struct nt_batch {
+	json_t		*base;
+	struct nt_held	*held;
+	size_t		 nheld;
+};
+/* The same as notify_enqueue, inside a batch. */
 int	 notify_enqueue_ctx(struct kz_daemon *, const struct incident *,
-	    const struct effect *, json_t **base);
+	    const struct effect *, struct nt_batch *);
+/* Writes the messages held for inc's members, and empties the batch: 0,
+ * or -1 when the storage failed. */
+int	 notify_batch_flush(struct kz_daemon *, const struct incident *,
+	    struct nt_batch *);
+void	 notify_batch_free(struct nt_batch *);
 
 /* A notification about no incident, written at once, outside kz_apply:
  * for core modules whose writes are not the engine's (sources.c). */
