@@ -15,7 +15,9 @@ chmod 755 "$T"
 pid=""
 free_port() {
 	while :; do
-		_p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+		# sh has no $RANDOM (it was empty: every port 20000, and the
+		# proxy's loop never ended once PostgreSQL had it).
+		_p=$((20000 + $(od -An -N4 -tu4 /dev/urandom) % 12000))
 		grep -q ":$(printf %04X "$_p") " /proc/net/tcp && continue
 		echo "$_p"; return 0
 	done
