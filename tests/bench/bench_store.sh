@@ -33,7 +33,9 @@ FAR=$(free_port)
 /usr/bin/python3 "$top/tests/bench/delayproxy.py" "$FAR" "$PG_PORT" 1 "$T/proxy.ready" &
 proxy=$!
 until [ -s "$T/proxy.ready" ]; do sleep 0.05; done
-far_dsn="host=127.0.0.1 port=$FAR dbname=keizoku user=postgres"
+# A database of its own: the rounds' `done`s are of incidents 1 to 50.
+pg_sql "CREATE DATABASE keizoku_far" >/dev/null
+far_dsn="host=127.0.0.1 port=$FAR dbname=keizoku_far user=postgres"
 mkdir -p "$T/runbooks"
 printf 'members:\n  - {id: op}\nroles:\n  - {id: ops, members: [op]}\n' >"$T/roster.yaml"
 {
@@ -61,8 +63,12 @@ round() {	# TAG BACKEND [DSN]
 		echo "sources:"
 		echo "  mon: {format: json, auth: {bearer: \"env:BENCH_TOKEN\"}}"
 	} >"$T/keizokud.yaml"
-	BENCH_TOKEN=bench-token "$KZD" -c "$T/keizokud.yaml" 2>>"$T/log" &
+	# Its stdout is not this function's (a $(round ...)): a round that
+	# fails would otherwise wait for keizokud forever.
+	BENCH_TOKEN=bench-token "$KZD" -c "$T/keizokud.yaml" >/dev/null \
+	    2>>"$T/log" &
 	pid=$!
+	trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null' EXIT
 	until "$KZ" status >/dev/null 2>&1; do sleep 0.01; done
 	"$CB" activate "$T/kz.sock" big 50 >/dev/null
 	t0=$(trips)
