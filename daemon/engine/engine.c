@@ -116,6 +116,8 @@ incident_free(struct incident *inc)
 	free(inc->confirm_by);
 	json_decref(inc->trigger);
 	json_decref(inc->vars);
+	json_decref(inc->stored_trigger);
+	json_decref(inc->stored_vars);
 	free(inc);
 }
 

@@ -137,6 +137,11 @@ struct incident {
 	json_t		*systems;
 	int		 dirty;
 	int		 is_new;
+	/* The store's: the trigger and vars its row holds (referenced).
+	 * The engine replaces them, never changes them in place, so a
+	 * save rewrites them only when the pointers differ. */
+	json_t		*stored_trigger;
+	json_t		*stored_vars;
 };
 
 /* Members called (or asked) per engine call: a larger call-out goes on

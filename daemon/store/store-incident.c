@@ -80,51 +80,66 @@ save_callouts(struct store *s, struct incident *inc)
 int
 store_incident_save(struct store *s, struct incident *inc)
 {
-	size_t	i;
-	char	*trig = json_dumps(inc->trigger, JSON_COMPACT | JSON_ENCODE_ANY);
-	char	*vars = json_dumps(inc->vars, JSON_COMPACT);
-	char	*sys = json_dumps(inc->systems, JSON_COMPACT);
+	size_t	 i;
+	int	 rc = 0, blobs;
+	char	*trig, *vars, *sys;
 	json_t	*p;
-	int	 rc = 0;
 
-	p = json_pack("[s,s,s?,s,b,o,o,s?,s?,s?,s?,s?,s?,s?,s?]", inc->rb->id,
-	    inc->rb->hash, inc->title, inc_state_name(inc->state), inc->drill,
-	    jint_or_null(inc->started_at), jint_or_null(inc->closed_at), trig,
-	    vars,
-	    inc->source, inc->dedup_key, inc->confirm_by, inc->activated_by,
-	    inc->note, sys);
-	free(trig);
-	free(vars);
-	free(sys);
-	if (inc->is_new) {
-		json_array_append_new(p, json_integer((json_int_t)
-		    inc->rb->nsteps));
-		if (store_put_runbook(s, inc->rb) == -1 ||
-		    (inc->id = store_insert(s, "INSERT INTO incidents(runbook, "
-		    "rb_hash, title, state, drill, started_at, closed_at, "
-		    "trigger, vars, source, dedup_key, confirm_by, "
-		    "activated_by, "
-		    "note, systems, nsteps) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-		    "$8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-		    p)) == -1) {
+	/* Nothing of the row changed: nothing is serialized. The trigger
+	 * (an Alertmanager group: kilobytes) and the vars are written with
+	 * the row's INSERT and again only when replaced. */
+	if (inc->is_new || inc->dirty) {
+		blobs = inc->is_new || inc->trigger != inc->stored_trigger ||
+		    inc->vars != inc->stored_vars;
+		trig = blobs ? json_dumps(inc->trigger, JSON_COMPACT |
+		    JSON_ENCODE_ANY) : NULL;
+		vars = blobs ? json_dumps(inc->vars, JSON_COMPACT) : NULL;
+		sys = json_dumps(inc->systems, JSON_COMPACT);
+		p = json_pack("[s,s,s?,s,b,o,o,s?,s?,s?,s?,s?,s?,s?,s?]",
+		    inc->rb->id, inc->rb->hash, inc->title,
+		    inc_state_name(inc->state), inc->drill,
+		    jint_or_null(inc->started_at), jint_or_null(inc->closed_at),
+		    trig, vars, inc->source, inc->dedup_key, inc->confirm_by,
+		    inc->activated_by, inc->note, sys);
+		free(trig);
+		free(vars);
+		free(sys);
+		if (inc->is_new) {
+			json_array_append_new(p, json_integer((json_int_t)
+			    inc->rb->nsteps));
+			if (store_put_runbook(s, inc->rb) == -1 ||
+			    (inc->id = store_insert(s, "INSERT INTO "
+			    "incidents(runbook, rb_hash, title, state, drill, "
+			    "started_at, closed_at, trigger, vars, source, "
+			    "dedup_key, confirm_by, activated_by, note, "
+			    "systems, nsteps) VALUES ($1, $2, $3, $4, $5, $6, "
+			    "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+			    "RETURNING id", p)) == -1) {
+				json_decref(p);
+				return -1;
+			}
 			json_decref(p);
-			return -1;
+			inc->is_new = 0;
+		} else {
+			json_array_append_new(p, json_integer(inc->id));
+			/* NULL for the trigger and vars: as they are. */
+			if (sexec(s, "UPDATE incidents SET runbook = $1, "
+			    "rb_hash = $2, title = $3, state = $4, drill = $5, "
+			    "started_at = $6, closed_at = $7, trigger = "
+			    "COALESCE($8, trigger), vars = COALESCE($9, vars), "
+			    "source = $10, dedup_key = $11, confirm_by = $12, "
+			    "activated_by = $13, note = $14, systems = $15 "
+			    "WHERE id = $16", p) == -1)
+				return -1;
 		}
-		json_decref(p);
-		inc->is_new = 0;
 		inc->dirty = 0;
-	} else if (inc->dirty) {
-		json_array_append_new(p, json_integer(inc->id));
-		if (sexec(s, "UPDATE incidents SET runbook = $1, rb_hash = $2, "
-		    "title = $3, state = $4, drill = $5, started_at = $6, "
-		    "closed_at = $7, trigger = $8, vars = $9, source = $10, "
-		    "dedup_key = $11, confirm_by = $12, activated_by = $13, "
-		    "note = $14, "
-		    "systems = $15 WHERE id = $16", p) == -1)
-			return -1;
-		inc->dirty = 0;
-	} else
-		json_decref(p);
+		if (blobs) {
+			json_decref(inc->stored_trigger);
+			json_decref(inc->stored_vars);
+			inc->stored_trigger = json_incref(inc->trigger);
+			inc->stored_vars = json_incref(inc->vars);
+		}
+	}
 	/* A step's row is written once it changes (the engine marks what
 	 * it changes dirty): a step as it began (blocked, nothing set) has
 	 * none, and the load takes a missing row for that. A new incident's
@@ -369,6 +384,8 @@ load_inc(struct store *s, int64_t id, int mode, const char *member,
 	inc->closed_at = jget_int(r, "closed_at");
 	inc->trigger = load_json(r, "trigger", inc->trigger);
 	inc->vars = load_json(r, "vars", inc->vars);
+	inc->stored_trigger = json_incref(inc->trigger);
+	inc->stored_vars = json_incref(inc->vars);
 	inc->systems = load_json(r, "systems", inc->systems);
 	if (!json_is_object(inc->systems)) {
 		json_decref(inc->systems);
