@@ -524,9 +524,28 @@ store_ping(struct store *s)
 	return ok ? 0 : -1;
 }
 
+/* Every incident's INSERT stores its runbook's version first. On SQLite
+ * a lookup by hash when it is there already (the common case: binding
+ * the source, kilobytes, for an INSERT that does nothing cost more than
+ * the rest of the row); on PostgreSQL the INSERT alone, which needs no
+ * answer and goes with the next statement (a lookup would be a round
+ * trip). In the transaction: a rolled back INSERT is not taken for
+ * stored. */
 int
 store_put_runbook(struct store *s, const struct runbook *rb)
 {
+	json_t	*rows;
+	size_t	 n;
+
+	if (!store_is_pg(s)) {
+		if ((rows = squery(s, "SELECT 1 AS one FROM runbook_versions "
+		    "WHERE hash = $1", json_pack("[s]", rb->hash))) == NULL)
+			return -1;
+		n = json_array_size(rows);
+		json_decref(rows);
+		if (n > 0)
+			return 0;
+	}
 	return sexec(s, "INSERT INTO runbook_versions(hash, runbook, file, "
 	    "source, stored_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT(hash) "
 	    "DO NOTHING", json_pack("[s,s,s,s,I]", rb->hash, rb->id, rb->file,
