@@ -997,11 +997,10 @@ struct nt_held {
 
 static int
 nt_holds(const struct channel_conf *ch, const struct incident *inc,
-    const struct effect *e, struct nt_batch *nb)
+    const struct effect *e)
 {
-	return nb != NULL && strcmp(ch->type, "webhook") != 0 &&
-	    nt_links(inc, e->ev) && !nt_verbatim(e->ev) &&
-	    strncmp(event_name(e->ev), "step.", 5) == 0;
+	return strcmp(ch->type, "webhook") != 0 && nt_links(inc, e->ev) &&
+	    !nt_verbatim(e->ev) && strncmp(event_name(e->ev), "step.", 5) == 0;
 }
 
 static void
@@ -1094,7 +1093,7 @@ nt_personal_one(struct kz_daemon *d, const struct incident *inc,
 	int	 rc;
 
 	plain = nt_personal_lines(d, inc, e, ch, ctx, m);
-	if (nt_holds(ch, inc, e, nb)) {
+	if (nt_holds(ch, inc, e)) {
 		nt_hold(nb, inc, e, ch, m, plain);
 		free(plain);
 		return 0;
