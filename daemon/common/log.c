@@ -32,7 +32,8 @@ log_getverbose(void)
 }
 
 /* Appends to a line being built; grows it past its first, stack-sized
- * buffer when needed. */
+ * buffer when needed. Not xmalloc.h's struct buf: its allocation failures
+ * end in fatalx, which logs, and would come back here. */
 struct logline {
 	char	*s;
 	size_t	 len, cap;
