@@ -248,6 +248,12 @@ engine_context(const struct incident *inc)
 	return eng_context(inc, 1);
 }
 
+json_t *
+engine_context_steps(const struct incident *inc, int with_steps)
+{
+	return eng_context(inc, with_steps);
+}
+
 char *
 engine_step_title(const struct incident *inc, int i, json_t *ctx)
 {

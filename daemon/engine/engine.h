@@ -392,6 +392,9 @@ json_t	*engine_systems_json(const struct incident *, int64_t now);
 char	*engine_step_title(const struct incident *, int step, json_t *ctx);
 /* Builds the render context {trigger, vars, incident, runbook, steps}. */
 json_t	*engine_context(const struct incident *);
+/* The same without {{steps.*}} when with_steps is 0 (an object of every
+ * step: the costly part, for templates that name none). */
+json_t	*engine_context_steps(const struct incident *, int with_steps);
 void	 effects_free(struct effects *);
 
 /* SPEC §16: moves open steps held through a role by a member who is out

@@ -30,7 +30,7 @@ notify:
   - {channel: execs, events: [incident.activated, incident.closed]}
   - {channel: plain, events: [\"step.*\"]}
 templates:
-  incident.closed: \"閉じました #{{incident.id}} / closed\"
+  incident.closed: \"閉じました #{{incident.id}} / closed ({{steps.decide.state}})\"
   step.acked: {ja: \"【着手】{{step.title}} を {{incident.id}} 番で着手\", en: \"Started {{step.title}} on #{{incident.id}}\"}"
 cat >"$T/runbooks/failover.yaml" <<'YAML'
 runbook: failover
@@ -126,7 +126,7 @@ expect_eq "notify step text with the role's mentions, ops only" \
 expect_rc "close" 0 "$KZ" close 1 --force
 wait_for "incident.closed to ops, execs and audit" 10 sink_count 13
 expect_eq "a one-string template is one line in every language" \
-    "$(sinkq '[.[] | select(.path == "/slack") | .json.text][-1]')" "閉じました #1 / closed"
+    "$(sinkq '[.[] | select(.path == "/slack") | .json.text][-1]')" "閉じました #1 / closed (done)"
 expect_eq "execs heard only what its route lists" \
     "$(sinkq '[.[] | select(.path == "/teams") | .json.title[:6]]' | tr -d ' ')" '["【発動】代替","閉じました"]'
 
