@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,19 @@ hex_encode(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+/* SHA-256 fetched once: EVP_sha256() makes every digest look the
+ * algorithm up again (OpenSSL 3's implicit fetch: a lock and a search,
+ * most of the cost of hashing an event of the log). */
+static EVP_MD		*sig_sha256;
+static pthread_once_t	 sig_sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sig_sha256_fetch(void)
+{
+	if ((sig_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		fatalx("EVP_MD_fetch(SHA256) failed");
+}
+
 void
 sha256_hex(const void *data, size_t len, char out[65])
 {
@@ -60,7 +74,8 @@ sha256_hex(const void *data, size_t len, char out[65])
 
 	if (data == NULL)
 		data = "";
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) ||
+	pthread_once(&sig_sha256_once, sig_sha256_fetch);
+	if (!EVP_Digest(data, len, md, &mdlen, sig_sha256, NULL) ||
 	    mdlen != 32)
 		fatalx("EVP_Digest(sha256) failed");
 	hex_encode(md, mdlen, out);
