@@ -42,6 +42,7 @@
 #include "model/plan.h"
 #include "model/roster.h"
 #include "model/runbook.h"
+#include "model/template.h"
 #include "store/store.h"
 #include "common/ytree.h"
 
@@ -326,6 +327,7 @@ kz_daemon_run(const char *conf_path)
 		runbook_unref(d->rbcache[i]);
 	free(d->rbcache);
 	roster_free(d->roster);
+	tmpl_cache_clear();
 	kz_rota_free(d);
 	plan_free(d->plan);
 	maint_free(d);

@@ -400,17 +400,7 @@ nt_chat(const struct channel_conf *ch)
 static char *
 nt_expand(const char *s, json_t *ctx, const struct channel_conf *ch)
 {
-	struct tmpl	*t;
-	char		*why, *r;
-	int		 chat = nt_chat(ch);
-
-	if ((t = tmpl_compile(s, NULL, NULL, &why)) == NULL) {
-		free(why);
-		return xstrdup(s);
-	}
-	r = tmpl_render_in(t, ctx, chat ? TC_CHAT : TC_TEXT);
-	tmpl_free(t);
-	return r;
+	return tmpl_expand_in(s, ctx, nt_chat(ch) ? TC_CHAT : TC_TEXT);
 }
 
 /* Appends a rendered line without the blanks an empty hole leaves. */

@@ -3,6 +3,7 @@
  * rendering is a single pass. A rendering has a context that decides how
  * a value is escaped where it lands (template.h). */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,20 +504,74 @@ tmpl_url_origin(const struct tmpl *t, json_t *ctx)
 	return buf_steal(&b);
 }
 
+/* The compiled texts of tmpl_expand, by their text: messages render the
+ * same few texts again and again (an event's, a runbook's titles), and
+ * compiling one cost as much as rendering it. A fixed table of copies
+ * (a runbook reloaded or replaced leaves nothing pointing at it); a
+ * text hashed to a taken slot replaces what was there. */
+#define TMPL_CACHE	128
+
+static struct {
+	char		*s;
+	uint64_t	 h;
+	struct tmpl	*t;
+} tmpl_cache[TMPL_CACHE];
+
+static const struct tmpl *
+tmpl_cached(const char *s)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	const char	*p;
+	struct tmpl	*t;
+	char		*why;
+	size_t		 i;
+
+	for (p = s; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	i = h % TMPL_CACHE;
+	if (tmpl_cache[i].t != NULL && tmpl_cache[i].h == h &&
+	    strcmp(tmpl_cache[i].s, s) == 0)
+		return tmpl_cache[i].t;
+	if ((t = tmpl_compile(s, NULL, NULL, &why)) == NULL) {
+		free(why);
+		return NULL;
+	}
+	tmpl_free(tmpl_cache[i].t);
+	free(tmpl_cache[i].s);
+	tmpl_cache[i].s = xstrdup(s);
+	tmpl_cache[i].h = h;
+	tmpl_cache[i].t = t;
+	return t;
+}
+
+void
+tmpl_cache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < TMPL_CACHE; i++) {
+		tmpl_free(tmpl_cache[i].t);
+		free(tmpl_cache[i].s);
+		tmpl_cache[i].t = NULL;
+		tmpl_cache[i].s = NULL;
+	}
+}
+
+char *
+tmpl_expand_in(const char *s, json_t *ctx, enum tmpl_context c)
+{
+	const struct tmpl *t;
+
+	/* A message is better sent as written than not at all. */
+	if ((t = tmpl_cached(s)) == NULL)
+		return xstrdup(s);
+	return tmpl_render_in(t, ctx, c);
+}
+
 char *
 tmpl_expand(const char *s, json_t *ctx)
 {
-	struct tmpl	*t;
-	char		*why, *r;
-
-	/* A message is better sent as written than not at all. */
-	if ((t = tmpl_compile(s, NULL, NULL, &why)) == NULL) {
-		free(why);
-		return xstrdup(s);
-	}
-	r = tmpl_render(t, ctx);
-	tmpl_free(t);
-	return r;
+	return tmpl_expand_in(s, ctx, TC_TEXT);
 }
 
 /* Walks v; loc holds where we are ("body.site", "argv.2") for messages. */

@@ -54,8 +54,13 @@ void		 tmpl_free(struct tmpl *);
  * returns 0 or -1 with *why allocated (naming the offending string). */
 int		 tmpl_check_json(json_t *, path_check_fn, void *arg,
 		    char **why);
-/* One-shot: compile and render s (no check); for messages. */
+/* Renders s (no check; a text that does not compile comes back as
+ * written); for messages. The compiled text is kept, by its text, for
+ * the next rendering of the same (a small table of copies). */
 char		*tmpl_expand(const char *s, json_t *ctx);
+char		*tmpl_expand_in(const char *s, json_t *ctx, enum tmpl_context);
+/* Frees the kept compiled texts (at exit, for leak checkers). */
+void		 tmpl_cache_clear(void);
 /* Returns a deep copy of v with every string rendered as a template. */
 json_t		*tmpl_render_json(json_t *v, json_t *ctx);
 

@@ -306,6 +306,31 @@ test_expand(void **state)
 		assert_string_equal(s, cases[i].want);
 		free(s);
 	}
+	/* Compiled texts are kept: the same text again, in another
+	 * context, and many more texts than the table holds (each pushing
+	 * out another) still render as written. */
+	for (i = 0; i < NITEMS(cases); i++) {
+		s = tmpl_expand_in(cases[i].in, ctx, TC_CHAT);
+		assert_string_equal(s, cases[i].want);
+		free(s);
+	}
+	for (i = 0; i < 1000; i++) {
+		char in[64], want[64];
+
+		snprintf(in, sizeof in, "%zu {{incident.id}} %zu", i, i % 7);
+		snprintf(want, sizeof want, "%zu INC-1 %zu", i, i % 7);
+		s = tmpl_expand(in, ctx);
+		assert_string_equal(s, want);
+		free(s);
+		s = tmpl_expand(cases[i % NITEMS(cases)].in, ctx);
+		assert_string_equal(s, cases[i % NITEMS(cases)].want);
+		free(s);
+	}
+	tmpl_cache_clear();
+	s = tmpl_expand(cases[0].in, ctx);
+	assert_string_equal(s, cases[0].want);
+	free(s);
+	tmpl_cache_clear();
 	json_decref(ctx);
 }
 
