@@ -706,10 +706,11 @@ kz_start_incident(struct kz_daemon *d, const struct actx *a,
 	inc->dedup_key = st->key ? xstrdup(st->key) : NULL;
 	inc->confirm_by = st->confirm_by ? xstrdup(st->confirm_by) : NULL;
 	inc->note = st->note ? xstrdup(st->note) : NULL;
-	/* The id must exist before events reference it. */
+	/* The id must exist before the engine names it (events, titles);
+	 * the row is written once, complete, by kz_apply. */
 	inc->started_at = a->now;
 	inc->state = st->pending ? IS_PENDING : IS_ACTIVE;
-	if (store_incident_save(d->store, inc) == -1) {
+	if (store_incident_reserve(d->store, inc) == -1) {
 		incident_free(inc);
 		*why = kz_storage_why(d);
 		return 503;

@@ -104,7 +104,22 @@ store_incident_save(struct store *s, struct incident *inc)
 		free(trig);
 		free(vars);
 		free(sys);
-		if (inc->is_new) {
+		if (inc->is_new && inc->id > 0) {
+			/* Its id reserved: one INSERT, no reply needed. */
+			json_array_append_new(p, json_integer((json_int_t)
+			    inc->rb->nsteps));
+			json_array_append_new(p, json_integer(inc->id));
+			if (store_put_runbook(s, inc->rb) == -1 ||
+			    sexec(s, "INSERT INTO "
+			    "incidents(runbook, rb_hash, title, state, drill, "
+			    "started_at, closed_at, trigger, vars, source, "
+			    "dedup_key, confirm_by, activated_by, note, "
+			    "systems, nsteps, id) VALUES ($1, $2, $3, $4, $5, "
+			    "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+			    "$17)", p) == -1)
+				return -1;
+			inc->is_new = 0;
+		} else if (inc->is_new) {
 			json_array_append_new(p, json_integer((json_int_t)
 			    inc->rb->nsteps));
 			if (store_put_runbook(s, inc->rb) == -1 ||
@@ -148,6 +163,29 @@ store_incident_save(struct store *s, struct incident *inc)
 		if (inc->steps[i].dirty)
 			rc = save_step(s, inc, i);
 	return rc == 0 ? save_callouts(s, inc) : rc;
+}
+
+int
+store_incident_reserve(struct store *s, struct incident *inc)
+{
+	json_t	*rows;
+	int64_t	 id;
+
+	/* SQLite: the writer's transaction is open (one writer), and the
+	 * row is inserted in this operation, before the next reserves. */
+	rows = squery(s, store_is_pg(s) ?
+	    "SELECT nextval(pg_get_serial_sequence('incidents', 'id')) AS id" :
+	    "SELECT COALESCE(max(id), 0) + 1 AS id FROM incidents", NULL);
+	if (rows == NULL)
+		return -1;
+	id = jget_int(json_array_get(rows, 0), "id");
+	json_decref(rows);
+	if (id <= 0) {
+		store_seterr(s, "no id for a new incident");
+		return -1;
+	}
+	inc->id = id;
+	return 0;
 }
 
 static json_t *

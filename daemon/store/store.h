@@ -91,8 +91,13 @@ int		 store_put_runbook(struct store *, const struct runbook *);
 char		*store_runbook_source(struct store *, const char *hash,
 		    char **file);
 
-/* Incidents. Inserting assigns inc->id. */
+/* Incidents. Inserting assigns inc->id, unless store_incident_reserve
+ * gave the new incident its id beforehand. */
 int		 store_incident_save(struct store *, struct incident *);
+/* The id a new incident will have, without writing its row (the engine
+ * needs it before the row is complete): SQLite's next rowid inside the
+ * writer's transaction, PostgreSQL's sequence. 0, or -1. */
+int		 store_incident_reserve(struct store *, struct incident *);
 /* Loads the incident's row and steps; the caller supplies the runbook for
  * its version through lookup. NULL with *status 404 or 503. */
 struct incident	*store_incident_load(struct store *, int64_t id,
