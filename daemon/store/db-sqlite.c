@@ -447,12 +447,26 @@ sl_close(struct db *db)
 	free(s);
 }
 
+/* Before SQLite's first use: no statistics of its memory (each of its
+ * allocations took a global mutex to count itself; keizoku never asks
+ * sqlite3_memory_used). Refused once SQLite is initialized: then as it
+ * was. */
+void
+db_sqlite_setup(void)
+{
+	static int done;
+
+	if (!done++)
+		(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static struct db *
 sl_open(const char *path, char **why)
 {
 	struct db_sqlite	*s = xcalloc(1, sizeof *s);
 	int			 rc;
 
+	db_sqlite_setup();
 	s->db.ops = &db_sqlite_ops;
 	s->db.backend = DB_SQLITE;
 	s->db.target = xstrdup(path);

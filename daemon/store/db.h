@@ -69,6 +69,9 @@ struct db {
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_pg_ops;
 
+/* SQLite's process-wide settings, before its first use (db-sqlite.c). */
+void		 db_sqlite_setup(void);
+
 /* Opens the backend named by name ("sqlite", "postgresql"). */
 struct db	*db_open(const char *name, const char *target, char **why);
 void		 db_close(struct db *);

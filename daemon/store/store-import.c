@@ -96,6 +96,7 @@ imp_check_file(const char *file, char **why)
 		*why = xprintf("%s: cannot import: not a regular file", file);
 		return -1;
 	}
+	db_sqlite_setup();
 	rc = sqlite3_open_v2(file, &h, SQLITE_OPEN_READONLY, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(h, "SELECT (SELECT user_version FROM "
