@@ -659,6 +659,10 @@ nt_insert_row(struct kz_daemon *d, int64_t incident, const char *step,
 	if (rc == 0 && claim)
 		outbox_claimed(d, channel, nid, id,
 		    payload, now);
+	else if (rc == 0 && d->outbox != NULL)
+		/* Left for a read of the table after the commit. A claimed
+		 * row is in the outbox's memory: no read would find more. */
+		outbox_queued(d->outbox);
 	return rc;
 }
 
@@ -1222,8 +1226,6 @@ notify_enqueue_ctx(struct kz_daemon *d, const struct incident *inc,
 			rc = nt_insert(d, inc, e, ch, ctx, now);
 	}
 	json_decref(ctx);
-	if (d->outbox != NULL)
-		outbox_queued(d->outbox);
 	return rc;
 }
 
@@ -1309,8 +1311,6 @@ notify_system_to(struct kz_daemon *d, enum kz_event ev, const char *member,
 		free(text);
 	}
 	json_decref(ctx);
-	if (d->outbox != NULL)
-		outbox_queued(d->outbox);
 	return rc;
 }
 
@@ -1348,8 +1348,6 @@ notify_mail(struct kz_daemon *d, const char *chname, const struct member *m,
 	rc = nt_insert_row(d, incident, NULL, ch->name, event, id, payload,
 	    subject, 0, m->id, now);
 	free(payload);
-	if (d->outbox != NULL)
-		outbox_queued(d->outbox);
 	return rc;
 }
 
