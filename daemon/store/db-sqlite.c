@@ -194,8 +194,11 @@ bind_json(sqlite3_stmt *st, int i, json_t *v)
 	case JSON_REAL:
 		return sqlite3_bind_double(st, i, json_real_value(v));
 	case JSON_STRING:
+		/* Not copied: the parameters outlive the statement's run
+		 * (sl_run and sl_each clear the bindings before they
+		 * return). */
 		return sqlite3_bind_text(st, i, json_string_value(v),
-		    (int)json_string_length(v), SQLITE_TRANSIENT);
+		    (int)json_string_length(v), SQLITE_STATIC);
 	case JSON_TRUE:
 		return sqlite3_bind_int(st, i, 1);
 	case JSON_FALSE:
