@@ -706,6 +706,7 @@ kz_start_incident(struct kz_daemon *d, const struct actx *a,
 	inc->dedup_key = st->key ? xstrdup(st->key) : NULL;
 	inc->confirm_by = st->confirm_by ? xstrdup(st->confirm_by) : NULL;
 	inc->note = st->note ? xstrdup(st->note) : NULL;
+	inc->trigger_text = st->trigger_text;
 	/* The id must exist before the engine names it (events, titles);
 	 * the row is written once, complete, by kz_apply. */
 	inc->started_at = a->now;

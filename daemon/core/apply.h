@@ -46,6 +46,7 @@ struct kz_start {
 	int			 drill;
 	int			 pending;	/* awaits confirmation */
 	json_t			*trigger;	/* the trigger's doc, or NULL */
+	const char		*trigger_text;	/* it serialized, or NULL */
 	json_t			*vars;
 	const char		*source;	/* trigger source, or NULL */
 	const char		*key;		/* its dedup key */

@@ -142,6 +142,10 @@ struct incident {
 	 * save rewrites them only when the pointers differ. */
 	json_t		*stored_trigger;
 	json_t		*stored_vars;
+	/* While a new incident is started: its trigger as the ingest
+	 * serialized it for the triggers table (borrowed), so that the
+	 * incident's row does not serialize it again; else NULL. */
+	const char	*trigger_text;
 };
 
 /* Members called (or asked) per engine call: a larger call-out goes on

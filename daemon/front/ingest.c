@@ -287,6 +287,7 @@ ingest_record_held(struct ingest *in, const struct trigger *t, int drill,
 	row.incident = incident;
 	row.drill = drill;
 	row.doc = t->doc;
+	row.doc_text = t->text;
 	row.delivery = in->idem;	/* its webhook-id, if it has one */
 	row.delivery_row = in->rows;
 	row.maintenance = held;
@@ -357,7 +358,8 @@ ingest_start(struct ingest *in, struct runbook *rb,
 	ingest_actx(d, actor, &a);
 	status = kz_start_incident(d, &a, &(struct kz_start){ .rb = rb,
 	    .drill = drill, .pending = act->mode == AM_CONFIRM, .trigger =
-	    t->doc, .vars = vars, .source = in->source, .key = key,
+	    t->doc, .trigger_text = t->text, .vars = vars, .source =
+	    in->source, .key = key,
 	    .confirm_by = act->confirm_by }, id, &why);
 	json_decref(vars);
 	free(actor);
@@ -605,10 +607,15 @@ ingest_check(struct kz_daemon *d, const struct ingest_req *r,
  * life), or matched and recorded. 0, or -1 on a storage failure. */
 static int
 ingest_one(struct ingest *in, const struct source_conf *s,
-    const struct trigger *t)
+    struct trigger *t)
 {
-	if (s->heartbeat == NULL || !matcher_eval(s->heartbeat, t->doc))
+	if (s->heartbeat == NULL || !matcher_eval(s->heartbeat, t->doc)) {
+		/* Serialized once for its rows and its incident's. */
+		if (t->text == NULL && (t->text = json_dumps(t->doc,
+		    JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+			fatalx("json_dumps: out of memory");
 		return ingest_trigger(in, s, t);
+	}
 	json_array_append_new(in->results, json_string(
 	    ingest_status[IN_HEARTBEAT]));
 	in->hb_gone += t->resolved;

@@ -235,6 +235,7 @@ triggers_free(struct trigger *tv, size_t n)
 		return;
 	for (i = 0; i < n; i++) {
 		json_decref(tv[i].doc);
+		free(tv[i].text);
 		free(tv[i].fingerprint);
 	}
 	free(tv);

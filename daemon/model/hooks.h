@@ -9,6 +9,8 @@
 
 struct trigger {
 	json_t	*doc;		/* what `match` paths and {{trigger.*}} see */
+	char	*text;		/* doc serialized as stored, or NULL (the
+				   ingest makes it once for every row) */
 	char	*fingerprint;	/* default dedup key (never NULL) */
 	int	 resolved;	/* an alert's "resolved" notification */
 	int	 drill;		/* announces itself as a drill or test */

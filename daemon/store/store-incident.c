@@ -91,8 +91,13 @@ store_incident_save(struct store *s, struct incident *inc)
 	if (inc->is_new || inc->dirty) {
 		blobs = inc->is_new || inc->trigger != inc->stored_trigger ||
 		    inc->vars != inc->stored_vars;
-		trig = blobs ? json_dumps(inc->trigger, JSON_COMPACT |
-		    JSON_ENCODE_ANY) : NULL;
+		if (!blobs)
+			trig = NULL;
+		else if (inc->is_new && inc->trigger_text != NULL)
+			trig = xstrdup(inc->trigger_text);
+		else
+			trig = json_dumps(inc->trigger, JSON_COMPACT |
+			    JSON_ENCODE_ANY);
 		vars = blobs ? json_dumps(inc->vars, JSON_COMPACT) : NULL;
 		sys = json_dumps(inc->systems, JSON_COMPACT);
 		p = json_pack("[s,s,s?,s,b,o,o,s?,s?,s?,s?,s?,s?,s?,s?]",

@@ -28,10 +28,12 @@ store_trigger_record(struct store *s, const struct trigger_row *t)
 		    t->delivery_row);
 	return sexec(s, "INSERT INTO triggers(source, received_at, key, "
 	    "status, incident, drill, doc, idem, maintenance) VALUES ($1, $2, "
-	    "$3, $4, $5, $6, $7, $8, $9)", json_pack("[s,I,s,s,o,b,O,o,o]",
+	    "$3, $4, $5, $6, $7, $8, $9)", json_pack("[s,I,s,s,o,b,o,o,o]",
 	    t->source, (json_int_t)t->received_at, t->key, t->status,
 	    t->incident > 0 ? json_integer(t->incident) : json_null(),
-	    t->drill, t->doc, idem, t->maintenance > 0 ?
+	    t->drill, t->doc_text != NULL ? json_stringn_nocheck(t->doc_text,
+	    strlen(t->doc_text)) : json_incref(t->doc), idem,
+	    t->maintenance > 0 ?
 	    json_integer(t->maintenance) : json_null()));
 }
 

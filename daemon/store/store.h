@@ -469,6 +469,7 @@ struct trigger_row {
 	int64_t		 incident;	/* 0: none */
 	int		 drill;
 	json_t		*doc;		/* the trigger, as decoded */
+	const char	*doc_text;	/* doc serialized, or NULL */
 	const char	*delivery;
 	size_t		 delivery_row;
 	int64_t		 maintenance;	/* the window that held it; 0 */
