@@ -68,6 +68,11 @@ struct kz_daemon {
 	int			 commit_scheduled;
 	struct event		*timer_ev;
 	int64_t			 timer_due;	/* INT64_MAX: none armed */
+	int			 timers_known;	/* timer_due is of the table
+						   as timers_seen writes left
+						   it (timer.c) */
+	uint64_t		 timers_seen;
+	int			 fanout_waiting;
 	struct event		*work_ev;	/* the next batch of a large
 						   call-out (a "fanout" timer),
 						   on the next loop turn */

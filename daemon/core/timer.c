@@ -43,8 +43,26 @@ kz_timers_rearm(struct kz_daemon *d)
 	if (!kz_leading(d)) {
 		evtimer_del(d->timer_ev);
 		d->timer_due = INT64_MAX;
+		d->timers_known = 0;	/* another instance writes */
 		return;
 	}
+	/* Nothing written to the table since the last look (most commits:
+	 * a trigger joining an incident, an answer, a delivery's result)
+	 * and the timer still armed for what that look found: it stands,
+	 * without a statement after every commit. */
+	if (d->timers_known && d->timers_seen == store_timer_writes(d->store) &&
+	    !store_suspect(d->store) && (clock_is_test() ||
+	    d->timer_due == INT64_MAX || evtimer_pending(d->timer_ev, NULL))) {
+		if (d->fanout_waiting && d->work_ev != NULL) {
+			struct timeval zero = { 0, 0 };
+
+			evtimer_add(d->work_ev, &zero);
+		}
+		return;
+	}
+	d->timers_seen = store_timer_writes(d->store);
+	d->timers_known = !store_suspect(d->store);
+	d->fanout_waiting = 0;
 	/* The batches of a large call-out go on whatever the clock (the
 	 * test clock too): one per loop turn, after the turn's I/O. */
 	if (d->work_ev != NULL && !store_suspect(d->store)) {
@@ -52,13 +70,20 @@ kz_timers_rearm(struct kz_daemon *d)
 
 		due = store_timer_next_kind(d->store, tkey_name(TK_FANOUT),
 		    &fanout);
+		if (due == -1) {	/* look again at the next commit */
+			due = INT64_MAX;
+			d->timers_known = 0;
+		}
+		d->fanout_waiting = fanout;
 		if (fanout) {
 			struct timeval zero = { 0, 0 };
 
 			evtimer_add(d->work_ev, &zero);
 		}
-	} else
+	} else {
 		due = store_timer_next(d->store);
+		d->timers_known = 0;
+	}
 	d->timer_due = due;
 	evtimer_del(d->timer_ev);
 	if (clock_is_test())

@@ -36,6 +36,8 @@ struct store {
 	int64_t			 head_seq;
 	char			 op_head[65];
 	int64_t			 op_head_seq;
+	uint64_t		 timer_writes;	/* statements that wrote
+						   the timers table */
 };
 
 /* After a failed driver call: its message, and whether the storage failed
@@ -702,6 +704,7 @@ store_timer_set(struct store *s, int64_t incident, const char *step,
 	char	*d = data ? json_dumps(data, JSON_COMPACT) : NULL;
 	int	 rc;
 
+	s->timer_writes++;
 	rc = sexec(s, "INSERT INTO timers(incident, step, kind, due, data) "
 	    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT(incident, step, kind) DO "
 	    "UPDATE "
@@ -716,6 +719,7 @@ int
 store_timer_clear(struct store *s, int64_t incident, const char *step,
     const char *kind)
 {
+	s->timer_writes++;
 	if (step == NULL)
 		return sexec(s, "DELETE FROM timers WHERE incident = $1",
 		    json_pack("[I]", (json_int_t)incident));
@@ -751,7 +755,8 @@ store_timers_due(struct store *s, int64_t now, int limit)
 }
 
 /* The next due time and whether a timer of kind waits: one statement
- * (one round trip on PostgreSQL) after each commit. Both by index. */
+ * (one round trip on PostgreSQL) after a commit that wrote timers (the
+ * loop's kz_timers_rearm). Both by index. */
 int64_t
 store_timer_next_kind(struct store *s, const char *kind, int *waiting)
 {
@@ -762,6 +767,8 @@ store_timer_next_kind(struct store *s, const char *kind, int *waiting)
 	int64_t	 due = INT64_MAX;
 
 	*waiting = 0;
+	if (rows == NULL)
+		return -1;
 	if (r != NULL && json_is_integer(json_object_get(r, "due")))
 		due = jget_int(r, "due");
 	if (r != NULL)
@@ -781,10 +788,17 @@ store_timers_kind(struct store *s, const char *kind, int limit)
 int
 store_timer_delete(struct store *s, int64_t id)
 {
+	s->timer_writes++;
 	if (sexec(s, "DELETE FROM timers WHERE id = $1", json_pack("[I]",
 	    (json_int_t)id)) == -1)
 		return -1;
 	return store_changes(s) > 0;
+}
+
+uint64_t
+store_timer_writes(const struct store *s)
+{
+	return s->timer_writes;
 }
 
 int64_t

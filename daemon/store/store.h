@@ -151,7 +151,12 @@ int		 store_timer_set(struct store *, int64_t incident,
 int		 store_timer_clear(struct store *, int64_t incident,
 		    const char *step, const char *kind);
 int64_t		 store_timer_next(struct store *);	/* INT64_MAX: none */
-/* The same, and whether a timer of kind waits (one statement). */
+/* How many statements have written the timers table through this store
+ * (set, clear, delete; committed or not): unchanged, the table is as
+ * this instance last read it. */
+uint64_t	 store_timer_writes(const struct store *);
+/* The same, and whether a timer of kind waits (one statement); -1 when
+ * the statement failed. */
 int64_t		 store_timer_next_kind(struct store *, const char *kind,
 		    int *waiting);
 /* Due timers, oldest first: [{"id","incident","step","kind","due",
