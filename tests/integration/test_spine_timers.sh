@@ -76,4 +76,25 @@ else
 fi
 stop_kzd
 expect_eq "SIGTERM exits 0 (under valgrind: no errors, no leaks)" "$KZD_RC" "0"
+
+# On the real clock: a commit that writes no timer leaves the armed one
+# as it is (the daemon does not read the table again), and it fires.
+# No deadline is raced: the wait only bounds a hung daemon.
+cat >"$T/runbooks/real.yaml" <<'YAML'
+runbook: real
+steps:
+  - {id: call, assign: role:it-lead, escalate_after: 1s}
+YAML
+cat >"$T/runbooks/quiet.yaml" <<'YAML'
+runbook: quiet
+steps:
+  - {id: note, assign: role:operator}
+YAML
+start_kzd || exit 1
+"$KZ" activate real >/dev/null
+id=$("$KZ" --json incidents | jq '[.[] | select(.runbook == "real")][0].id')
+for i in 1 2 3 4 5; do "$KZ" activate quiet >/dev/null; done
+escalated() { "$KZ" --json log "$id" | jq -e 'any(.[]; .type == "step.escalated")'; }
+wait_for "an escalation armed before commits that wrote no timer fires" 60 escalated
+stop_kzd
 exit $_failed
