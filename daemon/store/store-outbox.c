@@ -18,9 +18,14 @@ store_notification_add(struct store *s, const struct notification_row *n,
 {
 	json_t *p;
 
-	p = json_pack("[o,s?,s,s,s,s,s,b,I,I,s?,i]", jint_or_null(n->incident),
-	    n->step, n->channel, n->event, n->msg_id, n->payload, n->text,
-	    n->drill, (json_int_t)n->created, (json_int_t)n->created,
+	/* The payload and the text are keizoku's own renderings (valid
+	 * UTF-8, often a kilobyte): taken as they are, not checked and
+	 * copied again. */
+	p = json_pack("[o,s?,s,s,s,o,o?,b,I,I,s?,i]", jint_or_null(n->incident),
+	    n->step, n->channel, n->event, n->msg_id,
+	    json_stringn_nocheck(n->payload, strlen(n->payload)),
+	    n->text != NULL ? json_stringn_nocheck(n->text, strlen(n->text)) :
+	    NULL, n->drill, (json_int_t)n->created, (json_int_t)n->created,
 	    n->recipient, n->sending);
 	*id = store_insert(s, "INSERT INTO notifications(incident, step, "
 	    "channel, event, msg_id, payload, text, drill, state, attempts, "
