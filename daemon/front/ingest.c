@@ -610,10 +610,11 @@ ingest_one(struct ingest *in, const struct source_conf *s,
     struct trigger *t)
 {
 	if (s->heartbeat == NULL || !matcher_eval(s->heartbeat, t->doc)) {
-		/* Serialized once for its rows and its incident's. */
-		if (t->text == NULL && (t->text = json_dumps(t->doc,
-		    JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
-			fatalx("json_dumps: out of memory");
+		/* Serialized once for its rows and its incident's (NULL if
+		 * it cannot be: each row then tries on its own, as before). */
+		if (t->text == NULL)
+			t->text = json_dumps(t->doc, JSON_COMPACT |
+			    JSON_ENCODE_ANY);
 		return ingest_trigger(in, s, t);
 	}
 	json_array_append_new(in->results, json_string(
