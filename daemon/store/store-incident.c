@@ -109,13 +109,18 @@ store_incident_save(struct store *s, struct incident *inc)
 		free(trig);
 		free(vars);
 		free(sys);
-		if (inc->is_new && inc->id > 0) {
-			/* Its id reserved: one INSERT, no reply needed. */
+		if (inc->is_new) {
+			/* One INSERT with the id the engine was given
+			 * (store_incident_reserve), no reply needed. */
 			json_array_append_new(p, json_integer((json_int_t)
 			    inc->rb->nsteps));
+			if ((inc->id <= 0 && store_incident_reserve(s, inc) ==
+			    -1) || store_put_runbook(s, inc->rb) == -1) {
+				json_decref(p);
+				return -1;
+			}
 			json_array_append_new(p, json_integer(inc->id));
-			if (store_put_runbook(s, inc->rb) == -1 ||
-			    sexec(s, "INSERT INTO "
+			if (sexec(s, "INSERT INTO "
 			    "incidents(runbook, rb_hash, title, state, drill, "
 			    "started_at, closed_at, trigger, vars, source, "
 			    "dedup_key, confirm_by, activated_by, note, "
@@ -123,22 +128,6 @@ store_incident_save(struct store *s, struct incident *inc)
 			    "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
 			    "$17)", p) == -1)
 				return -1;
-			inc->is_new = 0;
-		} else if (inc->is_new) {
-			json_array_append_new(p, json_integer((json_int_t)
-			    inc->rb->nsteps));
-			if (store_put_runbook(s, inc->rb) == -1 ||
-			    (inc->id = store_insert(s, "INSERT INTO "
-			    "incidents(runbook, rb_hash, title, state, drill, "
-			    "started_at, closed_at, trigger, vars, source, "
-			    "dedup_key, confirm_by, activated_by, note, "
-			    "systems, nsteps) VALUES ($1, $2, $3, $4, $5, $6, "
-			    "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
-			    "RETURNING id", p)) == -1) {
-				json_decref(p);
-				return -1;
-			}
-			json_decref(p);
 			inc->is_new = 0;
 		} else {
 			json_array_append_new(p, json_integer(inc->id));

@@ -91,8 +91,8 @@ int		 store_put_runbook(struct store *, const struct runbook *);
 char		*store_runbook_source(struct store *, const char *hash,
 		    char **file);
 
-/* Incidents. Inserting assigns inc->id, unless store_incident_reserve
- * gave the new incident its id beforehand. */
+/* Incidents. A new one is inserted with the id store_incident_reserve
+ * gave it, or reserved here when it has none. */
 int		 store_incident_save(struct store *, struct incident *);
 /* The id a new incident will have, without writing its row (the engine
  * needs it before the row is complete): SQLite's next rowid inside the
@@ -151,14 +151,14 @@ int		 store_timer_set(struct store *, int64_t incident,
 int		 store_timer_clear(struct store *, int64_t incident,
 		    const char *step, const char *kind);
 int64_t		 store_timer_next(struct store *);	/* INT64_MAX: none */
-/* How many statements have written the timers table through this store
- * (set, clear, delete; committed or not): unchanged, the table is as
- * this instance last read it. */
-uint64_t	 store_timer_writes(const struct store *);
 /* The same, and whether a timer of kind waits (one statement); -1 when
  * the statement failed. */
 int64_t		 store_timer_next_kind(struct store *, const char *kind,
 		    int *waiting);
+/* How many statements have written the timers table through this store
+ * (set, clear, delete; committed or not): unchanged, the table is as
+ * this instance last read it. */
+uint64_t	 store_timer_writes(const struct store *);
 /* Due timers, oldest first: [{"id","incident","step","kind","due",
  * "data"}], at most limit. */
 json_t		*store_timers_due(struct store *, int64_t now, int limit);
