@@ -1139,18 +1139,10 @@ notify_enqueue(struct kz_daemon *d, const struct incident *inc,
 }
 
 /* Whether a template that may render into this incident's messages
- * names {{steps.*}} (as engine_step_title tells, by the word): the
- * config's texts, the runbook's step titles and notify texts. The
- * built-in texts name none. Without it the context leaves out the
- * object of every step, a third of a notification's cost in a runbook
- * of twenty steps. */
-static int
-nt_str_steps(const json_t *v)
-{
-	return json_is_string(v) && strstr(json_string_value(v), "steps") !=
-	    NULL;
-}
-
+ * names {{steps.*}} (engine_names_steps): the config's texts, the
+ * runbook's step titles and notify texts. The built-in texts name none.
+ * Without it the context leaves out the object of every step, a third
+ * of a notification's cost in a runbook of twenty steps. */
 static int
 nt_uses_steps(const struct kz_daemon *d, const struct incident *inc)
 {
@@ -1159,18 +1151,17 @@ nt_uses_steps(const struct kz_daemon *d, const struct incident *inc)
 	size_t		 i;
 
 	json_object_foreach(d->conf->templates, k, v) {
-		if (nt_str_steps(v))
+		if (engine_names_steps(json_string_value(v)))
 			return 1;
 		json_object_foreach(v, lk, l)
-			if (nt_str_steps(l))
+			if (engine_names_steps(json_string_value(l)))
 				return 1;
 	}
 	for (i = 0; i < inc->rb->nsteps; i++) {
 		const struct rb_step *rs = &inc->rb->steps[i];
 
-		if ((rs->title != NULL && strstr(rs->title, "steps") != NULL) ||
-		    (rs->type == ST_NOTIFY && rs->u.notify.text != NULL &&
-		    strstr(rs->u.notify.text, "steps") != NULL))
+		if (engine_names_steps(rs->title) || (rs->type == ST_NOTIFY &&
+		    engine_names_steps(rs->u.notify.text)))
 			return 1;
 	}
 	return 0;

@@ -254,6 +254,12 @@ engine_context_steps(const struct incident *inc, int with_steps)
 	return eng_context(inc, with_steps);
 }
 
+int
+engine_names_steps(const char *t)
+{
+	return t != NULL && strstr(t, "steps") != NULL;
+}
+
 char *
 engine_step_title(const struct incident *inc, int i, json_t *ctx)
 {
@@ -268,7 +274,7 @@ engine_step_title(const struct incident *inc, int i, json_t *ctx)
 	/* A title is rendered per step and per notification: building
 	 * every step's state for each would cost O(steps) each time. */
 	if (ctx == NULL)
-		ctx = own = eng_context(inc, strstr(t, "steps") != NULL);
+		ctx = own = eng_context(inc, engine_names_steps(t));
 	r = tmpl_expand(t, ctx);
 	json_decref(own);
 	return r;
@@ -338,7 +344,7 @@ step_data_shared(const struct incident *inc, int i, json_t **ctx)
 {
 	const char *t = inc->rb->steps[i].title;
 
-	if (t == NULL || strstr(t, "{{") == NULL || strstr(t, "steps") != NULL)
+	if (t == NULL || strstr(t, "{{") == NULL || engine_names_steps(t))
 		return step_data(inc, i, NULL);
 	if (*ctx == NULL)
 		*ctx = eng_context(inc, 0);

@@ -399,6 +399,9 @@ json_t	*engine_context(const struct incident *);
 /* The same without {{steps.*}} when with_steps is 0 (an object of every
  * step: the costly part, for templates that name none). */
 json_t	*engine_context_steps(const struct incident *, int with_steps);
+/* Whether template text t (NULL: none) may name {{steps.*}}, by the word:
+ * what decides whether a context needs every step. */
+int	 engine_names_steps(const char *t);
 void	 effects_free(struct effects *);
 
 /* SPEC §16: moves open steps held through a role by a member who is out
