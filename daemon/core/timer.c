@@ -31,11 +31,47 @@
 #define TIMER_RETRY_MS	1000	/* after a failed commit */
 
 
+/* Whether d->timer_due (and d->fanout_waiting) still say what the table
+ * holds: nothing written to it since the last look (most commits: a
+ * trigger joining an incident, an answer, a delivery's result), and the
+ * timer still armed for what that look found. Then it stands, without a
+ * statement after every commit. */
+static int
+timers_stand(struct kz_daemon *d)
+{
+	return d->timers_known && d->timers_seen ==
+	    store_timer_writes(d->store) && !store_suspect(d->store) &&
+	    (clock_is_test() || d->timer_due == INT64_MAX ||
+	    evtimer_pending(d->timer_ev, NULL));
+}
+
+/* Reads the earliest due time and whether a call-out's batches wait. */
+static void
+timers_look(struct kz_daemon *d)
+{
+	int fanout = 0;
+
+	d->timers_seen = store_timer_writes(d->store);
+	d->timers_known = !store_suspect(d->store);
+	if (d->work_ev != NULL && !store_suspect(d->store)) {
+		if ((d->timer_due = store_timer_next_kind(d->store,
+		    tkey_name(TK_FANOUT), &fanout)) == -1) {
+			d->timer_due = INT64_MAX;
+			d->timers_known = 0;	/* again at the next commit */
+		}
+	} else {
+		d->timer_due = store_timer_next(d->store);
+		d->timers_known = 0;
+	}
+	d->fanout_waiting = fanout;
+}
+
 void
 kz_timers_rearm(struct kz_daemon *d)
 {
 	int64_t		due, now;
 	struct timeval	tv;
+	int		stand;
 
 	if (d->stopping)
 		return;
@@ -46,45 +82,18 @@ kz_timers_rearm(struct kz_daemon *d)
 		d->timers_known = 0;	/* another instance writes */
 		return;
 	}
-	/* Nothing written to the table since the last look (most commits:
-	 * a trigger joining an incident, an answer, a delivery's result)
-	 * and the timer still armed for what that look found: it stands,
-	 * without a statement after every commit. */
-	if (d->timers_known && d->timers_seen == store_timer_writes(d->store) &&
-	    !store_suspect(d->store) && (clock_is_test() ||
-	    d->timer_due == INT64_MAX || evtimer_pending(d->timer_ev, NULL))) {
-		if (d->fanout_waiting && d->work_ev != NULL) {
-			struct timeval zero = { 0, 0 };
-
-			evtimer_add(d->work_ev, &zero);
-		}
-		return;
-	}
-	d->timers_seen = store_timer_writes(d->store);
-	d->timers_known = !store_suspect(d->store);
-	d->fanout_waiting = 0;
+	if (!(stand = timers_stand(d)))
+		timers_look(d);
 	/* The batches of a large call-out go on whatever the clock (the
 	 * test clock too): one per loop turn, after the turn's I/O. */
-	if (d->work_ev != NULL && !store_suspect(d->store)) {
-		int fanout;
+	if (d->fanout_waiting && d->work_ev != NULL) {
+		struct timeval zero = { 0, 0 };
 
-		due = store_timer_next_kind(d->store, tkey_name(TK_FANOUT),
-		    &fanout);
-		if (due == -1) {	/* look again at the next commit */
-			due = INT64_MAX;
-			d->timers_known = 0;
-		}
-		d->fanout_waiting = fanout;
-		if (fanout) {
-			struct timeval zero = { 0, 0 };
-
-			evtimer_add(d->work_ev, &zero);
-		}
-	} else {
-		due = store_timer_next(d->store);
-		d->timers_known = 0;
+		evtimer_add(d->work_ev, &zero);
 	}
-	d->timer_due = due;
+	if (stand)
+		return;
+	due = d->timer_due;
 	evtimer_del(d->timer_ev);
 	if (clock_is_test())
 		return;
