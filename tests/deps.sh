@@ -11,7 +11,7 @@ libsqlite3-dev libyaml-dev libjansson-dev libssl-dev libcmocka-dev
 sqlite3 python3 curl openssl util-linux procps prometheus-alertmanager
 libxml2-dev libical-dev python3-icalendar
 chromium fonts-noto-cjk valgrind python3-aiosmtpd jq groff-base
-libpq-dev postgresql-15 patroni etcd-server wrk"
+libpq-dev postgresql-15 patroni etcd-server wrk libmimalloc-dev"
 POLICY=${KZ_POLICY_RC:-/usr/sbin/policy-rc.d}
 missing=""
 for p in $PKGS; do

@@ -110,9 +110,14 @@ start_kzd() {
 	# KZ_VALGRIND=1: run the daemon under valgrind; errors and leaks are
 	# reported in the log and make stop_kzd's exit status non-zero.
 	if [ "${KZ_VALGRIND:-}" = 1 ]; then
+		# Memcheck brings its own malloc and cannot take over
+		# mimalloc's (the Makefile's default for keizokud): the same
+		# objects linked on libc's, which make test builds, run here.
+		_vkzd=$KZD
+		[ -x "$KZ_BUILD/keizokud-libc" ] && _vkzd=$KZ_BUILD/keizokud-libc
 		valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
 		    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
-		    "$KZD" -c "$T/keizokud.yaml" ${KZD_ARGS:-} >>"$T/kzd.log" 2>&1 &
+		    "$_vkzd" -c "$T/keizokud.yaml" ${KZD_ARGS:-} >>"$T/kzd.log" 2>&1 &
 	else
 		"$KZD" -c "$T/keizokud.yaml" ${KZD_ARGS:-} >>"$T/kzd.log" 2>&1 &
 	fi
