@@ -339,6 +339,15 @@ start_action(const struct actx *a, struct incident *inc, int i,
 /* eng_step_data with the incident's context (without steps) built once
  * per eng_advance: a runbook making twenty steps ready rendered each
  * title with a context of its own. A title naming steps gets them. */
+/* The incident's context without steps, built once per eng_advance. */
+static json_t *
+eng_shared_context(const struct incident *inc, json_t **ctx)
+{
+	if (*ctx == NULL)
+		*ctx = eng_context(inc, 0);
+	return *ctx;
+}
+
 static json_t *
 step_data_shared(const struct incident *inc, int i, json_t **ctx)
 {
@@ -346,9 +355,7 @@ step_data_shared(const struct incident *inc, int i, json_t **ctx)
 
 	if (t == NULL || strstr(t, "{{") == NULL || engine_names_steps(t))
 		return step_data(inc, i, NULL);
-	if (*ctx == NULL)
-		*ctx = eng_context(inc, 0);
-	return step_data(inc, i, *ctx);
+	return step_data(inc, i, eng_shared_context(inc, ctx));
 }
 
 static void
@@ -383,9 +390,14 @@ make_ready(const struct actx *a, struct incident *inc, int i,
 
 	switch (rs->type) {
 	case ST_NOTIFY: {
-		json_t	*ctx = engine_context(inc);
+		/* A text naming no step renders with the context shared by
+		 * this advance: a runbook of n notify steps built every
+		 * step's state n times. */
+		json_t	*ctx = engine_names_steps(rs->u.notify.text) ?
+			    engine_context(inc) : json_incref(eng_shared_context(
+			    inc, shared));
 		char	*text = tmpl_expand(rs->u.notify.text, ctx);
-		json_t	*d = eng_step_data(inc, i);
+		json_t	*d = step_data_shared(inc, i, shared);
 
 		json_object_set_new(d, "text", json_string(text));
 		if (rs->u.notify.channels != NULL)

@@ -450,6 +450,68 @@ test_effects(void **state)
 	diag_free(&d);
 }
 
+/* Notify steps made ready in one advance: a text naming no step renders
+ * with the incident's context shared by the advance, a text naming
+ * {{steps.*}} sees the states of the steps finished before it in that
+ * same advance. */
+static void
+test_notify_texts(void **state)
+{
+	static const char	*rbt =
+	    "runbook: chain\n"
+	    "title: 連鎖 / Chain\n"
+	    "vars: {site: 大阪}\n"
+	    "steps:\n"
+	    "  - {id: n1, title: \"一 {{vars.site}}\", type: notify,"
+	    " with: {text: \"#{{incident.id}} {{vars.site}}\"}}\n"
+	    "  - {id: n2, needs: [n1], type: notify,"
+	    " with: {text: \"n1={{steps.n1.state}} n3={{steps.n3.state}}\"}}\n"
+	    "  - {id: n3, needs: [n2], type: notify,"
+	    " with: {text: \"{{incident.title}} {{vars.site}}\"}}\n";
+	static const char	*want[] = { "#7 大阪", "n1=done n3=blocked",
+	    "連鎖 / Chain 大阪" };
+	struct diags		 d = { 0 };
+	struct roster		*ro = roster_parse("r.yaml", roster_yaml,
+	    strlen(roster_yaml), &d);
+	struct rb_context	 ctx = { .roster = ro };
+	struct runbook		*rb = runbook_parse("t.yaml", rbt, strlen(rbt),
+	    &ctx, &d);
+	struct incident		*inc;
+	struct effects		 fx = { 0 };
+	struct actx		 a = { .roster = ro, .now = 1000000,
+	    .actor = "root", .admin = 1 };
+	char			*why = NULL;
+	size_t			 i, n = 0;
+
+	if (rb == NULL)
+		fprintf(stderr, "%s\n", d.msgs[0]);
+	assert_non_null(rb);
+	inc = incident_new(rb, 0, NULL, rb->vars);
+	inc->id = 7;
+	assert_int_equal(engine_activate(&a, inc, 0, &fx, &why), 200);
+	for (i = 0; i < fx.n; i++) {
+		const struct effect *e = &fx.v[i];
+
+		if (e->kind != EF_NOTIFY || e->ev != EV_STEP_NOTIFY)
+			continue;
+		assert_true(n < 3);
+		assert_string_equal(json_string_value(json_object_get(e->data,
+		    "text")), want[n]);
+		if (n == 0)
+			assert_string_equal(json_string_value(json_object_get(
+			    e->data, "title")), "一 大阪");
+		n++;
+	}
+	assert_int_equal(n, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(inc->steps[i].state, SS_DONE);
+	effects_free(&fx);
+	incident_free(inc);
+	runbook_unref(rb);
+	roster_free(ro);
+	diag_free(&d);
+}
+
 int
 main(void)
 {
@@ -457,6 +519,7 @@ main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_assignment),
 		cmocka_unit_test(test_effects),
+		cmocka_unit_test(test_notify_texts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
