@@ -336,9 +336,6 @@ start_action(const struct actx *a, struct incident *inc, int i,
 	eng_emit(fx, EF_ACTION, i, d)->due = s->attempts;
 }
 
-/* eng_step_data with the incident's context (without steps) built once
- * per eng_advance: a runbook making twenty steps ready rendered each
- * title with a context of its own. A title naming steps gets them. */
 /* The incident's context without steps, built once per eng_advance. */
 static json_t *
 eng_shared_context(const struct incident *inc, json_t **ctx)
@@ -348,6 +345,9 @@ eng_shared_context(const struct incident *inc, json_t **ctx)
 	return *ctx;
 }
 
+/* eng_step_data with the incident's context (without steps) built once
+ * per eng_advance: a runbook making twenty steps ready rendered each
+ * title with a context of its own. A title naming steps gets them. */
 static json_t *
 step_data_shared(const struct incident *inc, int i, json_t **ctx)
 {
