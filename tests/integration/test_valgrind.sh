@@ -9,6 +9,15 @@ if [ "${SANITIZE:-}" = 1 ] || ! command -v valgrind >/dev/null; then
 	echo "ok 1 # SKIP valgrind not applicable here"
 	exit 0
 fi
+# Memcheck cannot take over mimalloc's malloc (the Makefile's default for
+# keizokud): start_kzd runs keizokud-libc, the same objects on libc's,
+# which make test builds.
+if [ ! -x "$KZ_BUILD/keizokud-libc" ] &&
+    ldd "$KZ_BUILD/keizokud" | grep -q libmimalloc; then
+	echo "not ok 1 - $KZ_BUILD/keizokud is on mimalloc and" \
+	    "$KZ_BUILD/keizokud-libc is missing (make test builds it)"
+	exit 1
+fi
 n=0
 for t in test_spine_flow test_spine_timers; do
 	n=$((n + 1))
